@@ -1,0 +1,7 @@
+/**
+ * Cloud credential providers for `backendAuth` (gcp, aws, azure): one module each in this
+ * folder, one line each here. A kind without a line fails config loading with "not supported yet".
+ */
+import type { CloudAuthFactories } from "../policies/backend-auth.ts";
+
+export const cloudAuth: CloudAuthFactories = {};

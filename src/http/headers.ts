@@ -1,0 +1,46 @@
+/** Header handling shared by every upstream call. */
+import type { HeaderOps } from "../config/model.ts";
+
+/** Connection-level headers never forwarded (RFC 9110 7.6.1), plus what fetch recomputes. */
+const NOT_FORWARDED = new Set([
+  "connection",
+  "keep-alive",
+  "proxy-connection",
+  "proxy-authenticate",
+  "proxy-authorization",
+  "te",
+  "trailer",
+  "transfer-encoding",
+  "upgrade",
+  "host",
+  "content-length",
+  "accept-encoding",
+]);
+
+/** Client headers as they go to an upstream. */
+export function upstreamHeaders(client: Headers, stripAuth: boolean): Headers {
+  const out = new Headers();
+  for (const [name, value] of client) {
+    if (NOT_FORWARDED.has(name)) continue;
+    if (stripAuth && (name === "authorization" || name === "x-api-key" || name === "api-key")) continue;
+    out.append(name, value);
+  }
+  return out;
+}
+
+/** Upstream response headers as they go to the client (the body is re-framed by Bun). */
+export function downstreamHeaders(upstream: Headers): Headers {
+  const out = new Headers();
+  for (const [name, value] of upstream) {
+    if (NOT_FORWARDED.has(name) || name === "content-encoding") continue;
+    out.append(name, value);
+  }
+  return out;
+}
+
+export function applyHeaderOps(headers: Headers, ops: HeaderOps | undefined): void {
+  if (!ops) return;
+  for (const name of ops.remove) headers.delete(name);
+  for (const [name, value] of ops.set) headers.set(name, value);
+  for (const [name, value] of ops.add) headers.append(name, value);
+}

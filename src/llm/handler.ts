@@ -1,0 +1,436 @@
+/**
+ * Serving one request on an LLM backend (`ai` or `llm:`): pick the provider, detect the route
+ * type, then chat / embeddings / models / passthrough, translated or passed through.
+ */
+import type { AiBackend, LlmBackend, ProviderTarget, RouteConfig } from "../config/model.ts";
+import { parseJsonObject, readBody } from "../http/body.ts";
+import { HttpError } from "../http/errors.ts";
+import { applyHeaderOps, downstreamHeaders, upstreamHeaders } from "../http/headers.ts";
+import { callUpstream, type RequestBody } from "../http/upstream.ts";
+import type { AccessRecord } from "../telemetry/access-log.ts";
+import { checkChatRequest } from "./chat-request.ts";
+import { listModels } from "./models.ts";
+import { detectRouteType } from "./route-type.ts";
+import { sseFrames } from "./stream/sse.ts";
+import { passthroughStream, translatedStream, type StreamOutcome } from "./stream/pipeline.ts";
+import type { ChatRequest, RouteType, StreamContext, UpstreamRequest, Usage } from "./types.ts";
+import { upstreamErrorResponse } from "./upstream-error.ts";
+import { usageFromOpenAI } from "./usage.ts";
+import { eventStreamFrames } from "./stream/eventstream.ts";
+
+/** Everything about the client request the LLM layer needs. */
+export interface LlmExchange {
+  req: Request;
+  method: string;
+  path: string;
+  query: string;
+  route: RouteConfig;
+  maxBodyBytes: number;
+  log: AccessRecord;
+  /** aborts with the client's disconnect, the route's deadline, or `abort()` */
+  signal: AbortSignal;
+  /** cancels the upstream request (the client went away mid-stream) */
+  abort(): void;
+  /** writes the access log; called once, when the response (or its stream) is complete */
+  done(): void;
+}
+
+const JSON_HEADERS = { "content-type": "application/json" };
+
+export async function serveAiBackend(x: LlmExchange, backend: AiBackend): Promise<Response> {
+  const target = pickProvider(backend);
+  const routeType = detectRouteType(x.method, x.path, target.ai.routes, target.ai.routes ? "completions" : "passthrough");
+  if (routeType === "models") return listModels(x, backend.groups.flat(), (t) => upstreamModels(x, t));
+  return serveTarget(x, target, routeType, undefined);
+}
+
+export async function serveLlmBackend(x: LlmExchange, backend: LlmBackend): Promise<Response> {
+  const routeType = detectRouteType(x.method, x.path, undefined, "passthrough");
+  if (routeType === "models") {
+    return listModels(x, backend.models.filter((m) => m.visibility === "public"), (t) => upstreamModels(x, t));
+  }
+  const contentType = x.req.headers.get("content-type") ?? "";
+  if (!contentType.includes("json") && x.method !== "POST") {
+    throw new HttpError(400, "LLM request is missing a model: send a JSON body with a string field 'model'", { code: "missing_model" });
+  }
+  const body = parseJsonObject(await readBody(x.req, x.maxBodyBytes));
+  const model = body.model;
+  if (typeof model !== "string" || model === "") {
+    throw new HttpError(400, "LLM request body is missing string field 'model'", { code: "missing_model", param: "model" });
+  }
+  const entry = backend.models.find((m) => m.visibility === "public" && m.matches(model) && (m.headerMatches.length === 0 || m.headerMatches.some((h) => h(x.req.headers))));
+  if (!entry) {
+    throw new HttpError(404, `model '${model}' is not configured on this gateway`, { code: "model_not_found", param: "model" });
+  }
+  const type = routeType === "passthrough" && entry.target.passthrough === "detect" ? "detect" : routeType;
+  return serveTarget(x, entry.target, type, body);
+}
+
+/** Groups are priority levels: the first non-empty one serves, a random member of it. */
+function pickProvider(backend: AiBackend): ProviderTarget {
+  const group = backend.groups.find((g) => g.length > 0);
+  if (!group) throw new HttpError(503, `ai backend '${backend.name}' has no usable provider`, { code: "no_healthy_backend" });
+  return group.length === 1 ? group[0]! : group[Math.floor(Math.random() * group.length)]!;
+}
+
+async function serveTarget(x: LlmExchange, target: ProviderTarget, routeType: RouteType, body: Record<string, unknown> | undefined): Promise<Response> {
+  x.log.provider = target.telemetryName;
+  x.log.endpoint = target.name;
+  switch (routeType) {
+    case "completions":
+      x.log.operation = "chat";
+      return serveChat(x, target, body ?? parseJsonObject(await readBody(x.req, x.maxBodyBytes)));
+    case "embeddings":
+      x.log.operation = "embeddings";
+      return serveEmbeddings(x, target, body ?? parseJsonObject(await readBody(x.req, x.maxBodyBytes)));
+    case "passthrough":
+    case "detect":
+      return forward(x, target, passthroughPath(x.path, target), body, false);
+    default: {
+      // another API the provider may speak natively (OpenAI responses, Anthropic messages...)
+      const path = target.adapter.nativePath(routeType, target.spec as never, target.model, basePath(target));
+      if (path === undefined) {
+        throw new HttpError(400, `route type '${routeType}' is not supported for provider ${target.telemetryName} yet`, { code: "unsupported_route" });
+      }
+      const chatFamily = routeType === "messages" || routeType === "responses";
+      return forward(x, target, target.pathOverride ?? path, body ?? (chatFamily ? parseJsonObject(await readBody(x.req, x.maxBodyBytes)) : undefined), chatFamily);
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// chat completions
+
+async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<string, unknown>): Promise<Response> {
+  const req = checkChatRequest(body);
+  const clientModel = typeof req.model === "string" ? req.model : undefined;
+  x.log.requestModel = clientModel;
+  const aliased = clientModel === undefined ? undefined : alias(target, clientModel);
+  const model = target.model ?? aliased;
+  if (model === undefined) {
+    throw new HttpError(400, "request is missing string field 'model'", { code: "missing_model", param: "model" });
+  }
+  let changed = applyBodyPolicies(target, req);
+  if (req.model !== model) {
+    req.model = model;
+    changed = true;
+  }
+  const stream = req.stream === true;
+  const clientWantsUsage = stream && req.stream_options?.include_usage === true;
+  const ctx = (headers: Headers): StreamContext => ({ model, includeUsage: clientWantsUsage, created: Math.floor(Date.now() / 1000), upstreamHeaders: headers });
+
+  const chat = target.adapter.chat;
+  if (chat) {
+    const translated = chat.request(req as ChatRequest, target.spec as never, model);
+    const path = target.pathOverride ?? chat.path(target.spec as never, model, stream, basePath(target));
+    const res = await send(x, target, path, translated.body, translated.headers);
+    if (!res.ok) return upstreamError(x, target, res);
+    if (!stream) {
+      const text = await readUpstreamText(res);
+      let out: { json: string; usage: Usage | undefined };
+      try {
+        out = chat.response(text, ctx(res.headers));
+      } catch {
+        throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
+      }
+      x.log.usage = out.usage;
+      x.log.responseModel = model;
+      return respond(x, new Response(out.json, { status: 200, headers: JSON_HEADERS }));
+    }
+    const sc = ctx(res.headers);
+    const streamBody = translatedStream<unknown>({
+      upstream: res.body!,
+      abort: () => x.abort(),
+      startedAt: x.log.start,
+      decoder: chat.framing === "eventstream" ? eventStreamFrames() : sseFrames(),
+      translator: chat.stream(ctx(res.headers)) as never,
+      onEnd: (o) => streamEnded(x, o, model),
+    });
+    return respondStream(x, streamBody, 200, sseHeaders(new Headers()));
+  }
+
+  const path = target.pathOverride ?? target.adapter.nativePath("completions", target.spec as never, model, basePath(target));
+  if (path === undefined) {
+    throw new HttpError(501, `chat completions are not implemented for provider ${target.telemetryName} yet`, { code: "provider_not_implemented" });
+  }
+  if (stream && !clientWantsUsage) {
+    // ask for usage upstream (telemetry); the usage chunk is dropped before the client sees it
+    req.stream_options = { ...(req.stream_options ?? {}), include_usage: true };
+    changed = true;
+  }
+  const res = await send(x, target, path, changed ? JSON.stringify(req) : undefined, undefined, body);
+  if (!res.ok) return upstreamError(x, target, res);
+  const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+  if (stream && isSse && res.body) {
+    const streamBody = passthroughStream({
+      upstream: res.body,
+      clientWantsUsage,
+      abort: () => x.abort(),
+      startedAt: x.log.start,
+      onEnd: (o) => streamEnded(x, o, model),
+    });
+    return respondStream(x, streamBody, res.status, sseHeaders(downstreamHeaders(res.headers)));
+  }
+  return relayJson(x, target, res);
+}
+
+/** A buffered OpenAI-format answer: checked to be JSON (502 otherwise), usage read for the log. */
+async function relayJson(x: LlmExchange, target: ProviderTarget, res: Response): Promise<Response> {
+  const text = await readUpstreamText(res);
+  let parsed: { usage?: unknown; model?: unknown };
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new HttpError(502, `upstream ${target.telemetryName} returned an answer that is not JSON`, { code: "upstream_invalid_response" });
+  }
+  x.log.usage = usageFromOpenAI(parsed?.usage);
+  if (typeof parsed?.model === "string") x.log.responseModel = parsed.model;
+  const headers = downstreamHeaders(res.headers);
+  headers.set("content-type", "application/json");
+  return respond(x, new Response(text, { status: res.status, headers }));
+}
+
+function streamEnded(x: LlmExchange, o: StreamOutcome, model: string): void {
+  x.log.usage = o.usage;
+  x.log.firstByteMs = o.firstByteMs;
+  x.log.responseModel ??= model;
+  if (o.error) x.log.error = o.error;
+  x.done();
+}
+
+// ---------------------------------------------------------------------------------------------
+// embeddings
+
+async function serveEmbeddings(x: LlmExchange, target: ProviderTarget, body: Record<string, unknown>): Promise<Response> {
+  if (typeof body.model !== "string" && target.model === undefined) {
+    throw new HttpError(400, "request is missing string field 'model'", { code: "missing_model", param: "model" });
+  }
+  if (body.input === undefined) throw new HttpError(400, "request is missing field 'input'", { code: "missing_field", param: "input" });
+  // embeddings keep the client's model: a provider pinned to a chat model still embeds (CONFIG.md)
+  const model = alias(target, typeof body.model === "string" ? body.model : target.model!);
+  x.log.requestModel = model;
+  let changed = applyBodyPolicies(target, body);
+  if (body.model !== model) {
+    body.model = model;
+    changed = true;
+  }
+  const emb = target.adapter.embeddings;
+  if (emb) {
+    const translated = emb.request(body, target.spec as never, model);
+    const res = await send(x, target, target.pathOverride ?? emb.path(target.spec as never, model, basePath(target)), translated.body, translated.headers);
+    if (!res.ok) return upstreamError(x, target, res);
+    const text = await readUpstreamText(res);
+    let out: { json: string; usage: Usage | undefined };
+    try {
+      out = emb.response(text, model);
+    } catch {
+      throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
+    }
+    x.log.usage = out.usage;
+    return respond(x, new Response(out.json, { headers: JSON_HEADERS }));
+  }
+  const path = target.pathOverride ?? target.adapter.nativePath("embeddings", target.spec as never, model, basePath(target));
+  if (path === undefined) {
+    throw new HttpError(400, `embeddings are not supported for provider ${target.telemetryName}`, { code: "unsupported_route" });
+  }
+  const res = await send(x, target, path, changed ? JSON.stringify(body) : undefined, undefined, body);
+  if (!res.ok) return upstreamError(x, target, res);
+  return relayJson(x, target, res);
+}
+
+// ---------------------------------------------------------------------------------------------
+// models
+
+/** The upstream's own model list (for providers without a pinned model), in the OpenAI shape. */
+async function upstreamModels(x: LlmExchange, target: ProviderTarget) {
+  const translator = target.adapter.models;
+  const path = translator
+    ? translator.path(target.spec as never, basePath(target))
+    : target.adapter.nativePath("models", target.spec as never, undefined, basePath(target));
+  if (path === undefined) return [];
+  const res = await send(x, target, path, null);
+  if (!res.ok) {
+    const { message } = await upstreamErrorResponse(res, target);
+    throw new HttpError(res.status, message, { code: "upstream_models_failed" });
+  }
+  const text = await readUpstreamText(res);
+  try {
+    if (translator) {
+      return translator.response(text).map((m) => ({ id: m.id, object: "model" as const, created: m.created ?? 0, owned_by: m.owned_by ?? target.telemetryName }));
+    }
+    const list = JSON.parse(text) as { data?: { id?: unknown; created?: unknown; owned_by?: unknown }[] };
+    return (list.data ?? [])
+      .filter((m) => typeof m.id === "string")
+      .map((m) => ({
+        id: m.id as string,
+        object: "model" as const,
+        created: typeof m.created === "number" ? m.created : 0,
+        owned_by: typeof m.owned_by === "string" ? m.owned_by : target.telemetryName,
+      }));
+  } catch {
+    throw new HttpError(502, `upstream ${target.telemetryName} returned a model list the gateway could not read`, { code: "upstream_invalid_response" });
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// passthrough
+
+/** Forwards the request as is (body streamed unless already read), the answer streamed back. */
+async function forward(x: LlmExchange, target: ProviderTarget, path: string, body: Record<string, unknown> | undefined, pinModel: boolean): Promise<Response> {
+  let payload: RequestBody | null = null;
+  if (body !== undefined) {
+    if (pinModel && typeof body.model === "string") {
+      x.log.requestModel = body.model;
+      body.model = target.model ?? alias(target, body.model);
+    }
+    payload = JSON.stringify(body);
+  } else if (x.method !== "GET" && x.method !== "HEAD") {
+    payload = x.req.body;
+  }
+  const res = await send(x, target, path, payload, undefined, undefined, x.query);
+  const headers = downstreamHeaders(res.headers);
+  applyHeaderOps(headers, target.responseHeaders);
+  x.log.status = res.status;
+  if (!res.body) {
+    x.done();
+    return new Response(null, { status: res.status, headers });
+  }
+  return respondStream(x, relayBody(x, res.body), res.status, headers);
+}
+
+/** Streams a body through unchanged, noting when it ends for the access log. */
+function relayBody(x: LlmExchange, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let ended = false;
+  const end = (error?: string) => {
+    if (ended) return;
+    ended = true;
+    if (error) x.log.error = error;
+    x.done();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            end();
+          } else controller.enqueue(value);
+        } catch {
+          end("upstream connection failed mid-body");
+          controller.error(new Error("upstream connection failed"));
+        }
+      },
+      cancel() {
+        x.abort();
+        reader.cancel().catch(() => {});
+        end("client disconnected");
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// shared plumbing
+
+export function basePath(target: ProviderTarget): string {
+  return target.pathPrefix ?? target.adapter.defaultBase(target.spec as never, target.model).basePath;
+}
+
+/** A client path on a passthrough route, moved below the provider's base path (`/v1/x` -> `{base}/x`). */
+function passthroughPath(path: string, target: ProviderTarget): string {
+  if (target.pathOverride) return target.pathOverride;
+  const base = basePath(target);
+  if (base !== "/v1" && (path === "/v1" || path.startsWith("/v1/"))) return base + path.slice(3);
+  return path;
+}
+
+function originOf(target: ProviderTarget): string {
+  const origin = target.origin ?? target.adapter.defaultBase(target.spec as never, target.model).origin;
+  if (!origin) throw new HttpError(500, `provider ${target.name} has no upstream host configured`, { code: "no_upstream" });
+  return origin;
+}
+
+/**
+ * Sends one upstream request. `raw` is the client's parsed body: when `body` is undefined the
+ * client's bytes are re-serialised only if needed (they were consumed by parsing).
+ */
+async function send(
+  x: LlmExchange,
+  target: ProviderTarget,
+  path: string,
+  body: RequestBody | string | Uint8Array | null | undefined,
+  extraHeaders?: Record<string, string>,
+  raw?: Record<string, unknown>,
+  query?: string,
+): Promise<Response> {
+  const url = new URL(path, originOf(target));
+  if (query) url.search = query;
+  const headers = upstreamHeaders(x.req.headers, target.stripClientAuth);
+  if (extraHeaders) for (const k in extraHeaders) headers.set(k, extraHeaders[k]!);
+  const payload = body === undefined && raw !== undefined ? JSON.stringify(raw) : (body ?? null);
+  if (typeof payload === "string" || payload instanceof Uint8Array) headers.set("content-type", headers.get("content-type")?.includes("json") ? headers.get("content-type")! : "application/json");
+  applyHeaderOps(headers, x.route.policies.requestHeaders);
+  applyHeaderOps(headers, target.requestHeaders);
+  const upstream: UpstreamRequest = { url, method: x.method, headers, body: payload as UpstreamRequest["body"] };
+  if (target.auth) await target.auth(upstream, { clientHeaders: x.req.headers, signal: x.signal });
+  target.adapter.finalizeHeaders?.(headers, target.spec as never);
+  return callUpstream({ method: upstream.method, url: upstream.url, headers: upstream.headers, body: upstream.body as RequestBody | null, tls: target.tls, signal: x.signal });
+}
+
+async function upstreamError(x: LlmExchange, target: ProviderTarget, res: Response): Promise<Response> {
+  const { response, message } = await upstreamErrorResponse(res, target);
+  x.log.error = message.slice(0, 200);
+  return respond(x, response);
+}
+
+async function readUpstreamText(res: Response): Promise<string> {
+  try {
+    return await res.text();
+  } catch (err) {
+    if ((err as Error)?.name === "TimeoutError") throw new HttpError(504, "upstream timed out sending its answer", { code: "upstream_timeout" });
+    throw new HttpError(502, "upstream connection failed while sending its answer", { code: "upstream_incomplete_response" });
+  }
+}
+
+function respond(x: LlmExchange, res: Response): Response {
+  x.log.status = res.status;
+  x.done();
+  return res;
+}
+
+/** The response of a streamed body; the access log is written when the stream ends. */
+function respondStream(x: LlmExchange, body: ReadableStream<Uint8Array>, status: number, headers: Headers): Response {
+  x.log.status = status;
+  return new Response(body, { status, headers });
+}
+
+function sseHeaders(headers: Headers): Headers {
+  headers.set("content-type", "text/event-stream");
+  headers.set("cache-control", "no-cache");
+  return headers;
+}
+
+/** `policies.ai` defaults (set when absent) and overrides (always set); true when the body changed. */
+function applyBodyPolicies(target: ProviderTarget, body: Record<string, unknown>): boolean {
+  const { defaults, overrides } = target.ai;
+  let changed = false;
+  if (defaults) for (const k in defaults) if (body[k] === undefined) ((body[k] = defaults[k]), (changed = true));
+  if (overrides) for (const k in overrides) ((body[k] = overrides[k]), (changed = true));
+  return changed;
+}
+
+function alias(target: ProviderTarget, model: string): string {
+  const aliases = target.ai.modelAliases;
+  if (!aliases) return model;
+  for (const [from, to] of aliases) {
+    if (from === model) return to;
+    if (from.includes("*")) {
+      const [pre, post] = from.split("*") as [string, string];
+      if (model.startsWith(pre) && model.endsWith(post) && model.length >= pre.length + post.length) return to;
+    }
+  }
+  return model;
+}

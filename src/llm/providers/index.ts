@@ -1,0 +1,28 @@
+/**
+ * The provider registry: config key -> adapter. Adding a provider is one folder under
+ * `providers/` and one line here.
+ */
+import type { ProviderAdapter } from "../types.ts";
+import { customAdapter } from "./custom/index.ts";
+import { openaiAdapter } from "./openai/index.ts";
+
+export type ProviderKind = "openAI" | "anthropic" | "gemini" | "vertex" | "bedrock" | "azure" | "custom";
+
+/** Placeholder for a provider whose translation has not landed yet: loads, answers 501. */
+function notImplemented(name: string): ProviderAdapter<unknown> {
+  return {
+    telemetryName: () => name,
+    defaultBase: () => ({ origin: "", basePath: "" }),
+    nativePath: () => undefined,
+  };
+}
+
+export const PROVIDERS: Record<ProviderKind, ProviderAdapter<never>> = {
+  openAI: openaiAdapter,
+  custom: customAdapter,
+  anthropic: notImplemented("anthropic"),
+  gemini: notImplemented("gcp.gemini"),
+  vertex: notImplemented("gcp.vertex_ai"),
+  bedrock: notImplemented("aws.bedrock"),
+  azure: notImplemented("azure"),
+};

@@ -1,0 +1,121 @@
+/**
+ * Incremental `text/event-stream` framing (WHATWG HTML, "server-sent events"): lines end in
+ * CRLF, LF or CR; a blank line ends an event; `data:` lines join with "\n"; `:` lines are comments.
+ *
+ * Works on bytes so that only complete events are ever decoded or forwarded: a network read that
+ * ends mid-event (or mid-UTF-8 character) keeps the tail until the rest arrives, and an upstream
+ * that dies mid-event never leaks half an event to the client.
+ */
+import type { FrameDecoder, SseEvent } from "../types.ts";
+
+const LF = 10;
+const CR = 13;
+
+export interface SseChunk {
+  /** the complete events of this read, as the upstream sent them (a view, not a copy) */
+  bytes: Uint8Array;
+  events: SseEvent[];
+}
+
+export interface SseDecoder {
+  /** Feeds one network read; returns the events it completed. */
+  push(chunk: Uint8Array): SseChunk;
+  /** Bytes of an unfinished event still held (non-zero at end of stream = truncated event). */
+  readonly pending: number;
+  /** At end of stream: a final event the upstream did not terminate with a blank line, if any. */
+  flush(): SseEvent[];
+}
+
+const EMPTY = new Uint8Array(0);
+const textDecoder = new TextDecoder();
+
+export function createSseDecoder(): SseDecoder {
+  let held: Uint8Array = EMPTY;
+  return {
+    get pending() {
+      return held.byteLength;
+    },
+    push(chunk) {
+      let data: Uint8Array;
+      let scanFrom: number;
+      if (held.byteLength === 0) {
+        data = chunk;
+        scanFrom = 0;
+      } else {
+        data = new Uint8Array(held.byteLength + chunk.byteLength);
+        data.set(held, 0);
+        data.set(chunk, held.byteLength);
+        // the held bytes contained no boundary; one may end in the last 3 of them
+        scanFrom = Math.max(0, held.byteLength - 3);
+      }
+      const end = lastBoundary(data, scanFrom);
+      if (end === 0) {
+        held = held.byteLength === 0 ? chunk.slice() : data;
+        return { bytes: EMPTY, events: [] };
+      }
+      held = end === data.byteLength ? EMPTY : data.slice(end);
+      const bytes = data.subarray(0, end);
+      return { bytes, events: parseEvents(textDecoder.decode(bytes)) };
+    },
+    flush() {
+      if (held.byteLength === 0) return [];
+      const text = textDecoder.decode(held);
+      held = EMPTY;
+      return parseEvents(`${text}\n\n`);
+    },
+  };
+}
+
+/**
+ * Index just past the last blank line in `data` (0 if none), looking at positions >= `from`.
+ * A CR as the very last byte is not trusted: its LF may be in the next read.
+ */
+function lastBoundary(data: Uint8Array, from: number): number {
+  for (let i = data.byteLength - 1; i >= from; i--) {
+    const c = data[i];
+    if (c === LF) {
+      let p = i - 1;
+      if (p >= 0 && data[p] === CR) p--;
+      if (p >= 0 && (data[p] === LF || data[p] === CR)) return i + 1;
+    } else if (c === CR && i + 1 < data.byteLength && data[i + 1] !== LF) {
+      const p = i - 1;
+      if (p >= 0 && (data[p] === CR || data[p] === LF)) return i + 1;
+    }
+  }
+  return 0;
+}
+
+/** Parses text made of complete events. */
+export function parseEvents(text: string): SseEvent[] {
+  const events: SseEvent[] = [];
+  const lines = text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n");
+  let event: string | undefined;
+  let data: string | undefined;
+  for (const line of lines) {
+    if (line === "") {
+      if (data !== undefined) events.push({ event, data });
+      event = undefined;
+      data = undefined;
+      continue;
+    }
+    if (line.charCodeAt(0) === 58 /* : */) continue;
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? "" : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32) value = value.slice(1);
+    if (field === "data") data = data === undefined ? value : `${data}\n${value}`;
+    else if (field === "event") event = value;
+  }
+  return events;
+}
+
+/** The SSE decoder as a frame source for translated streams. */
+export function sseFrames(): FrameDecoder<SseEvent> {
+  const d = createSseDecoder();
+  return {
+    push: (chunk) => d.push(chunk).events,
+    get pending() {
+      return d.pending;
+    },
+  };
+}

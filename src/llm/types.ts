@@ -1,0 +1,173 @@
+/**
+ * The contracts between the gateway core and the providers. A provider is one folder under
+ * `providers/` that exports a `ProviderAdapter`; the core owns HTTP, routing, auth, body limits,
+ * streaming plumbing and telemetry, and asks the adapter only what differs per provider.
+ */
+import type { RouteTypeName } from "../config/schema.ts";
+
+export type RouteType = RouteTypeName;
+
+// ---------------------------------------------------------------------------------------------
+// OpenAI chat completions: the hub format. Typed loosely on purpose: unknown fields pass through.
+
+export interface ChatMessage {
+  role: string;
+  content?: unknown;
+  name?: string;
+  tool_calls?: unknown[];
+  tool_call_id?: string;
+  [k: string]: unknown;
+}
+
+export interface ChatRequest {
+  model: string;
+  messages: ChatMessage[];
+  stream?: boolean;
+  stream_options?: { include_usage?: boolean; [k: string]: unknown } | null;
+  [k: string]: unknown;
+}
+
+/** Token usage as the gateway accounts it (OpenAI semantics: input includes cached tokens). */
+export interface Usage {
+  inputTokens: number;
+  outputTokens: number;
+  totalTokens: number;
+  cachedInputTokens?: number;
+  cacheWriteInputTokens?: number;
+  reasoningTokens?: number;
+}
+
+// ---------------------------------------------------------------------------------------------
+// upstream requests and auth
+
+export interface UpstreamRequest {
+  url: URL;
+  method: string;
+  headers: Headers;
+  /** Buffered bodies (LLM requests) are strings or bytes so signers can hash them. */
+  body: string | Uint8Array | ReadableStream<Uint8Array> | null;
+}
+
+export interface AuthContext {
+  /** the client's original headers (for passthrough auth) */
+  clientHeaders: Headers;
+  signal: AbortSignal;
+}
+
+/**
+ * Adds credentials to an upstream request (header, query parameter, signature, OAuth token).
+ * May be async (token fetch, signing). Throws `HttpError` (401/503) when credentials cannot be had.
+ */
+export type Authorizer = (req: UpstreamRequest, ctx: AuthContext) => void | Promise<void>;
+
+// ---------------------------------------------------------------------------------------------
+// streams
+
+/** One `text/event-stream` event. */
+export interface SseEvent {
+  event: string | undefined;
+  data: string;
+}
+
+/** One AWS `application/vnd.amazon.eventstream` message. */
+export interface EventStreamMessage {
+  headers: Record<string, string | number | boolean | bigint | Uint8Array | Date>;
+  payload: Uint8Array;
+}
+
+export type Framing = "sse" | "eventstream";
+
+/** Incremental framing of a byte stream: each network read in, the frames it completed out. */
+export interface FrameDecoder<F> {
+  push(chunk: Uint8Array): F[];
+  /** bytes of an unfinished frame still held (non-zero at end of stream = truncated) */
+  readonly pending: number;
+}
+export type FrameOf<F extends Framing> = F extends "sse" ? SseEvent : EventStreamMessage;
+
+/**
+ * The per-provider state machine of the streaming pipeline: provider frames in, OpenAI SSE text
+ * out (`data: {...}\n\n` blocks, already serialised). The pipeline batches the text of all frames
+ * from one network read into one write.
+ */
+export interface StreamTranslator<F> {
+  /** Text to send for this frame ("" for nothing). */
+  push(frame: F): string;
+  /**
+   * The upstream body ended. Returns the closing text (finish chunk, usage chunk when asked,
+   * `data: [DONE]`), or an error event when the provider stream ended before it was complete.
+   */
+  end(): string;
+  /** True once the translator has emitted its terminal text (e.g. an in-stream error). */
+  readonly finished: boolean;
+  /** Set when the stream ended with an error event (in-stream provider error, incomplete stream). */
+  readonly error?: string | undefined;
+  /** Usage seen so far, for telemetry. */
+  readonly usage: Usage | undefined;
+}
+
+export interface StreamContext {
+  /** the model the client asked for (after aliasing), echoed in chunks */
+  model: string;
+  /** the client asked for `stream_options.include_usage` */
+  includeUsage: boolean;
+  /** unix seconds, for `created` */
+  created: number;
+  upstreamHeaders: Headers;
+}
+
+// ---------------------------------------------------------------------------------------------
+// provider adapters
+
+export interface TranslatedBody {
+  body: string | Uint8Array;
+  /** extra upstream headers (e.g. `anthropic-version`) */
+  headers?: Record<string, string>;
+}
+
+/** Translation of OpenAI chat completions to a provider's native chat API and back. */
+export interface ChatTranslator<S, F extends Framing = Framing> {
+  framing: F;
+  /** upstream path (and query), given the base path in effect (`pathPrefix` or the default) */
+  path(spec: S, model: string, stream: boolean, basePath: string): string;
+  /** OpenAI request -> provider body. Throws `HttpError` 400 for requests it cannot express. */
+  request(req: ChatRequest, spec: S, model: string): TranslatedBody;
+  /** Successful non-streaming provider body -> OpenAI `chat.completion` JSON text. */
+  response(body: string, ctx: StreamContext): { json: string; usage: Usage | undefined };
+  stream(ctx: StreamContext): StreamTranslator<FrameOf<F>>;
+}
+
+/** Translation of OpenAI embeddings requests (for providers whose embeddings API differs). */
+export interface EmbeddingsTranslator<S> {
+  path(spec: S, model: string, basePath: string): string;
+  request(req: Record<string, unknown>, spec: S, model: string): TranslatedBody;
+  response(body: string, model: string): { json: string; usage: Usage | undefined };
+}
+
+/** Translation of a provider's model list to the OpenAI list shape. */
+export interface ModelsTranslator<S> {
+  path(spec: S, basePath: string): string;
+  response(body: string): { id: string; owned_by?: string; created?: number }[];
+}
+
+export interface ProviderAdapter<S = unknown> {
+  /** `gen_ai.provider.name` in logs: openai, anthropic, aws.bedrock, gcp.gemini, gcp.vertex_ai, azure */
+  telemetryName(spec: S): string;
+  /** Where the provider lives when no override is configured: `https://host[:port]` and base path. */
+  defaultBase(spec: S, model: string | undefined): { origin: string; basePath: string };
+  /**
+   * The upstream path of a route type the provider serves in the client's own format (OpenAI
+   * `completions`, `embeddings`, `models`, `responses` for OpenAI-compatible servers; `messages`
+   * for Anthropic), or undefined. Such requests pass through without translation.
+   */
+  nativePath(route: RouteType, spec: S, model: string | undefined, basePath: string): string | undefined;
+  chat?: ChatTranslator<S>;
+  embeddings?: EmbeddingsTranslator<S>;
+  models?: ModelsTranslator<S>;
+  /** Translates a non-2xx upstream answer into the OpenAI error shape. */
+  error?(status: number, body: string, headers: Headers): { message: string; type?: string; code?: string | null };
+  /** Provider fix-ups after auth (e.g. Anthropic moves `Authorization: Bearer` to `x-api-key`). */
+  finalizeHeaders?(headers: Headers, spec: S): void;
+  /** Credentials used when neither `backendAuth` nor a host override is configured (cloud ADC, SigV4). */
+  defaultAuth?(spec: S): Authorizer | undefined;
+}

@@ -1,0 +1,68 @@
+/**
+ * Non-2xx upstream answers -> OpenAI-shaped errors with the upstream's status. Bodies that are
+ * already OpenAI-shaped pass through byte for byte; others (provider shapes, `{"detail": ...}`,
+ * HTML error pages from proxies) are rewrapped with the best message found. Rate-limit hints
+ * (`retry-after`, `x-ratelimit-*`) are kept.
+ */
+import { errorBody, errorTypeFor } from "../http/errors.ts";
+import type { ProviderTarget } from "../config/model.ts";
+
+const KEPT_HEADERS = /^(retry-after|retry-after-ms|x-ratelimit-.*|x-request-id|request-id|x-amzn-requestid|anthropic-ratelimit-.*)$/;
+const MAX_ERROR_BODY = 1 << 20;
+
+export async function upstreamErrorResponse(res: Response, target: ProviderTarget): Promise<{ response: Response; message: string }> {
+  const text = await readCapped(res);
+  const headers = new Headers({ "content-type": "application/json" });
+  for (const [name, value] of res.headers) if (KEPT_HEADERS.test(name)) headers.set(name, value);
+  const status = res.status;
+
+  if (target.adapter.error) {
+    const e = target.adapter.error(status, text, res.headers);
+    return {
+      response: new Response(errorBody(e.message, e.type ?? errorTypeFor(status), e.code ?? null), { status, headers }),
+      message: e.message,
+    };
+  }
+
+  const parsed = tryJson(text);
+  const err = parsed && typeof parsed === "object" ? (parsed as Record<string, unknown>).error : undefined;
+  if (err && typeof err === "object" && typeof (err as { message?: unknown }).message === "string") {
+    return { response: new Response(text, { status, headers }), message: (err as { message: string }).message };
+  }
+  const message = messageOf(parsed) ?? describeNonJson(status, res.headers.get("content-type"), text);
+  const code = typeof (err as { code?: unknown } | undefined)?.code === "string" ? (err as { code: string }).code : null;
+  return { response: new Response(errorBody(message, errorTypeFor(status), code), { status, headers }), message };
+}
+
+async function readCapped(res: Response): Promise<string> {
+  const buf = await res.arrayBuffer().catch(() => new ArrayBuffer(0));
+  return new TextDecoder().decode(buf.byteLength > MAX_ERROR_BODY ? buf.slice(0, MAX_ERROR_BODY) : buf);
+}
+
+function tryJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The message in common non-OpenAI error bodies. */
+export function messageOf(parsed: unknown): string | undefined {
+  if (!parsed || typeof parsed !== "object") return undefined;
+  const o = (Array.isArray(parsed) ? parsed[0] : parsed) as Record<string, unknown> | undefined;
+  if (!o || typeof o !== "object") return undefined;
+  if (typeof o.error === "string") return o.error;
+  if (o.error && typeof o.error === "object" && typeof (o.error as Record<string, unknown>).message === "string") {
+    return (o.error as Record<string, string>).message;
+  }
+  for (const key of ["message", "detail", "Message", "msg"]) if (typeof o[key] === "string") return o[key] as string;
+  return undefined;
+}
+
+function describeNonJson(status: number, contentType: string | null, text: string): string {
+  const kind = contentType?.split(";")[0] ?? "no content type";
+  const title = /<title>([^<]{1,200})<\/title>/i.exec(text)?.[1]?.trim();
+  const snippet = title ?? text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200);
+  return `upstream returned HTTP ${status} (${kind})${snippet ? `: ${snippet}` : ""}`;
+}

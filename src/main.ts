@@ -1,0 +1,143 @@
+#!/usr/bin/env bun
+/**
+ * The `agentgateway` command.
+ *
+ *   agentgateway [config.yaml]        run with a config file (default ./config.yaml)
+ *   agentgateway -f|--file <path|->   the same; "-" reads the config from stdin
+ *   agentgateway -c|--config <yaml>   run with an inline config
+ *   agentgateway --validate-only ...  check the config and exit (0 valid, 1 invalid)
+ *   agentgateway -V | --version       print the version
+ */
+import { existsSync } from "node:fs";
+import { formatIssues } from "./config/errors.ts";
+import { loadConfigFile, loadConfigText } from "./config/load.ts";
+import { watchConfigFile } from "./config/watch.ts";
+import { startGateway } from "./server/gateway.ts";
+import { createLogger } from "./telemetry/log.ts";
+import pkg from "../package.json" with { type: "json" };
+
+const USAGE = `agentgateway ${pkg.version}: an LLM gateway for the OpenAI SDKs (agentgateway config format)
+
+usage:
+  agentgateway [config.yaml]          run with a config file (default: ./config.yaml)
+  agentgateway -f, --file <path|->    config file ("-" reads stdin)
+  agentgateway -c, --config <yaml>    inline config (YAML or JSON)
+  agentgateway --validate-only ...    check the config, print problems, exit 0 (valid) or 1
+  agentgateway -V, --version          print the version
+  agentgateway -h, --help             this help
+
+environment: LOG_FORMAT=json, READINESS_ADDR=ip:port|off, and any $VAR the config references.
+docs: README.md (quick start, config reference, troubleshooting)`;
+
+type Source = { kind: "file"; path: string } | { kind: "inline"; text: string } | { kind: "stdin" };
+
+interface Cli {
+  source: Source | undefined;
+  validateOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Cli | { exit: number; out: string } {
+  let source: Source | undefined;
+  let validateOnly = false;
+  const setSource = (s: Source) => {
+    if (source) throw new Error("give one config: a file, -f or -c (not several)");
+    source = s;
+  };
+  try {
+    for (let i = 0; i < argv.length; i++) {
+      const a = argv[i]!;
+      const value = () => {
+        const v = argv[++i];
+        if (v === undefined) throw new Error(`${a} needs a value`);
+        return v;
+      };
+      if (a === "-h" || a === "--help") return { exit: 0, out: USAGE };
+      if (a === "-V") return { exit: 0, out: `agentgateway ${pkg.version}` };
+      if (a === "--version") return { exit: 0, out: JSON.stringify({ version: pkg.version, runtime: `bun ${Bun.version}` }) };
+      if (a === "--validate-only") validateOnly = true;
+      else if (a === "-f" || a === "--file") {
+        const v = value();
+        setSource(v === "-" ? { kind: "stdin" } : { kind: "file", path: v });
+      } else if (a.startsWith("--file=")) setSource({ kind: "file", path: a.slice(7) });
+      else if (a === "-c" || a === "--config") setSource({ kind: "inline", text: value() });
+      else if (a.startsWith("--config=")) setSource({ kind: "inline", text: a.slice(9) });
+      else if (a.startsWith("-") && a !== "-") throw new Error(`unknown option ${a}`);
+      else setSource(a === "-" ? { kind: "stdin" } : { kind: "file", path: a });
+    }
+  } catch (err) {
+    return { exit: 2, out: `agentgateway: ${(err as Error).message}\n\n${USAGE}` };
+  }
+  if (!source && existsSync("config.yaml")) source = { kind: "file", path: "config.yaml" };
+  return { source, validateOnly };
+}
+
+async function main(): Promise<number> {
+  const cli = parseArgs(process.argv.slice(2));
+  if ("exit" in cli) {
+    (cli.exit === 0 ? console.log : console.error)(cli.out);
+    return cli.exit;
+  }
+  if (!cli.source) {
+    console.error(`agentgateway: no config given and no ./config.yaml here\n\n${USAGE}`);
+    return 2;
+  }
+  const source = cli.source;
+  const stdinText = source.kind === "stdin" ? await Bun.stdin.text() : undefined;
+  const load = () =>
+    source.kind === "file"
+      ? loadConfigFile(source.path)
+      : loadConfigText(source.kind === "inline" ? source.text : stdinText!, source.kind === "inline" ? "<inline config>" : "<stdin>");
+
+  const loaded = load();
+  if (!loaded.ok) {
+    console.error(formatIssues(loaded.errors));
+    return 1;
+  }
+  const config = loaded.value;
+  if (cli.validateOnly) {
+    const routes = [...config.binds.values()].reduce((n, b) => n + b.listeners.reduce((m, l) => m + l.router.routes.length, 0), 0);
+    console.log(`config is valid: ${config.binds.size} bind(s), ${routes} route(s)`);
+    return 0;
+  }
+
+  const logger = createLogger(config.logging);
+  let gateway;
+  try {
+    gateway = startGateway(config, { logger });
+  } catch (err) {
+    logger.flush();
+    console.error(`agentgateway: cannot start: ${(err as Error).message}`);
+    return 1;
+  }
+
+  let stopWatching = () => {};
+  if (source.kind === "file") {
+    stopWatching = watchConfigFile(source.path, await Bun.file(source.path).text(), () => {
+      const next = loadConfigFile(source.path);
+      if (!next.ok) {
+        logger.error(`config reload failed; the previous config keeps serving\n${formatIssues(next.errors)}`);
+        return;
+      }
+      try {
+        gateway.apply(next.value);
+        logger.info("config reloaded", { binds: next.value.binds.size });
+      } catch (err) {
+        logger.error(`config reload failed: ${(err as Error).message}; the previous config keeps serving`);
+      }
+    });
+  }
+
+  const exitCode = await new Promise<number>((resolve) => {
+    const shutdown = (signal: string) => {
+      logger.info(`${signal}: draining in-flight requests`);
+      stopWatching();
+      gateway.stop().then(() => resolve(0), () => resolve(1));
+    };
+    process.once("SIGTERM", () => shutdown("SIGTERM"));
+    process.once("SIGINT", () => shutdown("SIGINT"));
+  });
+  logger.flush();
+  return exitCode;
+}
+
+process.exit(await main());

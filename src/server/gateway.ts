@@ -1,0 +1,128 @@
+/**
+ * The running gateway: one `Bun.serve` per bind, all reading one shared config reference that a
+ * reload swaps atomically. Requests already running keep the config they started with; a bind a
+ * reload removes stops accepting and drains; a bind it adds starts listening.
+ */
+import type { Server } from "bun";
+import type { BindConfig, GatewayConfig, ServerTls } from "../config/model.ts";
+import { errorBody } from "../http/errors.ts";
+import type { Logger } from "../telemetry/log.ts";
+import { handleRequest, type HandlerContext } from "./handler.ts";
+
+export interface Gateway {
+  readonly config: GatewayConfig;
+  /** swaps in a new config and opens/closes ports to match */
+  apply(config: GatewayConfig): void;
+  /** the port actually bound for a configured bind port (differs when the config says 0) */
+  port(configPort: number): number | undefined;
+  readonly readinessPort: number | undefined;
+  /** stops accepting, waits for in-flight requests up to `graceMs`, then closes everything */
+  stop(graceMs?: number): Promise<void>;
+}
+
+export interface StartOptions {
+  logger: Logger;
+  /** hostname to bind (default "::", all interfaces, IPv4 and IPv6) */
+  hostname?: string;
+}
+
+export function startGateway(initial: GatewayConfig, opts: StartOptions): Gateway {
+  const { logger } = opts;
+  let config = initial;
+  const servers = new Map<number, { server: Server<undefined>; tlsKey: string }>();
+  let ready = false;
+  let readiness: Server<undefined> | undefined;
+
+  const ctx: HandlerContext = { config: () => config, logger };
+
+  const open = (bind: BindConfig) => {
+    const tlsKey = tlsFingerprint(bind.tls);
+    const server = Bun.serve({
+      port: bind.port,
+      hostname: opts.hostname ?? "::",
+      idleTimeout: config.idleTimeoutSec,
+      // bodies are limited per route type by the handlers (413 as JSON); Bun's own limit only
+      // guards streamed passthrough bodies
+      maxRequestBodySize: 1024 * 1024 * 1024 * 4,
+      ...(bind.tls.length > 0 ? { tls: bind.tls.map((t) => ({ cert: t.cert, key: t.key, serverName: t.serverName })) } : {}),
+      fetch: (req, server) => handleRequest(req, bind.port, ctx, server),
+      error(err) {
+        logger.error("request failed", { error: String(err?.stack ?? err) });
+        return new Response(errorBody("internal gateway error", "api_error", "internal_error"), {
+          status: 500,
+          headers: { "content-type": "application/json" },
+        });
+      },
+    });
+    servers.set(bind.port, { server, tlsKey });
+    const scheme = bind.tls.length > 0 ? "https" : "http";
+    const routes = bind.listeners.reduce((n, l) => n + l.router.routes.length, 0);
+    logger.info(`listening on ${scheme}://${displayHost(opts.hostname ?? "::")}:${server.port}`, {
+      bind: bind.port,
+      listeners: bind.listeners.length,
+      routes,
+    });
+  };
+
+  const reconcile = () => {
+    for (const [port, entry] of servers) {
+      const bind = config.binds.get(port);
+      if (!bind || tlsFingerprint(bind.tls) !== entry.tlsKey) {
+        servers.delete(port);
+        void entry.server.stop(false);
+        logger.info(`closed bind ${port}${bind ? " (TLS changed, reopening)" : ""}`);
+      }
+    }
+    for (const [port, bind] of config.binds) if (!servers.has(port)) open(bind);
+  };
+
+  reconcile();
+  if (config.readiness) {
+    readiness = Bun.serve({
+      port: config.readiness.port,
+      hostname: config.readiness.hostname,
+      fetch(req) {
+        const path = new URL(req.url).pathname;
+        if (path !== "/healthz/ready") return new Response("not found\n", { status: 404 });
+        if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405 });
+        return ready ? new Response("ready\n") : new Response("not ready, pending: binds\n", { status: 500 });
+      },
+    });
+  }
+  ready = true;
+
+  return {
+    get config() {
+      return config;
+    },
+    apply(next) {
+      config = next;
+      reconcile();
+    },
+    port: (p) => servers.get(p)?.server.port,
+    get readinessPort() {
+      return readiness?.port;
+    },
+    async stop(graceMs = 30_000) {
+      ready = false;
+      const all = [...servers.values()].map((s) => s.server);
+      servers.clear();
+      const drained = Promise.all(all.map((s) => s.stop(false)));
+      const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), graceMs).unref?.());
+      if ((await Promise.race([drained, deadline])) === "timeout") {
+        logger.warn(`in-flight requests still running after ${graceMs}ms; closing them`);
+        await Promise.all(all.map((s) => s.stop(true)));
+      }
+      await readiness?.stop(true);
+      logger.flush();
+    },
+  };
+}
+
+function tlsFingerprint(tls: ServerTls[]): string {
+  return tls.map((t) => `${t.serverName}:${Bun.hash(t.cert)}:${Bun.hash(t.key)}`).join("|");
+}
+
+function displayHost(h: string): string {
+  return h === "::" || h === "0.0.0.0" ? "0.0.0.0" : h.includes(":") ? `[${h}]` : h;
+}

@@ -1,0 +1,79 @@
+/**
+ * Process output. Access-log lines are batched and written once per event-loop turn, so logging
+ * costs one write per burst of requests instead of one per request.
+ */
+import type { LogLevel } from "../config/model.ts";
+
+const LEVELS: Record<LogLevel, number> = { error: 0, warn: 1, info: 2, debug: 3, trace: 4 };
+
+export interface Logger {
+  format: "text" | "json";
+  level: LogLevel;
+  /** one structured line: `fields` are written as key=value (text) or an object (json) */
+  line(level: LogLevel, target: string, fields: Record<string, unknown>): void;
+  error(message: string, fields?: Record<string, unknown>): void;
+  warn(message: string, fields?: Record<string, unknown>): void;
+  info(message: string, fields?: Record<string, unknown>): void;
+  debug(message: string, fields?: Record<string, unknown>): void;
+  /** writes anything still batched (call before exit) */
+  flush(): void;
+}
+
+export interface LogSink {
+  write(text: string): void;
+}
+
+export const stdoutSink: LogSink = { write: (text) => void process.stdout.write(text) };
+
+export function createLogger(opts: { format: "text" | "json"; level: LogLevel; sink?: LogSink }): Logger {
+  const sink = opts.sink ?? stdoutSink;
+  let pending: string[] = [];
+  let scheduled = false;
+  const flush = () => {
+    scheduled = false;
+    if (pending.length === 0) return;
+    const text = pending.join("");
+    pending = [];
+    sink.write(text);
+  };
+  const logger: Logger = {
+    format: opts.format,
+    level: opts.level,
+    line(level, target, fields) {
+      if (LEVELS[level] > LEVELS[logger.level]) return;
+      const time = new Date().toISOString();
+      pending.push(logger.format === "json" ? jsonLine(time, level, target, fields) : textLine(time, level, target, fields));
+      if (!scheduled) {
+        scheduled = true;
+        setImmediate(flush);
+      }
+    },
+    error: (message, fields) => logger.line("error", "gateway", { message, ...fields }),
+    warn: (message, fields) => logger.line("warn", "gateway", { message, ...fields }),
+    info: (message, fields) => logger.line("info", "gateway", { message, ...fields }),
+    debug: (message, fields) => logger.line("debug", "gateway", { message, ...fields }),
+    flush,
+  };
+  return logger;
+}
+
+function jsonLine(time: string, level: string, target: string, fields: Record<string, unknown>): string {
+  const obj: Record<string, unknown> = { time, level, target };
+  for (const k in fields) if (fields[k] !== undefined) obj[k] = fields[k];
+  return `${JSON.stringify(obj)}\n`;
+}
+
+function textLine(time: string, level: string, target: string, fields: Record<string, unknown>): string {
+  let s = `${time} ${level} ${target}`;
+  for (const k in fields) {
+    const v = fields[k];
+    if (v === undefined) continue;
+    s += ` ${k}=${textValue(v)}`;
+  }
+  return `${s}\n`;
+}
+
+function textValue(v: unknown): string {
+  const s = typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v);
+  return /^[^\s"=]*$/.test(s) && s !== "" ? s : JSON.stringify(s);
+}
