@@ -1,0 +1,22 @@
+/**
+ * A bench scenario: an upstream emulator speaking one provider's wire format, the gateway config
+ * that routes OpenAI chat requests to it, and the native request a bare Bun proxy relays to the
+ * same upstream (the baseline: the same bytes with no translation).
+ */
+export interface Scenario {
+  /** e.g. "openai-stream", "anthropic-stream" */
+  name: string;
+  /** true when the scenario streams (SSE or event-stream) */
+  stream: boolean;
+  /**
+   * The upstream's fetch handler. `delayMs` > 0 spaces stream chunks that far apart;
+   * `chunks` is the number of content deltas in a streamed answer.
+   */
+  upstream(opts: { chunks: number; delayMs: number }): (req: Request) => Response | Promise<Response>;
+  /** Gateway config (YAML) listening on `port` and routing to the upstream at `origin` (http://127.0.0.1:N). */
+  config(origin: string, port: number): string;
+  /** What the load driver sends to the gateway: an OpenAI chat completion request. */
+  gatewayRequest: { path: string; body: string; headers?: Record<string, string> };
+  /** What the load driver sends through the bare proxy: the provider-native request. */
+  nativeRequest: { path: string; body: string; headers?: Record<string, string> };
+}
