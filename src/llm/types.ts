@@ -1,3 +1,4 @@
+// NOTE FOR ENGINEERS WORKING ON A PROVIDER (issues 4-6): the "{COMMON}" part of your brief is in /work/main/HELPER-BRIEF.md. Read it now: working rules (commit only your own files with explicit `git add <paths>`, never -A), tooling (PATH=/opt/bunpkg/node_modules/.bin), the adapter contract and bench targets. (Temporary note; the lead removes it.)
 /**
  * The contracts between the gateway core and the providers. A provider is one folder under
  * `providers/` that exports a `ProviderAdapter`; the core owns HTTP, routing, auth, body limits,
@@ -80,7 +81,9 @@ export type Framing = "sse" | "eventstream";
 /** Incremental framing of a byte stream: each network read in, the frames it completed out. */
 export interface FrameDecoder<F> {
   push(chunk: Uint8Array): F[];
-  /** bytes of an unfinished frame still held (non-zero at end of stream = truncated) */
+  /** at end of stream: frames the end itself completed (if the framing has such a case) */
+  end?(): F[];
+  /** bytes of an unfinished frame still held (non-zero after the end = truncated stream) */
   readonly pending: number;
 }
 export type FrameOf<F extends Framing> = F extends "sse" ? SseEvent : EventStreamMessage;

@@ -5,7 +5,6 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import type { Subprocess } from "bun";
 
 const ROOT = resolve(import.meta.dir, "../..");
 
@@ -23,7 +22,7 @@ export function freePort(): number {
 }
 
 export interface GatewayProcess {
-  proc: Subprocess<"ignore" | "pipe", "pipe", "pipe">;
+  proc: ReturnType<typeof runGateway>;
   dir: string;
   configPath: string;
   output(): string;

@@ -153,9 +153,12 @@ export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boole
       return { out: kept.map((e) => `data: ${e.data}\n\n`).join(""), done: sawDone || sawError };
     },
     end() {
-      if (sawDone || sawError) return { out: "", error: sawError ? "upstream error event" : undefined };
+      const last = sse.end();
+      for (const e of last.events) if (e.data === "[DONE]") sawDone = true;
+      const tail = new TextDecoder().decode(last.bytes);
+      if (sawDone || sawError) return { out: tail, error: sawError ? "upstream error event" : undefined };
       const message = sse.pending > 0 ? "upstream stream was cut off mid-event" : "upstream stream ended without [DONE]";
-      return { out: sseErrorEvent(message, "api_error", "upstream_stream_incomplete"), error: message };
+      return { out: tail + sseErrorEvent(message, "api_error", "upstream_stream_incomplete"), error: message };
     },
   });
 }
@@ -180,11 +183,14 @@ export function translatedStream<F>(
     },
     error: () => t.error,
     end() {
+      let out = "";
+      for (const frame of opts.decoder.end?.() ?? []) out += t.push(frame);
+      if (t.finished) return { out, error: t.error };
       if (opts.decoder.pending > 0) {
         const message = "upstream stream was cut off mid-event";
         return { out: sseErrorEvent(message, "api_error", "upstream_stream_incomplete"), error: message };
       }
-      const out = t.end();
+      out += t.end();
       return { out, error: t.error };
     },
   });

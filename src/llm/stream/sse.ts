@@ -20,10 +20,14 @@ export interface SseChunk {
 export interface SseDecoder {
   /** Feeds one network read; returns the events it completed. */
   push(chunk: Uint8Array): SseChunk;
-  /** Bytes of an unfinished event still held (non-zero at end of stream = truncated event). */
+  /** Bytes of an unfinished event still held (non-zero after `end()` = truncated stream). */
   readonly pending: number;
-  /** At end of stream: a final event the upstream did not terminate with a blank line, if any. */
-  flush(): SseEvent[];
+  /**
+   * End of stream: returns an event completed by the end itself (a trailing CR that could have
+   * been the start of CRLF); an unterminated event is not dispatched (per the SSE spec) and stays
+   * counted in `pending`.
+   */
+  end(): SseChunk;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -57,11 +61,14 @@ export function createSseDecoder(): SseDecoder {
       const bytes = data.subarray(0, end);
       return { bytes, events: parseEvents(textDecoder.decode(bytes)) };
     },
-    flush() {
-      if (held.byteLength === 0) return [];
-      const text = textDecoder.decode(held);
-      held = EMPTY;
-      return parseEvents(`${text}\n\n`);
+    end() {
+      const n = held.byteLength;
+      if (n >= 2 && held[n - 1] === CR && (held[n - 2] === CR || held[n - 2] === LF)) {
+        const bytes = held;
+        held = EMPTY;
+        return { bytes, events: parseEvents(textDecoder.decode(bytes)) };
+      }
+      return { bytes: EMPTY, events: [] };
     },
   };
 }
@@ -114,6 +121,7 @@ export function sseFrames(): FrameDecoder<SseEvent> {
   const d = createSseDecoder();
   return {
     push: (chunk) => d.push(chunk).events,
+    end: () => d.end().events,
     get pending() {
       return d.pending;
     },
