@@ -1,9 +1,212 @@
 /**
- * AWS `application/vnd.amazon.eventstream` framing (Bedrock ConverseStream).
- * Placeholder until the Bedrock work lands: the decoder is part of issue 5.
+ * AWS `application/vnd.amazon.eventstream` framing (Bedrock ConverseStream, InvokeModelWithResponseStream).
+ *
+ *   total_len u32 | headers_len u32 | prelude_crc u32 | headers | payload | message_crc u32
+ *
+ * All integers big-endian; both CRCs are CRC-32 (IEEE, as in gzip), the first over the 8 length
+ * bytes, the second over everything before it. A header is `name_len u8 | name | type u8 | value`
+ * with ten value types (0 true, 1 false, 2 int8, 3 int16, 4 int32, 5 int64, 6 bytes, 7 string,
+ * 8 timestamp, 9 uuid).
+ *
+ * Decoding is incremental: a network read may end anywhere, even inside the prelude, and the
+ * tail is kept until the rest arrives. Only whole, checksum-verified messages are ever returned.
+ * The prelude is verified as soon as its 12 bytes are in, so a corrupted length can never make
+ * the decoder wait for gigabytes that will not come.
+ *
+ * A corrupt stream (bad checksum, impossible length, malformed header) yields one last message
+ * of the protocol's own error kind (`:message-type: error`, `:error-code: InvalidFrame`,
+ * `:error-message`), after the good messages that preceded it; the decoder then returns nothing
+ * more. Translators handle protocol errors anyway, so corruption becomes an error event for the
+ * client, never garbage.
  */
 import type { EventStreamMessage, FrameDecoder } from "../types.ts";
 
+export type EventStreamHeaderValue = EventStreamMessage["headers"][string];
+
+const PRELUDE_BYTES = 12;
+/** prelude + trailing message CRC */
+const OVERHEAD_BYTES = 16;
+/** AWS caps messages at 16 MiB and the header section at 128 KiB */
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+const MAX_HEADER_BYTES = 128 * 1024;
+
+export const INVALID_FRAME_CODE = "InvalidFrame";
+
+const EMPTY = new Uint8Array(0);
+const utf8Decoder = new TextDecoder();
+
+// ---------------------------------------------------------------------------------------------
+// CRC-32 (IEEE 802.3 polynomial, reflected), table-driven
+
+const CRC_TABLE = (() => {
+  const t = new Int32Array(256);
+  for (let n = 0; n < 256; n++) {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    t[n] = c;
+  }
+  return t;
+})();
+
+/**
+ * CRC-32 of `bytes[start, end)`. `previous` continues a checksum already computed over the bytes
+ * just before `start` (CRC-32 is streamable), so a message's CRC can reuse its prelude's.
+ */
+export function crc32(bytes: Uint8Array, start = 0, end = bytes.byteLength, previous = 0): number {
+  let c = ~previous;
+  for (let i = start; i < end; i++) c = CRC_TABLE[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
+  return ~c >>> 0;
+}
+
+// ---------------------------------------------------------------------------------------------
+// decoder
+
+class FrameError extends Error {}
+
+/** The decoder as a frame source for translated streams. */
 export function eventStreamFrames(): FrameDecoder<EventStreamMessage> {
-  throw new Error("AWS event-stream decoding is not implemented yet");
+  let held: Uint8Array = EMPTY;
+  let broken = false;
+  return {
+    get pending() {
+      return held.byteLength;
+    },
+    push(chunk) {
+      if (broken || chunk.byteLength === 0) return [];
+      let buf: Uint8Array;
+      if (held.byteLength === 0) buf = chunk;
+      else {
+        buf = new Uint8Array(held.byteLength + chunk.byteLength);
+        buf.set(held, 0);
+        buf.set(chunk, held.byteLength);
+      }
+      const out: EventStreamMessage[] = [];
+      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+      let off = 0;
+      try {
+        while (buf.byteLength - off >= PRELUDE_BYTES) {
+          const total = view.getUint32(off);
+          const headersLen = view.getUint32(off + 4);
+          const preludeCrc = crc32(buf, off, off + 8);
+          if (preludeCrc !== view.getUint32(off + 8)) throw new FrameError("prelude checksum mismatch");
+          if (total < OVERHEAD_BYTES || total > MAX_MESSAGE_BYTES || headersLen > MAX_HEADER_BYTES || headersLen > total - OVERHEAD_BYTES) {
+            throw new FrameError(`impossible lengths (message ${total} bytes, headers ${headersLen} bytes)`);
+          }
+          if (buf.byteLength - off < total) break;
+          const crcAt = off + total - 4;
+          if (crc32(buf, off + 8, crcAt, preludeCrc) !== view.getUint32(crcAt)) throw new FrameError("message checksum mismatch");
+          const headersEnd = off + PRELUDE_BYTES + headersLen;
+          out.push({ headers: decodeHeaders(buf, view, off + PRELUDE_BYTES, headersEnd), payload: buf.subarray(headersEnd, crcAt) });
+          off += total;
+        }
+      } catch (err) {
+        if (!(err instanceof FrameError)) throw err;
+        broken = true;
+        held = EMPTY;
+        out.push(invalidFrame(err.message));
+        return out;
+      }
+      held = off === buf.byteLength ? EMPTY : buf.slice(off);
+      return out;
+    },
+  };
+}
+
+function invalidFrame(reason: string): EventStreamMessage {
+  return {
+    headers: {
+      ":message-type": "error",
+      ":error-code": INVALID_FRAME_CODE,
+      ":error-message": `upstream sent a corrupt event-stream frame: ${reason}`,
+    },
+    payload: EMPTY,
+  };
+}
+
+function decodeHeaders(b: Uint8Array, view: DataView, pos: number, end: number): Record<string, EventStreamHeaderValue> {
+  const headers: Record<string, EventStreamHeaderValue> = {};
+  const need = (n: number) => {
+    if (pos + n > end) throw new FrameError("header runs past its section");
+  };
+  while (pos < end) {
+    const nameLen = b[pos++]!;
+    if (nameLen === 0) throw new FrameError("empty header name");
+    need(nameLen + 1);
+    const name = text(b, pos, pos + nameLen);
+    pos += nameLen;
+    const type = b[pos++]!;
+    let value: EventStreamHeaderValue;
+    switch (type) {
+      case 0:
+        value = true;
+        break;
+      case 1:
+        value = false;
+        break;
+      case 2:
+        need(1);
+        value = view.getInt8(pos);
+        pos += 1;
+        break;
+      case 3:
+        need(2);
+        value = view.getInt16(pos);
+        pos += 2;
+        break;
+      case 4:
+        need(4);
+        value = view.getInt32(pos);
+        pos += 4;
+        break;
+      case 5:
+        need(8);
+        value = view.getBigInt64(pos);
+        pos += 8;
+        break;
+      case 6:
+      case 7: {
+        need(2);
+        const len = view.getUint16(pos);
+        pos += 2;
+        need(len);
+        value = type === 6 ? b.slice(pos, pos + len) : text(b, pos, pos + len);
+        pos += len;
+        break;
+      }
+      case 8:
+        need(8);
+        value = new Date(Number(view.getBigInt64(pos)));
+        pos += 8;
+        break;
+      case 9:
+        need(16);
+        value = uuid(b, pos);
+        pos += 16;
+        break;
+      default:
+        throw new FrameError(`unknown header value type ${type}`);
+    }
+    headers[name] = value;
+  }
+  return headers;
+}
+
+/** UTF-8 text; short ASCII (every header name, most values) without a decoder call. */
+function text(b: Uint8Array, start: number, end: number): string {
+  if (end - start <= 48) {
+    let s = "";
+    for (let i = start; i < end; i++) {
+      const c = b[i]!;
+      if (c >= 0x80) return utf8Decoder.decode(b.subarray(start, end));
+      s += String.fromCharCode(c);
+    }
+    return s;
+  }
+  return utf8Decoder.decode(b.subarray(start, end));
+}
+
+function uuid(b: Uint8Array, at: number): string {
+  let hex = "";
+  for (let i = at; i < at + 16; i++) hex += b[i]!.toString(16).padStart(2, "0");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
