@@ -187,6 +187,7 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
       tls: tlsPolicy ? compileTls(tlsPolicy.value, tlsPolicy.path) : undefined,
       auth: auth?.authorize ?? defaultAuth,
       stripClientAuth: auth?.replacesClientAuth ?? defaultAuth !== undefined,
+      secrets: auth?.secrets ?? [],
       ai: mergeAi(all),
       requestHeaders: headerOps(pick(all, "requestHeaderModifier")?.value),
       responseHeaders: headerOps(pick(all, "responseHeaderModifier")?.value),
@@ -489,7 +490,7 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
     if (authRaw) auth = compileBackendAuth(authRaw, authContext(region), [...path, "auth"]);
     else if (params.apiKey) {
       const secret = secretOf(params.apiKey, [...ppath, "apiKey"]);
-      if (secret) auth = { authorize: (req) => void req.headers.set("authorization", `Bearer ${secret.reveal()}`), replacesClientAuth: true };
+      if (secret) auth = { authorize: (req) => void req.headers.set("authorization", `Bearer ${secret.reveal()}`), replacesClientAuth: true, secrets: [secret] };
     }
     const defaultAuth = !auth && !origin ? adapter.defaultAuth?.(spec as never) : undefined;
     const tlsPath = [...path, m.backendTLS ? "backendTLS" : "tls"];
@@ -505,6 +506,7 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
       tls: tlsRaw ? compileTls(tlsRaw, tlsPath) : undefined,
       auth: auth?.authorize ?? defaultAuth,
       stripClientAuth: auth?.replacesClientAuth ?? defaultAuth !== undefined,
+      secrets: auth?.secrets ?? [],
       ai: compileAiPolicy({ defaults: { ...defaults.defaults, ...m.defaults }, overrides: { ...defaults.overrides, ...m.overrides } }),
       requestHeaders: headerOps(pick("requestHeaders")),
       responseHeaders: headerOps(pick("responseHeaders")),

@@ -4,6 +4,7 @@
  */
 import type { Authorizer, ProviderAdapter, RouteType } from "../llm/types.ts";
 import type { Router } from "../routing/router.ts";
+import type { Secret } from "./secret.ts";
 
 export interface GatewayConfig {
   binds: ReadonlyMap<number, BindConfig>;
@@ -144,6 +145,8 @@ export interface ProviderTarget {
   auth: Authorizer | undefined;
   /** a backend key is configured: the client's own Authorization never goes upstream */
   stripClientAuth: boolean;
+  /** static credentials sent upstream: scrubbed from upstream error messages before they go anywhere */
+  secrets: Secret[];
   ai: AiPolicyConfig;
   requestHeaders: HeaderOps | undefined;
   responseHeaders: HeaderOps | undefined;

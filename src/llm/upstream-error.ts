@@ -11,7 +11,7 @@ const KEPT_HEADERS = /^(retry-after|retry-after-ms|x-ratelimit-.*|x-request-id|r
 const MAX_ERROR_BODY = 1 << 20;
 
 export async function upstreamErrorResponse(res: Response, target: ProviderTarget): Promise<{ response: Response; message: string }> {
-  const text = await readCapped(res);
+  const text = scrub(await readCapped(res), target);
   const headers = new Headers({ "content-type": "application/json" });
   for (const [name, value] of res.headers) if (KEPT_HEADERS.test(name)) headers.set(name, value);
   const status = res.status;
@@ -32,6 +32,15 @@ export async function upstreamErrorResponse(res: Response, target: ProviderTarge
   const message = messageOf(parsed) ?? describeNonJson(status, res.headers.get("content-type"), text);
   const code = typeof (err as { code?: unknown } | undefined)?.code === "string" ? (err as { code: string }).code : null;
   return { response: new Response(errorBody(message, errorTypeFor(status), code), { status, headers }), message };
+}
+
+/** An upstream that echoes the gateway's credential (some proxies do) must not pass it on. */
+function scrub(text: string, target: ProviderTarget): string {
+  for (const secret of target.secrets) {
+    const value = secret.reveal();
+    if (value.length >= 4 && text.includes(value)) text = text.replaceAll(value, "[redacted]");
+  }
+  return text;
 }
 
 async function readCapped(res: Response): Promise<string> {

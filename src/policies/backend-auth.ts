@@ -31,6 +31,8 @@ export interface CompiledAuth {
   authorize: Authorizer;
   /** true when the gateway supplies its own credential: the client's never goes upstream */
   replacesClientAuth: boolean;
+  /** the static secrets it sends, so upstream messages that echo one can be scrubbed */
+  secrets: Secret[];
 }
 
 export function compileBackendAuth(
@@ -44,12 +46,13 @@ export function compileBackendAuth(
     const location = inline ? undefined : ((raw.key as { location?: Location | null }).location ?? undefined);
     const secret = ctx.secret(value, [...path, "key"]);
     if (!secret) return undefined;
-    return { authorize: placeCredential(() => secret.reveal(), location), replacesClientAuth: true };
+    return { authorize: placeCredential(() => secret.reveal(), location), replacesClientAuth: true, secrets: [secret] };
   }
   if (raw.passthrough !== undefined) {
     const location = raw.passthrough.location ?? undefined;
     return {
       replacesClientAuth: false,
+      secrets: [],
       authorize: (req, { clientHeaders }) => {
         const token = bearerToken(clientHeaders.get("authorization"));
         if (token === undefined) return;
@@ -67,7 +70,7 @@ export function compileBackendAuth(
       return undefined;
     }
     const authorize = factory(config, ctx, [...path, kind]);
-    return authorize ? { authorize, replacesClientAuth: true } : undefined;
+    return authorize ? { authorize, replacesClientAuth: true, secrets: [] } : undefined;
   }
   return undefined;
 }

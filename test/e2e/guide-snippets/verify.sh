@@ -1,0 +1,1 @@
+node -e "import('openai').then(({default: OpenAI}) => {const c = new OpenAI({baseURL: 'http://localhost:3000/v1', apiKey: 'anything'}); c.chat.completions.create({model: 'gpt-4o-mini', messages: [{role: 'user', content: 'Hello'}]}).then(r => console.log(r.choices[0].message.content))})"
