@@ -31,6 +31,8 @@ export interface LlmExchange {
   signal: AbortSignal;
   /** cancels the upstream request (the client went away mid-stream) */
   abort(): void;
+  /** the client's request is fully received: from now on silence is the upstream's, not the client's */
+  requestSent(): void;
   /** writes the access log; called once, when the response (or its stream) is complete */
   done(): void;
 }
@@ -130,7 +132,8 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
       let out: { json: string; usage: Usage | undefined };
       try {
         out = chat.response(text, ctx(res.headers));
-      } catch {
+      } catch (err) {
+        if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
         throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
       }
       x.log.usage = out.usage;
@@ -222,7 +225,7 @@ async function serveEmbeddings(x: LlmExchange, target: ProviderTarget, body: Rec
     const text = await readUpstreamText(res);
     let out: { json: string; usage: Usage | undefined };
     try {
-      out = emb.response(text, model);
+      out = emb.response(text, model, body);
     } catch {
       throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
     }
@@ -377,7 +380,11 @@ async function send(
   const upstream: UpstreamRequest = { url, method: x.method, headers, body: payload as UpstreamRequest["body"] };
   if (target.auth) await target.auth(upstream, { clientHeaders: x.req.headers, signal: x.signal });
   target.adapter.finalizeHeaders?.(headers, target.spec as never);
-  return callUpstream({ method: upstream.method, url: upstream.url, headers: upstream.headers, body: upstream.body as RequestBody | null, tls: target.tls, signal: x.signal });
+  const streamedBody = upstream.body instanceof ReadableStream;
+  if (!streamedBody) x.requestSent();
+  const res = await callUpstream({ method: upstream.method, url: upstream.url, headers: upstream.headers, body: upstream.body as RequestBody | null, tls: target.tls, signal: x.signal });
+  if (streamedBody) x.requestSent();
+  return res;
 }
 
 async function upstreamError(x: LlmExchange, target: ProviderTarget, res: Response): Promise<Response> {

@@ -57,8 +57,6 @@ export async function handleRequest(req: Request, port: number, ctx: HandlerCont
       return res;
     }
 
-    // LLM calls can think for minutes before the first byte: the idle timeout is for idle clients
-    server.timeout(req, 0);
     log.protocol = "llm";
     const exchange: LlmExchange = {
       req,
@@ -71,6 +69,9 @@ export async function handleRequest(req: Request, port: number, ctx: HandlerCont
       signal,
       // the client's disconnect already aborts `signal`; nothing else to cancel
       abort: () => {},
+      // LLM calls can think for minutes before the first byte; the idle timeout is for idle
+      // clients, so it is lifted only once the client has sent its whole request
+      requestSent: () => server.timeout(req, 0),
       done,
     };
     return backend.kind === "ai" ? await serveAiBackend(exchange, backend) : await serveLlmBackend(exchange, backend);
