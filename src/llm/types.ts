@@ -144,7 +144,8 @@ export interface ChatTranslator<S, F extends Framing = Framing> {
 export interface EmbeddingsTranslator<S> {
   path(spec: S, model: string, basePath: string): string;
   request(req: Record<string, unknown>, spec: S, model: string): TranslatedBody;
-  response(body: string, model: string): { json: string; usage: Usage | undefined };
+  /** `req` is the client's request (e.g. its `encoding_format`). */
+  response(body: string, model: string, req: Record<string, unknown>): { json: string; usage: Usage | undefined };
 }
 
 /** Translation of a provider's model list to the OpenAI list shape. */
@@ -167,8 +168,11 @@ export interface ProviderAdapter<S = unknown> {
   chat?: ChatTranslator<S>;
   embeddings?: EmbeddingsTranslator<S>;
   models?: ModelsTranslator<S>;
-  /** Translates a non-2xx upstream answer into the OpenAI error shape. */
-  error?(status: number, body: string, headers: Headers): { message: string; type?: string; code?: string | null };
+  /**
+   * Translates a non-2xx upstream answer into the OpenAI error shape; `headers` are added to the
+   * client's response (e.g. a `retry-after` derived from the body).
+   */
+  error?(status: number, body: string, headers: Headers): { message: string; type?: string; code?: string | null; headers?: Record<string, string> };
   /** Provider fix-ups after auth (e.g. Anthropic moves `Authorization: Bearer` to `x-api-key`). */
   finalizeHeaders?(headers: Headers, spec: S): void;
   /** Credentials used when neither `backendAuth` nor a host override is configured (cloud ADC, SigV4). */

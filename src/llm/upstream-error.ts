@@ -18,6 +18,7 @@ export async function upstreamErrorResponse(res: Response, target: ProviderTarge
 
   if (target.adapter.error) {
     const e = target.adapter.error(status, text, res.headers);
+    if (e.headers) for (const name in e.headers) headers.set(name, e.headers[name]!);
     return {
       response: new Response(errorBody(e.message, e.type ?? errorTypeFor(status), e.code ?? null), { status, headers }),
       message: e.message,
