@@ -3,8 +3,10 @@
  * `providers/` and one line here.
  */
 import type { ProviderAdapter } from "../types.ts";
+import { anthropicAdapter } from "./anthropic/index.ts";
 import { customAdapter } from "./custom/index.ts";
 import { openaiAdapter } from "./openai/index.ts";
+import { vertexAdapter } from "./vertex/index.ts";
 
 export type ProviderKind = "openAI" | "anthropic" | "gemini" | "vertex" | "bedrock" | "azure" | "custom";
 
@@ -20,9 +22,9 @@ function notImplemented(name: string): ProviderAdapter<unknown> {
 export const PROVIDERS: Record<ProviderKind, ProviderAdapter<never>> = {
   openAI: openaiAdapter,
   custom: customAdapter,
-  anthropic: notImplemented("anthropic"),
+  anthropic: anthropicAdapter,
   gemini: notImplemented("gcp.gemini"),
-  vertex: notImplemented("gcp.vertex_ai"),
+  vertex: vertexAdapter,
   bedrock: notImplemented("aws.bedrock"),
   azure: notImplemented("azure"),
 };

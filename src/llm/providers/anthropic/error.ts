@@ -1,0 +1,44 @@
+/**
+ * Anthropic error bodies (`{"type":"error","error":{"type","message"},"request_id"}`) -> the
+ * OpenAI error shape. The status is kept by the core (so the SDKs raise the matching exception:
+ * 429 RateLimitError, 529 InternalServerError...), the Anthropic error type becomes the `code`.
+ */
+import { errorTypeFor } from "../../../http/errors.ts";
+import { messageOf } from "../../upstream-error.ts";
+
+export interface ProviderError {
+  message: string;
+  type?: string;
+  code?: string | null;
+}
+
+export function anthropicError(status: number, body: string): ProviderError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  const err = (parsed as { error?: { type?: unknown; message?: unknown } } | undefined)?.error;
+  if (err && typeof err === "object" && typeof err.message === "string") {
+    return { message: err.message, code: typeof err.type === "string" ? err.type : null };
+  }
+  const message = messageOf(parsed) ?? (body.trim() ? `upstream returned HTTP ${status}: ${body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200)}` : `upstream returned HTTP ${status}`);
+  return { message, code: null };
+}
+
+/** The OpenAI `type` for an Anthropic error type met inside a stream (no HTTP status there). */
+export function openaiTypeOf(anthropicType: string | undefined): string {
+  switch (anthropicType) {
+    case "invalid_request_error":
+    case "request_too_large":
+      return "invalid_request_error";
+    case "authentication_error":
+    case "permission_error":
+    case "not_found_error":
+    case "rate_limit_error":
+      return anthropicType;
+    default:
+      return errorTypeFor(500);
+  }
+}

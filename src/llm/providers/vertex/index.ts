@@ -1,0 +1,71 @@
+/**
+ * Vertex AI (`vertex` provider): models served under a Google Cloud project and region.
+ *
+ * Each model family speaks its publisher's API, so chat translation is picked per model:
+ *   claude-*   Anthropic Messages via rawPredict / streamRawPredict   (./claude.ts)
+ *   others     Gemini generateContent                                 (the GEMINI slot below)
+ * Credentials default to Google application default credentials (`src/auth/gcp.ts`).
+ */
+import { gcpDefaultAuth } from "../../../auth/gcp.ts";
+import { HttpError } from "../../../http/errors.ts";
+import type { ChatTranslator, ProviderAdapter, StreamContext } from "../../types.ts";
+import { claudeOnVertex } from "./claude.ts";
+import { vertexError } from "./error.ts";
+
+export interface VertexSpec {
+  model?: string | null;
+  /** `global` (default), a multi-region (`us`, `eu`) or a region (`us-east5`) */
+  region?: string | null;
+  projectId: string;
+}
+
+/**
+ * Gemini on Vertex: the Gemini translator (issue 6) goes here. Its `path` gets the base path
+ * `/v1/projects/{project}/locations/{location}` and appends `/publishers/google/models/{m}:...`.
+ */
+const GEMINI: ChatTranslator<VertexSpec> | undefined = undefined;
+
+export function isClaude(model: string): boolean {
+  return model.startsWith("claude");
+}
+
+/** The translation that serves `model`; 501 until the Gemini slot is filled. */
+export function vertexChatFor(model: string): ChatTranslator<VertexSpec> {
+  if (isClaude(model)) return claudeOnVertex;
+  if (GEMINI) return GEMINI;
+  throw new HttpError(501, "Gemini on Vertex is not implemented yet", { code: "provider_not_implemented" });
+}
+
+/** One chat translator for the adapter, dispatching on the model of each request. */
+const vertexChat: ChatTranslator<VertexSpec, "sse"> = {
+  framing: "sse",
+  path: (spec, model, stream, basePath) => vertexChatFor(model).path(spec, model, stream, basePath),
+  request: (req, spec, model) => vertexChatFor(model).request(req, spec, model),
+  response: (body, ctx: StreamContext) => vertexChatFor(ctx.model).response(body, ctx),
+  stream: (ctx) => vertexChatFor(ctx.model).stream(ctx) as ReturnType<ChatTranslator<VertexSpec, "sse">["stream"]>,
+};
+
+/** The location segment of Vertex paths: the region, `global` when unset. */
+export function vertexLocation(spec: VertexSpec): string {
+  return spec.region || "global";
+}
+
+/** Host rules (CONFIG.md 2.2): global -> aiplatform; us/eu -> regional endpoints; else `{r}-aiplatform`. */
+export function vertexHost(spec: VertexSpec): string {
+  const region = vertexLocation(spec);
+  if (region === "global") return "aiplatform.googleapis.com";
+  if (region === "us" || region === "eu") return `aiplatform.${region}.rep.googleapis.com`;
+  return `${region}-aiplatform.googleapis.com`;
+}
+
+export const vertexAdapter: ProviderAdapter<VertexSpec> = {
+  telemetryName: () => "gcp.vertex_ai",
+  defaultBase: (spec) => ({
+    origin: `https://${vertexHost(spec)}`,
+    basePath: `/v1/projects/${encodeURIComponent(spec.projectId)}/locations/${encodeURIComponent(vertexLocation(spec))}`,
+  }),
+  nativePath: () => undefined,
+  chat: vertexChat,
+  error: (status, body) => vertexError(status, body),
+  defaultAuth: () => gcpDefaultAuth(),
+};
