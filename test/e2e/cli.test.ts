@@ -1,0 +1,170 @@
+/**
+ * The `agentgateway` command as users run it (the compiled binary when AGW_BIN is set):
+ * arguments, --validate-only, the config watcher (reloads, bad reloads, binds opening and
+ * closing, in-flight streams surviving), readiness, and draining on SIGTERM.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import pkg from "../../package.json" with { type: "json" };
+import { startOpenAIEmulator, type OpenAIEmulator } from "../emulators/openai.ts";
+import { eventually } from "../helpers/gateway.ts";
+import { freePort, runToExit, startGatewayProcess } from "../helpers/process.ts";
+
+let emu: OpenAIEmulator;
+beforeAll(() => {
+  emu = startOpenAIEmulator({ chunks: 60, delayMs: 25 });
+});
+afterAll(() => emu.stop());
+
+const bindYaml = (port: number, name = "emu") => `
+- port: ${port}
+  listeners:
+  - routes:
+    - backends: [{ai: {name: ${name}, hostOverride: "${emu.host}", provider: {openAI: {}}}}]`;
+
+const chat = (port: number, stream = false) =>
+  fetch(`http://127.0.0.1:${port}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ model: "m", messages: [{ role: "user", content: stream ? "Write a short story" : "hi" }], stream }),
+  });
+
+describe("arguments", () => {
+  test("--version and -V", async () => {
+    const v = await runToExit(["--version"]);
+    expect(v.code).toBe(0);
+    expect(JSON.parse(v.stdout).version).toBe(pkg.version);
+    expect((await runToExit(["-V"])).stdout.trim()).toBe(`agentgateway ${pkg.version}`);
+  });
+
+  test("--help prints usage", async () => {
+    const r = await runToExit(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("--validate-only");
+  });
+
+  test("no config and no ./config.yaml: usage, exit 2", async () => {
+    const r = await runToExit([], { cwd: "/tmp" });
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("no config given and no ./config.yaml here");
+  });
+
+  test("an unknown option: exit 2", async () => {
+    const r = await runToExit(["--frobnicate"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("unknown option --frobnicate");
+  });
+});
+
+describe("--validate-only", () => {
+  test("a valid config: exit 0", async () => {
+    const r = await runToExit(["--validate-only", "examples/openai-sdk-guide.yaml"], { env: { OPENAI_API_KEY: "k", ANTHROPIC_API_KEY: "k" } });
+    expect(r.stdout).toContain("config is valid: 2 bind(s), 2 route(s)");
+    expect(r.code).toBe(0);
+  });
+
+  test("an invalid config: every problem with file:line:col, exit 1, no secret", async () => {
+    const dir = (await import("node:fs")).mkdtempSync("/tmp/agw-cli-");
+    const file = join(dir, "bad.yaml");
+    writeFileSync(file, `binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        backendAuth: {key: $SECRET_KEY}\n        retry: {attempts: 2}\n      backends: [{ai: {name: x, provider: {openAi: {}}}}]\n`);
+    const r = await runToExit(["--validate-only", "-f", file], { env: { SECRET_KEY: "sk-very-secret-999" } });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${file}:7:16 at binds[0].listeners[0].routes[0].policies.retry: 'retry' is not supported yet by this gateway`);
+    expect(r.stderr).toContain(`${file}:8:43 at binds[0].listeners[0].routes[0].backends[0].ai.provider.openAi: unknown field 'openAi'`);
+    expect(r.stderr).toContain("expected exactly one of openAI, anthropic"); // the spellings it accepts
+    expect(r.stderr).not.toContain("sk-very-secret-999");
+  });
+
+  test("a missing variable names it", async () => {
+    const env = { ...process.env } as Record<string, string>;
+    delete env.ANTHROPIC_API_KEY;
+    env.OPENAI_API_KEY = "k";
+    const proc = Bun.spawn([...(await import("../helpers/process.ts")).gatewayCommand(), "--validate-only", "examples/openai-sdk-guide.yaml"], { env, cwd: join(import.meta.dir, "../.."), stderr: "pipe" });
+    const err = await new Response(proc.stderr).text();
+    expect(await proc.exited).toBe(1);
+    expect(err).toContain("environment variable 'ANTHROPIC_API_KEY' is not set");
+    expect(err).toMatch(/openai-sdk-guide\.yaml:\d+:\d+/);
+  });
+
+  test("-c takes an inline config, and - reads stdin", async () => {
+    const inline = await runToExit(["--validate-only", "-c", `{"binds": [{"port": 3000, "listeners": []}]}`]);
+    expect(inline.code).toBe(0);
+    const stdin = await runToExit(["--validate-only", "-f", "-"], { stdin: "binds: [{port: 3000, listeners: [], bogus: 1}]" });
+    expect(stdin.code).toBe(1);
+    expect(stdin.stderr).toContain("<stdin>:1:37 at binds[0].bogus: unknown field 'bogus'");
+  });
+});
+
+describe("running", () => {
+  test("start-up prints one line per bind; readiness answers; access logs are JSON with LOG_FORMAT=json", async () => {
+    const [a, b, ready] = [freePort(), freePort(), freePort()];
+    const gw = await startGatewayProcess(`binds:${bindYaml(a)}${bindYaml(b)}`, { binds: 2, env: { READINESS_ADDR: `127.0.0.1:${ready}` } });
+    try {
+      const listening = gw.logs().filter((l) => String(l.message).startsWith("listening on"));
+      expect(listening.map((l) => l.bind).sort()).toEqual([a, b].sort());
+      const r = await fetch(`http://127.0.0.1:${ready}/healthz/ready`);
+      expect([r.status, await r.text()]).toEqual([200, "ready\n"]);
+      expect((await fetch(`http://127.0.0.1:${ready}/healthz/ready`, { method: "POST" })).status).toBe(405);
+      expect((await fetch(`http://127.0.0.1:${ready}/other`)).status).toBe(404);
+      expect((await chat(a)).status).toBe(200);
+      const line = await gw.waitForLog((l) => l.target === "request");
+      expect(line).toMatchObject({ "http.method": "POST", "http.status": 200, "gen_ai.provider.name": "openai", "gen_ai.request.model": "m", bind: a });
+      expect(line["gen_ai.usage.input_tokens"]).toBeGreaterThan(0);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  test("reload: a bind added opens its port, one removed closes it; in-flight streams finish on the old config", async () => {
+    const [a, b] = [freePort(), freePort()];
+    const gw = await startGatewayProcess(`binds:${bindYaml(a)}`);
+    try {
+      // a long stream in flight on bind a
+      const inflight = chat(a, true).then((r) => r.text());
+      await Bun.sleep(100);
+      writeFileSync(gw.configPath, `binds:${bindYaml(b, "second")}`);
+      await gw.waitForLog((l) => l.message === "config reloaded");
+      await eventually(async () => (await chat(b).catch(() => undefined))?.status === 200 || undefined, 5000);
+      expect((await chat(b)).status).toBe(200);
+      await eventually(() => chat(a).then(() => false, () => true), 5000); // a is closed for new connections
+      const text = await inflight;
+      expect(text.trim().endsWith("data: [DONE]")).toBe(true);
+      expect(text).not.toContain('"error"');
+    } finally {
+      await gw.stop();
+    }
+  }, 20_000);
+
+  test("a bad reload is reported and the old config keeps serving", async () => {
+    const a = freePort();
+    const gw = await startGatewayProcess(`binds:${bindYaml(a)}`);
+    try {
+      writeFileSync(gw.configPath, `binds:${bindYaml(a)}\n  typo: true\n`);
+      const err = await gw.waitForLog((l) => l.level === "error");
+      expect(String(err.message)).toContain("config reload failed; the previous config keeps serving");
+      expect(String(err.message)).toContain("unknown field 'typo'");
+      expect((await chat(a)).status).toBe(200);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  test("SIGTERM drains an in-flight stream, then exits 0", async () => {
+    const a = freePort();
+    const gw = await startGatewayProcess(`binds:${bindYaml(a)}`);
+    const res = await chat(a, true);
+    const reader = res.body!.getReader();
+    await reader.read();
+    gw.proc.kill("SIGTERM");
+    let text = "";
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      text += new TextDecoder().decode(value);
+    }
+    expect(text.trim().endsWith("data: [DONE]")).toBe(true);
+    expect(await gw.proc.exited).toBe(0);
+    expect(gw.output()).toContain("SIGTERM: draining in-flight requests");
+  }, 20_000);
+});
