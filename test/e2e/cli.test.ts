@@ -71,7 +71,7 @@ describe("--validate-only", () => {
     const r = await runToExit(["--validate-only", "-f", file], { env: { SECRET_KEY: "sk-very-secret-999" } });
     expect(r.code).toBe(1);
     expect(r.stderr).toContain(`${file}:7:16 at binds[0].listeners[0].routes[0].policies.retry: 'retry' is not supported yet by this gateway`);
-    expect(r.stderr).toContain(`${file}:8:43 at binds[0].listeners[0].routes[0].backends[0].ai.provider.openAi: unknown field 'openAi'`);
+    expect(r.stderr).toContain(`${file}:8:44 at binds[0].listeners[0].routes[0].backends[0].ai.provider.openAi: unknown field 'openAi'`);
     expect(r.stderr).toContain("expected exactly one of openAI, anthropic"); // the spellings it accepts
     expect(r.stderr).not.toContain("sk-very-secret-999");
   });
