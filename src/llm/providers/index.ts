@@ -6,6 +6,7 @@ import type { ProviderAdapter } from "../types.ts";
 import { anthropicAdapter } from "./anthropic/index.ts";
 import { customAdapter } from "./custom/index.ts";
 import { openaiAdapter } from "./openai/index.ts";
+import { geminiAdapter } from "./gemini/index.ts";
 import { vertexAdapter } from "./vertex/index.ts";
 
 export type ProviderKind = "openAI" | "anthropic" | "gemini" | "vertex" | "bedrock" | "azure" | "custom";
@@ -23,7 +24,7 @@ export const PROVIDERS: Record<ProviderKind, ProviderAdapter<never>> = {
   openAI: openaiAdapter,
   custom: customAdapter,
   anthropic: anthropicAdapter,
-  gemini: notImplemented("gcp.gemini"),
+  gemini: geminiAdapter,
   vertex: vertexAdapter,
   bedrock: notImplemented("aws.bedrock"),
   azure: notImplemented("azure"),

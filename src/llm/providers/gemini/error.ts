@@ -1,0 +1,67 @@
+/**
+ * Google API errors (`google.rpc.Status`: `{"error": {code, message, status, details}}`, sometimes
+ * wrapped in an array by streaming endpoints) -> the OpenAI error shape. The status keeps its HTTP
+ * code; a `RetryInfo` detail (how long a `RESOURCE_EXHAUSTED` caller should wait) becomes
+ * `retry-after`, which Google does not send as a header but SDKs and the gateway's own retry
+ * policy read.
+ */
+import { errorTypeFor } from "../../../http/errors.ts";
+import { messageOf } from "../../upstream-error.ts";
+import type { GoogleErrorBody } from "./wire.ts";
+
+const TYPE_BY_STATUS: Record<string, string> = {
+  INVALID_ARGUMENT: "invalid_request_error",
+  FAILED_PRECONDITION: "invalid_request_error",
+  OUT_OF_RANGE: "invalid_request_error",
+  UNAUTHENTICATED: "authentication_error",
+  PERMISSION_DENIED: "permission_error",
+  NOT_FOUND: "not_found_error",
+  RESOURCE_EXHAUSTED: "rate_limit_error",
+};
+
+export interface TranslatedError {
+  message: string;
+  type: string;
+  code: string | null;
+  headers?: Record<string, string>;
+}
+
+/** A parsed Google error body (or anything else an upstream said) as an OpenAI error. */
+export function googleError(status: number, parsed: unknown): TranslatedError {
+  const body = (Array.isArray(parsed) ? parsed[0] : parsed) as GoogleErrorBody | undefined;
+  const e = body?.error;
+  const message = (typeof e?.message === "string" && e.message) || messageOf(parsed) || `Gemini returned HTTP ${status}`;
+  const out: TranslatedError = {
+    message,
+    type: (e?.status && TYPE_BY_STATUS[e.status]) || errorTypeFor(status),
+    code: typeof e?.status === "string" ? e.status.toLowerCase() : null,
+  };
+  const delay = e?.details?.find((d) => d?.["@type"]?.endsWith("google.rpc.RetryInfo"))?.retryDelay;
+  const seconds = typeof delay === "string" ? parseDuration(delay) : undefined;
+  if (seconds !== undefined) out.headers = { "retry-after": String(Math.ceil(seconds)) };
+  return out;
+}
+
+/** The adapter hook: a non-2xx upstream answer. An upstream `retry-after` header wins. */
+export function geminiError(status: number, text: string, headers: Headers): TranslatedError {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  const out = parsed === undefined ? { message: describe(status, text), type: errorTypeFor(status), code: null } : googleError(status, parsed);
+  if (headers.has("retry-after")) delete (out as TranslatedError).headers;
+  return out;
+}
+
+/** protobuf Duration JSON: "34.4s". */
+function parseDuration(d: string): number | undefined {
+  const m = /^(\d+(?:\.\d+)?)s$/.exec(d.trim());
+  return m ? Number(m[1]) : undefined;
+}
+
+function describe(status: number, text: string): string {
+  const snippet = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200);
+  return `Gemini returned HTTP ${status}${snippet ? `: ${snippet}` : ""}`;
+}

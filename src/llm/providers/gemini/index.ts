@@ -1,0 +1,49 @@
+/**
+ * Gemini on Google AI Studio (`gemini` provider): OpenAI chat completions translated to the native
+ * `generateContent` API at generativelanguage.googleapis.com/v1beta, embeddings through
+ * `batchEmbedContents`, the model list from `GET /v1beta/models`.
+ *
+ * Auth: AI Studio takes its API key in `x-goog-api-key`. The core puts `backendAuth.key` (or a
+ * client's key) in `Authorization: Bearer`; finalizeHeaders moves any bearer that is not an OAuth
+ * access token (`ya29.` tokens and JWTs stay bearers, which AI Studio also accepts) to
+ * `x-goog-api-key`.
+ */
+import type { ProviderAdapter } from "../../types.ts";
+import { geminiChat } from "./chat.ts";
+import { aiStudioEmbeddings, modelPath } from "./embeddings.ts";
+import { geminiError } from "./error.ts";
+import { aiStudioModels } from "./models.ts";
+
+export { geminiChat } from "./chat.ts";
+export { vertexEmbeddings } from "./embeddings.ts";
+export { geminiError } from "./error.ts";
+
+export interface GeminiSpec {
+  model?: string | null;
+}
+
+export const geminiAdapter: ProviderAdapter<GeminiSpec> = {
+  telemetryName: () => "gcp.gemini",
+  defaultBase: () => ({ origin: "https://generativelanguage.googleapis.com", basePath: "/v1beta" }),
+  // chat, embeddings and models are translated; nothing is served in the OpenAI format natively
+  nativePath: () => undefined,
+  chat: geminiChat<GeminiSpec>({ includeCallIds: true, modelPath: (_spec, model, basePath) => `${basePath}/${modelPath(model)}` }),
+  embeddings: aiStudioEmbeddings<GeminiSpec>(),
+  models: aiStudioModels<GeminiSpec>(),
+  error: geminiError,
+  finalizeHeaders(headers) {
+    const auth = headers.get("authorization");
+    if (!auth) return;
+    const m = /^Bearer\s+(.+)$/i.exec(auth);
+    if (!m) return;
+    const token = m[1]!.trim();
+    if (isOAuthToken(token)) return;
+    headers.delete("authorization");
+    headers.set("x-goog-api-key", token);
+  },
+};
+
+/** Google OAuth access tokens (`ya29.…`) and JWTs (`eyJ…`, e.g. ID tokens) are real bearers. */
+function isOAuthToken(token: string): boolean {
+  return token.startsWith("ya29.") || /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(token);
+}

@@ -1,0 +1,123 @@
+/**
+ * Gemini `streamGenerateContent?alt=sse` -> OpenAI chat chunks.
+ *
+ * Every SSE event is a whole `GenerateContentResponse` carrying only the new parts (text pieces,
+ * thought summaries, complete function calls) and the usage so far; the stream has no terminator,
+ * its end is the end of the answer. So the finish chunk, the usage chunk and `[DONE]` are written
+ * when the upstream body ends, and a stream that ends without a finish reason is reported as cut.
+ * Each event is parsed (unavoidable); output chunks are small objects stringified into a
+ * pre-serialised frame.
+ */
+import { sseErrorEvent } from "../../../http/errors.ts";
+import type { SseEvent, StreamContext, StreamTranslator, Usage } from "../../types.ts";
+import { usageToOpenAI } from "../../usage.ts";
+import { googleError } from "./error.ts";
+import { blockedPromptError, chatCompletionId, finishReason, usageOf } from "./response.ts";
+import { signatureField, syntheticCallId } from "./signature.ts";
+import type { GeminiResponse } from "./wire.ts";
+
+interface Delta {
+  role?: "assistant";
+  content?: string;
+  reasoning_content?: string;
+  tool_calls?: Record<string, unknown>[];
+  extra_content?: unknown;
+}
+
+export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
+  let head = ""; // `data: {"id":...,"choices":[{"index":0,"delta":` once the id is known
+  let id = "";
+  let roleSent = false;
+  let toolCalls = 0;
+  let finish: string | undefined;
+  let usage: Usage | undefined;
+  let finished = false;
+  let error: string | undefined;
+  const tail = `,"logprobs":null,"finish_reason":null}]${ctx.includeUsage ? ',"usage":null' : ""}}\n\n`;
+
+  const start = (responseId: string | undefined) => {
+    id = chatCompletionId(responseId);
+    head = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${ctx.created},"model":${JSON.stringify(ctx.model)},"choices":[{"index":0,"delta":`;
+  };
+
+  const fail = (message: string, type: string, code: string | null): string => {
+    finished = true;
+    error = message;
+    return sseErrorEvent(message, type, code);
+  };
+
+  return {
+    get finished() {
+      return finished;
+    },
+    get error() {
+      return error;
+    },
+    get usage() {
+      return usage;
+    },
+
+    push(frame) {
+      if (finished || frame.data === "") return "";
+      let r: GeminiResponse;
+      try {
+        r = JSON.parse(frame.data);
+      } catch {
+        return fail("upstream sent an invalid stream event", "api_error", "upstream_invalid_event");
+      }
+      if (r.error) {
+        const e = googleError(r.error.code ?? 500, r);
+        return fail(e.message, e.type, e.code);
+      }
+      if (r.usageMetadata) usage = usageOf(r.usageMetadata) ?? usage;
+      const blocked = blockedPromptError(r);
+      if (blocked) return fail(blocked.message, blocked.type, blocked.code);
+      if (head === "") start(r.responseId);
+
+      const candidate = r.candidates?.[0];
+      if (candidate?.finishReason) finish = candidate.finishReason;
+      const parts = candidate?.content?.parts;
+      if (!parts || parts.length === 0) return "";
+      const delta: Delta = {};
+      for (const part of parts) {
+        if (part.functionCall) {
+          const call: Record<string, unknown> = {
+            index: toolCalls++,
+            id: part.functionCall.id || syntheticCallId(),
+            type: "function",
+            function: { name: part.functionCall.name ?? "", arguments: JSON.stringify(part.functionCall.args ?? {}) },
+          };
+          if (part.thoughtSignature) call.extra_content = signatureField(part.thoughtSignature);
+          (delta.tool_calls ??= []).push(call);
+        } else if (typeof part.text === "string") {
+          if (part.thought) delta.reasoning_content = (delta.reasoning_content ?? "") + part.text;
+          else {
+            if (part.text !== "") delta.content = (delta.content ?? "") + part.text;
+            if (part.thoughtSignature) delta.extra_content = signatureField(part.thoughtSignature);
+          }
+        }
+      }
+      if (delta.content === undefined && delta.reasoning_content === undefined && !delta.tool_calls && !delta.extra_content) return "";
+      if (!roleSent) {
+        roleSent = true;
+        return `${head}${JSON.stringify({ role: "assistant", ...delta })}${tail}`;
+      }
+      return `${head}${JSON.stringify(delta)}${tail}`;
+    },
+
+    end() {
+      if (finished) return "";
+      if (finish === undefined) {
+        return fail("upstream stream ended before Gemini finished its answer", "api_error", "upstream_stream_incomplete");
+      }
+      finished = true;
+      if (head === "") start(undefined);
+      const delta = roleSent ? "{}" : '{"role":"assistant","content":""}';
+      let out = `${head}${delta},"logprobs":null,"finish_reason":"${finishReason(finish, toolCalls > 0)}"}]${ctx.includeUsage ? ',"usage":null' : ""}}\n\n`;
+      if (ctx.includeUsage && usage) {
+        out += `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: ctx.created, model: ctx.model, choices: [], usage: usageToOpenAI(usage) })}\n\n`;
+      }
+      return `${out}data: [DONE]\n\n`;
+    },
+  };
+}
