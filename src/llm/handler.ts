@@ -119,7 +119,7 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
   }
   const stream = req.stream === true;
   const clientWantsUsage = stream && req.stream_options?.include_usage === true;
-  const ctx = (headers: Headers): StreamContext => ({ model, includeUsage: clientWantsUsage, created: Math.floor(Date.now() / 1000), upstreamHeaders: headers });
+  const ctx = (headers: Headers, state?: unknown): StreamContext => ({ model, includeUsage: clientWantsUsage, created: Math.floor(Date.now() / 1000), upstreamHeaders: headers, state });
 
   const chat = target.adapter.chat;
   if (chat) {
@@ -131,7 +131,7 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
       const text = await readUpstreamText(res);
       let out: { json: string; usage: Usage | undefined };
       try {
-        out = chat.response(text, ctx(res.headers));
+        out = chat.response(text, ctx(res.headers, translated.state));
       } catch (err) {
         if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
         throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
@@ -146,7 +146,7 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
       abort: () => x.abort(),
       startedAt: x.log.start,
       decoder: chat.framing === "eventstream" ? eventStreamFrames() : sseFrames(),
-      translator: chat.stream(ctx(res.headers)) as never,
+      translator: chat.stream(ctx(res.headers, translated.state)) as never,
       onEnd: (o) => streamEnded(x, o, model),
     });
     return respondStream(x, streamBody, 200, sseHeaders(new Headers()));
@@ -220,12 +220,19 @@ async function serveEmbeddings(x: LlmExchange, target: ProviderTarget, body: Rec
   const emb = target.adapter.embeddings;
   if (emb) {
     const translated = emb.request(body, target.spec as never, model);
-    const res = await send(x, target, target.pathOverride ?? emb.path(target.spec as never, model, basePath(target)), translated.body, translated.headers);
-    if (!res.ok) return upstreamError(x, target, res);
-    const text = await readUpstreamText(res);
+    const path = target.pathOverride ?? emb.path(target.spec as never, model, basePath(target));
+    const bodies = Array.isArray(translated) ? translated : [translated];
+    const answers = await sendEach(bodies.length, (i) => send(x, target, path, bodies[i]!.body, bodies[i]!.headers));
+    const failed = answers.find((r) => !r.ok);
+    if (failed) {
+      for (const r of answers) if (r !== failed) r.body?.cancel().catch(() => {});
+      return upstreamError(x, target, failed);
+    }
+    const texts = await Promise.all(answers.map(readUpstreamText));
+    const text = Array.isArray(translated) ? `[${texts.join(",")}]` : texts[0]!;
     let out: { json: string; usage: Usage | undefined };
     try {
-      out = emb.response(text, model, body);
+      out = emb.response(text, model, body, answers[0]!.headers);
     } catch {
       throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
     }
@@ -239,6 +246,22 @@ async function serveEmbeddings(x: LlmExchange, target: ProviderTarget, body: Rec
   const res = await send(x, target, path, changed ? JSON.stringify(body) : undefined, undefined, body);
   if (!res.ok) return upstreamError(x, target, res);
   return relayJson(x, target, res);
+}
+
+/** Runs `count` upstream calls, at most four at a time, answers in call order; stops starting new ones after a failure. */
+async function sendEach(count: number, call: (i: number) => Promise<Response>): Promise<Response[]> {
+  const answers: Response[] = [];
+  let next = 0;
+  let failed = false;
+  const worker = async () => {
+    while (next < count && !failed) {
+      const i = next++;
+      answers[i] = await call(i);
+      if (!answers[i]!.ok) failed = true;
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(4, count) }, worker));
+  return answers.filter((r) => r !== undefined);
 }
 
 // ---------------------------------------------------------------------------------------------

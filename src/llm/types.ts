@@ -112,6 +112,8 @@ export interface StreamTranslator<F> {
 export interface StreamContext {
   /** the model the client asked for (after aliasing), echoed in chunks */
   model: string;
+  /** what the adapter's `request()` returned as `state` for this request, if anything */
+  state?: unknown;
   /** the client asked for `stream_options.include_usage` */
   includeUsage: boolean;
   /** unix seconds, for `created` */
@@ -126,6 +128,11 @@ export interface TranslatedBody {
   body: string | Uint8Array;
   /** extra upstream headers (e.g. `anthropic-version`) */
   headers?: Record<string, string>;
+  /**
+   * Request-scoped data the translation of the answer needs (e.g. Bedrock's renamed tool names),
+   * handed back as `StreamContext.state` to `response()` / `stream()`.
+   */
+  state?: unknown;
 }
 
 /** Translation of OpenAI chat completions to a provider's native chat API and back. */
@@ -143,9 +150,17 @@ export interface ChatTranslator<S, F extends Framing = Framing> {
 /** Translation of OpenAI embeddings requests (for providers whose embeddings API differs). */
 export interface EmbeddingsTranslator<S> {
   path(spec: S, model: string, basePath: string): string;
-  request(req: Record<string, unknown>, spec: S, model: string): TranslatedBody;
-  /** `req` is the client's request (e.g. its `encoding_format`). */
-  response(body: string, model: string, req: Record<string, unknown>): { json: string; usage: Usage | undefined };
+  /**
+   * One upstream body, or several when the provider embeds one input per call (Bedrock Titan):
+   * those are sent concurrently (a few at a time) to the same path.
+   */
+  request(req: Record<string, unknown>, spec: S, model: string): TranslatedBody | TranslatedBody[];
+  /**
+   * `req` is the client's request (e.g. its `encoding_format`); `headers` the upstream's answer
+   * headers (the first answer's when there were several). After several requests, `body` is a
+   * JSON array of their answers, in request order.
+   */
+  response(body: string, model: string, req: Record<string, unknown>, headers: Headers): { json: string; usage: Usage | undefined };
 }
 
 /** Translation of a provider's model list to the OpenAI list shape. */
