@@ -131,7 +131,7 @@ describe("messages", () => {
         { role: "tool", tool_call_id: "toolu_01A", content: "18°C" },
       ],
     });
-    expect((body.messages as { content: unknown }[])[1]).toEqual({
+    expect((body.messages as unknown[])[1]).toEqual({
       role: "assistant",
       content: [...blocks, { type: "tool_use", id: "toolu_01A", name: "get_weather", input: { location: "Paris" } }],
     });
