@@ -4,6 +4,7 @@
  */
 import type { ProviderAdapter } from "../types.ts";
 import { anthropicAdapter } from "./anthropic/index.ts";
+import { bedrockAdapter } from "./bedrock/index.ts";
 import { customAdapter } from "./custom/index.ts";
 import { openaiAdapter } from "./openai/index.ts";
 import { geminiAdapter } from "./gemini/index.ts";
@@ -26,6 +27,6 @@ export const PROVIDERS: Record<ProviderKind, ProviderAdapter<never>> = {
   anthropic: anthropicAdapter,
   gemini: geminiAdapter,
   vertex: vertexAdapter,
-  bedrock: notImplemented("aws.bedrock"),
+  bedrock: bedrockAdapter,
   azure: notImplemented("azure"),
 };

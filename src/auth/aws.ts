@@ -1,0 +1,58 @@
+/**
+ * `backendAuth.aws`: SigV4-signed upstream requests.
+ *   {accessKeyId, secretAccessKey, sessionToken?, region?, serviceName?}  explicit credentials
+ *   {region?, serviceName?}                                               the default credential chain
+ * The region defaults to the provider's (Bedrock), then `AWS_REGION` / `AWS_DEFAULT_REGION`; the
+ * service to `bedrock`. The Bedrock adapter's implicit auth is the default chain.
+ */
+import type { RawBackendAuth } from "../config/schema.ts";
+import { HttpError } from "../http/errors.ts";
+import type { CloudAuthFactory } from "../policies/backend-auth.ts";
+import type { Authorizer } from "../llm/types.ts";
+import { CredentialError, credentialChain, type CredentialSource } from "./aws-credentials.ts";
+import { fromEnv, fromSharedFiles } from "./aws-profile.ts";
+import { fromContainer, fromInstanceMetadata, fromWebIdentity } from "./aws-remote.ts";
+import { signingKeyCache, signRequest, type AwsCredentials } from "./aws-sign.ts";
+
+export const DEFAULT_SERVICE = "bedrock";
+
+/** The SDKs' order (see aws-credentials.ts). */
+export const DEFAULT_SOURCES: readonly CredentialSource[] = [fromEnv, fromSharedFiles, fromWebIdentity, fromContainer, fromInstanceMetadata];
+
+export const awsAuth: CloudAuthFactory<NonNullable<RawBackendAuth["aws"]>> = (config, ctx, path) => {
+  const region = config.region || ctx.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+  if (!region) {
+    ctx.issue([...path, "region"], "backendAuth.aws needs a region: set 'region' (a bedrock provider supplies its own), or AWS_REGION");
+    return undefined;
+  }
+  const service = config.serviceName || DEFAULT_SERVICE;
+  const { accessKeyId, secretAccessKey } = config;
+  if (accessKeyId !== undefined || secretAccessKey !== undefined) {
+    if (!accessKeyId || !secretAccessKey) {
+      ctx.issue(path, "backendAuth.aws needs both accessKeyId and secretAccessKey (or neither, to use the default credential chain)");
+      return undefined;
+    }
+    const creds: AwsCredentials = { accessKeyId, secretAccessKey, sessionToken: config.sessionToken || undefined };
+    return sigV4Authorizer(() => creds, region, service);
+  }
+  return sigV4Authorizer(credentialChain(DEFAULT_SOURCES), region, service);
+};
+
+/** The implicit auth of a Bedrock provider without `backendAuth` or a host override. */
+export function defaultChainAuthorizer(region: string, service = DEFAULT_SERVICE): Authorizer {
+  return sigV4Authorizer(credentialChain(DEFAULT_SOURCES), region, service);
+}
+
+export function sigV4Authorizer(credentials: () => AwsCredentials | Promise<AwsCredentials>, region: string, service: string): Authorizer {
+  const cache = signingKeyCache();
+  return async (req) => {
+    let creds: AwsCredentials;
+    try {
+      creds = await credentials();
+    } catch (err) {
+      const message = err instanceof CredentialError ? err.message : "resolving AWS credentials failed";
+      throw new HttpError(503, message, { code: "aws_credentials_unavailable" });
+    }
+    await signRequest(req, creds, region, service, cache);
+  };
+}

@@ -1,0 +1,74 @@
+/**
+ * Bedrock errors -> OpenAI-shaped errors. HTTP errors name their kind in `x-amzn-ErrorType`
+ * (`ThrottlingException:http://internal.amazon.com/...`) and carry `{"message": ...}`; in-stream
+ * exceptions name theirs in `:exception-type` (`throttlingException`). Both map to the status
+ * Bedrock documents for the kind, and the kind becomes the OpenAI `code`.
+ */
+import { errorTypeFor } from "../../../http/errors.ts";
+import { messageOf } from "../../upstream-error.ts";
+
+const STATUS: Record<string, number> = {
+  ValidationException: 400,
+  ServiceQuotaExceededException: 400,
+  AccessDeniedException: 403,
+  UnrecognizedClientException: 403,
+  InvalidSignatureException: 403,
+  IncompleteSignatureException: 403,
+  ExpiredTokenException: 403,
+  ResourceNotFoundException: 404,
+  ModelTimeoutException: 408,
+  ConflictException: 409,
+  ModelErrorException: 424,
+  ModelStreamErrorException: 424,
+  ThrottlingException: 429,
+  ModelNotReadyException: 429,
+  InternalServerException: 500,
+  InternalFailure: 500,
+  ServiceUnavailableException: 503,
+};
+
+/** The status of an exception kind, either spelling (`ThrottlingException`, `throttlingException`). */
+export function exceptionStatus(kind: string): number {
+  return STATUS[kind.charAt(0).toUpperCase() + kind.slice(1)] ?? 500;
+}
+
+/** `ValidationException:http://internal.amazon.com/coral/...` -> `ValidationException` */
+function errorKind(headers: Headers, parsed: unknown): string | undefined {
+  const header = headers.get("x-amzn-errortype");
+  if (header) return header.split(":")[0];
+  const type = (parsed as { __type?: unknown } | undefined)?.__type;
+  return typeof type === "string" ? type.split("#").pop() : undefined;
+}
+
+/**
+ * AWS signature errors explain themselves with the canonical request and string to sign, which
+ * include the session token and the signature: never pass those on.
+ */
+export function redactAwsMessage(message: string): string {
+  const cut = message.indexOf("The Canonical String for this request");
+  const head = cut === -1 ? message : message.slice(0, cut);
+  return head
+    .replace(/Signature=[0-9a-f]+/gi, "Signature=[redacted]")
+    .replace(/Credential=[^,\s]+/g, "Credential=[redacted]")
+    .replace(/X-Amz-Security-Token[=:][^,\s&]+/gi, "X-Amz-Security-Token=[redacted]")
+    .trim();
+}
+
+export function bedrockHttpError(status: number, body: string, headers: Headers): { message: string; type: string; code: string | null } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    parsed = undefined;
+  }
+  const kind = errorKind(headers, parsed);
+  const found = messageOf(parsed);
+  const message = found !== undefined ? redactAwsMessage(found) : `Bedrock returned HTTP ${status}${kind ? ` (${kind})` : ""}`;
+  return { message: message || kind || `Bedrock returned HTTP ${status}`, type: errorTypeFor(status), code: kind ?? null };
+}
+
+/** The SSE error event for an in-stream exception (the HTTP status already went out as 200). */
+export function streamErrorEvent(kind: string, message: string, status = exceptionStatus(kind)): { text: string; status: number } {
+  const error = { message: redactAwsMessage(message) || kind, type: errorTypeFor(status), param: null, code: kind, status };
+  return { text: `data: ${JSON.stringify({ error })}\n\n`, status };
+}
