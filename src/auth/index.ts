@@ -4,9 +4,11 @@
  */
 import type { CloudAuthFactories } from "../policies/backend-auth.ts";
 import { awsAuth } from "./aws.ts";
+import { azureAuthFactory } from "./azure.ts";
 import { gcpAuthFactory } from "./gcp.ts";
 
 export const cloudAuth: CloudAuthFactories = {
   gcp: gcpAuthFactory,
+  azure: azureAuthFactory,
   aws: awsAuth,
 };

@@ -4,6 +4,7 @@
  */
 import type { ProviderAdapter } from "../types.ts";
 import { anthropicAdapter } from "./anthropic/index.ts";
+import { azureAdapter } from "./azure/index.ts";
 import { bedrockAdapter } from "./bedrock/index.ts";
 import { customAdapter } from "./custom/index.ts";
 import { openaiAdapter } from "./openai/index.ts";
@@ -28,5 +29,5 @@ export const PROVIDERS: Record<ProviderKind, ProviderAdapter<never>> = {
   gemini: geminiAdapter,
   vertex: vertexAdapter,
   bedrock: bedrockAdapter,
-  azure: notImplemented("azure"),
+  azure: azureAdapter,
 };
