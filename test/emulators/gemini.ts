@@ -48,8 +48,8 @@ export interface GeminiEmulator {
 export interface GeminiEmulatorOptions {
   /** the AI Studio key it accepts */
   apiKey?: string;
-  /** the Vertex OAuth token it accepts */
-  accessToken?: string;
+  /** the Vertex OAuth tokens it accepts */
+  accessToken?: string | RegExp;
 }
 
 const MODEL_VERSION = "gemini-2.5-flash";
@@ -148,8 +148,9 @@ function checkKey(headers: Headers, apiKey: string): Response | undefined {
   return undefined;
 }
 
-function checkBearer(headers: Headers, token: string): Response | undefined {
-  if (headers.get("authorization") !== `Bearer ${token}`) {
+function checkBearer(headers: Headers, token: string | RegExp): Response | undefined {
+  const bearer = /^Bearer (.+)$/.exec(headers.get("authorization") ?? "")?.[1] ?? "";
+  if (typeof token === "string" ? bearer !== token : !token.test(bearer)) {
     return googleError(401, "UNAUTHENTICATED", "Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.");
   }
   return undefined;

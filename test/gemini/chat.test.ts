@@ -220,7 +220,7 @@ describe("gemini chat: models and keys", () => {
       const err = await openaiClient(g.baseURL(), "AIzaWrongKey").chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
       expect(err.status).toBe(400);
       expect(err.error.message).toBe("API key not valid. Please pass a valid API key.");
-      expect(err.error.code).toBe("invalid_argument");
+      expect(err.error.code).toBe("INVALID_ARGUMENT");
       expect(JSON.stringify(err.error)).not.toContain("AIzaWrongKey");
     } finally {
       await g.stop();

@@ -127,7 +127,7 @@ describe("gemini: refusals and errors", () => {
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.status).toBe(429);
     expect(err.headers.get("retry-after")).toBe("35");
-    expect(err.error).toMatchObject({ type: "rate_limit_error", code: "resource_exhausted", message: expect.stringContaining("exceeded your current quota") });
+    expect(err.error).toMatchObject({ type: "rate_limit_error", code: "RESOURCE_EXHAUSTED", message: expect.stringContaining("exceeded your current quota") });
 
     // the same for a streaming request: the error comes before any stream starts
     const err2 = await client.chat.completions.create({ ...ask(), stream: true }).catch((e) => e);
@@ -139,7 +139,7 @@ describe("gemini: refusals and errors", () => {
     emu.reply(() => ({ status: 404, body: { error: { code: 404, message: "models/gemini-9 is not found for API version v1beta.", status: "NOT_FOUND" } } }));
     const err = await client.chat.completions.create(ask("gemini-9")).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
-    expect(err.error).toMatchObject({ type: "not_found_error", code: "not_found", message: "models/gemini-9 is not found for API version v1beta." });
+    expect(err.error).toMatchObject({ type: "not_found_error", code: "NOT_FOUND", message: "models/gemini-9 is not found for API version v1beta." });
   });
 
   test("an error inside the stream reaches the SDK after the content already sent", async () => {

@@ -1,9 +1,9 @@
 /**
  * Google API errors (`google.rpc.Status`: `{"error": {code, message, status, details}}`, sometimes
- * wrapped in an array by streaming endpoints) -> the OpenAI error shape. The status keeps its HTTP
- * code; a `RetryInfo` detail (how long a `RESOURCE_EXHAUSTED` caller should wait) becomes
- * `retry-after`, which Google does not send as a header but SDKs and the gateway's own retry
- * policy read.
+ * wrapped in an array by streaming endpoints) -> the OpenAI error shape. The HTTP status is kept
+ * and Google's status name (`RESOURCE_EXHAUSTED`) becomes the `code`. A `RetryInfo` detail (how
+ * long a rate-limited caller should wait) becomes `retry-after`: Google does not send that header,
+ * but SDKs and retry policies read it.
  */
 import { errorTypeFor } from "../../../http/errors.ts";
 import { messageOf } from "../../upstream-error.ts";
@@ -34,7 +34,7 @@ export function googleError(status: number, parsed: unknown): TranslatedError {
   const out: TranslatedError = {
     message,
     type: (e?.status && TYPE_BY_STATUS[e.status]) || errorTypeFor(status),
-    code: typeof e?.status === "string" ? e.status.toLowerCase() : null,
+    code: typeof e?.status === "string" ? e.status : null,
   };
   const delay = e?.details?.find((d) => d?.["@type"]?.endsWith("google.rpc.RetryInfo"))?.retryDelay;
   const seconds = typeof delay === "string" ? parseDuration(delay) : undefined;

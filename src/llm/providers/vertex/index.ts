@@ -9,6 +9,7 @@
 import { gcpDefaultAuth } from "../../../auth/gcp.ts";
 import { HttpError } from "../../../http/errors.ts";
 import type { ChatTranslator, ProviderAdapter, StreamContext } from "../../types.ts";
+import { geminiChat, geminiError, vertexEmbeddings } from "../gemini/index.ts";
 import { claudeOnVertex } from "./claude.ts";
 import { vertexError } from "./error.ts";
 
@@ -23,7 +24,10 @@ export interface VertexSpec {
  * Gemini on Vertex: the Gemini translator (issue 6) goes here. Its `path` gets the base path
  * `/v1/projects/{project}/locations/{location}` and appends `/publishers/google/models/{m}:...`.
  */
-const GEMINI: ChatTranslator<VertexSpec> | undefined = undefined;
+const GEMINI: ChatTranslator<VertexSpec> | undefined = geminiChat<VertexSpec>({
+  includeCallIds: false,
+  modelPath: (_spec, model, basePath) => `${basePath}/publishers/google/models/${encodeURIComponent(model)}`,
+});
 
 export function isClaude(model: string): boolean {
   return model.startsWith("claude");
@@ -66,6 +70,9 @@ export const vertexAdapter: ProviderAdapter<VertexSpec> = {
   }),
   nativePath: () => undefined,
   chat: vertexChat,
-  error: (status, body) => vertexError(status, body),
+  // Google's embedding models (`:predict`), translated by the Gemini module
+  embeddings: vertexEmbeddings((_spec, model, basePath) => `${basePath}/publishers/google/models/${encodeURIComponent(model)}:predict`),
+  // Google's RetryInfo on quota errors becomes retry-after, as for AI Studio
+  error: (status, body, headers) => ({ ...vertexError(status, body), headers: geminiError(status, body, headers).headers }),
   defaultAuth: () => gcpDefaultAuth(),
 };
