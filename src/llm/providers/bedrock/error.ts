@@ -32,6 +32,11 @@ export function exceptionStatus(kind: string): number {
   return STATUS[kind.charAt(0).toUpperCase() + kind.slice(1)] ?? 500;
 }
 
+/** OpenAI's error type for a status; a model failure (424) or timeout (408) is the server side's. */
+function errorType(status: number): string {
+  return status === 424 || status === 408 ? "api_error" : errorTypeFor(status);
+}
+
 /** `ValidationException:http://internal.amazon.com/coral/...` -> `ValidationException` */
 function errorKind(headers: Headers, parsed: unknown): string | undefined {
   const header = headers.get("x-amzn-errortype");
@@ -64,11 +69,11 @@ export function bedrockHttpError(status: number, body: string, headers: Headers)
   const kind = errorKind(headers, parsed);
   const found = messageOf(parsed);
   const message = found !== undefined ? redactAwsMessage(found) : `Bedrock returned HTTP ${status}${kind ? ` (${kind})` : ""}`;
-  return { message: message || kind || `Bedrock returned HTTP ${status}`, type: errorTypeFor(status), code: kind ?? null };
+  return { message: message || kind || `Bedrock returned HTTP ${status}`, type: errorType(status), code: kind ?? null };
 }
 
 /** The SSE error event for an in-stream exception (the HTTP status already went out as 200). */
 export function streamErrorEvent(kind: string, message: string, status = exceptionStatus(kind)): { text: string; status: number } {
-  const error = { message: redactAwsMessage(message) || kind, type: errorTypeFor(status), param: null, code: kind, status };
+  const error = { message: redactAwsMessage(message) || kind, type: errorType(status), param: null, code: kind, status };
   return { text: `data: ${JSON.stringify({ error })}\n\n`, status };
 }
