@@ -242,7 +242,7 @@ export function testVector(text: string, dims: number): number[] {
   const v: number[] = [];
   for (let i = 0; i < dims; i++) {
     seed = (seed * 1_103_515_245 + 12_345) >>> 0;
-    v.push(Math.round((seed / 0xffffffff - 0.5) * 1e4) / 1e4);
+    v.push(Math.round((seed / 0xffffffff - 0.5) * 1e4) / 1e4 + 0); // + 0: no -0, which JSON cannot carry
   }
   return v;
 }
