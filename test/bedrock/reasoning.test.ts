@@ -20,7 +20,7 @@ const THOUGHT = "Let me count the r's in \"strawberry\": s-t-r-a-w-b-e-r-r-y, th
 test("streaming: reasoning_content deltas, then the signed block once, then the answer", async () => {
   t.emu.script(() => ({ events: scripts.reasoning }));
   const out = await collect(
-    await t.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "How many r's in strawberry?" }], reasoning_effort: "low", stream: true } as never),
+    await t.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "How many r's in strawberry?" }], reasoning_effort: "low", stream: true }),
   );
   expect(out.reasoning).toBe(THOUGHT);
   expect(out.thinkingBlocks).toEqual([{ type: "thinking", thinking: THOUGHT, signature: scripts.SIGNATURE }]);

@@ -136,7 +136,7 @@ describe("a three-turn tool conversation", () => {
 
 describe("tool names and tool_choice", () => {
   test("names Bedrock rejects are sanitised in the request and restored in answers and streams", async () => {
-    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [
+    const tools: OpenAI.Chat.Completions.ChatCompletionFunctionTool[] = [
       { type: "function", function: { name: "mcp.github:create_issue", parameters: { type: "object", properties: {} } } },
       { type: "function", function: { name: `very_long_${"x".repeat(70)}`, parameters: { type: "object", properties: {} } } },
       { type: "function", function: { name: "plain_name", parameters: { type: "object", properties: {} } } },
