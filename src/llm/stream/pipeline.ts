@@ -9,8 +9,8 @@
  */
 import { sseErrorEvent } from "../../http/errors.ts";
 import type { FrameDecoder, StreamTranslator, Usage } from "../types.ts";
-import { usageFromOpenAI } from "../usage.ts";
-import { createSseDecoder } from "./sse.ts";
+import { createOpenAITap } from "./openai-tap.ts";
+import { createSseFramer } from "./sse.ts";
 
 export interface StreamOutcome {
   usage: Usage | undefined;
@@ -78,8 +78,10 @@ function relayStream(opts: RelayOptions, relay: Relay): ReadableStream<Uint8Arra
             }
             if (step.done) {
               controller.close();
-              reader.cancel().catch(() => {});
               finish(undefined);
+              // read the (normally empty) rest instead of cancelling, so the upstream connection
+              // goes back to the keep-alive pool rather than being torn down
+              void drain(reader);
               return;
             }
             if (bytes.byteLength > 0) return; // let the consumer pull again (backpressure)
@@ -102,6 +104,22 @@ function relayStream(opts: RelayOptions, relay: Relay): ReadableStream<Uint8Arra
   );
 }
 
+/** Reads an upstream body to its end, discarding it (at most 1 MiB, then it is cancelled). */
+async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+  let seen = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value.byteLength;
+      if (seen > 1 << 20) break;
+    }
+  } catch {
+    return;
+  }
+  await reader.cancel().catch(() => {});
+}
+
 function streamFailure(err: unknown): string {
   const name = (err as Error | undefined)?.name;
   if (name === "TimeoutError") return "upstream request timed out mid-stream";
@@ -112,55 +130,28 @@ function streamFailure(err: unknown): string {
 
 /**
  * OpenAI-format upstream: bytes go to the client as they came, cut only at event boundaries.
- * Every event is checked to be JSON (garbage becomes an error event), usage is read for
- * telemetry, and the final usage-only chunk is dropped when the gateway (not the client) asked
- * for it.
+ * The tap (openai-tap.ts) checks events cheaply, reads usage for telemetry, and drops the final
+ * usage-only chunk when the gateway (not the client) asked for it.
  */
-export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean }): ReadableStream<Uint8Array> {
-  const sse = createSseDecoder();
-  let usage: Usage | undefined;
-  let sawDone = false;
-  let sawError = false;
+export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean; onModel?(model: string): void }): ReadableStream<Uint8Array> {
+  const framer = createSseFramer();
+  const tap = createOpenAITap(opts.clientWantsUsage);
   return relayStream(opts, {
-    usage: () => usage,
-    step(chunk) {
-      const { bytes, events } = sse.push(chunk);
-      let drop = -1;
-      for (let i = 0; i < events.length; i++) {
-        const data = events[i]!.data;
-        if (data === "[DONE]") {
-          sawDone = true;
-          continue;
-        }
-        let obj: { usage?: unknown; error?: unknown; choices?: unknown[] };
-        try {
-          obj = JSON.parse(data);
-        } catch {
-          const keep = events.slice(0, i).filter((_, j) => j !== drop);
-          return {
-            out: keep.map((e) => `data: ${e.data}\n\n`).join("") + sseErrorEvent("upstream sent an invalid stream event", "api_error", "upstream_invalid_event"),
-            done: true,
-          };
-        }
-        if (obj.error !== undefined) sawError = true;
-        if (obj.usage) {
-          usage = usageFromOpenAI(obj.usage);
-          if (!opts.clientWantsUsage && Array.isArray(obj.choices) && obj.choices.length === 0) drop = i;
-        }
-      }
-      if (drop === -1) return { out: bytes, done: sawDone || sawError };
-      const kept = events.filter((_, j) => j !== drop);
-      return { out: kept.map((e) => `data: ${e.data}\n\n`).join(""), done: sawDone || sawError };
-    },
+    usage: () => tap.usage,
+    step: (chunk) => tap.scan(framer.push(chunk)),
     end() {
-      const last = sse.end();
-      for (const e of last.events) if (e.data === "[DONE]") sawDone = true;
-      const tail = new TextDecoder().decode(last.bytes);
-      if (sawDone || sawError) return { out: tail, error: sawError ? "upstream error event" : undefined };
-      const message = sse.pending > 0 ? "upstream stream was cut off mid-event" : "upstream stream ended without [DONE]";
-      return { out: tail + sseErrorEvent(message, "api_error", "upstream_stream_incomplete"), error: message };
+      const last = tap.scan(framer.end());
+      if (tap.responseModel) opts.onModel?.(tap.responseModel);
+      if (tap.sawDone || tap.sawError) return { out: textOf(last.out), error: tap.sawError ? "upstream error event" : undefined };
+      const message = framer.pending > 0 ? "upstream stream was cut off mid-event" : "upstream stream ended without [DONE]";
+      return { out: textOf(last.out) + sseErrorEvent(message, "api_error", "upstream_stream_incomplete"), error: message };
     },
+    error: () => (tap.sawError ? "upstream error event" : undefined),
   });
+}
+
+function textOf(out: Uint8Array | string): string {
+  return typeof out === "string" ? out : new TextDecoder().decode(out);
 }
 
 /** A provider-native stream, translated frame by frame into OpenAI chunks. */

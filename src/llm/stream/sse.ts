@@ -17,23 +17,30 @@ export interface SseChunk {
   events: SseEvent[];
 }
 
-export interface SseDecoder {
-  /** Feeds one network read; returns the events it completed. */
-  push(chunk: Uint8Array): SseChunk;
-  /** Bytes of an unfinished event still held (non-zero after `end()` = truncated stream). */
-  readonly pending: number;
+/** Cuts a byte stream at event boundaries, without decoding anything. */
+export interface SseFramer {
+  /** Feeds one network read; returns the bytes of the events it completed (possibly empty). */
+  push(chunk: Uint8Array): Uint8Array;
   /**
    * End of stream: returns an event completed by the end itself (a trailing CR that could have
    * been the start of CRLF); an unterminated event is not dispatched (per the SSE spec) and stays
    * counted in `pending`.
    */
+  end(): Uint8Array;
+  /** Bytes of an unfinished event still held (non-zero after `end()` = truncated stream). */
+  readonly pending: number;
+}
+
+export interface SseDecoder {
+  push(chunk: Uint8Array): SseChunk;
   end(): SseChunk;
+  readonly pending: number;
 }
 
 const EMPTY = new Uint8Array(0);
 const textDecoder = new TextDecoder();
 
-export function createSseDecoder(): SseDecoder {
+export function createSseFramer(): SseFramer {
   let held: Uint8Array = EMPTY;
   return {
     get pending() {
@@ -55,20 +62,32 @@ export function createSseDecoder(): SseDecoder {
       const end = lastBoundary(data, scanFrom);
       if (end === 0) {
         held = held.byteLength === 0 ? chunk.slice() : data;
-        return { bytes: EMPTY, events: [] };
+        return EMPTY;
       }
       held = end === data.byteLength ? EMPTY : data.slice(end);
-      const bytes = data.subarray(0, end);
-      return { bytes, events: parseEvents(textDecoder.decode(bytes)) };
+      return data.subarray(0, end);
     },
     end() {
       const n = held.byteLength;
       if (n >= 2 && held[n - 1] === CR && (held[n - 2] === CR || held[n - 2] === LF)) {
         const bytes = held;
         held = EMPTY;
-        return { bytes, events: parseEvents(textDecoder.decode(bytes)) };
+        return bytes;
       }
-      return { bytes: EMPTY, events: [] };
+      return EMPTY;
+    },
+  };
+}
+
+/** The framer plus event parsing, for streams whose events the gateway reads. */
+export function createSseDecoder(): SseDecoder {
+  const framer = createSseFramer();
+  const decode = (bytes: Uint8Array): SseChunk => ({ bytes, events: bytes.byteLength === 0 ? [] : parseEvents(textDecoder.decode(bytes)) });
+  return {
+    push: (chunk) => decode(framer.push(chunk)),
+    end: () => decode(framer.end()),
+    get pending() {
+      return framer.pending;
     },
   };
 }

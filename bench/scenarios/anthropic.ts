@@ -1,0 +1,94 @@
+/**
+ * Anthropic translation: OpenAI streaming requests into the gateway, Anthropic Messages SSE from
+ * the upstream, translated chunk by chunk. The baseline is the bare proxy relaying the same
+ * Anthropic stream (a native `/v1/messages` request) untranslated.
+ */
+import type { Scenario } from "../scenario.ts";
+
+const MODEL = "claude-sonnet-4-20250514";
+const encoder = new TextEncoder();
+
+const STORY =
+  "Once upon a time a small gateway stood between many applications and many models. " +
+  "Every request it received it carried faithfully, translating each word without losing one, " +
+  "and every answer streamed back to its caller as soon as it arrived. ";
+
+/** The events of one streamed answer, framed as the Messages API frames them. */
+function frames(chunks: number): string[] {
+  const event = (data: Record<string, unknown>) => `event: ${data.type}\ndata: ${JSON.stringify(data)}\n\n`;
+  const words = STORY.repeat(1 + Math.ceil(chunks / 40))
+    .split(/(?<= )/)
+    .slice(0, Math.max(1, chunks));
+  return [
+    event({
+      type: "message_start",
+      message: {
+        id: "msg_01BenchXFDUDYJgAACzvnptvVoYEL",
+        type: "message",
+        role: "assistant",
+        model: MODEL,
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 25, cache_creation_input_tokens: 0, cache_read_input_tokens: 0, output_tokens: 1, service_tier: "standard" },
+      },
+    }),
+    event({ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }),
+    event({ type: "ping" }),
+    ...words.map((text) => event({ type: "content_block_delta", index: 0, delta: { type: "text_delta", text } })),
+    event({ type: "content_block_stop", index: 0 }),
+    event({ type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: words.length } }),
+    event({ type: "message_stop" }),
+  ];
+}
+
+function anthropicUpstream(opts: { chunks: number; delayMs: number }): (req: Request) => Promise<Response> {
+  const all = frames(opts.chunks);
+  const whole = all.join("");
+  const headers = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
+  return async (req) => {
+    await req.arrayBuffer();
+    if (opts.delayMs <= 0) return new Response(whole, { headers });
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (i > 0) await Bun.sleep(opts.delayMs);
+        controller.enqueue(encoder.encode(all[i++]!));
+        if (i === all.length) controller.close();
+      },
+    });
+    return new Response(body, { headers });
+  };
+}
+
+const messages = [{ role: "user", content: "Write a short story" }];
+
+export const anthropicStream: Scenario = {
+  name: "anthropic-stream",
+  stream: true,
+  upstream: anthropicUpstream,
+  config: (origin, port) => `
+binds:
+- port: ${port}
+  listeners:
+  - routes:
+    - policies:
+        backendAuth: {key: sk-ant-bench}
+      backends:
+      - ai:
+          name: anthropic
+          hostOverride: ${new URL(origin).host}
+          provider:
+            anthropic: {model: ${MODEL}}
+`,
+  gatewayRequest: {
+    path: "/v1/chat/completions",
+    body: JSON.stringify({ model: "gpt-4o-mini", messages, stream: true, stream_options: { include_usage: true } }),
+    headers: { "content-type": "application/json", authorization: "Bearer anything" },
+  },
+  nativeRequest: {
+    path: "/v1/messages",
+    body: JSON.stringify({ model: MODEL, max_tokens: 4096, messages, stream: true }),
+    headers: { "content-type": "application/json", "x-api-key": "sk-ant-bench", "anthropic-version": "2023-06-01" },
+  },
+};

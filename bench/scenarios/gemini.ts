@@ -1,0 +1,89 @@
+/**
+ * Gemini translation: OpenAI streaming requests into the gateway, Gemini
+ * `streamGenerateContent?alt=sse` from the upstream (each event a whole GenerateContentResponse
+ * with one text part and the usage so far), translated chunk by chunk. The baseline is the bare
+ * proxy relaying the same Gemini stream (a native request) untranslated.
+ */
+import type { Scenario } from "../scenario.ts";
+
+const MODEL = "gemini-2.5-flash";
+const KEY = "AIzaBenchKey000000000000000000000000000";
+const encoder = new TextEncoder();
+
+const STORY =
+  "Once upon a time a small gateway stood between many applications and many models. " +
+  "Every request it received it carried faithfully, translating each word without losing one, " +
+  "and every answer streamed back to its caller as soon as it arrived. ";
+
+/** The events of one streamed answer, framed as Google frames them (`data: ...\r\n\r\n`). */
+function frames(chunks: number): string[] {
+  const words = STORY.repeat(1 + Math.ceil(chunks / 40))
+    .split(/(?<= )/)
+    .slice(0, Math.max(1, chunks));
+  return words.map((text, i) => {
+    const last = i === words.length - 1;
+    const event = {
+      candidates: [{ content: { parts: [{ text }], role: "model" }, ...(last ? { finishReason: "STOP" } : {}), index: 0 }],
+      usageMetadata: {
+        promptTokenCount: 8,
+        candidatesTokenCount: i + 1,
+        totalTokenCount: 9 + i,
+        promptTokensDetails: [{ modality: "TEXT", tokenCount: 8 }],
+      },
+      modelVersion: MODEL,
+      responseId: "BenchRespXa1b2c3d4e5f6g7h8",
+    };
+    return `data: ${JSON.stringify(event)}\r\n\r\n`;
+  });
+}
+
+function geminiUpstream(opts: { chunks: number; delayMs: number }): (req: Request) => Promise<Response> {
+  const all = frames(opts.chunks);
+  const whole = all.join("");
+  const headers = { "content-type": "text/event-stream", "x-content-type-options": "nosniff" };
+  return async (req) => {
+    await req.arrayBuffer();
+    if (opts.delayMs <= 0) return new Response(whole, { headers });
+    let i = 0;
+    const body = new ReadableStream<Uint8Array>({
+      async pull(controller) {
+        if (i > 0) await Bun.sleep(opts.delayMs);
+        controller.enqueue(encoder.encode(all[i++]!));
+        if (i === all.length) controller.close();
+      },
+    });
+    return new Response(body, { headers });
+  };
+}
+
+const prompt = "Write a short story";
+
+export const geminiStream: Scenario = {
+  name: "gemini-stream",
+  stream: true,
+  upstream: geminiUpstream,
+  config: (origin, port) => `
+binds:
+- port: ${port}
+  listeners:
+  - routes:
+    - policies:
+        backendAuth: {key: ${KEY}}
+      backends:
+      - ai:
+          name: gemini
+          hostOverride: ${new URL(origin).host}
+          provider:
+            gemini: {model: ${MODEL}}
+`,
+  gatewayRequest: {
+    path: "/v1/chat/completions",
+    body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: prompt }], stream: true, stream_options: { include_usage: true } }),
+    headers: { "content-type": "application/json", authorization: "Bearer anything" },
+  },
+  nativeRequest: {
+    path: `/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`,
+    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: prompt }] }] }),
+    headers: { "content-type": "application/json", "x-goog-api-key": KEY },
+  },
+};
