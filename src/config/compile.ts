@@ -615,6 +615,7 @@ function compileAiPolicy(raw: RawAiPolicy): AiPolicyConfig {
   const aliases = raw.modelAliases ? Object.entries(raw.modelAliases) : undefined;
   return {
     routes: raw.routes ? sortTable(Object.entries(raw.routes) as [string, RouteType][]) : undefined,
+    routesFallback: raw.routes?.["*"] ?? "completions",
     defaults: nonEmpty(raw.defaults),
     overrides: nonEmpty(raw.overrides),
     modelAliases: aliases

@@ -121,6 +121,8 @@ export interface LlmModelEntry {
 export interface AiPolicyConfig {
   /** path suffix -> route type, longest first; undefined = the default table */
   routes: [string, RouteType][] | undefined;
+  /** with an explicit table: the `"*"` entry, else `completions` (agentgateway's rule) */
+  routesFallback: RouteType;
   defaults: Record<string, unknown> | undefined;
   overrides: Record<string, unknown> | undefined;
   /** exact aliases first, then wildcard patterns longest first */

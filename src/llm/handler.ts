@@ -41,7 +41,7 @@ const JSON_HEADERS = { "content-type": "application/json" };
 
 export async function serveAiBackend(x: LlmExchange, backend: AiBackend): Promise<Response> {
   const target = pickProvider(backend);
-  const routeType = detectRouteType(x.method, x.path, target.ai.routes, target.ai.routes ? "completions" : "passthrough");
+  const routeType = detectRouteType(x.method, x.path, target.ai.routes, target.ai.routes ? target.ai.routesFallback : "passthrough");
   if (routeType === "models") return listModels(x, backend.groups.flat(), (t) => upstreamModels(x, t));
   return serveTarget(x, target, routeType, undefined);
 }

@@ -105,13 +105,13 @@ function relayStream(opts: RelayOptions, relay: Relay): ReadableStream<Uint8Arra
 }
 
 /** Reads an upstream body to its end, discarding it (at most 1 MiB, then it is cancelled). */
-async function drain(reader: ReadableStreamDefaultReader<Uint8Array>): Promise<void> {
+async function drain(reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> }): Promise<void> {
   let seen = 0;
   try {
     for (;;) {
       const { done, value } = await reader.read();
       if (done) return;
-      seen += value.byteLength;
+      seen += value?.byteLength ?? 0;
       if (seen > 1 << 20) break;
     }
   } catch {

@@ -1,0 +1,299 @@
+/**
+ * Routing and backends end to end: listeners by hostname, weighted backends, path rules
+ * (pathPrefix, pathOverride, presets' base URLs, passthrough paths), `policies.ai`, backend auth
+ * locations, backend TLS, HTTPS listeners, plain `host:` backends and the `llm:` router.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { join } from "node:path";
+import OpenAI from "openai";
+import { startOpenAIEmulator, type OpenAIEmulator } from "../emulators/openai.ts";
+import { openaiClient, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+
+const TLS = join(import.meta.dir, "../fixtures/tls");
+let emu: OpenAIEmulator;
+const gateways: TestGateway[] = [];
+
+beforeAll(() => {
+  emu = startOpenAIEmulator();
+});
+afterAll(async () => {
+  await Promise.all(gateways.map((g) => g.stop()));
+  emu.stop();
+});
+
+async function gateway(yaml: string): Promise<TestGateway> {
+  const g = await startTestGateway(yaml);
+  gateways.push(g);
+  return g;
+}
+
+const chat = (c: OpenAI, model = "gpt-4o-mini") => c.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] });
+const last = () => emu.requests.at(-1)!;
+
+describe("listeners, hostnames and weights", () => {
+  test("listeners on one port are chosen by Host; route hostnames too", async () => {
+    const g = await gateway(`
+binds:
+- port: 0
+  listeners:
+  - hostname: "*.example.com"
+    routes:
+    - backends: [{ai: {name: wildcard, hostOverride: "${emu.host}", provider: {openAI: {model: wild-model}}}}]
+  - hostname: api.example.com
+    routes:
+    - backends: [{ai: {name: exact, hostOverride: "${emu.host}", provider: {openAI: {model: exact-model}}}}]
+  - routes:
+    - hostnames: [special.test]
+      backends: [{ai: {name: special, hostOverride: "${emu.host}", provider: {openAI: {model: special-model}}}}]
+    - backends: [{ai: {name: fallback, hostOverride: "${emu.host}", provider: {openAI: {model: fallback-model}}}}]
+`);
+    const via = async (host: string) => {
+      const c = new OpenAI({ baseURL: g.baseURL(), apiKey: "x", maxRetries: 0, defaultHeaders: { host } });
+      await chat(c);
+      return last().json.model;
+    };
+    expect(await via("api.example.com")).toBe("exact-model");
+    expect(await via("eu.example.com")).toBe("wild-model");
+    expect(await via("special.test")).toBe("special-model");
+    expect(await via("other.test")).toBe("fallback-model");
+  });
+
+  test("weighted backends: weight 0 never receives traffic, others share it", async () => {
+    const g = await gateway(`
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - backends:
+      - {weight: 3, ai: {name: a, hostOverride: "${emu.host}", provider: {openAI: {model: model-a}}}}
+      - {weight: 1, ai: {name: b, hostOverride: "${emu.host}", provider: {openAI: {model: model-b}}}}
+      - {weight: 0, ai: {name: c, hostOverride: "${emu.host}", provider: {openAI: {model: model-c}}}}
+`);
+    const c = openaiClient(g.baseURL());
+    const seen: Record<string, number> = {};
+    for (let i = 0; i < 200; i++) {
+      await chat(c);
+      seen[last().json.model] = (seen[last().json.model] ?? 0) + 1;
+    }
+    expect(seen["model-c"]).toBeUndefined();
+    expect(seen["model-a"]! + seen["model-b"]!).toBe(200);
+    expect(seen["model-a"]!).toBeGreaterThan(seen["model-b"]!); // 3:1, so a wins by a wide margin
+  });
+});
+
+describe("paths", () => {
+  test("pathPrefix replaces the base path; pathOverride replaces the whole path", async () => {
+    const g = await gateway(`
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - matches: [{path: {pathPrefix: /prefixed}}]
+      backends: [{ai: {name: p, hostOverride: "${emu.host}", pathPrefix: /openai/v1, provider: {openAI: {}}}}]
+    - matches: [{path: {pathPrefix: /overridden}}]
+      backends: [{ai: {name: o, hostOverride: "${emu.host}", pathOverride: /custom/chat, provider: {openAI: {}}}}]
+`);
+    emu.script((r) => (r.path.startsWith("/openai/v1/") || r.path === "/custom/chat" ? Response.json({ id: "x", object: "chat.completion", created: 1, model: "m", choices: [{ index: 0, message: { role: "assistant", content: r.path }, finish_reason: "stop" }] }) : undefined));
+    try {
+      expect((await chat(openaiClient(`${g.origin()}/prefixed/v1`))).choices[0]!.message.content).toBe("/openai/v1/chat/completions");
+      expect((await chat(openaiClient(`${g.origin()}/overridden/v1`))).choices[0]!.message.content).toBe("/custom/chat");
+    } finally {
+      emu.script(undefined);
+    }
+  });
+
+  test("a passthrough path lands below the provider's base path, with its query", async () => {
+    const g = await gateway(`
+llm:
+  port: 0
+  models:
+  - name: "*"
+    provider: groq
+    params: {baseUrl: "http://${emu.host}/openai/v1"}
+`);
+    emu.script((r) => (r.path === "/openai/v1/files" ? Response.json({ object: "list", data: [], path: r.path, query: r.query }) : undefined));
+    try {
+      const res = await fetch(`${g.baseURL()}/files?purpose=batch`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model: "llama" }) });
+      expect(await res.json()).toMatchObject({ path: "/openai/v1/files", query: "?purpose=batch" });
+    } finally {
+      emu.script(undefined);
+    }
+    // and chat goes to the preset's completions path below the base URL
+    await chat(openaiClient(g.baseURL()), "llama-3.3-70b");
+    expect(last().path).toBe("/openai/v1/chat/completions");
+  });
+});
+
+describe("policies.ai", () => {
+  test("routes table, defaults, overrides and model aliases", async () => {
+    const g = await gateway(`
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - policies:
+        ai:
+          routes: {"/v1/chat/completions": completions, "*": passthrough}
+          defaults: {temperature: 0.2, user: gateway}
+          overrides: {max_tokens: 64}
+          modelAliases: {fast: gpt-4o-mini, "claude-*": gpt-4o}
+      backends: [{ai: {name: o, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
+`);
+    const c = openaiClient(g.baseURL());
+    await c.chat.completions.create({ model: "fast", messages: [{ role: "user", content: "hi" }], temperature: 0.9, max_tokens: 4000 });
+    expect(last().json).toMatchObject({ model: "gpt-4o-mini", temperature: 0.9, user: "gateway", max_tokens: 64 });
+    await chat(c, "claude-3-opus");
+    expect(last().json.model).toBe("gpt-4o");
+    // with an explicit routes table, /v1/models is passthrough (the upstream's own answer)
+    const models = await c.models.list();
+    expect(models.data.map((m) => m.id)).toContain("text-embedding-3-small");
+  });
+});
+
+describe("backendAuth locations", () => {
+  test("header with a custom name and no prefix; query parameter; passthrough", async () => {
+    const g = await gateway(`
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - matches: [{path: {pathPrefix: /header}}]
+      policies: {backendAuth: {key: {value: k-header, location: {header: {name: x-api-key}}}}}
+      backends: [{ai: {name: h, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
+    - matches: [{path: {pathPrefix: /query}}]
+      policies: {backendAuth: {key: {value: k-query, location: {queryParameter: {name: key}}}}}
+      backends: [{ai: {name: q, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
+    - matches: [{path: {pathPrefix: /pass}}]
+      policies: {backendAuth: {passthrough: {}}}
+      backends: [{ai: {name: p, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
+`);
+    await chat(openaiClient(`${g.origin()}/header/v1`, "client-key"));
+    expect(last().headers.get("x-api-key")).toBe("k-header");
+    expect(last().headers.get("authorization")).toBeNull(); // the client's key never goes upstream
+    await chat(openaiClient(`${g.origin()}/query/v1`, "client-key"));
+    expect(last().query).toBe("?key=k-query");
+    expect(last().headers.get("authorization")).toBeNull();
+    await chat(openaiClient(`${g.origin()}/pass/v1`, "client-token"));
+    expect(last().headers.get("authorization")).toBe("Bearer client-token");
+  });
+
+  test("a key from a file", async () => {
+    const file = join(await (await import("node:fs/promises")).mkdtemp("/tmp/agw-key-"), "key");
+    await Bun.write(file, "sk-from-a-file\n");
+    const g = await gateway(`
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - policies: {backendAuth: {key: {file: "${file}"}}}
+      backends: [{ai: {name: o, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
+`);
+    await chat(openaiClient(g.baseURL()));
+    expect(last().headers.get("authorization")).toBe("Bearer sk-from-a-file");
+  });
+});
+
+describe("TLS", () => {
+  let tlsUpstream: ReturnType<typeof Bun.serve>;
+  beforeAll(() => {
+    tlsUpstream = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      tls: { cert: Bun.file(join(TLS, "server.pem")), key: Bun.file(join(TLS, "server.key")) },
+      fetch: () => Response.json({ id: "t", object: "chat.completion", created: 1, model: "m", choices: [{ index: 0, message: { role: "assistant", content: "over TLS" }, finish_reason: "stop" }] }),
+    });
+  });
+  afterAll(() => void tlsUpstream.stop(true));
+
+  test("backendTLS: a private root is trusted when configured; unknown roots are refused; insecure skips checks", async () => {
+    const host = `127.0.0.1:${tlsUpstream.port}`;
+    const g = await gateway(`
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - matches: [{path: {pathPrefix: /trusted}}]
+      backends: [{ai: {name: t, hostOverride: "${host}", provider: {openAI: {}}, policies: {backendTLS: {root: "${TLS}/ca.pem"}}}}]
+    - matches: [{path: {pathPrefix: /untrusted}}]
+      backends: [{ai: {name: u, hostOverride: "${host}", provider: {openAI: {}}, policies: {backendTLS: {}}}}]
+    - matches: [{path: {pathPrefix: /insecure}}]
+      backends: [{ai: {name: i, hostOverride: "${host}", provider: {openAI: {}}, policies: {backendTLS: {insecure: true}}}}]
+`);
+    expect((await chat(openaiClient(`${g.origin()}/trusted/v1`))).choices[0]!.message.content).toBe("over TLS");
+    const refused = await chat(openaiClient(`${g.origin()}/untrusted/v1`)).catch((e) => e as InstanceType<typeof OpenAI.APIError>);
+    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
+    expect((refused as Error).message).toContain("TLS");
+    expect((await chat(openaiClient(`${g.origin()}/insecure/v1`))).choices[0]!.message.content).toBe("over TLS");
+  });
+
+  test("an HTTPS listener", async () => {
+    const g = await gateway(`
+binds:
+- port: 0
+  listeners:
+  - protocol: HTTPS
+    tls: {cert: "${TLS}/server.pem", key: "${TLS}/server.key"}
+    routes:
+    - backends: [{ai: {name: o, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
+`);
+    const url = g.origin().replace("http://", "https://");
+    const res = await fetch(`${url}/v1/models`, { tls: { ca: await Bun.file(join(TLS, "ca.pem")).text() } } as RequestInit);
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("plain host backends and the llm: router", () => {
+  test("a host: backend proxies any HTTP request as is", async () => {
+    const g = await gateway(`
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - backends: [{host: "${emu.host}"}]
+`);
+    emu.script((r) => (r.path === "/status" ? new Response(`status ${r.method} ${r.query}`, { status: 207, headers: { "x-upstream": "yes" } }) : undefined));
+    try {
+      const res = await fetch(`${g.origin()}/status?x=1`, { method: "PUT", body: "abc" });
+      expect(res.status).toBe(207);
+      expect(res.headers.get("x-upstream")).toBe("yes");
+      expect(await res.text()).toBe("status PUT ?x=1");
+    } finally {
+      emu.script(undefined);
+    }
+  });
+
+  test("llm: the model picks the entry; unknown models 404; /v1/models lists public names", async () => {
+    const g = await gateway(`
+llm:
+  port: 0
+  models:
+  - name: smart
+    provider: openAI
+    params: {model: gpt-4o, hostOverride: "${emu.host}", apiKey: sk-smart}
+  - name: internal-only
+    visibility: internal
+    provider: openAI
+    params: {hostOverride: "${emu.host}"}
+  - name: "gpt-*"
+    provider: openai
+    params: {hostOverride: "${emu.host}", apiKey: sk-pattern}
+`);
+    const c = openaiClient(g.baseURL());
+    await chat(c, "smart");
+    expect(last().json.model).toBe("gpt-4o");
+    expect(last().headers.get("authorization")).toBe("Bearer sk-smart");
+    await chat(c, "gpt-4.1-mini");
+    expect(last().json.model).toBe("gpt-4.1-mini");
+    expect(last().headers.get("authorization")).toBe("Bearer sk-pattern");
+    const missing = (await chat(c, "claude-3").catch((e) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(missing.status).toBe(404);
+    expect(missing.message).toContain("model 'claude-3' is not configured");
+    const hidden = (await chat(c, "internal-only").catch((e) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(hidden.status).toBe(404);
+    const ids = (await c.models.list()).data.map((m) => m.id);
+    // the pattern entry lists the upstream's models that match it
+    expect(ids).toEqual(["smart", "gpt-4o-mini", "gpt-4o"]);
+    const one = await c.models.retrieve("smart");
+    expect(one).toMatchObject({ id: "smart", object: "model" });
+  });
+});
