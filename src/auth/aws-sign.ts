@@ -1,10 +1,14 @@
 /**
- * SigV4 signing of an upstream request, in place, with `aws4fetch`'s signer (it signs without
- * fetching). The signature covers the final URL (host included: in tests that is the emulator's
- * `127.0.0.1:port`), the method, the body and the signed headers, so it runs after everything else
- * has shaped the request.
+ * SigV4 signing of an upstream request, in place
+ * (https://docs.aws.amazon.com/IAM/latest/UserGuide/create-signed-request.html). The signature
+ * covers the final URL (host included: in tests that is the emulator's `127.0.0.1:port`), the
+ * method, the body and the signed headers, so it runs after everything else has shaped the request.
+ *
+ * Written on Bun's synchronous `CryptoHasher` rather than aws4fetch's WebCrypto signer: the
+ * WebCrypto calls are asynchronous (four thread hops per request) and cost ~80 µs a request
+ * against ~6 µs here, a third of the gateway's CPU on a fast Bedrock stream. The tests check every
+ * signature with AWS's own `@smithy/signature-v4`.
  */
-import { AwsV4Signer } from "aws4fetch";
 import type { UpstreamRequest } from "../llm/types.ts";
 
 export interface AwsCredentials {
@@ -17,24 +21,56 @@ export interface AwsCredentials {
 const SIGNING_HEADERS = ["authorization", "x-amz-date", "x-amz-security-token", "x-amz-content-sha256"];
 
 /**
- * A signing-key cache holding one key. The derived key depends on the secret, the day, the region
- * and the service, so it changes once a day (or when credentials rotate): one entry saves the
- * four HMACs per request, and memory stays bounded however often credentials rotate.
+ * The derived signing key, cached. It depends on the secret, the day, the region and the
+ * service, so it changes once a day (or when credentials rotate): one entry saves the four
+ * HMACs of its derivation on every request, and memory stays bounded however often credentials rotate.
  */
-export type SigningKeyCache = Map<string, ArrayBuffer>;
+export interface SigningKeyCache {
+  key: string | undefined;
+  value: Uint8Array | undefined;
+}
 
 export function signingKeyCache(): SigningKeyCache {
-  let key: string | undefined;
-  let value: ArrayBuffer | undefined;
-  const cache = {
-    get: (k: string) => (k === key ? value : undefined),
-    set(k: string, v: ArrayBuffer) {
-      key = k;
-      value = v;
-      return cache;
-    },
-  };
-  return cache as unknown as SigningKeyCache;
+  return { key: undefined, value: undefined };
+}
+
+function hmac(key: string | Uint8Array, data: string): Uint8Array {
+  return new Bun.CryptoHasher("sha256", key).update(data).digest() as Uint8Array;
+}
+
+function sha256Hex(data: string | Uint8Array): string {
+  return new Bun.CryptoHasher("sha256").update(data).digest("hex");
+}
+
+function signingKey(cache: SigningKeyCache, secret: string, date: string, region: string, service: string): Uint8Array {
+  const id = `${date}/${region}/${service}/${secret}`;
+  if (cache.key === id && cache.value) return cache.value;
+  const key = hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), "aws4_request");
+  cache.key = id;
+  cache.value = key;
+  return key;
+}
+
+/** RFC 3986 encoding, as SigV4 wants it (encodeURIComponent leaves !'()* alone). */
+function uriEncode(s: string): string {
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+}
+
+/** Every path segment encoded once more (SigV4 for all services but S3): `%3A` -> `%253A`. */
+function canonicalPath(pathname: string): string {
+  return pathname.replace(/\/+/g, "/").split("/").map(uriEncode).join("/");
+}
+
+function canonicalQuery(params: URLSearchParams): string {
+  const pairs: [string, string][] = [];
+  for (const [k, v] of params) if (k) pairs.push([uriEncode(k), uriEncode(v)]);
+  pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
+  return pairs.map(([k, v]) => `${k}=${v}`).join("&");
+}
+
+/** `20260101T120000Z` */
+function amzDate(now: Date): string {
+  return now.toISOString().replace(/[:-]|\.\d{3}/g, "");
 }
 
 export async function signRequest(
@@ -43,31 +79,34 @@ export async function signRequest(
   region: string,
   service: string,
   cache: SigningKeyCache,
+  now: Date = new Date(),
 ): Promise<void> {
   for (const name of SIGNING_HEADERS) req.headers.delete(name);
   if (req.body instanceof ReadableStream) {
     // a streamed body (passthrough routes) must be hashed: buffer it once
     req.body = new Uint8Array(await new Response(req.body).arrayBuffer());
   }
-  // Signed: host and any x-amz-* header. Other headers (user agents, SDK telemetry) may be
-  // changed by fetch or a proxy on the way and need no integrity protection.
-  const signed = new Headers();
-  for (const [name, value] of req.headers) if (name.startsWith("x-amz-")) signed.set(name, value);
-  const signer = new AwsV4Signer({
-    method: req.method,
-    url: req.url.toString(),
-    headers: signed,
-    body: req.body ?? undefined,
-    accessKeyId: creds.accessKeyId,
-    secretAccessKey: creds.secretAccessKey,
-    sessionToken: creds.sessionToken,
-    service,
-    region,
-    cache,
-  });
-  const out = await signer.sign();
-  for (const name of SIGNING_HEADERS) {
-    const value = out.headers.get(name);
-    if (value !== null) req.headers.set(name, value);
-  }
+  const datetime = amzDate(now);
+  const date = datetime.slice(0, 8);
+  req.headers.set("x-amz-date", datetime);
+  if (creds.sessionToken) req.headers.set("x-amz-security-token", creds.sessionToken);
+
+  // Signed: host and the x-amz-* headers. Others (user agents, SDK telemetry) may be changed by
+  // fetch or a proxy on the way and need no integrity protection.
+  const signed: [string, string][] = [["host", req.url.host]];
+  for (const [name, value] of req.headers) if (name.startsWith("x-amz-")) signed.push([name, value.trim().replace(/\s+/g, " ")]);
+  signed.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+  const signedHeaders = signed.map(([name]) => name).join(";");
+  const canonical = [
+    req.method.toUpperCase(),
+    canonicalPath(req.url.pathname),
+    canonicalQuery(req.url.searchParams),
+    signed.map(([name, value]) => `${name}:${value}\n`).join(""),
+    signedHeaders,
+    sha256Hex((req.body as string | Uint8Array | null) ?? ""),
+  ].join("\n");
+  const scope = `${date}/${region}/${service}/aws4_request`;
+  const toSign = `AWS4-HMAC-SHA256\n${datetime}\n${scope}\n${sha256Hex(canonical)}`;
+  const signature = new Bun.CryptoHasher("sha256", signingKey(cache, creds.secretAccessKey, date, region, service)).update(toSign).digest("hex");
+  req.headers.set("authorization", `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signedHeaders}, Signature=${signature}`);
 }

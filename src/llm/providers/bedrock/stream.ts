@@ -15,8 +15,10 @@
  *   exception / error messages      -> an OpenAI error event with the kind's status, stream ends
  * Tool-call `index` counts tool blocks only (0, 1, ...), never Bedrock's content-block index.
  *
- * Hot path: each event's payload is parsed once and the output built from string pieces
- * prepared at the start of the stream.
+ * Hot path: text deltas (nearly every event of an answer) are not parsed: their JSON string
+ * literal is found in the payload bytes and spliced into the chunk as is (the frame's CRC has
+ * vouched for the bytes, and a JSON string literal is valid JSON wherever it goes). Every other
+ * event is parsed once. Output is built from string pieces prepared at the start of the stream.
  */
 import type { EventStreamMessage, StreamContext, StreamTranslator, Usage } from "../../types.ts";
 import { usageToOpenAI } from "../../usage.ts";
@@ -43,6 +45,11 @@ interface EventPayload {
 }
 
 const DONE = "data: [DONE]\n\n";
+/** what a text delta's payload holds before its text: `{"contentBlockIndex":N,"delta":{"text":"` */
+const TEXT_DELTA = new TextEncoder().encode('"delta":{"text":"');
+const QUOTE = 0x22;
+const BACKSLASH = 0x5c;
+const CLOSE_BRACE = 0x7d;
 /** the status reported for streams the upstream broke (bad frames, cut short) */
 const BAD_UPSTREAM = 502;
 const utf8 = new TextDecoder();
@@ -153,6 +160,10 @@ export function converseStream(ctx: StreamContext, state: BedrockRequestState | 
     push(frame) {
       if (finished) return "";
       const kind = frame.headers[":message-type"];
+      if (kind === "event" && frame.headers[":event-type"] === "contentBlockDelta") {
+        const literal = textLiteral(frame.payload);
+        if (literal !== undefined) return literal === "" ? "" : chunk(`{"content":"${literal}"}`);
+      }
       let payload: EventPayload;
       try {
         payload = frame.payload.byteLength === 0 ? {} : JSON.parse(utf8.decode(frame.payload));
@@ -185,4 +196,25 @@ export function converseStream(ctx: StreamContext, state: BedrockRequestState | 
       return usage;
     },
   };
+}
+
+/**
+ * The raw JSON string literal (without its quotes, escapes kept) of a text delta's
+ * `"delta":{"text":"..."}`, or undefined when the payload has another shape (then it is parsed).
+ */
+function textLiteral(p: Uint8Array): string | undefined {
+  // the prefix sits right after `{"contentBlockIndex":N,` (N up to a few digits)
+  const limit = Math.min(p.byteLength - TEXT_DELTA.byteLength, 40);
+  let at = -1;
+  search: for (let i = 1; i <= limit; i++) {
+    for (let k = 0; k < TEXT_DELTA.byteLength; k++) if (p[i + k] !== TEXT_DELTA[k]) continue search;
+    at = i + TEXT_DELTA.byteLength;
+    break;
+  }
+  if (at === -1) return undefined;
+  let end = at;
+  while (end < p.byteLength && p[end] !== QUOTE) end += p[end] === BACKSLASH ? 2 : 1;
+  // the delta must hold nothing but the text
+  if (end >= p.byteLength || p[end + 1] !== CLOSE_BRACE) return undefined;
+  return utf8.decode(p.subarray(at, end));
 }
