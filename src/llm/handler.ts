@@ -141,7 +141,7 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
       return respond(x, new Response(out.json, { status: 200, headers: JSON_HEADERS }));
     }
     const sc = ctx(res.headers);
-    const streamBody = translatedStream<unknown>({
+    const streamBody = await translatedStream<unknown>({
       upstream: res.body!,
       abort: () => x.abort(),
       startedAt: x.log.start,
@@ -165,7 +165,7 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
   if (!res.ok) return upstreamError(x, target, res);
   const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
   if (stream && isSse && res.body) {
-    const streamBody = passthroughStream({
+    const streamBody = await passthroughStream({
       upstream: res.body,
       clientWantsUsage,
       abort: () => x.abort(),
@@ -432,7 +432,7 @@ function respond(x: LlmExchange, res: Response): Response {
 }
 
 /** The response of a streamed body; the access log is written when the stream ends. */
-function respondStream(x: LlmExchange, body: ReadableStream<Uint8Array>, status: number, headers: Headers): Response {
+function respondStream(x: LlmExchange, body: ReadableStream<Uint8Array> | Uint8Array, status: number, headers: Headers): Response {
   x.log.status = status;
   return new Response(body, { status, headers });
 }

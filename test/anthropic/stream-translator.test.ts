@@ -35,7 +35,7 @@ async function translate(pieces: Uint8Array[], includeUsage = true): Promise<str
       c.close();
     },
   });
-  const body = translatedStream({
+  const body = await translatedStream({
     upstream,
     abort() {},
     onEnd() {},

@@ -46,7 +46,13 @@ interface Relay {
   error?(): string | undefined;
 }
 
-function relayStream(opts: RelayOptions, relay: Relay): ReadableStream<Uint8Array> {
+/**
+ * Relays an upstream body through `relay`. Reads until there is something to send before
+ * answering: when that first read already completes the stream (fast upstreams, short answers),
+ * the client gets a plain body and the stream machinery is skipped; otherwise a stream that
+ * continues with the rest.
+ */
+async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array | ReadableStream<Uint8Array>> {
   const reader = opts.upstream.getReader();
   let finished = false;
   let firstByteMs: number | undefined;
@@ -55,44 +61,53 @@ function relayStream(opts: RelayOptions, relay: Relay): ReadableStream<Uint8Arra
     finished = true;
     opts.onEnd({ usage: relay.usage(), error: error ?? relay.error?.(), firstByteMs });
   };
-  const toBytes = (out: Uint8Array | string) => (typeof out === "string" ? encoder.encode(out) : out);
+  const sent = (bytes: Uint8Array) => {
+    if (bytes.byteLength > 0) firstByteMs ??= performance.now() - opts.startedAt;
+    return bytes;
+  };
 
+  /** Reads until there is something to send; `last` when the stream is complete. */
+  const next = async (): Promise<{ bytes: Uint8Array; last: boolean }> => {
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) {
+          const end = relay.end();
+          const bytes = sent(encoder.encode(end.out));
+          finish(end.error);
+          return { bytes, last: true };
+        }
+        const step = relay.step(value);
+        const bytes = sent(typeof step.out === "string" ? encoder.encode(step.out) : step.out);
+        if (step.done) {
+          finish(undefined);
+          // read the (normally empty) rest instead of cancelling, so the upstream connection
+          // goes back to the keep-alive pool rather than being torn down
+          void drain(reader);
+          return { bytes, last: true };
+        }
+        if (bytes.byteLength > 0) return { bytes, last: false };
+      }
+    } catch (err) {
+      const message = streamFailure(err);
+      reader.cancel().catch(() => {});
+      const bytes = sent(encoder.encode(sseErrorEvent(message, "api_error", "upstream_stream_error")));
+      finish(message);
+      return { bytes, last: true };
+    }
+  };
+
+  const first = await next();
+  if (first.last) return first.bytes;
   return new ReadableStream<Uint8Array>(
     {
+      start(controller) {
+        controller.enqueue(first.bytes);
+      },
       async pull(controller) {
-        try {
-          for (;;) {
-            const { done, value } = await reader.read();
-            if (done) {
-              const end = relay.end();
-              if (end.out.length > 0) controller.enqueue(encoder.encode(end.out));
-              controller.close();
-              finish(end.error);
-              return;
-            }
-            const step = relay.step(value);
-            const bytes = toBytes(step.out);
-            if (bytes.byteLength > 0) {
-              firstByteMs ??= performance.now() - opts.startedAt;
-              controller.enqueue(bytes);
-            }
-            if (step.done) {
-              controller.close();
-              finish(undefined);
-              // read the (normally empty) rest instead of cancelling, so the upstream connection
-              // goes back to the keep-alive pool rather than being torn down
-              void drain(reader);
-              return;
-            }
-            if (bytes.byteLength > 0) return; // let the consumer pull again (backpressure)
-          }
-        } catch (err) {
-          const message = streamFailure(err);
-          controller.enqueue(encoder.encode(sseErrorEvent(message, "api_error", "upstream_stream_error")));
-          controller.close();
-          reader.cancel().catch(() => {});
-          finish(message);
-        }
+        const n = await next();
+        if (n.bytes.byteLength > 0) controller.enqueue(n.bytes);
+        if (n.last) controller.close();
       },
       cancel() {
         opts.abort();
@@ -123,6 +138,7 @@ async function drain(reader: { read(): Promise<{ done: boolean; value?: Uint8Arr
 function streamFailure(err: unknown): string {
   const name = (err as Error | undefined)?.name;
   if (name === "TimeoutError") return "upstream request timed out mid-stream";
+  if (name === "AbortError") return "client disconnected";
   return "upstream connection failed mid-stream";
 }
 
@@ -133,10 +149,10 @@ function streamFailure(err: unknown): string {
  * The tap (openai-tap.ts) checks events cheaply, reads usage for telemetry, and drops the final
  * usage-only chunk when the gateway (not the client) asked for it.
  */
-export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean; onModel?(model: string): void }): ReadableStream<Uint8Array> {
+export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean; onModel?(model: string): void }): Promise<Uint8Array | ReadableStream<Uint8Array>> {
   const framer = createSseFramer();
   const tap = createOpenAITap(opts.clientWantsUsage);
-  return relayStream(opts, {
+  return relayBody(opts, {
     usage: () => tap.usage,
     step: (chunk) => tap.scan(framer.push(chunk)),
     end() {
@@ -160,9 +176,9 @@ export function translatedStream<F>(
     decoder: FrameDecoder<F>;
     translator: StreamTranslator<F>;
   },
-): ReadableStream<Uint8Array> {
+): Promise<Uint8Array | ReadableStream<Uint8Array>> {
   const t = opts.translator;
-  return relayStream(opts, {
+  return relayBody(opts, {
     usage: () => t.usage,
     step(chunk) {
       let out = "";
