@@ -10,6 +10,7 @@ import { join } from "node:path";
 import OpenAI from "openai";
 import { credentialChain, CredentialError, type CredentialDeps } from "../../src/auth/aws-credentials.ts";
 import { DEFAULT_SOURCES, sigV4Authorizer } from "../../src/auth/aws.ts";
+import { bedrockAdapter } from "../../src/llm/providers/bedrock/index.ts";
 import { startBedrockEmulator, verifySignature, type BedrockEmulator } from "../emulators/bedrock.ts";
 import { CONTAINER_PATH, fakeCredentials, startCredentialEndpoints, type CredentialEndpoints } from "../emulators/aws-credentials.ts";
 import { openaiClient, startTestGateway } from "../helpers/gateway.ts";
@@ -169,6 +170,25 @@ describe("signing", () => {
       expect(await verifySignature(sent, url, req.body, creds, "eu-central-1")).toBeUndefined();
     }
     expect(await verifySignature(new Request(url.toString(), { method: "POST", headers, body: req.body }), url, '{"messages":[1]}', creds, "eu-central-1")).toBeDefined();
+  });
+
+  test("a Bedrock provider without backendAuth signs with the default chain for its own region", async () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, { AWS_ACCESS_KEY_ID: "AKIAIMPLICIT", AWS_SECRET_ACCESS_KEY: "implicitsecret", AWS_SESSION_TOKEN: "" });
+    try {
+      const authorize = bedrockAdapter.defaultAuth!({ region: "ap-northeast-1" })!;
+      const url = new URL("https://bedrock-runtime.ap-northeast-1.amazonaws.com/model/apac.anthropic.claude-sonnet-4-20250514-v1%3A0/converse");
+      const headers = new Headers();
+      await authorize({ url, method: "POST", headers, body: "{}" }, { clientHeaders: new Headers(), signal: new AbortController().signal });
+      expect(headers.get("authorization")).toContain("Credential=AKIAIMPLICIT/");
+      expect(headers.get("authorization")).toContain("/ap-northeast-1/bedrock/aws4_request");
+      headers.set("host", url.host);
+      const sent = new Request(url.toString(), { method: "POST", headers, body: "{}" });
+      expect(await verifySignature(sent, url, "{}", { accessKeyId: "AKIAIMPLICIT", secretAccessKey: "implicitsecret" }, "ap-northeast-1")).toBeUndefined();
+    } finally {
+      for (const k of Object.keys(process.env)) if (!(k in saved)) delete process.env[k];
+      Object.assign(process.env, saved);
+    }
   });
 
   test("the default chain through the gateway: container credentials sign a request Bedrock accepts", async () => {

@@ -43,6 +43,7 @@ describe("text", () => {
     expect(out.chunks.at(-1)!.choices).toEqual([]);
     expect(new Set(out.chunks.map((c) => c.id))).toEqual(new Set([t.emu.requestIds.at(-1)!]));
     expect(t.emu.requests.at(-1)!.operation).toBe("converse-stream");
+    expect(t.emu.requests.at(-1)!.headers.get("accept")).toBe("application/vnd.amazon.eventstream");
   });
 
   test("streaming without include_usage: no usage chunk, usage still logged", async () => {

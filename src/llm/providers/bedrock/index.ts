@@ -28,7 +28,9 @@ export const bedrockAdapter: ProviderAdapter<BedrockSpec> = {
     path: (_spec, model, stream, basePath) => `${basePath}/model/${modelPathSegment(model)}/${stream ? "converse-stream" : "converse"}`,
     request(req, spec, model) {
       const { body, state } = converseRequest(req, spec, model);
-      return state ? { body, state } : { body };
+      // what the AWS SDK asks for; the client's own `accept` is about the OpenAI answer
+      const headers = { accept: req.stream === true ? "application/vnd.amazon.eventstream" : "application/json" };
+      return state ? { body, headers, state } : { body, headers };
     },
     response: (body, ctx) => chatCompletion(body, ctx, ctx.state as BedrockRequestState | undefined),
     stream: (ctx) => converseStream(ctx, ctx.state as BedrockRequestState | undefined),
