@@ -223,19 +223,19 @@ function numberOr(v: unknown, fallback: number): number {
 // the hot path
 
 const DELTA_OPEN = '{"type":"content_block_delta","index":';
-const DELTA_TYPE = ',"delta":{"type":"';
-/** the value field of each string-valued delta type, as it follows `"type":"T",` */
-const FIELD_OF = new Map([
-  ["text_delta", '"text":'],
-  ["input_json_delta", '"partial_json":'],
-  ["thinking_delta", '"thinking":'],
-  ["signature_delta", '"signature":'],
-]);
+/** what follows the index in each string-valued delta, up to the value's opening quote */
+const DELTA_KINDS: readonly (readonly [string, string])[] = [
+  [',"delta":{"type":"text_delta","text":"', "text_delta"],
+  [',"delta":{"type":"input_json_delta","partial_json":"', "input_json_delta"],
+  [',"delta":{"type":"thinking_delta","thinking":"', "thinking_delta"],
+  [',"delta":{"type":"signature_delta","signature":"', "signature_delta"],
+];
 
 /**
  * `{"type":"content_block_delta","index":N,"delta":{"type":"T","F":"..."}}` (the API's own
- * compact serialisation) -> N, T and the JSON string literal `"..."`, without parsing. Returns
- * undefined for anything else, which then takes the JSON.parse path.
+ * compact serialisation) -> N, T and the JSON string literal `"..."`, without parsing (about a
+ * third of JSON.parse's time). Returns undefined for anything else, which then takes the
+ * JSON.parse path.
  */
 export function compactDelta(data: string): { index: number; type: string; literal: string } | undefined {
   if (!data.startsWith(DELTA_OPEN)) return undefined;
@@ -243,24 +243,27 @@ export function compactDelta(data: string): { index: number; type: string; liter
   let index = 0;
   const digitsFrom = i;
   for (let c = data.charCodeAt(i); c >= 48 && c <= 57; c = data.charCodeAt(++i)) index = index * 10 + (c - 48);
-  if (i === digitsFrom || !data.startsWith(DELTA_TYPE, i)) return undefined;
-  const typeFrom = i + DELTA_TYPE.length;
-  const typeEnd = data.indexOf('"', typeFrom);
-  if (typeEnd === -1) return undefined;
-  const type = data.slice(typeFrom, typeEnd);
-  // then `,"<field>":` and the value, which must be the last thing before the closing `}}`
-  const field = FIELD_OF.get(type);
-  if (field === undefined || data.charCodeAt(typeEnd + 1) !== 44 || !data.startsWith(field, typeEnd + 2)) return undefined;
-  const from = typeEnd + 2 + field.length;
-  const to = data.length - 2;
-  if (data.charCodeAt(from) !== 34 || data.charCodeAt(to) !== 125 || data.charCodeAt(to + 1) !== 125) return undefined;
-  // exactly one string literal: its first unescaped quote after the opening one is its last char
-  let j = from + 1;
-  for (; j < to; j++) {
-    const c = data.charCodeAt(j);
-    if (c === 92) j++;
-    else if (c === 34) break;
+  if (i === digitsFrom) return undefined;
+  let kind: readonly [string, string] | undefined;
+  for (const k of DELTA_KINDS) {
+    if (data.startsWith(k[0], i)) {
+      kind = k;
+      break;
+    }
   }
-  if (j !== to - 1) return undefined;
-  return { index, type, literal: data.slice(from, to) };
+  if (!kind) return undefined;
+  const from = i + kind[0].length - 1; // the opening quote
+  const to = data.length - 2;
+  if (data.charCodeAt(to) !== 125 || data.charCodeAt(to + 1) !== 125) return undefined;
+  // the value must be one string literal ending right before the closing `}}`: every quote
+  // between is escaped (preceded by an odd run of backslashes)
+  let q = data.indexOf('"', from + 1);
+  while (q !== -1 && q < to - 1) {
+    let b = q - 1;
+    while (data.charCodeAt(b) === 92) b--;
+    if ((q - 1 - b) % 2 === 0) return undefined;
+    q = data.indexOf('"', q + 1);
+  }
+  if (q !== to - 1) return undefined;
+  return { index, type: kind[1], literal: data.slice(from, to) };
 }
