@@ -9,7 +9,7 @@
 import { gcpDefaultAuth } from "../../../auth/gcp.ts";
 import { HttpError } from "../../../http/errors.ts";
 import type { ChatTranslator, ProviderAdapter, StreamContext } from "../../types.ts";
-import { geminiChat, geminiError, vertexEmbeddings } from "../gemini/index.ts";
+import { geminiChat, vertexEmbeddings } from "../gemini/index.ts";
 import { claudeOnVertex } from "./claude.ts";
 import { vertexError } from "./error.ts";
 
@@ -72,7 +72,7 @@ export const vertexAdapter: ProviderAdapter<VertexSpec> = {
   chat: vertexChat,
   // Google's embedding models (`:predict`), translated by the Gemini module
   embeddings: vertexEmbeddings((_spec, model, basePath) => `${basePath}/publishers/google/models/${encodeURIComponent(model)}:predict`),
-  // Google's RetryInfo on quota errors becomes retry-after, as for AI Studio
-  error: (status, body, headers) => ({ ...vertexError(status, body), headers: geminiError(status, body, headers).headers }),
+  // Anthropic-shaped errors from Claude, Google-shaped ones (RetryInfo -> retry-after) otherwise
+  error: vertexError,
   defaultAuth: () => gcpDefaultAuth(),
 };
