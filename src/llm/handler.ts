@@ -26,6 +26,8 @@ export interface LlmExchange {
   query: string;
   route: RouteConfig;
   maxBodyBytes: number;
+  /** the client's body as received, once read: forwarded as is when the gateway changes nothing */
+  bodyBytes?: Uint8Array;
   log: AccessRecord;
   /** aborts with the client's disconnect, the route's deadline, or `abort()` */
   signal: AbortSignal;
@@ -55,7 +57,7 @@ export async function serveLlmBackend(x: LlmExchange, backend: LlmBackend): Prom
   if (!contentType.includes("json") && x.method !== "POST") {
     throw new HttpError(400, "LLM request is missing a model: send a JSON body with a string field 'model'", { code: "missing_model" });
   }
-  const body = parseJsonObject(await readBody(x.req, x.maxBodyBytes));
+  const body = await readJson(x);
   const model = body.model;
   if (typeof model !== "string" || model === "") {
     throw new HttpError(400, "LLM request body is missing string field 'model'", { code: "missing_model", param: "model" });
@@ -81,10 +83,10 @@ async function serveTarget(x: LlmExchange, target: ProviderTarget, routeType: Ro
   switch (routeType) {
     case "completions":
       x.log.operation = "chat";
-      return serveChat(x, target, body ?? parseJsonObject(await readBody(x.req, x.maxBodyBytes)));
+      return serveChat(x, target, body ?? await readJson(x));
     case "embeddings":
       x.log.operation = "embeddings";
-      return serveEmbeddings(x, target, body ?? parseJsonObject(await readBody(x.req, x.maxBodyBytes)));
+      return serveEmbeddings(x, target, body ?? await readJson(x));
     case "passthrough":
     case "detect":
       return forward(x, target, passthroughPath(x.path, target), body, false);
@@ -95,7 +97,7 @@ async function serveTarget(x: LlmExchange, target: ProviderTarget, routeType: Ro
         throw new HttpError(400, `route type '${routeType}' is not supported for provider ${target.telemetryName} yet`, { code: "unsupported_route" });
       }
       const chatFamily = routeType === "messages" || routeType === "responses";
-      return forward(x, target, target.pathOverride ?? path, body ?? (chatFamily ? parseJsonObject(await readBody(x.req, x.maxBodyBytes)) : undefined), chatFamily);
+      return forward(x, target, target.pathOverride ?? path, body ?? (chatFamily ? await readJson(x) : undefined), chatFamily);
     }
   }
 }
@@ -361,6 +363,12 @@ function relayBody(x: LlmExchange, body: ReadableStream<Uint8Array>): ReadableSt
 // ---------------------------------------------------------------------------------------------
 // shared plumbing
 
+/** Reads the client's JSON body (within the size limit), keeping the bytes for an unchanged forward. */
+async function readJson(x: LlmExchange): Promise<Record<string, unknown>> {
+  x.bodyBytes = await readBody(x.req, x.maxBodyBytes);
+  return parseJsonObject(x.bodyBytes);
+}
+
 export function basePath(target: ProviderTarget): string {
   return target.pathPrefix ?? target.adapter.defaultBase(target.spec as never, target.model).basePath;
 }
@@ -396,7 +404,7 @@ async function send(
   if (query) url.search = query;
   const headers = upstreamHeaders(x.req.headers, target.stripClientAuth);
   if (extraHeaders) for (const k in extraHeaders) headers.set(k, extraHeaders[k]!);
-  const payload = body === undefined && raw !== undefined ? JSON.stringify(raw) : (body ?? null);
+  const payload = body === undefined && raw !== undefined ? (x.bodyBytes ?? JSON.stringify(raw)) : (body ?? null);
   if (typeof payload === "string" || payload instanceof Uint8Array) headers.set("content-type", headers.get("content-type")?.includes("json") ? headers.get("content-type")! : "application/json");
   applyHeaderOps(headers, x.route.policies.requestHeaders);
   applyHeaderOps(headers, target.requestHeaders);
