@@ -141,70 +141,54 @@ function invalidFrame(reason: string): EventStreamMessage {
 
 function decodeHeaders(b: Uint8Array, view: DataView, pos: number, end: number): Record<string, EventStreamHeaderValue> {
   const headers: Record<string, EventStreamHeaderValue> = {};
-  const need = (n: number) => {
-    if (pos + n > end) throw new FrameError("header runs past its section");
-  };
   while (pos < end) {
     const nameLen = b[pos++]!;
-    if (nameLen === 0) throw new FrameError("empty header name");
-    need(nameLen + 1);
+    if (nameLen === 0 || pos + nameLen + 1 > end) throw new FrameError("malformed header name");
     const name = text(b, pos, pos + nameLen);
     pos += nameLen;
     const type = b[pos++]!;
-    let value: EventStreamHeaderValue;
-    switch (type) {
-      case 0:
-        value = true;
-        break;
-      case 1:
-        value = false;
-        break;
-      case 2:
-        need(1);
-        value = view.getInt8(pos);
-        pos += 1;
-        break;
-      case 3:
-        need(2);
-        value = view.getInt16(pos);
-        pos += 2;
-        break;
-      case 4:
-        need(4);
-        value = view.getInt32(pos);
-        pos += 4;
-        break;
-      case 5:
-        need(8);
-        value = view.getBigInt64(pos);
-        pos += 8;
-        break;
-      case 6:
-      case 7: {
-        need(2);
-        const len = view.getUint16(pos);
-        pos += 2;
-        need(len);
-        value = type === 6 ? b.slice(pos, pos + len) : text(b, pos, pos + len);
-        pos += len;
-        break;
-      }
-      case 8:
-        need(8);
-        value = new Date(Number(view.getBigInt64(pos)));
-        pos += 8;
-        break;
-      case 9:
-        need(16);
-        value = uuid(b, pos);
-        pos += 16;
-        break;
-      default:
-        throw new FrameError(`unknown header value type ${type}`);
+    // strings first: the only type Bedrock sends
+    if (type === 7 || type === 6) {
+      if (pos + 2 > end) throw new FrameError(OVERRUN);
+      const len = view.getUint16(pos);
+      pos += 2;
+      if (pos + len > end) throw new FrameError(OVERRUN);
+      headers[name] = type === 7 ? text(b, pos, pos + len) : b.slice(pos, pos + len);
+      pos += len;
+      continue;
     }
-    headers[name] = value;
+    const size = FIXED_SIZE[type];
+    if (size === undefined) throw new FrameError(`unknown header value type ${type}`);
+    if (pos + size > end) throw new FrameError(OVERRUN);
+    headers[name] = fixedValue(type, b, view, pos);
+    pos += size;
   }
   return headers;
+}
+
+const OVERRUN = "header runs past its section";
+/** value sizes of the fixed-size header types */
+const FIXED_SIZE: Record<number, number> = { 0: 0, 1: 0, 2: 1, 3: 2, 4: 4, 5: 8, 8: 8, 9: 16 };
+
+function fixedValue(type: number, b: Uint8Array, view: DataView, pos: number): EventStreamHeaderValue {
+  switch (type) {
+    case 0:
+      return true;
+    case 1:
+      return false;
+    case 2:
+      return view.getInt8(pos);
+    case 3:
+      return view.getInt16(pos);
+    case 4:
+      return view.getInt32(pos);
+    case 5:
+      return view.getBigInt64(pos);
+    case 8:
+      return new Date(Number(view.getBigInt64(pos)));
+    default:
+      return uuid(b, pos);
+  }
 }
 
 /**
