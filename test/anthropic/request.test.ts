@@ -221,6 +221,7 @@ describe("tools and options", () => {
     });
     expect((await sent({ messages, max_completion_tokens: 300, max_tokens: 500, stop: ["END", "STOP"] })).max_tokens).toBe(300);
     expect((await sent({ messages, stop: ["END", "STOP"] })).stop_sequences).toEqual(["END", "STOP"]);
+    expect((await sent({ messages, safety_identifier: "hashed-user-42", user: "old" })).metadata).toEqual({ user_id: "hashed-user-42" });
   });
 
   test("reasoning_effort -> thinking with a budget; max_tokens leaves room for the answer", async () => {

@@ -32,7 +32,6 @@ export const DROPPED = [
   "audio",
   "web_search_options",
   "prompt_cache_key",
-  "safety_identifier",
   "verbosity",
   "stream_options",
   "response_format (json_object)",
@@ -66,7 +65,9 @@ export function toAnthropicRequest(req: ChatRequest, model: string): Record<stri
   if (typeof req.temperature === "number") out.temperature = req.temperature;
   if (typeof req.top_p === "number") out.top_p = req.top_p;
   if (typeof req.top_k === "number") out.top_k = req.top_k;
-  if (typeof req.user === "string" && req.user !== "") out.metadata = { user_id: req.user };
+  // OpenAI's end-user id (`safety_identifier` replaces the deprecated `user`)
+  const endUser = typeof req.safety_identifier === "string" && req.safety_identifier !== "" ? req.safety_identifier : req.user;
+  if (typeof endUser === "string" && endUser !== "") out.metadata = { user_id: endUser };
 
   const asked = typeof req.max_completion_tokens === "number" ? req.max_completion_tokens : typeof req.max_tokens === "number" ? req.max_tokens : undefined;
   const thinking = convertThinking(req);
