@@ -15,6 +15,17 @@ const STORY =
   "Every request it received it carried faithfully, translating each word without losing one, " +
   "and every answer streamed back to its caller as soon as it arrived. ";
 
+/** JSON as Google's servers write it: a space after each colon. */
+function googleJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(googleJson).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    return `{${Object.entries(v as Record<string, unknown>)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${googleJson(x)}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
+
 /** The events of one streamed answer, framed as Google frames them (`data: ...\r\n\r\n`). */
 function frames(chunks: number): string[] {
   const words = STORY.repeat(1 + Math.ceil(chunks / 40))
@@ -33,7 +44,7 @@ function frames(chunks: number): string[] {
       modelVersion: MODEL,
       responseId: "BenchRespXa1b2c3d4e5f6g7h8",
     };
-    return `data: ${JSON.stringify(event)}\r\n\r\n`;
+    return `data: ${googleJson(event)}\r\n\r\n`;
   });
 }
 

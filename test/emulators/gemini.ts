@@ -32,7 +32,8 @@ export interface Usage {
 }
 
 export type Reply =
-  | { events: Record<string, unknown>[]; delayMs?: number }
+  /** `compact`: JSON.stringify's formatting; default: Google's (a space after each colon) */
+  | { events: Record<string, unknown>[]; delayMs?: number; format?: "google" | "compact" }
   | { status: number; body: unknown; headers?: Record<string, string> };
 
 export interface GeminiEmulator {
@@ -97,7 +98,7 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
           if ("status" in reply) return Response.json(reply.body, { status: reply.status, headers: reply.headers });
           if (method === "generateContent") return Response.json(mergeEvents(reply.events));
           if (url.searchParams.get("alt") !== "sse") return Response.json(reply.events);
-          return sseResponse(reply.events, reply.delayMs ?? 0);
+          return sseResponse(reply.events, reply.delayMs ?? 0, reply.format === "compact" ? JSON.stringify : googleJson);
         }
         case "batchEmbedContents": {
           const reqs = ((json as { requests?: { content?: { parts?: { text?: string }[] } }[] })?.requests ?? []);
@@ -187,12 +188,24 @@ function checkGenerateContent(body: Record<string, unknown> | undefined, model: 
 
 const encoder = new TextEncoder();
 
-function sseResponse(events: Record<string, unknown>[], delayMs: number): Response {
+/** JSON as Google's servers write it: `{"key": value,"key": value}`. */
+export function googleJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(googleJson).join(",")}]`;
+  if (v !== null && typeof v === "object") {
+    return `{${Object.entries(v as Record<string, unknown>)
+      .filter(([, x]) => x !== undefined)
+      .map(([k, x]) => `${JSON.stringify(k)}: ${googleJson(x)}`)
+      .join(",")}}`;
+  }
+  return JSON.stringify(v);
+}
+
+function sseResponse(events: Record<string, unknown>[], delayMs: number, serialize: (v: unknown) => string): Response {
   const body = new ReadableStream<Uint8Array>({
     async start(controller) {
       for (const e of events) {
         if (delayMs > 0) await Bun.sleep(delayMs);
-        controller.enqueue(encoder.encode(`data: ${JSON.stringify(e)}\r\n\r\n`));
+        controller.enqueue(encoder.encode(`data: ${serialize(e)}\r\n\r\n`));
       }
       controller.close();
     },

@@ -5,10 +5,9 @@
  * thought summaries, complete function calls) and the usage so far; the stream has no terminator,
  * its end is the end of the answer. So the finish chunk, the usage chunk and `[DONE]` are written
  * when the upstream body ends, and a stream that ends without a finish reason is reported as cut.
- * Each event is parsed (JSON.parse is native and cheap next to the rest: a hand-rolled scanner
- * for the common text-only event measured slower); the common one-text-part event becomes its
- * chunk with a single JSON.stringify of the text, others a small delta object, both put into a
- * pre-serialised frame. Usage is converted once, at the end.
+ * Plain text events take a fast path that copies the text's JSON literal into the chunk
+ * (`text-event.ts`); every other event is parsed and becomes a small delta object stringified into
+ * a pre-serialised frame. Usage is converted once, at the end.
  */
 import { sseErrorEvent } from "../../../http/errors.ts";
 import type { SseEvent, StreamContext, StreamTranslator, Usage } from "../../types.ts";
@@ -16,6 +15,7 @@ import { usageToOpenAI } from "../../usage.ts";
 import { googleError } from "./error.ts";
 import { blockedPromptError, chatCompletionId, finishReason, usageOf } from "./response.ts";
 import { signatureField, syntheticCallId } from "./signature.ts";
+import { plainTextLiteral } from "./text-event.ts";
 import type { GeminiPart, GeminiResponse, GeminiUsageMetadata } from "./wire.ts";
 
 interface Delta {
@@ -34,6 +34,8 @@ export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
   let finish: string | undefined;
   // usage is cumulative: keep the latest as sent, convert it only when asked
   let rawUsage: GeminiUsageMetadata | undefined;
+  /** the latest fast-path event, whose usage has not been read yet */
+  let unreadUsage: string | undefined;
   let usage: Usage | undefined;
   let finished = false;
   let error: string | undefined;
@@ -43,7 +45,18 @@ export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
     id = chatCompletionId(responseId);
     head = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${ctx.created},"model":${JSON.stringify(ctx.model)},"choices":[{"index":0,"delta":`;
   };
-  const currentUsage = () => (usage ??= usageOf(rawUsage));
+  const currentUsage = (): Usage | undefined => {
+    if (unreadUsage !== undefined) {
+      try {
+        const u = (JSON.parse(unreadUsage) as GeminiResponse).usageMetadata;
+        if (u) ((rawUsage = u), (usage = undefined));
+      } catch {
+        // its text was already sent; a malformed rest only loses this usage update
+      }
+      unreadUsage = undefined;
+    }
+    return (usage ??= usageOf(rawUsage));
+  };
 
   const fail = (message: string, type: string, code: string | null): string => {
     finished = true;
@@ -96,6 +109,13 @@ export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
 
     push(frame) {
       if (finished || frame.data === "") return "";
+      if (head !== "") {
+        const literal = plainTextLiteral(frame.data);
+        if (literal !== undefined) {
+          unreadUsage = frame.data;
+          return literal === '""' ? "" : chunk(`"content":${literal}`);
+        }
+      }
       let r: GeminiResponse;
       try {
         r = JSON.parse(frame.data);
@@ -108,6 +128,7 @@ export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
       }
       if (r.usageMetadata) {
         rawUsage = r.usageMetadata;
+        unreadUsage = undefined;
         usage = undefined;
       }
       if (r.promptFeedback) {
