@@ -69,6 +69,19 @@ describe("gemini: thinking", () => {
     expect(chunks.at(-1)!.usage).toMatchObject({ completion_tokens: 42, completion_tokens_details: { reasoning_tokens: 40 } });
   });
 
+  test("Gemini 3's signature on an empty final part reaches a streaming client", async () => {
+    emu.reply(() => ({
+      events: [
+        event([{ text: "There are 3 r's." }], { responseId: "g3" }),
+        event([{ text: "", thoughtSignature: "ZW1wdHktcGFydA==" }], { finishReason: "STOP", responseId: "g3", usage: { promptTokenCount: 9, candidatesTokenCount: 6, totalTokenCount: 317, thoughtsTokenCount: 302 } }),
+      ],
+    }));
+    const chunks = await drain(await client.chat.completions.create({ ...ask("gemini-3-pro-preview"), stream: true }));
+    const deltas = chunks.map((c) => c.choices[0]?.delta as { content?: string; extra_content?: unknown } | undefined);
+    expect(deltas.map((d) => d?.content ?? "").join("")).toBe("There are 3 r's.");
+    expect(deltas.find((d) => d?.extra_content)?.extra_content).toEqual({ google: { thought_signature: "ZW1wdHktcGFydA==" } });
+  });
+
   test("the answer's signature is replayed on the model turn's last text part", async () => {
     emu.reply(() => ({ events: textEvents(["Sure."]) }));
     await client.chat.completions.create({

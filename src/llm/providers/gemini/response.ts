@@ -75,10 +75,8 @@ export function toChatCompletion(bodyText: string, ctx: StreamContext): { json: 
       toolCalls.push(call);
     } else if (typeof part.text === "string") {
       if (part.thought) reasoning += part.text;
-      else {
-        content += part.text;
-        if (part.thoughtSignature) textSignature = part.thoughtSignature;
-      }
+      else content += part.text;
+      if (part.thoughtSignature) textSignature = part.thoughtSignature;
     }
   }
   const message: Record<string, unknown> = {

@@ -86,10 +86,9 @@ export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
         (delta.tool_calls ??= []).push(call);
       } else if (typeof part.text === "string") {
         if (part.thought) delta.reasoning_content = (delta.reasoning_content ?? "") + part.text;
-        else {
-          if (part.text !== "") delta.content = (delta.content ?? "") + part.text;
-          if (part.thoughtSignature) delta.extra_content = signatureField(part.thoughtSignature);
-        }
+        else if (part.text !== "") delta.content = (delta.content ?? "") + part.text;
+        // a signature on a text or thought part (Gemini 3: often an empty last part) is the answer's
+        if (part.thoughtSignature) delta.extra_content = signatureField(part.thoughtSignature);
       }
     }
     if (delta.content === undefined && delta.reasoning_content === undefined && !delta.tool_calls && !delta.extra_content) return "";
