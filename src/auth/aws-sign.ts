@@ -58,20 +58,35 @@ function uriEncode(s: string): string {
 
 /** Every path segment encoded once more (SigV4 for all services but S3): `%3A` -> `%253A`. */
 function canonicalPath(pathname: string): string {
-  return pathname.replace(/\/+/g, "/").split("/").map(uriEncode).join("/");
+  // a gateway calls the same few paths over and over: remember the last one
+  if (pathname === lastPath) return lastCanonicalPath;
+  lastPath = pathname;
+  lastCanonicalPath = pathname.replace(/\/+/g, "/").split("/").map(uriEncode).join("/");
+  return lastCanonicalPath;
 }
+let lastPath = "";
+let lastCanonicalPath = "";
 
-function canonicalQuery(params: URLSearchParams): string {
+function canonicalQuery(url: URL): string {
+  if (url.search === "") return "";
+  const params = url.searchParams;
   const pairs: [string, string][] = [];
   for (const [k, v] of params) if (k) pairs.push([uriEncode(k), uriEncode(v)]);
   pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0));
   return pairs.map(([k, v]) => `${k}=${v}`).join("&");
 }
 
-/** `20260101T120000Z` */
-function amzDate(now: Date): string {
-  return now.toISOString().replace(/[:-]|\.\d{3}/g, "");
+/** `20260101T120000Z`, computed once a second */
+function amzDate(nowMs: number): string {
+  const second = Math.floor(nowMs / 1000);
+  if (second !== lastSecond) {
+    lastSecond = second;
+    lastDatetime = new Date(second * 1000).toISOString().replace(/[:-]|\.\d{3}/g, "");
+  }
+  return lastDatetime;
 }
+let lastSecond = -1;
+let lastDatetime = "";
 
 export async function signRequest(
   req: UpstreamRequest,
@@ -79,14 +94,14 @@ export async function signRequest(
   region: string,
   service: string,
   cache: SigningKeyCache,
-  now: Date = new Date(),
+  nowMs: number = Date.now(),
 ): Promise<void> {
   for (const name of SIGNING_HEADERS) req.headers.delete(name);
   if (req.body instanceof ReadableStream) {
     // a streamed body (passthrough routes) must be hashed: buffer it once
     req.body = new Uint8Array(await new Response(req.body).arrayBuffer());
   }
-  const datetime = amzDate(now);
+  const datetime = amzDate(nowMs);
   const date = datetime.slice(0, 8);
   req.headers.set("x-amz-date", datetime);
   if (creds.sessionToken) req.headers.set("x-amz-security-token", creds.sessionToken);
@@ -100,7 +115,7 @@ export async function signRequest(
   const canonical = [
     req.method.toUpperCase(),
     canonicalPath(req.url.pathname),
-    canonicalQuery(req.url.searchParams),
+    canonicalQuery(req.url),
     signed.map(([name, value]) => `${name}:${value}\n`).join(""),
     signedHeaders,
     sha256Hex((req.body as string | Uint8Array | null) ?? ""),
