@@ -13,6 +13,8 @@
  * The prelude is verified as soon as its 12 bytes are in, so a corrupted length can never make
  * the decoder wait for gigabytes that will not come.
  *
+ * Headers objects are frozen (a repeated header section shares one object).
+ *
  * A corrupt stream (bad checksum, impossible length, malformed header) yields one last message
  * of the protocol's own error kind (`:message-type: error`, `:error-code: InvalidFrame`,
  * `:error-message`), after the good messages that preceded it; the decoder then returns nothing
@@ -112,7 +114,7 @@ export function eventStreamFrames(): FrameDecoder<EventStreamMessage> {
           const crcAt = off + total - 4;
           if (crc32(buf, off + 8, crcAt, preludeCrc) !== view.getUint32(crcAt)) throw new FrameError("message checksum mismatch");
           const headersEnd = off + PRELUDE_BYTES + headersLen;
-          out.push({ headers: decodeHeaders(buf, view, off + PRELUDE_BYTES, headersEnd), payload: buf.subarray(headersEnd, crcAt) });
+          out.push({ headers: headersOf(buf, view, off + PRELUDE_BYTES, headersEnd), payload: buf.subarray(headersEnd, crcAt) });
           off += total;
         }
       } catch (err) {
@@ -137,6 +139,29 @@ function invalidFrame(reason: string): EventStreamMessage {
     },
     payload: EMPTY,
   };
+}
+
+/**
+ * Consecutive messages usually carry byte-identical header sections (one text delta after
+ * another): the last section's decoding is reused (frozen, so no consumer can change it for the
+ * next message) when the bytes match.
+ */
+let lastSection: Uint8Array = EMPTY;
+let lastHeaders: Readonly<Record<string, EventStreamHeaderValue>> = Object.freeze({});
+
+function headersOf(b: Uint8Array, view: DataView, start: number, end: number): Record<string, EventStreamHeaderValue> {
+  const len = end - start;
+  if (len === lastSection.byteLength && len > 0) {
+    let i = 0;
+    while (i < len && b[start + i] === lastSection[i]) i++;
+    if (i === len) return lastHeaders as Record<string, EventStreamHeaderValue>;
+  }
+  const headers = Object.freeze(decodeHeaders(b, view, start, end));
+  if (len <= 512) {
+    lastSection = b.slice(start, end);
+    lastHeaders = headers;
+  }
+  return headers;
 }
 
 function decodeHeaders(b: Uint8Array, view: DataView, pos: number, end: number): Record<string, EventStreamHeaderValue> {
