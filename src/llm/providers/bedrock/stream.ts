@@ -22,7 +22,7 @@
  */
 import type { EventStreamMessage, StreamContext, StreamTranslator, Usage } from "../../types.ts";
 import { usageToOpenAI } from "../../usage.ts";
-import { streamErrorEvent } from "./error.ts";
+import { redactAwsMessage, streamErrorEvent } from "./error.ts";
 import type { BedrockRequestState } from "./request.ts";
 import { responseId } from "./response.ts";
 import { finishReason } from "./stop-reason.ts";
@@ -86,7 +86,7 @@ export function converseStream(ctx: StreamContext, state: BedrockRequestState | 
   const fail = (kind: string, message: string, status?: number) => {
     const event = streamErrorEvent(kind, message, status);
     finished = true;
-    error = `${kind}: ${message}`.slice(0, 200);
+    error = `${kind}: ${redactAwsMessage(message)}`.slice(0, 200);
     return event.text;
   };
 
