@@ -7,11 +7,13 @@
  * time of JSON.parse + JSON.stringify, and allocates no objects (measured on the bench stream).
  *
  * `plainTextLiteral` returns the literal (quotes included) only when the event starts exactly
- * like that (Google's formatting, with or without spaces; `role` before or after `parts`), holds
- * a single part with nothing but `text`, and mentions no key that needs the full translation
- * (finish reason, thoughts, signatures, function calls, errors, prompt feedback). Anything else
- * returns undefined and is parsed in full; a false alarm (an answer that merely contains
- * `"finishReason"`) costs only the slow path. The usage of a fast event is read later, if at all.
+ * like that (Google's formatting, with or without spaces; `role` before or after `parts`) and its
+ * only part holds nothing but `text`: a thought flag, a signature or a second part (a function
+ * call) would follow the text inside the list, and an error or a blocked prompt has no
+ * candidates. What may come after the list and matters is a finish reason: an event with one is
+ * parsed in full, like any event that does not match; a false alarm (an answer that merely
+ * contains `"finishReason"`) costs only the slow path. The usage of a fast event is read later,
+ * if at all.
  */
 
 const PREFIXES = [
@@ -20,7 +22,6 @@ const PREFIXES = [
   '{"candidates":[{"content":{"role":"model","parts":[{"text":"',
   '{"candidates": [{"content": {"role": "model","parts": [{"text": "',
 ];
-const NEEDS_PARSE = /"(?:finishReason|thought|thoughtSignature|functionCall|error|promptFeedback)"/;
 
 const QUOTE = 34;
 const BACKSLASH = 92;
@@ -43,6 +44,6 @@ export function plainTextLiteral(data: string): string | undefined {
   }
   // one part holding only text: the part and the parts list close right after it
   if (i >= n || !data.startsWith("}]", i + 1)) return undefined;
-  if (NEEDS_PARSE.test(data) || data.charCodeAt(n - 1) !== 125 /* } */) return undefined;
+  if (data.includes('"finishReason"', i + 3) || data.charCodeAt(n - 1) !== 125 /* } */) return undefined;
   return data.slice(open, i + 1);
 }
