@@ -9,6 +9,6 @@ import { gcpAuthFactory } from "./gcp.ts";
 
 export const cloudAuth: CloudAuthFactories = {
   gcp: gcpAuthFactory,
-  azure: azureAuthFactory,
   aws: awsAuth,
+  azure: azureAuthFactory,
 };

@@ -1,4 +1,3 @@
-// NOTE FOR ENGINEERS WORKING ON A PROVIDER (issues 4-6): the "{COMMON}" part of your brief is in /work/main/HELPER-BRIEF.md. Read it now: working rules (commit only your own files with explicit `git add <paths>`, never -A), tooling (PATH=/opt/bunpkg/node_modules/.bin), the adapter contract and bench targets. (Temporary note; the lead removes it.)
 /**
  * The contracts between the gateway core and the providers. A provider is one folder under
  * `providers/` that exports a `ProviderAdapter`; the core owns HTTP, routing, auth, body limits,

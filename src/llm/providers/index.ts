@@ -7,8 +7,8 @@ import { anthropicAdapter } from "./anthropic/index.ts";
 import { azureAdapter } from "./azure/index.ts";
 import { bedrockAdapter } from "./bedrock/index.ts";
 import { customAdapter } from "./custom/index.ts";
-import { openaiAdapter } from "./openai/index.ts";
 import { geminiAdapter } from "./gemini/index.ts";
+import { openaiAdapter } from "./openai/index.ts";
 import { vertexAdapter } from "./vertex/index.ts";
 
 export type ProviderKind = "openAI" | "anthropic" | "gemini" | "vertex" | "bedrock" | "azure" | "custom";
