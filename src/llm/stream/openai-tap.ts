@@ -74,9 +74,7 @@ export function createOpenAITap(clientWantsUsage: boolean): OpenAITap {
   const scan = (region: Uint8Array): TapStep => {
     if (region.byteLength === 0) return { out: region, done: false };
     if (region.indexOf(CR) !== -1) return scanText(region);
-    const buf = Buffer.from(region.buffer, region.byteOffset, region.byteLength);
-    let usageAt = buf.indexOf('"usage":{');
-    if (usageAt === -1) usageAt = buf.indexOf('"usage": {');
+    const usageAt = usageObjectAt(region);
     let dropFrom = -1;
     let dropTo = -1;
     let pos = 0;
@@ -138,6 +136,22 @@ export function createOpenAITap(clientWantsUsage: boolean): OpenAITap {
       return sawError;
     },
   };
+}
+
+const USAGE_KEY = [117, 115, 97, 103, 101, 34, 58]; // usage":
+
+/** Where a `"usage": {` (an object, not `null`) starts, or -1. Searches for the rare byte 'u'. */
+function usageObjectAt(region: Uint8Array): number {
+  let at = region.indexOf(117);
+  while (at !== -1) {
+    if (region[at - 1] === 34 && startsWith(region, at, USAGE_KEY)) {
+      let p = at + USAGE_KEY.length;
+      while (region[p] === 32) p++;
+      if (region[p] === OPEN_BRACE) return at;
+    }
+    at = region.indexOf(117, at + 1);
+  }
+  return -1;
 }
 
 function startsWith(bytes: Uint8Array, at: number, prefix: readonly number[]): boolean {

@@ -61,53 +61,65 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
     finished = true;
     opts.onEnd({ usage: relay.usage(), error: error ?? relay.error?.(), firstByteMs });
   };
-  const sent = (bytes: Uint8Array) => {
-    if (bytes.byteLength > 0) firstByteMs ??= performance.now() - opts.startedAt;
-    return bytes;
-  };
 
-  /** Reads until there is something to send; `last` when the stream is complete. */
-  const next = async (): Promise<{ bytes: Uint8Array; last: boolean }> => {
-    try {
-      for (;;) {
-        const { done, value } = await reader.read();
-        if (done) {
-          const end = relay.end();
-          const bytes = sent(encoder.encode(end.out));
-          finish(end.error);
-          return { bytes, last: true };
-        }
-        const step = relay.step(value);
-        const bytes = sent(typeof step.out === "string" ? encoder.encode(step.out) : step.out);
-        if (step.done) {
-          finish(undefined);
-          // read the (normally empty) rest instead of cancelling, so the upstream connection
-          // goes back to the keep-alive pool rather than being torn down
-          void drain(reader);
-          return { bytes, last: true };
-        }
-        if (bytes.byteLength > 0) return { bytes, last: false };
-      }
-    } catch (err) {
-      const message = streamFailure(err);
-      reader.cancel().catch(() => {});
-      const bytes = sent(encoder.encode(sseErrorEvent(message, "api_error", "upstream_stream_error")));
-      finish(message);
-      return { bytes, last: true };
+  /** One read's outcome: bytes to send (possibly none) and whether the stream is complete. */
+  const handle = (r: { done: boolean; value?: Uint8Array | undefined }): { bytes: Uint8Array; last: boolean } => {
+    let bytes: Uint8Array;
+    let last: boolean;
+    if (r.done) {
+      const end = relay.end();
+      bytes = encoder.encode(end.out);
+      last = true;
+      if (bytes.byteLength > 0) firstByteMs ??= performance.now() - opts.startedAt;
+      finish(end.error);
+      return { bytes, last };
     }
+    const step = relay.step(r.value!);
+    bytes = typeof step.out === "string" ? encoder.encode(step.out) : step.out;
+    last = step.done;
+    if (firstByteMs === undefined && bytes.byteLength > 0) firstByteMs = performance.now() - opts.startedAt;
+    if (last) {
+      finish(undefined);
+      // read the (normally empty) rest instead of cancelling, so the upstream connection goes
+      // back to the keep-alive pool rather than being torn down
+      void drain(reader);
+    }
+    return { bytes, last };
   };
 
-  const first = await next();
+  const failed = (err: unknown): { bytes: Uint8Array; last: true } => {
+    const message = streamFailure(err);
+    reader.cancel().catch(() => {});
+    const bytes = encoder.encode(sseErrorEvent(message, "api_error", "upstream_stream_error"));
+    firstByteMs ??= performance.now() - opts.startedAt;
+    finish(message);
+    return { bytes, last: true };
+  };
+
+  let first: { bytes: Uint8Array; last: boolean };
+  try {
+    do first = handle(await reader.read());
+    while (!first.last && first.bytes.byteLength === 0);
+  } catch (err) {
+    first = failed(err);
+  }
   if (first.last) return first.bytes;
+
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
         controller.enqueue(first.bytes);
       },
       async pull(controller) {
-        const n = await next();
-        if (n.bytes.byteLength > 0) controller.enqueue(n.bytes);
-        if (n.last) controller.close();
+        let out: { bytes: Uint8Array; last: boolean };
+        try {
+          do out = handle(await reader.read());
+          while (!out.last && out.bytes.byteLength === 0);
+        } catch (err) {
+          out = failed(err);
+        }
+        if (out.bytes.byteLength > 0) controller.enqueue(out.bytes);
+        if (out.last) controller.close();
       },
       cancel() {
         opts.abort();

@@ -64,7 +64,11 @@ export function createSseFramer(): SseFramer {
         held = held.byteLength === 0 ? chunk.slice() : data;
         return EMPTY;
       }
-      held = end === data.byteLength ? EMPTY : data.slice(end);
+      if (end === data.byteLength) {
+        held = EMPTY;
+        return data;
+      }
+      held = data.slice(end);
       return data.subarray(0, end);
     },
     end() {
