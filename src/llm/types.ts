@@ -104,6 +104,11 @@ export interface StreamTranslator<F> {
   readonly finished: boolean;
   /** Set when the stream ended with an error event (in-stream provider error, incomplete stream). */
   readonly error?: string | undefined;
+  /**
+   * The HTTP status matching that error (429 for throttling, 400 for a blocked prompt...). Used
+   * when the error comes before any content: the client then gets a real HTTP error.
+   */
+  readonly errorStatus?: number | undefined;
   /** Usage seen so far, for telemetry. */
   readonly usage: Usage | undefined;
 }

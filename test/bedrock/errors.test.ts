@@ -105,6 +105,14 @@ describe("in-stream failures", () => {
     expect(err.error).toMatchObject({ code: "throttlingException", type: "rate_limit_error", status: 429, message: "Too many tokens, please wait before trying again." });
   });
 
+  test("an exception before anything was streamed -> a real HTTP 429 the SDK retries on", async () => {
+    t.emu.script(() => ({ events: [{ exception: "throttlingException", message: "Too many requests, please wait before trying again." }] }));
+    const err = await t.client.chat.completions.create({ model: "m", messages: ask, stream: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.RateLimitError);
+    expect(err.status).toBe(429);
+    expect(err.error).toMatchObject({ code: "throttlingException", type: "rate_limit_error" });
+  });
+
   test("modelStreamErrorException -> error event with status 424", async () => {
     t.emu.script(() => ({ events: scripts.modelStreamError }));
     const err = await collect(await t.client.chat.completions.create({ model: "m", messages: ask, stream: true })).catch((e) => e);

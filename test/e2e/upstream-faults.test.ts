@@ -123,6 +123,15 @@ describe("broken streams end with an OpenAI error event", () => {
     expect((r.error as Error).message).toContain("The server had an error while processing your request.");
   });
 
+  test("an error event before any content becomes a real HTTP error (status from its type)", async () => {
+    emu.script(sse(`data: {"error":{"message":"Rate limit reached","type":"rate_limit_error","param":null,"code":"rate_limit_exceeded"}}\n\n`));
+    const r = await streamThrough(client);
+    emu.script(undefined);
+    expect(r.error).toBeInstanceOf(OpenAI.RateLimitError);
+    expect((r.error as InstanceType<typeof OpenAI.APIError>).status).toBe(429);
+    expect((r.error as Error).message).toContain("Rate limit reached");
+  });
+
   test("a stall mid-stream ends with a timeout error event after the route's deadline", async () => {
     emu.script(() => {
       let sent = false;

@@ -126,12 +126,13 @@ describe("gemini: refusals and errors", () => {
     expect(err.error.code).toBe("prompt_blocked");
   });
 
-  test("a blocked prompt on a stream ends it with an error event the SDK raises", async () => {
+  test("a blocked prompt on a stream is a 400 too: nothing was streamed before it", async () => {
     emu.reply(() => ({ events: blockedPromptEvents("SAFETY") }));
-    const stream = await client.chat.completions.create({ ...ask(), stream: true });
-    const err = await drain(stream).catch((e) => e);
-    expect(err).toBeInstanceOf(OpenAI.APIError);
+    const err = await client.chat.completions.create({ ...ask(), stream: true }).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+    expect(err.status).toBe(400);
     expect(err.message).toContain("blockReason SAFETY");
+    expect(err.error).toMatchObject({ code: "prompt_blocked" });
   });
 
   test("429 RESOURCE_EXHAUSTED with RetryInfo: a RateLimitError with retry-after", async () => {

@@ -7,7 +7,7 @@
  * a final OpenAI-shaped `data: {"error": ...}` event, never a silent cut. A client that goes away
  * cancels the upstream request. Reads are pulled, so a slow client slows the upstream read.
  */
-import { sseErrorEvent } from "../../http/errors.ts";
+import { HttpError, sseErrorEvent } from "../../http/errors.ts";
 import type { FrameDecoder, StreamTranslator, Usage } from "../types.ts";
 import { createOpenAITap } from "./openai-tap.ts";
 import { createSseFramer } from "./sse.ts";
@@ -44,6 +44,8 @@ interface Relay {
   usage(): Usage | undefined;
   /** an error the relay itself reported in-band (e.g. an upstream error event) */
   error?(): string | undefined;
+  /** the HTTP status matching that error, when the translator knows it */
+  errorStatus?(): number | undefined;
 }
 
 /**
@@ -62,48 +64,54 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
     opts.onEnd({ usage: relay.usage(), error: error ?? relay.error?.(), firstByteMs });
   };
 
-  /** One read's outcome: bytes to send (possibly none) and whether the stream is complete. */
-  const handle = (r: { done: boolean; value?: Uint8Array | undefined }): { bytes: Uint8Array; last: boolean } => {
-    let bytes: Uint8Array;
-    let last: boolean;
+  /** One read's outcome: bytes to send (possibly none); `last` when the stream is complete. */
+  type Outcome = { bytes: Uint8Array; last: boolean; error?: string | undefined };
+  const handle = (r: { done: boolean; value?: Uint8Array | undefined }): Outcome => {
     if (r.done) {
       const end = relay.end();
-      bytes = encoder.encode(end.out);
-      last = true;
-      if (bytes.byteLength > 0) firstByteMs ??= performance.now() - opts.startedAt;
-      finish(end.error);
-      return { bytes, last };
+      return { bytes: encoder.encode(end.out), last: true, error: end.error };
     }
     const step = relay.step(r.value!);
-    bytes = typeof step.out === "string" ? encoder.encode(step.out) : step.out;
-    last = step.done;
-    if (firstByteMs === undefined && bytes.byteLength > 0) firstByteMs = performance.now() - opts.startedAt;
-    if (last) {
-      finish(undefined);
-      // read the (normally empty) rest instead of cancelling, so the upstream connection goes
-      // back to the keep-alive pool rather than being torn down
-      void drain(reader);
-    }
-    return { bytes, last };
+    const bytes = typeof step.out === "string" ? encoder.encode(step.out) : step.out;
+    // read the (normally empty) rest instead of cancelling, so the upstream connection goes
+    // back to the keep-alive pool rather than being torn down
+    if (step.done) void drain(reader);
+    return { bytes, last: step.done };
   };
-
-  const failed = (err: unknown): { bytes: Uint8Array; last: true } => {
+  const failed = (err: unknown): Outcome => {
     const message = streamFailure(err);
     reader.cancel().catch(() => {});
-    const bytes = encoder.encode(sseErrorEvent(message, "api_error", "upstream_stream_error"));
-    firstByteMs ??= performance.now() - opts.startedAt;
-    finish(message);
-    return { bytes, last: true };
+    return { bytes: encoder.encode(sseErrorEvent(message, "api_error", "upstream_stream_error")), last: true, error: message };
+  };
+  /** Reads until there is something to send or the stream is over. */
+  const next = async (): Promise<Outcome> => {
+    let out: Outcome;
+    try {
+      do out = handle(await reader.read());
+      while (!out.last && out.bytes.byteLength === 0);
+    } catch (err) {
+      out = failed(err);
+    }
+    if (out.bytes.byteLength > 0) firstByteMs ??= performance.now() - opts.startedAt;
+    if (out.last) finish(out.error);
+    return out;
   };
 
-  let first: { bytes: Uint8Array; last: boolean };
+  let first: Outcome;
   try {
     do first = handle(await reader.read());
     while (!first.last && first.bytes.byteLength === 0);
   } catch (err) {
     first = failed(err);
   }
-  if (first.last) return first.bytes;
+  // Nothing was said yet and the answer is an error: a real HTTP status serves the client
+  // better (SDK retries, error classes) than an error event under 200.
+  if (first.last && startsWithErrorEvent(first.bytes)) throw rejection(first.bytes, relay.errorStatus?.());
+  if (first.bytes.byteLength > 0) firstByteMs = performance.now() - opts.startedAt;
+  if (first.last) {
+    finish(first.error);
+    return first.bytes;
+  }
 
   return new ReadableStream<Uint8Array>(
     {
@@ -111,13 +119,7 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
         controller.enqueue(first.bytes);
       },
       async pull(controller) {
-        let out: { bytes: Uint8Array; last: boolean };
-        try {
-          do out = handle(await reader.read());
-          while (!out.last && out.bytes.byteLength === 0);
-        } catch (err) {
-          out = failed(err);
-        }
+        const out = await next();
         if (out.bytes.byteLength > 0) controller.enqueue(out.bytes);
         if (out.last) controller.close();
       },
@@ -129,6 +131,40 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
     },
     { highWaterMark: 0 },
   );
+}
+
+const ERROR_EVENT = encoder.encode('data: {"error"');
+
+function startsWithErrorEvent(bytes: Uint8Array): boolean {
+  if (bytes.byteLength < ERROR_EVENT.byteLength) return false;
+  for (let i = 0; i < ERROR_EVENT.byteLength; i++) if (bytes[i] !== ERROR_EVENT[i]) return false;
+  return true;
+}
+
+const STATUS_OF_TYPE: Record<string, number> = {
+  invalid_request_error: 400,
+  authentication_error: 401,
+  permission_error: 403,
+  not_found_error: 404,
+  rate_limit_error: 429,
+};
+
+/** The error event that opens a stream, as an HttpError (status from the translator, else the type). */
+function rejection(bytes: Uint8Array, status: number | undefined): HttpError {
+  const text = new TextDecoder().decode(bytes);
+  const json = text.slice(6, text.indexOf("\n\n") === -1 ? undefined : text.indexOf("\n\n"));
+  let err: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } = {};
+  try {
+    err = (JSON.parse(json) as { error?: typeof err }).error ?? {};
+  } catch {
+    // keep the defaults below
+  }
+  const type = typeof err.type === "string" ? err.type : "api_error";
+  return new HttpError(status ?? STATUS_OF_TYPE[type] ?? 502, typeof err.message === "string" ? err.message : "upstream error", {
+    type,
+    code: typeof err.code === "string" ? err.code : null,
+    param: typeof err.param === "string" ? err.param : null,
+  });
 }
 
 /** Reads an upstream body to its end, discarding it (at most 1 MiB, then it is cancelled). */
@@ -201,6 +237,7 @@ export function translatedStream<F>(
       return { out, done: false };
     },
     error: () => t.error,
+    errorStatus: () => t.errorStatus,
     end() {
       let out = "";
       for (const frame of opts.decoder.end?.() ?? []) out += t.push(frame);

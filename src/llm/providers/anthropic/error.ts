@@ -42,3 +42,27 @@ export function openaiTypeOf(anthropicType: string | undefined): string {
       return errorTypeFor(500);
   }
 }
+
+/** The HTTP status Anthropic uses for an error type (for errors met inside a stream). */
+export function statusOfAnthropicType(anthropicType: string | undefined): number | undefined {
+  switch (anthropicType) {
+    case "invalid_request_error":
+      return 400;
+    case "authentication_error":
+      return 401;
+    case "permission_error":
+      return 403;
+    case "not_found_error":
+      return 404;
+    case "request_too_large":
+      return 413;
+    case "rate_limit_error":
+      return 429;
+    case "api_error":
+      return 500;
+    case "overloaded_error":
+      return 529;
+    default:
+      return undefined;
+  }
+}

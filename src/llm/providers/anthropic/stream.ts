@@ -20,7 +20,7 @@
 import { sseErrorEvent } from "../../../http/errors.ts";
 import type { SseEvent, StreamContext, StreamTranslator, Usage } from "../../types.ts";
 import { usageToOpenAI } from "../../usage.ts";
-import { openaiTypeOf } from "./error.ts";
+import { openaiTypeOf, statusOfAnthropicType } from "./error.ts";
 import { finishReason } from "./stop-reason.ts";
 import { emptyTokens, readTokens, toUsage } from "./usage.ts";
 
@@ -44,6 +44,7 @@ export function anthropicStream(ctx: StreamContext): StreamTranslator<SseEvent> 
   let started = false;
   let finished = false;
   let error: string | undefined;
+  let errorStatus: number | undefined;
   let stopReason: unknown;
   let sawMessageDelta = false;
   const tokens = emptyTokens();
@@ -66,6 +67,7 @@ export function anthropicStream(ctx: StreamContext): StreamTranslator<SseEvent> 
   const fail = (message: string, anthropicType?: string): string => {
     finished = true;
     error = message;
+    errorStatus = statusOfAnthropicType(anthropicType);
     return sseErrorEvent(message, openaiTypeOf(anthropicType), anthropicType ?? "upstream_stream_error");
   };
 
@@ -208,6 +210,9 @@ export function anthropicStream(ctx: StreamContext): StreamTranslator<SseEvent> 
     },
     get error() {
       return error;
+    },
+    get errorStatus() {
+      return errorStatus;
     },
     get usage(): Usage | undefined {
       return sawUsage ? toUsage(tokens) : undefined;

@@ -71,6 +71,7 @@ export function converseStream(ctx: StreamContext, state: BedrockRequestState | 
   let sawMetadata = false;
   let finished = false;
   let error: string | undefined;
+  let errorStatus: number | undefined;
 
   const chunk = (delta: string) => {
     if (roleSent) return deltaHead + delta + deltaTail;
@@ -85,6 +86,7 @@ export function converseStream(ctx: StreamContext, state: BedrockRequestState | 
 
   const fail = (kind: string, message: string, status?: number) => {
     const event = streamErrorEvent(kind, message, status);
+    errorStatus = event.status;
     finished = true;
     error = `${kind}: ${redactAwsMessage(message)}`.slice(0, 200);
     return event.text;
@@ -191,6 +193,9 @@ export function converseStream(ctx: StreamContext, state: BedrockRequestState | 
     },
     get error() {
       return error;
+    },
+    get errorStatus() {
+      return errorStatus;
     },
     get usage() {
       return usage;

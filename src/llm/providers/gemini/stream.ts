@@ -39,6 +39,7 @@ export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
   let usage: Usage | undefined;
   let finished = false;
   let error: string | undefined;
+  let errorStatus: number | undefined;
   const tail = `,"logprobs":null,"finish_reason":null}]${ctx.includeUsage ? ',"usage":null' : ""}}\n\n`;
 
   const start = (responseId: string | undefined) => {
@@ -58,9 +59,10 @@ export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
     return (usage ??= usageOf(rawUsage));
   };
 
-  const fail = (message: string, type: string, code: string | null): string => {
+  const fail = (message: string, type: string, code: string | null, status?: number): string => {
     finished = true;
     error = message;
+    errorStatus = status;
     return sseErrorEvent(message, type, code);
   };
 
@@ -102,6 +104,9 @@ export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
     get error() {
       return error;
     },
+    get errorStatus() {
+      return errorStatus;
+    },
     get usage() {
       return currentUsage();
     },
@@ -123,7 +128,7 @@ export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
       }
       if (r.error) {
         const e = googleError(r.error.code ?? 500, r);
-        return fail(e.message, e.type, e.code);
+        return fail(e.message, e.type, e.code, r.error.code ?? 500);
       }
       if (r.usageMetadata) {
         rawUsage = r.usageMetadata;
@@ -132,7 +137,7 @@ export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
       }
       if (r.promptFeedback) {
         const blocked = blockedPromptError(r);
-        if (blocked) return fail(blocked.message, blocked.type, blocked.code);
+        if (blocked) return fail(blocked.message, blocked.type, blocked.code, 400);
       }
       if (head === "") start(r.responseId);
 
