@@ -217,6 +217,20 @@ describe("secrets", () => {
     expect(printed).not.toContain("sk-from-file-XYZ");
   });
 
+  test("cloud credentials (AWS keys, Azure client secrets) never show in the compiled config", () => {
+    const cfg = load(`
+binds:
+- port: 3000
+  listeners:
+  - routes:
+    - backends:
+      - ai: {name: b, provider: {bedrock: {region: us-east-1}}, policies: {backendAuth: {aws: {accessKeyId: AKIDLEAKCHECK, secretAccessKey: SECRETLEAKCHECK, sessionToken: TOKENLEAKCHECK}}}}
+      - ai: {name: a, provider: {azure: {resourceName: r, resourceType: openAI}}, policies: {backendAuth: {azure: {explicitConfig: {clientSecret: {tenant_id: t, client_id: c, client_secret: AZSECRETLEAKCHECK}}}}}}
+`);
+    const printed = Bun.inspect(cfg, { depth: 50 }) + JSON.stringify(cfg, (_k, v) => (v instanceof Map ? [...v] : v));
+    expect(printed).not.toContain("LEAKCHECK");
+  });
+
   test("an unreadable key file is a located error", () => {
     const errs = errorsOf(`binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        backendAuth: {key: {file: /nonexistent/key}}\n      backends: [{host: a:1}]\n`);
     expect(errs[0]!.path).toBe("binds[0].listeners[0].routes[0].policies.backendAuth.key.file");
