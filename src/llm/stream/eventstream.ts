@@ -38,42 +38,13 @@ const EMPTY = new Uint8Array(0);
 const utf8Decoder = new TextDecoder();
 
 // ---------------------------------------------------------------------------------------------
-// CRC-32 (IEEE 802.3 polynomial, reflected), slicing-by-8: eight table lookups per 8 bytes,
-// about three times the speed of the byte-at-a-time loop on event-sized messages
-
-const CRC_TABLES = (() => {
-  const t = new Int32Array(256 * 8);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    t[n] = c;
-  }
-  for (let n = 0; n < 256; n++) for (let k = 1; k < 8; k++) t[k * 256 + n] = (t[(k - 1) * 256 + n]! >>> 8) ^ t[t[(k - 1) * 256 + n]! & 0xff]!;
-  return t;
-})();
-
 /**
- * CRC-32 of `bytes[start, end)`. `previous` continues a checksum already computed over the bytes
- * just before `start` (CRC-32 is streamable), so a message's CRC can reuse its prelude's.
+ * CRC-32 (IEEE, as in gzip) of `bytes[start, end)`, with Bun's native implementation (about 30x
+ * faster here than a table-driven one in JS). `previous` continues a checksum already computed
+ * over the bytes just before `start`, so a message's CRC reuses its prelude's.
  */
 export function crc32(bytes: Uint8Array, start = 0, end = bytes.byteLength, previous = 0): number {
-  const t = CRC_TABLES;
-  let c = ~previous;
-  let i = start;
-  for (; i + 8 <= end; i += 8) {
-    const a = (bytes[i]! | (bytes[i + 1]! << 8) | (bytes[i + 2]! << 16) | (bytes[i + 3]! << 24)) ^ c;
-    c =
-      t[1792 + (a & 0xff)]! ^
-      t[1536 + ((a >>> 8) & 0xff)]! ^
-      t[1280 + ((a >>> 16) & 0xff)]! ^
-      t[1024 + (a >>> 24)]! ^
-      t[768 + bytes[i + 4]!]! ^
-      t[512 + bytes[i + 5]!]! ^
-      t[256 + bytes[i + 6]!]! ^
-      t[bytes[i + 7]!]!;
-  }
-  for (; i < end; i++) c = t[(c ^ bytes[i]!) & 0xff]! ^ (c >>> 8);
-  return ~c >>> 0;
+  return Bun.hash.crc32(start === 0 && end === bytes.byteLength ? bytes : bytes.subarray(start, end), previous);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -83,12 +83,12 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
     reader.cancel().catch(() => {});
     return { bytes: encoder.encode(sseErrorEvent(message, "api_error", "upstream_stream_error")), last: true, error: message };
   };
-  /** Reads until there is something to send or the stream is over. */
-  const next = async (): Promise<Outcome> => {
+  /** Reads until there is something to send or the stream is over (starting with `started`). */
+  const next = async (started?: Promise<{ done: boolean; value?: Uint8Array | undefined }>): Promise<Outcome> => {
     let out: Outcome;
     try {
-      do out = handle(await reader.read());
-      while (!out.last && out.bytes.byteLength === 0);
+      out = handle(await (started ?? reader.read()));
+      while (!out.last && out.bytes.byteLength === 0) out = handle(await reader.read());
     } catch (err) {
       out = failed(err);
     }
@@ -107,19 +107,43 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
   // Nothing was said yet and the answer is an error: a real HTTP status serves the client
   // better (SDK retries, error classes) than an error event under 200.
   if (first.last && startsWithErrorEvent(first.bytes)) throw rejection(first.bytes, relay.errorStatus?.());
-  if (first.bytes.byteLength > 0) firstByteMs = performance.now() - opts.startedAt;
-  if (first.last) {
-    finish(first.error);
-    return first.bytes;
+
+  // Whatever else the upstream has already delivered goes into the same answer: when that is
+  // the whole stream (fast upstreams, short answers) the client gets a plain body and the stream
+  // machinery is skipped. A read that is not ready within this turn of the event loop is left
+  // pending for the stream.
+  const parts = [first.bytes];
+  let pending: Promise<{ done: boolean; value?: Uint8Array | undefined }> | undefined;
+  let last = first;
+  while (!last.last) {
+    const read = reader.read();
+    try {
+      const ready = await Promise.race([read, nextTurn()]);
+      if (ready === NOT_READY) {
+        pending = read;
+        break;
+      }
+      last = handle(ready);
+    } catch (err) {
+      last = failed(err);
+    }
+    if (last.bytes.byteLength > 0) parts.push(last.bytes);
+  }
+  const head = parts.length === 1 ? parts[0]! : concatBytes(parts);
+  if (head.byteLength > 0) firstByteMs = performance.now() - opts.startedAt;
+  if (last.last) {
+    finish(last.error);
+    return head;
   }
 
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
-        controller.enqueue(first.bytes);
+        controller.enqueue(head);
       },
       async pull(controller) {
-        const out = await next();
+        const out = await next(pending);
+        pending = undefined;
         if (out.bytes.byteLength > 0) controller.enqueue(out.bytes);
         if (out.last) controller.close();
       },
@@ -131,6 +155,25 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
     },
     { highWaterMark: 0 },
   );
+}
+
+const NOT_READY = Symbol("not ready");
+
+/** Resolves after the current turn of the event loop (after pending I/O callbacks). */
+function nextTurn(): Promise<typeof NOT_READY> {
+  return new Promise((resolve) => setImmediate(resolve, NOT_READY));
+}
+
+function concatBytes(parts: Uint8Array[]): Uint8Array {
+  let n = 0;
+  for (const p of parts) n += p.byteLength;
+  const out = new Uint8Array(n);
+  let off = 0;
+  for (const p of parts) {
+    out.set(p, off);
+    off += p.byteLength;
+  }
+  return out;
 }
 
 const ERROR_EVENT = encoder.encode('data: {"error"');

@@ -117,8 +117,37 @@ function lastBoundary(data: Uint8Array, from: number): number {
 
 /** Parses text made of complete events. */
 export function parseEvents(text: string): SseEvent[] {
+  const cr = text.indexOf("\r");
+  // a CR that is not part of CRLF ends lines on its own: the general (slower) path
+  if (cr !== -1 && text.charCodeAt(cr + 1) !== LF) return parseLines(text.split(/\r\n|\r|\n/));
   const events: SseEvent[] = [];
-  const lines = text.includes("\r") ? text.split(/\r\n|\r|\n/) : text.split("\n");
+  let event: string | undefined;
+  let data: string | undefined;
+  let pos = 0;
+  const n = text.length;
+  while (pos < n) {
+    let end = text.indexOf("\n", pos);
+    if (end === -1) end = n;
+    const lineEnd = end > pos && text.charCodeAt(end - 1) === CR ? end - 1 : end;
+    if (lineEnd === pos) {
+      if (data !== undefined) events.push({ event, data });
+      event = undefined;
+      data = undefined;
+    } else if (text.startsWith("data:", pos)) {
+      const from = text.charCodeAt(pos + 5) === 32 ? pos + 6 : pos + 5;
+      const value = text.slice(from, lineEnd);
+      data = data === undefined ? value : `${data}\n${value}`;
+    } else if (text.startsWith("event:", pos)) {
+      event = text.slice(text.charCodeAt(pos + 6) === 32 ? pos + 7 : pos + 6, lineEnd);
+    }
+    // other fields (id, retry) and comments (":...") are not used by the gateway
+    pos = end + 1;
+  }
+  return events;
+}
+
+function parseLines(lines: string[]): SseEvent[] {
+  const events: SseEvent[] = [];
   let event: string | undefined;
   let data: string | undefined;
   for (const line of lines) {
