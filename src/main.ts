@@ -140,4 +140,4 @@ async function main(): Promise<number> {
   return exitCode;
 }
 
-process.exit(await main());
+main().then((code) => process.exit(code));
