@@ -161,17 +161,39 @@ const MODELS = JSON.stringify({
   data: ["gpt-4o-mini", "gpt-4o", "text-embedding-3-small"].map((id) => ({ id, object: "model", created: CREATED, owned_by: "emulator" })),
 });
 
-function streamResponse(frames: string[], delayMs: number): Response {
-  if (delayMs <= 0) return new Response(frames.join(""), { headers: { "content-type": "text/event-stream" } });
+const SSE_HEADERS = { "content-type": "text/event-stream" };
+
+/**
+ * A streamed answer made of `frames`: sent in one write when `delayMs` is 0 (`whole`, if given,
+ * is that write, precomputed), else one frame per write, `delayMs` apart. Shared by every
+ * provider scenario's emulator.
+ */
+export function framedResponse(
+  frames: readonly (string | Uint8Array)[],
+  delayMs: number,
+  headers: Record<string, string> = SSE_HEADERS,
+  whole?: string | Uint8Array,
+): Response {
+  if (delayMs <= 0) return new Response(whole ?? joinFrames(frames), { headers });
   let i = 0;
   const stream = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (i > 0) await Bun.sleep(delayMs);
-      controller.enqueue(encoder.encode(frames[i++]!));
+      const f = frames[i++]!;
+      controller.enqueue(typeof f === "string" ? encoder.encode(f) : f);
       if (i === frames.length) controller.close();
     },
   });
-  return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+  return new Response(stream, { headers });
+}
+
+/** All frames as one body. */
+export function joinFrames(frames: readonly (string | Uint8Array)[]): string | Uint8Array {
+  if (frames.every((f) => typeof f === "string")) return frames.join("");
+  const bytes = frames.map((f) => (typeof f === "string" ? encoder.encode(f) : f));
+  const out = new Uint8Array(bytes.reduce((n, b) => n + b.byteLength, 0));
+  bytes.reduce((at, b) => (out.set(b, at), at + b.byteLength), 0);
+  return out;
 }
 
 const JSON_HEADERS = { "content-type": "application/json" };
@@ -199,7 +221,7 @@ export function openaiUpstream(opts: UpstreamOptions): (req: Request) => Promise
       else return Response.json({ error: { message: `Invalid URL (POST ${path})`, type: "invalid_request_error", param: null, code: null } }, { status: 404 });
       if (cache.size < 1000) cache.set(key, answer);
     }
-    return typeof answer === "string" ? new Response(answer, { headers: JSON_HEADERS }) : streamResponse(answer, opts.delayMs);
+    return typeof answer === "string" ? new Response(answer, { headers: JSON_HEADERS }) : framedResponse(answer, opts.delayMs);
   };
 }
 

@@ -4,9 +4,9 @@
  * Anthropic stream (a native `/v1/messages` request) untranslated.
  */
 import type { Scenario } from "../scenario.ts";
+import { framedResponse, joinFrames } from "../upstream.ts";
 
 const MODEL = "claude-sonnet-4-20250514";
-const encoder = new TextEncoder();
 
 const STORY =
   "Once upon a time a small gateway stood between many applications and many models. " +
@@ -44,20 +44,11 @@ function frames(chunks: number): string[] {
 
 function anthropicUpstream(opts: { chunks: number; delayMs: number }): (req: Request) => Promise<Response> {
   const all = frames(opts.chunks);
-  const whole = all.join("");
+  const whole = joinFrames(all);
   const headers = { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache" };
   return async (req) => {
     await req.arrayBuffer();
-    if (opts.delayMs <= 0) return new Response(whole, { headers });
-    let i = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (i > 0) await Bun.sleep(opts.delayMs);
-        controller.enqueue(encoder.encode(all[i++]!));
-        if (i === all.length) controller.close();
-      },
-    });
-    return new Response(body, { headers });
+    return framedResponse(all, opts.delayMs, headers, whole);
   };
 }
 

@@ -8,6 +8,7 @@
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
 import type { Scenario } from "../scenario.ts";
+import { framedResponse, joinFrames } from "../upstream.ts";
 
 const MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0";
 const PATH = `/model/${encodeURIComponent(MODEL)}/converse-stream`;
@@ -50,22 +51,12 @@ function frames(chunks: number): Uint8Array[] {
 
 function bedrockUpstream(opts: { chunks: number; delayMs: number }): (req: Request) => Promise<Response> {
   const all = frames(opts.chunks);
-  const whole = new Uint8Array(all.reduce((s, f) => s + f.byteLength, 0));
-  all.reduce((at, f) => (whole.set(f, at), at + f.byteLength), 0);
+  const whole = joinFrames(all);
   let id = 0;
   return async (req) => {
     await req.arrayBuffer();
     const headers = { "content-type": "application/vnd.amazon.eventstream", "x-amzn-requestid": `bench-${++id}` };
-    if (opts.delayMs <= 0) return new Response(whole, { headers });
-    let i = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (i > 0) await Bun.sleep(opts.delayMs);
-        controller.enqueue(all[i++]!);
-        if (i === all.length) controller.close();
-      },
-    });
-    return new Response(body, { headers });
+    return framedResponse(all, opts.delayMs, headers, whole);
   };
 }
 

@@ -5,10 +5,10 @@
  * proxy relaying the same Gemini stream (a native request) untranslated.
  */
 import type { Scenario } from "../scenario.ts";
+import { framedResponse, joinFrames } from "../upstream.ts";
 
 const MODEL = "gemini-2.5-flash";
 const KEY = "AIzaBenchKey000000000000000000000000000";
-const encoder = new TextEncoder();
 
 const STORY =
   "Once upon a time a small gateway stood between many applications and many models. " +
@@ -50,20 +50,11 @@ function frames(chunks: number): string[] {
 
 function geminiUpstream(opts: { chunks: number; delayMs: number }): (req: Request) => Promise<Response> {
   const all = frames(opts.chunks);
-  const whole = all.join("");
+  const whole = joinFrames(all);
   const headers = { "content-type": "text/event-stream", "x-content-type-options": "nosniff" };
   return async (req) => {
     await req.arrayBuffer();
-    if (opts.delayMs <= 0) return new Response(whole, { headers });
-    let i = 0;
-    const body = new ReadableStream<Uint8Array>({
-      async pull(controller) {
-        if (i > 0) await Bun.sleep(opts.delayMs);
-        controller.enqueue(encoder.encode(all[i++]!));
-        if (i === all.length) controller.close();
-      },
-    });
-    return new Response(body, { headers });
+    return framedResponse(all, opts.delayMs, headers, whole);
   };
 }
 
