@@ -3,7 +3,7 @@
  * process, under the same load in the same run; then every provider translation scenario
  * against the bare proxy relaying the provider's native bytes.
  *
- *   bun bench/run.ts [--duration 5] [--only openai-stream,anthropic-stream] [--skip-core] [--bin dist/agentgateway]
+ *   bun bench/run.ts [--duration 4] [--rounds 3] [--only openai-stream,anthropic-stream] [--skip-core] [--bin dist/agentgateway]
  *
  * Results: a table on stdout, bench/results/<time>.json and .md, and bench/results/latest.md.
  */
@@ -20,7 +20,8 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(name);
   return i === -1 ? undefined : process.argv[i + 1];
 };
-const DURATION = Number(arg("--duration") ?? 5);
+const DURATION = Number(arg("--duration") ?? 4);
+const ROUNDS = Number(arg("--rounds") ?? 3);
 const ONLY = arg("--only")?.split(",");
 const BIN = arg("--bin");
 const CHUNKS = 20;
@@ -114,21 +115,53 @@ async function stack(s: Scenario, delayMs: number) {
   };
 }
 
-async function measure(s: Scenario, target: Row["target"], st: { pids: Record<Row["target"], number> } & Record<"direct" | "bare" | "gateway", string>, connections: number, delayMs: number): Promise<Row> {
+type Stack = { pids: Record<Row["target"], number> } & Record<"direct" | "bare" | "gateway", string>;
+
+/** One timed load against one target: the result and the CPU the target spent per request. */
+async function once(s: Scenario, target: Row["target"], st: Stack, connections: number, durationSec: number): Promise<{ result: LoadResult; cpuUs: number }> {
   const req = target === "gateway" ? s.gatewayRequest : s.nativeRequest;
   const base = target === "direct" ? st.direct : target === "bare-proxy" ? st.bare : st.gateway;
-  // warm up (JIT, connection pools), then measure
-  await runLoad({ url: base + req.path, body: req.body, headers: req.headers ?? {}, connections, durationSec: 1 });
   const cpu0 = cpuUs(st.pids[target]);
-  const result = await runLoad({ url: base + req.path, body: req.body, headers: req.headers ?? {}, connections, durationSec: DURATION });
-  const cpuUsPerRequest = result.requests > 0 ? (cpuUs(st.pids[target]) - cpu0) / result.requests : 0;
+  const result = await runLoad({ url: base + req.path, body: req.body, headers: req.headers ?? {}, connections, durationSec });
+  return { result, cpuUs: cpuUs(st.pids[target]) - cpu0 };
+}
+
+function record(s: Scenario, target: Row["target"], connections: number, delayMs: number, runs: { result: LoadResult; cpuUs: number }[]): Row {
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const requests = runs.reduce((n, r) => n + r.result.requests, 0);
+  const result: LoadResult = {
+    tool: runs[0]!.result.tool,
+    rps: median(runs.map((r) => r.result.rps)),
+    p50Us: median(runs.map((r) => r.result.p50Us)),
+    p99Us: median(runs.map((r) => r.result.p99Us)),
+    requests,
+    errors: runs.reduce((n, r) => n + r.result.errors, 0),
+  };
+  const cpuUsPerRequest = requests > 0 ? runs.reduce((n, r) => n + r.cpuUs, 0) / requests : 0;
   const row: Row = { scenario: s.name, stream: s.stream, delayMs, connections, target, result, cpuUsPerRequest };
   rows.push(row);
-  const r = result;
   console.log(
-    `  ${s.name.padEnd(18)} delay=${delayMs}ms c=${String(connections).padEnd(3)} ${target.padEnd(10)} ${r.rps.toFixed(0).padStart(7)} req/s  p50 ${fmtUs(r.p50Us).padStart(8)}  p99 ${fmtUs(r.p99Us).padStart(8)}  cpu ${cpuUsPerRequest.toFixed(0).padStart(4)}us/req${r.errors ? `  errors=${r.errors}` : ""}`,
+    `  ${s.name.padEnd(18)} delay=${delayMs}ms c=${String(connections).padEnd(3)} ${target.padEnd(10)} ${result.rps.toFixed(0).padStart(7)} req/s  p50 ${fmtUs(result.p50Us).padStart(8)}  p99 ${fmtUs(result.p99Us).padStart(8)}  cpu ${cpuUsPerRequest.toFixed(0).padStart(4)}us/req${result.errors ? `  errors=${result.errors}` : ""}`,
   );
   return row;
+}
+
+/**
+ * The bare proxy and the gateway under the same load, in alternating rounds (so drift on a
+ * shared machine hits both alike); the ratio reported is the median of the rounds' ratios.
+ */
+async function compare(s: Scenario, st: Stack, connections: number, delayMs: number): Promise<{ bare: Row; gateway: Row; ratio: number }> {
+  for (const t of ["bare-proxy", "gateway"] as const) await once(s, t, st, connections, 1); // warm-up
+  const bare: { result: LoadResult; cpuUs: number }[] = [];
+  const gw: { result: LoadResult; cpuUs: number }[] = [];
+  const ratios: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const order = round % 2 === 0 ? (["bare-proxy", "gateway"] as const) : (["gateway", "bare-proxy"] as const);
+    for (const t of order) (t === "gateway" ? gw : bare).push(await once(s, t, st, connections, DURATION));
+    ratios.push(gw.at(-1)!.result.rps / bare.at(-1)!.result.rps);
+  }
+  ratios.sort((a, b) => a - b);
+  return { bare: record(s, "bare-proxy", connections, delayMs, bare), gateway: record(s, "gateway", connections, delayMs, gw), ratio: ratios[Math.floor(ratios.length / 2)]! };
 }
 
 function fmtUs(us: number): string {
@@ -149,10 +182,9 @@ try {
       const st = await stack(s, 0);
       try {
         for (const c of [1, 50]) {
-          await measure(s, "direct", st, c, 0);
-          const bare = await measure(s, "bare-proxy", st, c, 0);
-          const gw = await measure(s, "gateway", st, c, 0);
-          const ratio = gw.result.rps / bare.result.rps;
+          await once(s, "direct", st, c, 1);
+          record(s, "direct", c, 0, [await once(s, "direct", st, c, DURATION)]);
+          const { bare, gateway: gw, ratio } = await compare(s, st, c, 0);
           summary.push(`${s.name} c=${c}: gateway/bare ${ratio.toFixed(2)}x (target >= 0.85x) ${ratio >= 0.85 ? "MET" : "MISSED"}; cpu/request ${gw.cpuUsPerRequest.toFixed(0)}us vs ${bare.cpuUsPerRequest.toFixed(0)}us`);
           if (c === 1) {
             const added = gw.result.p50Us - bare.result.p50Us;
@@ -176,10 +208,8 @@ try {
     for (const delay of [1, 0]) {
       const st = await stack(s, delay);
       try {
-        const bare = await measure(s, "bare-proxy", st, 50, delay);
-        const gw = await measure(s, "gateway", st, 50, delay);
+        const { bare, gateway: gw, ratio } = await compare(s, st, 50, delay);
         const target = delay > 0 ? 0.95 : s.name.startsWith("openai") ? 0.85 : 0.6;
-        const ratio = gw.result.rps / bare.result.rps;
         summary.push(`${s.name} delay=${delay}ms c=50: gateway/bare ${ratio.toFixed(2)}x (target >= ${target}x) ${ratio >= target ? "MET" : "MISSED"}; cpu/request ${gw.cpuUsPerRequest.toFixed(0)}us vs ${bare.cpuUsPerRequest.toFixed(0)}us`);
       } finally {
         await st.close();
@@ -204,10 +234,11 @@ const table = [
   ...rows.map((r) => {
     const bare = rows.find((b) => b.scenario === r.scenario && b.delayMs === r.delayMs && b.connections === r.connections && b.target === "bare-proxy");
     const ratio = bare && r.target !== "bare-proxy" ? `${(r.result.rps / bare.result.rps).toFixed(2)}x` : "";
+    // (the summary's ratios are medians of per-round ratios; this column divides the median rates)
     return `| ${r.scenario} | ${r.delayMs}ms | ${r.connections} | ${r.target} | ${r.result.rps.toFixed(0)} | ${fmtUs(r.result.p50Us)} | ${fmtUs(r.result.p99Us)} | ${r.cpuUsPerRequest.toFixed(0)}us | ${ratio} |`;
   }),
 ];
-const md = `# Bench ${new Date().toISOString()}\n\n${machine.cpus} cores, bun ${machine.bun}, ${DURATION}s per measurement, load driver ${rows[0]?.result.tool ?? "-"}\n\n${table.join("\n")}\n\n${summary.map((s) => `- ${s}`).join("\n")}\n`;
+const md = `# Bench ${new Date().toISOString()}\n\n${machine.cpus} cores, bun ${machine.bun}, ${ROUNDS} alternating rounds of ${DURATION}s per comparison, load driver ${rows[0]?.result.tool ?? "-"}\n\n${table.join("\n")}\n\n${summary.map((s) => `- ${s}`).join("\n")}\n`;
 writeFileSync(join(dir, `${stamp}.md`), md);
 writeFileSync(join(dir, "latest.md"), md);
 console.log(`\nresults: bench/results/${stamp}.json, bench/results/${stamp}.md`);
