@@ -142,7 +142,6 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
       x.log.responseModel = model;
       return respond(x, new Response(out.json, { status: 200, headers: JSON_HEADERS }));
     }
-    const sc = ctx(res.headers);
     const streamBody = await translatedStream<unknown>({
       upstream: res.body!,
       abort: () => x.abort(),
@@ -198,7 +197,7 @@ async function relayJson(x: LlmExchange, target: ProviderTarget, res: Response):
 function streamEnded(x: LlmExchange, o: StreamOutcome, model: string): void {
   x.log.usage = o.usage;
   x.log.firstByteMs = o.firstByteMs;
-  x.log.responseModel ??= model;
+  x.log.responseModel = o.responseModel ?? x.log.responseModel ?? model;
   if (o.error) x.log.error = o.error;
   x.done();
 }

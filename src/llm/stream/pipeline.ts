@@ -18,6 +18,8 @@ export interface StreamOutcome {
   error: string | undefined;
   /** ms from the start of the exchange to the first byte sent to the client */
   firstByteMs: number | undefined;
+  /** the model the upstream says answered, when the stream told */
+  responseModel?: string | undefined;
 }
 
 export interface RelayOptions {
@@ -46,6 +48,7 @@ interface Relay {
   error?(): string | undefined;
   /** the HTTP status matching that error, when the translator knows it */
   errorStatus?(): number | undefined;
+  responseModel?(): string | undefined;
 }
 
 /**
@@ -61,7 +64,7 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
   const finish = (error: string | undefined) => {
     if (finished) return;
     finished = true;
-    opts.onEnd({ usage: relay.usage(), error: error ?? relay.error?.(), firstByteMs });
+    opts.onEnd({ usage: relay.usage(), error: error ?? relay.error?.(), firstByteMs, responseModel: relay.responseModel?.() });
   };
 
   /** One read's outcome: bytes to send (possibly none); `last` when the stream is complete. */
@@ -240,15 +243,15 @@ function streamFailure(err: unknown): string {
  * The tap (openai-tap.ts) checks events cheaply, reads usage for telemetry, and drops the final
  * usage-only chunk when the gateway (not the client) asked for it.
  */
-export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean; onModel?(model: string): void }): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean }): Promise<Uint8Array | ReadableStream<Uint8Array>> {
   const framer = createSseFramer();
   const tap = createOpenAITap(opts.clientWantsUsage);
   return relayBody(opts, {
     usage: () => tap.usage,
+    responseModel: () => tap.responseModel,
     step: (chunk) => tap.scan(framer.push(chunk)),
     end() {
       const last = tap.scan(framer.end());
-      if (tap.responseModel) opts.onModel?.(tap.responseModel);
       if (tap.sawDone || tap.sawError) return { out: textOf(last.out), error: tap.sawError ? "upstream error event" : undefined };
       const message = framer.pending > 0 ? "upstream stream was cut off mid-event" : "upstream stream ended without [DONE]";
       return { out: textOf(last.out) + sseErrorEvent(message, "api_error", "upstream_stream_incomplete"), error: message };
