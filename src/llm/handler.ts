@@ -142,6 +142,7 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
       x.log.responseModel = model;
       return respond(x, new Response(out.json, { status: 200, headers: JSON_HEADERS }));
     }
+    x.log.status = 200; // the stream may end (and be logged) before this function returns
     const streamBody = await translatedStream<unknown>({
       upstream: res.body!,
       abort: () => x.abort(),
@@ -166,6 +167,7 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
   if (!res.ok) return upstreamError(x, target, res);
   const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
   if (stream && isSse && res.body) {
+    x.log.status = res.status; // the stream may end (and be logged) before this function returns
     const streamBody = await passthroughStream({
       upstream: res.body,
       clientWantsUsage,

@@ -78,6 +78,10 @@ describe("the guide's Node.js snippets, as written", () => {
     expect(r.code).toBe(0);
     expect(r.stdout).toStartWith("Once upon a time a small gateway");
     expect(lastChat().json.stream_options).toEqual({ include_usage: true });
+    // the usage the gateway asked for is in the access log, though the client never saw it
+    const line = await gw.waitForLog((l) => l.target === "request" && typeof l["agw.ai.time_to_first_token"] === "string");
+    expect(line).toMatchObject({ "http.status": 200, "gen_ai.request.model": "gpt-4o-mini", "gen_ai.response.model": "gpt-4o-mini", "gen_ai.usage.output_tokens": 12 });
+    expect(line["gen_ai.usage.input_tokens"]).toBeGreaterThan(0);
   });
 
   test("advanced parameters reach the upstream unchanged", async () => {
