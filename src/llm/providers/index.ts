@@ -13,15 +13,6 @@ import { vertexAdapter } from "./vertex/index.ts";
 
 export type ProviderKind = "openAI" | "anthropic" | "gemini" | "vertex" | "bedrock" | "azure" | "custom";
 
-/** Placeholder for a provider whose translation has not landed yet: loads, answers 501. */
-function notImplemented(name: string): ProviderAdapter<unknown> {
-  return {
-    telemetryName: () => name,
-    defaultBase: () => ({ origin: "", basePath: "" }),
-    nativePath: () => undefined,
-  };
-}
-
 export const PROVIDERS: Record<ProviderKind, ProviderAdapter<never>> = {
   openAI: openaiAdapter,
   custom: customAdapter,

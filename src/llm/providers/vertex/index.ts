@@ -3,11 +3,10 @@
  *
  * Each model family speaks its publisher's API, so chat translation is picked per model:
  *   claude-*   Anthropic Messages via rawPredict / streamRawPredict   (./claude.ts)
- *   others     Gemini generateContent                                 (the GEMINI slot below)
+ *   others     Gemini generateContent                                 (../gemini)
  * Credentials default to Google application default credentials (`src/auth/gcp.ts`).
  */
 import { gcpDefaultAuth } from "../../../auth/gcp.ts";
-import { HttpError } from "../../../http/errors.ts";
 import type { ChatTranslator, ProviderAdapter, StreamContext } from "../../types.ts";
 import { geminiChat, vertexEmbeddings } from "../gemini/index.ts";
 import { claudeOnVertex } from "./claude.ts";
@@ -21,10 +20,10 @@ export interface VertexSpec {
 }
 
 /**
- * Gemini on Vertex: the Gemini translator (issue 6) goes here. Its `path` gets the base path
+ * Gemini on Vertex: the Gemini translator, whose `path` gets the base path
  * `/v1/projects/{project}/locations/{location}` and appends `/publishers/google/models/{m}:...`.
  */
-const GEMINI: ChatTranslator<VertexSpec> | undefined = geminiChat<VertexSpec>({
+const GEMINI: ChatTranslator<VertexSpec> = geminiChat<VertexSpec>({
   includeCallIds: false,
   modelPath: (_spec, model, basePath) => `${basePath}/publishers/google/models/${encodeURIComponent(model)}`,
 });
@@ -33,11 +32,9 @@ export function isClaude(model: string): boolean {
   return model.startsWith("claude");
 }
 
-/** The translation that serves `model`; 501 until the Gemini slot is filled. */
+/** The translation that serves `model`. */
 export function vertexChatFor(model: string): ChatTranslator<VertexSpec> {
-  if (isClaude(model)) return claudeOnVertex;
-  if (GEMINI) return GEMINI;
-  throw new HttpError(501, "Gemini on Vertex is not implemented yet", { code: "provider_not_implemented" });
+  return isClaude(model) ? claudeOnVertex : GEMINI;
 }
 
 /** One chat translator for the adapter, dispatching on the model of each request. */
