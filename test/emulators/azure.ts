@@ -9,15 +9,9 @@
  * (Azure speaks the OpenAI format), plus a small Responses API answer. Every request is recorded.
  */
 import { openaiUpstream } from "../../bench/upstream.ts";
+import { receive, type ReceivedRequest } from "./record.ts";
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  /** the search string, e.g. `?api-version=2024-10-21` ("" when none) */
-  query: string;
-  headers: Headers;
-  json: any;
-}
+export type RecordedRequest = ReceivedRequest;
 
 export interface AzureEmulator {
   origin: string;
@@ -48,14 +42,8 @@ export function startAzureEmulator(opts: AzureEmulatorOptions = {}): AzureEmulat
     idleTimeout: 0,
     async fetch(req) {
       const url = new URL(req.url);
-      const body = req.method === "GET" ? "" : await req.text();
-      let json: unknown;
-      try {
-        json = body ? JSON.parse(body) : undefined;
-      } catch {
-        json = undefined;
-      }
-      requests.push({ method: req.method, path: url.pathname, query: url.search, headers: req.headers, json });
+      const rec = await receive(req);
+      requests.push(rec);
 
       const version = url.searchParams.get("api-version");
       const v1 = V1.exec(url.pathname) ?? FOUNDRY.exec(url.pathname);
@@ -80,8 +68,8 @@ export function startAzureEmulator(opts: AzureEmulatorOptions = {}): AzureEmulat
       }
 
       const suffix = v1 ? v1[v1.length - 1]! : dated![dated!.length - 1]!;
-      if (suffix === "responses") return responsesAnswer(json as { model?: string; input?: unknown });
-      return openai(new Request(`http://azure/v1/${suffix}`, { method: req.method, headers: req.headers, body: body || undefined }));
+      if (suffix === "responses") return responsesAnswer(rec.json as { model?: string; input?: unknown });
+      return openai(new Request(`http://azure/v1/${suffix}`, { method: req.method, headers: req.headers, body: rec.body || undefined }));
     },
   });
   return {

@@ -11,14 +11,9 @@
  * auth, empty contents or parts, a Gemini 3 function call replayed without its thought
  * signature, and (on Vertex) function call ids.
  */
+import { receive, type ReceivedRequest } from "./record.ts";
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: string;
-  headers: Headers;
-  json: any;
-}
+export type RecordedRequest = ReceivedRequest;
 
 /** A part of a Gemini answer (text, thought, function call), as Google sends it. */
 export type Part = Record<string, unknown>;
@@ -66,15 +61,11 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
     hostname: "127.0.0.1",
     idleTimeout: 0,
     async fetch(req) {
-      const url = new URL(req.url);
-      const body = req.method === "GET" ? "" : await req.text();
-      let json: unknown;
-      try {
-        json = body ? JSON.parse(body) : undefined;
-      } catch {
-        return googleError(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
-      }
-      const rec: RecordedRequest = { method: req.method, path: decodeURIComponent(url.pathname), query: url.search, headers: req.headers, json };
+      const received = await receive(req);
+      if (received.invalidJson) return googleError(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
+      const rec: RecordedRequest = { ...received, path: decodeURIComponent(received.path) };
+      const json = rec.json;
+      const alt = new URLSearchParams(rec.query).get("alt");
       requests.push(rec);
 
       const studio = /^\/v1beta\/(models\/[^:/]+|tunedModels\/[^:/]+)(?::(\w+))?$/.exec(rec.path);
@@ -97,7 +88,7 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
           const reply = script(rec);
           if ("status" in reply) return Response.json(reply.body, { status: reply.status, headers: reply.headers });
           if (method === "generateContent") return Response.json(mergeEvents(reply.events));
-          if (url.searchParams.get("alt") !== "sse") return Response.json(reply.events);
+          if (alt !== "sse") return Response.json(reply.events);
           return sseResponse(reply.events, reply.delayMs ?? 0, reply.format === "compact" ? JSON.stringify : googleJson);
         }
         case "batchEmbedContents": {

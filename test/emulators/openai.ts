@@ -5,15 +5,9 @@
  */
 import type { Socket } from "bun";
 import { openaiUpstream, type UpstreamOptions } from "../../bench/upstream.ts";
+import { receive, type ReceivedRequest } from "./record.ts";
 
-export interface RecordedRequest {
-  method: string;
-  path: string;
-  query: string;
-  headers: Headers;
-  body: string;
-  json: any;
-}
+export type RecordedRequest = ReceivedRequest;
 
 export type Script = (req: RecordedRequest) => Response | Promise<Response> | undefined;
 
@@ -39,20 +33,12 @@ export function startOpenAIEmulator(opts: Partial<UpstreamOptions> = {}): OpenAI
     hostname: "127.0.0.1",
     idleTimeout: 0,
     async fetch(req) {
-      const url = new URL(req.url);
-      const body = req.method === "GET" ? "" : await req.text();
-      let json: unknown;
-      try {
-        json = body ? JSON.parse(body) : undefined;
-      } catch {
-        json = undefined;
-      }
-      const rec: RecordedRequest = { method: req.method, path: url.pathname, query: url.search, headers: req.headers, body, json };
+      const rec = await receive(req);
       requests.push(rec);
       req.signal.addEventListener("abort", () => aborted++);
       const scripted = await current?.(rec);
       if (scripted) return scripted;
-      return fallback(new Request(req.url, { method: req.method, headers: req.headers, body: body || undefined }));
+      return fallback(new Request(req.url, { method: req.method, headers: req.headers, body: rec.body || undefined }));
     },
   });
   return {
