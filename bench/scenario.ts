@@ -20,3 +20,30 @@ export interface Scenario {
   /** What the load driver sends through the bare proxy: the provider-native request. */
   nativeRequest: { path: string; body: string; headers?: Record<string, string> };
 }
+
+/** The prompt every scenario asks (the emulators answer it with a story). */
+export const PROMPT = "Write a short story";
+
+/** The OpenAI streaming request the load driver sends to the gateway in every scenario. */
+export const OPENAI_STREAM_REQUEST: Scenario["gatewayRequest"] = {
+  path: "/v1/chat/completions",
+  body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: PROMPT }], stream: true, stream_options: { include_usage: true } }),
+  headers: { "content-type": "application/json", authorization: "Bearer anything" },
+};
+
+/** One bind, one route, one `ai` backend pointed at the emulator (`backendAuth` and `provider` as YAML flow maps). */
+export function singleProviderConfig(port: number, origin: string, name: string, backendAuth: string, provider: string): string {
+  return `
+binds:
+- port: ${port}
+  listeners:
+  - routes:
+    - policies:
+        backendAuth: ${backendAuth}
+      backends:
+      - ai:
+          name: ${name}
+          hostOverride: ${new URL(origin).host}
+          provider: ${provider}
+`;
+}

@@ -3,7 +3,7 @@
  * the upstream, translated chunk by chunk. The baseline is the bare proxy relaying the same
  * Anthropic stream (a native `/v1/messages` request) untranslated.
  */
-import type { Scenario } from "../scenario.ts";
+import { OPENAI_STREAM_REQUEST, PROMPT, singleProviderConfig, type Scenario } from "../scenario.ts";
 import { framedResponse, joinFrames } from "../upstream.ts";
 
 const MODEL = "claude-sonnet-4-20250514";
@@ -52,31 +52,14 @@ function anthropicUpstream(opts: { chunks: number; delayMs: number }): (req: Req
   };
 }
 
-const messages = [{ role: "user", content: "Write a short story" }];
+const messages = [{ role: "user", content: PROMPT }];
 
 export const anthropicStream: Scenario = {
   name: "anthropic-stream",
   stream: true,
   upstream: anthropicUpstream,
-  config: (origin, port) => `
-binds:
-- port: ${port}
-  listeners:
-  - routes:
-    - policies:
-        backendAuth: {key: sk-ant-bench}
-      backends:
-      - ai:
-          name: anthropic
-          hostOverride: ${new URL(origin).host}
-          provider:
-            anthropic: {model: ${MODEL}}
-`,
-  gatewayRequest: {
-    path: "/v1/chat/completions",
-    body: JSON.stringify({ model: "gpt-4o-mini", messages, stream: true, stream_options: { include_usage: true } }),
-    headers: { "content-type": "application/json", authorization: "Bearer anything" },
-  },
+  config: (origin, port) => singleProviderConfig(port, origin, "anthropic", "{key: sk-ant-bench}", `{anthropic: {model: ${MODEL}}}`),
+  gatewayRequest: OPENAI_STREAM_REQUEST,
   nativeRequest: {
     path: "/v1/messages",
     body: JSON.stringify({ model: MODEL, max_tokens: 4096, messages, stream: true }),

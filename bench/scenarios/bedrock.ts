@@ -7,7 +7,7 @@
  */
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
-import type { Scenario } from "../scenario.ts";
+import { OPENAI_STREAM_REQUEST, PROMPT, singleProviderConfig, type Scenario } from "../scenario.ts";
 import { framedResponse, joinFrames } from "../upstream.ts";
 
 const MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0";
@@ -60,35 +60,16 @@ function bedrockUpstream(opts: { chunks: number; delayMs: number }): (req: Reque
   };
 }
 
-const messages = [{ role: "user", content: "Write a short story" }];
 
 export const bedrockStream: Scenario = {
   name: "bedrock-stream",
   stream: true,
   upstream: bedrockUpstream,
-  config: (origin, port) => `
-binds:
-- port: ${port}
-  listeners:
-  - routes:
-    - policies:
-        backendAuth:
-          aws: {accessKeyId: AKIDBENCHEXAMPLE, secretAccessKey: benchSecretKeyExample}
-      backends:
-      - ai:
-          name: bedrock
-          hostOverride: ${new URL(origin).host}
-          provider:
-            bedrock: {model: "${MODEL}", region: us-east-1}
-`,
-  gatewayRequest: {
-    path: "/v1/chat/completions",
-    body: JSON.stringify({ model: "gpt-4o-mini", messages, stream: true, stream_options: { include_usage: true } }),
-    headers: { "content-type": "application/json", authorization: "Bearer anything" },
-  },
+  config: (origin, port) => singleProviderConfig(port, origin, "bedrock", "{aws: {accessKeyId: AKIDBENCHEXAMPLE, secretAccessKey: benchSecretKeyExample}}", `{bedrock: {model: "${MODEL}", region: us-east-1}}`),
+  gatewayRequest: OPENAI_STREAM_REQUEST,
   nativeRequest: {
     path: PATH,
-    body: JSON.stringify({ messages: [{ role: "user", content: [{ text: "Write a short story" }] }], inferenceConfig: { maxTokens: 4096 } }),
+    body: JSON.stringify({ messages: [{ role: "user", content: [{ text: PROMPT }] }], inferenceConfig: { maxTokens: 4096 } }),
     headers: { "content-type": "application/json" },
   },
 };

@@ -4,7 +4,7 @@
  * with one text part and the usage so far), translated chunk by chunk. The baseline is the bare
  * proxy relaying the same Gemini stream (a native request) untranslated.
  */
-import type { Scenario } from "../scenario.ts";
+import { OPENAI_STREAM_REQUEST, PROMPT, singleProviderConfig, type Scenario } from "../scenario.ts";
 import { framedResponse, joinFrames } from "../upstream.ts";
 
 const MODEL = "gemini-2.5-flash";
@@ -58,34 +58,16 @@ function geminiUpstream(opts: { chunks: number; delayMs: number }): (req: Reques
   };
 }
 
-const prompt = "Write a short story";
 
 export const geminiStream: Scenario = {
   name: "gemini-stream",
   stream: true,
   upstream: geminiUpstream,
-  config: (origin, port) => `
-binds:
-- port: ${port}
-  listeners:
-  - routes:
-    - policies:
-        backendAuth: {key: ${KEY}}
-      backends:
-      - ai:
-          name: gemini
-          hostOverride: ${new URL(origin).host}
-          provider:
-            gemini: {model: ${MODEL}}
-`,
-  gatewayRequest: {
-    path: "/v1/chat/completions",
-    body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: prompt }], stream: true, stream_options: { include_usage: true } }),
-    headers: { "content-type": "application/json", authorization: "Bearer anything" },
-  },
+  config: (origin, port) => singleProviderConfig(port, origin, "gemini", `{key: ${KEY}}`, `{gemini: {model: ${MODEL}}}`),
+  gatewayRequest: OPENAI_STREAM_REQUEST,
   nativeRequest: {
     path: `/v1beta/models/${MODEL}:streamGenerateContent?alt=sse`,
-    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: prompt }] }] }),
+    body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: PROMPT }] }] }),
     headers: { "content-type": "application/json", "x-goog-api-key": KEY },
   },
 };
