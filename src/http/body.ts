@@ -2,6 +2,7 @@
  * Reading client request bodies the gateway must inspect (LLM routes), with a size limit that
  * holds with and without Content-Length, and JSON parsing that rejects bad UTF-8.
  */
+import { concatBytes } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -35,14 +36,7 @@ export async function readBody(req: Request, limit: number): Promise<Uint8Array>
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks);
 }
 
 /** Parses a JSON object body; 400 with a clear message for anything else. */

@@ -7,6 +7,7 @@
  * a final OpenAI-shaped `data: {"error": ...}` event, never a silent cut. A client that goes away
  * cancels the upstream request. Reads are pulled, so a slow client slows the upstream read.
  */
+import { concatBytes } from "../../http/bytes.ts";
 import { HttpError, sseErrorEvent } from "../../http/errors.ts";
 import type { FrameDecoder, StreamTranslator, Usage } from "../types.ts";
 import { createOpenAITap } from "./openai-tap.ts";
@@ -69,7 +70,8 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
 
   /** One read's outcome: bytes to send (possibly none); `last` when the stream is complete. */
   type Outcome = { bytes: Uint8Array; last: boolean; error?: string | undefined };
-  const handle = (r: { done: boolean; value?: Uint8Array | undefined }): Outcome => {
+  type ReadResult = { done: boolean; value?: Uint8Array | undefined };
+  const handle = (r: ReadResult): Outcome => {
     if (r.done) {
       const end = relay.end();
       return { bytes: encoder.encode(end.out), last: true, error: end.error };
@@ -87,26 +89,24 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
     return { bytes: encoder.encode(sseErrorEvent(message, "api_error", "upstream_stream_error")), last: true, error: message };
   };
   /** Reads until there is something to send or the stream is over (starting with `started`). */
-  const next = async (started?: Promise<{ done: boolean; value?: Uint8Array | undefined }>): Promise<Outcome> => {
-    let out: Outcome;
+  const readOutput = async (started?: Promise<ReadResult>): Promise<Outcome> => {
     try {
-      out = handle(await (started ?? reader.read()));
+      let out = handle(await (started ?? reader.read()));
       while (!out.last && out.bytes.byteLength === 0) out = handle(await reader.read());
+      return out;
     } catch (err) {
-      out = failed(err);
+      return failed(err);
     }
+  };
+  /** The same, once the answer is a stream: notes the first byte and the end. */
+  const next = async (started?: Promise<ReadResult>): Promise<Outcome> => {
+    const out = await readOutput(started);
     if (out.bytes.byteLength > 0) firstByteMs ??= performance.now() - opts.startedAt;
     if (out.last) finish(out.error);
     return out;
   };
 
-  let first: Outcome;
-  try {
-    do first = handle(await reader.read());
-    while (!first.last && first.bytes.byteLength === 0);
-  } catch (err) {
-    first = failed(err);
-  }
+  const first = await readOutput();
   // Nothing was said yet and the answer is an error: a real HTTP status serves the client
   // better (SDK retries, error classes) than an error event under 200.
   if (first.last && startsWithErrorEvent(first.bytes)) throw rejection(first.bytes, relay.errorStatus?.());
@@ -116,7 +116,7 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
   // machinery is skipped. A read that is not ready within this turn of the event loop is left
   // pending for the stream.
   const parts = [first.bytes];
-  let pending: Promise<{ done: boolean; value?: Uint8Array | undefined }> | undefined;
+  let pending: Promise<ReadResult> | undefined;
   let last = first;
   while (!last.last) {
     const read = reader.read();
@@ -132,7 +132,7 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
     }
     if (last.bytes.byteLength > 0) parts.push(last.bytes);
   }
-  const head = parts.length === 1 ? parts[0]! : concatBytes(parts);
+  const head = concatBytes(parts);
   if (head.byteLength > 0) firstByteMs = performance.now() - opts.startedAt;
   if (last.last) {
     finish(last.error);
@@ -165,18 +165,6 @@ const NOT_READY = Symbol("not ready");
 /** Resolves after the current turn of the event loop (after pending I/O callbacks). */
 function nextTurn(): Promise<typeof NOT_READY> {
   return new Promise((resolve) => setImmediate(resolve, NOT_READY));
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.byteLength;
-  const out = new Uint8Array(n);
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.byteLength;
-  }
-  return out;
 }
 
 const ERROR_EVENT = encoder.encode('data: {"error"');
