@@ -283,7 +283,6 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
 
   // --- listeners ---------------------------------------------------------------------------------
   interface PendingListener {
-    key: string;
     name: string;
     hostname: string | undefined;
     tls: ServerTls | undefined;
@@ -292,12 +291,19 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
   const ports = new Map<number, { path: YamlPath; listeners: PendingListener[] }>();
   const listenerByRef = new Map<string, PendingListener[]>(); // "gw" and "gw/listener"
 
-  function serverTls(t: { cert: string; key: string } | null | undefined, hostname: string | undefined, path: YamlPath): ServerTls | undefined {
-    if (!t) return undefined;
-    const cert = readFileAt(t.cert, [...path, "cert"]);
-    const key = readFileAt(t.key, [...path, "key"]);
-    if (cert === undefined || key === undefined) return undefined;
-    return { cert, key, serverName: hostname && !hostname.startsWith("*") ? hostname : undefined };
+  type RawListener = { hostname?: string | null | undefined; protocol?: "HTTP" | "HTTPS" | null | undefined; tls?: { cert: string; key: string } | null | undefined };
+
+  /** A listener's hostname and certificate, with its protocol and `tls` checked against each other. */
+  function listenerBasics(l: RawListener, path: YamlPath): { hostname: string | undefined; tls: ServerTls | undefined } {
+    const protocol = l.protocol ?? (l.tls ? "HTTPS" : "HTTP");
+    if (protocol === "HTTPS" && !l.tls) issue(path, "an HTTPS listener needs 'tls' with cert and key");
+    if (protocol === "HTTP" && l.tls) issue([...path, "tls"], "'tls' needs protocol HTTPS");
+    const hostname = l.hostname?.toLowerCase() ?? undefined;
+    if (!l.tls) return { hostname, tls: undefined };
+    const cert = readFileAt(l.tls.cert, [...path, "tls", "cert"]);
+    const key = readFileAt(l.tls.key, [...path, "tls", "key"]);
+    if (cert === undefined || key === undefined) return { hostname, tls: undefined };
+    return { hostname, tls: { cert, key, serverName: hostname && !hostname.startsWith("*") ? hostname : undefined } };
   }
 
   function addPort(port: number, path: YamlPath, listener: PendingListener): void {
@@ -318,12 +324,8 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
     for (const [li, l] of bind.listeners.entries()) {
       const lpath: YamlPath = [...bpath, "listeners", li];
       const name = l.name ?? `listener${li}`;
-      const protocol = l.protocol ?? (l.tls ? "HTTPS" : "HTTP");
-      if (protocol === "HTTPS" && !l.tls) issue(lpath, "an HTTPS listener needs 'tls' with cert and key");
-      if (protocol === "HTTP" && l.tls) issue([...lpath, "tls"], "'tls' needs protocol HTTPS");
-      const hostname = l.hostname?.toLowerCase() ?? undefined;
       const routes = (l.routes ?? []).map((r, ri) => compileRoute(r, [...lpath, "routes", ri], `bind${bind.port}/${name}/route${ri}`));
-      addPort(bind.port, bpath, { key: `${bind.port}/${name}`, name, hostname, tls: serverTls(l.tls, hostname, [...lpath, "tls"]), routes });
+      addPort(bind.port, bpath, { name, ...listenerBasics(l, lpath), routes });
     }
   }
 
@@ -341,10 +343,7 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
     for (const [li, l] of defs.entries()) {
       const lpath: YamlPath = gw.listeners?.length ? [...gpath, "listeners", li] : gpath;
       const name = l.name ?? `listener${li}`;
-      const protocol = l.protocol ?? (l.tls ? "HTTPS" : "HTTP");
-      if (protocol === "HTTPS" && !l.tls) issue(lpath, "an HTTPS listener needs 'tls' with cert and key");
-      const hostname = l.hostname?.toLowerCase() ?? undefined;
-      const pending: PendingListener = { key: `${gwName}/${name}`, name: `${gwName}/${name}`, hostname, tls: serverTls(l.tls, hostname, [...lpath, "tls"]), routes: [] };
+      const pending: PendingListener = { name: `${gwName}/${name}`, ...listenerBasics(l, lpath), routes: [] };
       addPort(gw.port, gpath, pending);
       listenerByRef.set(`${gwName}/${name}`, [pending]);
       all.push(pending);
@@ -390,7 +389,7 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
     } else {
       const port = llm.port ?? 4000;
       if (ports.has(port)) issue(["llm", "port"], `llm port ${port} is already used by a bind or gateway`);
-      else addPort(port, ["llm"], { key: `${port}/llm`, name: "llm", hostname: undefined, tls: undefined, routes: [input] });
+      else addPort(port, ["llm"], { name: "llm", hostname: undefined, tls: undefined, routes: [input] });
     }
   }
 
