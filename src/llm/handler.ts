@@ -163,7 +163,7 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
     req.stream_options = { ...(req.stream_options ?? {}), include_usage: true };
     changed = true;
   }
-  const res = await send(x, target, path, changed ? JSON.stringify(req) : undefined, undefined, body);
+  const res = await send(x, target, path, changed ? JSON.stringify(req) : x.bodyBytes!);
   if (!res.ok) return upstreamError(x, target, res);
   const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
   if (stream && isSse && res.body) {
@@ -246,7 +246,7 @@ async function serveEmbeddings(x: LlmExchange, target: ProviderTarget, body: Rec
   if (path === undefined) {
     throw new HttpError(400, `embeddings are not supported for provider ${target.telemetryName}`, { code: "unsupported_route" });
   }
-  const res = await send(x, target, path, changed ? JSON.stringify(body) : undefined, undefined, body);
+  const res = await send(x, target, path, changed ? JSON.stringify(body) : x.bodyBytes!);
   if (!res.ok) return upstreamError(x, target, res);
   return relayJson(x, target, res);
 }
@@ -316,7 +316,7 @@ async function forward(x: LlmExchange, target: ProviderTarget, path: string, bod
   } else if (x.method !== "GET" && x.method !== "HEAD") {
     payload = x.req.body;
   }
-  const res = await send(x, target, path, payload, undefined, undefined, x.query);
+  const res = await send(x, target, path, payload, undefined, x.query);
   const headers = downstreamHeaders(res.headers);
   applyHeaderOps(headers, target.responseHeaders);
   x.log.status = res.status;
@@ -388,25 +388,23 @@ function originOf(target: ProviderTarget): string {
   return origin;
 }
 
-/**
- * Sends one upstream request. `raw` is the client's parsed body: when `body` is undefined the
- * client's bytes are re-serialised only if needed (they were consumed by parsing).
- */
+/** Sends one upstream request (a buffered JSON body, a streamed passthrough body, or none). */
 async function send(
   x: LlmExchange,
   target: ProviderTarget,
   path: string,
-  body: RequestBody | string | Uint8Array | null | undefined,
+  payload: RequestBody | string | Uint8Array | null,
   extraHeaders?: Record<string, string>,
-  raw?: Record<string, unknown>,
   query?: string,
 ): Promise<Response> {
   const url = new URL(path, originOf(target));
   if (query) url.search = query;
   const headers = upstreamHeaders(x.req.headers, target.stripClientAuth);
   if (extraHeaders) for (const k in extraHeaders) headers.set(k, extraHeaders[k]!);
-  const payload = body === undefined && raw !== undefined ? (x.bodyBytes ?? JSON.stringify(raw)) : (body ?? null);
-  if (typeof payload === "string" || payload instanceof Uint8Array) headers.set("content-type", headers.get("content-type")?.includes("json") ? headers.get("content-type")! : "application/json");
+  // a JSON body the gateway buffered keeps the client's JSON content type (charset), or gets one
+  if ((typeof payload === "string" || payload instanceof Uint8Array) && !headers.get("content-type")?.includes("json")) {
+    headers.set("content-type", "application/json");
+  }
   applyHeaderOps(headers, x.route.policies.requestHeaders);
   applyHeaderOps(headers, target.requestHeaders);
   const upstream: UpstreamRequest = { url, method: x.method, headers, body: payload as UpstreamRequest["body"] };
