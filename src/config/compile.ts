@@ -46,6 +46,8 @@ import type {
 } from "./schema.ts";
 import { Secret } from "./secret.ts";
 import { parseDuration } from "./duration.ts";
+import { providerLocation } from "./provider-location.ts";
+import { upstreamOrigin } from "../http/upstream-url.ts";
 
 export interface CompileOptions {
   /** relative file references (`{file: ...}`, certificates) resolve against this directory */
@@ -165,12 +167,21 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
     const { kind, spec, model } = providerSpec(p.provider);
     const adapter = PROVIDERS[kind];
     const tlsPolicy = pick(all, "backendTLS");
-    let origin: string | undefined;
+    let override: string | undefined;
     if (p.hostOverride) {
-      origin = originOf(p.hostOverride, tlsPolicy !== undefined);
-      if (origin === undefined) issue([...path, "hostOverride"], `invalid host ${JSON.stringify(p.hostOverride)}: expected "host:port"`);
+      override = originOf(p.hostOverride, tlsPolicy !== undefined);
+      if (override === undefined) {
+        issue([...path, "hostOverride"], `invalid host ${JSON.stringify(p.hostOverride)}: expected "host:port"`);
+        return undefined;
+      }
     } else if (kind === "custom") {
       issue(path, "custom providers require an explicit host: set 'hostOverride' (or use the llm: form with params.baseUrl)");
+      return undefined;
+    }
+    const location = providerLocation(adapter, spec as never, override, p.pathPrefix ?? undefined);
+    if (typeof location === "string") {
+      issue([...path, "hostOverride"], location);
+      return undefined;
     }
     const region = kind === "bedrock" ? (spec as { region: string }).region : undefined;
     const auth = compileAuth(all, region);
@@ -181,8 +192,7 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
       spec,
       model,
       telemetryName: adapter.telemetryName(spec as never),
-      origin,
-      pathPrefix: p.pathPrefix ?? undefined,
+      ...location,
       pathOverride: p.pathOverride ?? undefined,
       tls: tlsPolicy ? compileTls(tlsPolicy.value, tlsPolicy.path) : undefined,
       auth: auth?.authorize ?? defaultAuth,
@@ -219,7 +229,8 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
   ): Backend | undefined {
     if (b.host !== undefined) {
       const tlsPolicy = pick(layers, "backendTLS");
-      const origin = originOf(b.host, tlsPolicy !== undefined);
+      const text = originOf(b.host, tlsPolicy !== undefined);
+      const origin = text === undefined ? undefined : upstreamOrigin(text);
       if (origin === undefined) {
         issue([...path, "host"], `invalid host ${JSON.stringify(b.host)}: expected "host:port" or a URL`);
         return undefined;
@@ -480,7 +491,15 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
       pathPrefix = p === "" ? pathPrefix : p;
     } else if (params.hostOverride) {
       origin = originOf(params.hostOverride, tlsRaw !== undefined && tlsRaw !== null);
-      if (origin === undefined) issue([...ppath, "hostOverride"], `invalid host ${JSON.stringify(params.hostOverride)}`);
+      if (origin === undefined) {
+        issue([...ppath, "hostOverride"], `invalid host ${JSON.stringify(params.hostOverride)}`);
+        return undefined;
+      }
+    }
+    const location = providerLocation(adapter, spec as never, origin, pathPrefix);
+    if (typeof location === "string") {
+      issue([...ppath, baseUrl ? "baseUrl" : "hostOverride"], location);
+      return undefined;
     }
 
     const region = kind === "bedrock" ? (spec as { region?: string }).region : undefined;
@@ -499,8 +518,7 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
       spec,
       model,
       telemetryName: adapter.telemetryName(spec as never),
-      origin,
-      pathPrefix,
+      ...location,
       pathOverride: params.pathOverride ?? undefined,
       tls: tlsRaw ? compileTls(tlsRaw, tlsPath) : undefined,
       auth: auth?.authorize ?? defaultAuth,

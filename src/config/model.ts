@@ -5,6 +5,7 @@
 import type { Authorizer, ProviderAdapter, RouteType } from "../llm/types.ts";
 import type { Router } from "../routing/router.ts";
 import type { Secret } from "./secret.ts";
+import type { UpstreamOrigin } from "../http/upstream-url.ts";
 
 export interface GatewayConfig {
   binds: ReadonlyMap<number, BindConfig>;
@@ -86,8 +87,7 @@ export interface FetchTls {
 export interface HostBackend {
   kind: "host";
   name: string;
-  /** scheme://host:port */
-  origin: string;
+  origin: UpstreamOrigin;
   tls: FetchTls | undefined;
   auth: Authorizer | undefined;
   requestHeaders: HeaderOps | undefined;
@@ -139,10 +139,13 @@ export interface ProviderTarget {
   model: string | undefined;
   /** `gen_ai.provider.name` */
   telemetryName: string;
-  /** scheme://host:port when overridden (hostOverride / baseUrl); else the adapter's default */
-  origin: string | undefined;
-  pathPrefix: string | undefined;
+  /** the configured host (hostOverride / baseUrl) or the provider's default */
+  origin: UpstreamOrigin;
+  /** the base path native paths are built on (`pathPrefix` applied) */
+  basePath: string;
   pathOverride: string | undefined;
+  /** a passthrough route's upstream path for the client's normalised path */
+  passthroughPath(clientPath: string): string;
   tls: FetchTls | undefined;
   auth: Authorizer | undefined;
   /** a backend key is configured: the client's own Authorization never goes upstream */

@@ -52,6 +52,13 @@ export const FileOrInline = z.union([z.string(), z.strictObject({ file: z.string
   error: "expected a string or {file: path}",
 });
 
+/** A path the config gives for upstream requests (`pathPrefix`, `pathOverride`). */
+const UpstreamPath = z
+  .string()
+  .regex(/^\/(?!\/)[^\\?#\s]*$/, { error: "expected an absolute path such as /v1 (no '//' at the start, '\\', '?', '#' or spaces)" })
+  .refine((p) => !p.split("/").some((seg) => seg === "." || seg === ".."), { error: "a path may not contain '.' or '..' segments" })
+  .meta({ id: "UpstreamPath" });
+
 const StringOrList = z.union([z.string(), z.array(z.string())]).meta({ id: "StringOrList" });
 
 // ---------------------------------------------------------------------------------------------
@@ -334,8 +341,8 @@ export const NamedAIProvider = z.strictObject({
   name: z.string().min(1),
   provider: AIProvider,
   hostOverride: z.string().nullish(),
-  pathOverride: z.string().nullish(),
-  pathPrefix: z.string().nullish(),
+  pathOverride: UpstreamPath.nullish(),
+  pathPrefix: UpstreamPath.nullish(),
   tokenize: z.literal(false, { error: "'tokenize' is not supported yet by this gateway" }).optional(),
   policies: BackendPolicies.nullish(),
 }).meta({ id: "NamedAIProvider" });
@@ -465,8 +472,8 @@ const LlmParams = z.strictObject({
   azureProjectName: z.string().nullish(),
   baseUrl: z.url({ error: "expected an absolute URL such as https://api.example.com/v1" }).nullish(),
   hostOverride: z.string().nullish(),
-  pathOverride: z.string().nullish(),
-  pathPrefix: z.string().nullish(),
+  pathOverride: UpstreamPath.nullish(),
+  pathPrefix: UpstreamPath.nullish(),
   tokenize: z.literal(false, { error: "'tokenize' is not supported yet by this gateway" }).optional(),
 }).meta({ id: "LlmParams" });
 

@@ -3,6 +3,7 @@ import type { HostBackend, RouteConfig } from "../config/model.ts";
 import type { AccessRecord } from "../telemetry/access-log.ts";
 import { applyHeaderOps, downstreamHeaders, upstreamHeaders } from "./headers.ts";
 import { callUpstream } from "./upstream.ts";
+import { upstreamUrl } from "./upstream-url.ts";
 import type { UpstreamRequest } from "../llm/types.ts";
 
 export async function proxyHttp(
@@ -13,9 +14,8 @@ export async function proxyHttp(
   signal: AbortSignal,
   log: AccessRecord,
 ): Promise<Response> {
-  log.endpoint = backend.origin;
-  const url = new URL(target.path, backend.origin);
-  if (target.query) url.search = target.query;
+  log.endpoint = backend.origin.base;
+  const url = upstreamUrl(backend.origin, target.path, target.query);
   const headers = upstreamHeaders(req.headers, false);
   applyHeaderOps(headers, route.policies.requestHeaders);
   applyHeaderOps(headers, backend.requestHeaders);

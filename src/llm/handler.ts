@@ -7,10 +7,11 @@ import { parseJsonObject, readBody } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import { applyHeaderOps, downstreamHeaders, upstreamHeaders } from "../http/headers.ts";
 import { callUpstream, type RequestBody } from "../http/upstream.ts";
+import { upstreamUrl } from "../http/upstream-url.ts";
 import type { AccessRecord } from "../telemetry/access-log.ts";
 import { checkChatRequest } from "./chat-request.ts";
 import { listModels } from "./models.ts";
-import { detectRouteType } from "./route-type.ts";
+import { checkMethod, detectRouteType } from "./route-type.ts";
 import { sseFrames } from "./stream/sse.ts";
 import { passthroughStream, translatedStream, type StreamOutcome } from "./stream/pipeline.ts";
 import type { ChatRequest, RouteType, StreamContext, UpstreamRequest, Usage } from "./types.ts";
@@ -44,12 +45,14 @@ const JSON_HEADERS = { "content-type": "application/json" };
 export async function serveAiBackend(x: LlmExchange, backend: AiBackend): Promise<Response> {
   const target = pickProvider(backend);
   const routeType = detectRouteType(x.method, x.path, target.ai.routes, target.ai.routes ? target.ai.routesFallback : "passthrough");
+  checkMethod(routeType, x.method, x.path);
   if (routeType === "models") return listModels(x, backend.groups.flat(), (t) => upstreamModels(x, t));
   return serveTarget(x, target, routeType, undefined);
 }
 
 export async function serveLlmBackend(x: LlmExchange, backend: LlmBackend): Promise<Response> {
   const routeType = detectRouteType(x.method, x.path, undefined, "passthrough");
+  checkMethod(routeType, x.method, x.path);
   if (routeType === "models") {
     return listModels(x, backend.models.filter((m) => m.visibility === "public"), (t) => upstreamModels(x, t));
   }
@@ -92,7 +95,7 @@ async function serveTarget(x: LlmExchange, target: ProviderTarget, routeType: Ro
       return forward(x, target, passthroughPath(x.path, target), body, false);
     default: {
       // another API the provider may speak natively (OpenAI responses, Anthropic messages...)
-      const path = target.adapter.nativePath(routeType, target.spec as never, target.model, basePath(target));
+      const path = target.adapter.nativePath(routeType, target.spec as never, target.model, target.basePath);
       if (path === undefined) {
         throw new HttpError(400, `route type '${routeType}' is not supported for provider ${target.telemetryName} yet`, { code: "unsupported_route" });
       }
@@ -126,7 +129,7 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
   const chat = target.adapter.chat;
   if (chat) {
     const translated = chat.request(req as ChatRequest, target.spec as never, model);
-    const path = target.pathOverride ?? chat.path(target.spec as never, model, stream, basePath(target));
+    const path = target.pathOverride ?? chat.path(target.spec as never, model, stream, target.basePath);
     const res = await send(x, target, path, translated.body, translated.headers);
     if (!res.ok) return upstreamError(x, target, res);
     if (!stream) {
@@ -154,7 +157,7 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
     return respondStream(x, streamBody, 200, sseHeaders(new Headers()));
   }
 
-  const path = target.pathOverride ?? target.adapter.nativePath("completions", target.spec as never, model, basePath(target));
+  const path = target.pathOverride ?? target.adapter.nativePath("completions", target.spec as never, model, target.basePath);
   if (path === undefined) {
     throw new HttpError(501, `chat completions are not implemented for provider ${target.telemetryName} yet`, { code: "provider_not_implemented" });
   }
@@ -223,7 +226,7 @@ async function serveEmbeddings(x: LlmExchange, target: ProviderTarget, body: Rec
   const emb = target.adapter.embeddings;
   if (emb) {
     const translated = emb.request(body, target.spec as never, model);
-    const path = target.pathOverride ?? emb.path(target.spec as never, model, basePath(target));
+    const path = target.pathOverride ?? emb.path(target.spec as never, model, target.basePath);
     const bodies = Array.isArray(translated) ? translated : [translated];
     const answers = await sendEach(bodies.length, (i) => send(x, target, path, bodies[i]!.body, bodies[i]!.headers));
     const failed = answers.find((r) => !r.ok);
@@ -242,7 +245,7 @@ async function serveEmbeddings(x: LlmExchange, target: ProviderTarget, body: Rec
     x.log.usage = out.usage;
     return respond(x, new Response(out.json, { headers: JSON_HEADERS }));
   }
-  const path = target.pathOverride ?? target.adapter.nativePath("embeddings", target.spec as never, model, basePath(target));
+  const path = target.pathOverride ?? target.adapter.nativePath("embeddings", target.spec as never, model, target.basePath);
   if (path === undefined) {
     throw new HttpError(400, `embeddings are not supported for provider ${target.telemetryName}`, { code: "unsupported_route" });
   }
@@ -274,8 +277,8 @@ async function sendEach(count: number, call: (i: number) => Promise<Response>): 
 async function upstreamModels(x: LlmExchange, target: ProviderTarget) {
   const translator = target.adapter.models;
   const path = translator
-    ? translator.path(target.spec as never, basePath(target))
-    : target.adapter.nativePath("models", target.spec as never, undefined, basePath(target));
+    ? translator.path(target.spec as never, target.basePath)
+    : target.adapter.nativePath("models", target.spec as never, undefined, target.basePath);
   if (path === undefined) return [];
   const res = await send(x, target, path, null);
   if (!res.ok) {
@@ -317,6 +320,10 @@ async function forward(x: LlmExchange, target: ProviderTarget, path: string, bod
     payload = x.req.body;
   }
   const res = await send(x, target, path, payload, undefined, x.query);
+  if (!res.ok && !(res.headers.get("content-type") ?? "").includes("json")) {
+    // a text/plain 404 or an HTML error page: wrapped so the SDKs can read it
+    return upstreamError(x, target, res);
+  }
   const headers = downstreamHeaders(res.headers);
   applyHeaderOps(headers, target.responseHeaders);
   x.log.status = res.status;
@@ -370,22 +377,9 @@ async function readJson(x: LlmExchange): Promise<Record<string, unknown>> {
   return parseJsonObject(x.bodyBytes);
 }
 
-export function basePath(target: ProviderTarget): string {
-  return target.pathPrefix ?? target.adapter.defaultBase(target.spec as never, target.model).basePath;
-}
-
-/** A client path on a passthrough route, moved below the provider's base path (`/v1/x` -> `{base}/x`). */
+/** A client path on a passthrough route, below the provider's base path (or the configured override). */
 function passthroughPath(path: string, target: ProviderTarget): string {
-  if (target.pathOverride) return target.pathOverride;
-  const base = basePath(target);
-  if (base !== "/v1" && (path === "/v1" || path.startsWith("/v1/"))) return base + path.slice(3);
-  return path;
-}
-
-function originOf(target: ProviderTarget): string {
-  const origin = target.origin ?? target.adapter.defaultBase(target.spec as never, target.model).origin;
-  if (!origin) throw new HttpError(500, `provider ${target.name} has no upstream host configured`, { code: "no_upstream" });
-  return origin;
+  return target.pathOverride ?? target.passthroughPath(path);
 }
 
 /** Sends one upstream request (a buffered JSON body, a streamed passthrough body, or none). */
@@ -397,8 +391,7 @@ async function send(
   extraHeaders?: Record<string, string>,
   query?: string,
 ): Promise<Response> {
-  const url = new URL(path, originOf(target));
-  if (query) url.search = query;
+  const url = upstreamUrl(target.origin, path, query);
   const headers = upstreamHeaders(x.req.headers, target.stripClientAuth);
   if (extraHeaders) for (const k in extraHeaders) headers.set(k, extraHeaders[k]!);
   // a JSON body the gateway buffered keeps the client's JSON content type (charset), or gets one
@@ -414,7 +407,18 @@ async function send(
   if (!streamedBody) x.requestSent();
   const res = await callUpstream({ method: upstream.method, url: upstream.url, headers: upstream.headers, body: upstream.body as RequestBody | null, tls: target.tls, signal: x.signal });
   if (streamedBody) x.requestSent();
+  if (isRedirect(res.status)) {
+    // never followed: the redirect would carry the provider credential to another host
+    res.body?.cancel().catch(() => {});
+    throw new HttpError(502, `upstream ${target.telemetryName} answered with a redirect (HTTP ${res.status}); the gateway does not follow provider redirects`, {
+      code: "upstream_redirect",
+    });
+  }
   return res;
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400 && status !== 304;
 }
 
 async function upstreamError(x: LlmExchange, target: ProviderTarget, res: Response): Promise<Response> {

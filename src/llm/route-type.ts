@@ -3,6 +3,7 @@
  * the gateway uses the default table of agentgateway's `llm:` router (a deliberate difference:
  * agentgateway parses every path on an `ai` backend as a chat completion).
  */
+import { HttpError } from "../http/errors.ts";
 import type { RouteType } from "./types.ts";
 
 const DEFAULT_TABLE: readonly [string, RouteType][] = sortTable([
@@ -41,8 +42,34 @@ export function detectRouteType(
 ): RouteType {
   const p = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;
   for (const [suffix, type] of table ?? DEFAULT_TABLE) if (p.endsWith(suffix)) return type;
-  if (table === undefined && method === "GET" && isModelsPath(p)) return "models";
+  if (table === undefined && (method === "GET" || method === "HEAD") && isModelsPath(p)) return "models";
+  // the model list with another method: answered as a wrong method (405), not passed on
+  if (table === undefined && p.endsWith("/models")) return "models";
   return fallback;
+}
+
+/** The methods a route type's API accepts (undefined: any, the upstream decides). */
+const METHODS: Partial<Record<RouteType, string>> = {
+  completions: "POST",
+  embeddings: "POST",
+  messages: "POST",
+  anthropicTokenCount: "POST",
+  responses: "POST",
+  generateContent: "POST",
+  geminiCountTokens: "POST",
+  rerank: "POST",
+  models: "GET, HEAD",
+};
+
+/** A 405 with `allow` when `method` is not one the route type's API accepts. */
+export function checkMethod(routeType: RouteType, method: string, path: string): void {
+  const allow = METHODS[routeType];
+  if (allow === undefined || allow.split(", ").includes(method)) return;
+  throw new HttpError(405, `${method} is not allowed on ${path}: use ${allow.replace(", ", " or ")}`, {
+    type: "invalid_request_error",
+    code: "method_not_allowed",
+    headers: { allow },
+  });
 }
 
 /** `/v1/models`, `/models` and `/v1/models/{id}` (but not Gemini's `/v1beta/models/{m}:action`). */

@@ -177,7 +177,13 @@ export interface ProviderAdapter<S = unknown> {
   /** `gen_ai.provider.name` in logs: openai, anthropic, aws.bedrock, gcp.gemini, gcp.vertex_ai, azure */
   telemetryName(spec: S): string;
   /** Where the provider lives when no override is configured: `https://host[:port]` and base path. */
-  defaultBase(spec: S, model: string | undefined): { origin: string; basePath: string };
+  defaultBase(spec: S): { origin: string; basePath: string };
+  /**
+   * What agentgateway's `pathPrefix` means for this provider: it replaces the default base path
+   * (`/v1` for OpenAI-style and Anthropic APIs), or it is prepended to the full native path
+   * (Gemini, Vertex, Bedrock, Azure: `pathPrefix: /proxy` gives `/proxy/v1/projects/...`).
+   */
+  pathPrefix: "replacesBase" | "prepended";
   /**
    * The upstream path of a route type the provider serves in the client's own format (OpenAI
    * `completions`, `embeddings`, `models`, `responses` for OpenAI-compatible servers; `messages`

@@ -6,6 +6,7 @@
 import type { Backend, BindConfig, GatewayConfig, ListenerConfig, RouteConfig } from "../config/model.ts";
 import { asHttpError, errorResponse, HttpError } from "../http/errors.ts";
 import { proxyHttp } from "../http/proxy.ts";
+import { requestTarget } from "../http/request-path.ts";
 import { serveAiBackend, serveLlmBackend, type LlmExchange } from "../llm/handler.ts";
 import { hostnameMatches, hostOf } from "../routing/hostname.ts";
 import { writeAccessLog, type AccessRecord } from "../telemetry/access-log.ts";
@@ -24,8 +25,7 @@ export interface ServerHandle {
 export async function handleRequest(req: Request, port: number, ctx: HandlerContext, server: ServerHandle): Promise<Response> {
   const start = performance.now();
   const config = ctx.config();
-  const { path, query } = splitUrl(req.url);
-  const log: AccessRecord = { start, bind: port, method: req.method, path };
+  const log: AccessRecord = { start, bind: port, method: req.method, path: "" };
   let logged = false;
   const done = () => {
     if (logged) return;
@@ -34,6 +34,9 @@ export async function handleRequest(req: Request, port: number, ctx: HandlerCont
   };
 
   try {
+    // normalised once: routing, policies and upstream paths all see this path (400 if unsafe)
+    const { path, query } = requestTarget(req.url);
+    log.path = path;
     const bind = config.binds.get(port);
     if (!bind) throw new HttpError(404, `no bind for port ${port}`, { code: "route_not_found" });
     const host = hostOf(req.headers.get("host"));
@@ -83,14 +86,6 @@ export async function handleRequest(req: Request, port: number, ctx: HandlerCont
     done();
     return errorResponse(e);
   }
-}
-
-function splitUrl(url: string): { path: string; query: string } {
-  // Request.url is absolute: scheme://authority/path?query
-  const start = url.indexOf("/", url.indexOf("//") + 2);
-  if (start === -1) return { path: "/", query: "" };
-  const q = url.indexOf("?", start);
-  return q === -1 ? { path: url.slice(start), query: "" } : { path: url.slice(start, q), query: url.slice(q + 1) };
 }
 
 /** Listeners are sorted most specific first (exact host, wildcard, any). */

@@ -201,7 +201,7 @@ describe("azure URL schemes", () => {
 });
 
 describe("azure hosts (no hostOverride)", () => {
-  const base = (spec: AzureSpec) => azureAdapter.defaultBase(spec, undefined);
+  const base = (spec: AzureSpec) => azureAdapter.defaultBase(spec);
   test("each resource type has its own host and base path", () => {
     expect(base({ resourceName: "myres", resourceType: "openAI" })).toEqual({ origin: "https://myres.openai.azure.com", basePath: "/openai/v1" });
     expect(base({ resourceName: "myres", resourceType: "openAI", apiVersion: "2024-10-21" })).toEqual({ origin: "https://myres.openai.azure.com", basePath: "/openai" });

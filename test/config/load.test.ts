@@ -181,8 +181,9 @@ routes:
     expect(backend.kind).toBe("llm");
     if (backend.kind === "llm") {
       expect(backend.models.map((m) => m.name)).toEqual(["gpt-4o", "local/*", "gpt-*", "*"]);
-      expect(backend.models.find((m) => m.name === "local/*")!.target.origin).toBe("http://localhost:11434");
-      expect(backend.models.find((m) => m.name === "local/*")!.target.pathPrefix).toBe("/v1");
+      const local = backend.models.find((m) => m.name === "local/*")!.target;
+      expect(local.origin.base).toBe("http://localhost:11434");
+      expect(local.basePath).toBe("/v1");
     }
   });
 

@@ -11,7 +11,7 @@ test.each([
   ["us-east5", "https://us-east5-aiplatform.googleapis.com", "us-east5"],
   ["europe-west1", "https://europe-west1-aiplatform.googleapis.com", "europe-west1"],
 ])("region %p -> %s", (region, origin, location) => {
-  expect(vertexAdapter.defaultBase({ projectId: "my-project", region }, undefined)).toEqual({
+  expect(vertexAdapter.defaultBase({ projectId: "my-project", region })).toEqual({
     origin,
     basePath: `/v1/projects/my-project/locations/${location}`,
   });

@@ -27,6 +27,7 @@ export const anthropicChat: ChatTranslator<unknown, "sse"> = {
 
 export const anthropicAdapter: ProviderAdapter<AnthropicSpec> = {
   telemetryName: () => "anthropic",
+  pathPrefix: "replacesBase",
   defaultBase: () => ({ origin: "https://api.anthropic.com", basePath: "/v1" }),
   nativePath(route, _spec, _model, basePath) {
     if (route === "messages") return `${basePath}/messages`;

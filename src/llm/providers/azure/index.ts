@@ -21,6 +21,7 @@
  */
 import { azureDefaultAuth, hasEntraToken } from "../../../auth/azure.ts";
 import { HttpError } from "../../../http/errors.ts";
+import { pathSegment } from "../../../http/request-path.ts";
 import type { ProviderAdapter, RouteType } from "../../types.ts";
 
 export interface AzureSpec {
@@ -61,6 +62,7 @@ function host(spec: AzureSpec): string {
 
 export const azureAdapter: ProviderAdapter<AzureSpec> = {
   telemetryName: () => "azure",
+  pathPrefix: "prepended",
   defaultBase(spec) {
     const h = host(spec);
     const origin = /^https?:\/\//.test(h) ? h.replace(/\/+$/, "") : `https://${h}`;
@@ -77,7 +79,7 @@ export const azureAdapter: ProviderAdapter<AzureSpec> = {
     const query = `?api-version=${encodeURIComponent(version)}`;
     if (route === "responses" || route === "models") return basePath + suffix + query;
     if (!model) throw new HttpError(400, "Azure deployment URLs need a model (the deployment name)", { code: "missing_model", param: "model" });
-    return `${basePath}/deployments/${encodeURIComponent(model)}${suffix}${query}`;
+    return `${basePath}/deployments/${pathSegment(model, "deployment")}${suffix}${query}`;
   },
   finalizeHeaders(headers) {
     if (hasEntraToken(headers)) return;

@@ -20,6 +20,7 @@ export type { BedrockSpec } from "./request.ts";
 
 export const bedrockAdapter: ProviderAdapter<BedrockSpec> = {
   telemetryName: () => "aws.bedrock",
+  pathPrefix: "prepended",
   defaultBase: (spec) => ({ origin: `https://bedrock-runtime.${spec.region}.amazonaws.com`, basePath: "" }),
   // Bedrock speaks no client format natively (its OpenAI-compatible endpoint is a separate service)
   nativePath: () => undefined,

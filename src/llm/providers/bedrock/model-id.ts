@@ -4,10 +4,11 @@
  * inference profiles, application inference profiles, provisioned throughput). All go into the URL
  * path as one encoded segment (`:` and `/` included).
  */
+import { pathSegment } from "../../../http/request-path.ts";
 
 /** The path segment for a model id. */
 export function modelPathSegment(modelId: string): string {
-  return encodeURIComponent(modelId);
+  return pathSegment(modelId, "model");
 }
 
 const PROFILE_PREFIX = /^(?:us|eu|apac|global|us-gov|ca|jp|au)\./;

@@ -35,6 +35,7 @@ const ROUTE_FORMAT: Partial<Record<RouteType, ProviderFormat>> = {
 export const customAdapter: ProviderAdapter<CustomSpec> = {
   telemetryName: (spec) => spec.providerName,
   // custom providers have no default host: the config must give one (checked when compiling)
+  pathPrefix: "replacesBase",
   defaultBase: () => ({ origin: "", basePath: "/v1" }),
   nativePath(route, spec, _model, basePath) {
     if (route === "models") return basePath + "/models";

@@ -8,6 +8,7 @@
  * is honoured by encoding the floats as little-endian float32, as OpenAI does.
  */
 import { HttpError } from "../../../http/errors.ts";
+import { pathSegment } from "../../../http/request-path.ts";
 import type { EmbeddingsTranslator, TranslatedBody, Usage } from "../../types.ts";
 
 /** The client's `input` as texts; token arrays cannot be sent to Google. */
@@ -21,9 +22,16 @@ function dimensions(req: Record<string, unknown>): number | undefined {
   return typeof req.dimensions === "number" ? req.dimensions : undefined;
 }
 
+/** The model's resource name: `models/{m}` or `tunedModels/{m}` (a client may send either form or a bare id). */
+export function modelName(model: string): { collection: "models" | "tunedModels"; id: string } {
+  if (model.startsWith("tunedModels/")) return { collection: "tunedModels", id: model.slice(12) };
+  return { collection: "models", id: model.startsWith("models/") ? model.slice(7) : model };
+}
+
+/** The resource name as an upstream path: the id is one encoded segment, whatever the client sent. */
 export function modelPath(model: string): string {
-  const name = model.startsWith("models/") ? model.slice(7) : model;
-  return name.startsWith("tunedModels/") ? name : `models/${name}`;
+  const { collection, id } = modelName(model);
+  return `${collection}/${pathSegment(id, "model")}`;
 }
 
 export function aiStudioEmbeddings<S>(): EmbeddingsTranslator<S> {
@@ -31,7 +39,8 @@ export function aiStudioEmbeddings<S>(): EmbeddingsTranslator<S> {
     path: (_spec, model, basePath) => `${basePath}/${modelPath(model)}:batchEmbedContents`,
     request(req, _spec, model): TranslatedBody {
       const dims = dimensions(req);
-      const name = modelPath(model);
+      const { collection, id } = modelName(model);
+      const name = `${collection}/${id}`;
       const requests = inputTexts(req.input).map((text) => {
         const r: Record<string, unknown> = { model: name, content: { parts: [{ text }] } };
         if (dims !== undefined) r.outputDimensionality = dims;

@@ -24,6 +24,7 @@ export interface GeminiSpec {
 
 export const geminiAdapter: ProviderAdapter<GeminiSpec> = {
   telemetryName: () => "gcp.gemini",
+  pathPrefix: "prepended",
   defaultBase: () => ({ origin: "https://generativelanguage.googleapis.com", basePath: "/v1beta" }),
   // chat, embeddings and models are translated; nothing is served in the OpenAI format natively
   nativePath: () => undefined,

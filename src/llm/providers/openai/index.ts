@@ -21,6 +21,7 @@ export const OPENAI_SUFFIX: Partial<Record<RouteType, string>> = {
 
 export const openaiAdapter: ProviderAdapter<OpenAISpec> = {
   telemetryName: () => "openai",
+  pathPrefix: "replacesBase",
   defaultBase: () => ({ origin: "https://api.openai.com", basePath: "/v1" }),
   nativePath(route, _spec, _model, basePath) {
     const suffix = OPENAI_SUFFIX[route];

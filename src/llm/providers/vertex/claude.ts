@@ -3,6 +3,7 @@
  * `rawPredict` / `streamRawPredict` with the body Vertex expects (`anthropic_version` inside,
  * `model` moved into the path).
  */
+import { pathSegment } from "../../../http/request-path.ts";
 import type { ChatTranslator } from "../../types.ts";
 import { anthropicChat } from "../anthropic/index.ts";
 import { toAnthropicRequest } from "../anthropic/request.ts";
@@ -17,7 +18,7 @@ export function vertexClaudeModel(model: string): string {
 export const claudeOnVertex: ChatTranslator<unknown, "sse"> = {
   framing: "sse",
   path: (_spec, model, stream, basePath) =>
-    `${basePath}/publishers/anthropic/models/${encodeURIComponent(vertexClaudeModel(model)).replace("%40", "@")}:${stream ? "streamRawPredict" : "rawPredict"}`,
+    `${basePath}/publishers/anthropic/models/${pathSegment(vertexClaudeModel(model), "model").replace("%40", "@")}:${stream ? "streamRawPredict" : "rawPredict"}`,
   request(req, _spec, model) {
     const { model: _inPath, ...body } = toAnthropicRequest(req, model);
     return { body: JSON.stringify({ anthropic_version: VERTEX_ANTHROPIC_VERSION, ...body }) };

@@ -7,6 +7,7 @@
  * Credentials default to Google application default credentials (`src/auth/gcp.ts`).
  */
 import { gcpDefaultAuth } from "../../../auth/gcp.ts";
+import { pathSegment } from "../../../http/request-path.ts";
 import type { ChatTranslator, ProviderAdapter, StreamContext } from "../../types.ts";
 import { geminiChat, vertexEmbeddings } from "../gemini/index.ts";
 import { claudeOnVertex } from "./claude.ts";
@@ -25,7 +26,7 @@ export interface VertexSpec {
  */
 const GEMINI: ChatTranslator<VertexSpec> = geminiChat<VertexSpec>({
   includeCallIds: false,
-  modelPath: (_spec, model, basePath) => `${basePath}/publishers/google/models/${encodeURIComponent(model)}`,
+  modelPath: (_spec, model, basePath) => `${basePath}/publishers/google/models/${pathSegment(model, "model")}`,
 });
 
 export function isClaude(model: string): boolean {
@@ -61,6 +62,7 @@ export function vertexHost(spec: VertexSpec): string {
 
 export const vertexAdapter: ProviderAdapter<VertexSpec> = {
   telemetryName: () => "gcp.vertex_ai",
+  pathPrefix: "prepended",
   defaultBase: (spec) => ({
     origin: `https://${vertexHost(spec)}`,
     basePath: `/v1/projects/${encodeURIComponent(spec.projectId)}/locations/${encodeURIComponent(vertexLocation(spec))}`,
@@ -68,7 +70,7 @@ export const vertexAdapter: ProviderAdapter<VertexSpec> = {
   nativePath: () => undefined,
   chat: vertexChat,
   // Google's embedding models (`:predict`), translated by the Gemini module
-  embeddings: vertexEmbeddings((_spec, model, basePath) => `${basePath}/publishers/google/models/${encodeURIComponent(model)}:predict`),
+  embeddings: vertexEmbeddings((_spec, model, basePath) => `${basePath}/publishers/google/models/${pathSegment(model, "model")}:predict`),
   // Anthropic-shaped errors from Claude, Google-shaped ones (RetryInfo -> retry-after) otherwise
   error: vertexError,
   defaultAuth: () => gcpDefaultAuth(),
