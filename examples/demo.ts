@@ -15,8 +15,10 @@ const bold = (s: string) => (process.stdout.isTTY ? `\x1b[1m${s}\x1b[0m` : s);
 const dim = (s: string) => (process.stdout.isTTY ? `\x1b[2m${s}\x1b[0m` : s);
 
 const emulator = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: openaiUpstream({ chunks: 40, delayMs: 15 }) });
+// the guide's port when it is free; any free port when something else (a dev server) holds it
+const port = portIsFree(3000) ? 3000 : anyFreePort();
 const config = loadConfigFile(new URL("quickstart.yaml", import.meta.url).pathname, {
-  env: { ...process.env, QUICKSTART_UPSTREAM: `127.0.0.1:${emulator.port}`, READINESS_ADDR: "off" },
+  env: { ...process.env, QUICKSTART_UPSTREAM: `127.0.0.1:${emulator.port}`, QUICKSTART_PORT: String(port), READINESS_ADDR: "off" },
 });
 if (!config.ok) {
   console.error(formatIssues(config.errors));
@@ -28,14 +30,16 @@ let gateway;
 try {
   gateway = startGateway(config.value, { logger });
 } catch (err) {
-  console.error(`cannot start the gateway on port 3000: ${(err as Error).message} (is something else using it?)`);
+  console.error(`cannot start the gateway on port ${port}: ${(err as Error).message}`);
   process.exit(1);
 }
 await Bun.sleep(50);
 
-console.log(bold("\nagentgateway demo: the OpenAI SDK guide's snippets, through the gateway on http://localhost:3000/v1\n"));
+const baseURL = `http://localhost:${port}/v1`;
+console.log(bold(`\nagentgateway demo: the OpenAI SDK guide's snippets, through the gateway on ${baseURL}\n`));
+if (port !== 3000) console.log(dim(`(port 3000 is in use on this machine, so the demo listens on ${port})\n`));
 
-const client = new OpenAI({ baseURL: "http://localhost:3000/v1", apiKey: "anything" });
+const client = new OpenAI({ baseURL, apiKey: "anything" });
 
 console.log(bold("1. Basic usage"));
 const response = await client.chat.completions.create({
@@ -92,7 +96,7 @@ const vector = embedding.data[0]!.embedding;
 console.log(`[${vector.slice(0, 5).join(", ")}, ...] (${vector.length} dimensions)`);
 await Bun.sleep(20);
 
-console.log(bold("\n5. The models the gateway serves (curl http://localhost:3000/v1/models)"));
+console.log(bold(`\n5. The models the gateway serves (curl ${baseURL}/models)`));
 const models = await client.models.list();
 console.log(models.data.map((m) => m.id).join(", "));
 
@@ -104,3 +108,19 @@ console.log(
 );
 await gateway.stop(1000);
 emulator.stop(true);
+
+function portIsFree(p: number): boolean {
+  try {
+    Bun.listen({ hostname: "::", port: p, socket: { data() {} } }).stop(true);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function anyFreePort(): number {
+  const s = Bun.listen({ hostname: "::", port: 0, socket: { data() {} } });
+  const p = s.port;
+  s.stop(true);
+  return p;
+}

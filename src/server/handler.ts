@@ -83,6 +83,7 @@ export async function handleRequest(req: Request, port: number, ctx: HandlerCont
     if (e.status === 500 && !(err instanceof HttpError)) ctx.logger.error("unexpected error while handling a request", { error: String((err as Error)?.stack ?? err) });
     log.status = e.status;
     log.error ??= e.message.slice(0, 200);
+    log.path ||= "(invalid path)"; // the raw target may hold control characters: not logged
     done();
     return errorResponse(e);
   }

@@ -197,3 +197,43 @@ describe("gateway errors use agentgateway's statuses", () => {
     expect(err.message).toContain("did not answer in time");
   });
 });
+
+describe("passthrough routes stay SDK-readable", () => {
+  test("a text/plain 404 from the upstream is wrapped in the OpenAI shape with its status", async () => {
+    emu.script(() => new Response("404 page not found", { status: 404, headers: { "content-type": "text/plain" } }));
+    const err = await caught(client.files.list());
+    emu.script(undefined);
+    expect(err).toBeInstanceOf(OpenAI.NotFoundError);
+    expect(err.message).toContain("upstream returned HTTP 404 (text/plain): 404 page not found");
+    expect(err.error).toMatchObject({ type: "not_found_error" });
+  });
+
+  test("an HTML 500 on a passthrough path is wrapped too; a JSON error passes through as sent", async () => {
+    emu.script(() => new Response("<html><title>Internal Error</title></html>", { status: 500, headers: { "content-type": "text/html; charset=utf-8" } }));
+    let res = await fetch(`${gw.baseURL()}/files/file-1/content`);
+    expect(res.status).toBe(500);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain("Internal Error");
+    emu.script(() => Response.json({ error: { message: "No such File object: file-1", type: "invalid_request_error", param: "id", code: null } }, { status: 404 }));
+    res = await fetch(`${gw.baseURL()}/files/file-1`);
+    emu.script(undefined);
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ error: { message: "No such File object: file-1", type: "invalid_request_error", param: "id", code: null } });
+  });
+
+  test.each([
+    ["GET", "/chat/completions", "POST"],
+    ["DELETE", "/embeddings", "POST"],
+    ["PUT", "/responses", "POST"],
+    ["POST", "/models", "GET, HEAD"],
+  ])("%s /v1%s -> 405 with allow: %s", async (method, path, allow) => {
+    const before = emu.requests.length;
+    const res = await fetch(`${gw.baseURL()}${path}`, { method });
+    expect(res.status).toBe(405);
+    expect(res.headers.get("allow")).toBe(allow);
+    expect(res.headers.get("content-type")).toBe("application/json");
+    const body = (await res.json()) as { error: { message: string; code: string } };
+    expect(body.error.code).toBe("method_not_allowed");
+    expect(body.error.message).toContain(`${method} is not allowed on /v1${path}`);
+    expect(emu.requests.length).toBe(before);
+  });
+});

@@ -10,6 +10,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { openaiClient, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+import { freePort } from "../helpers/process.ts";
 import { rawRequest, startRawRecorder, type RawRecorder, type RawRequest } from "../helpers/raw-http.ts";
 import { BACKEND_KEY, PROVIDERS, providerConfig } from "./providers.ts";
 
@@ -169,5 +170,45 @@ describe("secrets", () => {
     await attack("openai", "GET", `//${F()}/anything`);
     await attack("openai", "GET", "/%2F%2Fx");
     expect(gw.rawLog()).not.toContain(BACKEND_KEY);
+  });
+});
+
+describe("plain `host:` backends and the `llm:` form", () => {
+  test("the same path variants stay on the configured host", async () => {
+    const llmPort = freePort();
+    const yaml = `
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - policies: {backendAuth: {key: ${BACKEND_KEY}}}
+      backends: [{host: "${upstream.host}"}]
+llm:
+  port: ${llmPort}
+  models:
+  - name: "*"
+    provider: openai
+    params: {apiKey: ${BACKEND_KEY}, baseUrl: "http://${upstream.host}/v1"}
+`;
+    const g = await startTestGateway(yaml);
+    try {
+      const hostPort = Number(new URL(g.origin()).port);
+      for (const [p, target, want] of [
+        [hostPort, `//${F()}/anything`, `/${F()}/anything`],
+        [hostPort, `/v1/../..//${F()}/x`, `/${F()}/x`],
+        [hostPort, `http://${F()}/x`, "/x"],
+        [llmPort, `//${F()}/v1/chat/completions`, "/v1/chat/completions"],
+      ] as const) {
+        const before = upstream.requests.length;
+        const body = JSON.stringify({ model: "m1", messages: [{ role: "user", content: "hi" }] });
+        await rawRequest(p, [`POST ${target} HTTP/1.1`, "host: gateway.local", "content-type: application/json"].join("\r\n"), body);
+        expect(upstream.requests[before]?.target).toBe(want);
+        expect(header(upstream.requests[before]!, "authorization")).toBe(`Bearer ${BACKEND_KEY}`);
+      }
+      expectRefused((await rawRequest(hostPort, ["GET /%2F%2Fx HTTP/1.1", "host: gateway.local"].join("\r\n"))));
+      expect(foreign.connections).toBe(0);
+    } finally {
+      await g.stop();
+    }
   });
 });
