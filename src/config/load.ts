@@ -4,7 +4,7 @@
  */
 import { readFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
-import { compileConfig } from "./compile.ts";
+import { compileConfig } from "./compile/index.ts";
 import type { Env } from "./env.ts";
 import type { ConfigIssue } from "./errors.ts";
 import type { GatewayConfig } from "./model.ts";

@@ -2,10 +2,12 @@
  * The runtime model: what a loaded config compiles to. Immutable once built; a reload builds a
  * new one and swaps it in, so a request sees one consistent model from start to end.
  */
-import type { Authorizer, ProviderAdapter, RouteType } from "../llm/types.ts";
+import type { UpstreamOrigin } from "../http/upstream-url.ts";
+import type { ProviderAdapter } from "../llm/types.ts";
+import type { Chain } from "../policies/chain.ts";
+import type { Policy } from "../policies/types.ts";
 import type { Router } from "../routing/router.ts";
 import type { Secret } from "./secret.ts";
-import type { UpstreamOrigin } from "../http/upstream-url.ts";
 
 export interface GatewayConfig {
   binds: ReadonlyMap<number, BindConfig>;
@@ -42,29 +44,19 @@ export interface ListenerConfig {
   /** lower-case hostname pattern ("*.example.com" allowed), undefined = any host */
   hostname: string | undefined;
   router: Router;
-}
-
-export interface HeaderOps {
-  add: [string, string][];
-  set: [string, string][];
-  remove: string[];
+  /** the listener's own policies (gateway level), around every route's */
+  chain: Chain;
 }
 
 export interface RouteConfig {
   /** name for logs: `name` or `listener/route-index` */
   key: string;
-  policies: RoutePolicy;
+  /** the route's filters (exchange-level policies), in registry order */
+  policies: readonly Policy[];
+  /** their `handle` hooks, composed once */
+  chain: Chain;
   backends: WeightedBackend[];
   totalWeight: number;
-}
-
-export interface RoutePolicy {
-  requestHeaders: HeaderOps | undefined;
-  responseHeaders: HeaderOps | undefined;
-  /** whole exchange, headers and body */
-  requestTimeoutMs: number | undefined;
-  /** each upstream call */
-  backendTimeoutMs: number | undefined;
 }
 
 export interface WeightedBackend {
@@ -83,15 +75,22 @@ export interface FetchTls {
   checkServerIdentity?: () => undefined;
 }
 
-/** A plain HTTP upstream (`host:` backends), proxied as is. */
-export interface HostBackend {
-  kind: "host";
+/** What every upstream an exchange can call shares: where it is and the policies of its backend. */
+export interface UpstreamTarget {
+  /** for logs: the backend or provider name */
   name: string;
   origin: UpstreamOrigin;
+  /** backend-level policies (the route's backend policies merged in), in registry order */
+  policies: readonly Policy[];
+  /** derived from `policies` once: TLS options, whether the client's credential is dropped, secrets to scrub */
   tls: FetchTls | undefined;
-  auth: Authorizer | undefined;
-  requestHeaders: HeaderOps | undefined;
-  responseHeaders: HeaderOps | undefined;
+  stripClientAuth: boolean;
+  secrets: readonly Secret[];
+}
+
+/** A plain HTTP upstream (`host:` backends), proxied as is. */
+export interface HostBackend extends UpstreamTarget {
+  kind: "host";
 }
 
 /** An `ai` backend: one provider, or priority groups of providers. */
@@ -109,7 +108,7 @@ export interface LlmBackend {
 }
 
 export interface LlmModelEntry {
-  /** the configured name, possibly with one leading or trailing `*` */
+  /** the configured name, possibly with `*` */
   name: string;
   matches(model: string): boolean;
   /** extra header conditions (any entry may match); empty = none */
@@ -118,20 +117,8 @@ export interface LlmModelEntry {
   target: ProviderTarget;
 }
 
-export interface AiPolicyConfig {
-  /** path suffix -> route type, longest first; undefined = the default table */
-  routes: [string, RouteType][] | undefined;
-  /** with an explicit table: the `"*"` entry, else `completions` (agentgateway's rule) */
-  routesFallback: RouteType;
-  defaults: Record<string, unknown> | undefined;
-  overrides: Record<string, unknown> | undefined;
-  /** exact aliases first, then wildcard patterns longest first */
-  modelAliases: [string, string][] | undefined;
-}
-
 /** One upstream LLM provider, fully resolved. */
-export interface ProviderTarget {
-  name: string;
+export interface ProviderTarget extends UpstreamTarget {
   adapter: ProviderAdapter<never>;
   /** provider-specific settings, interpreted only by `adapter` */
   spec: unknown;
@@ -139,22 +126,13 @@ export interface ProviderTarget {
   model: string | undefined;
   /** `gen_ai.provider.name` */
   telemetryName: string;
-  /** the configured host (hostOverride / baseUrl) or the provider's default */
-  origin: UpstreamOrigin;
   /** the base path native paths are built on (`pathPrefix` applied) */
   basePath: string;
   pathOverride: string | undefined;
   /** a passthrough route's upstream path for the client's normalised path */
   passthroughPath(clientPath: string): string;
-  tls: FetchTls | undefined;
-  auth: Authorizer | undefined;
-  /** a backend key is configured: the client's own Authorization never goes upstream */
-  stripClientAuth: boolean;
-  /** static credentials sent upstream: scrubbed from upstream error messages before they go anywhere */
-  secrets: Secret[];
-  ai: AiPolicyConfig;
-  requestHeaders: HeaderOps | undefined;
-  responseHeaders: HeaderOps | undefined;
+  /** `policies.ai.routes`, when configured */
+  routes: Policy["routes"];
   /** `llm:` models: how the catch-all route type is handled */
   passthrough: "detect" | "opaque" | undefined;
 }

@@ -8,271 +8,27 @@
  * being silently ignored.
  */
 import { z } from "zod";
+import { AiPolicySchema } from "../policies/ai.ts";
+import { BackendAuthSchema } from "../policies/backend-auth.ts";
+import { BackendTlsSchema } from "../policies/backend-tls.ts";
+import {
+  Duration,
+  exactlyOne,
+  FileOrInline,
+  HeaderMatch,
+  HeaderModifier,
+  JsonRecord,
+  notYet,
+  notYetFields,
+  Port,
+  RouteMatch,
+  StringOrList,
+  UpstreamPath,
+} from "./schema/parts.ts";
+import { BackendPolicies, RoutePolicies } from "./schema/policies.ts";
 
-// ---------------------------------------------------------------------------------------------
-// helpers
+const GatewayPolicyFields = notYetFields(["oidc", "jwtAuth", "authorization", "extAuthz", "extProc", "cors", "transformations", "basicAuth", "apiKey"]);
 
-/** An agentgateway field we do not implement yet: present in the schema so the error names it. */
-function notYet(name: string) {
-  return z
-    .never({ error: `'${name}' is not supported yet by this gateway` })
-    .nullish()
-    .meta({ description: `Not supported yet by this gateway (agentgateway field '${name}').` });
-}
-
-function notYetFields<const K extends string>(names: readonly K[]) {
-  return Object.fromEntries(names.map((n) => [n, notYet(n)])) as Record<K, ReturnType<typeof notYet>>;
-}
-
-/** Objects whose variants are told apart by which single key is present (agentgateway's serde enums). */
-function exactlyOne<T extends Record<string, unknown>>(keys: readonly (keyof T & string)[], what: string) {
-  return (value: T, ctx: z.core.$RefinementCtx<T>) => {
-    const present = keys.filter((k) => value[k] !== undefined && value[k] !== null);
-    if (present.length === 1) return;
-    ctx.addIssue({
-      code: "custom",
-      message:
-        present.length === 0
-          ? `${what}: expected exactly one of ${keys.join(", ")}`
-          : `${what}: expected exactly one of ${keys.join(", ")}, found ${present.join(" and ")}`,
-    });
-  };
-}
-
-const DURATION = /^(\d+(\.\d+)?(ms|s|m|h))+$/;
-export const Duration = z
-  .string()
-  .regex(DURATION, { error: "expected a duration such as 30s, 1m30s, 500ms or 1h" })
-  .meta({ description: "A duration: 500ms, 30s, 1m30s, 1h" });
-
-const Port = z.int({ error: "expected a port number (0-65535)" }).min(0).max(65535).meta({ id: "Port" });
-
-/** A secret inline or from a file (`{file: path}`); resolved and wrapped in `Secret` when compiled. */
-export const FileOrInline = z.union([z.string(), z.strictObject({ file: z.string() })], {
-  error: "expected a string or {file: path}",
-});
-
-/** A path the config gives for upstream requests (`pathPrefix`, `pathOverride`). */
-const UpstreamPath = z
-  .string()
-  .regex(/^\/(?!\/)[^\\?#\s]*$/, { error: "expected an absolute path such as /v1 (no '//' at the start, '\\', '?', '#' or spaces)" })
-  .refine((p) => !p.split("/").some((seg) => seg === "." || seg === ".."), { error: "a path may not contain '.' or '..' segments" })
-  .meta({ id: "UpstreamPath" });
-
-const StringOrList = z.union([z.string(), z.array(z.string())]).meta({ id: "StringOrList" });
-
-// ---------------------------------------------------------------------------------------------
-// matching
-
-const PathMatch = z
-  .strictObject({
-    exact: z.string().startsWith("/", { error: "a path must start with /" }).optional(),
-    pathPrefix: z.string().startsWith("/", { error: "a path prefix must start with /" }).optional(),
-    regex: z.string().optional(),
-  })
-  .superRefine(exactlyOne(["exact", "pathPrefix", "regex"], "path")).meta({ id: "PathMatch" });
-
-const ValueMatch = z
-  .strictObject({ exact: z.string().optional(), regex: z.string().optional() })
-  .superRefine(exactlyOne(["exact", "regex"], "value")).meta({ id: "ValueMatch" });
-
-const HeaderMatch = z.strictObject({ name: z.string().min(1), value: ValueMatch }).meta({ id: "HeaderMatch" });
-
-export const RouteMatch = z.strictObject({
-  path: PathMatch.optional(),
-  method: z.string().min(1).optional(),
-  headers: z.array(HeaderMatch).optional(),
-  query: z.array(HeaderMatch).optional(),
-}).meta({ id: "RouteMatch" });
-
-// ---------------------------------------------------------------------------------------------
-// policies
-
-const HeaderModifier = z.strictObject({
-  add: z.record(z.string(), z.string()).nullish(),
-  set: z.record(z.string(), z.string()).nullish(),
-  remove: z.array(z.string()).nullish(),
-}).meta({ id: "HeaderModifier" });
-
-const AuthorizationLocation = z
-  .strictObject({
-    header: z.strictObject({ name: z.string().min(1), prefix: z.string().nullish() }).optional(),
-    queryParameter: z.strictObject({ name: z.string().min(1) }).optional(),
-    cookie: notYet("cookie"),
-    expression: notYet("expression"),
-  })
-  .superRefine(exactlyOne(["header", "queryParameter"], "location")).meta({ id: "AuthorizationLocation" });
-
-const GcpAuth = z.strictObject({
-  type: z.enum(["accessToken", "idToken"]).nullish(),
-  audience: z.string().nullish(),
-  credential: FileOrInline.nullish(),
-}).meta({ id: "GcpAuth" });
-
-const AwsAuth = z.strictObject({
-  accessKeyId: z.string().optional(),
-  secretAccessKey: z.string().optional(),
-  sessionToken: z.string().nullish(),
-  region: z.string().nullish(),
-  serviceName: z.string().nullish(),
-  assumeRole: notYet("assumeRole"),
-}).meta({ id: "AwsAuth" });
-
-const AzureAuth = z
-  .strictObject({
-    explicitConfig: z
-      .strictObject({
-        clientSecret: z
-          .strictObject({ tenant_id: z.string(), client_id: z.string(), client_secret: z.string() })
-          .optional(),
-        managedIdentity: z
-          .strictObject({
-            userAssignedIdentity: z
-              .strictObject({
-                clientId: z.string().optional(),
-                objectId: z.string().optional(),
-                resourceId: z.string().optional(),
-              })
-              .nullish(),
-          })
-          .optional(),
-        workloadIdentity: notYet("workloadIdentity"),
-      })
-      .superRefine(exactlyOne(["clientSecret", "managedIdentity"], "explicitConfig"))
-      .optional(),
-    developerImplicit: notYet("developerImplicit"),
-    implicit: z.strictObject({}).optional(),
-  })
-  .superRefine(exactlyOne(["explicitConfig", "implicit"], "azure")).meta({ id: "AzureAuth" });
-
-export const BackendAuth = z
-  .strictObject({
-    key: z
-      .union([
-        z.string(),
-        z.strictObject({ file: z.string() }),
-        z.strictObject({ value: FileOrInline, location: AuthorizationLocation.nullish() }),
-      ])
-      .optional(),
-    passthrough: z.strictObject({ location: AuthorizationLocation.nullish() }).optional(),
-    gcp: GcpAuth.optional(),
-    aws: AwsAuth.optional(),
-    azure: AzureAuth.optional(),
-    ...notYetFields(["credentials", "jwtSign", "oauthTokenExchange", "crossAppAccess"]),
-  })
-  .superRefine(exactlyOne(["key", "passthrough", "gcp", "aws", "azure"], "backendAuth")).meta({ id: "BackendAuth" });
-
-export const BackendTLS = z.strictObject({
-  cert: z.string().nullish(),
-  key: z.string().nullish(),
-  root: z.string().nullish(),
-  hostname: z.string().nullish(),
-  insecure: z.boolean().optional(),
-  insecureHost: z.boolean().optional(),
-  ...notYetFields(["alpn", "subjectAltNames", "keyExchangeGroups", "spiffe"]),
-}).meta({ id: "BackendTLS" });
-
-export const RouteTypeName = z.enum([
-  "completions",
-  "messages",
-  "models",
-  "passthrough",
-  "detect",
-  "responses",
-  "embeddings",
-  "realtime",
-  "anthropicTokenCount",
-  "generateContent",
-  "geminiCountTokens",
-  "rerank",
-]).meta({ id: "RouteType" });
-
-const JsonRecord = z.record(z.string(), z.unknown()).meta({ id: "JsonObject" });
-
-export const AiPolicy = z.strictObject({
-  routes: z.record(z.string(), RouteTypeName).nullish(),
-  defaults: JsonRecord.nullish(),
-  overrides: JsonRecord.nullish(),
-  modelAliases: z.record(z.string(), z.string()).nullish(),
-  ...notYetFields(["promptGuard", "transformations", "finalTransformations", "prompts", "promptCaching"]),
-}).meta({ id: "AiPolicy" });
-
-const Timeout = z.strictObject({
-  requestTimeout: Duration.nullish(),
-  backendRequestTimeout: Duration.nullish(),
-}).meta({ id: "TimeoutPolicy" });
-
-/** Policies that sit on a backend (`LocalBackendPolicies`). */
-export const BackendPolicies = z.strictObject({
-  requestHeaderModifier: HeaderModifier.nullish(),
-  responseHeaderModifier: HeaderModifier.nullish(),
-  backendTLS: BackendTLS.nullish(),
-  backendAuth: BackendAuth.nullish(),
-  ai: AiPolicy.nullish(),
-  ...notYetFields([
-    "transformations",
-    "http",
-    "tcp",
-    "backendTunnel",
-    "requestRedirect",
-    "health",
-    "extAuthz",
-    "authorization",
-    "mcpAuthorization",
-    "mcpGuardrails",
-    "a2a",
-    "inferenceRouting",
-    "sessionAffinity",
-  ]),
-}).meta({ id: "BackendPolicies" });
-
-/** Policies that sit on a route (`FilterOrPolicy`). */
-export const RoutePolicies = z.strictObject({
-  requestHeaderModifier: HeaderModifier.nullish(),
-  responseHeaderModifier: HeaderModifier.nullish(),
-  backendTLS: BackendTLS.nullish(),
-  backendAuth: BackendAuth.nullish(),
-  ai: AiPolicy.nullish(),
-  timeout: Timeout.nullish(),
-  ...notYetFields([
-    "requestRedirect",
-    "urlRewrite",
-    "requestMirror",
-    "directResponse",
-    "cors",
-    "mcpAuthorization",
-    "mcpGuardrails",
-    "authorization",
-    "mcpAuthentication",
-    "a2a",
-    "backendTunnel",
-    "localRateLimit",
-    "remoteRateLimit",
-    "jwtAuth",
-    "oidc",
-    "basicAuth",
-    "apiKey",
-    "extAuthz",
-    "extProc",
-    "transformations",
-    "csrf",
-    "buffer",
-    "retry",
-    "delay",
-  ]),
-}).meta({ id: "RoutePolicies" });
-
-const GatewayPolicyFields = notYetFields([
-  "oidc",
-  "jwtAuth",
-  "authorization",
-  "extAuthz",
-  "extProc",
-  "cors",
-  "transformations",
-  "basicAuth",
-  "apiKey",
-]);
 
 // ---------------------------------------------------------------------------------------------
 // providers
@@ -506,9 +262,9 @@ const LlmModelDefaults = {
   overrides: JsonRecord.nullish(),
   requestHeaders: HeaderModifier.nullish(),
   responseHeaders: HeaderModifier.nullish(),
-  backendTLS: BackendTLS.nullish(),
-  tls: BackendTLS.nullish(),
-  auth: BackendAuth.nullish(),
+  backendTLS: BackendTlsSchema.nullish(),
+  tls: BackendTlsSchema.nullish(),
+  auth: BackendAuthSchema.nullish(),
 };
 
 export const LlmModel = z.strictObject({
@@ -667,19 +423,10 @@ export const ConfigSchema = z
 export type RawConfig = z.output<typeof ConfigSchema>;
 export type RawRoute = z.output<typeof Route>;
 export type RawRouteBackend = z.output<typeof RouteBackend>;
-export type RawRoutePolicies = z.output<typeof RoutePolicies>;
-export type RawBackendPolicies = z.output<typeof BackendPolicies>;
 export type RawNamedAIProvider = z.output<typeof NamedAIProvider>;
 export type RawAIProvider = z.output<typeof AIProvider>;
-export type RawAIBackend = z.output<typeof AIBackend>;
-export type RawBackendAuth = z.output<typeof BackendAuth>;
-export type RawBackendTLS = z.output<typeof BackendTLS>;
-export type RawAiPolicy = z.output<typeof AiPolicy>;
-export type RawRouteMatch = z.output<typeof RouteMatch>;
 export type RawLlm = z.output<typeof Llm>;
 export type RawLlmModel = z.output<typeof LlmModel>;
 export type RawLlmProvider = z.output<typeof LlmProvider>;
-export type RawLlmProviderRef = z.output<typeof LlmProviderRef>;
-export type RawFileOrInline = z.output<typeof FileOrInline>;
-export type RawHeaderModifier = z.output<typeof HeaderModifier>;
-export type RouteTypeName = z.output<typeof RouteTypeName>;
+export type { RawBackendAuth } from "../policies/backend-auth.ts";
+export type { RawFileOrInline, RawHeaderModifier, RawRouteMatch, RouteTypeName } from "./schema/parts.ts";

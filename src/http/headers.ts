@@ -1,5 +1,5 @@
 /** Header handling shared by every upstream call. */
-import type { HeaderOps } from "../config/model.ts";
+import type { RawHeaderModifier } from "../config/schema/parts.ts";
 
 /** Connection-level headers never forwarded (RFC 9110 7.6.1), plus what fetch recomputes. */
 const NOT_FORWARDED = new Set([
@@ -38,9 +38,15 @@ export function downstreamHeaders(upstream: Headers): Headers {
   return out;
 }
 
-export function applyHeaderOps(headers: Headers, ops: HeaderOps | undefined): void {
-  if (!ops) return;
-  for (const name of ops.remove) headers.delete(name);
-  for (const [name, value] of ops.set) headers.set(name, value);
-  for (const [name, value] of ops.add) headers.append(name, value);
+/** A header modifier compiled into one function (undefined when it changes nothing). */
+export function compileHeaderOps(raw: RawHeaderModifier): ((headers: Headers) => void) | undefined {
+  const remove = (raw.remove ?? []).map((h) => h.toLowerCase());
+  const set = Object.entries(raw.set ?? {});
+  const add = Object.entries(raw.add ?? {});
+  if (remove.length === 0 && set.length === 0 && add.length === 0) return undefined;
+  return (headers) => {
+    for (const name of remove) headers.delete(name);
+    for (const [name, value] of set) headers.set(name, value);
+    for (const [name, value] of add) headers.append(name, value);
+  };
 }

@@ -4,8 +4,11 @@
  */
 import type { LlmModelEntry, ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
-import type { LlmExchange } from "./handler.ts";
+import type { RequestContext } from "../server/context.ts";
+import { readUpstreamText } from "./answer.ts";
+import { callProvider } from "./call.ts";
 import { modelIdFromPath } from "./route-type.ts";
+import { upstreamErrorResponse } from "./upstream-error.ts";
 
 /** Process start, OpenAI's `created` for configured models (as agentgateway does). */
 const STARTED = Math.floor(Date.now() / 1000);
@@ -19,11 +22,8 @@ interface ModelObject {
 
 export type ModelSource = ProviderTarget | LlmModelEntry;
 
-export async function listModels(
-  x: LlmExchange,
-  sources: ModelSource[],
-  fetchUpstream: (target: ProviderTarget) => Promise<ModelObject[]>,
-): Promise<Response> {
+export async function listModels(ctx: RequestContext, sources: readonly ModelSource[]): Promise<Response> {
+  ctx.outcome.requested("models", undefined);
   const seen = new Map<string, ModelObject>();
   const add = (m: ModelObject) => {
     if (!seen.has(m.id)) seen.set(m.id, m);
@@ -37,15 +37,13 @@ export async function listModels(
       continue;
     }
     try {
-      const list = await fetchUpstream(target);
-      for (const m of list) if (!("target" in s) || s.matches(m.id)) add(m);
+      for (const m of await upstreamModels(ctx, target)) if (!("target" in s) || s.matches(m.id)) add(m);
     } catch (err) {
       failure ??= err instanceof HttpError ? err : new HttpError(502, "could not list the upstream's models", { code: "upstream_models_failed" });
     }
   }
   if (seen.size === 0 && failure) throw failure;
-  x.log.operation = "models";
-  const id = modelIdFromPath(x.path);
+  const id = modelIdFromPath(ctx.path);
   let body: string;
   if (id !== undefined) {
     const m = seen.get(id);
@@ -54,7 +52,36 @@ export async function listModels(
   } else {
     body = JSON.stringify({ object: "list", data: [...seen.values()] });
   }
-  x.log.status = 200;
-  x.done();
+  ctx.outcome.answered(200);
+  ctx.outcome.finish();
   return new Response(body, { headers: { "content-type": "application/json" } });
+}
+
+/** The upstream's own model list (for providers without a pinned model), in the OpenAI shape. */
+async function upstreamModels(ctx: RequestContext, target: ProviderTarget): Promise<ModelObject[]> {
+  const translator = target.adapter.models;
+  const path = translator ? translator.path(target.spec as never, target.basePath) : target.adapter.nativePath("models", target.spec as never, undefined, target.basePath);
+  if (path === undefined) return [];
+  const res = await callProvider(ctx, target, { path, body: null });
+  if (!res.ok) {
+    const { message } = await upstreamErrorResponse(res, target);
+    throw new HttpError(res.status, message, { code: "upstream_models_failed" });
+  }
+  const text = await readUpstreamText(res);
+  try {
+    if (translator) {
+      return translator.response(text).map((m) => ({ id: m.id, object: "model" as const, created: m.created ?? 0, owned_by: m.owned_by ?? target.telemetryName }));
+    }
+    const list = JSON.parse(text) as { data?: { id?: unknown; created?: unknown; owned_by?: unknown }[] };
+    return (list.data ?? [])
+      .filter((m) => typeof m.id === "string")
+      .map((m) => ({
+        id: m.id as string,
+        object: "model" as const,
+        created: typeof m.created === "number" ? m.created : 0,
+        owned_by: typeof m.owned_by === "string" ? m.owned_by : target.telemetryName,
+      }));
+  } catch {
+    throw new HttpError(502, `upstream ${target.telemetryName} returned a model list the gateway could not read`, { code: "upstream_invalid_response" });
+  }
 }

@@ -37,7 +37,7 @@ export function sortTable(entries: [string, RouteType][]): [string, RouteType][]
 export function detectRouteType(
   method: string,
   path: string,
-  table: readonly [string, RouteType][] | undefined,
+  table: readonly (readonly [string, RouteType])[] | undefined,
   fallback: RouteType,
 ): RouteType {
   const p = path.length > 1 && path.endsWith("/") ? path.slice(0, -1) : path;

@@ -3,23 +3,78 @@
  *   key          a static secret, by default as `Authorization: Bearer <key>`
  *   passthrough  the client's own bearer token, moved to the configured location
  *   gcp/aws/azure  cloud credentials (OAuth tokens, SigV4), from `src/auth/`
+ * A backend policy: set on a route it applies to every backend below it, the most specific wins.
  */
-import type { RawBackendAuth, RawFileOrInline } from "../config/schema.ts";
+import { z } from "zod";
+import { cloudAuth } from "../auth/index.ts";
+import type { YamlPath } from "../config/errors.ts";
+import { AuthorizationLocation, exactlyOne, FileOrInline, notYet, notYetFields, type RawAuthorizationLocation } from "../config/schema/parts.ts";
 import type { Secret } from "../config/secret.ts";
 import type { Authorizer, UpstreamRequest } from "../llm/types.ts";
-import { cloudAuth } from "../auth/index.ts";
+import { definePolicy, type Policy, type PolicyCompileContext } from "./types.ts";
 
-export interface AuthCompileContext {
-  /** resolves an inline or `{file}` secret; reports and returns undefined when unreadable */
-  secret(raw: RawFileOrInline, path: readonly (string | number)[]): Secret | undefined;
-  issue(path: readonly (string | number)[], message: string): void;
-  /** the AWS region of the provider, for SigV4 when the auth config names none */
-  region?: string | undefined;
-}
+const GcpAuth = z.strictObject({
+  type: z.enum(["accessToken", "idToken"]).nullish(),
+  audience: z.string().nullish(),
+  credential: FileOrInline.nullish(),
+}).meta({ id: "GcpAuth" });
 
-export type CloudAuthFactory<C> = (config: C, ctx: AuthCompileContext, path: readonly (string | number)[]) => Authorizer | undefined;
+const AwsAuth = z.strictObject({
+  accessKeyId: z.string().optional(),
+  secretAccessKey: z.string().optional(),
+  sessionToken: z.string().nullish(),
+  region: z.string().nullish(),
+  serviceName: z.string().nullish(),
+  assumeRole: notYet("assumeRole"),
+}).meta({ id: "AwsAuth" });
 
-type Location = { header?: { name: string; prefix?: string | null | undefined } | undefined; queryParameter?: { name: string } | undefined };
+const AzureAuth = z
+  .strictObject({
+    explicitConfig: z
+      .strictObject({
+        clientSecret: z
+          .strictObject({ tenant_id: z.string(), client_id: z.string(), client_secret: z.string() })
+          .optional(),
+        managedIdentity: z
+          .strictObject({
+            userAssignedIdentity: z
+              .strictObject({
+                clientId: z.string().optional(),
+                objectId: z.string().optional(),
+                resourceId: z.string().optional(),
+              })
+              .nullish(),
+          })
+          .optional(),
+        workloadIdentity: notYet("workloadIdentity"),
+      })
+      .superRefine(exactlyOne(["clientSecret", "managedIdentity"], "explicitConfig"))
+      .optional(),
+    developerImplicit: notYet("developerImplicit"),
+    implicit: z.strictObject({}).optional(),
+  })
+  .superRefine(exactlyOne(["explicitConfig", "implicit"], "azure")).meta({ id: "AzureAuth" });
+
+export const BackendAuthSchema = z
+  .strictObject({
+    key: z
+      .union([
+        z.string(),
+        z.strictObject({ file: z.string() }),
+        z.strictObject({ value: FileOrInline, location: AuthorizationLocation.nullish() }),
+      ])
+      .optional(),
+    passthrough: z.strictObject({ location: AuthorizationLocation.nullish() }).optional(),
+    gcp: GcpAuth.optional(),
+    aws: AwsAuth.optional(),
+    azure: AzureAuth.optional(),
+    ...notYetFields(["credentials", "jwtSign", "oauthTokenExchange", "crossAppAccess"]),
+  })
+  .superRefine(exactlyOne(["key", "passthrough", "gcp", "aws", "azure"], "backendAuth")).meta({ id: "BackendAuth" });
+
+export type RawBackendAuth = z.output<typeof BackendAuthSchema>;
+
+export type CloudAuthFactory<C> = (config: C, ctx: PolicyCompileContext, path: YamlPath) => Authorizer | undefined;
 
 export interface CloudAuthFactories {
   gcp?: CloudAuthFactory<NonNullable<RawBackendAuth["gcp"]>>;
@@ -27,55 +82,61 @@ export interface CloudAuthFactories {
   azure?: CloudAuthFactory<NonNullable<RawBackendAuth["azure"]>>;
 }
 
-export interface CompiledAuth {
-  authorize: Authorizer;
-  /** true when the gateway supplies its own credential: the client's never goes upstream */
-  replacesClientAuth: boolean;
-  /** the static secrets it sends, so upstream messages that echo one can be scrubbed */
-  secrets: Secret[];
+export const backendAuth = definePolicy({
+  key: "backendAuth",
+  schema: BackendAuthSchema,
+  levels: ["route", "backend"],
+  atRoute: "backend",
+  compile: (raw, ctx) => compileBackendAuth(raw, ctx, [...ctx.path]),
+});
+
+/** The policy of a compiled authorizer (also used for providers' default credentials). */
+export function authPolicy(authorize: Authorizer, replacesClientAuth: boolean, secrets: readonly Secret[] = []): Policy {
+  return {
+    key: "backendAuth",
+    send: (req, ctx) => authorize(req, { clientHeaders: ctx.req.headers, signal: ctx.signal }),
+    replacesClientAuth,
+    secrets,
+  };
 }
 
-export function compileBackendAuth(
-  raw: RawBackendAuth,
-  ctx: AuthCompileContext,
-  path: readonly (string | number)[],
-): CompiledAuth | undefined {
+export function compileBackendAuth(raw: RawBackendAuth, ctx: PolicyCompileContext, path: YamlPath): Policy | undefined {
   if (raw.key !== undefined) {
-    const inline = typeof raw.key === "string" || "file" in raw.key;
-    const value = inline ? (raw.key as RawFileOrInline) : (raw.key as { value: RawFileOrInline }).value;
-    const location = inline ? undefined : ((raw.key as { location?: Location | null }).location ?? undefined);
+    const k = raw.key;
+    const [value, location] = typeof k === "string" || "file" in k ? [k, undefined] : [k.value, k.location ?? undefined];
     const secret = ctx.secret(value, [...path, "key"]);
     if (!secret) return undefined;
-    return { authorize: placeCredential(() => secret.reveal(), location), replacesClientAuth: true, secrets: [secret] };
+    return authPolicy(placeCredential(() => secret.reveal(), location), true, [secret]);
   }
   if (raw.passthrough !== undefined) {
     const location = raw.passthrough.location ?? undefined;
-    return {
-      replacesClientAuth: false,
-      secrets: [],
-      authorize: (req, { clientHeaders }) => {
-        const token = bearerToken(clientHeaders.get("authorization"));
-        if (token === undefined) return;
-        if (location) req.headers.delete("authorization");
-        placeCredential(() => token, location)(req, { clientHeaders, signal: AbortSignal.abort() });
-      },
-    };
+    return authPolicy((req, { clientHeaders }) => {
+      const token = bearerToken(clientHeaders.get("authorization"));
+      if (token === undefined) return;
+      if (location) req.headers.delete("authorization");
+      placeCredential(() => token, location)(req, { clientHeaders, signal: AbortSignal.abort() });
+    }, false);
   }
-  for (const kind of ["gcp", "aws", "azure"] as const) {
-    const config = raw[kind];
-    if (config === undefined) continue;
-    const factory = (cloudAuth as CloudAuthFactories)[kind] as CloudAuthFactory<typeof config> | undefined;
-    if (!factory) {
-      ctx.issue([...path, kind], `'backendAuth.${kind}' is not supported yet by this gateway`);
-      return undefined;
-    }
-    const authorize = factory(config, ctx, [...path, kind]);
-    return authorize ? { authorize, replacesClientAuth: true, secrets: [] } : undefined;
-  }
-  return undefined;
+  const authorize =
+    raw.gcp !== undefined
+      ? cloud(cloudAuth.gcp, raw.gcp, "gcp", ctx, path)
+      : raw.aws !== undefined
+        ? cloud(cloudAuth.aws, raw.aws, "aws", ctx, path)
+        : raw.azure !== undefined
+          ? cloud(cloudAuth.azure, raw.azure, "azure", ctx, path)
+          : undefined;
+  return authorize ? authPolicy(authorize, true) : undefined;
 }
 
-function placeCredential(value: () => string, location: Location | undefined): Authorizer {
+function cloud<C>(factory: CloudAuthFactory<C> | undefined, config: C, kind: string, ctx: PolicyCompileContext, path: YamlPath): Authorizer | undefined {
+  if (!factory) {
+    ctx.issue([...path, kind], `'backendAuth.${kind}' is not supported yet by this gateway`);
+    return undefined;
+  }
+  return factory(config, ctx, [...path, kind]);
+}
+
+function placeCredential(value: () => string, location: RawAuthorizationLocation | undefined): Authorizer {
   if (location?.queryParameter) {
     const name = location.queryParameter.name;
     return (req: UpstreamRequest) => {

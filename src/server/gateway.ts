@@ -7,6 +7,9 @@ import type { Server } from "bun";
 import type { BindConfig, GatewayConfig, ServerTls } from "../config/model.ts";
 import { errorBody } from "../http/errors.ts";
 import type { Logger } from "../telemetry/log.ts";
+import { accessLog } from "../telemetry/access-log.ts";
+import type { OutcomeListener } from "../telemetry/outcome.ts";
+import { systemDeps, type Deps } from "./context.ts";
 import { handleRequest, type HandlerContext } from "./handler.ts";
 
 export interface Gateway {
@@ -24,6 +27,10 @@ export interface StartOptions {
   logger: Logger;
   /** hostname to bind (default "::", all interfaces, IPv4 and IPv6) */
   hostname?: string;
+  /** randomness and clocks (tests pin them) */
+  deps?: Partial<Deps>;
+  /** subscribers to every finished exchange, after the access log */
+  outcomes?: readonly OutcomeListener[];
 }
 
 export function startGateway(initial: GatewayConfig, opts: StartOptions): Gateway {
@@ -33,7 +40,12 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
   let ready = false;
   let readiness: Server<undefined> | undefined;
 
-  const ctx: HandlerContext = { config: () => config, logger };
+  const ctx: HandlerContext = {
+    config: () => config,
+    logger,
+    deps: { ...systemDeps, ...opts.deps },
+    outcomes: [accessLog(logger), ...(opts.outcomes ?? [])],
+  };
 
   const open = (bind: BindConfig) => {
     const tlsKey = tlsFingerprint(bind.tls);

@@ -1,20 +1,25 @@
 /**
- * One request on one bind: listener by hostname, route by precedence, backend by weight, then
- * the backend's handler. Every failure becomes an OpenAI-shaped error; every request gets one
- * access-log line.
+ * One request on one bind: the path normalised, the listener by hostname, the route by
+ * precedence, the listener's and the route's policy chain, the backend by weight, then the
+ * backend's handler. Every failure becomes an OpenAI-shaped error; every exchange gets one
+ * outcome record, finished when its answer (or stream) is complete.
  */
 import type { Backend, BindConfig, GatewayConfig, ListenerConfig, RouteConfig } from "../config/model.ts";
 import { asHttpError, errorResponse, HttpError } from "../http/errors.ts";
 import { proxyHttp } from "../http/proxy.ts";
 import { requestTarget } from "../http/request-path.ts";
-import { serveAiBackend, serveLlmBackend, type LlmExchange } from "../llm/handler.ts";
+import { serveAiBackend, serveLlmBackend } from "../llm/serve.ts";
 import { hostnameMatches, hostOf } from "../routing/hostname.ts";
-import { writeAccessLog, type AccessRecord } from "../telemetry/access-log.ts";
 import type { Logger } from "../telemetry/log.ts";
+import { recordOutcome, type ErrorKind, type OutcomeListener, type OutcomeRecorder } from "../telemetry/outcome.ts";
+import { createContext, type Deps, type RequestContext } from "./context.ts";
 
 export interface HandlerContext {
   config(): GatewayConfig;
   logger: Logger;
+  deps: Deps;
+  /** subscribers to every finished exchange (the access log first) */
+  outcomes: readonly OutcomeListener[];
 }
 
 /** What the handler needs of the Bun server that received the request. */
@@ -22,71 +27,72 @@ export interface ServerHandle {
   timeout(req: Request, seconds: number): void;
 }
 
-export async function handleRequest(req: Request, port: number, ctx: HandlerContext, server: ServerHandle): Promise<Response> {
-  const start = performance.now();
-  const config = ctx.config();
-  const log: AccessRecord = { start, bind: port, method: req.method, path: "" };
-  let logged = false;
-  const done = () => {
-    if (logged) return;
-    logged = true;
-    writeAccessLog(ctx.logger, log);
-  };
-
+export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response> {
+  const config = h.config();
+  const outcome = recordOutcome({ start: h.deps.now(), bind: port, method: req.method, path: "" }, h.outcomes, h.deps.now);
   try {
     // normalised once: routing, policies and upstream paths all see this path (400 if unsafe)
     const { path, query } = requestTarget(req.url);
-    log.path = path;
+    outcome.path(path);
     const bind = config.binds.get(port);
     if (!bind) throw new HttpError(404, `no bind for port ${port}`, { code: "route_not_found" });
     const host = hostOf(req.headers.get("host"));
     const listener = selectListener(bind, host);
     if (!listener) throw new HttpError(404, `no listener for host '${host}' on bind ${port}`, { code: "route_not_found" });
-    log.listener = listener.name;
     const route = listener.router.match({ method: req.method, path, query, host, headers: req.headers });
     if (!route) throw new HttpError(404, `no route matched ${req.method} ${path} on bind ${port}`, { code: "route_not_found" });
-    log.route = route.key;
-    const backend = pickBackend(route);
-    if (!backend) throw new HttpError(500, `route '${route.key}' has no backends`, { code: "no_backend" });
-
-    const timeoutMs = route.policies.requestTimeoutMs ?? route.policies.backendTimeoutMs;
-    const signal = timeoutMs === undefined ? req.signal : AbortSignal.any([req.signal, AbortSignal.timeout(timeoutMs)]);
-
-    if (backend.kind === "host") {
-      log.protocol = "http";
-      const res = await proxyHttp(req, backend, route, { path, query }, signal, log);
-      log.status = res.status;
-      done();
-      return res;
-    }
-
-    log.protocol = "llm";
-    const exchange: LlmExchange = {
+    outcome.matched(listener.name, route.key);
+    const ctx = createContext({
       req,
-      method: req.method,
       path,
       query,
+      host,
       route,
+      deps: h.deps,
+      outcome,
       maxBodyBytes: config.maxBodyBytes,
-      log,
-      signal,
-      // the client's disconnect already aborts `signal`; nothing else to cancel
-      abort: () => {},
       // LLM calls can think for minutes before the first byte; the idle timeout is for idle
       // clients, so it is lifted only once the client has sent its whole request
       requestSent: () => server.timeout(req, 0),
-      done,
-    };
-    return backend.kind === "ai" ? await serveAiBackend(exchange, backend) : await serveLlmBackend(exchange, backend);
+    });
+    return await listener.chain(ctx, () => route.chain(ctx, () => serveBackend(ctx, route)));
   } catch (err) {
-    const e = asHttpError(err);
-    if (e.status === 500 && !(err instanceof HttpError)) ctx.logger.error("unexpected error while handling a request", { error: String((err as Error)?.stack ?? err) });
-    log.status = e.status;
-    log.error ??= e.message.slice(0, 200);
-    log.path ||= "(invalid path)"; // the raw target may hold control characters: not logged
-    done();
-    return errorResponse(e);
+    return failed(err, outcome, h.logger);
   }
+}
+
+async function serveBackend(ctx: RequestContext, route: RouteConfig): Promise<Response> {
+  const backend = pickBackend(route, ctx.deps.random);
+  if (!backend) throw new HttpError(500, `route '${route.key}' has no backends`, { code: "no_backend" });
+  switch (backend.kind) {
+    case "host": {
+      const res = await proxyHttp(ctx, backend);
+      ctx.outcome.finish();
+      return res;
+    }
+    case "ai":
+      return serveAiBackend(ctx, backend);
+    case "llm":
+      return serveLlmBackend(ctx, backend);
+  }
+}
+
+function failed(err: unknown, outcome: OutcomeRecorder, logger: Logger): Response {
+  const e = asHttpError(err);
+  if (e.status === 500 && !(err instanceof HttpError)) logger.error("unexpected error while handling a request", { error: String((err as Error)?.stack ?? err) });
+  if (outcome.record.path === "") outcome.path("(invalid path)");
+  outcome.failed(e.status, errorKind(e), e.message);
+  outcome.finish();
+  return errorResponse(e);
+}
+
+function errorKind(e: HttpError): ErrorKind {
+  if (e.code === "upstream_unreachable") return "upstream_unreachable";
+  if (e.status === 504 || e.code === "upstream_timeout") return "timeout";
+  if (e.status === 499) return "client_closed";
+  if (e.status === 401 || e.status === 403 || e.status === 429) return "policy";
+  if (e.status >= 500) return e.code?.startsWith("upstream") ? "upstream_status" : "gateway";
+  return "client";
 }
 
 /** Listeners are sorted most specific first (exact host, wildcard, any). */
@@ -99,10 +105,11 @@ function selectListener(bind: BindConfig, host: string): ListenerConfig | undefi
   return ls.find((l) => l.hostname === undefined || hostnameMatches(l.hostname, host));
 }
 
-function pickBackend(route: RouteConfig): Backend | undefined {
+/** A backend by weight; `random` comes from the gateway's deps so tests can pin it. */
+export function pickBackend(route: RouteConfig, random: () => number): Backend | undefined {
   const bs = route.backends;
   if (bs.length <= 1) return bs[0]?.backend;
-  let r = Math.random() * route.totalWeight;
+  let r = random() * route.totalWeight;
   for (const b of bs) {
     r -= b.weight;
     if (r < 0) return b.backend;

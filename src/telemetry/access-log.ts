@@ -1,32 +1,15 @@
 /**
- * The access-log record of one request, filled in as the request is handled and written once
- * when it ends (for streams: when the stream ends). Field names follow agentgateway's; prompts,
- * completions and credentials are never part of it.
+ * The access log: one line per exchange, written from its finished outcome record. Field names
+ * follow agentgateway's; prompts, completions and credentials are never part of it.
  */
-import type { Usage } from "../llm/types.ts";
 import type { Logger } from "./log.ts";
+import type { ExchangeOutcome, OutcomeListener } from "./outcome.ts";
 
-export interface AccessRecord {
-  start: number;
-  bind: number;
-  listener?: string;
-  route?: string;
-  endpoint?: string;
-  method: string;
-  path: string;
-  status?: number;
-  protocol?: "llm" | "http";
-  operation?: string;
-  provider?: string;
-  requestModel?: string;
-  responseModel?: string;
-  usage?: Usage;
-  firstByteMs?: number;
-  error?: string;
+export function accessLog(logger: Logger): OutcomeListener {
+  return (r) => writeAccessLog(logger, r);
 }
 
-export function writeAccessLog(logger: Logger, r: AccessRecord): void {
-  const duration = performance.now() - r.start;
+export function writeAccessLog(logger: Logger, r: Readonly<ExchangeOutcome>): void {
   logger.line(r.status !== undefined && r.status >= 500 ? "warn" : "info", "request", {
     bind: r.bind,
     listener: r.listener,
@@ -46,7 +29,9 @@ export function writeAccessLog(logger: Logger, r: AccessRecord): void {
     "gen_ai.usage.output_tokens": r.usage?.outputTokens,
     "gen_ai.usage.reasoning_tokens": r.usage?.reasoningTokens,
     "agw.ai.time_to_first_token": r.firstByteMs === undefined ? undefined : `${Math.round(r.firstByteMs)}ms`,
+    "retry.attempt": r.attempts > 1 ? r.attempts - 1 : undefined,
     error: r.error,
-    duration: `${Math.round(duration)}ms`,
+    reason: r.errorKind,
+    duration: r.durationMs === undefined ? undefined : `${Math.round(r.durationMs)}ms`,
   });
 }

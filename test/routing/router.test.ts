@@ -1,11 +1,12 @@
 import { describe, expect, test } from "bun:test";
 import type { RouteConfig } from "../../src/config/model.ts";
 import type { RawRouteMatch } from "../../src/config/schema.ts";
+import { composeChain } from "../../src/policies/chain.ts";
 import { compileRouter, type RequestInfo } from "../../src/routing/router.ts";
 import { hostnameMatches, hostOf } from "../../src/routing/hostname.ts";
 
 function route(key: string): RouteConfig {
-  return { key, backends: [], totalWeight: 0, policies: { requestHeaders: undefined, responseHeaders: undefined, requestTimeoutMs: undefined, backendTimeoutMs: undefined } };
+  return { key, backends: [], totalWeight: 0, policies: [], chain: composeChain([]) };
 }
 
 function router(defs: [string, RawRouteMatch[] | undefined, string[]?][]) {

@@ -122,7 +122,7 @@ export interface ClientStreamWriter extends HubWriter {
   readonly contentStarted: boolean;
   readonly failure: StreamFailure | undefined;
   /** the latest usage reported */
-  readonly usage: Usage | undefined;
+  readonly usageSoFar: Usage | undefined;
   /** the model named in the answer (the provider's when it reported one) */
   readonly model: string;
 }

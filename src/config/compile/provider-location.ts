@@ -7,8 +7,8 @@
  * the default base `/v1`; for Gemini, Vertex, Bedrock and Azure it is prepended to the full
  * native path (CONFIG.md, "Where we deliberately differ").
  */
-import { upstreamOrigin, type UpstreamOrigin } from "../http/upstream-url.ts";
-import type { ProviderAdapter } from "../llm/types.ts";
+import { upstreamOrigin, type UpstreamOrigin } from "../../http/upstream-url.ts";
+import type { ProviderAdapter } from "../../llm/types.ts";
 
 export interface ProviderLocation {
   origin: UpstreamOrigin;

@@ -1,0 +1,187 @@
+/**
+ * The `llm:` short form: `models` (matched on the client's model, most specific first),
+ * `providers` (reusable definitions a model references), and each model's params and defaults,
+ * mapped onto the same policies and provider targets as the binds / routes style.
+ */
+import { modelPattern, patternSpecificity } from "../../llm/model-pattern.ts";
+import { PRESETS, type CustomSpec } from "../../llm/providers/custom/index.ts";
+import type { ProviderKind } from "../../llm/providers/index.ts";
+import { fullRegex } from "../../routing/router.ts";
+import type { YamlPath } from "../errors.ts";
+import type { LlmBackend, LlmModelEntry, ProviderTarget } from "../model.ts";
+import type { RawLlm, RawLlmModel, RawLlmProvider } from "../schema.ts";
+import { originOf } from "./backends.ts";
+import type { CompileContext } from "./context.ts";
+import { authPolicy } from "../../policies/backend-auth.ts";
+import type { Policy } from "../../policies/types.ts";
+import type { Layer } from "./policies.ts";
+import { providerTarget } from "./provider-target.ts";
+
+type Providers = Map<string, { index: number; raw: RawLlmProvider }>;
+type Params = NonNullable<RawLlmModel["params"]>;
+type Defaults = NonNullable<RawLlmProvider["defaults"]>;
+
+export function compileLlm(ctx: CompileContext, llm: RawLlm): LlmBackend {
+  const providers: Providers = new Map();
+  for (const [i, p] of (llm.providers ?? []).entries()) {
+    if (providers.has(p.name)) ctx.issue(["llm", "providers", i, "name"], `duplicate provider name '${p.name}'`);
+    if (typeof p.provider === "object" && "reference" in p.provider) {
+      ctx.issue(["llm", "providers", i, "provider"], "a provider definition cannot itself be a reference");
+    }
+    providers.set(p.name, { index: i, raw: p });
+  }
+  const ids = new Set<string>();
+  const entries: (LlmModelEntry & { order: number })[] = [];
+  for (const [i, m] of llm.models.entries()) {
+    const mpath: YamlPath = ["llm", "models", i];
+    const id = m.id ?? undefined;
+    if (id !== undefined) {
+      if (ids.has(id)) ctx.issue([...mpath, "id"], `duplicate model id '${id}'`);
+      ids.add(id);
+    }
+    const target = llmModel(ctx, m, mpath, providers);
+    if (!target) continue;
+    entries.push({
+      name: m.name,
+      matches: modelPattern(m.name),
+      headerMatches: (m.matches ?? []).map((hm) => headerConditions(hm.headers ?? [])),
+      visibility: m.visibility ?? "public",
+      target,
+      order: i,
+    });
+  }
+  entries.sort((a, b) => patternSpecificity(b.name) - patternSpecificity(a.name) || a.order - b.order);
+  return { kind: "llm", name: "llm", models: entries };
+}
+
+function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers: Providers): ProviderTarget | undefined {
+  let ref = m.provider;
+  let params: Params = m.params ?? {};
+  let defaults: Defaults = {};
+  let defaultsPath: YamlPath = path;
+  if (typeof ref === "object" && "reference" in ref) {
+    const p = providers.get(ref.reference);
+    if (!p) {
+      ctx.issue([...path, "provider", "reference"], `unknown provider '${ref.reference}' (not in llm.providers)`);
+      return undefined;
+    }
+    const extra = Object.keys(params).filter((k) => k !== "model");
+    if (extra.length > 0) ctx.issue([...path, "params"], `a model that references a provider may only set params.model (found ${extra.join(", ")})`);
+    ref = p.raw.provider;
+    params = { ...p.raw.params, ...(m.params?.model ? { model: m.params.model } : {}) };
+    defaults = p.raw.defaults ?? {};
+    defaultsPath = ["llm", "providers", p.index, "defaults"];
+  }
+  const ppath = [...path, "params"];
+  const resolved = resolveProvider(ctx, ref, params, path);
+  if (!resolved) return undefined;
+  const { kind, spec, baseUrl } = resolved;
+
+  const tls = m.backendTLS ?? m.tls ?? defaults.backendTLS ?? defaults.tls;
+  let override: string | undefined;
+  let pathPrefix = params.pathPrefix ?? undefined;
+  if (baseUrl) {
+    const u = new URL(baseUrl);
+    if (u.username || u.password || u.search || u.hash) ctx.issue([...ppath, "baseUrl"], "baseUrl must not contain credentials, a query or a fragment");
+    override = `${u.protocol}//${u.hostname}:${u.port || (u.protocol === "https:" ? 443 : 80)}`;
+    const p = u.pathname.replace(/\/+$/, "");
+    if (p !== "") pathPrefix = p;
+  } else if (params.hostOverride) {
+    override = originOf(params.hostOverride, tls !== undefined && tls !== null);
+    if (override === undefined) {
+      ctx.issue([...ppath, "hostOverride"], `invalid host ${JSON.stringify(params.hostOverride)}`);
+      return undefined;
+    }
+  }
+  return providerTarget(ctx, {
+    name: m.name,
+    kind,
+    spec,
+    model: params.model ?? undefined,
+    override,
+    pathPrefix,
+    pathOverride: params.pathOverride ?? undefined,
+    layers: [policyLayer(defaults, defaultsPath), policyLayer(m, path)],
+    auth: m.auth || defaults.auth ? undefined : apiKeyAuth(ctx, params.apiKey, [...ppath, "apiKey"]),
+    passthrough: m.passthrough ?? undefined,
+    hostPath: [...ppath, baseUrl ? "baseUrl" : "hostOverride"],
+  });
+}
+
+/** An llm: model's (or provider defaults') fields as the backend policies they stand for. */
+function policyLayer(d: Defaults, path: YamlPath): Layer {
+  const ai = d.defaults || d.overrides ? { defaults: d.defaults ?? undefined, overrides: d.overrides ?? undefined } : undefined;
+  return {
+    path,
+    policies: {
+      requestHeaderModifier: d.requestHeaders,
+      responseHeaderModifier: d.responseHeaders,
+      backendTLS: d.backendTLS ?? d.tls,
+      backendAuth: d.auth,
+      ...(ai ? { ai } : {}),
+    },
+  };
+}
+
+/** `params.apiKey`: the provider key as `Authorization: Bearer`, when no `auth` is configured. */
+function apiKeyAuth(ctx: CompileContext, apiKey: Params["apiKey"], path: YamlPath): Policy | undefined {
+  if (!apiKey) return undefined;
+  const secret = ctx.secret(apiKey, path);
+  return secret ? authPolicy((req) => void req.headers.set("authorization", `Bearer ${secret.reveal()}`), true, [secret]) : undefined;
+}
+
+function resolveProvider(ctx: CompileContext, ref: RawLlmModel["provider"], params: Params, path: YamlPath): { kind: ProviderKind; spec: unknown; baseUrl: string | undefined } | undefined {
+  const model = params.model ?? undefined;
+  const baseUrl = params.baseUrl ?? undefined;
+  if (typeof ref === "string") {
+    const preset = PRESETS[ref];
+    if (preset) return { kind: "custom", spec: { model, providerName: ref, formats: preset.formats } satisfies CustomSpec, baseUrl: baseUrl ?? preset.baseUrl };
+    const kind: ProviderKind = ref === "openai" || ref === "openAI" ? "openAI" : (ref as ProviderKind);
+    return { kind, spec: llmSpec(ctx, kind, params, [...path, "params"]), baseUrl };
+  }
+  if ("custom" in ref) {
+    if (!baseUrl && !params.hostOverride) ctx.issue([...path, "provider", "custom"], "a custom provider requires params.baseUrl");
+    const spec: CustomSpec = { model: ref.custom.model ?? model, providerName: ref.custom.providerOverride ?? "custom", formats: ref.custom.formats };
+    return { kind: "custom", spec, baseUrl };
+  }
+  ctx.issue([...path, "provider"], "unsupported provider");
+  return undefined;
+}
+
+function llmSpec(ctx: CompileContext, kind: ProviderKind, params: Params, path: YamlPath): unknown {
+  const model = params.model ?? undefined;
+  const need = (value: string | null | undefined, field: string, provider: string) => {
+    if (!value) ctx.issue(path, `provider ${provider} requires params.${field}`);
+    return value ?? "";
+  };
+  switch (kind) {
+    case "vertex":
+      return { model, region: params.vertexRegion ?? undefined, projectId: need(params.vertexProject, "vertexProject", "vertex") };
+    case "bedrock":
+      return { model, region: need(params.awsRegion, "awsRegion", "bedrock") };
+    case "azure":
+      return {
+        model,
+        resourceName: need(params.azureResourceName, "azureResourceName", "azure"),
+        resourceType: need(params.azureResourceType, "azureResourceType", "azure"),
+        apiVersion: params.azureApiVersion ?? undefined,
+        projectName: params.azureProjectName ?? undefined,
+      };
+    default:
+      return { model };
+  }
+}
+
+function headerConditions(matches: { name: string; value: { exact?: string | undefined; regex?: string | undefined } }[]) {
+  const tests = matches.map((h) => {
+    const name = h.name.toLowerCase();
+    const v = h.value;
+    const test = v.exact !== undefined ? (x: string) => x === v.exact : ((re: RegExp) => (x: string) => re.test(x))(fullRegex(v.regex!));
+    return { name, test };
+  });
+  return (headers: Headers) =>
+    tests.every(({ name, test }) => {
+      const value = headers.get(name);
+      return value !== null && test(value);
+    });
+}

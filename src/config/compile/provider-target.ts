@@ -1,0 +1,59 @@
+/**
+ * One function builds a provider target for both config styles (`ai` backends under binds and
+ * routes, and `llm:` models): where it lives, its policies (with the provider's default
+ * credentials when none are configured and the host is the provider's own), and its pinned model.
+ */
+import { PROVIDERS, type ProviderKind } from "../../llm/providers/index.ts";
+import { authPolicy } from "../../policies/backend-auth.ts";
+import type { Policy } from "../../policies/types.ts";
+import type { YamlPath } from "../errors.ts";
+import type { ProviderTarget } from "../model.ts";
+import type { CompileContext } from "./context.ts";
+import { compileBackendPolicies, configured, type Layer } from "./policies.ts";
+import { providerLocation } from "./provider-location.ts";
+
+export interface ProviderInput {
+  name: string;
+  kind: ProviderKind;
+  spec: unknown;
+  model: string | undefined;
+  /** `scheme://host:port` from `hostOverride` / `params.baseUrl` */
+  override: string | undefined;
+  pathPrefix: string | undefined;
+  pathOverride: string | undefined;
+  /** backend policy layers, least specific first */
+  layers: readonly Layer[];
+  passthrough?: "detect" | "opaque" | undefined;
+  /** credentials configured outside the policy layers (the llm: form's `params.apiKey`) */
+  auth?: Policy | undefined;
+  /** where a problem with the upstream host is reported */
+  hostPath: YamlPath;
+}
+
+export function providerTarget(ctx: CompileContext, p: ProviderInput): ProviderTarget | undefined {
+  const adapter = PROVIDERS[p.kind];
+  const location = providerLocation(adapter, p.spec as never, p.override, p.pathPrefix);
+  if (typeof location === "string") {
+    ctx.issue(p.hostPath, location);
+    return undefined;
+  }
+  const region = p.kind === "bedrock" ? (p.spec as { region?: string }).region : undefined;
+  // a provider's own host with no configured credentials uses its default chain (cloud ADC, SigV4)
+  const defaults: Policy[] = p.auth ? [p.auth] : [];
+  if (!p.auth && p.override === undefined && !configured(p.layers, "backendAuth")) {
+    const implicit = adapter.defaultAuth?.(p.spec as never);
+    if (implicit) defaults.push(authPolicy(implicit, true));
+  }
+  const settings = compileBackendPolicies(ctx, p.layers, region, defaults);
+  return {
+    name: p.name,
+    adapter,
+    spec: p.spec,
+    model: p.model,
+    telemetryName: adapter.telemetryName(p.spec as never),
+    ...location,
+    pathOverride: p.pathOverride,
+    ...settings,
+    passthrough: p.passthrough,
+  };
+}

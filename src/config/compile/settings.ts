@@ -1,0 +1,37 @@
+/** The `config:` section and `frontendPolicies.http`: process-wide settings, env overrides first. */
+import { parseDuration } from "../duration.ts";
+import type { GatewayConfig, ListenAddress, LogLevel } from "../model.ts";
+import type { RawConfig } from "../schema.ts";
+import type { CompileContext } from "./context.ts";
+
+export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
+const DEFAULT_IDLE_TIMEOUT_SEC = 120;
+const MAX_IDLE_TIMEOUT_SEC = 255; // Bun.serve's ceiling
+
+export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<GatewayConfig, "binds"> {
+  const cfg = raw.config ?? {};
+  const envFormat = ctx.env.LOG_FORMAT?.toLowerCase();
+  const logging = {
+    format: envFormat === "json" ? ("json" as const) : (cfg.logging?.format ?? "text"),
+    level: (cfg.logging?.level ?? "info") as LogLevel,
+  };
+  const addr = ctx.env.READINESS_ADDR ?? cfg.readinessAddr ?? "[::]:15021";
+  let readiness = parseListenAddress(addr);
+  if (readiness === "invalid") {
+    ctx.issue(["config", "readinessAddr"], `invalid address ${JSON.stringify(addr)}: expected "ip:port" or "off"`);
+    readiness = null;
+  }
+  const http = raw.frontendPolicies?.http;
+  const idleTimeoutSec = http?.http1IdleTimeout
+    ? Math.max(1, Math.min(MAX_IDLE_TIMEOUT_SEC, Math.round(parseDuration(http.http1IdleTimeout) / 1000)))
+    : DEFAULT_IDLE_TIMEOUT_SEC;
+  return { readiness, logging, maxBodyBytes: http?.maxBufferSize ?? DEFAULT_MAX_BODY_BYTES, idleTimeoutSec };
+}
+
+function parseListenAddress(addr: string): ListenAddress | null | "invalid" {
+  if (addr === "off") return null;
+  const m = /^(?:\[([0-9a-fA-F:.]*)\]|([^:\s]*)):(\d{1,5})$/.exec(addr);
+  if (!m) return "invalid";
+  const hostname = m[1] ?? (m[2] === "" ? "0.0.0.0" : m[2]!);
+  return { hostname, port: Number(m[3]) };
+}

@@ -1,0 +1,78 @@
+/**
+ * Presenting answers to the client: buffered JSON, streams (whose end finishes the exchange),
+ * upstream errors in the OpenAI shape; every one through the target's and the route's `present`
+ * hooks, and recorded in the exchange's outcome.
+ */
+import type { ProviderTarget } from "../config/model.ts";
+import { HttpError } from "../http/errors.ts";
+import { downstreamHeaders } from "../http/headers.ts";
+import { presentAnswer } from "../server/call.ts";
+import type { RequestContext } from "../server/context.ts";
+import type { StreamOutcome } from "./stream/pipeline.ts";
+import type { Usage } from "./types.ts";
+import { upstreamErrorResponse } from "./upstream-error.ts";
+import { usageFromOpenAI } from "./usage.ts";
+
+export const JSON_HEADERS = { "content-type": "application/json" };
+
+/** A complete answer: recorded, presented, and the exchange finished. */
+export function answer(ctx: RequestContext, target: ProviderTarget, res: Response, details?: { usage?: Usage | undefined; responseModel?: string | undefined }): Response {
+  ctx.outcome.answered(res.status, details);
+  presentAnswer(ctx, target, res);
+  ctx.outcome.finish();
+  return res;
+}
+
+/** A streamed answer: its status is recorded now, the rest when the stream ends (see `streamEnded`). */
+export function answerStream(ctx: RequestContext, target: ProviderTarget, body: ReadableStream<Uint8Array> | Uint8Array, status: number, headers: Headers): Response {
+  ctx.outcome.answered(status);
+  return presentAnswer(ctx, target, new Response(body, { status, headers }));
+}
+
+/** The pipeline's report of a finished stream, into the outcome; the exchange is over. */
+export function streamEnded(ctx: RequestContext, o: StreamOutcome, model: string): void {
+  ctx.outcome.answered(ctx.outcome.record.status ?? 200, { usage: o.usage, responseModel: o.responseModel ?? ctx.outcome.record.responseModel ?? model, firstByteMs: o.firstByteMs });
+  if (o.error) ctx.outcome.failed(ctx.outcome.record.status ?? 200, o.error === "client disconnected" ? "client_closed" : "stream", o.error);
+  ctx.outcome.finish();
+}
+
+export function sseHeaders(headers: Headers): Headers {
+  headers.set("content-type", "text/event-stream");
+  headers.set("cache-control", "no-cache");
+  return headers;
+}
+
+/** A non-2xx upstream answer in the OpenAI shape, with the upstream's status. */
+export async function upstreamError(ctx: RequestContext, target: ProviderTarget, res: Response): Promise<Response> {
+  const { response, message } = await upstreamErrorResponse(res, target);
+  ctx.outcome.failed(res.status, "upstream_status", message);
+  presentAnswer(ctx, target, response);
+  ctx.outcome.finish();
+  return response;
+}
+
+export async function readUpstreamText(res: Response): Promise<string> {
+  try {
+    return await res.text();
+  } catch (err) {
+    if ((err as Error)?.name === "TimeoutError") throw new HttpError(504, "upstream timed out sending its answer", { code: "upstream_timeout" });
+    throw new HttpError(502, "upstream connection failed while sending its answer", { code: "upstream_incomplete_response" });
+  }
+}
+
+/** A buffered OpenAI-format answer: checked to be JSON (502 otherwise), usage read for the outcome. */
+export async function relayJson(ctx: RequestContext, target: ProviderTarget, res: Response): Promise<Response> {
+  const text = await readUpstreamText(res);
+  let parsed: { usage?: unknown; model?: unknown };
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new HttpError(502, `upstream ${target.telemetryName} returned an answer that is not JSON`, { code: "upstream_invalid_response" });
+  }
+  const headers = downstreamHeaders(res.headers);
+  headers.set("content-type", "application/json");
+  return answer(ctx, target, new Response(text, { status: res.status, headers }), {
+    usage: usageFromOpenAI(parsed?.usage),
+    responseModel: typeof parsed?.model === "string" ? parsed.model : undefined,
+  });
+}

@@ -1,0 +1,17 @@
+/** An upstream call to an LLM provider: redirects refused, the provider's header fix-ups applied. */
+import type { ProviderTarget } from "../config/model.ts";
+import { callTarget, type CallInit } from "../server/call.ts";
+import type { RequestContext } from "../server/context.ts";
+
+export type ProviderCall = Pick<CallInit, "path" | "query" | "body" | "headers" | "recordAttempt">;
+
+export function callProvider(ctx: RequestContext, target: ProviderTarget, call: ProviderCall): Promise<Response> {
+  const finalize = target.adapter.finalizeHeaders;
+  return callTarget(ctx, target, {
+    ...call,
+    finalize: finalize ? (headers) => finalize(headers, target.spec as never) : undefined,
+    redirects: "refuse",
+    provider: target.telemetryName,
+    protocol: "llm",
+  });
+}

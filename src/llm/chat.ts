@@ -1,0 +1,114 @@
+/**
+ * Chat completions, in three steps per candidate provider:
+ *   prepare  a draft of the client's body (never the client's own object) through the target's
+ *            `prepare` policies, the pinned model, and the provider's translation -> one upstream call
+ *   send     the call (src/server/call.ts)
+ *   present  the answer, translated (a JSON body or a stream) or passed through
+ */
+import type { ProviderTarget } from "../config/model.ts";
+import { HttpError } from "../http/errors.ts";
+import { downstreamHeaders } from "../http/headers.ts";
+import { bodyDraft, runPrepare } from "../policies/chain.ts";
+import type { RequestContext } from "../server/context.ts";
+import { answer, answerStream, JSON_HEADERS, readUpstreamText, relayJson, sseHeaders, streamEnded, upstreamError } from "./answer.ts";
+import { callProvider } from "./call.ts";
+import { checkChatRequest } from "./chat-request.ts";
+import { eventStreamFrames } from "./stream/eventstream.ts";
+import { passthroughStream, translatedStream } from "./stream/pipeline.ts";
+import { sseFrames } from "./stream/sse.ts";
+import { firstAnswer } from "./targets.ts";
+import type { ChatRequest, StreamContext, Usage } from "./types.ts";
+
+/** What `prepare` settled for one candidate. */
+interface ChatCall {
+  target: ProviderTarget;
+  request: ChatRequest;
+  model: string;
+  stream: boolean;
+  clientWantsUsage: boolean;
+  /** the body as it goes upstream: the client's own bytes when nothing changed */
+  body: string | Uint8Array;
+  path: string;
+  headers?: Record<string, string> | undefined;
+  state?: unknown;
+}
+
+export async function serveChat(ctx: RequestContext, targets: readonly ProviderTarget[]): Promise<Response> {
+  const client = checkChatRequest(await ctx.json());
+  ctx.outcome.requested("chat", typeof client.model === "string" ? client.model : undefined);
+  return firstAnswer(ctx, targets, async (target) => {
+    const call = await prepare(ctx, target, client);
+    const res = await callProvider(ctx, target, { path: call.path, body: call.body, headers: call.headers });
+    return present(ctx, call, res);
+  });
+}
+
+async function prepare(ctx: RequestContext, target: ProviderTarget, client: ChatRequest): Promise<ChatCall> {
+  const draft = bodyDraft(client);
+  runPrepare(target.policies, draft, ctx);
+  const asked = draft.body.model;
+  const model = target.model ?? (typeof asked === "string" ? asked : undefined);
+  if (model === undefined) throw new HttpError(400, "request is missing string field 'model'", { code: "missing_model", param: "model" });
+  if (asked !== model) draft.set("model", model);
+  const request = draft.body as ChatRequest;
+  const stream = request.stream === true;
+  const clientWantsUsage = stream && request.stream_options?.include_usage === true;
+  const base = { target, model, stream, clientWantsUsage };
+
+  const chat = target.adapter.chat;
+  if (chat) {
+    const translated = chat.request(request, target.spec as never, model);
+    const path = target.pathOverride ?? chat.path(target.spec as never, model, stream, target.basePath);
+    return { ...base, request, path, body: translated.body, headers: translated.headers, state: translated.state };
+  }
+  const path = target.pathOverride ?? target.adapter.nativePath("completions", target.spec as never, model, target.basePath);
+  if (path === undefined) {
+    throw new HttpError(501, `chat completions are not implemented for provider ${target.telemetryName} yet`, { code: "provider_not_implemented" });
+  }
+  if (stream && !clientWantsUsage) {
+    // ask for usage upstream (telemetry); the usage chunk is dropped before the client sees it
+    draft.set("stream_options", { ...(request.stream_options ?? {}), include_usage: true });
+  }
+  const body = draft.changed ? JSON.stringify(draft.body) : await ctx.bytes();
+  return { ...base, request: draft.body as ChatRequest, path, body };
+}
+
+async function present(ctx: RequestContext, call: ChatCall, res: Response): Promise<Response> {
+  const { target, model } = call;
+  if (!res.ok) return upstreamError(ctx, target, res);
+  const chat = target.adapter.chat;
+  if (!chat) {
+    const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+    if (!call.stream || !isSse || !res.body) return relayJson(ctx, target, res);
+    const body = await passthroughStream({
+      upstream: res.body,
+      clientWantsUsage: call.clientWantsUsage,
+      abort: () => {},
+      startedAt: ctx.outcome.record.start,
+      onEnd: (o) => streamEnded(ctx, o, model),
+    });
+    return answerStream(ctx, target, body, res.status, sseHeaders(downstreamHeaders(res.headers)));
+  }
+  const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
+  if (!call.stream) {
+    const text = await readUpstreamText(res);
+    let out: { json: string; usage: Usage | undefined };
+    try {
+      out = chat.response(text, streamCtx);
+    } catch (err) {
+      if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
+      throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
+    }
+    return answer(ctx, target, new Response(out.json, { status: 200, headers: JSON_HEADERS }), { usage: out.usage, responseModel: model });
+  }
+  ctx.outcome.answered(200); // the stream may end (and finish the exchange) before this returns
+  const body = await translatedStream<unknown>({
+    upstream: res.body!,
+    abort: () => {},
+    startedAt: ctx.outcome.record.start,
+    decoder: chat.framing === "eventstream" ? eventStreamFrames() : sseFrames(),
+    translator: chat.stream(streamCtx) as never,
+    onEnd: (o) => streamEnded(ctx, o, model),
+  });
+  return answerStream(ctx, target, body, 200, sseHeaders(new Headers()));
+}

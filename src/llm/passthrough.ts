@@ -1,0 +1,87 @@
+/**
+ * Requests the gateway forwards as they are: passthrough routes (the client's path below the
+ * provider's base path) and APIs the provider speaks in the client's own format (Anthropic
+ * messages on Anthropic, OpenAI responses on OpenAI). Only the model (chat family), the
+ * credentials and the headers change; the answer streams back unchanged.
+ */
+import type { ProviderTarget } from "../config/model.ts";
+import { HttpError } from "../http/errors.ts";
+import { downstreamHeaders } from "../http/headers.ts";
+import { bodyDraft, runPrepare } from "../policies/chain.ts";
+import type { RequestContext } from "../server/context.ts";
+import { answerStream, upstreamError, answer } from "./answer.ts";
+import { callProvider } from "./call.ts";
+import { firstAnswer } from "./targets.ts";
+import type { RouteType } from "./types.ts";
+
+/** A passthrough route: `detect` parses the JSON body (for its model) without changing it. */
+export async function servePassthrough(ctx: RequestContext, targets: readonly ProviderTarget[], parse: boolean): Promise<Response> {
+  const body = parse ? await ctx.json() : undefined;
+  ctx.outcome.requested(undefined, typeof body?.model === "string" ? body.model : undefined);
+  return firstAnswer(ctx, targets, (target) => forward(ctx, target, target.pathOverride ?? target.passthroughPath(ctx.path), undefined));
+}
+
+/** An API the provider serves natively (`messages`, `responses`, count tokens...). */
+export async function serveNative(ctx: RequestContext, targets: readonly ProviderTarget[], routeType: RouteType): Promise<Response> {
+  const chatFamily = routeType === "messages" || routeType === "responses";
+  const client = chatFamily ? await ctx.json() : undefined;
+  ctx.outcome.requested(chatFamily ? "chat" : routeType, typeof client?.model === "string" ? client.model : undefined);
+  return firstAnswer(ctx, targets, (target) => {
+    const path = target.adapter.nativePath(routeType, target.spec as never, target.model, target.basePath);
+    if (path === undefined) {
+      throw new HttpError(400, `route type '${routeType}' is not supported for provider ${target.telemetryName} yet`, { code: "unsupported_route" });
+    }
+    return forward(ctx, target, target.pathOverride ?? path, client);
+  });
+}
+
+/** Forwards to `path`; a chat-family body gets the target's body policies and pinned model. */
+async function forward(ctx: RequestContext, target: ProviderTarget, path: string, chat: Record<string, unknown> | undefined): Promise<Response> {
+  let payload: string | Uint8Array | ReadableStream<Uint8Array> | null = null;
+  if (chat) {
+    const draft = bodyDraft(chat);
+    runPrepare(target.policies, draft, ctx);
+    if (target.model !== undefined && typeof draft.body.model === "string") draft.set("model", target.model);
+    payload = draft.changed ? JSON.stringify(draft.body) : await ctx.bytes();
+  } else if (ctx.method !== "GET" && ctx.method !== "HEAD") {
+    payload = ctx.bodyRead ? await ctx.bytes() : ctx.req.body;
+  }
+  const res = await callProvider(ctx, target, { path, body: payload, query: ctx.query });
+  if (!res.ok && !(res.headers.get("content-type") ?? "").includes("json")) {
+    // a text/plain 404 or an HTML error page: wrapped so the SDKs can read it
+    return upstreamError(ctx, target, res);
+  }
+  const headers = downstreamHeaders(res.headers);
+  if (!res.body) return answer(ctx, target, new Response(null, { status: res.status, headers }));
+  return answerStream(ctx, target, relayBody(ctx, res.body), res.status, headers);
+}
+
+/** Streams a body through unchanged, finishing the exchange when it ends. */
+function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  const end = (error?: string) => {
+    if (error) ctx.outcome.failed(ctx.outcome.record.status ?? 200, error === "client disconnected" ? "client_closed" : "stream", error);
+    ctx.outcome.finish();
+  };
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        try {
+          const { done, value } = await reader.read();
+          if (done) {
+            controller.close();
+            end();
+          } else controller.enqueue(value);
+        } catch {
+          end("upstream connection failed mid-body");
+          controller.error(new Error("upstream connection failed"));
+        }
+      },
+      cancel() {
+        reader.cancel().catch(() => {});
+        end("client disconnected");
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}

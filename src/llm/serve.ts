@@ -1,0 +1,63 @@
+/**
+ * Serving one request on an LLM backend (`ai` or `llm:`): which provider(s) may serve it, which
+ * API the path speaks, then chat, embeddings, the model list, a native API or a passthrough.
+ */
+import type { AiBackend, LlmBackend, ProviderTarget } from "../config/model.ts";
+import { HttpError } from "../http/errors.ts";
+import type { RequestContext } from "../server/context.ts";
+import { serveChat } from "./chat.ts";
+import { serveEmbeddings } from "./embeddings.ts";
+import { listModels } from "./models.ts";
+import { serveNative, servePassthrough } from "./passthrough.ts";
+import { checkMethod, detectRouteType } from "./route-type.ts";
+import { modelFromPath } from "./requested-model.ts";
+import { candidates } from "./targets.ts";
+import type { RouteType } from "./types.ts";
+
+export async function serveAiBackend(ctx: RequestContext, backend: AiBackend): Promise<Response> {
+  const targets = candidates(backend, ctx.deps.random);
+  // the route table of the provider first in line (normally set once, on the backend)
+  const routes = targets[0]!.routes;
+  const routeType = detectRouteType(ctx.method, ctx.path, routes?.table, routes ? routes.fallback : "passthrough");
+  checkMethod(routeType, ctx.method, ctx.path);
+  if (routeType === "models") return listModels(ctx, backend.groups.flat());
+  return serveRouteType(ctx, targets, routeType);
+}
+
+export async function serveLlmBackend(ctx: RequestContext, backend: LlmBackend): Promise<Response> {
+  const routeType = detectRouteType(ctx.method, ctx.path, undefined, "passthrough");
+  checkMethod(routeType, ctx.method, ctx.path);
+  if (routeType === "models") return listModels(ctx, backend.models.filter((m) => m.visibility === "public"));
+  const model = modelFromPath(ctx.path) ?? (await bodyModel(ctx));
+  const entry = backend.models.find((m) => m.visibility === "public" && m.matches(model) && (m.headerMatches.length === 0 || m.headerMatches.some((h) => h(ctx.req.headers))));
+  if (!entry) throw new HttpError(404, `model '${model}' is not configured on this gateway`, { code: "model_not_found", param: "model" });
+  const type = routeType === "passthrough" && entry.target.passthrough === "detect" ? "detect" : routeType;
+  return serveRouteType(ctx, [entry.target], type);
+}
+
+/** The `model` of a JSON body: the llm: form cannot route a request without one. */
+async function bodyModel(ctx: RequestContext): Promise<string> {
+  const contentType = ctx.req.headers.get("content-type") ?? "";
+  if (!contentType.includes("json") && ctx.method !== "POST") {
+    throw new HttpError(400, "LLM request is missing a model: send a JSON body with a string field 'model'", { code: "missing_model" });
+  }
+  const model = (await ctx.json()).model;
+  if (typeof model !== "string" || model === "") {
+    throw new HttpError(400, "LLM request body is missing string field 'model'", { code: "missing_model", param: "model" });
+  }
+  return model;
+}
+
+function serveRouteType(ctx: RequestContext, targets: readonly ProviderTarget[], routeType: RouteType): Promise<Response> {
+  switch (routeType) {
+    case "completions":
+      return serveChat(ctx, targets);
+    case "embeddings":
+      return serveEmbeddings(ctx, targets);
+    case "passthrough":
+    case "detect":
+      return servePassthrough(ctx, targets, routeType === "detect");
+    default:
+      return serveNative(ctx, targets, routeType);
+  }
+}

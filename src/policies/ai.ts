@@ -1,0 +1,86 @@
+/**
+ * `ai`: what an LLM backend does with requests before they are translated.
+ *   routes        path suffix -> route type (which API a path speaks)
+ *   defaults      body fields set when the client left them out
+ *   overrides     body fields always set
+ *   modelAliases  the client's model renamed: exact names first, then `*` patterns, longest first
+ * A backend policy: set on a route and on a backend, the settings merge field by field (the
+ * backend's win).
+ */
+import { z } from "zod";
+import { JsonRecord, notYetFields, RouteTypeName } from "../config/schema/parts.ts";
+import { modelPattern, type ModelMatcher } from "../llm/model-pattern.ts";
+import { sortTable } from "../llm/route-type.ts";
+import type { RouteType } from "../llm/types.ts";
+import { definePolicy, type BodyDraft } from "./types.ts";
+
+export const AiPolicySchema = z
+  .strictObject({
+    routes: z.record(z.string(), RouteTypeName).nullish(),
+    defaults: JsonRecord.nullish(),
+    overrides: JsonRecord.nullish(),
+    modelAliases: z.record(z.string(), z.string()).nullish(),
+    ...notYetFields(["promptGuard", "transformations", "finalTransformations", "prompts", "promptCaching"]),
+  })
+  .meta({ id: "AiPolicy" });
+
+export type RawAiPolicy = z.output<typeof AiPolicySchema>;
+
+export const ai = definePolicy({
+  key: "ai",
+  schema: AiPolicySchema,
+  levels: ["route", "backend"],
+  atRoute: "backend",
+  merge: (outer, inner) => ({
+    routes: inner.routes ?? outer.routes,
+    defaults: merged(outer.defaults, inner.defaults),
+    overrides: merged(outer.overrides, inner.overrides),
+    modelAliases: merged(outer.modelAliases, inner.modelAliases),
+  }),
+  compile(raw) {
+    const prepare = compileBodyChanges(raw);
+    const routes = raw.routes
+      ? { table: sortTable(Object.entries(raw.routes)), fallback: raw.routes["*"] ?? ("completions" as RouteType) }
+      : undefined;
+    if (!prepare && !routes) return undefined;
+    return { key: "ai", ...(prepare ? { prepare } : {}), ...(routes ? { routes } : {}) };
+  },
+});
+
+function merged<V>(outer: Record<string, V> | null | undefined, inner: Record<string, V> | null | undefined): Record<string, V> | undefined {
+  return outer || inner ? { ...outer, ...inner } : undefined;
+}
+
+/** defaults, overrides, then aliases (agentgateway's order), compiled into one function. */
+function compileBodyChanges(raw: RawAiPolicy): ((draft: BodyDraft) => void) | undefined {
+  const defaults = Object.entries(raw.defaults ?? {});
+  const overrides = Object.entries(raw.overrides ?? {});
+  const alias = compileAliases(raw.modelAliases ?? {});
+  if (defaults.length === 0 && overrides.length === 0 && !alias) return undefined;
+  return (draft) => {
+    for (const [k, v] of defaults) if (draft.body[k] === undefined) draft.set(k, v);
+    for (const [k, v] of overrides) draft.set(k, v);
+    const model = draft.body.model;
+    if (alias && typeof model === "string") {
+      const to = alias(model);
+      if (to !== model) draft.set("model", to);
+    }
+  };
+}
+
+/** `modelAliases` as one lookup: exact names first, then patterns, the longest pattern first. */
+export function compileAliases(aliases: Record<string, string>): ((model: string) => string) | undefined {
+  const entries = Object.entries(aliases);
+  if (entries.length === 0) return undefined;
+  const exact = new Map(entries.filter(([k]) => !k.includes("*")));
+  const patterns: [ModelMatcher, string][] = entries
+    .filter(([k]) => k.includes("*"))
+    .sort((a, b) => b[0].length - a[0].length)
+    .map(([k, v]) => [modelPattern(k), v]);
+  return (model) => {
+    const hit = exact.get(model);
+    if (hit !== undefined) return hit;
+    for (const [matches, to] of patterns) if (matches(model)) return to;
+    return model;
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * Running compiled policies. Exchange middlewares are composed once per route; the lifecycle
+ * hooks run in order over a list (route filters first on the way up, last on the way back).
+ */
+import type { UpstreamRequest } from "../llm/types.ts";
+import type { RequestContext } from "../server/context.ts";
+import type { BodyDraft, Middleware, Policy } from "./types.ts";
+
+export type Chain = (ctx: RequestContext, last: () => Promise<Response>) => Promise<Response>;
+
+/** The `handle` hooks of `policies`, in order, around `last`. */
+export function composeChain(policies: readonly Policy[]): Chain {
+  const handles = policies.map((p) => p.handle).filter((h): h is Middleware => h !== undefined);
+  if (handles.length === 0) return (_ctx, last) => last();
+  return (ctx, last) => {
+    const run = (i: number): Promise<Response> => (i === handles.length ? last() : handles[i]!(ctx, () => run(i + 1)));
+    return run(0);
+  };
+}
+
+export function runPrepare(policies: readonly Policy[], draft: BodyDraft, ctx: RequestContext): void {
+  for (const p of policies) p.prepare?.(draft, ctx);
+}
+
+export async function runSend(policies: readonly Policy[], req: UpstreamRequest, ctx: RequestContext): Promise<void> {
+  for (const p of policies) {
+    const pending = p.send?.(req, ctx);
+    if (pending) await pending; // most hooks are synchronous: no microtask for them
+  }
+}
+
+export function runPresent(policies: readonly Policy[], headers: Headers, ctx: RequestContext): void {
+  for (const p of policies) p.present?.(headers, ctx);
+}
+
+/** A copy-on-write draft of the client's body: the client's object is never changed. */
+export function bodyDraft(client: Record<string, unknown>): BodyDraft {
+  let body: Record<string, unknown> = client;
+  let changed = false;
+  const own = () => {
+    if (!changed) {
+      body = { ...client };
+      changed = true;
+    }
+    return body;
+  };
+  return {
+    get body() {
+      return body;
+    },
+    set(key, value) {
+      own()[key] = value;
+    },
+    delete(key) {
+      if (key in body) delete own()[key];
+    },
+    get changed() {
+      return changed;
+    },
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * Every policy the gateway implements: one module per file, one line here. The config schema
+ * takes each module's schema at the levels it allows; agentgateway fields not listed are
+ * declared "not supported yet" (src/config/schema/policies.ts).
+ */
+import { ai } from "./ai.ts";
+import { backendAuth } from "./backend-auth.ts";
+import { backendTls } from "./backend-tls.ts";
+import { requestHeaderModifier } from "./request-header-modifier.ts";
+import { responseHeaderModifier } from "./response-header-modifier.ts";
+import { timeout } from "./timeout.ts";
+import type { PolicyModule } from "./types.ts";
+
+export const POLICIES: readonly PolicyModule[] = [
+  requestHeaderModifier,
+  responseHeaderModifier,
+  backendTls,
+  backendAuth,
+  ai,
+  timeout,
+];
+
+export const POLICY_BY_KEY: ReadonlyMap<string, PolicyModule> = new Map(POLICIES.map((p) => [p.key, p]));

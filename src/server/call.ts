@@ -1,0 +1,72 @@
+/**
+ * One upstream call for an exchange, to any target (an LLM provider or a plain `host:` backend):
+ * the URL from the configured origin and a path the gateway built, the client's headers minus
+ * hop-by-hop ones (and minus its credential when the gateway sends its own), the route's and the
+ * target's `send` hooks (header edits, then credentials and signatures), the deadline, and the
+ * answer's `present` hooks on the way back.
+ */
+import type { UpstreamTarget } from "../config/model.ts";
+import { HttpError } from "../http/errors.ts";
+import { upstreamHeaders } from "../http/headers.ts";
+import { callUpstream, type RequestBody } from "../http/upstream.ts";
+import { upstreamUrl } from "../http/upstream-url.ts";
+import type { UpstreamRequest } from "../llm/types.ts";
+import { runPresent, runSend } from "../policies/chain.ts";
+import type { RequestContext } from "./context.ts";
+
+export interface CallInit {
+  /** absolute path the gateway built (may carry a query of its own) */
+  path: string;
+  /** the client's query, on passthrough routes */
+  query?: string | undefined;
+  /** buffered bodies are strings or bytes (signers hash them); a passthrough may stream */
+  body: string | Uint8Array | ReadableStream<Uint8Array> | null;
+  /** headers the translation needs (`anthropic-version`, `accept`) */
+  headers?: Record<string, string> | undefined;
+  /** provider fix-ups after credentials (Anthropic's bearer -> x-api-key) */
+  finalize?: ((headers: Headers) => void) | undefined;
+  /** LLM providers' redirects are refused (they would carry credentials elsewhere); plain proxies pass them on */
+  redirects: "refuse" | "pass";
+  /** for the outcome record and errors */
+  provider: string;
+  protocol: "llm" | "http";
+  /** false for the further calls of one fanned-out request (Bedrock Titan embeds one input per call) */
+  recordAttempt?: boolean;
+}
+
+export async function callTarget(ctx: RequestContext, target: UpstreamTarget, init: CallInit): Promise<Response> {
+  if (init.recordAttempt !== false) ctx.outcome.attempt(init.provider, target.name, init.protocol);
+  const headers = upstreamHeaders(ctx.req.headers, target.stripClientAuth);
+  if (init.headers) for (const k in init.headers) headers.set(k, init.headers[k]!);
+  // a JSON body the gateway buffered keeps the client's JSON content type (charset), or gets one
+  if ((typeof init.body === "string" || init.body instanceof Uint8Array) && !headers.get("content-type")?.includes("json")) {
+    headers.set("content-type", "application/json");
+  }
+  const req: UpstreamRequest = { url: upstreamUrl(target.origin, init.path, init.query), method: ctx.method, headers, body: init.body };
+  await runSend(ctx.route.policies, req, ctx);
+  await runSend(target.policies, req, ctx);
+  init.finalize?.(req.headers);
+  const streamed = req.body instanceof ReadableStream;
+  if (!streamed) ctx.requestSent();
+  const signal = ctx.backendTimeoutMs === undefined ? ctx.signal : AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.backendTimeoutMs)]);
+  const res = await callUpstream({ method: req.method, url: req.url, headers: req.headers, body: req.body as RequestBody | null, tls: target.tls, signal });
+  if (streamed) ctx.requestSent();
+  if (init.redirects === "refuse" && isRedirect(res.status)) {
+    res.body?.cancel().catch(() => {});
+    throw new HttpError(502, `upstream ${init.provider} answered with a redirect (HTTP ${res.status}); the gateway does not follow provider redirects`, {
+      code: "upstream_redirect",
+    });
+  }
+  return res;
+}
+
+function isRedirect(status: number): boolean {
+  return status >= 300 && status < 400 && status !== 304;
+}
+
+/** The answer's `present` hooks: the target's (backend) first, then the route's. */
+export function presentAnswer(ctx: RequestContext, target: UpstreamTarget, res: Response): Response {
+  runPresent(target.policies, res.headers, ctx);
+  runPresent(ctx.route.policies, res.headers, ctx);
+  return res;
+}

@@ -1,0 +1,108 @@
+/**
+ * The context of one exchange, shared by the policy chain, the LLM layer and the plain proxy:
+ * the normalised request, the route it matched, lazy access to the body (read once, within the
+ * size limit) and to the model the client asked for, the cancellation signal, and the outcome
+ * record. Time and randomness come from `deps`, so tests can pin them.
+ */
+import type { RouteConfig } from "../config/model.ts";
+import { parseJsonObject, readBody } from "../http/body.ts";
+import { modelFromPath } from "../llm/requested-model.ts";
+import type { OutcomeRecorder } from "../telemetry/outcome.ts";
+
+/** What the gateway takes from its environment, injectable for exact tests. */
+export interface Deps {
+  /** uniform in [0, 1): weighted picks, shuffles */
+  random(): number;
+  /** ms, monotonic (performance.now) */
+  now(): number;
+  /** ms since the epoch (Date.now): `created` timestamps, token expiry */
+  wallClock(): number;
+}
+
+export const systemDeps: Deps = { random: Math.random, now: () => performance.now(), wallClock: Date.now };
+
+export interface RequestContext {
+  readonly req: Request;
+  readonly method: string;
+  /** normalised (see src/http/request-path.ts) */
+  readonly path: string;
+  /** raw query without `?` */
+  readonly query: string;
+  /** lower-case Host without port */
+  readonly host: string;
+  readonly route: RouteConfig;
+  readonly deps: Deps;
+  readonly outcome: OutcomeRecorder;
+  /** aborts on client disconnect and on the deadlines policies set; policies may narrow it */
+  signal: AbortSignal;
+  /** each upstream call's own deadline (timeout.backendRequestTimeout), ms */
+  backendTimeoutMs: number | undefined;
+  /** the client's body, read once within the size limit */
+  bytes(): Promise<Uint8Array>;
+  /** true once the body was read (a passthrough then forwards those bytes, not the consumed stream) */
+  readonly bodyRead: boolean;
+  /** the client's body as a JSON object (400 when it is not one); parsed once */
+  json(): Promise<Record<string, unknown>>;
+  /** the model the client asked for: the native URL path's, else the JSON body's `model`; read once */
+  model(): Promise<string | undefined>;
+  /** the client's request is fully received: from now on silence is the upstream's, not the client's */
+  requestSent(): void;
+  /** values policies share with later ones (the caller's identity, token claims), by policy key */
+  readonly vars: Map<string, unknown>;
+}
+
+export interface ContextInit {
+  req: Request;
+  path: string;
+  query: string;
+  host: string;
+  route: RouteConfig;
+  deps: Deps;
+  outcome: OutcomeRecorder;
+  maxBodyBytes: number;
+  requestSent(): void;
+}
+
+export function createContext(init: ContextInit): RequestContext {
+  let bytes: Promise<Uint8Array> | undefined;
+  let json: Promise<Record<string, unknown>> | undefined;
+  let model: Promise<string | undefined> | undefined;
+  let vars: Map<string, unknown> | undefined;
+  const ctx: RequestContext = {
+    req: init.req,
+    method: init.req.method,
+    path: init.path,
+    query: init.query,
+    host: init.host,
+    route: init.route,
+    deps: init.deps,
+    outcome: init.outcome,
+    signal: init.req.signal,
+    backendTimeoutMs: undefined,
+    bytes: () => (bytes ??= readBody(init.req, init.maxBodyBytes)),
+    get bodyRead() {
+      return bytes !== undefined;
+    },
+    json: () => (json ??= ctx.bytes().then(parseJsonObject)),
+    model: () => (model ??= requestedModel(ctx)),
+    requestSent: init.requestSent,
+    get vars() {
+      return (vars ??= new Map());
+    },
+  };
+  return ctx;
+}
+
+async function requestedModel(ctx: RequestContext): Promise<string | undefined> {
+  const fromPath = modelFromPath(ctx.path);
+  if (fromPath !== undefined) return fromPath;
+  if (ctx.method === "GET" || ctx.method === "HEAD" || ctx.req.body === null) return undefined;
+  // whatever the content type says: the LLM layer reads a JSON body the same way, and a policy
+  // must see the model that will be served (curl -d sends JSON as form data)
+  try {
+    const body = await ctx.json();
+    return typeof body.model === "string" ? body.model : undefined;
+  } catch {
+    return undefined; // not JSON: the LLM layer answers that with its own error
+  }
+}

@@ -1,0 +1,113 @@
+/**
+ * One outcome record per exchange: what was asked, who answered, how it ended. The request
+ * handling fills it through a few lifecycle events (matched, attempt, answered, failed) and
+ * finishes it exactly once, when the answer (or its stream) is complete; subscribers (the access
+ * log; metrics, token limits, budgets and traces next) see the finished record. Prompts,
+ * completions and credentials are never part of it.
+ */
+import type { Usage } from "../llm/types.ts";
+
+/** What kind of failure ended the exchange (for logs and metrics; the status says the rest). */
+export type ErrorKind =
+  | "client" // the request was refused (bad input, unknown route, method, size)
+  | "policy" // a policy refused it (auth, limits)
+  | "upstream_status" // the provider answered with an error status
+  | "upstream_unreachable" // no connection, or reset before the answer
+  | "timeout"
+  | "stream" // the answer broke after it started
+  | "client_closed" // the client went away
+  | "gateway"; // the gateway itself failed
+
+export interface ExchangeOutcome {
+  readonly start: number;
+  readonly bind: number;
+  readonly method: string;
+  path: string;
+  listener?: string;
+  route?: string;
+  protocol?: "llm" | "http";
+  /** gen_ai.operation.name: chat, embeddings, models... */
+  operation?: string;
+  /** the provider (telemetry name) and endpoint of the last attempt */
+  provider?: string;
+  endpoint?: string;
+  /** upstream calls made (retries and failover included) */
+  attempts: number;
+  requestModel?: string;
+  responseModel?: string;
+  usage?: Usage;
+  status?: number;
+  /** ms from the start of the exchange to the first byte of a streamed answer */
+  firstByteMs?: number;
+  /** ms from the start to the end of the answer (set when finished) */
+  durationMs?: number;
+  error?: string;
+  errorKind?: ErrorKind;
+}
+
+export type OutcomeListener = (outcome: Readonly<ExchangeOutcome>) => void;
+
+export interface OutcomeRecorder {
+  readonly record: Readonly<ExchangeOutcome>;
+  /** the normalised request path (the raw one is never recorded: it may hold anything) */
+  path(path: string): void;
+  matched(listener: string, route: string): void;
+  /** an upstream call to `provider` at `endpoint` starts */
+  attempt(provider: string, endpoint: string, protocol: "llm" | "http"): void;
+  /** the LLM operation and the model the client asked for */
+  requested(operation: string | undefined, model: string | undefined): void;
+  /** the answer's status is known (for streams: before the stream ends) */
+  answered(status: number, details?: { usage?: Usage | undefined; responseModel?: string | undefined; firstByteMs?: number | undefined }): void;
+  failed(status: number, kind: ErrorKind, message: string): void;
+  /** listeners of this one exchange (a token limit charging its usage), called at finish */
+  onFinish(listener: OutcomeListener): void;
+  /** the exchange is over: notifies every listener, once */
+  finish(): void;
+}
+
+export function recordOutcome(base: { start: number; bind: number; method: string; path: string }, listeners: readonly OutcomeListener[], now: () => number): OutcomeRecorder {
+  const record: ExchangeOutcome = { ...base, attempts: 0 };
+  let local: OutcomeListener[] | undefined;
+  let finished = false;
+  return {
+    record,
+    path(path) {
+      record.path = path;
+    },
+    matched(listener, route) {
+      record.listener = listener;
+      record.route = route;
+    },
+    attempt(provider, endpoint, protocol) {
+      record.attempts++;
+      record.provider = provider;
+      record.endpoint = endpoint;
+      record.protocol = protocol;
+    },
+    requested(operation, model) {
+      if (operation !== undefined) record.operation = operation;
+      if (model !== undefined) record.requestModel = model;
+    },
+    answered(status, details) {
+      record.status = status;
+      if (details?.usage) record.usage = details.usage;
+      if (details?.responseModel) record.responseModel = details.responseModel;
+      if (details?.firstByteMs !== undefined) record.firstByteMs = details.firstByteMs;
+    },
+    failed(status, kind, message) {
+      record.status = status;
+      record.errorKind = kind;
+      record.error = message.slice(0, 200);
+    },
+    onFinish(listener) {
+      (local ??= []).push(listener);
+    },
+    finish() {
+      if (finished) return;
+      finished = true;
+      record.durationMs = now() - record.start;
+      if (local) for (const l of local) l(record);
+      for (const l of listeners) l(record);
+    },
+  };
+}
