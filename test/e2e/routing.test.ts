@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import OpenAI from "openai";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../emulators/openai.ts";
-import { openaiClient, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+import type { Deps } from "../../src/server/context.ts";
+import { openaiClient, sequence, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 
 const TLS = join(import.meta.dir, "../fixtures/tls");
 let emu: OpenAIEmulator;
@@ -21,8 +22,8 @@ afterAll(async () => {
   emu.stop();
 });
 
-async function gateway(yaml: string): Promise<TestGateway> {
-  const g = await startTestGateway(yaml);
+async function gateway(yaml: string, deps?: Partial<Deps>): Promise<TestGateway> {
+  const g = await startTestGateway(yaml, {}, { deps });
   gateways.push(g);
   return g;
 }
@@ -58,8 +59,11 @@ binds:
     expect(await via("other.test")).toBe("fallback-model");
   });
 
-  test("weighted backends: weight 0 never receives traffic, others share it", async () => {
-    const g = await gateway(`
+  test("weighted backends: each draw picks by weight; weight 0 never receives traffic", async () => {
+    // weights 3, 1, 0 (total 4): draws below 0.75 pick a, the rest b, none c
+    const draws = [0, 0.5, 0.7499, 0.75, 0.99, 0.25];
+    const g = await gateway(
+      `
 binds:
 - port: 0
   listeners:
@@ -68,16 +72,17 @@ binds:
       - {weight: 3, ai: {name: a, hostOverride: "${emu.host}", provider: {openAI: {model: model-a}}}}
       - {weight: 1, ai: {name: b, hostOverride: "${emu.host}", provider: {openAI: {model: model-b}}}}
       - {weight: 0, ai: {name: c, hostOverride: "${emu.host}", provider: {openAI: {model: model-c}}}}
-`);
+`,
+      { random: sequence(draws) },
+    );
     const c = openaiClient(g.baseURL());
-    const seen: Record<string, number> = {};
-    for (let i = 0; i < 200; i++) {
+    const seen: string[] = [];
+    for (let i = 0; i < draws.length * 2; i++) {
       await chat(c);
-      seen[last().json.model] = (seen[last().json.model] ?? 0) + 1;
+      seen.push(last().json.model);
     }
-    expect(seen["model-c"]).toBeUndefined();
-    expect(seen["model-a"]! + seen["model-b"]!).toBe(200);
-    expect(seen["model-a"]!).toBeGreaterThan(seen["model-b"]!); // 3:1, so a wins by a wide margin
+    const once = ["model-a", "model-a", "model-a", "model-b", "model-b", "model-a"];
+    expect(seen).toEqual([...once, ...once]);
   });
 });
 

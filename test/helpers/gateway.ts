@@ -5,6 +5,7 @@
 import OpenAI from "openai";
 import { formatIssues } from "../../src/config/errors.ts";
 import { loadConfigText } from "../../src/config/load.ts";
+import type { Deps } from "../../src/server/context.ts";
 import { startGateway, type Gateway } from "../../src/server/gateway.ts";
 import { createLogger } from "../../src/telemetry/log.ts";
 
@@ -21,7 +22,7 @@ export interface TestGateway {
 }
 
 /** Starts a gateway from YAML. Use `port: 0` in binds to get a free port. */
-export async function startTestGateway(yaml: string, env: Record<string, string | undefined> = {}): Promise<TestGateway> {
+export async function startTestGateway(yaml: string, env: Record<string, string | undefined> = {}, opts: { deps?: Partial<Deps> } = {}): Promise<TestGateway> {
   const loaded = loadConfigText(yaml, "test.yaml", { env: { READINESS_ADDR: "off", ...env } });
   if (!loaded.ok) throw new Error(formatIssues(loaded.errors));
   let raw = "";
@@ -36,7 +37,7 @@ export async function startTestGateway(yaml: string, env: Record<string, string 
       },
     },
   });
-  const gateway = startGateway(loaded.value, { logger, hostname: "127.0.0.1" });
+  const gateway = startGateway(loaded.value, { logger, hostname: "127.0.0.1", deps: opts.deps });
   const first = [...loaded.value.binds.keys()][0]!;
   const origin = (p = first) => `http://127.0.0.1:${gateway.port(p)}`;
   return {
@@ -71,4 +72,10 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 3000): 
 /** Access-log lines (target "request"). */
 export function accessLogs(gw: TestGateway): Record<string, unknown>[] {
   return gw.logs.filter((l) => l.target === "request");
+}
+
+/** A `random` that returns `values` in turn, round and round: weighted picks become exact. */
+export function sequence(values: readonly number[]): () => number {
+  let i = 0;
+  return () => values[i++ % values.length]!;
 }
