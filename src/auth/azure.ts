@@ -13,8 +13,9 @@
  * AZURE_AUTHORITY_HOST (default https://login.microsoftonline.com) and
  * AZURE_POD_IDENTITY_AUTHORITY_HOST (IMDS, default http://169.254.169.254).
  *
- * Tokens are cached until 5 minutes before they expire (half their lifetime when shorter), and
- * concurrent requests share one fetch. Failures are 401 (Entra refused the credential) or 503 (no
+ * Tokens are held in the shared credential cache (`token-cache.ts`): renewed 5 minutes before they
+ * expire (half their lifetime when shorter), in the background while the old one is still valid,
+ * and concurrent requests share one fetch. Failures are 401 (Entra refused the credential) or 503 (no
  * token endpoint answered); messages never carry a secret or a token.
  *
  * A request authorized here is remembered (`hasEntraToken`) so that the Azure provider keeps the
@@ -25,11 +26,11 @@ import type { RawBackendAuth } from "../config/schema.ts";
 import { HttpError } from "../http/errors.ts";
 import type { Authorizer } from "../llm/types.ts";
 import type { CloudAuthFactory } from "../policies/backend-auth.ts";
+import { singleTokenCache, type Expiring } from "./token-cache.ts";
 
 export const COGNITIVE_SERVICES_SCOPE = "https://cognitiveservices.azure.com/.default";
 const DEFAULT_AUTHORITY = "https://login.microsoftonline.com";
 const DEFAULT_IMDS = "http://169.254.169.254";
-const REFRESH_MARGIN_MS = 5 * 60_000;
 const FETCH_TIMEOUT_MS = 10_000;
 
 export type AzureSource =
@@ -44,12 +45,6 @@ export interface AzureAuthOptions {
   env?: Record<string, string | undefined>;
   /** clock (ms), for tests */
   now?: () => number;
-}
-
-interface Token {
-  value: string;
-  /** ms since epoch: fetch a new one from then on */
-  refreshAt: number;
 }
 
 const entraHeaders = new WeakSet<Headers>();
@@ -80,18 +75,9 @@ export function azureDefaultAuth(): Authorizer {
 
 export function azureAuthorizer(opts: AzureAuthOptions): Authorizer {
   const now = opts.now ?? Date.now;
-  let token: Token | undefined;
-  let inflight: Promise<Token> | undefined;
-  const current = (): Promise<Token> => {
-    if (token && now() < token.refreshAt) return Promise.resolve(token);
-    inflight ??= fetchToken(opts, now)
-      .then((t) => (token = t))
-      .finally(() => (inflight = undefined));
-    return inflight;
-  };
+  const token = singleTokenCache(() => fetchToken(opts, now), { now });
   return async (req) => {
-    const t = await current();
-    req.headers.set("authorization", `Bearer ${t.value}`);
+    req.headers.set("authorization", `Bearer ${await token()}`);
     entraHeaders.add(req.headers);
   };
 }
@@ -106,13 +92,13 @@ function resolveSource(env: Record<string, string | undefined>): AzureSource {
   return { kind: "managedIdentity", clientId: clientId || undefined };
 }
 
-async function fetchToken(opts: AzureAuthOptions, now: () => number): Promise<Token> {
+async function fetchToken(opts: AzureAuthOptions, now: () => number): Promise<Expiring<string>> {
   const env = opts.env ?? process.env;
   const source = opts.source ?? resolveSource(env);
   const started = now();
   const granted = source.kind === "managedIdentity" ? await imdsToken(source, env) : await entraToken(source, env);
-  const lifetimeMs = granted.expiresInSec * 1000;
-  return { value: granted.accessToken, refreshAt: started + lifetimeMs - Math.min(REFRESH_MARGIN_MS, lifetimeMs / 2) };
+  // counted from before the request, so the time the grant took is not counted as validity
+  return { value: granted.accessToken, expiresAt: started + granted.expiresInSec * 1000 };
 }
 
 interface Granted {

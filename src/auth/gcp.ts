@@ -8,9 +8,11 @@
  *   4. the metadata server, when running on Google Cloud (`GCE_METADATA_HOST` overrides its address).
  * A `service_account` key is signed into an RS256 JWT with WebCrypto and exchanged at the key's
  * `token_uri` (`GOOGLE_OAUTH_TOKEN_URI` overrides it); an `authorized_user` file uses its refresh
- * token. Tokens are cached until a minute before they expire, and concurrent requests share one
- * fetch. Failures are 401 (the credential was refused or is unusable) or 503 (no credential could
- * be reached), and their messages never carry a key, a token or a signature.
+ * token. Tokens are held in the shared credential cache (`token-cache.ts`), one per credential and
+ * token kind: renewed 5 minutes before they expire (half their lifetime when shorter), in the
+ * background while the old one is still valid, and concurrent requests share one fetch. Failures
+ * are 401 (the credential was refused or is unusable) or 503 (no credential could be reached),
+ * and their messages never carry a key, a token or a signature.
  */
 import { existsSync, readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -19,13 +21,12 @@ import type { RawBackendAuth } from "../config/schema.ts";
 import { HttpError } from "../http/errors.ts";
 import type { Authorizer } from "../llm/types.ts";
 import type { CloudAuthFactory } from "../policies/backend-auth.ts";
+import { TokenCache } from "./token-cache.ts";
 
 export const CLOUD_PLATFORM_SCOPE = "https://www.googleapis.com/auth/cloud-platform";
 const DEFAULT_TOKEN_URI = "https://oauth2.googleapis.com/token";
 const DEFAULT_METADATA_HOST = "metadata.google.internal";
 const JWT_LIFETIME_SEC = 3600;
-/** a cached token is renewed this long before it expires */
-const REFRESH_MARGIN_MS = 60_000;
 const FETCH_TIMEOUT_MS = 10_000;
 
 export type GcpCredential =
@@ -54,8 +55,7 @@ interface Token {
 }
 
 /** Shared by every authorizer with the same credential and token kind: one token, one fetch. */
-const tokens = new Map<string, Token>();
-const inflight = new Map<string, Promise<Token>>();
+const tokens = new TokenCache<Token>();
 
 /** The `backendAuth.gcp` factory registered in `src/auth/index.ts`. */
 export const gcpAuthFactory: CloudAuthFactory<NonNullable<RawBackendAuth["gcp"]>> = (config, ctx, path) => {
@@ -92,17 +92,12 @@ export function gcpAuthorizer(opts: GcpAuthOptions): Authorizer {
 export async function gcpToken(opts: GcpAuthOptions, audience?: string): Promise<Token> {
   const env = opts.env ?? process.env;
   const now = opts.now ?? Date.now;
-  const key = cacheKey(opts.credential, env, audience);
-  const cached = tokens.get(key);
-  if (cached && cached.expiresAt - REFRESH_MARGIN_MS > now()) return cached;
-  let pending = inflight.get(key);
-  if (!pending) {
-    pending = fetchToken(opts.credential ?? resolveDefaultCredential(env), env, audience, now).finally(() => inflight.delete(key));
-    inflight.set(key, pending);
-  }
-  const token = await pending;
-  tokens.set(key, token);
-  return token;
+  const fetchFresh = async () => {
+    const token = await fetchToken(opts.credential ?? resolveDefaultCredential(env), env, audience, now);
+    return { value: token, expiresAt: token.expiresAt };
+  };
+  // the cache is shared by every authorizer, so the clock goes with the call (the options' own)
+  return tokens.get(cacheKey(opts.credential, env, audience), fetchFresh, now);
 }
 
 /** Forgets cached tokens (tests). */

@@ -79,6 +79,27 @@ test("the metadata server, with Metadata-Flavor: Google", async () => {
   expect(google.metadataCalls).toBe(before + 1); // cached
 });
 
+test("renewal on the shared cache's clock: five minutes ahead, in the background while still valid", async () => {
+  const clock = { now: Date.now() };
+  const env = { CLOUDSDK_CONFIG: emptyGcloud, GCE_METADATA_HOST: google.metadataHost };
+  const auth = gcpAuthorizer({ env, now: () => clock.now });
+  const bearer = async () => {
+    const req = upstreamRequest();
+    await auth(req, { clientHeaders: new Headers(), signal: new AbortController().signal });
+    return req.headers.get("authorization");
+  };
+  const before = google.metadataCalls;
+  const first = await bearer(); // expires_in 3599: due at 54:59
+  clock.now += 54 * 60_000;
+  expect(await bearer()).toBe(first);
+  expect(google.metadataCalls).toBe(before + 1);
+  clock.now += 60_000; // 4:59 left: served, and renewed behind the request
+  expect(await bearer()).toBe(first);
+  await Bun.sleep(50);
+  expect(google.metadataCalls).toBe(before + 2);
+  expect(await bearer()).toBe(`Bearer ya29.metadata-${before + 2}`);
+});
+
 test("no credential anywhere: a 503 that says what to set", async () => {
   const err = await authError({ GCE_METADATA_HOST: "127.0.0.1:9" });
   expect(err.status).toBe(503);
