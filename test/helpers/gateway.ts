@@ -68,6 +68,19 @@ export async function eventually<T>(fn: () => T | undefined, timeoutMs = 3000): 
   }
 }
 
+/** `promise`, or a rejection with `what` if it has not settled within `timeoutMs`. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not within ${timeoutMs} ms: ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** Access-log lines (target "request"). */
 export function accessLogs(gw: TestGateway): Record<string, unknown>[] {
   return gw.logs.filter((l) => l.target === "request");
