@@ -207,26 +207,30 @@ describe("finish reasons", () => {
 describe("broken streams", () => {
   test("an error event mid-stream: text so far, then the SDK raises with Anthropic's message", async () => {
     t.emu.enqueue(turn(s.errorMidStream));
-    const stream = await t.client.chat.completions.create({ model: "x", messages: ask, stream: true });
+    const stream = await t.client.chat.completions.create({ model: "overloaded-mid-stream", messages: ask, stream: true });
     let text = "";
     const err = await (async () => {
       for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
     })().then(() => undefined, (e: unknown) => e);
     expect(text).toBe("Let me think about");
     expect(err).toBeInstanceOf(OpenAI.APIError);
-    expect((err as Error).message).toContain("Overloaded");
-    const line = await eventually(() => accessLogs(t.gw).find((l) => typeof l.error === "string" && (l.error as string).includes("Overloaded")));
-    expect(line).toBeDefined();
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).toEqual({ message: "Overloaded", type: "api_error", param: null, code: "overloaded_error" });
+    // this request's access-log line records how the stream ended
+    const line = await eventually(() => accessLogs(t.gw).find((l) => l["gen_ai.request.model"] === "overloaded-mid-stream"));
+    expect(line).toMatchObject({ "http.status": 200, "gen_ai.provider.name": "anthropic", "gen_ai.response.model": s.MODEL, error: "Overloaded" });
   });
 
   test("a connection cut mid-event ends with an error event, never a silent stop", async () => {
     const bytes = new TextEncoder().encode(s.plainText.map((e) => `event: ${(e as { type: string }).type}\ndata: ${JSON.stringify(e)}\n\n`).join("")).length;
     t.emu.enqueue(turn(s.plainText, { cutAfterBytes: Math.floor(bytes * 0.7), delayMs: 2 }));
     const stream = await t.client.chat.completions.create({ model: "x", messages: ask, stream: true });
+    let text = "";
     const err = await (async () => {
-      for await (const _ of stream);
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
     })().then(() => undefined, (e: unknown) => e);
+    expect(text).toBe("Hello! How can I"); // the complete events before the cut, nothing of the cut one
     expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).toEqual({ message: "upstream connection failed mid-stream", type: "api_error", param: null, code: "upstream_stream_error" });
   });
 
   test("a stream that ends before message_delta is an error, not a finished answer", async () => {
@@ -235,6 +239,7 @@ describe("broken streams", () => {
     const err = await (async () => {
       for await (const _ of stream);
     })().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as Error).message).toContain("ended before the message was complete");
   });
 });

@@ -169,7 +169,12 @@ describe("signing", () => {
       const sent = new Request(url.toString(), { method: "POST", headers, body: req.body });
       expect(await verifySignature(sent, url, req.body, creds, "eu-central-1")).toBeUndefined();
     }
-    expect(await verifySignature(new Request(url.toString(), { method: "POST", headers, body: req.body }), url, '{"messages":[1]}', creds, "eu-central-1")).toBeDefined();
+    // the same signature over another body is refused, as a signature mismatch (not e.g. an expired date)
+    const tampered = await verifySignature(new Request(url.toString(), { method: "POST", headers, body: req.body }), url, '{"messages":[1]}', creds, "eu-central-1");
+    expect(tampered).toEqual({
+      type: "InvalidSignatureException",
+      message: expect.stringMatching(/^The request signature we calculated does not match the signature you provided\./),
+    });
   });
 
   test("a Bedrock provider without backendAuth signs with the default chain for its own region", async () => {

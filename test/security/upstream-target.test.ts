@@ -53,8 +53,7 @@ function header(req: RawRequest, name: string): string | undefined {
 
 /** The request reached the configured upstream with the gateway's credential, never the client's. */
 function expectConfiguredUpstream(req: RawRequest | undefined, provider: (typeof PROVIDERS)[number], path: string) {
-  expect(req).toBeDefined();
-  expect(req!.target).toBe(path);
+  expect(req?.target).toBe(path);
   const [name, value] = provider.credential;
   expect(header(req!, name)?.startsWith(value)).toBe(true);
   expect(req!.headers.some(([, v]) => v.includes("client-key-must-not-leak"))).toBe(false);
