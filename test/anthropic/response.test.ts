@@ -63,15 +63,21 @@ describe("text", () => {
   });
 
   test("streaming with include_usage: usage null on every chunk, then one usage chunk", async () => {
-    const chunks = await chunksOf(s.plainText, { stream_options: { include_usage: true } });
+    const chunks = await chunksOf(s.plainText, { model: "stream-with-usage", stream_options: { include_usage: true } });
     const usageChunk = chunks.at(-1)!;
     expect(usageChunk.choices).toEqual([]);
     expect(usageChunk.usage).toEqual({ prompt_tokens: 132, completion_tokens: 12, total_tokens: 144, prompt_tokens_details: { cached_tokens: 100, cache_write_tokens: 20 } });
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe("stop");
-    // the gateway accounts usage even when the client does not ask for it
-    const line = await eventually(() => accessLogs(t.gw).find((l) => l["gen_ai.usage.input_tokens"] === 132));
-    expect(line).toMatchObject({ "gen_ai.provider.name": "anthropic", "gen_ai.usage.output_tokens": 12, "gen_ai.usage.cache_read.input_tokens": 100 });
+    // and the access log accounts the same usage (this request's line: found by its model name, as
+    // every earlier plainText request logged the same token counts)
+    const line = await eventually(() => accessLogs(t.gw).find((l) => l["gen_ai.request.model"] === "stream-with-usage"));
+    expect(line).toMatchObject({
+      "gen_ai.provider.name": "anthropic",
+      "gen_ai.usage.input_tokens": 132,
+      "gen_ai.usage.output_tokens": 12,
+      "gen_ai.usage.cache_read.input_tokens": 100,
+    });
   });
 
   test("the stream helper accumulates the same message", async () => {
