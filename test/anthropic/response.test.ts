@@ -63,15 +63,21 @@ describe("text", () => {
   });
 
   test("streaming with include_usage: usage null on every chunk, then one usage chunk", async () => {
-    const chunks = await chunksOf(s.plainText, { stream_options: { include_usage: true } });
+    const chunks = await chunksOf(s.plainText, { model: "stream-with-usage", stream_options: { include_usage: true } });
     const usageChunk = chunks.at(-1)!;
     expect(usageChunk.choices).toEqual([]);
     expect(usageChunk.usage).toEqual({ prompt_tokens: 132, completion_tokens: 12, total_tokens: 144, prompt_tokens_details: { cached_tokens: 100, cache_write_tokens: 20 } });
     expect(chunks.slice(0, -1).every((c) => c.usage === null)).toBe(true);
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe("stop");
-    // the gateway accounts usage even when the client does not ask for it
-    const line = await eventually(() => accessLogs(t.gw).find((l) => l["gen_ai.usage.input_tokens"] === 132));
-    expect(line).toMatchObject({ "gen_ai.provider.name": "anthropic", "gen_ai.usage.output_tokens": 12, "gen_ai.usage.cache_read.input_tokens": 100 });
+    // and the access log accounts the same usage (this request's line: found by its model name, as
+    // every earlier plainText request logged the same token counts)
+    const line = await eventually(() => accessLogs(t.gw).find((l) => l["gen_ai.request.model"] === "stream-with-usage"));
+    expect(line).toMatchObject({
+      "gen_ai.provider.name": "anthropic",
+      "gen_ai.usage.input_tokens": 132,
+      "gen_ai.usage.output_tokens": 12,
+      "gen_ai.usage.cache_read.input_tokens": 100,
+    });
   });
 
   test("the stream helper accumulates the same message", async () => {
@@ -207,26 +213,30 @@ describe("finish reasons", () => {
 describe("broken streams", () => {
   test("an error event mid-stream: text so far, then the SDK raises with Anthropic's message", async () => {
     t.emu.enqueue(turn(s.errorMidStream));
-    const stream = await t.client.chat.completions.create({ model: "x", messages: ask, stream: true });
+    const stream = await t.client.chat.completions.create({ model: "overloaded-mid-stream", messages: ask, stream: true });
     let text = "";
     const err = await (async () => {
       for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
     })().then(() => undefined, (e: unknown) => e);
     expect(text).toBe("Let me think about");
     expect(err).toBeInstanceOf(OpenAI.APIError);
-    expect((err as Error).message).toContain("Overloaded");
-    const line = await eventually(() => accessLogs(t.gw).find((l) => typeof l.error === "string" && (l.error as string).includes("Overloaded")));
-    expect(line).toBeDefined();
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).toEqual({ message: "Overloaded", type: "api_error", param: null, code: "overloaded_error" });
+    // this request's access-log line records how the stream ended
+    const line = await eventually(() => accessLogs(t.gw).find((l) => l["gen_ai.request.model"] === "overloaded-mid-stream"));
+    expect(line).toMatchObject({ "http.status": 200, "gen_ai.provider.name": "anthropic", "gen_ai.response.model": s.MODEL, error: "Overloaded" });
   });
 
   test("a connection cut mid-event ends with an error event, never a silent stop", async () => {
     const bytes = new TextEncoder().encode(s.plainText.map((e) => `event: ${(e as { type: string }).type}\ndata: ${JSON.stringify(e)}\n\n`).join("")).length;
     t.emu.enqueue(turn(s.plainText, { cutAfterBytes: Math.floor(bytes * 0.7), delayMs: 2 }));
     const stream = await t.client.chat.completions.create({ model: "x", messages: ask, stream: true });
+    let text = "";
     const err = await (async () => {
-      for await (const _ of stream);
+      for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
     })().then(() => undefined, (e: unknown) => e);
+    expect(text).toBe("Hello! How can I"); // the complete events before the cut, nothing of the cut one
     expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).toEqual({ message: "upstream connection failed mid-stream", type: "api_error", param: null, code: "upstream_stream_error" });
   });
 
   test("a stream that ends before message_delta is an error, not a finished answer", async () => {
@@ -235,6 +245,7 @@ describe("broken streams", () => {
     const err = await (async () => {
       for await (const _ of stream);
     })().then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as Error).message).toContain("ended before the message was complete");
   });
 });

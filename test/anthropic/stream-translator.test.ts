@@ -47,15 +47,19 @@ async function translate(pieces: Uint8Array[], includeUsage = true): Promise<str
 }
 
 describe("reads split at any byte", () => {
-  for (const [name, events] of [
-    ["unicode turn", unicodeTurn],
-    ["parallel tools", s.parallelTools],
-    ["error mid-stream", s.errorMidStream],
+  const DONE = ["data: [DONE]", "tool_calls"] as const;
+  for (const [name, events, [lastEvent, finish]] of [
+    ["unicode turn", unicodeTurn, DONE],
+    ["parallel tools", s.parallelTools, DONE],
+    ["error mid-stream", s.errorMidStream, ['data: {"error":{"message":"Overloaded","type":"api_error","param":null,"code":"overloaded_error"}}', null]],
   ] as const) {
     test(name, async () => {
       const bytes = new TextEncoder().encode(encodeEvents(events));
       const whole = await translate([bytes]);
-      expect(whole).toContain('"finish_reason"');
+      // the unsplit translation ends as this turn must: its finish reason (none for an error), then
+      // [DONE] or the error event (every chunk has a finish_reason key: only its value says anything)
+      expect(whole.trimEnd().split("\n\n").at(-1)).toBe(lastEvent);
+      expect([...whole.matchAll(/"finish_reason":"([a-z_]+)"/g)].map((m) => m[1])).toEqual(finish === null ? [] : [finish]);
       for (let i = 1; i < bytes.length; i++) {
         const out = await translate([bytes.subarray(0, i), bytes.subarray(i)]);
         if (out !== whole) throw new Error(`split at byte ${i} of ${bytes.length} changed the output`);

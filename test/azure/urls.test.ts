@@ -55,13 +55,17 @@ async function exercise(client: OpenAI, model: string) {
   const note = () => seen.push({ path: last().path, query: last().query });
 
   const chat = await client.chat.completions.create({ model, ...hello });
-  expect(chat.choices[0]!.message.content).toContain("Hello");
+  expect(chat.choices[0]!.message.content).toBe('Hello! You said: "Hello".');
   note();
 
   const stream = await client.chat.completions.create({ model, ...hello, stream: true });
   let text = "";
-  for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
-  expect(text.length).toBeGreaterThan(0);
+  let finish: string | null = null;
+  for await (const c of stream) {
+    text += c.choices[0]?.delta.content ?? "";
+    finish = c.choices[0]?.finish_reason ?? finish;
+  }
+  expect([text, finish]).toEqual(['Hello! You said: "Hello". ', "stop"]);
   note();
 
   const emb = await client.embeddings.create({ model: "text-embedding-3-small", input: ["a", "b"] });

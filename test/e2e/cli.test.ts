@@ -120,17 +120,29 @@ describe("running", () => {
     const [a, b] = [freePort(), freePort()];
     const gw = await startGatewayProcess(`binds:${bindYaml(a)}`);
     try {
-      // a long stream in flight on bind a
-      const inflight = chat(a, true).then((r) => r.text());
-      await Bun.sleep(100);
+      // a long stream in flight on bind a (its first bytes have arrived)
+      const res = await chat(a, true);
+      expect(res.status).toBe(200);
+      const reader = res.body!.getReader();
+      const decoder = new TextDecoder();
+      let text = decoder.decode((await reader.read()).value, { stream: true });
+      expect(text).toStartWith("data: ");
       writeFileSync(gw.configPath, `binds:${bindYaml(b, "second")}`);
       await gw.waitForLog((l) => l.message === "config reloaded");
-      await eventually(async () => (await chat(b).catch(() => undefined))?.status === 200 || undefined, 5000);
+      // b opens (retried until it answers 200) and a closes for new connections (until a request fails)
+      await eventually(async () => (await chat(b).catch(() => undefined))?.status === 200, 5000, "the added bind never answered");
       expect((await chat(b)).status).toBe(200);
-      await eventually(() => chat(a).then(() => false, () => true), 5000); // a is closed for new connections
-      const text = await inflight;
+      await eventually(() => chat(a).then(() => false, () => true), 5000, "the removed bind still accepts new requests");
+      expect(await chat(a).then((r) => `answered ${r.status}`, (e: Error & { code?: string }) => e.code)).toBe("ECONNREFUSED");
+      // the stream in flight on a finishes on the old config
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        text += decoder.decode(value, { stream: true });
+      }
       expect(text.trim().endsWith("data: [DONE]")).toBe(true);
       expect(text).not.toContain('"error"');
+      expect(text.split("\n\n").filter((f) => f.startsWith('data: {"id"')).length).toBe(62); // role, 60 words, finish
     } finally {
       await gw.stop();
     }

@@ -7,7 +7,10 @@ import type { Socket } from "bun";
 import { openaiUpstream, type UpstreamOptions } from "../../bench/upstream.ts";
 import { receive, type ReceivedRequest } from "./record.ts";
 
-export type RecordedRequest = ReceivedRequest;
+export type RecordedRequest = ReceivedRequest & {
+  /** set once the client (the gateway) dropped the connection before the answer was complete */
+  aborted: boolean;
+};
 
 export type Script = (req: RecordedRequest) => Response | Promise<Response> | undefined;
 
@@ -20,6 +23,11 @@ export interface OpenAIEmulator {
   script(fn: Script | undefined): void;
   /** requests whose connection the client (the gateway) dropped before the answer was complete */
   readonly aborted: number;
+  /**
+   * Resolves as soon as `condition` holds (checked now, on every request received and on every
+   * abort); rejects after `timeoutMs` with `what()` as the message, so a test names what never happened.
+   */
+  until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void>;
   stop(): void;
 }
 
@@ -28,14 +36,23 @@ export function startOpenAIEmulator(opts: Partial<UpstreamOptions> = {}): OpenAI
   const requests: RecordedRequest[] = [];
   let current: Script | undefined;
   let aborted = 0;
+  const waiters = new Set<() => void>();
+  const changed = () => {
+    for (const check of waiters) check();
+  };
   const server = Bun.serve({
     port: 0,
     hostname: "127.0.0.1",
     idleTimeout: 0,
     async fetch(req) {
-      const rec = await receive(req);
+      const rec: RecordedRequest = Object.assign(await receive(req), { aborted: false });
       requests.push(rec);
-      req.signal.addEventListener("abort", () => aborted++);
+      req.signal.addEventListener("abort", () => {
+        aborted++;
+        rec.aborted = true;
+        changed();
+      });
+      changed();
       const scripted = await current?.(rec);
       if (scripted) return scripted;
       return fallback(new Request(req.url, { method: req.method, headers: req.headers, body: rec.body || undefined }));
@@ -51,6 +68,21 @@ export function startOpenAIEmulator(opts: Partial<UpstreamOptions> = {}): OpenAI
     get aborted() {
       return aborted;
     },
+    until: (condition, timeoutMs, what) =>
+      new Promise<void>((resolve, reject) => {
+        const check = () => {
+          if (!condition()) return;
+          waiters.delete(check);
+          clearTimeout(timer);
+          resolve();
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`after ${timeoutMs} ms: ${what()}`));
+        }, timeoutMs);
+        waiters.add(check);
+        check();
+      }),
     stop: () => void server.stop(true),
   };
 }

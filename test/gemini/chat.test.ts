@@ -74,6 +74,9 @@ describe("gemini chat: text", () => {
     const stream = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }], stream: true });
     const chunks = [];
     for await (const c of stream) chunks.push(c);
+    // the answer arrived (so the checks over every chunk below are about real chunks)
+    expect(chunks.map((c) => c.choices[0]?.delta.content ?? "").join("")).toBe("ab");
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe("stop");
     expect(chunks.every((c) => c.choices.length === 1)).toBe(true);
     expect(chunks.every((c) => c.usage === undefined || c.usage === null)).toBe(true);
     const line = await eventually(() => accessLogs(gw).findLast((l) => l["gen_ai.usage.input_tokens"] === 7));

@@ -58,14 +58,30 @@ export function openaiClient(baseURL: string, apiKey = "anything"): OpenAI {
   return new OpenAI({ baseURL, apiKey, maxRetries: 0 });
 }
 
-/** Waits until `predicate` holds (log lines arrive on the next event-loop turn). */
-export async function eventually<T>(fn: () => T | undefined, timeoutMs = 3000): Promise<T> {
+/**
+ * Waits until `fn` returns something other than undefined or false (log lines arrive on the next
+ * event-loop turn). `fn` may be async: its result is awaited, so a promise is never taken as "done".
+ */
+export async function eventually<T>(fn: () => T | undefined | false | Promise<T | undefined | false>, timeoutMs = 3000, what = "condition not met in time"): Promise<T> {
   const start = Date.now();
   for (;;) {
-    const v = fn();
+    const v = await fn();
     if (v !== undefined && v !== false) return v;
-    if (Date.now() - start > timeoutMs) throw new Error("condition not met in time");
+    if (Date.now() - start > timeoutMs) throw new Error(`after ${timeoutMs} ms: ${what}`);
     await Bun.sleep(10);
+  }
+}
+
+/** `promise`, or a rejection with `what` if it has not settled within `timeoutMs`. */
+export async function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`not within ${timeoutMs} ms: ${what}`)), timeoutMs);
+  });
+  try {
+    return await Promise.race([promise, late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -43,11 +43,26 @@ describe("SSE framing", () => {
     ]);
   });
 
-  for (const [name, text] of [["LF (OpenAI)", OPENAI], ["CRLF (Anthropic style)", ANTHROPIC], ["CR only", OPENAI.replaceAll("\n", "\r")]] as const) {
+  const OPENAI_EVENTS: SseEvent[] = [
+    { event: undefined, data: '{"id":"c","choices":[{"delta":{"role":"assistant","content":"héllo 👋"}}]}' },
+    { event: undefined, data: '{"id":"c","choices":[{"delta":{"content":" wörld"}}]}' },
+    { event: undefined, data: "[DONE]" },
+  ];
+  const ANTHROPIC_EVENTS: SseEvent[] = [
+    { event: "message_start", data: '{"type":"message_start"}' },
+    { event: "ping", data: '{"type": "ping"}' },
+    { event: "content_block_delta", data: '{"type":"content_block_delta","delta":{"text":"日本"}}' },
+  ];
+  for (const [name, text, expected] of [
+    ["LF (OpenAI)", OPENAI, OPENAI_EVENTS],
+    ["CRLF (Anthropic style)", ANTHROPIC, ANTHROPIC_EVENTS],
+    ["CR only", OPENAI.replaceAll("\n", "\r"), OPENAI_EVENTS],
+  ] as const) {
     test(`${name}: split at every byte (and every pair of bytes) decodes the same`, () => {
       const bytes = enc.encode(text);
       const whole = feed(bytes, []);
-      expect(whole.events.length).toBeGreaterThanOrEqual(3);
+      expect(whole.events).toEqual(expected);
+      expect(whole.forwarded).toEqual(bytes);
       for (let i = 1; i < bytes.byteLength; i++) {
         const r = feed(bytes, [i]);
         expect(r.events).toEqual(whole.events);
@@ -64,16 +79,20 @@ describe("SSE framing", () => {
     });
   }
 
-  test("only complete events are forwarded: a cut mid-event (mid UTF-8 char) is held back", () => {
+  test("only complete events are forwarded: a cut mid-event (mid UTF-8 char) is held back, then released intact", () => {
     const bytes = enc.encode(OPENAI);
-    const cut = OPENAI.indexOf("👋") + 2; // inside the 4-byte emoji
-    const byteCut = enc.encode(OPENAI.slice(0, OPENAI.indexOf("👋"))).byteLength + 2;
-    expect(cut).toBeGreaterThan(0);
+    const byteCut = enc.encode(OPENAI.slice(0, OPENAI.indexOf("👋"))).byteLength + 2; // inside the 4-byte emoji
     const d = createSseDecoder();
     const out = d.push(bytes.subarray(0, byteCut));
     expect(out.events).toEqual([]);
     expect(out.bytes.byteLength).toBe(0);
     expect(d.pending).toBe(byteCut);
+    // the rest arrives: every event comes out whole, and the bytes forwarded are exactly the input
+    const rest = d.push(bytes.subarray(byteCut));
+    const end = d.end();
+    expect([...rest.events, ...end.events]).toEqual(OPENAI_EVENTS);
+    expect(new TextDecoder("utf-8", { fatal: true }).decode(new Uint8Array([...rest.bytes, ...end.bytes]))).toBe(OPENAI);
+    expect(d.pending).toBe(0);
   });
 
   test("an unterminated final event is not dispatched and stays pending (a truncated stream)", () => {

@@ -5,6 +5,7 @@
  * to send Bedrock, Vertex, Gemini and Azure requests to a host called `model` or `publishers`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import OpenAI from "openai";
 import { loadConfigText } from "../../src/config/load.ts";
 import type { AiBackend, GatewayConfig } from "../../src/config/model.ts";
 import { upstreamUrl } from "../../src/http/upstream-url.ts";
@@ -30,10 +31,15 @@ for (const prefix of [undefined, "/", "/proxy", "/proxy/"]) {
         const client = openaiClient(gw.baseURL());
         for (const p of PROVIDERS) {
           const headers = { "x-provider": p.name };
+          /** the upstream path one call landed on; the client gets the test upstream's 503, relayed */
           const next = async (call: () => Promise<unknown>) => {
             const before = upstream.requests.length;
-            await call().catch(() => {});
+            const got = await call().then(
+              (r) => (r instanceof Response ? r.status : "a success"),
+              (e: unknown) => (e instanceof OpenAI.APIError ? e.status : String(e)),
+            );
             expect(upstream.requests.length).toBe(before + 1);
+            expect({ provider: p.name, got }).toEqual({ provider: p.name, got: 503 });
             return upstream.requests[before]!.target;
           };
           expect(await next(() => client.chat.completions.create(chatBody, { headers }))).toBe(p.chatPath("m1", false, prefix));

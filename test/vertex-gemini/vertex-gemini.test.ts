@@ -133,8 +133,9 @@ describe("gemini on vertex", () => {
 
   test("embeddings go to :predict and come back in the OpenAI shape with token counts", async () => {
     const res = await client.embeddings.create({ model: "text-embedding-005", input: ["hello world", "bye"], dimensions: 4 });
-    expect(res.data).toHaveLength(2);
+    expect(res.data.map((d) => d.embedding.length)).toEqual([vectorOf("hello world").length, vectorOf("bye").length]);
     vectorOf("hello world").forEach((v, i) => expect(res.data[0]!.embedding[i]!).toBeCloseTo(v, 5));
+    vectorOf("bye").forEach((v, i) => expect(res.data[1]!.embedding[i]!).toBeCloseTo(v, 5));
     expect(res.usage).toEqual({ prompt_tokens: 3, total_tokens: 3 });
     expect(last().path).toBe(`${BASE}/text-embedding-005:predict`);
     expect(last().json).toEqual({ instances: [{ content: "hello world" }, { content: "bye" }], parameters: { outputDimensionality: 4 } });
