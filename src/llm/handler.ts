@@ -12,12 +12,12 @@ import type { AccessRecord } from "../telemetry/access-log.ts";
 import { checkChatRequest } from "./chat-request.ts";
 import { listModels } from "./models.ts";
 import { checkMethod, detectRouteType } from "./route-type.ts";
-import { sseFrames } from "./stream/sse.ts";
+import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
+import type { HubMessage } from "./hub/parts.ts";
 import { passthroughStream, translatedStream, type StreamOutcome } from "./stream/pipeline.ts";
 import type { ChatRequest, RouteType, StreamContext, UpstreamRequest, Usage } from "./types.ts";
 import { upstreamErrorResponse } from "./upstream-error.ts";
 import { usageFromOpenAI } from "./usage.ts";
-import { eventStreamFrames } from "./stream/eventstream.ts";
 
 /** Everything about the client request the LLM layer needs. */
 export interface LlmExchange {
@@ -134,24 +134,27 @@ async function serveChat(x: LlmExchange, target: ProviderTarget, body: Record<st
     if (!res.ok) return upstreamError(x, target, res);
     if (!stream) {
       const text = await readUpstreamText(res);
-      let out: { json: string; usage: Usage | undefined };
+      const c = ctx(res.headers, translated.state);
+      let msg: HubMessage;
       try {
-        out = chat.response(text, ctx(res.headers, translated.state));
+        msg = chat.response(text, c);
       } catch (err) {
         if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
         throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
       }
-      x.log.usage = out.usage;
-      x.log.responseModel = model;
-      return respond(x, new Response(out.json, { status: 200, headers: JSON_HEADERS }));
+      x.log.usage = msg.usage;
+      x.log.responseModel = msg.model ?? model;
+      return respond(x, new Response(openaiCompletion(msg, c), { status: 200, headers: JSON_HEADERS }));
     }
     x.log.status = 200; // the stream may end (and be logged) before this function returns
-    const streamBody = await translatedStream<unknown>({
+    const c = ctx(res.headers, translated.state);
+    const writer = openaiChunkWriter(c);
+    const streamBody = await translatedStream({
       upstream: res.body!,
       abort: () => x.abort(),
       startedAt: x.log.start,
-      decoder: chat.framing === "eventstream" ? eventStreamFrames() : sseFrames(),
-      translator: chat.stream(ctx(res.headers, translated.state)) as never,
+      translator: chat.stream(c, writer),
+      writer,
       onEnd: (o) => streamEnded(x, o, model),
     });
     return respondStream(x, streamBody, 200, sseHeaders(new Headers()));
