@@ -86,7 +86,7 @@ export interface FrameDecoder<F> {
 }
 
 export interface StreamContext {
-  /** the model the client asked for (after aliasing), echoed in chunks */
+  /** the model the client asked for (after aliasing); the writer echoes it unless the provider names its own */
   model: string;
   /** what the adapter's `request()` returned as `state` for this request, if anything */
   state?: unknown;
