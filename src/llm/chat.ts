@@ -13,11 +13,11 @@ import type { RequestContext } from "../server/context.ts";
 import { answer, answerStream, JSON_HEADERS, readUpstreamText, relayJson, sseHeaders, streamEnded, upstreamError } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { checkChatRequest } from "./chat-request.ts";
-import { eventStreamFrames } from "./stream/eventstream.ts";
 import { passthroughStream, translatedStream } from "./stream/pipeline.ts";
-import { sseFrames } from "./stream/sse.ts";
+import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
+import type { HubMessage } from "./hub/parts.ts";
 import { firstAnswer } from "./targets.ts";
-import type { ChatRequest, StreamContext, Usage } from "./types.ts";
+import type { ChatRequest, StreamContext } from "./types.ts";
 
 /** What `prepare` settled for one candidate. */
 interface ChatCall {
@@ -92,22 +92,23 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
   const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
   if (!call.stream) {
     const text = await readUpstreamText(res);
-    let out: { json: string; usage: Usage | undefined };
+    let msg: HubMessage;
     try {
-      out = chat.response(text, streamCtx);
+      msg = chat.response(text, streamCtx);
     } catch (err) {
       if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
       throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
     }
-    return answer(ctx, target, new Response(out.json, { status: 200, headers: JSON_HEADERS }), { usage: out.usage, responseModel: model });
+    return answer(ctx, target, new Response(openaiCompletion(msg, streamCtx), { status: 200, headers: JSON_HEADERS }), { usage: msg.usage, responseModel: msg.model ?? model });
   }
   ctx.outcome.answered(200); // the stream may end (and finish the exchange) before this returns
-  const body = await translatedStream<unknown>({
+  const writer = openaiChunkWriter(streamCtx);
+  const body = await translatedStream({
     upstream: res.body!,
     abort: () => {},
     startedAt: ctx.outcome.record.start,
-    decoder: chat.framing === "eventstream" ? eventStreamFrames() : sseFrames(),
-    translator: chat.stream(streamCtx) as never,
+    translator: chat.stream(streamCtx, writer),
+    writer,
     onEnd: (o) => streamEnded(ctx, o, model),
   });
   return answerStream(ctx, target, body, 200, sseHeaders(new Headers()));

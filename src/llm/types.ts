@@ -4,6 +4,7 @@
  * streaming plumbing and telemetry, and asks the adapter only what differs per provider.
  */
 import type { RouteTypeName } from "../config/schema.ts";
+import type { ByteTranslator, HubMessage, HubWriter } from "./hub/parts.ts";
 
 export type RouteType = RouteTypeName;
 
@@ -75,8 +76,6 @@ export interface EventStreamMessage {
   payload: Uint8Array;
 }
 
-export type Framing = "sse" | "eventstream";
-
 /** Incremental framing of a byte stream: each network read in, the frames it completed out. */
 export interface FrameDecoder<F> {
   push(chunk: Uint8Array): F[];
@@ -85,36 +84,9 @@ export interface FrameDecoder<F> {
   /** bytes of an unfinished frame still held (non-zero after the end = truncated stream) */
   readonly pending: number;
 }
-export type FrameOf<F extends Framing> = F extends "sse" ? SseEvent : EventStreamMessage;
-
-/**
- * The per-provider state machine of the streaming pipeline: provider frames in, OpenAI SSE text
- * out (`data: {...}\n\n` blocks, already serialised). The pipeline batches the text of all frames
- * from one network read into one write.
- */
-export interface StreamTranslator<F> {
-  /** Text to send for this frame ("" for nothing). */
-  push(frame: F): string;
-  /**
-   * The upstream body ended. Returns the closing text (finish chunk, usage chunk when asked,
-   * `data: [DONE]`), or an error event when the provider stream ended before it was complete.
-   */
-  end(): string;
-  /** True once the translator has emitted its terminal text (e.g. an in-stream error). */
-  readonly finished: boolean;
-  /** Set when the stream ended with an error event (in-stream provider error, incomplete stream). */
-  readonly error?: string | undefined;
-  /**
-   * The HTTP status matching that error (429 for throttling, 400 for a blocked prompt...). Used
-   * when the error comes before any content: the client then gets a real HTTP error.
-   */
-  readonly errorStatus?: number | undefined;
-  /** Usage seen so far, for telemetry. */
-  readonly usage: Usage | undefined;
-}
 
 export interface StreamContext {
-  /** the model the client asked for (after aliasing), echoed in chunks */
+  /** the model the client asked for (after aliasing); the writer echoes it unless the provider names its own */
   model: string;
   /** what the adapter's `request()` returned as `state` for this request, if anything */
   state?: unknown;
@@ -139,16 +111,20 @@ export interface TranslatedBody {
   state?: unknown;
 }
 
-/** Translation of OpenAI chat completions to a provider's native chat API and back. */
-export interface ChatTranslator<S, F extends Framing = Framing> {
-  framing: F;
+/**
+ * Translation of OpenAI chat completions to a provider's native chat API and back. Answers come
+ * back through the stream hub (hub/parts.ts): a whole answer as a `HubMessage`, a stream as
+ * parts written to the writer the core hands over (which serialises them for the client).
+ */
+export interface ChatTranslator<S> {
   /** upstream path (and query), given the base path in effect (`pathPrefix` or the default) */
   path(spec: S, model: string, stream: boolean, basePath: string): string;
   /** OpenAI request -> provider body. Throws `HttpError` 400 for requests it cannot express. */
   request(req: ChatRequest, spec: S, model: string): TranslatedBody;
-  /** Successful non-streaming provider body -> OpenAI `chat.completion` JSON text. */
-  response(body: string, ctx: StreamContext): { json: string; usage: Usage | undefined };
-  stream(ctx: StreamContext): StreamTranslator<FrameOf<F>>;
+  /** Successful non-streaming provider body -> the answer. Throws `HttpError` for answers that are refusals (a blocked prompt). */
+  response(body: string, ctx: StreamContext): HubMessage;
+  /** A translator of the provider's stream bytes, writing the answer's parts to `out`. */
+  stream(ctx: StreamContext, out: HubWriter): ByteTranslator;
 }
 
 /** Translation of OpenAI embeddings requests (for providers whose embeddings API differs). */

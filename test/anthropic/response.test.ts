@@ -220,10 +220,10 @@ describe("broken streams", () => {
     })().then(() => undefined, (e: unknown) => e);
     expect(text).toBe("Let me think about");
     expect(err).toBeInstanceOf(OpenAI.APIError);
-    expect((err as InstanceType<typeof OpenAI.APIError>).error).toEqual({ message: "Overloaded", type: "api_error", param: null, code: "overloaded_error" });
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).toEqual({ message: "Overloaded", type: "api_error", param: null, code: "overloaded_error", status: 529 });
     // this request's access-log line records how the stream ended
     const line = await eventually(() => accessLogs(t.gw).find((l) => l["gen_ai.request.model"] === "overloaded-mid-stream"));
-    expect(line).toMatchObject({ "http.status": 200, "gen_ai.provider.name": "anthropic", "gen_ai.response.model": s.MODEL, error: "Overloaded" });
+    expect(line).toMatchObject({ "http.status": 200, "gen_ai.provider.name": "anthropic", "gen_ai.response.model": s.MODEL, error: "overloaded_error: Overloaded" });
   });
 
   test("a connection cut mid-event ends with an error event, never a silent stop", async () => {
@@ -236,7 +236,7 @@ describe("broken streams", () => {
     })().then(() => undefined, (e: unknown) => e);
     expect(text).toBe("Hello! How can I"); // the complete events before the cut, nothing of the cut one
     expect(err).toBeInstanceOf(OpenAI.APIError);
-    expect((err as InstanceType<typeof OpenAI.APIError>).error).toEqual({ message: "upstream connection failed mid-stream", type: "api_error", param: null, code: "upstream_stream_error" });
+    expect((err as InstanceType<typeof OpenAI.APIError>).error).toEqual({ message: "upstream connection failed mid-stream", type: "api_error", param: null, code: "upstream_stream_error", status: 502 });
   });
 
   test("a stream that ends before message_delta is an error, not a finished answer", async () => {

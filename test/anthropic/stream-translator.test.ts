@@ -4,7 +4,8 @@
  */
 import { describe, expect, test } from "bun:test";
 import { anthropicStream, compactDelta } from "../../src/llm/providers/anthropic/stream.ts";
-import { sseFrames } from "../../src/llm/stream/sse.ts";
+import { HttpError } from "../../src/http/errors.ts";
+import { openaiChunkWriter } from "../../src/llm/hub/openai-writer.ts";
 import { translatedStream } from "../../src/llm/stream/pipeline.ts";
 import { encodeEvents, type AnthropicEvent } from "../emulators/anthropic.ts";
 import * as s from "./scripts.ts";
@@ -35,13 +36,15 @@ async function translate(pieces: Uint8Array[], includeUsage = true): Promise<str
       c.close();
     },
   });
+  const ctx = { model: "m", includeUsage, created: 1700000000, upstreamHeaders: new Headers() };
+  const writer = openaiChunkWriter(ctx);
   const body = await translatedStream({
     upstream,
     abort() {},
     onEnd() {},
     startedAt: performance.now(),
-    decoder: sseFrames(),
-    translator: anthropicStream({ model: "m", includeUsage, created: 1700000000, upstreamHeaders: new Headers() }),
+    translator: anthropicStream(ctx, writer),
+    writer,
   });
   return new Response(body).text();
 }
@@ -51,7 +54,7 @@ describe("reads split at any byte", () => {
   for (const [name, events, [lastEvent, finish]] of [
     ["unicode turn", unicodeTurn, DONE],
     ["parallel tools", s.parallelTools, DONE],
-    ["error mid-stream", s.errorMidStream, ['data: {"error":{"message":"Overloaded","type":"api_error","param":null,"code":"overloaded_error"}}', null]],
+    ["error mid-stream", s.errorMidStream, ['data: {"error":{"message":"Overloaded","type":"api_error","param":null,"code":"overloaded_error","status":529}}', null]],
   ] as const) {
     test(name, async () => {
       const bytes = new TextEncoder().encode(encodeEvents(events));
@@ -128,9 +131,16 @@ describe("robustness", () => {
   });
 
   test("garbage in an event ends the stream with an error event", async () => {
-    const out = await translate([new TextEncoder().encode(`${encodeEvents(s.plainText.slice(0, 3))}event: content_block_delta\ndata: {not json\n\n`)]);
+    const out = await translate([new TextEncoder().encode(`${encodeEvents(s.plainText.slice(0, 4))}event: content_block_delta\ndata: {not json\n\n`)]);
+    expect(out).toContain('"delta":{"content":"Hello"}');
     expect(out.trimEnd().split("\n\n").at(-1)).toBe(
-      'data: {"error":{"message":"upstream sent an invalid stream event","type":"api_error","param":null,"code":"upstream_stream_error"}}',
+      'data: {"error":{"message":"upstream sent an invalid stream event","type":"api_error","param":null,"code":"upstream_invalid_event","status":502}}',
     );
+  });
+
+  test("garbage before any content is a real HTTP error, with the same type and code", async () => {
+    const err = await translate([new TextEncoder().encode(`${encodeEvents(s.plainText.slice(0, 3))}event: content_block_delta\ndata: {not json\n\n`)]).catch((e) => e);
+    expect(err).toBeInstanceOf(HttpError);
+    expect(err).toMatchObject({ status: 502, type: "api_error", code: "upstream_invalid_event", message: "upstream sent an invalid stream event" });
   });
 });

@@ -113,11 +113,20 @@ describe("in-stream failures", () => {
     expect(err.error).toMatchObject({ code: "throttlingException", type: "rate_limit_error" });
   });
 
-  test("modelStreamErrorException -> error event with status 424", async () => {
-    t.emu.script(() => ({ events: scripts.modelStreamError }));
+  test("modelStreamErrorException after content -> error event with status 424", async () => {
+    const [start, exception] = scripts.modelStreamError;
+    t.emu.script(() => ({ events: [start!, ev.text(0, "Partial"), exception!] }));
     const err = await collect(await t.client.chat.completions.create({ model: "m", messages: ask, stream: true })).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.error).toMatchObject({ code: "modelStreamErrorException", status: 424, type: "api_error" });
+  });
+
+  test("modelStreamErrorException right after messageStart (no content yet) -> a real HTTP 424", async () => {
+    t.emu.script(() => ({ events: scripts.modelStreamError }));
+    const err = await t.client.chat.completions.create({ model: "m", messages: ask, stream: true }).then(collect).catch((e) => e);
+    expect(err).toBeInstanceOf(OpenAI.APIError);
+    expect(err.status).toBe(424);
+    expect(err.error).toMatchObject({ code: "modelStreamErrorException", type: "api_error", message: "Model stream error" });
   });
 
   test("a corrupted byte ends the stream with an error event, never garbage text", async () => {
@@ -138,7 +147,8 @@ describe("in-stream failures", () => {
     })().catch((e) => e);
     expect(chunks.join("")).toBe("The capital");
     expect(err).toBeInstanceOf(OpenAI.APIError);
-    expect(err.error).toMatchObject({ code: "InvalidFrame", status: 502 });
+    // the decoder's report of a corrupt frame is an invalid stream, coded as every provider's is
+    expect(err.error).toMatchObject({ code: "upstream_invalid_event", status: 502, type: "api_error" });
     expect(err.message).toContain("checksum");
   });
 

@@ -10,20 +10,32 @@ import { redactAwsMessage } from "../../src/llm/providers/bedrock/error.ts";
 import { baseModelId } from "../../src/llm/providers/bedrock/model-id.ts";
 import { converseRequest } from "../../src/llm/providers/bedrock/request.ts";
 import { converseStream } from "../../src/llm/providers/bedrock/stream.ts";
-import { eventStreamFrames } from "../../src/llm/stream/eventstream.ts";
+import { openaiChunkWriter } from "../../src/llm/hub/openai-writer.ts";
 import type { ChatRequest } from "../../src/llm/types.ts";
 import { encodeEvent, ev, type StreamEvent } from "../emulators/bedrock.ts";
 
 const codec = new EventStreamCodec(toUtf8, fromUtf8);
 const ctx = (includeUsage = false) => ({ model: "m", includeUsage, created: 1_764_000_000, upstreamHeaders: new Headers({ "x-amzn-requestid": "req-1" }) });
 
-/** Runs events through decoder and translator; returns the data payloads (parsed, [DONE] kept). */
+/** Runs events through translator and writer; returns the data payloads (parsed, [DONE] kept). */
 function run(events: (StreamEvent | Uint8Array)[], includeUsage = false): unknown[] {
-  const decoder = eventStreamFrames();
-  const t = converseStream(ctx(includeUsage), undefined);
-  let out = "";
-  for (const e of events) for (const f of decoder.push(e instanceof Uint8Array ? e : encodeEvent(e))) out += t.push(f);
-  out += t.end();
+  return payloads(translate(events, includeUsage).text);
+}
+
+function translate(events: (StreamEvent | Uint8Array)[], includeUsage = false) {
+  const c = ctx(includeUsage);
+  const writer = openaiChunkWriter(c);
+  const t = converseStream(c, writer);
+  let text = "";
+  for (const e of events) {
+    t.push(e instanceof Uint8Array ? e : encodeEvent(e));
+    text += writer.take();
+  }
+  t.end();
+  return { text: text + writer.take(), writer };
+}
+
+function payloads(out: string): unknown[] {
   return out
     .split("\n\n")
     .filter((x) => x !== "")
@@ -114,8 +126,9 @@ describe("stream translator", () => {
   });
 
   test("an event that is not JSON ends the stream with an error event", () => {
-    const out = run([ev.start(), rawEvent("messageStop", "{not json")]);
-    expect(out.at(-1)).toMatchObject({ error: { code: "upstream_invalid_event", status: 502 } });
+    const { text, writer } = translate([ev.start(), rawEvent("messageStop", "{not json")]);
+    expect(payloads(text).at(-1)).toMatchObject({ error: { code: "upstream_invalid_event", status: 502 } });
+    expect(writer.failure).toMatchObject({ kind: "invalid", message: "upstream sent an event that is not JSON" });
   });
 });
 

@@ -102,6 +102,11 @@ export interface ByteTranslator {
   push(chunk: Uint8Array): void;
   /** the upstream body ended */
   end(): void;
+  /**
+   * The connection broke mid-stream (the pipeline then fails the writer): report what is still
+   * held back, such as usage read lazily, and write nothing else.
+   */
+  interrupted?(): void;
   /** bytes of an unfinished frame still held (non-zero at the end: the stream was cut mid-frame) */
   readonly pending: number;
 }
@@ -121,8 +126,8 @@ export interface ClientStreamWriter extends HubWriter {
    */
   readonly contentStarted: boolean;
   readonly failure: StreamFailure | undefined;
-  /** the latest usage reported */
-  readonly usageSoFar: Usage | undefined;
+  /** the latest usage reported (not `usage`: that is the part this writer takes) */
+  readonly reportedUsage: Usage | undefined;
   /** the model named in the answer (the provider's when it reported one) */
   readonly model: string;
 }

@@ -7,7 +7,7 @@
  * the throughput of fast streams.
  */
 import { concatBytes } from "../../http/bytes.ts";
-import { sseErrorEvent } from "../../http/errors.ts";
+import { openaiErrorEvent } from "../hub/openai-writer.ts";
 import type { Usage } from "../types.ts";
 import { usageFromOpenAI } from "../usage.ts";
 import { parseEvents } from "./sse.ts";
@@ -166,7 +166,8 @@ function isJsonObjectOrDone(data: string): boolean {
   return t === "[DONE]" || (t.startsWith("{") && t.endsWith("}"));
 }
 
-const INVALID_EVENT = sseErrorEvent("upstream sent an invalid stream event", "api_error", "upstream_invalid_event");
+/** the gateway's error event for garbage in the stream (the same as translated streams end with) */
+const INVALID_EVENT = openaiErrorEvent({ kind: "invalid", message: "upstream sent an invalid stream event" });
 
 /** The events before `pos`, then the error event that ends the stream. */
 function invalidAt(region: Uint8Array, pos: number): TapStep {

@@ -1,15 +1,20 @@
 /**
- * The streaming pipeline: upstream bytes -> frames -> (translation) -> client bytes, one network
- * read at a time, never holding a whole response.
+ * The streaming pipeline: upstream bytes -> (translation) -> client bytes, one network read at a
+ * time, never holding a whole response.
  *
  * Whatever goes wrong after the response headers went out (connection reset at any byte, a
  * stall past the timeout, invalid JSON, a stream cut before its end) ends the client's stream with
- * a final OpenAI-shaped `data: {"error": ...}` event, never a silent cut. A client that goes away
- * cancels the upstream request. Reads are pulled, so a slow client slows the upstream read.
+ * a final OpenAI-shaped `data: {"error": ...}` event, never a silent cut; when it goes wrong
+ * before anything of the answer was produced, the client gets a real HTTP error instead. A client
+ * that goes away cancels the upstream request. Reads are pulled, so a slow client slows the
+ * upstream read.
  */
 import { concatBytes } from "../../http/bytes.ts";
-import { HttpError, sseErrorEvent } from "../../http/errors.ts";
-import type { FrameDecoder, StreamTranslator, Usage } from "../types.ts";
+import { HttpError } from "../../http/errors.ts";
+import { failureHttpError, failureLogLine } from "../hub/failure.ts";
+import { openaiErrorEvent } from "../hub/openai-writer.ts";
+import type { ByteTranslator, ClientStreamWriter, StreamFailure } from "../hub/parts.ts";
+import type { Usage } from "../types.ts";
 import { createOpenAITap } from "./openai-tap.ts";
 import { createSseFramer } from "./sse.ts";
 
@@ -42,14 +47,27 @@ interface Step {
 
 interface Relay {
   step(chunk: Uint8Array): Step;
-  /** upstream ended: closing text, or an error event if the stream was incomplete */
-  end(): { out: string; error: string | undefined };
+  /** upstream ended: the closing bytes (or an error event if the stream was incomplete) */
+  end(): string;
+  /** the upstream connection failed mid-stream: the error event that ends the stream */
+  broken(failure: StreamFailure): string;
+  /** when the stream is over and all it said is a failure: the HTTP error to answer with instead */
+  rejection(head: Uint8Array): HttpError | undefined;
   usage(): Usage | undefined;
-  /** an error the relay itself reported in-band (e.g. an upstream error event) */
-  error?(): string | undefined;
-  /** the HTTP status matching that error, when the translator knows it */
-  errorStatus?(): number | undefined;
-  responseModel?(): string | undefined;
+  /** how the stream failed, for the log (undefined: it did not) */
+  error(): string | undefined;
+  responseModel(): string | undefined;
+}
+
+/** One read's outcome: bytes to send (possibly none); `last` when the stream is complete. */
+interface Outcome {
+  bytes: Uint8Array;
+  last: boolean;
+}
+type ReadResult = { done: boolean; value?: Uint8Array | undefined };
+interface UpstreamReader {
+  read(): Promise<ReadResult>;
+  cancel(): Promise<void>;
 }
 
 /**
@@ -59,57 +77,12 @@ interface Relay {
  * continues with the rest.
  */
 async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array | ReadableStream<Uint8Array>> {
-  const reader = opts.upstream.getReader();
-  let finished = false;
-  let firstByteMs: number | undefined;
-  const finish = (error: string | undefined) => {
-    if (finished) return;
-    finished = true;
-    opts.onEnd({ usage: relay.usage(), error: error ?? relay.error?.(), firstByteMs, responseModel: relay.responseModel?.() });
-  };
-
-  /** One read's outcome: bytes to send (possibly none); `last` when the stream is complete. */
-  type Outcome = { bytes: Uint8Array; last: boolean; error?: string | undefined };
-  type ReadResult = { done: boolean; value?: Uint8Array | undefined };
-  const handle = (r: ReadResult): Outcome => {
-    if (r.done) {
-      const end = relay.end();
-      return { bytes: encoder.encode(end.out), last: true, error: end.error };
-    }
-    const step = relay.step(r.value!);
-    const bytes = typeof step.out === "string" ? encoder.encode(step.out) : step.out;
-    // read the (normally empty) rest instead of cancelling, so the upstream connection goes
-    // back to the keep-alive pool rather than being torn down
-    if (step.done) void drain(reader);
-    return { bytes, last: step.done };
-  };
-  const failed = (err: unknown): Outcome => {
-    const message = streamFailure(err);
-    reader.cancel().catch(() => {});
-    return { bytes: encoder.encode(sseErrorEvent(message, "api_error", "upstream_stream_error")), last: true, error: message };
-  };
-  /** Reads until there is something to send or the stream is over (starting with `started`). */
-  const readOutput = async (started?: Promise<ReadResult>): Promise<Outcome> => {
-    try {
-      let out = handle(await (started ?? reader.read()));
-      while (!out.last && out.bytes.byteLength === 0) out = handle(await reader.read());
-      return out;
-    } catch (err) {
-      return failed(err);
-    }
-  };
-  /** The same, once the answer is a stream: notes the first byte and the end. */
-  const next = async (started?: Promise<ReadResult>): Promise<Outcome> => {
-    const out = await readOutput(started);
-    if (out.bytes.byteLength > 0) firstByteMs ??= performance.now() - opts.startedAt;
-    if (out.last) finish(out.error);
-    return out;
-  };
-
-  const first = await readOutput();
+  const reads = new Reads(opts, relay);
+  const first = await reads.output();
   // Nothing was said yet and the answer is an error: a real HTTP status serves the client
   // better (SDK retries, error classes) than an error event under 200.
-  if (first.last && startsWithErrorEvent(first.bytes)) throw rejection(first.bytes, relay.errorStatus?.());
+  const refusal = first.last ? relay.rejection(first.bytes) : undefined;
+  if (refusal) throw refusal;
 
   // Whatever else the upstream has already delivered goes into the same answer: when that is
   // the whole stream (fast upstreams, short answers) the client gets a plain body and the stream
@@ -119,45 +92,99 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array |
   let pending: Promise<ReadResult> | undefined;
   let last = first;
   while (!last.last) {
-    const read = reader.read();
+    const read = reads.reader.read();
     try {
       const ready = await Promise.race([read, nextTurn()]);
       if (ready === NOT_READY) {
         pending = read;
         break;
       }
-      last = handle(ready);
+      last = reads.handle(ready);
     } catch (err) {
-      last = failed(err);
+      last = reads.failed(err);
     }
     if (last.bytes.byteLength > 0) parts.push(last.bytes);
   }
   const head = concatBytes(parts);
-  if (head.byteLength > 0) firstByteMs = performance.now() - opts.startedAt;
+  if (head.byteLength > 0) reads.firstByteMs = performance.now() - opts.startedAt;
   if (last.last) {
-    finish(last.error);
+    reads.finish();
     return head;
   }
-
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
         controller.enqueue(head);
       },
       async pull(controller) {
-        const out = await next(pending);
+        const out = await reads.next(pending);
         pending = undefined;
         if (out.bytes.byteLength > 0) controller.enqueue(out.bytes);
         if (out.last) controller.close();
       },
       cancel() {
         opts.abort();
-        reader.cancel().catch(() => {});
-        finish("client disconnected");
+        reads.reader.cancel().catch(() => {});
+        reads.finish("client disconnected");
       },
     },
     { highWaterMark: 0 },
   );
+}
+
+/** The reads of one relayed body, and its end (reported once). */
+class Reads {
+  readonly reader: UpstreamReader;
+  firstByteMs: number | undefined;
+  private finished = false;
+
+  constructor(
+    private readonly opts: RelayOptions,
+    private readonly relay: Relay,
+  ) {
+    this.reader = opts.upstream.getReader();
+  }
+
+  finish(error?: string): void {
+    if (this.finished) return;
+    this.finished = true;
+    const relay = this.relay;
+    this.opts.onEnd({ usage: relay.usage(), error: error ?? relay.error(), firstByteMs: this.firstByteMs, responseModel: relay.responseModel() });
+  }
+
+  handle(r: ReadResult): Outcome {
+    if (r.done) return { bytes: encoder.encode(this.relay.end()), last: true };
+    const step = this.relay.step(r.value!);
+    const bytes = typeof step.out === "string" ? encoder.encode(step.out) : step.out;
+    // read the (normally empty) rest instead of cancelling, so the upstream connection goes
+    // back to the keep-alive pool rather than being torn down
+    if (step.done) void drain(this.reader);
+    return { bytes, last: step.done };
+  }
+
+  failed(err: unknown): Outcome {
+    this.reader.cancel().catch(() => {});
+    return { bytes: encoder.encode(this.relay.broken(connectionFailure(err))), last: true };
+  }
+
+  /** Reads until there is something to send or the stream is over (starting with `started`). */
+  async output(started?: Promise<ReadResult>): Promise<Outcome> {
+    try {
+      let out = this.handle(await (started ?? this.reader.read()));
+      while (!out.last && out.bytes.byteLength === 0) out = this.handle(await this.reader.read());
+      return out;
+    } catch (err) {
+      return this.failed(err);
+    }
+  }
+
+  /** The same, once the answer is a stream: notes the first byte and the end. */
+  async next(started?: Promise<ReadResult>): Promise<Outcome> {
+    const out = await this.output(started);
+    if (out.bytes.byteLength > 0) this.firstByteMs ??= performance.now() - this.opts.startedAt;
+    if (out.last) this.finish();
+    return out;
+  }
 }
 
 const NOT_READY = Symbol("not ready");
@@ -165,6 +192,66 @@ const NOT_READY = Symbol("not ready");
 /** Resolves after the current turn of the event loop (after pending I/O callbacks). */
 function nextTurn(): Promise<typeof NOT_READY> {
   return new Promise((resolve) => setImmediate(resolve, NOT_READY));
+}
+
+/** Reads an upstream body to its end, discarding it (at most 1 MiB, then it is cancelled). */
+async function drain(reader: UpstreamReader): Promise<void> {
+  let seen = 0;
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      seen += value?.byteLength ?? 0;
+      if (seen > 1 << 20) break;
+    }
+  } catch {
+    return;
+  }
+  await reader.cancel().catch(() => {});
+}
+
+/** A read that threw: the connection broke, timed out, or the client went away. */
+function connectionFailure(err: unknown): StreamFailure {
+  const name = (err as Error | undefined)?.name;
+  if (name === "TimeoutError") return { kind: "connection", message: "upstream request timed out mid-stream", status: 504 };
+  if (name === "AbortError") return { kind: "connection", message: "client disconnected" };
+  return { kind: "connection", message: "upstream connection failed mid-stream" };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/**
+ * OpenAI-format upstream: bytes go to the client as they came, cut only at event boundaries.
+ * The tap (openai-tap.ts) checks events cheaply, reads usage for telemetry, and drops the final
+ * usage-only chunk when the gateway (not the client) asked for it. The gateway's own error events
+ * (invalid, incomplete, broken streams) are the OpenAI writer's (same codes as translated streams).
+ */
+export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean }): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+  const framer = createSseFramer();
+  const tap = createOpenAITap(opts.clientWantsUsage);
+  let failure: StreamFailure | undefined;
+  const fail = (f: StreamFailure): string => {
+    failure = f;
+    return openaiErrorEvent(f);
+  };
+  return relayBody(opts, {
+    usage: () => tap.usage,
+    responseModel: () => tap.responseModel,
+    step: (chunk) => tap.scan(framer.push(chunk)),
+    end() {
+      const last = textOf(tap.scan(framer.end()).out);
+      if (tap.sawDone || tap.sawError) return last;
+      const message = framer.pending > 0 ? "upstream stream was cut off mid-event" : "upstream stream ended without [DONE]";
+      return last + fail({ kind: "incomplete", message });
+    },
+    broken: fail,
+    rejection: (head) => (startsWithErrorEvent(head) ? passthroughRejection(head) : undefined),
+    error: () => (failure ? failureLogLine(failure) : tap.sawError ? "upstream error event" : undefined),
+  });
+}
+
+function textOf(out: Uint8Array | string): string {
+  return typeof out === "string" ? out : new TextDecoder().decode(out);
 }
 
 const ERROR_EVENT = encoder.encode('data: {"error"');
@@ -183,105 +270,64 @@ const STATUS_OF_TYPE: Record<string, number> = {
   rate_limit_error: 429,
 };
 
-/** The error event that opens a stream, as an HttpError (status from the translator, else the type). */
-function rejection(bytes: Uint8Array, status: number | undefined): HttpError {
+/**
+ * The error event that opens an OpenAI-format stream (the upstream's own, or the gateway's), as
+ * an HttpError: the event's status when it has one, else its type's.
+ */
+function passthroughRejection(bytes: Uint8Array): HttpError {
   const text = new TextDecoder().decode(bytes);
   const json = text.slice(6, text.indexOf("\n\n") === -1 ? undefined : text.indexOf("\n\n"));
-  let err: { message?: unknown; type?: unknown; code?: unknown; param?: unknown } = {};
+  let err: { message?: unknown; type?: unknown; code?: unknown; param?: unknown; status?: unknown } = {};
   try {
     err = (JSON.parse(json) as { error?: typeof err }).error ?? {};
   } catch {
     // keep the defaults below
   }
   const type = typeof err.type === "string" ? err.type : "api_error";
-  return new HttpError(status ?? STATUS_OF_TYPE[type] ?? 502, typeof err.message === "string" ? err.message : "upstream error", {
+  const status = typeof err.status === "number" && err.status >= 400 && err.status <= 599 ? err.status : (STATUS_OF_TYPE[type] ?? 502);
+  return new HttpError(status, typeof err.message === "string" ? err.message : "upstream error", {
     type,
     code: typeof err.code === "string" ? err.code : null,
     param: typeof err.param === "string" ? err.param : null,
   });
 }
 
-/** Reads an upstream body to its end, discarding it (at most 1 MiB, then it is cancelled). */
-async function drain(reader: { read(): Promise<{ done: boolean; value?: Uint8Array }>; cancel(): Promise<void> }): Promise<void> {
-  let seen = 0;
-  try {
-    for (;;) {
-      const { done, value } = await reader.read();
-      if (done) return;
-      seen += value?.byteLength ?? 0;
-      if (seen > 1 << 20) break;
-    }
-  } catch {
-    return;
-  }
-  await reader.cancel().catch(() => {});
-}
-
-function streamFailure(err: unknown): string {
-  const name = (err as Error | undefined)?.name;
-  if (name === "TimeoutError") return "upstream request timed out mid-stream";
-  if (name === "AbortError") return "client disconnected";
-  return "upstream connection failed mid-stream";
-}
-
 // ---------------------------------------------------------------------------------------------
 
 /**
- * OpenAI-format upstream: bytes go to the client as they came, cut only at event boundaries.
- * The tap (openai-tap.ts) checks events cheaply, reads usage for telemetry, and drops the final
- * usage-only chunk when the gateway (not the client) asked for it.
+ * A provider-native stream, translated: `translator` turns the upstream bytes into hub parts
+ * written to `writer`, whose text is sent after each read. A failure before any content (the
+ * writer's `contentStarted` still false) is answered as an HTTP error with the failure's status,
+ * type and code.
  */
-export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean }): Promise<Uint8Array | ReadableStream<Uint8Array>> {
-  const framer = createSseFramer();
-  const tap = createOpenAITap(opts.clientWantsUsage);
-  return relayBody(opts, {
-    usage: () => tap.usage,
-    responseModel: () => tap.responseModel,
-    step: (chunk) => tap.scan(framer.push(chunk)),
-    end() {
-      const last = tap.scan(framer.end());
-      if (tap.sawDone || tap.sawError) return { out: textOf(last.out), error: tap.sawError ? "upstream error event" : undefined };
-      const message = framer.pending > 0 ? "upstream stream was cut off mid-event" : "upstream stream ended without [DONE]";
-      return { out: textOf(last.out) + sseErrorEvent(message, "api_error", "upstream_stream_incomplete"), error: message };
-    },
-    error: () => (tap.sawError ? "upstream error event" : undefined),
-  });
-}
-
-function textOf(out: Uint8Array | string): string {
-  return typeof out === "string" ? out : new TextDecoder().decode(out);
-}
-
-/** A provider-native stream, translated frame by frame into OpenAI chunks. */
-export function translatedStream<F>(
+export function translatedStream(
   opts: RelayOptions & {
-    decoder: FrameDecoder<F>;
-    translator: StreamTranslator<F>;
+    translator: ByteTranslator;
+    writer: ClientStreamWriter;
   },
 ): Promise<Uint8Array | ReadableStream<Uint8Array>> {
-  const t = opts.translator;
+  const { translator, writer } = opts;
   return relayBody(opts, {
-    usage: () => t.usage,
+    usage: () => writer.reportedUsage,
+    responseModel: () => writer.model,
+    error: () => (writer.failure ? failureLogLine(writer.failure) : undefined),
     step(chunk) {
-      let out = "";
-      for (const frame of opts.decoder.push(chunk)) {
-        out += t.push(frame);
-        if (t.finished) return { out, done: true };
-      }
-      return { out, done: false };
+      translator.push(chunk);
+      return { out: writer.take(), done: writer.done };
     },
-    error: () => t.error,
-    errorStatus: () => t.errorStatus,
     end() {
-      let out = "";
-      for (const frame of opts.decoder.end?.() ?? []) out += t.push(frame);
-      if (t.finished) return { out, error: t.error };
-      if (opts.decoder.pending > 0) {
-        const message = "upstream stream was cut off mid-event";
-        return { out: sseErrorEvent(message, "api_error", "upstream_stream_incomplete"), error: message };
-      }
-      out += t.end();
-      return { out, error: t.error };
+      translator.end();
+      // a translator that neither finished nor failed the answer: never a silent cut
+      if (!writer.done) writer.fail({ kind: "incomplete", message: "upstream stream ended before the answer was complete" });
+      return writer.take();
     },
+    broken(failure) {
+      if (!writer.done) {
+        translator.interrupted?.();
+        writer.fail(failure);
+      }
+      return writer.take();
+    },
+    rejection: () => (writer.failure && !writer.contentStarted ? failureHttpError(writer.failure) : undefined),
   });
 }

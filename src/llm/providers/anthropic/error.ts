@@ -3,7 +3,6 @@
  * OpenAI error shape. The status is kept by the core (so the SDKs raise the matching exception:
  * 429 RateLimitError, 529 InternalServerError...), the Anthropic error type becomes the `code`.
  */
-import { errorTypeFor } from "../../../http/errors.ts";
 import { messageOf } from "../../upstream-error.ts";
 
 export interface ProviderError {
@@ -25,22 +24,6 @@ export function anthropicError(status: number, body: string): ProviderError {
   }
   const message = messageOf(parsed) ?? (body.trim() ? `upstream returned HTTP ${status}: ${body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200)}` : `upstream returned HTTP ${status}`);
   return { message, code: null };
-}
-
-/** The OpenAI `type` for an Anthropic error type met inside a stream (no HTTP status there). */
-export function openaiTypeOf(anthropicType: string | undefined): string {
-  switch (anthropicType) {
-    case "invalid_request_error":
-    case "request_too_large":
-      return "invalid_request_error";
-    case "authentication_error":
-    case "permission_error":
-    case "not_found_error":
-    case "rate_limit_error":
-      return anthropicType;
-    default:
-      return errorTypeFor(500);
-  }
 }
 
 /** The HTTP status Anthropic uses for an error type (for errors met inside a stream). */

@@ -16,8 +16,7 @@ export interface AnthropicSpec {
 }
 
 /** Chat completions over the Messages API; Vertex reuses it with its own path and body fix-ups. */
-export const anthropicChat: ChatTranslator<unknown, "sse"> = {
-  framing: "sse",
+export const anthropicChat: ChatTranslator<unknown> = {
   // the native path even under hostOverride (CONFIG.md: "hostOverride changes the host only")
   path: (_spec, _model, _stream, basePath) => `${basePath}/messages`,
   request: (req, _spec, model) => ({ body: JSON.stringify(toAnthropicRequest(req, model)) }),

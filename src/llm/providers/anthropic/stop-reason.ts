@@ -2,7 +2,7 @@
  * Anthropic `stop_reason` -> OpenAI `finish_reason` (WIRE.md table). Never leaks a raw Anthropic
  * value: strict SDK enums and agent loops branch on it (LiteLLM #12481).
  */
-export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+import type { FinishReason } from "../../hub/parts.ts";
 
 export function finishReason(stopReason: unknown): FinishReason {
   switch (stopReason) {

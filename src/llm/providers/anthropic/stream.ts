@@ -1,227 +1,215 @@
 /**
- * Anthropic Messages SSE -> OpenAI `chat.completion.chunk` events: a small state machine.
+ * Anthropic Messages SSE -> hub parts: a small state machine.
  *
- *   message_start        -> first chunk, `delta: {role: "assistant", content: ""}`
- *   content_block_start  -> tool_use: a tool call's first delta (`index`, `id`, `name`, `arguments: ""`)
- *   content_block_delta  -> text: `content`; thinking: `reasoning_content`; input_json: `arguments`
- *   content_block_stop   -> a tool call that got no argument fragment gets `"{}"`
+ *   message_start        -> start (the message's id and model), usage
+ *   content_block_start  -> tool_use: a tool call (its `index` counts tool blocks only, not
+ *                           Anthropic's block index, so the SDKs accumulate arguments into the
+ *                           right call, LiteLLM #5231); text / thinking with text: that text;
+ *                           redacted_thinking: a redacted block
+ *   content_block_delta  -> text, tool arguments, reasoning; signature_delta: the block's signature
+ *   content_block_stop   -> a thinking block is complete: signed
  *   message_delta        -> stop reason and usage noted
- *   message_stop         -> finish chunk (with the turn's signed `thinking_blocks`), usage chunk
- *                           when the client asked for it, `[DONE]`
- *   error                -> an OpenAI-shaped error event; the stream ends
+ *   message_stop         -> finish, end
+ *   error                -> a provider failure (Anthropic's error type as the code, its status)
  *   ping, unknown        -> nothing
- * A tool call's `index` counts tool blocks only (not Anthropic's block index), so the SDKs
- * accumulate arguments into the right call (LiteLLM #5231).
+ * A tool call without arguments, the role chunk, the ids and `thinking_blocks` are the writer's
+ * business (hub/openai-writer.ts).
  *
- * Hot path: text, argument and thinking deltas in the compact form the API sends are not parsed;
- * their JSON string literal is cut out of the event and placed into a prebuilt chunk. Anything
+ * Hot path: text, argument and thinking deltas in the compact form the API sends are not parsed:
+ * their JSON string literal is cut out of the event and handed to the writer as is. Anything
  * else (other events, or deltas with fields in another order) goes through JSON.parse.
  */
-import { sseErrorEvent } from "../../../http/errors.ts";
-import type { SseEvent, StreamContext, StreamTranslator, Usage } from "../../types.ts";
-import { usageToOpenAI } from "../../usage.ts";
-import { openaiTypeOf, statusOfAnthropicType } from "./error.ts";
+import { literal, trustedLiteral, type ByteTranslator, type HubWriter, type JsonStringLiteral } from "../../hub/parts.ts";
+import { framed, type FrameMachine } from "../../stream/framed.ts";
+import { sseFrames } from "../../stream/sse.ts";
+import type { SseEvent, StreamContext } from "../../types.ts";
+import { statusOfAnthropicType } from "./error.ts";
 import { finishReason } from "./stop-reason.ts";
 import { emptyTokens, readTokens, toUsage } from "./usage.ts";
 
-interface ThinkingBlock {
-  type: "thinking" | "redacted_thinking";
-  thinking?: string;
-  signature?: string;
-  data?: string;
+/** A thinking block being streamed: its signature so far, and whether it was handed over. */
+interface Thinking {
+  signature: string;
+  signed: boolean;
 }
 
-/** What an Anthropic content block index stands for in the OpenAI stream. */
-type BlockKind = { kind: "tool"; call: number; argsSent: boolean } | { kind: "thinking"; block: ThinkingBlock } | undefined;
+/** What an Anthropic content block index stands for. */
+type Block = { kind: "tool"; call: number } | { kind: "thinking"; thinking: Thinking } | undefined;
 
-export function anthropicStream(ctx: StreamContext): StreamTranslator<SseEvent> {
-  const usageNull = ctx.includeUsage ? ',"usage":null' : "";
-  const tail = `,"logprobs":null,"finish_reason":null}]${usageNull}}\n\n`;
-  /** `data: {"id":...,"model":...` shared by every chunk */
-  let prefix = "";
-  /** `prefix` + the opening of choice 0's delta */
-  let head = "";
-  let started = false;
-  let finished = false;
-  let error: string | undefined;
-  let errorStatus: number | undefined;
-  let stopReason: unknown;
-  let sawMessageDelta = false;
-  const tokens = emptyTokens();
-  let sawUsage = false;
-  const blocks: BlockKind[] = [];
-  let toolCalls = 0;
-  const thinking: ThinkingBlock[] = [];
+export function anthropicStream(_ctx: StreamContext, out: HubWriter): ByteTranslator {
+  return framed(sseFrames(), new AnthropicMachine(out), out);
+}
 
-  const start = (id: unknown, model: unknown): string => {
-    started = true;
-    const chunkId = typeof id === "string" && id !== "" ? id : `chatcmpl-${crypto.randomUUID()}`;
-    const name = typeof model === "string" && model !== "" ? model : ctx.model;
-    prefix = `data: {"id":${JSON.stringify(chunkId)},"object":"chat.completion.chunk","created":${ctx.created},"model":${JSON.stringify(name)}`;
-    head = `${prefix},"choices":[{"index":0,"delta":`;
-    return `${head}{"role":"assistant","content":""}${tail}`;
-  };
-  /** the role chunk, if no message_start came first (a broken upstream; never from Anthropic) */
-  const ensureStarted = (): string => (started ? "" : start(undefined, undefined));
+class AnthropicMachine implements FrameMachine<SseEvent> {
+  finished = false;
+  private started = false;
+  private stopReason: unknown;
+  private sawMessageDelta = false;
+  private readonly tokens = emptyTokens();
+  private readonly blocks: Block[] = [];
+  private readonly thinking: Thinking[] = [];
+  private toolCalls = 0;
 
-  const fail = (message: string, anthropicType?: string): string => {
-    finished = true;
-    error = message;
-    errorStatus = statusOfAnthropicType(anthropicType);
-    return sseErrorEvent(message, openaiTypeOf(anthropicType), anthropicType ?? "upstream_stream_error");
-  };
+  constructor(private readonly out: HubWriter) {}
 
-  const finish = (): string => {
-    finished = true;
-    let out = ensureStarted();
-    const delta = thinking.length > 0 ? `{"thinking_blocks":${JSON.stringify(thinking)}}` : "{}";
-    out += `${head}${delta},"logprobs":null,"finish_reason":"${finishReason(stopReason)}"}]${usageNull}}\n\n`;
-    if (ctx.includeUsage) out += `${prefix},"choices":[],"usage":${JSON.stringify(usageToOpenAI(toUsage(tokens)))}}\n\n`;
-    return `${out}data: [DONE]\n\n`;
-  };
+  frame(frame: SseEvent): void {
+    const data = frame.data;
+    const fast = compactDelta(data);
+    if (fast) return this.delta(fast.index, fast.type, trustedLiteral(fast.literal));
+    if (frame.event === "ping") return;
+    let ev: unknown;
+    try {
+      ev = JSON.parse(data);
+    } catch {
+      return this.invalid();
+    }
+    if (!ev || typeof ev !== "object") return this.invalid();
+    this.event(ev as Record<string, unknown>);
+  }
 
-  /** One content delta, its value as a JSON string literal (`"..."`). */
-  const delta = (index: number, type: string, literal: string): string => {
+  end(): void {
+    // message_stop lost but the message was complete: close it normally
+    if (this.sawMessageDelta && this.stopReason !== undefined) return this.finish();
+    this.finished = true;
+    this.out.fail({ kind: "incomplete", message: "upstream stream ended before the message was complete" });
+  }
+
+  private invalid(): void {
+    this.finished = true;
+    this.out.fail({ kind: "invalid", message: "upstream sent an invalid stream event" });
+  }
+
+  private finish(): void {
+    // a thinking block the stream never closed still goes back to the client
+    for (const t of this.thinking) this.sign(t);
+    this.finished = true;
+    this.out.finish(finishReason(this.stopReason));
+    this.out.end();
+  }
+
+  private sign(t: Thinking): void {
+    if (t.signed) return;
+    t.signed = true;
+    this.out.thinkingSigned(t.signature);
+  }
+
+  private usage(raw: unknown): void {
+    if (!raw) return;
+    readTokens(this.tokens, raw);
+    this.out.usage(toUsage(this.tokens));
+  }
+
+  /** One content delta, its value as a JSON string literal. */
+  private delta(index: number, type: string, value: JsonStringLiteral): void {
     switch (type) {
       case "text_delta":
-        if (literal === '""') return "";
-        return `${ensureStarted()}${head}{"content":${literal}}${tail}`;
+        return this.out.text(value);
       case "input_json_delta": {
-        const block = blocks[index];
-        // the first fragment is often "" (WIRE.md); server tools' input is not the client's
-        if (literal === '""' || block?.kind !== "tool") return "";
-        block.argsSent = true;
-        return `${ensureStarted()}${head}{"tool_calls":[{"index":${block.call},"function":{"arguments":${literal}}}]}${tail}`;
+        // server tools' input is not the client's
+        const block = this.blocks[index];
+        if (block?.kind === "tool") this.out.toolArgs(block.call, value);
+        return;
       }
-      case "thinking_delta": {
-        if (literal === '""') return "";
-        const block = blocks[index];
-        if (block?.kind === "thinking") block.block.thinking += JSON.parse(literal) as string;
-        return `${ensureStarted()}${head}{"reasoning_content":${literal}}${tail}`;
-      }
+      case "thinking_delta":
+        return this.out.reasoning(value);
       case "signature_delta": {
-        const block = blocks[index];
-        if (block?.kind === "thinking") block.block.signature += JSON.parse(literal) as string;
-        return "";
+        const block = this.blocks[index];
+        if (block?.kind === "thinking") block.thinking.signature += JSON.parse(value) as string;
+        return;
       }
       default:
-        return ""; // citations_delta and deltas newer than this translator
+        return; // citations_delta and deltas newer than this translator
     }
-  };
+  }
 
-  const blockStart = (index: number, block: Record<string, unknown> | undefined): string => {
+  private blockStart(index: number, block: Record<string, unknown> | undefined): void {
     switch (block?.type) {
       case "text":
-        return typeof block.text === "string" && block.text !== "" ? delta(index, "text_delta", JSON.stringify(block.text)) : "";
+        if (typeof block.text === "string" && block.text !== "") this.out.text(literal(block.text));
+        return;
       case "tool_use": {
-        const call = toolCalls++;
+        const call = this.toolCalls++;
+        this.blocks[index] = { kind: "tool", call };
         const input = block.input;
         const prefilled = input && typeof input === "object" && Object.keys(input).length > 0;
-        blocks[index] = { kind: "tool", call, argsSent: Boolean(prefilled) };
-        const args = prefilled ? JSON.stringify(JSON.stringify(input)) : '""';
-        const start = `{"index":${call},"id":${JSON.stringify(block.id ?? `call_${call}`)},"type":"function","function":{"name":${JSON.stringify(block.name ?? "")},"arguments":${args}}}`;
-        return `${ensureStarted()}${head}{"tool_calls":[${start}]}${tail}`;
+        this.out.toolCall({
+          index: call,
+          id: typeof block.id === "string" ? block.id : `call_${call}`,
+          name: typeof block.name === "string" ? block.name : "",
+          args: prefilled ? literal(JSON.stringify(input)) : undefined,
+        });
+        return;
       }
       case "thinking": {
-        const t: ThinkingBlock = { type: "thinking", thinking: "", signature: typeof block.signature === "string" ? block.signature : "" };
-        thinking.push(t);
-        blocks[index] = { kind: "thinking", block: t };
-        return typeof block.thinking === "string" && block.thinking !== "" ? delta(index, "thinking_delta", JSON.stringify(block.thinking)) : "";
+        const thinking: Thinking = { signature: typeof block.signature === "string" ? block.signature : "", signed: false };
+        this.thinking.push(thinking);
+        this.blocks[index] = { kind: "thinking", thinking };
+        if (typeof block.thinking === "string" && block.thinking !== "") this.out.reasoning(literal(block.thinking));
+        return;
       }
       case "redacted_thinking":
-        thinking.push({ type: "redacted_thinking", data: typeof block.data === "string" ? block.data : "" });
-        return "";
+        this.out.thinkingRedacted(typeof block.data === "string" ? block.data : "");
+        return;
       default:
-        return ""; // server_tool_use, web_search_tool_result...: nothing the client can act on
+        return; // server_tool_use, web_search_tool_result...: nothing the client can act on
     }
-  };
+  }
 
-  const blockStop = (index: number): string => {
-    const block = blocks[index];
-    if (block?.kind !== "tool" || block.argsSent) return "";
-    // a tool without arguments: "{}" rather than "", which JSON.parse in clients rejects
-    block.argsSent = true;
-    return `${head}{"tool_calls":[{"index":${block.call},"function":{"arguments":"{}"}}]}${tail}`;
-  };
-
-  const event = (ev: Record<string, unknown>): string => {
+  private event(ev: Record<string, unknown>): void {
     switch (ev.type) {
       case "message_start": {
-        if (started) return ""; // a repeated message_start (seen behind some proxies) changes nothing
+        if (this.started) return; // a repeated message_start (seen behind some proxies) changes nothing
+        this.started = true;
         const message = ev.message as { id?: unknown; model?: unknown; usage?: unknown } | undefined;
-        if (message?.usage) sawUsage = true;
-        readTokens(tokens, message?.usage);
-        return start(message?.id, message?.model);
+        this.out.start({ id: stringOr(message?.id), model: stringOr(message?.model) });
+        return this.usage(message?.usage);
       }
       case "content_block_start":
-        return blockStart(numberOr(ev.index, -1), ev.content_block as Record<string, unknown> | undefined);
+        return this.blockStart(numberOr(ev.index, -1), ev.content_block as Record<string, unknown> | undefined);
       case "content_block_delta": {
         const d = ev.delta as Record<string, unknown> | undefined;
         const type = typeof d?.type === "string" ? d.type : "";
         const value = type === "text_delta" ? d!.text : type === "input_json_delta" ? d!.partial_json : type === "thinking_delta" ? d!.thinking : type === "signature_delta" ? d!.signature : undefined;
-        return typeof value === "string" ? delta(numberOr(ev.index, -1), type, JSON.stringify(value)) : "";
+        if (typeof value === "string") this.delta(numberOr(ev.index, -1), type, literal(value));
+        return;
       }
-      case "content_block_stop":
-        return blockStop(numberOr(ev.index, -1));
+      case "content_block_stop": {
+        const block = this.blocks[numberOr(ev.index, -1)];
+        if (block?.kind === "thinking") this.sign(block.thinking);
+        return;
+      }
       case "message_delta": {
-        sawMessageDelta = true;
+        this.sawMessageDelta = true;
         const d = ev.delta as { stop_reason?: unknown } | undefined;
-        if (d?.stop_reason !== undefined && d.stop_reason !== null) stopReason = d.stop_reason;
-        if (ev.usage) sawUsage = true;
-        readTokens(tokens, ev.usage);
-        return "";
+        if (d?.stop_reason !== undefined && d.stop_reason !== null) this.stopReason = d.stop_reason;
+        return this.usage(ev.usage);
       }
       case "message_stop":
-        return finish();
+        return this.finish();
       case "error": {
         const err = ev.error as { type?: unknown; message?: unknown } | undefined;
-        const type = typeof err?.type === "string" ? err.type : undefined;
-        return fail(typeof err?.message === "string" ? err.message : "upstream reported an error mid-stream", type);
+        const type = stringOr(err?.type);
+        this.finished = true;
+        this.out.fail({
+          kind: "provider",
+          message: typeof err?.message === "string" ? err.message : "upstream reported an error mid-stream",
+          status: statusOfAnthropicType(type),
+          providerCode: type,
+        });
+        return;
       }
       default:
-        return ""; // ping, and event types newer than this translator (Anthropic's versioning policy)
+        return; // ping, and event types newer than this translator (Anthropic's versioning policy)
     }
-  };
-
-  return {
-    push(frame) {
-      if (finished) return "";
-      const data = frame.data;
-      const fast = compactDelta(data);
-      if (fast) return delta(fast.index, fast.type, fast.literal);
-      if (frame.event === "ping") return "";
-      let ev: unknown;
-      try {
-        ev = JSON.parse(data);
-      } catch {
-        return fail("upstream sent an invalid stream event");
-      }
-      if (!ev || typeof ev !== "object") return fail("upstream sent an invalid stream event");
-      return event(ev as Record<string, unknown>);
-    },
-    end() {
-      if (finished) return "";
-      // message_stop lost but the message was complete: close it normally
-      if (sawMessageDelta && stopReason !== undefined) return finish();
-      return fail("upstream stream ended before the message was complete");
-    },
-    get finished() {
-      return finished;
-    },
-    get error() {
-      return error;
-    },
-    get errorStatus() {
-      return errorStatus;
-    },
-    get usage(): Usage | undefined {
-      return sawUsage ? toUsage(tokens) : undefined;
-    },
-  };
+  }
 }
 
 function numberOr(v: unknown, fallback: number): number {
   return typeof v === "number" ? v : fallback;
+}
+
+function stringOr(v: unknown): string | undefined {
+  return typeof v === "string" && v !== "" ? v : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -2,9 +2,10 @@
  * Bedrock errors -> OpenAI-shaped errors. HTTP errors name their kind in `x-amzn-ErrorType`
  * (`ThrottlingException:http://internal.amazon.com/...`) and carry `{"message": ...}`; in-stream
  * exceptions name theirs in `:exception-type` (`throttlingException`). Both map to the status
- * Bedrock documents for the kind, and the kind becomes the OpenAI `code`.
+ * Bedrock documents for the kind, and the kind becomes the OpenAI `code` (in-stream ones through
+ * the stream hub, stream.ts).
  */
-import { errorTypeFor } from "../../../http/errors.ts";
+import { upstreamErrorType } from "../../hub/failure.ts";
 import { messageOf } from "../../upstream-error.ts";
 
 const STATUS: Record<string, number> = {
@@ -30,11 +31,6 @@ const STATUS: Record<string, number> = {
 /** The status of an exception kind, either spelling (`ThrottlingException`, `throttlingException`). */
 export function exceptionStatus(kind: string): number {
   return STATUS[kind.charAt(0).toUpperCase() + kind.slice(1)] ?? 500;
-}
-
-/** OpenAI's error type for a status; a model failure (424) or timeout (408) is the server side's. */
-function errorType(status: number): string {
-  return status === 424 || status === 408 ? "api_error" : errorTypeFor(status);
 }
 
 /** `ValidationException:http://internal.amazon.com/coral/...` -> `ValidationException` */
@@ -69,11 +65,5 @@ export function bedrockHttpError(status: number, body: string, headers: Headers)
   const kind = errorKind(headers, parsed);
   const found = messageOf(parsed);
   const message = found !== undefined ? redactAwsMessage(found) : `Bedrock returned HTTP ${status}${kind ? ` (${kind})` : ""}`;
-  return { message: message || kind || `Bedrock returned HTTP ${status}`, type: errorType(status), code: kind ?? null };
-}
-
-/** The SSE error event for an in-stream exception (the HTTP status already went out as 200). */
-export function streamErrorEvent(kind: string, message: string, status = exceptionStatus(kind)): { text: string; status: number } {
-  const error = { message: redactAwsMessage(message) || kind, type: errorType(status), param: null, code: kind, status };
-  return { text: `data: ${JSON.stringify({ error })}\n\n`, status };
+  return { message: message || kind || `Bedrock returned HTTP ${status}`, type: upstreamErrorType(status), code: kind ?? null };
 }

@@ -25,7 +25,6 @@ export const bedrockAdapter: ProviderAdapter<BedrockSpec> = {
   // Bedrock speaks no client format natively (its OpenAI-compatible endpoint is a separate service)
   nativePath: () => undefined,
   chat: {
-    framing: "eventstream",
     path: (_spec, model, stream, basePath) => `${basePath}/model/${modelPathSegment(model)}/${stream ? "converse-stream" : "converse"}`,
     request(req, spec, model) {
       const { body, state } = converseRequest(req, spec, model);
@@ -34,7 +33,7 @@ export const bedrockAdapter: ProviderAdapter<BedrockSpec> = {
       return state ? { body, headers, state } : { body, headers };
     },
     response: (body, ctx) => chatCompletion(body, ctx, ctx.state as BedrockRequestState | undefined),
-    stream: (ctx) => converseStream(ctx, ctx.state as BedrockRequestState | undefined),
+    stream: converseStream,
   },
   embeddings: bedrockEmbeddings,
   error: bedrockHttpError,

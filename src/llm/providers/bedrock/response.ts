@@ -1,16 +1,17 @@
 /**
- * Bedrock Converse response -> OpenAI `chat.completion`.
- *   text blocks           -> message.content (joined)
- *   toolUse blocks        -> message.tool_calls (names restored, input as a JSON string)
- *   reasoningContent      -> message.reasoning_content (text) and message.thinking_blocks
- *                            (`{type:"thinking", thinking, signature}` / `{type:"redacted_thinking", data}`,
- *                            LiteLLM's shape: send them back on the assistant message to continue
- *                            a tool conversation with thinking)
- *   stopReason, usage     -> finish_reason, usage (cache reads/writes included in prompt_tokens)
+ * Bedrock Converse response -> the hub's whole answer.
+ *   text blocks           -> text (joined)
+ *   toolUse blocks        -> tool calls (names restored, input as a JSON string)
+ *   reasoningContent      -> reasoning (text) and the signed blocks (`{type:"thinking", thinking,
+ *                            signature}` / `{type:"redacted_thinking", data}`, LiteLLM's shape: sent
+ *                            back on the assistant message to continue a tool conversation with
+ *                            thinking); reasoning without a signature is not a block to send back,
+ *                            as in streams
+ *   stopReason, usage     -> finish reason, usage (cache reads/writes included in prompt_tokens)
  * The id is Bedrock's request id (`x-amzn-requestid`), so a client's id finds the AWS-side logs.
  */
-import type { StreamContext, Usage } from "../../types.ts";
-import { usageToOpenAI } from "../../usage.ts";
+import type { HubMessage, ThinkingBlock } from "../../hub/parts.ts";
+import type { StreamContext } from "../../types.ts";
 import type { BedrockRequestState } from "./request.ts";
 import { finishReason } from "./stop-reason.ts";
 import { originalName } from "./tool-names.ts";
@@ -28,45 +29,35 @@ interface ConverseResponse {
   usage?: BedrockUsage;
 }
 
-export function responseId(headers: Headers): string {
-  return headers.get("x-amzn-requestid") ?? `chatcmpl-${crypto.randomUUID().replaceAll("-", "")}`;
-}
-
-export function chatCompletion(body: string, ctx: StreamContext, state: BedrockRequestState | undefined): { json: string; usage: Usage | undefined } {
+export function chatCompletion(body: string, ctx: StreamContext, state: BedrockRequestState | undefined): HubMessage {
   const res = JSON.parse(body) as ConverseResponse;
-  let content: string | null = null;
+  let text: string | null = null;
   let reasoning: string | undefined;
-  const thinking: Record<string, string>[] = [];
-  const toolCalls: unknown[] = [];
+  const thinking: ThinkingBlock[] = [];
+  const toolCalls: HubMessage["toolCalls"] = [];
   for (const b of res.output?.message?.content ?? []) {
-    if (typeof b.text === "string") content = (content ?? "") + b.text;
+    if (typeof b.text === "string") text = (text ?? "") + b.text;
     else if (b.toolUse) {
       const name = typeof b.toolUse.name === "string" ? originalName(state?.toolNames, b.toolUse.name) : "";
-      toolCalls.push({ id: b.toolUse.toolUseId, type: "function", function: { name, arguments: JSON.stringify(b.toolUse.input ?? {}) } });
+      const id = typeof b.toolUse.toolUseId === "string" ? b.toolUse.toolUseId : "";
+      toolCalls.push({ id, name, arguments: JSON.stringify(b.toolUse.input ?? {}) });
     } else if (b.reasoningContent) {
       const r = b.reasoningContent;
       if (r.reasoningText && typeof r.reasoningText.text === "string") {
         reasoning = (reasoning ?? "") + r.reasoningText.text;
-        const block: Record<string, string> = { type: "thinking", thinking: r.reasoningText.text };
-        if (typeof r.reasoningText.signature === "string") block.signature = r.reasoningText.signature;
-        thinking.push(block);
+        if (typeof r.reasoningText.signature === "string") thinking.push({ type: "thinking", thinking: r.reasoningText.text, signature: r.reasoningText.signature });
       } else if (typeof r.redactedContent === "string") {
         thinking.push({ type: "redacted_thinking", data: r.redactedContent });
       }
     }
   }
-  const message: Record<string, unknown> = { role: "assistant", content, refusal: null };
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  if (reasoning !== undefined) message.reasoning_content = reasoning;
-  if (thinking.length > 0) message.thinking_blocks = thinking;
-  const usage = usageFromBedrock(res.usage);
-  const completion: Record<string, unknown> = {
-    id: responseId(ctx.upstreamHeaders),
-    object: "chat.completion",
-    created: ctx.created,
-    model: ctx.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(res.stopReason, toolCalls.length > 0) }],
+  return {
+    id: ctx.upstreamHeaders.get("x-amzn-requestid") ?? undefined,
+    text,
+    reasoning,
+    thinkingBlocks: thinking.length > 0 ? thinking : undefined,
+    toolCalls,
+    finish: finishReason(res.stopReason, toolCalls.length > 0),
+    usage: usageFromBedrock(res.usage),
   };
-  if (usage) completion.usage = usageToOpenAI(usage);
-  return { json: JSON.stringify(completion), usage };
 }

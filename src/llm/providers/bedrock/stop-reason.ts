@@ -3,7 +3,7 @@
  * calls, an ordinary stop becomes `tool_calls` (agent loops branch on it), but truncation stays
  * `length` so clients can tell the arguments may be cut.
  */
-export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
+import type { FinishReason } from "../../hub/parts.ts";
 
 export function finishReason(stopReason: unknown, sawToolCalls: boolean): FinishReason {
   switch (stopReason) {

@@ -13,9 +13,8 @@ export interface GeminiChatOptions<S> extends GeminiRequestOptions {
   modelPath(spec: S, model: string, basePath: string): string;
 }
 
-export function geminiChat<S>(opts: GeminiChatOptions<S>): ChatTranslator<S, "sse"> {
+export function geminiChat<S>(opts: GeminiChatOptions<S>): ChatTranslator<S> {
   return {
-    framing: "sse",
     // without alt=sse Gemini streams one growing JSON array, which no SSE decoder can read
     path: (spec, model, stream, basePath) => `${opts.modelPath(spec, model, basePath)}${stream ? ":streamGenerateContent?alt=sse" : ":generateContent"}`,
     request: (req, _spec, model) => ({ body: JSON.stringify(toGenerateContent(req, model, opts)) }),

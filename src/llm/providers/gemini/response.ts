@@ -1,11 +1,12 @@
 /**
- * Gemini `GenerateContentResponse` -> OpenAI `chat.completion`, plus the two mappings the stream
- * translator shares: finish reasons (WIRE.md table) and usage.
+ * Gemini `GenerateContentResponse` -> the hub's whole answer (id `chatcmpl-<responseId>`, the
+ * model as `modelVersion` reports it), plus what the stream translator shares: finish reasons
+ * (WIRE.md table), usage, blocked prompts.
  */
 import { HttpError } from "../../../http/errors.ts";
+import type { FinishReason, HubMessage } from "../../hub/parts.ts";
 import type { StreamContext, Usage } from "../../types.ts";
-import { usageToOpenAI } from "../../usage.ts";
-import { signatureField, syntheticCallId } from "./signature.ts";
+import { syntheticCallId } from "./signature.ts";
 import type { GeminiResponse, GeminiUsageMetadata } from "./wire.ts";
 
 const SAFETY = new Set([
@@ -25,7 +26,7 @@ const SAFETY = new Set([
  * branch on it), except a truncated one, which stays `length` so the client sees the cut.
  * MALFORMED_FUNCTION_CALL, OTHER and unknown reasons end as `stop`.
  */
-export function finishReason(reason: string | undefined, hasToolCalls: boolean): string {
+export function finishReason(reason: string | undefined, hasToolCalls: boolean): FinishReason {
   if (reason === "MAX_TOKENS") return "length";
   if (hasToolCalls) return "tool_calls";
   if (reason !== undefined && SAFETY.has(reason)) return "content_filter";
@@ -51,11 +52,12 @@ export function blockedPromptError(r: GeminiResponse): HttpError | undefined {
   return new HttpError(400, `Gemini blocked the prompt (blockReason ${reason})${detail}`, { code: "prompt_blocked", param: "messages" });
 }
 
-export function chatCompletionId(responseId: string | undefined): string {
-  return responseId ? `chatcmpl-${responseId}` : `chatcmpl-${syntheticCallId().slice(5)}`;
+/** The OpenAI id of an answer: Gemini's `responseId`, prefixed as OpenAI's ids are. */
+export function chatCompletionId(responseId: string): string {
+  return `chatcmpl-${responseId}`;
 }
 
-export function toChatCompletion(bodyText: string, ctx: StreamContext): { json: string; usage: Usage | undefined } {
+export function toChatCompletion(bodyText: string, _ctx: StreamContext): HubMessage {
   const r = JSON.parse(bodyText) as GeminiResponse;
   const blocked = blockedPromptError(r);
   if (blocked) throw blocked;
@@ -63,39 +65,25 @@ export function toChatCompletion(bodyText: string, ctx: StreamContext): { json: 
   let content = "";
   let reasoning = "";
   let textSignature: string | undefined;
-  const toolCalls: Record<string, unknown>[] = [];
+  const toolCalls: HubMessage["toolCalls"] = [];
   for (const part of candidate?.content?.parts ?? []) {
     if (part.functionCall) {
-      const call: Record<string, unknown> = {
-        id: part.functionCall.id || syntheticCallId(),
-        type: "function",
-        function: { name: part.functionCall.name ?? "", arguments: JSON.stringify(part.functionCall.args ?? {}) },
-      };
-      if (part.thoughtSignature) call.extra_content = signatureField(part.thoughtSignature);
-      toolCalls.push(call);
+      const call = part.functionCall;
+      toolCalls.push({ id: call.id || syntheticCallId(), name: call.name ?? "", arguments: JSON.stringify(call.args ?? {}), signature: part.thoughtSignature || undefined });
     } else if (typeof part.text === "string") {
       if (part.thought) reasoning += part.text;
       else content += part.text;
       if (part.thoughtSignature) textSignature = part.thoughtSignature;
     }
   }
-  const message: Record<string, unknown> = {
-    role: "assistant",
-    content: content === "" && (toolCalls.length > 0 || reasoning !== "") ? null : content,
-    refusal: null,
+  return {
+    id: r.responseId ? chatCompletionId(r.responseId) : undefined,
+    model: r.modelVersion,
+    text: content === "" && (toolCalls.length > 0 || reasoning !== "") ? null : content,
+    reasoning: reasoning !== "" ? reasoning : undefined,
+    answerSignature: textSignature,
+    toolCalls,
+    finish: finishReason(candidate?.finishReason, toolCalls.length > 0),
+    usage: usageOf(r.usageMetadata),
   };
-  if (reasoning !== "") message.reasoning_content = reasoning;
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  if (textSignature) message.extra_content = signatureField(textSignature);
-
-  const usage = usageOf(r.usageMetadata);
-  const out: Record<string, unknown> = {
-    id: chatCompletionId(r.responseId),
-    object: "chat.completion",
-    created: ctx.created,
-    model: ctx.model,
-    choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(candidate?.finishReason, toolCalls.length > 0) }],
-  };
-  if (usage) out.usage = usageToOpenAI(usage);
-  return { json: JSON.stringify(out), usage };
 }

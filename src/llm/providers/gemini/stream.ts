@@ -1,173 +1,133 @@
 /**
- * Gemini `streamGenerateContent?alt=sse` -> OpenAI chat chunks.
+ * Gemini `streamGenerateContent?alt=sse` -> hub parts.
  *
  * Every SSE event is a whole `GenerateContentResponse` carrying only the new parts (text pieces,
  * thought summaries, complete function calls) and the usage so far; the stream has no terminator,
- * its end is the end of the answer. So the finish chunk, the usage chunk and `[DONE]` are written
- * when the upstream body ends, and a stream that ends without a finish reason is reported as cut.
- * Plain text events take a fast path that copies the text's JSON literal into the chunk
- * (`text-event.ts`); every other event is parsed and becomes a small delta object stringified into
- * a pre-serialised frame. Usage is converted once, at the end.
+ * its end is the end of the answer. So finish, usage and end are written when the upstream body
+ * ends, and a stream that ends without a finish reason is reported as incomplete. The first event
+ * starts the answer with its `responseId` (the id `chatcmpl-<responseId>`) and `modelVersion`.
+ *
+ * Plain text events take a fast path that hands the text's JSON literal to the writer as it is
+ * (`text-event.ts`); their usage is read only when it is needed (at the end, or when the stream
+ * stops early). Every other event is parsed: each part becomes text, reasoning (thoughts), a tool
+ * call with its whole arguments and its signature, or the answer's signature.
  */
-import { sseErrorEvent } from "../../../http/errors.ts";
-import type { SseEvent, StreamContext, StreamTranslator, Usage } from "../../types.ts";
-import { usageToOpenAI } from "../../usage.ts";
+import { literal, trustedLiteral, type ByteTranslator, type HubWriter, type StreamFailure } from "../../hub/parts.ts";
+import { framed, type FrameMachine } from "../../stream/framed.ts";
+import { sseFrames } from "../../stream/sse.ts";
+import type { SseEvent, StreamContext } from "../../types.ts";
 import { googleError } from "./error.ts";
 import { blockedPromptError, chatCompletionId, finishReason, usageOf } from "./response.ts";
-import { signatureField, syntheticCallId } from "./signature.ts";
+import { syntheticCallId } from "./signature.ts";
 import { plainTextLiteral } from "./text-event.ts";
 import type { GeminiPart, GeminiResponse, GeminiUsageMetadata } from "./wire.ts";
 
-interface Delta {
-  role?: "assistant";
-  content?: string;
-  reasoning_content?: string;
-  tool_calls?: Record<string, unknown>[];
-  extra_content?: unknown;
+export function geminiStream(_ctx: StreamContext, out: HubWriter): ByteTranslator {
+  return framed(sseFrames(), new GeminiMachine(out), out);
 }
 
-export function geminiStream(ctx: StreamContext): StreamTranslator<SseEvent> {
-  let head = ""; // `data: {"id":...,"choices":[{"index":0,"delta":` once the id is known
-  let id = "";
-  let roleSent = false;
-  let toolCalls = 0;
-  let finish: string | undefined;
-  // usage is cumulative: keep the latest as sent, convert it only when asked
-  let rawUsage: GeminiUsageMetadata | undefined;
+class GeminiMachine implements FrameMachine<SseEvent> {
+  finished = false;
+  private started = false;
+  private toolCalls = 0;
+  private finishReason: string | undefined;
+  /** the latest usage as sent (cumulative), converted only when reported */
+  private rawUsage: GeminiUsageMetadata | undefined;
   /** the latest fast-path event, whose usage has not been read yet */
-  let unreadUsage: string | undefined;
-  let usage: Usage | undefined;
-  let finished = false;
-  let error: string | undefined;
-  let errorStatus: number | undefined;
-  const tail = `,"logprobs":null,"finish_reason":null}]${ctx.includeUsage ? ',"usage":null' : ""}}\n\n`;
+  private unreadUsage: string | undefined;
 
-  const start = (responseId: string | undefined) => {
-    id = chatCompletionId(responseId);
-    head = `data: {"id":${JSON.stringify(id)},"object":"chat.completion.chunk","created":${ctx.created},"model":${JSON.stringify(ctx.model)},"choices":[{"index":0,"delta":`;
-  };
-  const currentUsage = (): Usage | undefined => {
-    if (unreadUsage !== undefined) {
+  constructor(private readonly out: HubWriter) {}
+
+  frame(frame: SseEvent): void {
+    const data = frame.data;
+    if (data === "") return;
+    if (this.started) {
+      const text = plainTextLiteral(data);
+      if (text !== undefined) {
+        this.unreadUsage = data;
+        return this.out.text(trustedLiteral(text));
+      }
+    }
+    let r: GeminiResponse;
+    try {
+      r = JSON.parse(data);
+    } catch {
+      return this.fail({ kind: "invalid", message: "upstream sent an invalid stream event" });
+    }
+    if (r.usageMetadata) {
+      this.rawUsage = r.usageMetadata;
+      this.unreadUsage = undefined;
+    }
+    if (r.error) {
+      const status = r.error.code ?? 500;
+      const e = googleError(status, r);
+      return this.fail({ kind: "provider", message: e.message, status, providerCode: e.code ?? undefined });
+    }
+    if (r.promptFeedback) {
+      const blocked = blockedPromptError(r);
+      if (blocked) return this.fail({ kind: "provider", message: blocked.message, status: blocked.status, providerCode: blocked.code ?? undefined });
+    }
+    if (!this.started) {
+      this.started = true;
+      this.out.start({ id: r.responseId ? chatCompletionId(r.responseId) : undefined, model: r.modelVersion });
+    }
+    const candidate = r.candidates?.[0];
+    if (!candidate) return;
+    if (candidate.finishReason) this.finishReason = candidate.finishReason;
+    for (const part of candidate.content?.parts ?? []) this.part(part);
+  }
+
+  end(): void {
+    this.reportUsage();
+    if (this.finishReason === undefined) {
+      return this.fail({ kind: "incomplete", message: "upstream stream ended before Gemini finished its answer" });
+    }
+    this.finished = true;
+    this.out.finish(finishReason(this.finishReason, this.toolCalls > 0));
+    this.out.end();
+  }
+
+  interrupted(): void {
+    this.reportUsage();
+  }
+
+  private fail(failure: StreamFailure): void {
+    this.reportUsage();
+    this.finished = true;
+    this.out.fail(failure);
+  }
+
+  private reportUsage(): void {
+    if (this.unreadUsage !== undefined) {
       try {
-        const u = (JSON.parse(unreadUsage) as GeminiResponse).usageMetadata;
-        if (u) ((rawUsage = u), (usage = undefined));
+        const u = (JSON.parse(this.unreadUsage) as GeminiResponse).usageMetadata;
+        if (u) this.rawUsage = u;
       } catch {
         // its text was already sent; a malformed rest only loses this usage update
       }
-      unreadUsage = undefined;
+      this.unreadUsage = undefined;
     }
-    return (usage ??= usageOf(rawUsage));
-  };
+    const usage = usageOf(this.rawUsage);
+    if (usage) this.out.usage(usage);
+  }
 
-  const fail = (message: string, type: string, code: string | null, status?: number): string => {
-    finished = true;
-    error = message;
-    errorStatus = status;
-    return sseErrorEvent(message, type, code);
-  };
-
-  /** A chunk whose delta is `fields` (serialised object members, without braces). */
-  const chunk = (fields: string): string => {
-    if (roleSent) return `${head}{${fields}}${tail}`;
-    roleSent = true;
-    return `${head}{"role":"assistant",${fields}}${tail}`;
-  };
-
-  /** Any mix of parts: thoughts, text, function calls, signatures. */
-  const deltaOf = (parts: GeminiPart[]): string => {
-    const delta: Delta = {};
-    for (const part of parts) {
-      if (part.functionCall) {
-        const call: Record<string, unknown> = {
-          index: toolCalls++,
-          id: part.functionCall.id || syntheticCallId(),
-          type: "function",
-          function: { name: part.functionCall.name ?? "", arguments: JSON.stringify(part.functionCall.args ?? {}) },
-        };
-        if (part.thoughtSignature) call.extra_content = signatureField(part.thoughtSignature);
-        (delta.tool_calls ??= []).push(call);
-      } else if (typeof part.text === "string") {
-        if (part.thought) delta.reasoning_content = (delta.reasoning_content ?? "") + part.text;
-        else if (part.text !== "") delta.content = (delta.content ?? "") + part.text;
-        // a signature on a text or thought part (Gemini 3: often an empty last part) is the answer's
-        if (part.thoughtSignature) delta.extra_content = signatureField(part.thoughtSignature);
-      }
+  /** Thoughts, text, function calls, signatures: in the order the event has them. */
+  private part(part: GeminiPart): void {
+    if (part.functionCall) {
+      const call = part.functionCall;
+      this.out.toolCall({
+        index: this.toolCalls++,
+        id: call.id || syntheticCallId(),
+        name: call.name ?? "",
+        args: literal(JSON.stringify(call.args ?? {})),
+        signature: part.thoughtSignature || undefined,
+      });
+      return;
     }
-    if (delta.content === undefined && delta.reasoning_content === undefined && !delta.tool_calls && !delta.extra_content) return "";
-    return chunk(JSON.stringify(delta).slice(1, -1));
-  };
-
-  return {
-    get finished() {
-      return finished;
-    },
-    get error() {
-      return error;
-    },
-    get errorStatus() {
-      return errorStatus;
-    },
-    get usage() {
-      return currentUsage();
-    },
-
-    push(frame) {
-      if (finished || frame.data === "") return "";
-      if (head !== "") {
-        const literal = plainTextLiteral(frame.data);
-        if (literal !== undefined) {
-          unreadUsage = frame.data;
-          return literal === '""' ? "" : chunk(`"content":${literal}`);
-        }
-      }
-      let r: GeminiResponse;
-      try {
-        r = JSON.parse(frame.data);
-      } catch {
-        return fail("upstream sent an invalid stream event", "api_error", "upstream_invalid_event");
-      }
-      if (r.error) {
-        const e = googleError(r.error.code ?? 500, r);
-        return fail(e.message, e.type, e.code, r.error.code ?? 500);
-      }
-      if (r.usageMetadata) {
-        rawUsage = r.usageMetadata;
-        unreadUsage = undefined;
-        usage = undefined;
-      }
-      if (r.promptFeedback) {
-        const blocked = blockedPromptError(r);
-        if (blocked) return fail(blocked.message, blocked.type, blocked.code, 400);
-      }
-      if (head === "") start(r.responseId);
-
-      const candidate = r.candidates?.[0];
-      if (!candidate) return "";
-      if (candidate.finishReason) finish = candidate.finishReason;
-      const parts = candidate.content?.parts;
-      if (!parts || parts.length === 0) return "";
-      // the common event: one more piece of answer text
-      const only = parts.length === 1 ? parts[0]! : undefined;
-      if (only && typeof only.text === "string" && only.thought === undefined && only.thoughtSignature === undefined && only.functionCall === undefined) {
-        return only.text === "" ? "" : chunk(`"content":${JSON.stringify(only.text)}`);
-      }
-      return deltaOf(parts);
-    },
-
-    end() {
-      if (finished) return "";
-      if (finish === undefined) {
-        return fail("upstream stream ended before Gemini finished its answer", "api_error", "upstream_stream_incomplete");
-      }
-      finished = true;
-      if (head === "") start(undefined);
-      const delta = roleSent ? "{}" : '{"role":"assistant","content":""}';
-      let out = `${head}${delta},"logprobs":null,"finish_reason":"${finishReason(finish, toolCalls > 0)}"}]${ctx.includeUsage ? ',"usage":null' : ""}}\n\n`;
-      const u = currentUsage();
-      if (ctx.includeUsage && u) {
-        out += `data: ${JSON.stringify({ id, object: "chat.completion.chunk", created: ctx.created, model: ctx.model, choices: [], usage: usageToOpenAI(u) })}\n\n`;
-      }
-      return `${out}data: [DONE]\n\n`;
-    },
-  };
+    if (typeof part.text !== "string") return;
+    if (part.thought) this.out.reasoning(literal(part.text));
+    else this.out.text(literal(part.text));
+    // a signature on a text or thought part (Gemini 3: often an empty last part) is the answer's
+    if (part.thoughtSignature) this.out.answerSignature(part.thoughtSignature);
+  }
 }

@@ -15,8 +15,7 @@ export function vertexClaudeModel(model: string): string {
   return model.replace(/^(claude-.+)-(\d{8})$/, "$1@$2");
 }
 
-export const claudeOnVertex: ChatTranslator<unknown, "sse"> = {
-  framing: "sse",
+export const claudeOnVertex: ChatTranslator<unknown> = {
   path: (_spec, model, stream, basePath) =>
     `${basePath}/publishers/anthropic/models/${pathSegment(vertexClaudeModel(model), "model").replace("%40", "@")}:${stream ? "streamRawPredict" : "rawPredict"}`,
   request(req, _spec, model) {

@@ -39,12 +39,11 @@ export function vertexChatFor(model: string): ChatTranslator<VertexSpec> {
 }
 
 /** One chat translator for the adapter, dispatching on the model of each request. */
-const vertexChat: ChatTranslator<VertexSpec, "sse"> = {
-  framing: "sse",
+const vertexChat: ChatTranslator<VertexSpec> = {
   path: (spec, model, stream, basePath) => vertexChatFor(model).path(spec, model, stream, basePath),
   request: (req, spec, model) => vertexChatFor(model).request(req, spec, model),
   response: (body, ctx: StreamContext) => vertexChatFor(ctx.model).response(body, ctx),
-  stream: (ctx) => vertexChatFor(ctx.model).stream(ctx) as ReturnType<ChatTranslator<VertexSpec, "sse">["stream"]>,
+  stream: (ctx, out) => vertexChatFor(ctx.model).stream(ctx, out),
 };
 
 /** The location segment of Vertex paths: the region, `global` when unset. */
