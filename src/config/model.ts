@@ -3,7 +3,7 @@
  * new one and swaps it in, so a request sees one consistent model from start to end.
  */
 import type { UpstreamOrigin } from "../http/upstream-url.ts";
-import type { ProviderAdapter } from "../llm/types.ts";
+import type { Provider } from "../llm/types.ts";
 import type { Chain } from "../policies/chain.ts";
 import type { Policy } from "../policies/types.ts";
 import type { Router } from "../routing/router.ts";
@@ -119,13 +119,10 @@ export interface LlmModelEntry {
 
 /** One upstream LLM provider, fully resolved. */
 export interface ProviderTarget extends UpstreamTarget {
-  adapter: ProviderAdapter<never>;
-  /** provider-specific settings, interpreted only by `adapter` */
-  spec: unknown;
+  /** the provider, bound to its settings and base path */
+  provider: Provider;
   /** the provider's pinned model (replaces the client's on chat-family requests) */
   model: string | undefined;
-  /** `gen_ai.provider.name` */
-  telemetryName: string;
   /** the base path native paths are built on (`pathPrefix` applied) */
   basePath: string;
   pathOverride: string | undefined;

@@ -137,7 +137,7 @@ function yamlPathOf(ancestors: readonly unknown[], leaf: unknown): (string | num
       if (child === parent.key) return path; // a key: its path is the map holding it
       if (isScalar(parent.key)) path.push(String(parent.key.value));
     } else if (isSeq(parent)) {
-      path.push(parent.items.indexOf(child as never));
+      path.push(parent.items.findIndex((item) => item === child));
     }
   }
   return path;

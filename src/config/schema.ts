@@ -20,12 +20,15 @@ import {
   JsonRecord,
   notYet,
   notYetFields,
+  ModelName,
   Port,
   RouteMatch,
   StringOrList,
   UpstreamPath,
 } from "./schema/parts.ts";
+import { LlmParams } from "./schema/llm-params.ts";
 import { BackendPolicies, RoutePolicies } from "./schema/policies.ts";
+import { AIProvider, LlmProviderRef } from "./schema/providers.ts";
 
 const GatewayPolicyFields = notYetFields(["oidc", "jwtAuth", "authorization", "extAuthz", "extProc", "cors", "transformations", "basicAuth", "apiKey"]);
 
@@ -33,65 +36,7 @@ const GatewayPolicyFields = notYetFields(["oidc", "jwtAuth", "authorization", "e
 // ---------------------------------------------------------------------------------------------
 // providers
 
-const Model = z.string().min(1).nullish();
-
-export const AzureResourceType = z.enum(["openAI", "foundry", "aiServices"]).meta({ id: "AzureResourceType" });
-
-export const ProviderFormatType = z.enum([
-  "completions",
-  "messages",
-  "responses",
-  "embeddings",
-  "anthropicTokenCount",
-  "generateContent",
-  "geminiCountTokens",
-  "realtime",
-  "rerank",
-]).meta({ id: "ProviderFormat" });
-
-export const AIProvider = z
-  .strictObject({
-    openAI: z.strictObject({ model: Model, moderation: notYet("moderation") }).optional(),
-    anthropic: z.strictObject({ model: Model }).optional(),
-    gemini: z.strictObject({ model: Model }).optional(),
-    vertex: z
-      .strictObject({ model: Model, region: z.string().nullish(), projectId: z.string().min(1) })
-      .optional(),
-    bedrock: z
-      .strictObject({
-        model: Model,
-        region: z.string().min(1),
-        guardrailIdentifier: z.string().nullish(),
-        guardrailVersion: z.string().nullish(),
-      })
-      .optional(),
-    azure: z
-      .strictObject({
-        model: Model,
-        resourceName: z.string().min(1),
-        resourceType: AzureResourceType,
-        apiVersion: z.string().nullish(),
-        projectName: z.string().nullish(),
-      })
-      .optional(),
-    /** Legacy (agentgateway <= 1.1) Azure form. */
-    azureOpenAI: z
-      .strictObject({ model: Model, host: z.string().min(1), apiVersion: z.string().nullish() })
-      .optional(),
-    custom: z
-      .strictObject({
-        model: Model,
-        providerOverride: z.string().nullish(),
-        formats: z
-          .array(z.strictObject({ type: ProviderFormatType, path: z.string().nullish() }))
-          .min(1, { error: "a custom provider needs at least one format" }),
-      })
-      .optional(),
-    copilot: notYet("copilot"),
-  })
-  .superRefine(
-    exactlyOne(["openAI", "anthropic", "gemini", "vertex", "bedrock", "azure", "azureOpenAI", "custom"], "provider"),
-  ).meta({ id: "AIProvider" });
+const Model = ModelName;
 
 export const NamedAIProvider = z.strictObject({
   name: z.string().min(1),
@@ -198,64 +143,6 @@ export const AttachedRoute = z.strictObject({ gateways: StringOrList.optional(),
 // ---------------------------------------------------------------------------------------------
 // llm: the short form
 
-export const ProviderPreset = z.enum([
-  "cohere",
-  "ollama",
-  "baseten",
-  "cerebras",
-  "deepinfra",
-  "deepseek",
-  "groq",
-  "huggingface",
-  "mistral",
-  "openrouter",
-  "togetherai",
-  "xai",
-  "fireworks",
-]).meta({ id: "ProviderPreset" });
-
-export const BuiltinProvider = z.enum(["openai", "openAI", "gemini", "vertex", "anthropic", "bedrock", "azure"]).meta({ id: "BuiltinProvider" });
-
-const LlmParams = z.strictObject({
-  model: Model,
-  apiKey: FileOrInline.nullish(),
-  awsRegion: z.string().nullish(),
-  vertexRegion: z.string().nullish(),
-  vertexProject: z.string().nullish(),
-  azureResourceName: z.string().nullish(),
-  azureResourceType: AzureResourceType.nullish(),
-  azureApiVersion: z.string().nullish(),
-  azureProjectName: z.string().nullish(),
-  baseUrl: z.url({ error: "expected an absolute URL such as https://api.example.com/v1" }).nullish(),
-  hostOverride: z.string().nullish(),
-  pathOverride: UpstreamPath.nullish(),
-  pathPrefix: UpstreamPath.nullish(),
-  tokenize: z.literal(false, { error: "'tokenize' is not supported yet by this gateway" }).optional(),
-}).meta({ id: "LlmParams" });
-
-const LlmCustomProvider = z.strictObject({
-  custom: z.strictObject({
-    model: Model,
-    providerOverride: z.string().nullish(),
-    formats: z.array(z.strictObject({ type: ProviderFormatType, path: z.string().nullish() })).min(1),
-  }),
-});
-
-export const LlmProviderRef = z.union(
-  [
-    BuiltinProvider,
-    ProviderPreset,
-    z.strictObject({ reference: z.string().min(1) }),
-    LlmCustomProvider,
-    z.strictObject({ copilot: notYet("copilot") }),
-  ],
-  {
-    error:
-      "expected a provider: openai, anthropic, gemini, vertex, bedrock, azure, a preset " +
-      "(groq, ollama, openrouter, mistral, deepseek, togetherai, fireworks, xai, cerebras, deepinfra, " +
-      "huggingface, baseten, cohere), {reference: name} or {custom: {formats: [...]}}",
-  },
-).meta({ id: "LlmProvider" });
 
 const LlmModelDefaults = {
   defaults: JsonRecord.nullish(),
@@ -424,7 +311,6 @@ export type RawConfig = z.output<typeof ConfigSchema>;
 export type RawRoute = z.output<typeof Route>;
 export type RawRouteBackend = z.output<typeof RouteBackend>;
 export type RawNamedAIProvider = z.output<typeof NamedAIProvider>;
-export type RawAIProvider = z.output<typeof AIProvider>;
 export type RawLlm = z.output<typeof Llm>;
 export type RawLlmModel = z.output<typeof LlmModel>;
 export type RawLlmProvider = z.output<typeof LlmProvider>;

@@ -67,7 +67,7 @@ export async function relayJson(ctx: RequestContext, target: ProviderTarget, res
   try {
     parsed = JSON.parse(text);
   } catch {
-    throw new HttpError(502, `upstream ${target.telemetryName} returned an answer that is not JSON`, { code: "upstream_invalid_response" });
+    throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer that is not JSON`, { code: "upstream_invalid_response" });
   }
   const headers = downstreamHeaders(res.headers);
   headers.set("content-type", "application/json");

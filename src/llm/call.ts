@@ -6,12 +6,11 @@ import type { RequestContext } from "../server/context.ts";
 export type ProviderCall = Pick<CallInit, "path" | "query" | "body" | "headers" | "recordAttempt">;
 
 export function callProvider(ctx: RequestContext, target: ProviderTarget, call: ProviderCall): Promise<Response> {
-  const finalize = target.adapter.finalizeHeaders;
   return callTarget(ctx, target, {
     ...call,
-    finalize: finalize ? (headers) => finalize(headers, target.spec as never) : undefined,
+    finalize: target.provider.finalizeHeaders,
     redirects: "refuse",
-    provider: target.telemetryName,
+    provider: target.provider.telemetryName,
     protocol: "llm",
   });
 }

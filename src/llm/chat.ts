@@ -55,15 +55,15 @@ async function prepare(ctx: RequestContext, target: ProviderTarget, client: Chat
   const clientWantsUsage = stream && request.stream_options?.include_usage === true;
   const base = { target, model, stream, clientWantsUsage };
 
-  const chat = target.adapter.chat;
+  const chat = target.provider.chat;
   if (chat) {
-    const translated = chat.request(request, target.spec as never, model);
-    const path = target.pathOverride ?? chat.path(target.spec as never, model, stream, target.basePath);
+    const translated = chat.request(request, model);
+    const path = target.pathOverride ?? chat.path(model, stream);
     return { ...base, request, path, body: translated.body, headers: translated.headers, state: translated.state };
   }
-  const path = target.pathOverride ?? target.adapter.nativePath("completions", target.spec as never, model, target.basePath);
+  const path = target.pathOverride ?? target.provider.nativePath("completions", model);
   if (path === undefined) {
-    throw new HttpError(501, `chat completions are not implemented for provider ${target.telemetryName} yet`, { code: "provider_not_implemented" });
+    throw new HttpError(501, `chat completions are not implemented for provider ${target.provider.telemetryName} yet`, { code: "provider_not_implemented" });
   }
   if (stream && !clientWantsUsage) {
     // ask for usage upstream (telemetry); the usage chunk is dropped before the client sees it
@@ -76,7 +76,7 @@ async function prepare(ctx: RequestContext, target: ProviderTarget, client: Chat
 async function present(ctx: RequestContext, call: ChatCall, res: Response): Promise<Response> {
   const { target, model } = call;
   if (!res.ok) return upstreamError(ctx, target, res);
-  const chat = target.adapter.chat;
+  const chat = target.provider.chat;
   if (!chat) {
     const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
     if (!call.stream || !isSse || !res.body) return relayJson(ctx, target, res);
@@ -97,7 +97,7 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
       msg = chat.response(text, streamCtx);
     } catch (err) {
       if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
-      throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
+      throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
     }
     return answer(ctx, target, new Response(openaiCompletion(msg, streamCtx), { status: 200, headers: JSON_HEADERS }), { usage: msg.usage, responseModel: msg.model ?? model });
   }

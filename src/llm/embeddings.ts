@@ -31,15 +31,15 @@ async function embed(ctx: RequestContext, target: ProviderTarget, client: Record
   const call = (path: string, payload: string | Uint8Array, headers?: Record<string, string>, recordAttempt = true) =>
     callProvider(ctx, target, { path, body: payload, headers, recordAttempt });
 
-  const emb = target.adapter.embeddings;
+  const emb = target.provider.embeddings;
   if (!emb) {
-    const path = target.pathOverride ?? target.adapter.nativePath("embeddings", target.spec as never, model, target.basePath);
-    if (path === undefined) throw new HttpError(400, `embeddings are not supported for provider ${target.telemetryName}`, { code: "unsupported_route" });
+    const path = target.pathOverride ?? target.provider.nativePath("embeddings", model);
+    if (path === undefined) throw new HttpError(400, `embeddings are not supported for provider ${target.provider.telemetryName}`, { code: "unsupported_route" });
     const res = await call(path, draft.changed ? JSON.stringify(body) : await ctx.bytes());
     return res.ok ? relayJson(ctx, target, res) : upstreamError(ctx, target, res);
   }
-  const translated = emb.request({ ...body }, target.spec as never, model);
-  const path = target.pathOverride ?? emb.path(target.spec as never, model, target.basePath);
+  const translated = emb.request({ ...body }, model);
+  const path = target.pathOverride ?? emb.path(model);
   const bodies = Array.isArray(translated) ? translated : [translated];
   const answers = await sendEach(bodies.length, (i) => call(path, bodies[i]!.body, bodies[i]!.headers, i === 0));
   const failed = answers.find((r) => !r.ok);
@@ -53,7 +53,7 @@ async function embed(ctx: RequestContext, target: ProviderTarget, client: Record
   try {
     out = emb.response(text, model, body, answers[0]!.headers);
   } catch {
-    throw new HttpError(502, `upstream ${target.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
+    throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
   }
   return answer(ctx, target, new Response(out.json, { headers: JSON_HEADERS }), { usage: out.usage });
 }

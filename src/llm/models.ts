@@ -33,7 +33,7 @@ export async function listModels(ctx: RequestContext, sources: readonly ModelSou
     const target = "target" in s ? s.target : s;
     const configured = "target" in s ? (s.name.includes("*") ? undefined : s.name) : target.model;
     if (configured !== undefined) {
-      add({ id: configured, object: "model", created: STARTED, owned_by: target.telemetryName });
+      add({ id: configured, object: "model", created: STARTED, owned_by: target.provider.telemetryName });
       continue;
     }
     try {
@@ -59,8 +59,8 @@ export async function listModels(ctx: RequestContext, sources: readonly ModelSou
 
 /** The upstream's own model list (for providers without a pinned model), in the OpenAI shape. */
 async function upstreamModels(ctx: RequestContext, target: ProviderTarget): Promise<ModelObject[]> {
-  const translator = target.adapter.models;
-  const path = translator ? translator.path(target.spec as never, target.basePath) : target.adapter.nativePath("models", target.spec as never, undefined, target.basePath);
+  const translator = target.provider.models;
+  const path = translator ? translator.path : target.provider.nativePath("models", undefined);
   if (path === undefined) return [];
   const res = await callProvider(ctx, target, { path, body: null });
   if (!res.ok) {
@@ -70,7 +70,7 @@ async function upstreamModels(ctx: RequestContext, target: ProviderTarget): Prom
   const text = await readUpstreamText(res);
   try {
     if (translator) {
-      return translator.response(text).map((m) => ({ id: m.id, object: "model" as const, created: m.created ?? 0, owned_by: m.owned_by ?? target.telemetryName }));
+      return translator.response(text).map((m) => ({ id: m.id, object: "model" as const, created: m.created ?? 0, owned_by: m.owned_by ?? target.provider.telemetryName }));
     }
     const list = JSON.parse(text) as { data?: { id?: unknown; created?: unknown; owned_by?: unknown }[] };
     return (list.data ?? [])
@@ -79,9 +79,9 @@ async function upstreamModels(ctx: RequestContext, target: ProviderTarget): Prom
         id: m.id as string,
         object: "model" as const,
         created: typeof m.created === "number" ? m.created : 0,
-        owned_by: typeof m.owned_by === "string" ? m.owned_by : target.telemetryName,
+        owned_by: typeof m.owned_by === "string" ? m.owned_by : target.provider.telemetryName,
       }));
   } catch {
-    throw new HttpError(502, `upstream ${target.telemetryName} returned a model list the gateway could not read`, { code: "upstream_invalid_response" });
+    throw new HttpError(502, `upstream ${target.provider.telemetryName} returned a model list the gateway could not read`, { code: "upstream_invalid_response" });
   }
 }

@@ -27,9 +27,9 @@ export async function serveNative(ctx: RequestContext, targets: readonly Provide
   const client = chatFamily ? await ctx.json() : undefined;
   ctx.outcome.requested(chatFamily ? "chat" : routeType, typeof client?.model === "string" ? client.model : undefined);
   return firstAnswer(ctx, targets, (target) => {
-    const path = target.adapter.nativePath(routeType, target.spec as never, target.model, target.basePath);
+    const path = target.provider.nativePath(routeType, target.model);
     if (path === undefined) {
-      throw new HttpError(400, `route type '${routeType}' is not supported for provider ${target.telemetryName} yet`, { code: "unsupported_route" });
+      throw new HttpError(400, `route type '${routeType}' is not supported for provider ${target.provider.telemetryName} yet`, { code: "unsupported_route" });
     }
     return forward(ctx, target, target.pathOverride ?? path, client);
   });

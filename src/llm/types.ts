@@ -179,3 +179,28 @@ export interface ProviderAdapter<S = unknown> {
   /** Credentials used when neither `backendAuth` nor a host override is configured (cloud ADC, SigV4). */
   defaultAuth?(spec: S): Authorizer | undefined;
 }
+
+/**
+ * A provider as the core sees it: an adapter bound to its settings and base path when the config
+ * is compiled (src/llm/providers/define.ts). Nothing provider-specific is passed per request.
+ */
+export interface Provider {
+  /** `gen_ai.provider.name` */
+  readonly telemetryName: string;
+  /** the upstream path of a route type the provider serves in the client's own format, or undefined */
+  nativePath(route: RouteType, model: string | undefined): string | undefined;
+  readonly chat?: {
+    path(model: string, stream: boolean): string;
+    request(req: ChatRequest, model: string): TranslatedBody;
+    response(body: string, ctx: StreamContext): HubMessage;
+    stream(ctx: StreamContext, out: HubWriter): ByteTranslator;
+  };
+  readonly embeddings?: {
+    path(model: string): string;
+    request(req: Record<string, unknown>, model: string): TranslatedBody | TranslatedBody[];
+    response(body: string, model: string, req: Record<string, unknown>, headers: Headers): { json: string; usage: Usage | undefined };
+  };
+  readonly models?: { readonly path: string; response(body: string): { id: string; owned_by?: string; created?: number }[] };
+  error?(status: number, body: string, headers: Headers): { message: string; type?: string; code?: string | null; headers?: Record<string, string> };
+  finalizeHeaders?(headers: Headers): void;
+}

@@ -16,8 +16,8 @@ export async function upstreamErrorResponse(res: Response, target: ProviderTarge
   for (const [name, value] of res.headers) if (KEPT_HEADERS.test(name)) headers.set(name, value);
   const status = res.status;
 
-  if (target.adapter.error) {
-    const e = target.adapter.error(status, text, res.headers);
+  if (target.provider.error) {
+    const e = target.provider.error(status, text, res.headers);
     if (e.headers) for (const name in e.headers) headers.set(name, e.headers[name]!);
     return {
       response: new Response(errorBody(e.message, e.type ?? errorTypeFor(status), e.code ?? null), { status, headers }),

@@ -39,7 +39,7 @@ describe("the user guide's config", () => {
     expect([...cfg.value.binds.keys()]).toEqual([3000, 3001]);
     const backend = (port: number) => cfg.value.binds.get(port)!.listeners[0]!.router.routes[0]!.backends[0]!.backend as AiBackend;
     expect(backend(3000).groups[0]![0]!.model).toBe("gpt-4o-mini");
-    expect(backend(3000).groups[0]![0]!.telemetryName).toBe("openai");
+    expect(backend(3000).groups[0]![0]!.provider.telemetryName).toBe("openai");
     expect(backend(3001).groups[0]![0]!.model).toBe("claude-sonnet-4-20250514");
   });
 

@@ -78,8 +78,8 @@ describe("without hostOverride, every URL stays on the provider's own host", () 
       for (const p of PROVIDERS) {
         const route = routes.find((r) => r.key === p.name)!;
         const target = (route.backends[0]!.backend as AiBackend).groups[0]![0]!;
-        const chat = target.adapter.chat;
-        const chatPath = chat ? chat.path(target.spec as never, "m1", false, target.basePath) : target.adapter.nativePath("completions", target.spec as never, "m1", target.basePath)!;
+        const chat = target.provider.chat;
+        const chatPath = chat ? chat.path("m1", false) : target.provider.nativePath("completions", "m1")!;
         for (const path of [chatPath, target.passthroughPath("/v1/files"), target.passthroughPath("/anything")]) {
           const url = upstreamUrl(target.origin, path);
           expect(url.host).toBe(HOSTS[p.name]!);

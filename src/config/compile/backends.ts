@@ -2,8 +2,8 @@
  * Route backends: plain `host:` upstreams, references to top-level `backends`, and `ai` backends
  * (one provider, or priority groups of providers), each with its layers of backend policies.
  */
-import type { CustomSpec } from "../../llm/providers/custom/index.ts";
-import type { ProviderKind } from "../../llm/providers/index.ts";
+import type { ResolvedProvider } from "../../llm/providers/define.ts";
+import { PROVIDERS } from "../../llm/providers/index.ts";
 import { upstreamOrigin } from "../../http/upstream-url.ts";
 import type { YamlPath } from "../errors.ts";
 import type { Backend, ProviderTarget } from "../model.ts";
@@ -70,7 +70,8 @@ function hostBackend(ctx: CompileContext, host: string, path: YamlPath, layers: 
 
 function aiProvider(ctx: CompileContext, p: RawNamedAIProvider, path: YamlPath, layers: Layer[]): ProviderTarget | undefined {
   const all = [...layers, { path: [...path, "policies"], policies: p.policies }];
-  const { kind, spec, model } = providerSpec(p.provider);
+  const provider = resolveProvider(p.provider);
+  if (!provider) return undefined;
   let override: string | undefined;
   if (p.hostOverride) {
     override = originOf(p.hostOverride, all.some((l) => l.policies?.backendTLS));
@@ -78,15 +79,13 @@ function aiProvider(ctx: CompileContext, p: RawNamedAIProvider, path: YamlPath, 
       ctx.issue([...path, "hostOverride"], `invalid host ${JSON.stringify(p.hostOverride)}: expected "host:port"`);
       return undefined;
     }
-  } else if (kind === "custom") {
+  } else if (provider.defaultBase.origin === "") {
     ctx.issue(path, "custom providers require an explicit host: set 'hostOverride' (or use the llm: form with params.baseUrl)");
     return undefined;
   }
   return providerTarget(ctx, {
     name: p.name,
-    kind,
-    spec,
-    model,
+    provider,
     override,
     pathPrefix: p.pathPrefix ?? undefined,
     pathOverride: p.pathOverride ?? undefined,
@@ -95,17 +94,11 @@ function aiProvider(ctx: CompileContext, p: RawNamedAIProvider, path: YamlPath, 
   });
 }
 
-function providerSpec(p: RawNamedAIProvider["provider"]): { kind: ProviderKind; spec: unknown; model: string | undefined } {
-  if (p.openAI) return { kind: "openAI", spec: p.openAI, model: p.openAI.model ?? undefined };
-  if (p.anthropic) return { kind: "anthropic", spec: p.anthropic, model: p.anthropic.model ?? undefined };
-  if (p.gemini) return { kind: "gemini", spec: p.gemini, model: p.gemini.model ?? undefined };
-  if (p.vertex) return { kind: "vertex", spec: p.vertex, model: p.vertex.model ?? undefined };
-  if (p.bedrock) return { kind: "bedrock", spec: p.bedrock, model: p.bedrock.model ?? undefined };
-  if (p.azure) return { kind: "azure", spec: p.azure, model: p.azure.model ?? undefined };
-  if (p.azureOpenAI) return { kind: "azure", spec: { ...p.azureOpenAI, legacyHost: p.azureOpenAI.host }, model: p.azureOpenAI.model ?? undefined };
-  const c = p.custom!;
-  const spec: CustomSpec = { model: c.model, providerName: c.providerOverride ?? "custom", formats: c.formats };
-  return { kind: "custom", spec, model: c.model ?? undefined };
+/** The registered provider whose key the `provider:` object sets (the schema checked there is exactly one). */
+function resolveProvider(p: RawNamedAIProvider["provider"]): ResolvedProvider | undefined {
+  const raw: Readonly<Record<string, unknown>> = p;
+  for (const def of PROVIDERS) if (raw[def.key] !== undefined && raw[def.key] !== null) return def.fromConfig(raw[def.key]);
+  return undefined;
 }
 
 /** "host:port", "host" or a URL -> "scheme://host:port"; https when TLS is configured or the port is 443. */

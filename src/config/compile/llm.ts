@@ -4,8 +4,10 @@
  * mapped onto the same policies and provider targets as the binds / routes style.
  */
 import { modelPattern, patternSpecificity } from "../../llm/model-pattern.ts";
-import { PRESETS, type CustomSpec } from "../../llm/providers/custom/index.ts";
-import type { ProviderKind } from "../../llm/providers/index.ts";
+import { PRESETS } from "../../llm/providers/custom/index.ts";
+import { customProvider } from "../../llm/providers/custom/spec.ts";
+import type { ResolvedProvider } from "../../llm/providers/define.ts";
+import { LLM_PROVIDER_NAMES } from "../../llm/providers/index.ts";
 import { fullRegex } from "../../routing/router.ts";
 import type { YamlPath } from "../errors.ts";
 import type { LlmBackend, LlmModelEntry, ProviderTarget } from "../model.ts";
@@ -75,7 +77,7 @@ function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers
   const ppath = [...path, "params"];
   const resolved = resolveProvider(ctx, ref, params, path);
   if (!resolved) return undefined;
-  const { kind, spec, baseUrl } = resolved;
+  const { provider, baseUrl } = resolved;
 
   const tls = m.backendTLS ?? m.tls ?? defaults.backendTLS ?? defaults.tls;
   let override: string | undefined;
@@ -95,9 +97,7 @@ function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers
   }
   return providerTarget(ctx, {
     name: m.name,
-    kind,
-    spec,
-    model: params.model ?? undefined,
+    provider,
     override,
     pathPrefix,
     pathOverride: params.pathOverride ?? undefined,
@@ -130,46 +130,24 @@ function apiKeyAuth(ctx: CompileContext, apiKey: Params["apiKey"], path: YamlPat
   return secret ? authPolicy((req) => void req.headers.set("authorization", `Bearer ${secret.reveal()}`), true, [secret]) : undefined;
 }
 
-function resolveProvider(ctx: CompileContext, ref: RawLlmModel["provider"], params: Params, path: YamlPath): { kind: ProviderKind; spec: unknown; baseUrl: string | undefined } | undefined {
-  const model = params.model ?? undefined;
+function resolveProvider(ctx: CompileContext, ref: RawLlmModel["provider"], params: Params, path: YamlPath): { provider: ResolvedProvider; baseUrl: string | undefined } | undefined {
   const baseUrl = params.baseUrl ?? undefined;
   if (typeof ref === "string") {
     const preset = PRESETS[ref];
-    if (preset) return { kind: "custom", spec: { model, providerName: ref, formats: preset.formats } satisfies CustomSpec, baseUrl: baseUrl ?? preset.baseUrl };
-    const kind: ProviderKind = ref === "openai" || ref === "openAI" ? "openAI" : (ref as ProviderKind);
-    return { kind, spec: llmSpec(ctx, kind, params, [...path, "params"]), baseUrl };
-  }
-  if ("custom" in ref) {
+    if (preset) return { provider: customProvider.fromConfig({ model: params.model, providerOverride: ref, formats: preset.formats }), baseUrl: baseUrl ?? preset.baseUrl };
+    const def = LLM_PROVIDER_NAMES.get(ref);
+    const ppath = [...path, "params"];
+    const need = (field: string) => {
+      ctx.issue(ppath, `provider ${ref} requires params.${field}`);
+      return "";
+    };
+    if (def?.fromLlmParams) return { provider: def.fromLlmParams(params, need), baseUrl };
+  } else if ("custom" in ref) {
     if (!baseUrl && !params.hostOverride) ctx.issue([...path, "provider", "custom"], "a custom provider requires params.baseUrl");
-    const spec: CustomSpec = { model: ref.custom.model ?? model, providerName: ref.custom.providerOverride ?? "custom", formats: ref.custom.formats };
-    return { kind: "custom", spec, baseUrl };
+    return { provider: customProvider.fromConfig({ ...ref.custom, model: ref.custom.model ?? params.model }), baseUrl };
   }
   ctx.issue([...path, "provider"], "unsupported provider");
   return undefined;
-}
-
-function llmSpec(ctx: CompileContext, kind: ProviderKind, params: Params, path: YamlPath): unknown {
-  const model = params.model ?? undefined;
-  const need = (value: string | null | undefined, field: string, provider: string) => {
-    if (!value) ctx.issue(path, `provider ${provider} requires params.${field}`);
-    return value ?? "";
-  };
-  switch (kind) {
-    case "vertex":
-      return { model, region: params.vertexRegion ?? undefined, projectId: need(params.vertexProject, "vertexProject", "vertex") };
-    case "bedrock":
-      return { model, region: need(params.awsRegion, "awsRegion", "bedrock") };
-    case "azure":
-      return {
-        model,
-        resourceName: need(params.azureResourceName, "azureResourceName", "azure"),
-        resourceType: need(params.azureResourceType, "azureResourceType", "azure"),
-        apiVersion: params.azureApiVersion ?? undefined,
-        projectName: params.azureProjectName ?? undefined,
-      };
-    default:
-      return { model };
-  }
 }
 
 function headerConditions(matches: { name: string; value: { exact?: string | undefined; regex?: string | undefined } }[]) {

@@ -8,7 +8,7 @@
  * native path (CONFIG.md, "Where we deliberately differ").
  */
 import { upstreamOrigin, type UpstreamOrigin } from "../../http/upstream-url.ts";
-import type { ProviderAdapter } from "../../llm/types.ts";
+import type { ResolvedProvider } from "../../llm/providers/define.ts";
 
 export interface ProviderLocation {
   origin: UpstreamOrigin;
@@ -23,20 +23,15 @@ export interface ProviderLocation {
  * @param prefix the configured `pathPrefix` (already validated as an absolute path)
  * @returns the location, or a message saying what is wrong with the configured host
  */
-export function providerLocation<S>(
-  adapter: ProviderAdapter<S>,
-  spec: S,
-  override: string | undefined,
-  prefix: string | undefined,
-): ProviderLocation | string {
-  const native = adapter.defaultBase(spec);
+export function providerLocation(provider: ResolvedProvider, override: string | undefined, prefix: string | undefined): ProviderLocation | string {
+  const native = provider.defaultBase;
   const base = override ?? native.origin;
   if (!base) return "no upstream host: set 'hostOverride' (or params.baseUrl)";
   const origin = upstreamOrigin(base);
   if (!origin) return `invalid upstream host ${JSON.stringify(base)}: expected scheme://host[:port]`;
   // "/proxy/" and "/proxy" mean the same; "/" means "no prefix" (or "no base" where it replaces)
   const p = prefix === undefined ? undefined : prefix.replace(/\/+$/, "");
-  if (adapter.pathPrefix === "prepended") {
+  if (provider.pathPrefix === "prepended") {
     const pre = p ?? "";
     return { origin, basePath: pre + native.basePath, passthroughPath: (path) => pre + underBase(path, native.basePath) };
   }

@@ -1,9 +1,10 @@
 /**
  * One function builds a provider target for both config styles (`ai` backends under binds and
- * routes, and `llm:` models): where it lives, its policies (with the provider's default
- * credentials when none are configured and the host is the provider's own), and its pinned model.
+ * routes, and `llm:` models): where it lives, the provider bound to its settings and base path,
+ * its policies (with the provider's default credentials when none are configured and the host is
+ * the provider's own), and its pinned model.
  */
-import { PROVIDERS, type ProviderKind } from "../../llm/providers/index.ts";
+import type { ResolvedProvider } from "../../llm/providers/define.ts";
 import { authPolicy } from "../../policies/backend-auth.ts";
 import type { Policy } from "../../policies/types.ts";
 import type { YamlPath } from "../errors.ts";
@@ -14,9 +15,7 @@ import { providerLocation } from "./provider-location.ts";
 
 export interface ProviderInput {
   name: string;
-  kind: ProviderKind;
-  spec: unknown;
-  model: string | undefined;
+  provider: ResolvedProvider;
   /** `scheme://host:port` from `hostOverride` / `params.baseUrl` */
   override: string | undefined;
   pathPrefix: string | undefined;
@@ -31,29 +30,27 @@ export interface ProviderInput {
 }
 
 export function providerTarget(ctx: CompileContext, p: ProviderInput): ProviderTarget | undefined {
-  const adapter = PROVIDERS[p.kind];
-  const location = providerLocation(adapter, p.spec as never, p.override, p.pathPrefix);
+  const location = providerLocation(p.provider, p.override, p.pathPrefix);
   if (typeof location === "string") {
     ctx.issue(p.hostPath, location);
     return undefined;
   }
-  const region = p.kind === "bedrock" ? (p.spec as { region?: string }).region : undefined;
   // a provider's own host with no configured credentials uses its default chain (cloud ADC, SigV4)
   const defaults: Policy[] = p.auth ? [p.auth] : [];
   if (!p.auth && p.override === undefined && !configured(p.layers, "backendAuth")) {
-    const implicit = adapter.defaultAuth?.(p.spec as never);
+    const implicit = p.provider.defaultAuth();
     if (implicit) defaults.push(authPolicy(implicit, true));
   }
-  const settings = compileBackendPolicies(ctx, p.layers, region, defaults);
+  const { origin, basePath, passthroughPath } = location;
   return {
     name: p.name,
-    adapter,
-    spec: p.spec,
-    model: p.model,
-    telemetryName: adapter.telemetryName(p.spec as never),
-    ...location,
+    provider: p.provider.bind(basePath),
+    model: p.provider.model,
+    origin,
+    basePath,
+    passthroughPath,
     pathOverride: p.pathOverride,
-    ...settings,
+    ...compileBackendPolicies(ctx, p.layers, p.provider.region, defaults),
     passthrough: p.passthrough,
   };
 }

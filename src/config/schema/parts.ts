@@ -18,9 +18,12 @@ export function notYetFields<const K extends string>(names: readonly K[]) {
 }
 
 /** Objects whose variants are told apart by which single key is present (agentgateway's serde enums). */
-export function exactlyOne<T extends Record<string, unknown>>(keys: readonly (keyof T & string)[], what: string) {
+export function exactlyOne<T extends object>(keys: readonly string[], what: string) {
   return (value: T, ctx: z.core.$RefinementCtx<T>) => {
-    const present = keys.filter((k) => value[k] !== undefined && value[k] !== null);
+    const present = keys.filter((k) => {
+      const v = (value as Record<string, unknown>)[k];
+      return v !== undefined && v !== null;
+    });
     if (present.length === 1) return;
     ctx.addIssue({
       code: "custom",
@@ -37,6 +40,9 @@ export const Duration = z
   .string()
   .regex(DURATION, { error: "expected a duration such as 30s, 1m30s, 500ms or 1h" })
   .meta({ description: "A duration: 500ms, 30s, 1m30s, 1h" });
+
+/** A model name in provider settings (unset: the client's model is used). */
+export const ModelName = z.string().min(1).nullish();
 
 export const Port = z.int({ error: "expected a port number (0-65535)" }).min(0).max(65535).meta({ id: "Port" });
 

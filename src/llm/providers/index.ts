@@ -1,24 +1,27 @@
 /**
- * The provider registry: config key -> adapter. Adding a provider is one folder under
- * `providers/` and one line here.
+ * The provider registry: each folder under `providers/` brings its settings schema, its `llm:`
+ * params mapping and its adapter (`spec.ts`); adding a provider is one folder and one line here.
+ * The config schema's `provider:` object and the `llm:` form's provider names come from this list.
  */
-import type { ProviderAdapter } from "../types.ts";
-import { anthropicAdapter } from "./anthropic/index.ts";
-import { azureAdapter } from "./azure/index.ts";
-import { bedrockAdapter } from "./bedrock/index.ts";
-import { customAdapter } from "./custom/index.ts";
-import { geminiAdapter } from "./gemini/index.ts";
-import { openaiAdapter } from "./openai/index.ts";
-import { vertexAdapter } from "./vertex/index.ts";
+import { anthropicProvider } from "./anthropic/spec.ts";
+import { azureProvider, legacyAzureProvider } from "./azure/spec.ts";
+import { bedrockProvider } from "./bedrock/spec.ts";
+import { customProvider } from "./custom/spec.ts";
+import type { RegisteredProvider } from "./define.ts";
+import { geminiProvider } from "./gemini/spec.ts";
+import { openaiProvider } from "./openai/spec.ts";
+import { vertexProvider } from "./vertex/spec.ts";
 
-export type ProviderKind = "openAI" | "anthropic" | "gemini" | "vertex" | "bedrock" | "azure" | "custom";
+export const PROVIDERS: readonly RegisteredProvider[] = [
+  openaiProvider,
+  anthropicProvider,
+  geminiProvider,
+  vertexProvider,
+  bedrockProvider,
+  azureProvider,
+  legacyAzureProvider,
+  customProvider,
+];
 
-export const PROVIDERS: Record<ProviderKind, ProviderAdapter<never>> = {
-  openAI: openaiAdapter,
-  custom: customAdapter,
-  anthropic: anthropicAdapter,
-  gemini: geminiAdapter,
-  vertex: vertexAdapter,
-  bedrock: bedrockAdapter,
-  azure: azureAdapter,
-};
+/** The provider of an `llm:` model's `provider: <name>`. */
+export const LLM_PROVIDER_NAMES: ReadonlyMap<string, RegisteredProvider> = new Map(PROVIDERS.flatMap((p) => p.llmNames.map((n) => [n, p] as const)));
