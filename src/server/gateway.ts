@@ -8,6 +8,7 @@ import type { BindConfig, GatewayConfig, ServerTls } from "../config/model.ts";
 import { errorBody } from "../http/errors.ts";
 import type { Logger } from "../telemetry/log.ts";
 import { accessLog } from "../telemetry/access-log.ts";
+import { startReadiness } from "./readiness.ts";
 import type { OutcomeListener } from "../telemetry/outcome.ts";
 import { systemDeps, type Deps } from "./context.ts";
 import { handleRequest, type HandlerContext } from "./handler.ts";
@@ -48,28 +49,11 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
   };
 
   const open = (bind: BindConfig) => {
-    const tlsKey = tlsFingerprint(bind.tls);
-    const server = Bun.serve({
-      port: bind.port,
-      hostname: opts.hostname ?? "::",
-      idleTimeout: config.idleTimeoutSec,
-      // bodies are limited per route type by the handlers (413 as JSON); Bun's own limit only
-      // guards streamed passthrough bodies
-      maxRequestBodySize: 1024 * 1024 * 1024 * 4,
-      ...(bind.tls.length > 0 ? { tls: bind.tls.map((t) => ({ cert: t.cert, key: t.key, serverName: t.serverName })) } : {}),
-      fetch: (req, server) => handleRequest(req, bind.port, ctx, server),
-      error(err) {
-        logger.error("request failed", { error: String(err?.stack ?? err) });
-        return new Response(errorBody("internal gateway error", "api_error", "internal_error"), {
-          status: 500,
-          headers: { "content-type": "application/json" },
-        });
-      },
-    });
-    servers.set(bind.port, { server, tlsKey });
-    const scheme = bind.tls.length > 0 ? "https" : "http";
+    const hostname = opts.hostname ?? "::";
+    const server = serveBind(bind, hostname, config.idleTimeoutSec, ctx);
+    servers.set(bind.port, { server, tlsKey: tlsFingerprint(bind.tls) });
     const routes = bind.listeners.reduce((n, l) => n + l.router.routes.length, 0);
-    logger.info(`listening on ${scheme}://${displayHost(opts.hostname ?? "::")}:${server.port}`, {
+    logger.info(`listening on ${bind.tls.length > 0 ? "https" : "http"}://${displayHost(hostname)}:${server.port}`, {
       bind: bind.port,
       listeners: bind.listeners.length,
       routes,
@@ -89,18 +73,7 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
   };
 
   reconcile();
-  if (config.readiness) {
-    readiness = Bun.serve({
-      port: config.readiness.port,
-      hostname: config.readiness.hostname,
-      fetch(req) {
-        const path = new URL(req.url).pathname;
-        if (path !== "/healthz/ready") return new Response("not found\n", { status: 404 });
-        if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405 });
-        return ready ? new Response("ready\n") : new Response("not ready, pending: binds\n", { status: 500 });
-      },
-    });
-  }
+  if (config.readiness) readiness = startReadiness(config.readiness, () => ready);
   ready = true;
 
   return {
@@ -129,6 +102,27 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
       logger.flush();
     },
   };
+}
+
+/** One `Bun.serve` for one bind; every request goes to the shared handler. */
+function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx: HandlerContext): Server<undefined> {
+  return Bun.serve({
+    port: bind.port,
+    hostname,
+    idleTimeout,
+    // bodies are limited per route type by the handlers (413 as JSON); Bun's own limit only
+    // guards streamed passthrough bodies
+    maxRequestBodySize: 1024 * 1024 * 1024 * 4,
+    ...(bind.tls.length > 0 ? { tls: bind.tls.map((t) => ({ cert: t.cert, key: t.key, serverName: t.serverName })) } : {}),
+    fetch: (req, server) => handleRequest(req, bind.port, ctx, server),
+    error(err) {
+      ctx.logger.error("request failed", { error: String(err?.stack ?? err) });
+      return new Response(errorBody("internal gateway error", "api_error", "internal_error"), {
+        status: 500,
+        headers: { "content-type": "application/json" },
+      });
+    },
+  });
 }
 
 function tlsFingerprint(tls: ServerTls[]): string {

@@ -38,105 +38,105 @@ export interface OpenAITap {
   readonly sawError: boolean;
 }
 
+interface TapState {
+  readonly clientWantsUsage: boolean;
+  usage: Usage | undefined;
+  responseModel: string | undefined;
+  sawDone: boolean;
+  sawError: boolean;
+}
+
 export function createOpenAITap(clientWantsUsage: boolean): OpenAITap {
-  let usage: Usage | undefined;
-  let responseModel: string | undefined;
-  let sawDone = false;
-  let sawError = false;
-
-  /** Handles one data payload (bytes [from, to) of `region`); returns "drop" | "invalid" | undefined. */
-  const payload = (region: Uint8Array, from: number, to: number, hasUsage: boolean): "drop" | "invalid" | undefined => {
-    while (from < to && region[from] === 32) from++;
-    while (to > from && (region[to - 1] === 32 || region[to - 1] === CR)) to--;
-    if (startsWith(region, from, DONE) && to - from === DONE.length) {
-      sawDone = true;
-      return undefined;
-    }
-    if (region[from] !== OPEN_BRACE || region[to - 1] !== CLOSE_BRACE) return "invalid";
-    if (startsWith(region, from, ERROR_PREFIX)) {
-      sawError = true;
-      return undefined;
-    }
-    if (!hasUsage) return undefined;
-    let obj: { usage?: unknown; choices?: unknown[]; model?: unknown };
-    try {
-      obj = JSON.parse(textDecoder.decode(region.subarray(from, to)));
-    } catch {
-      return "invalid";
-    }
-    if (obj.usage) {
-      usage = usageFromOpenAI(obj.usage);
-      if (typeof obj.model === "string") responseModel = obj.model;
-      if (!clientWantsUsage && Array.isArray(obj.choices) && obj.choices.length === 0) return "drop";
-    }
-    return undefined;
-  };
-
-  const scan = (region: Uint8Array): TapStep => {
-    if (region.byteLength === 0) return { out: region, done: false };
-    if (region.indexOf(CR) !== -1) return scanText(region);
-    const usageAt = usageObjectAt(region);
-    let dropFrom = -1;
-    let dropTo = -1;
-    let pos = 0;
-    const n = region.byteLength;
-    while (pos < n) {
-      // an event ends at LF LF; most events are one line, so the first LF usually ends it
-      const eol = region.indexOf(LF, pos);
-      let end = eol;
-      while (end !== -1 && region[end + 1] !== LF) end = region.indexOf(LF, end + 1);
-      if (end === -1) break; // cannot happen: the framer hands over complete events
-      if (startsWith(region, pos, DATA) && eol === end) {
-        const verdict = payload(region, pos + DATA.length, end, usageAt >= pos && usageAt < end);
-        if (verdict === "invalid") {
-          return invalidAt(region, pos);
-        }
-        if (verdict === "drop") {
-          dropFrom = pos;
-          dropTo = end + 2;
-        }
-      } else if (startsWith(region, pos, DATA)) {
-        // a multi-line data event: rare in OpenAI-format streams; read it properly
-        const [event] = parseEvents(textDecoder.decode(region.subarray(pos, end + 2)));
-        if (event && !isJsonObjectOrDone(event.data)) {
-          return invalidAt(region, pos);
-        }
-      }
-      pos = end + 2;
-    }
-    const done = sawDone || sawError;
-    if (dropFrom === -1) return { out: region, done };
-    return { out: concatBytes([region.subarray(0, dropFrom), region.subarray(dropTo)]), done };
-  };
-
-  /** CR-framed streams (rare for OpenAI-compatible servers): the general parser. */
-  const scanText = (region: Uint8Array): TapStep => {
-    const events = parseEvents(textDecoder.decode(region));
-    let out = "";
-    for (const e of events) {
-      const bytes = new TextEncoder().encode(e.data);
-      const verdict = payload(bytes, 0, bytes.byteLength, e.data.includes('"usage"'));
-      if (verdict === "invalid") return { out: out + INVALID_EVENT, done: true };
-      if (verdict !== "drop") out += `data: ${e.data}\n\n`;
-    }
-    return { out, done: sawDone || sawError };
-  };
-
+  const state: TapState = { clientWantsUsage, usage: undefined, responseModel: undefined, sawDone: false, sawError: false };
   return {
-    scan,
+    scan: (region) => scan(state, region),
     get usage() {
-      return usage;
+      return state.usage;
     },
     get responseModel() {
-      return responseModel;
+      return state.responseModel;
     },
     get sawDone() {
-      return sawDone;
+      return state.sawDone;
     },
     get sawError() {
-      return sawError;
+      return state.sawError;
     },
   };
+}
+
+/** Handles one data payload (bytes [from, to) of `region`); returns "drop" | "invalid" | undefined. */
+function payload(t: TapState, region: Uint8Array, from: number, to: number, hasUsage: boolean): "drop" | "invalid" | undefined {
+  while (from < to && region[from] === 32) from++;
+  while (to > from && (region[to - 1] === 32 || region[to - 1] === CR)) to--;
+  if (startsWith(region, from, DONE) && to - from === DONE.length) {
+    t.sawDone = true;
+    return undefined;
+  }
+  if (region[from] !== OPEN_BRACE || region[to - 1] !== CLOSE_BRACE) return "invalid";
+  if (startsWith(region, from, ERROR_PREFIX)) {
+    t.sawError = true;
+    return undefined;
+  }
+  if (!hasUsage) return undefined;
+  let obj: { usage?: unknown; choices?: unknown[]; model?: unknown };
+  try {
+    obj = JSON.parse(textDecoder.decode(region.subarray(from, to)));
+  } catch {
+    return "invalid";
+  }
+  if (obj.usage) {
+    t.usage = usageFromOpenAI(obj.usage);
+    if (typeof obj.model === "string") t.responseModel = obj.model;
+    if (!t.clientWantsUsage && Array.isArray(obj.choices) && obj.choices.length === 0) return "drop";
+  }
+  return undefined;
+}
+
+function scan(t: TapState, region: Uint8Array): TapStep {
+  if (region.byteLength === 0) return { out: region, done: false };
+  if (region.indexOf(CR) !== -1) return scanText(t, region);
+  const usageAt = usageObjectAt(region);
+  let dropFrom = -1;
+  let dropTo = -1;
+  let pos = 0;
+  const n = region.byteLength;
+  while (pos < n) {
+    // an event ends at LF LF; most events are one line, so the first LF usually ends it
+    const eol = region.indexOf(LF, pos);
+    let end = eol;
+    while (end !== -1 && region[end + 1] !== LF) end = region.indexOf(LF, end + 1);
+    if (end === -1) break; // cannot happen: the framer hands over complete events
+    if (startsWith(region, pos, DATA) && eol === end) {
+      const verdict = payload(t, region, pos + DATA.length, end, usageAt >= pos && usageAt < end);
+      if (verdict === "invalid") return invalidAt(region, pos);
+      if (verdict === "drop") {
+        dropFrom = pos;
+        dropTo = end + 2;
+      }
+    } else if (startsWith(region, pos, DATA)) {
+      // a multi-line data event: rare in OpenAI-format streams; read it properly
+      const [event] = parseEvents(textDecoder.decode(region.subarray(pos, end + 2)));
+      if (event && !isJsonObjectOrDone(event.data)) return invalidAt(region, pos);
+    }
+    pos = end + 2;
+  }
+  const done = t.sawDone || t.sawError;
+  if (dropFrom === -1) return { out: region, done };
+  return { out: concatBytes([region.subarray(0, dropFrom), region.subarray(dropTo)]), done };
+}
+
+/** CR-framed streams (rare for OpenAI-compatible servers): the general parser. */
+function scanText(t: TapState, region: Uint8Array): TapStep {
+  const events = parseEvents(textDecoder.decode(region));
+  let out = "";
+  for (const e of events) {
+    const bytes = new TextEncoder().encode(e.data);
+    const verdict = payload(t, bytes, 0, bytes.byteLength, e.data.includes('"usage"'));
+    if (verdict === "invalid") return { out: out + INVALID_EVENT, done: true };
+    if (verdict !== "drop") out += `data: ${e.data}\n\n`;
+  }
+  return { out, done: t.sawDone || t.sawError };
 }
 
 const USAGE_KEY = [117, 115, 97, 103, 101, 34, 58]; // usage":

@@ -1,0 +1,16 @@
+/** The readiness endpoint (agentgateway's `/healthz/ready` on 15021): 200 once the binds listen. */
+import type { Server } from "bun";
+import type { ListenAddress } from "../config/model.ts";
+
+export function startReadiness(addr: ListenAddress, ready: () => boolean): Server<undefined> {
+  return Bun.serve({
+    port: addr.port,
+    hostname: addr.hostname,
+    fetch(req) {
+      const path = new URL(req.url).pathname;
+      if (path !== "/healthz/ready") return new Response("not found\n", { status: 404 });
+      if (req.method !== "GET" && req.method !== "HEAD") return new Response("method not allowed\n", { status: 405 });
+      return ready() ? new Response("ready\n") : new Response("not ready, pending: binds\n", { status: 500 });
+    },
+  });
+}
