@@ -13,6 +13,14 @@ export interface GatewayConfig {
   binds: ReadonlyMap<number, BindConfig>;
   readiness: ListenAddress | null;
   logging: { format: "text" | "json"; level: LogLevel };
+  /** access-log fields removed by name (`frontendPolicies.accessLog.remove`, `config.logging.fields.remove`) */
+  accessLogRemove: ReadonlySet<string>;
+  /**
+   * Whether anything configured reads token usage (the access log's usage fields, token limits):
+   * when nothing does, an OpenAI-format stream the gateway does not change goes to the client
+   * untouched (zero copy) and the gateway asks no usage of the upstream.
+   */
+  usageWanted: boolean;
   /** request bodies the gateway buffers (LLM routes) are refused above this size with a 413 */
   maxBodyBytes: number;
   /** seconds a connection may sit idle (Bun.serve idleTimeout, at most 255) */
@@ -55,6 +63,8 @@ export interface RouteConfig {
   policies: readonly Policy[];
   /** their `handle` hooks, composed once */
   chain: Chain;
+  /** a filter of this route reads answers' token usage */
+  consumesUsage: boolean;
   backends: WeightedBackend[];
   totalWeight: number;
 }
@@ -86,6 +96,8 @@ export interface UpstreamTarget {
   tls: FetchTls | undefined;
   stripClientAuth: boolean;
   secrets: readonly Secret[];
+  /** a policy of this backend reads answers' token usage */
+  consumesUsage: boolean;
 }
 
 /** A plain HTTP upstream (`host:` backends), proxied as is. */

@@ -210,13 +210,19 @@ const Address = z
     error: 'expected "ip:port", "localhost:port", "[::]:port" or "off"',
   }).meta({ id: "Address" });
 
+/** `frontendPolicies.accessLog`: which fields the access log writes (`remove` drops them by name). */
+const AccessLog = z
+  .strictObject({ remove: z.array(z.string()).nullish(), ...notYetFields(["filter", "add", "otlp", "database"]) })
+  .meta({ id: "AccessLogPolicy" });
+
 export const RawConfigSection = z.strictObject({
   readinessAddr: Address.nullish(),
   logging: z
     .strictObject({
       format: z.enum(["text", "json"]).nullish(),
       level: z.enum(["error", "warn", "info", "debug", "trace"]).nullish(),
-      ...notYetFields(["filter", "fields", "database"]),
+      fields: z.strictObject({ remove: z.array(z.string()).nullish(), ...notYetFields(["add"]) }).nullish(),
+      ...notYetFields(["filter", "database"]),
     })
     .nullish(),
   ...notYetFields([
@@ -283,10 +289,10 @@ export const FrontendPolicies = z.strictObject({
     "proxy",
     "proxyProtocol",
     "connect",
-    "accessLog",
     "logging",
     "tracing",
   ]),
+  accessLog: AccessLog.nullish(),
 });
 
 export const ConfigSchema = z

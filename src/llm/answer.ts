@@ -24,7 +24,7 @@ export function answer(ctx: RequestContext, target: ProviderTarget, res: Respons
 }
 
 /** A streamed answer: its status is recorded now, the rest when the stream ends (see `streamEnded`). */
-export function answerStream(ctx: RequestContext, target: ProviderTarget, body: ReadableStream<Uint8Array> | Uint8Array, status: number, headers: Headers): Response {
+export function answerStream(ctx: RequestContext, target: ProviderTarget, body: ReadableStream<Uint8Array> | Uint8Array | string, status: number, headers: Headers): Response {
   ctx.outcome.answered(status);
   return presentAnswer(ctx, target, new Response(body, { status, headers }));
 }

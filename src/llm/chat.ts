@@ -65,12 +65,29 @@ async function prepare(ctx: RequestContext, target: ProviderTarget, client: Chat
   if (path === undefined) {
     throw new HttpError(501, `chat completions are not implemented for provider ${target.provider.telemetryName} yet`, { code: "provider_not_implemented" });
   }
-  if (stream && !clientWantsUsage) {
-    // ask for usage upstream (telemetry); the usage chunk is dropped before the client sees it
+  if (stream && !clientWantsUsage && usageWanted(ctx, target)) {
+    // ask for usage upstream (telemetry, limits); the usage chunk is dropped before the client sees it
     draft.set("stream_options", { ...(request.stream_options ?? {}), include_usage: true });
   }
   const body = draft.changed ? JSON.stringify(draft.body) : await ctx.bytes();
   return { ...base, request: draft.body as ChatRequest, path, body };
+}
+
+/** Whether anything reads this exchange's token usage: the access log, metrics, a policy. */
+function usageWanted(ctx: RequestContext, target: ProviderTarget): boolean {
+  return ctx.usageWanted || ctx.route.consumesUsage || target.consumesUsage;
+}
+
+/**
+ * An OpenAI-format stream nothing needs to read: the upstream body goes to the client untouched,
+ * piped by Bun without a byte of it in JavaScript. The exchange's record is finished when the
+ * answer starts (its end is not observed); a broken upstream reaches the client as a broken
+ * connection, which the SDKs raise as a connection error.
+ */
+function zeroCopy(ctx: RequestContext, target: ProviderTarget, res: Response): Response {
+  const response = answerStream(ctx, target, res.body!, res.status, sseHeaders(downstreamHeaders(res.headers)));
+  ctx.outcome.finish();
+  return response;
 }
 
 async function present(ctx: RequestContext, call: ChatCall, res: Response): Promise<Response> {
@@ -80,10 +97,11 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
   if (!chat) {
     const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
     if (!call.stream || !isSse || !res.body) return relayJson(ctx, target, res);
+    if (!usageWanted(ctx, target)) return zeroCopy(ctx, target, res);
     const body = await passthroughStream({
       upstream: res.body,
       clientWantsUsage: call.clientWantsUsage,
-      abort: () => {},
+      bounded: res.headers.has("content-length"),
       startedAt: ctx.outcome.record.start,
       onEnd: (o) => streamEnded(ctx, o, model),
     });
@@ -105,7 +123,7 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
   const writer = openaiChunkWriter(streamCtx);
   const body = await translatedStream({
     upstream: res.body!,
-    abort: () => {},
+    bounded: res.headers.has("content-length"),
     startedAt: ctx.outcome.record.start,
     translator: chat.stream(streamCtx, writer),
     writer,

@@ -44,6 +44,8 @@ export interface Policy {
   readonly replacesClientAuth?: boolean;
   /** static credentials it sends upstream, scrubbed from upstream error messages */
   readonly secrets?: readonly Secret[];
+  /** it reads the token usage of answers (token limits, budgets): streams are then tapped for it */
+  readonly consumesUsage?: boolean;
   /** `policies.ai.routes`: path suffix -> route type, longest first, and the type for other paths */
   readonly routes?: { table: readonly (readonly [string, RouteType])[]; fallback: RouteType };
 }

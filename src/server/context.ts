@@ -33,6 +33,8 @@ export interface RequestContext {
   readonly route: RouteConfig;
   readonly deps: Deps;
   readonly outcome: OutcomeRecorder;
+  /** something configured for every exchange reads token usage (the access log's usage fields, metrics) */
+  readonly usageWanted: boolean;
   /** aborts on client disconnect and on the deadlines policies set; policies may narrow it */
   signal: AbortSignal;
   /** each upstream call's own deadline (timeout.backendRequestTimeout), ms */
@@ -59,6 +61,7 @@ export interface ContextInit {
   route: RouteConfig;
   deps: Deps;
   outcome: OutcomeRecorder;
+  usageWanted: boolean;
   maxBodyBytes: number;
   requestSent(): void;
 }
@@ -77,6 +80,7 @@ export function createContext(init: ContextInit): RequestContext {
     route: init.route,
     deps: init.deps,
     outcome: init.outcome,
+    usageWanted: init.usageWanted,
     signal: init.req.signal,
     backendTimeoutMs: undefined,
     bytes: () => (bytes ??= readBody(init.req, init.maxBodyBytes)),

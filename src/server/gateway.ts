@@ -32,6 +32,8 @@ export interface StartOptions {
   deps?: Partial<Deps>;
   /** subscribers to every finished exchange, after the access log */
   outcomes?: readonly OutcomeListener[];
+  /** whether those subscribers read token usage (then every stream is tapped for it) */
+  outcomesWantUsage?: boolean;
 }
 
 export function startGateway(initial: GatewayConfig, opts: StartOptions): Gateway {
@@ -45,7 +47,8 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
     config: () => config,
     logger,
     deps: { ...systemDeps, ...opts.deps },
-    outcomes: [accessLog(logger), ...(opts.outcomes ?? [])],
+    outcomes: [accessLog(logger, () => config.accessLogRemove), ...(opts.outcomes ?? [])],
+    listenersWantUsage: opts.outcomesWantUsage ?? false,
   };
 
   const open = (bind: BindConfig) => {

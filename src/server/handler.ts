@@ -20,6 +20,8 @@ export interface HandlerContext {
   deps: Deps;
   /** subscribers to every finished exchange (the access log first) */
   outcomes: readonly OutcomeListener[];
+  /** a subscriber other than the access log reads token usage (metrics) */
+  listenersWantUsage: boolean;
 }
 
 /** What the handler needs of the Bun server that received the request. */
@@ -50,6 +52,7 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
       route,
       deps: h.deps,
       outcome,
+      usageWanted: config.usageWanted || h.listenersWantUsage,
       maxBodyBytes: config.maxBodyBytes,
       // LLM calls can think for minutes before the first byte; the idle timeout is for idle
       // clients, so it is lifted only once the client has sent its whole request

@@ -5,12 +5,26 @@
 import type { Logger } from "./log.ts";
 import type { ExchangeOutcome, OutcomeListener } from "./outcome.ts";
 
-export function accessLog(logger: Logger): OutcomeListener {
-  return (r) => writeAccessLog(logger, r);
+/** The fields that carry token usage (what makes the gateway read a stream's usage for the log). */
+export const USAGE_FIELDS = [
+  "gen_ai.usage.input_tokens",
+  "gen_ai.usage.cache_read.input_tokens",
+  "gen_ai.usage.cache_creation.input_tokens",
+  "gen_ai.usage.output_tokens",
+  "gen_ai.usage.reasoning_tokens",
+] as const;
+
+/** The access log as an outcome listener; `remove` names fields never written. */
+export function accessLog(logger: Logger, remove: () => ReadonlySet<string>): OutcomeListener {
+  return (r) => {
+    const fields = accessLogFields(r);
+    for (const name of remove()) delete fields[name];
+    logger.line(r.status !== undefined && r.status >= 500 ? "warn" : "info", "request", fields);
+  };
 }
 
-export function writeAccessLog(logger: Logger, r: Readonly<ExchangeOutcome>): void {
-  logger.line(r.status !== undefined && r.status >= 500 ? "warn" : "info", "request", {
+export function accessLogFields(r: Readonly<ExchangeOutcome>): Record<string, unknown> {
+  return {
     bind: r.bind,
     listener: r.listener,
     route: r.route,
@@ -33,5 +47,5 @@ export function writeAccessLog(logger: Logger, r: Readonly<ExchangeOutcome>): vo
     error: r.error,
     reason: r.errorKind,
     duration: r.durationMs === undefined ? undefined : `${Math.round(r.durationMs)}ms`,
-  });
+  };
 }

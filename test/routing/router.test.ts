@@ -6,7 +6,7 @@ import { compileRouter, type RequestInfo } from "../../src/routing/router.ts";
 import { hostnameMatches, hostOf } from "../../src/routing/hostname.ts";
 
 function route(key: string): RouteConfig {
-  return { key, backends: [], totalWeight: 0, policies: [], chain: composeChain([]) };
+  return { key, backends: [], totalWeight: 0, policies: [], chain: composeChain([]), consumesUsage: false };
 }
 
 function router(defs: [string, RawRouteMatch[] | undefined, string[]?][]) {

@@ -49,7 +49,7 @@ export function compileRoute(ctx: CompileContext, backends: BackendCompiler, r: 
 }
 
 export function routeConfig(key: string, filters: Pick<RouteConfig, "policies" | "chain">, backends: WeightedBackend[]): RouteConfig {
-  return { key, ...filters, backends, totalWeight: backends.reduce((s, b) => s + b.weight, 0) };
+  return { key, ...filters, consumesUsage: filters.policies.some((p) => p.consumesUsage), backends, totalWeight: backends.reduce((s, b) => s + b.weight, 0) };
 }
 
 /** A route that sends everything to one backend (the `llm:` form's). */

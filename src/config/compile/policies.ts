@@ -34,7 +34,7 @@ export function compileRouteFilters(ctx: CompileContext, raw: RawPolicies, path:
   return { policies, chain: composeChain(policies) };
 }
 
-type DerivedSettings = Pick<UpstreamTarget, "policies" | "tls" | "stripClientAuth" | "secrets">;
+type DerivedSettings = Pick<UpstreamTarget, "policies" | "tls" | "stripClientAuth" | "secrets" | "consumesUsage">;
 
 /**
  * The backend policies of one upstream, compiled from its layers, plus `extra` (a provider's
@@ -72,11 +72,13 @@ function effective(m: PolicyModule, layers: readonly Layer[]): { value: unknown;
 export function derive(policies: readonly Policy[]): DerivedSettings {
   let tls: FetchTls | undefined;
   let stripClientAuth = false;
+  let consumesUsage = false;
   const secrets = [];
   for (const p of policies) {
+    if (p.consumesUsage) consumesUsage = true;
     if (p.tls) tls = p.tls;
     if (p.replacesClientAuth) stripClientAuth = true;
     if (p.secrets) secrets.push(...p.secrets);
   }
-  return { policies, tls, stripClientAuth, secrets };
+  return { policies, tls, stripClientAuth, secrets, consumesUsage };
 }

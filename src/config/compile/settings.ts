@@ -2,6 +2,7 @@
 import { parseDuration } from "../duration.ts";
 import type { GatewayConfig, ListenAddress, LogLevel } from "../model.ts";
 import type { RawConfig } from "../schema.ts";
+import { USAGE_FIELDS } from "../../telemetry/access-log.ts";
 import type { CompileContext } from "./context.ts";
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
@@ -25,7 +26,10 @@ export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<Gatew
   const idleTimeoutSec = http?.http1IdleTimeout
     ? Math.max(1, Math.min(MAX_IDLE_TIMEOUT_SEC, Math.round(parseDuration(http.http1IdleTimeout) / 1000)))
     : DEFAULT_IDLE_TIMEOUT_SEC;
-  return { readiness, logging, maxBodyBytes: http?.maxBufferSize ?? DEFAULT_MAX_BODY_BYTES, idleTimeoutSec };
+  const accessLogRemove = new Set([...(raw.frontendPolicies?.accessLog?.remove ?? []), ...(cfg.logging?.fields?.remove ?? [])]);
+  // access lines are written at info; below that level (or with every usage field removed) no one reads usage
+  const logsUsage = logging.level !== "error" && logging.level !== "warn" && USAGE_FIELDS.some((f) => !accessLogRemove.has(f));
+  return { readiness, logging, accessLogRemove, usageWanted: logsUsage, maxBodyBytes: http?.maxBufferSize ?? DEFAULT_MAX_BODY_BYTES, idleTimeoutSec };
 }
 
 function parseListenAddress(addr: string): ListenAddress | null | "invalid" {

@@ -28,18 +28,24 @@ export interface StreamOutcome {
   responseModel?: string | undefined;
 }
 
+const encoder = new TextEncoder();
+
+/** What a relayed answer is: a plain body when the whole stream was already here, else a stream. */
+export type RelayedBody = Uint8Array | string | ReadableStream<Uint8Array>;
+
 export interface RelayOptions {
   upstream: ReadableStream<Uint8Array>;
-  /** aborts the upstream request (client went away) */
-  abort(): void;
+  /**
+   * The upstream sent a Content-Length: its whole body is usually already here, so the reads
+   * that are ready in this turn of the event loop go into one plain answer (no stream machinery).
+   */
+  bounded: boolean;
   /** called exactly once, when the client stream ends for any reason */
   onEnd(outcome: StreamOutcome): void;
   startedAt: number;
 }
 
-const encoder = new TextEncoder();
-
-/** One step of a relay: bytes to send (possibly empty) and whether the stream is complete. */
+/** One step of a relay: what to send (possibly empty) and whether the stream is complete. */
 interface Step {
   out: Uint8Array | string;
   done: boolean;
@@ -52,16 +58,16 @@ interface Relay {
   /** the upstream connection failed mid-stream: the error event that ends the stream */
   broken(failure: StreamFailure): string;
   /** when the stream is over and all it said is a failure: the HTTP error to answer with instead */
-  rejection(head: Uint8Array): HttpError | undefined;
+  rejection(head: Uint8Array | string): HttpError | undefined;
   usage(): Usage | undefined;
   /** how the stream failed, for the log (undefined: it did not) */
   error(): string | undefined;
   responseModel(): string | undefined;
 }
 
-/** One read's outcome: bytes to send (possibly none); `last` when the stream is complete. */
+/** One read's outcome: what to send (possibly nothing); `last` when the stream is complete. */
 interface Outcome {
-  bytes: Uint8Array;
+  out: Uint8Array | string;
   last: boolean;
 }
 type ReadResult = { done: boolean; value?: Uint8Array | undefined };
@@ -72,70 +78,58 @@ interface UpstreamReader {
 
 /**
  * Relays an upstream body through `relay`. Reads until there is something to send before
- * answering: when that first read already completes the stream (fast upstreams, short answers),
- * the client gets a plain body and the stream machinery is skipped; otherwise a stream that
- * continues with the rest.
+ * answering (so a failure before any content can still be a real HTTP error); when that already
+ * completes the stream, the client gets a plain body. Otherwise the rest goes out through a
+ * direct stream: each read's output is written to the socket as it comes, without a queue or a
+ * promise per chunk (measured: about 3 µs a chunk, against 4-5 for a pull stream).
  */
-async function relayBody(opts: RelayOptions, relay: Relay): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody> {
   const reads = new Reads(opts, relay);
-  const first = await reads.output();
+  let head = await reads.output();
   // Nothing was said yet and the answer is an error: a real HTTP status serves the client
   // better (SDK retries, error classes) than an error event under 200.
-  const refusal = first.last ? relay.rejection(first.bytes) : undefined;
+  const refusal = head.last ? relay.rejection(head.out) : undefined;
   if (refusal) throw refusal;
-
-  // Whatever else the upstream has already delivered goes into the same answer: when that is
-  // the whole stream (fast upstreams, short answers) the client gets a plain body and the stream
-  // machinery is skipped. A read that is not ready within this turn of the event loop is left
-  // pending for the stream.
-  const parts = [first.bytes];
-  let pending: Promise<ReadResult> | undefined;
-  let last = first;
-  while (!last.last) {
-    const read = reads.reader.read();
-    try {
-      const ready = await Promise.race([read, nextTurn()]);
-      if (ready === NOT_READY) {
-        pending = read;
-        break;
-      }
-      last = reads.handle(ready);
-    } catch (err) {
-      last = reads.failed(err);
-    }
-    if (last.bytes.byteLength > 0) parts.push(last.bytes);
-  }
-  const head = concatBytes(parts);
-  if (head.byteLength > 0) reads.firstByteMs = performance.now() - opts.startedAt;
-  if (last.last) {
+  if (opts.bounded && !head.last) head = await reads.readyNow(head);
+  if (sizeOf(head.out) > 0) reads.firstByteMs = performance.now() - opts.startedAt;
+  if (head.last) {
     reads.finish();
-    return head;
+    return head.out;
   }
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        controller.enqueue(head);
-      },
-      async pull(controller) {
-        const out = await reads.next(pending);
-        pending = undefined;
-        if (out.bytes.byteLength > 0) controller.enqueue(out.bytes);
-        if (out.last) controller.close();
-      },
-      cancel() {
-        opts.abort();
-        reads.reader.cancel().catch(() => {});
-        reads.finish("client disconnected");
-      },
+  let cancelled = false;
+  return new ReadableStream<Uint8Array>({
+    type: "direct",
+    async pull(controller) {
+      controller.write(head.out);
+      for (;;) {
+        const out = await reads.next();
+        if (cancelled) return;
+        if (sizeOf(out.out) > 0) {
+          const written = controller.write(out.out);
+          if (written instanceof Promise) await written; // the client is slow: so is the upstream read
+        }
+        if (out.last) break;
+      }
+      controller.close();
     },
-    { highWaterMark: 0 },
-  );
+    cancel() {
+      cancelled = true;
+      reads.reader.cancel().catch(() => {});
+      reads.finish("client disconnected");
+    },
+  });
+}
+
+function sizeOf(out: Uint8Array | string): number {
+  return typeof out === "string" ? out.length : out.byteLength;
 }
 
 /** The reads of one relayed body, and its end (reported once). */
 class Reads {
   readonly reader: UpstreamReader;
   firstByteMs: number | undefined;
+  /** a read started but not awaited (`readyNow`): the stream goes on from it */
+  pending: Promise<ReadResult> | undefined;
   private finished = false;
 
   constructor(
@@ -153,25 +147,26 @@ class Reads {
   }
 
   handle(r: ReadResult): Outcome {
-    if (r.done) return { bytes: encoder.encode(this.relay.end()), last: true };
+    if (r.done) return { out: this.relay.end(), last: true };
     const step = this.relay.step(r.value!);
-    const bytes = typeof step.out === "string" ? encoder.encode(step.out) : step.out;
     // read the (normally empty) rest instead of cancelling, so the upstream connection goes
     // back to the keep-alive pool rather than being torn down
     if (step.done) void drain(this.reader);
-    return { bytes, last: step.done };
+    return { out: step.out, last: step.done };
   }
 
   failed(err: unknown): Outcome {
     this.reader.cancel().catch(() => {});
-    return { bytes: encoder.encode(this.relay.broken(connectionFailure(err))), last: true };
+    return { out: this.relay.broken(connectionFailure(err)), last: true };
   }
 
-  /** Reads until there is something to send or the stream is over (starting with `started`). */
-  async output(started?: Promise<ReadResult>): Promise<Outcome> {
+  /** Reads until there is something to send or the stream is over. */
+  async output(): Promise<Outcome> {
     try {
-      let out = this.handle(await (started ?? this.reader.read()));
-      while (!out.last && out.bytes.byteLength === 0) out = this.handle(await this.reader.read());
+      const first = this.pending ?? this.reader.read();
+      this.pending = undefined;
+      let out = this.handle(await first);
+      while (!out.last && sizeOf(out.out) === 0) out = this.handle(await this.reader.read());
       return out;
     } catch (err) {
       return this.failed(err);
@@ -179,11 +174,33 @@ class Reads {
   }
 
   /** The same, once the answer is a stream: notes the first byte and the end. */
-  async next(started?: Promise<ReadResult>): Promise<Outcome> {
-    const out = await this.output(started);
-    if (out.bytes.byteLength > 0) this.firstByteMs ??= performance.now() - this.opts.startedAt;
+  async next(): Promise<Outcome> {
+    const out = await this.output();
+    if (sizeOf(out.out) > 0) this.firstByteMs ??= performance.now() - this.opts.startedAt;
     if (out.last) this.finish();
     return out;
+  }
+
+  /** `head` plus whatever further reads are ready within this turn of the event loop. */
+  async readyNow(head: Outcome): Promise<Outcome> {
+    const parts = [head.out];
+    let last = head;
+    while (!last.last) {
+      const read = this.reader.read();
+      try {
+        const ready = await Promise.race([read, nextTurn()]);
+        if (ready === NOT_READY) {
+          // not here yet: the stream continues from this read
+          this.pending = read;
+          break;
+        }
+        last = this.handle(ready);
+      } catch (err) {
+        last = this.failed(err);
+      }
+      parts.push(last.out);
+    }
+    return { out: joinOutputs(parts), last: last.last };
   }
 }
 
@@ -192,6 +209,11 @@ const NOT_READY = Symbol("not ready");
 /** Resolves after the current turn of the event loop (after pending I/O callbacks). */
 function nextTurn(): Promise<typeof NOT_READY> {
   return new Promise((resolve) => setImmediate(resolve, NOT_READY));
+}
+
+function joinOutputs(parts: (Uint8Array | string)[]): Uint8Array | string {
+  if (parts.every((p) => typeof p === "string")) return parts.join("");
+  return concatBytes(parts.map((p) => (typeof p === "string" ? encoder.encode(p) : p)));
 }
 
 /** Reads an upstream body to its end, discarding it (at most 1 MiB, then it is cancelled). */
@@ -226,7 +248,7 @@ function connectionFailure(err: unknown): StreamFailure {
  * usage-only chunk when the gateway (not the client) asked for it. The gateway's own error events
  * (invalid, incomplete, broken streams) are the OpenAI writer's (same codes as translated streams).
  */
-export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean }): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean }): Promise<RelayedBody> {
   const framer = createSseFramer();
   const tap = createOpenAITap(opts.clientWantsUsage);
   let failure: StreamFailure | undefined;
@@ -245,7 +267,7 @@ export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boole
       return last + fail({ kind: "incomplete", message });
     },
     broken: fail,
-    rejection: (head) => (startsWithErrorEvent(head) ? passthroughRejection(head) : undefined),
+    rejection: (head) => (startsWithErrorEvent(head) ? passthroughRejection(textOf(head)) : undefined),
     error: () => (failure ? failureLogLine(failure) : tap.sawError ? "upstream error event" : undefined),
   });
 }
@@ -256,7 +278,9 @@ function textOf(out: Uint8Array | string): string {
 
 const ERROR_EVENT = encoder.encode('data: {"error"');
 
-function startsWithErrorEvent(bytes: Uint8Array): boolean {
+function startsWithErrorEvent(head: Uint8Array | string): boolean {
+  if (typeof head === "string") return head.startsWith('data: {"error"');
+  const bytes = head;
   if (bytes.byteLength < ERROR_EVENT.byteLength) return false;
   for (let i = 0; i < ERROR_EVENT.byteLength; i++) if (bytes[i] !== ERROR_EVENT[i]) return false;
   return true;
@@ -274,8 +298,7 @@ const STATUS_OF_TYPE: Record<string, number> = {
  * The error event that opens an OpenAI-format stream (the upstream's own, or the gateway's), as
  * an HttpError: the event's status when it has one, else its type's.
  */
-function passthroughRejection(bytes: Uint8Array): HttpError {
-  const text = new TextDecoder().decode(bytes);
+function passthroughRejection(text: string): HttpError {
   const json = text.slice(6, text.indexOf("\n\n") === -1 ? undefined : text.indexOf("\n\n"));
   let err: { message?: unknown; type?: unknown; code?: unknown; param?: unknown; status?: unknown } = {};
   try {
@@ -305,7 +328,7 @@ export function translatedStream(
     translator: ByteTranslator;
     writer: ClientStreamWriter;
   },
-): Promise<Uint8Array | ReadableStream<Uint8Array>> {
+): Promise<RelayedBody> {
   const { translator, writer } = opts;
   return relayBody(opts, {
     usage: () => writer.reportedUsage,
