@@ -12,7 +12,7 @@ export interface Scenario {
    * The upstream's fetch handler. `delayMs` > 0 spaces stream chunks that far apart;
    * `chunks` is the number of content deltas in a streamed answer.
    */
-  upstream(opts: { chunks: number; delayMs: number }): (req: Request) => Response | Promise<Response>;
+  upstream(opts: { chunks: number; delayMs: number; jsonWords?: number }): (req: Request) => Response | Promise<Response>;
   /** Gateway config (YAML) listening on `port` and routing to the upstream at `origin` (http://127.0.0.1:N). */
   config(origin: string, port: number): string;
   /** What the load driver sends to the gateway: an OpenAI chat completion request. */

@@ -15,6 +15,7 @@ const server = Bun.serve({
   port: Number(arg("--port", "4010")),
   hostname: "127.0.0.1",
   idleTimeout: 0,
-  fetch: scenario.upstream({ chunks: Number(arg("--chunks", "20")), delayMs: Number(arg("--delay-ms", "0")) }),
+  // the JSON answer matches the reference harness's (624 bytes): 52 words
+  fetch: scenario.upstream({ chunks: Number(arg("--chunks", "20")), delayMs: Number(arg("--delay-ms", "0")), jsonWords: Number(arg("--json-words", "52")) }),
 });
 console.log(`${scenario.name} upstream on http://127.0.0.1:${server.port}`);

@@ -11,6 +11,8 @@ export interface UpstreamOptions {
   chunks: number;
   /** milliseconds between streamed chunks (0 = as fast as possible) */
   delayMs: number;
+  /** words in a non-streamed answer (default: `chunks`) */
+  jsonWords?: number;
 }
 
 const encoder = new TextEncoder();
@@ -84,7 +86,7 @@ function chatJson(body: ChatBody, opts: UpstreamOptions): string {
       usage: usageOf(promptTokens, 12),
     });
   }
-  const words = answerText(body, opts.chunks);
+  const words = answerText(body, opts.jsonWords ?? opts.chunks);
   return JSON.stringify({
     id: "chatcmpl-emu-1",
     object: "chat.completion",

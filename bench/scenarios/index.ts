@@ -3,7 +3,7 @@
  * `Scenario`; a file that is missing (a provider not built yet) is skipped.
  */
 import type { Scenario } from "../scenario.ts";
-import { openaiJson, openaiStream } from "./openai.ts";
+import { openaiJson, openaiStream, openaiStreamUntouched } from "./openai.ts";
 
 const PROVIDER_FILES = ["anthropic", "bedrock", "gemini"];
 
@@ -19,7 +19,7 @@ export async function providerScenarios(): Promise<Scenario[]> {
 }
 
 export async function loadScenario(name: string): Promise<Scenario> {
-  const all = [openaiJson, openaiStream, ...(await providerScenarios())];
+  const all = [openaiJson, openaiStream, openaiStreamUntouched, ...(await providerScenarios())];
   const s = all.find((x) => x.name === name);
   if (!s) throw new Error(`unknown scenario ${name} (known: ${all.map((x) => x.name).join(", ")})`);
   return s;
@@ -29,4 +29,4 @@ function isScenario(v: unknown): v is Scenario {
   return typeof v === "object" && v !== null && "upstream" in v && "config" in v && "gatewayRequest" in v;
 }
 
-export { openaiJson, openaiStream };
+export { openaiJson, openaiStream, openaiStreamUntouched };

@@ -2,7 +2,7 @@
 import type { Scenario } from "../scenario.ts";
 import { openaiUpstream } from "../upstream.ts";
 
-const config = (origin: string, port: number) => `
+const config = (origin: string, port: number, prelude = "") => `${prelude}
 binds:
 - port: ${port}
   listeners:
@@ -39,4 +39,16 @@ export const openaiStream: Scenario = {
   config,
   gatewayRequest: request(true),
   nativeRequest: request(true),
+};
+
+/** The same stream when nothing reads token usage (the access log's usage fields removed): zero copy. */
+export const openaiStreamUntouched: Scenario = {
+  ...openaiStream,
+  name: "openai-stream-untouched",
+  config: (origin, port) =>
+    config(
+      origin,
+      port,
+      "frontendPolicies:\n  accessLog:\n    remove: [gen_ai.usage.input_tokens, gen_ai.usage.output_tokens, gen_ai.usage.cache_read.input_tokens, gen_ai.usage.cache_creation.input_tokens, gen_ai.usage.reasoning_tokens]",
+    ),
 };

@@ -1,0 +1,91 @@
+/**
+ * Time to the first byte of an answer's body, the latency streaming users feel: one client,
+ * requests one at a time over a raw socket (no HTTP library between), the clock started when the
+ * request is written and stopped at the first body byte (after the header block, and for chunked
+ * answers after the first chunk's size line). Two targets are measured in alternating blocks, so
+ * machine drift hits both; the result is the median over blocks of the difference of block medians.
+ */
+import type { Socket } from "bun";
+
+export interface FirstChunkResult {
+  /** median first-byte time of each target, µs */
+  p50Us: [number, number];
+  /** median over blocks of (second target's block median - first target's), µs */
+  deltaUs: number;
+  requests: number;
+}
+
+interface Target {
+  port: number;
+  path: string;
+  body: string;
+  headers: Record<string, string>;
+}
+
+/** One request; resolves with µs from write to the first body byte, once the answer is complete. */
+function once(t: Target): Promise<number> {
+  return new Promise((resolve, reject) => {
+    let t0 = 0;
+    let first = -1;
+    let head = "";
+    const body = new TextEncoder().encode(t.body);
+    const headerLines = Object.entries({ ...t.headers, "content-length": String(body.byteLength), connection: "close", host: "127.0.0.1" }).map(([k, v]) => `${k}: ${v}`);
+    const request = `POST ${t.path} HTTP/1.1\r\n${headerLines.join("\r\n")}\r\n\r\n${t.body}`;
+    Bun.connect({
+      hostname: "127.0.0.1",
+      port: t.port,
+      socket: {
+        open(s: Socket) {
+          t0 = performance.now();
+          s.write(request);
+        },
+        data(_s, chunk) {
+          if (first >= 0) return;
+          head += new TextDecoder().decode(chunk);
+          const end = head.indexOf("\r\n\r\n");
+          if (end === -1) return;
+          const rest = head.slice(end + 4);
+          const chunked = /transfer-encoding:\s*chunked/i.test(head.slice(0, end));
+          // chunked: the first chunk's size line, then at least one byte of it
+          const ready = chunked ? /^[0-9a-fA-F]+\r\n./s.test(rest) : rest.length > 0;
+          if (ready) first = performance.now() - t0;
+        },
+        close() {
+          if (first < 0) reject(new Error("no body byte before the connection closed"));
+          else resolve(first * 1000);
+        },
+        error(_s, err) {
+          reject(err);
+        },
+      },
+    }).catch(reject);
+  });
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+/** `blocks` alternating blocks of `perBlock` requests to `a` then `b` (order flipped every block). */
+export async function measureFirstChunk(a: Target, b: Target, opts: { blocks?: number; perBlock?: number; warmup?: number } = {}): Promise<FirstChunkResult> {
+  const blocks = opts.blocks ?? 8;
+  const perBlock = opts.perBlock ?? 25;
+  for (let i = 0; i < (opts.warmup ?? 30); i++) {
+    await once(a);
+    await once(b);
+  }
+  const all: [number[], number[]] = [[], []];
+  const deltas: number[] = [];
+  for (let k = 0; k < blocks; k++) {
+    const order: (0 | 1)[] = k % 2 === 0 ? [0, 1] : [1, 0];
+    const block: [number[], number[]] = [[], []];
+    for (const which of order) {
+      for (let i = 0; i < perBlock; i++) block[which].push(await once(which === 0 ? a : b));
+    }
+    all[0].push(...block[0]);
+    all[1].push(...block[1]);
+    deltas.push(median(block[1]) - median(block[0]));
+  }
+  return { p50Us: [median(all[0]), median(all[1])], deltaUs: median(deltas), requests: blocks * perBlock * 2 };
+}
