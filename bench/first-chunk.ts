@@ -1,8 +1,8 @@
 /**
- * Time to the first byte of an answer's body, the latency streaming users feel: one client,
- * requests one at a time over a raw socket (no HTTP library between), the clock started when the
- * request is written and stopped at the first body byte (after the header block, and for chunked
- * answers after the first chunk's size line). Two targets are measured in alternating blocks, so
+ * Time to the first token of an answer, the latency streaming users feel: one client, requests
+ * one at a time over a raw socket (no HTTP library between), the clock started when the request
+ * is written and stopped at the read that brings the first piece of answer text (a role chunk or
+ * a `message_start` is not an answer). Two targets are measured in alternating blocks, so
  * machine drift hits both; the result is the median over blocks of the difference of block medians.
  */
 import type { Socket } from "bun";
@@ -20,9 +20,11 @@ interface Target {
   path: string;
   body: string;
   headers: Record<string, string>;
+  /** where the answer's first token is: the clock stops at the read that completes a match */
+  firstToken: RegExp;
 }
 
-/** One request; resolves with µs from write to the first body byte, once the answer is complete. */
+/** One request; resolves with µs from write to the first token of the answer, once it is complete. */
 function once(t: Target): Promise<number> {
   return new Promise((resolve, reject) => {
     let t0 = 0;
@@ -41,14 +43,10 @@ function once(t: Target): Promise<number> {
         },
         data(_s, chunk) {
           if (first >= 0) return;
-          head += new TextDecoder().decode(chunk);
+          // latin1 keeps binary frames (AWS event streams) searchable byte for byte
+          head += new TextDecoder("latin1").decode(chunk);
           const end = head.indexOf("\r\n\r\n");
-          if (end === -1) return;
-          const rest = head.slice(end + 4);
-          const chunked = /transfer-encoding:\s*chunked/i.test(head.slice(0, end));
-          // chunked: the first chunk's size line, then at least one byte of it
-          const ready = chunked ? /^[0-9a-fA-F]+\r\n./s.test(rest) : rest.length > 0;
-          if (ready) first = performance.now() - t0;
+          if (end !== -1 && t.firstToken.test(head.slice(end + 4))) first = performance.now() - t0;
         },
         close() {
           if (first < 0) reject(new Error("no body byte before the connection closed"));

@@ -19,7 +19,16 @@ export interface Scenario {
   gatewayRequest: { path: string; body: string; headers?: Record<string, string> };
   /** What the load driver sends through the bare proxy: the provider-native request. */
   nativeRequest: { path: string; body: string; headers?: Record<string, string> };
+  /**
+   * How the first piece of answer text looks in the native stream (the gateway's is an OpenAI
+   * chunk with non-empty `content`): the first-token latency stops the clock there, so a role or
+   * `message_start` event does not count as an answer.
+   */
+  nativeFirstToken?: RegExp;
 }
+
+/** The first OpenAI chunk that carries answer text. */
+export const OPENAI_FIRST_TOKEN = /"content":"[^"]/;
 
 /** The prompt every scenario asks (the emulators answer it with a story). */
 export const PROMPT = "Write a short story";

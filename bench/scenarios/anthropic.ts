@@ -56,6 +56,7 @@ const messages = [{ role: "user", content: PROMPT }];
 
 export const anthropicStream: Scenario = {
   name: "anthropic-stream",
+  nativeFirstToken: /"text_delta","text":"[^"]/,
   stream: true,
   upstream: anthropicUpstream,
   config: (origin, port) => singleProviderConfig(port, origin, "anthropic", "{key: sk-ant-bench}", `{anthropic: {model: ${MODEL}}}`),

@@ -63,6 +63,7 @@ function bedrockUpstream(opts: { chunks: number; delayMs: number }): (req: Reque
 
 export const bedrockStream: Scenario = {
   name: "bedrock-stream",
+  nativeFirstToken: /"text":"[^"]/,
   stream: true,
   upstream: bedrockUpstream,
   config: (origin, port) => singleProviderConfig(port, origin, "bedrock", "{aws: {accessKeyId: AKIDBENCHEXAMPLE, secretAccessKey: benchSecretKeyExample}}", `{bedrock: {model: "${MODEL}", region: us-east-1}}`),

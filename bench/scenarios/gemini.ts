@@ -61,6 +61,7 @@ function geminiUpstream(opts: { chunks: number; delayMs: number }): (req: Reques
 
 export const geminiStream: Scenario = {
   name: "gemini-stream",
+  nativeFirstToken: /"text": ?"[^"]/,
   stream: true,
   upstream: geminiUpstream,
   config: (origin, port) => singleProviderConfig(port, origin, "gemini", `{key: ${KEY}}`, `{gemini: {model: ${MODEL}}}`),

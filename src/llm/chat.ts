@@ -101,7 +101,6 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
     const body = await passthroughStream({
       upstream: res.body,
       clientWantsUsage: call.clientWantsUsage,
-      bounded: res.headers.has("content-length"),
       startedAt: ctx.outcome.record.start,
       onEnd: (o) => streamEnded(ctx, o, model),
     });
@@ -123,7 +122,6 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
   const writer = openaiChunkWriter(streamCtx);
   const body = await translatedStream({
     upstream: res.body!,
-    bounded: res.headers.has("content-length"),
     startedAt: ctx.outcome.record.start,
     translator: chat.stream(streamCtx, writer),
     writer,

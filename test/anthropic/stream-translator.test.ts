@@ -40,7 +40,6 @@ async function translate(pieces: Uint8Array[], includeUsage = true): Promise<str
   const writer = openaiChunkWriter(ctx);
   const body = await translatedStream({
     upstream,
-    bounded: false,
     onEnd() {},
     startedAt: performance.now(),
     translator: anthropicStream(ctx, writer),

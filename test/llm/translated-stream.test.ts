@@ -64,7 +64,7 @@ function upstream(pieces: (string | Error)[]): ReadableStream<Uint8Array> {
 async function run(pieces: (string | Error)[], make = (out: HubWriter) => framed(sseFrames(), echoMachine(out), out)) {
   const writer = openaiChunkWriter(ctx);
   const ends: StreamOutcome[] = [];
-  const body = await translatedStream({ upstream: upstream(pieces), translator: make(writer), writer, bounded: false, onEnd: (o) => ends.push(o), startedAt: performance.now() });
+  const body = await translatedStream({ upstream: upstream(pieces), translator: make(writer), writer, onEnd: (o) => ends.push(o), startedAt: performance.now() });
   const text = await new Response(body).text();
   return { text, ends, writer };
 }

@@ -35,11 +35,6 @@ export type RelayedBody = Uint8Array | string | ReadableStream<Uint8Array>;
 
 export interface RelayOptions {
   upstream: ReadableStream<Uint8Array>;
-  /**
-   * The upstream sent a Content-Length: its whole body is usually already here, so the reads
-   * that are ready in this turn of the event loop go into one plain answer (no stream machinery).
-   */
-  bounded: boolean;
   /** called exactly once, when the client stream ends for any reason */
   onEnd(outcome: StreamOutcome): void;
   startedAt: number;
@@ -90,7 +85,9 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody>
   // better (SDK retries, error classes) than an error event under 200.
   const refusal = head.last ? relay.rejection(head.out) : undefined;
   if (refusal) throw refusal;
-  if (opts.bounded && !head.last) head = await reads.readyNow(head);
+  // the reads already here (fast upstreams, short answers: often the whole stream) go into the
+  // same answer, which is then a plain body with no stream machinery at all
+  if (!head.last) head = await reads.readyNow(head);
   if (sizeOf(head.out) > 0) reads.firstByteMs = performance.now() - opts.startedAt;
   if (head.last) {
     reads.finish();
