@@ -8,6 +8,7 @@
  * message) are replayed verbatim, signatures included, so multi-turn tool use with thinking works.
  */
 import { HttpError } from "../../../http/errors.ts";
+import { parseDataUrl } from "../../content/data-url.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
 
 /** `max_tokens` when the client sends none (Anthropic requires one; agentgateway's default). */
@@ -167,7 +168,7 @@ function userPart(part: unknown, where: string): Block | undefined {
     }
     case "file": {
       const file = p.file as { file_data?: unknown; file_id?: unknown } | undefined;
-      const data = typeof file?.file_data === "string" ? parseDataUrl(file.file_data) : undefined;
+      const data = typeof file?.file_data === "string" ? parseDataUrl(file.file_data, `${where}.file.file_data`) : undefined;
       if (!data) throw invalid(`${where}.file`, "file parts need 'file_data' as a data URL (file ids are OpenAI's own)");
       if (data.mediaType !== "application/pdf") throw invalid(`${where}.file`, `Anthropic reads PDF documents only, not ${data.mediaType}`);
       return { type: "document", source: { type: "base64", media_type: data.mediaType, data: data.data }, ...cache };
@@ -181,21 +182,10 @@ function userPart(part: unknown, where: string): Block | undefined {
 }
 
 function imageSource(url: string, where: string): Block {
-  if (url.startsWith("data:")) {
-    const data = parseDataUrl(url);
-    if (!data) throw invalid(where, "image data URLs must be base64: data:<media type>;base64,<data>");
-    return { type: "base64", media_type: data.mediaType, data: data.data };
-  }
+  const data = parseDataUrl(url, where);
+  if (data) return { type: "base64", media_type: data.mediaType, data: data.data };
   if (/^https?:\/\//i.test(url)) return { type: "url", url };
   throw invalid(where, "image URLs must be http(s) or base64 data URLs");
-}
-
-function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
-  const comma = url.indexOf(",");
-  if (!url.startsWith("data:") || comma === -1) return undefined;
-  const meta = url.slice(5, comma);
-  if (!meta.endsWith(";base64")) return undefined;
-  return { mediaType: meta.slice(0, -7).split(";")[0] || "application/octet-stream", data: url.slice(comma + 1) };
 }
 
 /** Text of a system/assistant/tool message: a string or text parts, as text blocks (empty skipped). */

@@ -19,6 +19,7 @@
  * parallel_tool_calls, prompt_cache_key, service_tier (Converse has no equivalent).
  */
 import { HttpError } from "../../../http/errors.ts";
+import { parseDataUrl } from "../../content/data-url.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
 import { modelFamily } from "./model-id.ts";
 import { bedrockName, toolNamesOf, type ToolNames } from "./tool-names.ts";
@@ -199,11 +200,6 @@ function userBlocks(m: ChatMessage, caches: boolean, where: string): Block[] {
   return blocks;
 }
 
-function dataUrl(url: string): { mime: string; data: string } | undefined {
-  const m = /^data:([^;,]+)(?:;[^,]*)?;base64,(.*)$/s.exec(url);
-  return m ? { mime: m[1]!.toLowerCase(), data: m[2]! } : undefined;
-}
-
 function imageBlock(url: unknown, where: string): Block {
   if (typeof url !== "string") throw new HttpError(400, `${where}.image_url.url must be a string`, { param: where });
   if (url.startsWith("s3://")) {
@@ -212,20 +208,20 @@ function imageBlock(url: unknown, where: string): Block {
     if (!format) throw new HttpError(400, `${where}: cannot tell the image format of ${url} (png, jpeg, gif, webp)`, { param: where });
     return { image: { format, source: { s3Location: { uri: url } } } };
   }
-  const parsed = dataUrl(url);
+  const parsed = parseDataUrl(url, `${where}.image_url.url`);
   if (!parsed) {
     throw new HttpError(400, `${where}: Bedrock needs the image bytes: send a base64 data: URL (or an s3:// URI), not a web URL`, { param: where, code: "unsupported_image_url" });
   }
-  const format = IMAGE_FORMATS[parsed.mime.replace(/^image\//, "")];
-  if (!format || !parsed.mime.startsWith("image/")) throw new HttpError(400, `${where}: image type ${parsed.mime} is not supported (png, jpeg, gif, webp)`, { param: where });
+  const format = IMAGE_FORMATS[parsed.mediaType.replace(/^image\//, "")];
+  if (!format || !parsed.mediaType.startsWith("image/")) throw new HttpError(400, `${where}: image type ${parsed.mediaType} is not supported (png, jpeg, gif, webp)`, { param: where });
   return { image: { format, source: { bytes: parsed.data } } };
 }
 
 function documentBlock(file: Part["file"], where: string, index: number): Block {
-  const parsed = typeof file?.file_data === "string" ? dataUrl(file.file_data) : undefined;
+  const parsed = typeof file?.file_data === "string" ? parseDataUrl(file.file_data, `${where}.file.file_data`) : undefined;
   if (!parsed) throw new HttpError(400, `${where}: files must be sent inline as file.file_data (a base64 data: URL)`, { param: where });
-  const format = DOCUMENT_FORMATS[parsed.mime];
-  if (!format) throw new HttpError(400, `${where}: document type ${parsed.mime} is not supported by Bedrock`, { param: where });
+  const format = DOCUMENT_FORMATS[parsed.mediaType];
+  if (!format) throw new HttpError(400, `${where}: document type ${parsed.mediaType} is not supported by Bedrock`, { param: where });
   // Bedrock document names: letters, digits, spaces, hyphens, parentheses, brackets; no repeats of whitespace
   const base = typeof file?.filename === "string" ? file.filename.replace(/\.[^.]*$/, "") : "";
   const name = base.replace(/[^a-zA-Z0-9\s\-()[\]]/g, " ").replace(/\s+/g, " ").trim() || `document ${index + 1}`;

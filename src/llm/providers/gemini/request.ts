@@ -15,6 +15,7 @@
  * user, metadata, store, service_tier, prediction, modalities/audio, prompt_cache_key. `n > 1` is a 400.
  */
 import { HttpError } from "../../../http/errors.ts";
+import { parseDataUrl } from "../../content/data-url.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
 import { reduceParameters, reduceSchema } from "./schema-reduce.ts";
 import { SKIP_SIGNATURE_CHECK, signatureOf } from "./signature.ts";
@@ -115,7 +116,7 @@ function userParts(content: unknown, i: number): GeminiPart[] {
       case "image_url": {
         const url = typeof p.image_url === "string" ? p.image_url : p.image_url?.url;
         if (typeof url !== "string" || url === "") throw invalid(param, `'${param}.image_url.url' must be a URL`);
-        parts.push(mediaPart(url, param));
+        parts.push(mediaPart(url, `${param}.image_url.url`));
         break;
       }
       case "input_audio": {
@@ -127,7 +128,7 @@ function userParts(content: unknown, i: number): GeminiPart[] {
       case "file": {
         const data = p.file?.file_data;
         if (typeof data !== "string") throw invalid(param, `'${param}': Gemini needs the file inline as 'file.file_data' (file ids are OpenAI's)`);
-        parts.push(mediaPart(data, param));
+        parts.push(mediaPart(data, `${param}.file.file_data`));
         break;
       }
       default:
@@ -137,18 +138,11 @@ function userParts(content: unknown, i: number): GeminiPart[] {
   return parts;
 }
 
-const DATA_URL = /^data:([^;,]+)(?:;[^,;]*)*;base64,/;
-
 /** A data: URL inline, any other URL by reference (Gemini fetches http(s) and gs:// itself). */
 function mediaPart(url: string, param: string): GeminiPart {
-  const m = DATA_URL.exec(url);
-  if (m) return { inlineData: { mimeType: canonicalMime(m[1]!), data: url.slice(m[0].length) } };
-  if (url.startsWith("data:")) throw invalid(param, `'${param}': data URLs must be base64-encoded`);
+  const data = parseDataUrl(url, param);
+  if (data) return { inlineData: { mimeType: data.mediaType, data: data.data } };
   return { fileData: { mimeType: mimeFromExtension(url), fileUri: url } };
-}
-
-function canonicalMime(mime: string): string {
-  return mime === "image/jpg" ? "image/jpeg" : mime;
 }
 
 const EXTENSION_MIME: Record<string, string> = {
