@@ -37,3 +37,19 @@ export function checkChatRequest(body: Record<string, unknown>): ChatRequest {
   }
   return body as ChatRequest;
 }
+
+/** The output cap sent when the client sets none, to providers that require one (Anthropic, Bedrock): agentgateway's default. */
+export const DEFAULT_MAX_TOKENS = 4096;
+
+/** The client's output cap: `max_completion_tokens` (OpenAI's current name), else the older `max_tokens`. */
+export function requestedMaxTokens(req: ChatRequest): { value: number; param: "max_completion_tokens" | "max_tokens" } | undefined {
+  if (typeof req.max_completion_tokens === "number") return { value: req.max_completion_tokens, param: "max_completion_tokens" };
+  if (typeof req.max_tokens === "number") return { value: req.max_tokens, param: "max_tokens" };
+  return undefined;
+}
+
+/** `stop` as a list of stop sequences (a string is one; non-strings are skipped); undefined when none. */
+export function stopSequences(req: ChatRequest): string[] | undefined {
+  const stop = typeof req.stop === "string" ? [req.stop] : Array.isArray(req.stop) ? req.stop.filter((s): s is string => typeof s === "string") : [];
+  return stop.length > 0 ? stop : undefined;
+}

@@ -8,14 +8,10 @@
  * message) are replayed verbatim, signatures included, so multi-turn tool use with thinking works.
  */
 import { HttpError } from "../../../http/errors.ts";
+import { stopSequences } from "../../chat-request.ts";
 import { parseDataUrl } from "../../content/data-url.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
-
-/** `max_tokens` when the client sends none (Anthropic requires one; agentgateway's default). */
-export const DEFAULT_MAX_TOKENS = 4096;
-
-/** `reasoning_effort` -> thinking budget (LiteLLM's constants; Anthropic's minimum is 1024). */
-export const THINKING_BUDGET: Record<string, number> = { minimal: 1024, low: 1024, medium: 2048, high: 4096, xhigh: 8192 };
+import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
 
 /** OpenAI parameters with no Anthropic equivalent: accepted and dropped. */
 export const DROPPED = [
@@ -60,9 +56,8 @@ export function toAnthropicRequest(req: ChatRequest, model: string): Record<stri
     if (choice) out.tool_choice = choice;
   }
 
-  const stop = req.stop;
-  if (typeof stop === "string") out.stop_sequences = [stop];
-  else if (Array.isArray(stop) && stop.length > 0) out.stop_sequences = stop.filter((s) => typeof s === "string");
+  const stop = stopSequences(req);
+  if (stop) out.stop_sequences = stop;
   if (typeof req.temperature === "number") out.temperature = req.temperature;
   if (typeof req.top_p === "number") out.top_p = req.top_p;
   if (typeof req.top_k === "number") out.top_k = req.top_k;
@@ -70,15 +65,8 @@ export function toAnthropicRequest(req: ChatRequest, model: string): Record<stri
   const endUser = typeof req.safety_identifier === "string" && req.safety_identifier !== "" ? req.safety_identifier : req.user;
   if (typeof endUser === "string" && endUser !== "") out.metadata = { user_id: endUser };
 
-  const asked = typeof req.max_completion_tokens === "number" ? req.max_completion_tokens : typeof req.max_tokens === "number" ? req.max_tokens : undefined;
-  const thinking = convertThinking(req);
-  const budget = thinking?.type === "enabled" && typeof thinking.budget_tokens === "number" ? thinking.budget_tokens : 0;
-  if (asked !== undefined && budget > 0 && asked <= budget) {
-    const param = typeof req.max_completion_tokens === "number" ? "max_completion_tokens" : "max_tokens";
-    throw invalid(param, `${param} (${asked}) must be greater than the thinking budget (${budget} tokens) that reasoning_effort asks for`);
-  }
-  // thinking tokens count against max_tokens: without a client cap, leave the default for the answer
-  out.max_tokens = asked ?? DEFAULT_MAX_TOKENS + budget;
+  const thinking = claudeThinking(req);
+  out.max_tokens = claudeMaxTokens(req, thinking);
   if (thinking) out.thinking = thinking;
 
   const format = req.response_format as { type?: unknown; json_schema?: { schema?: unknown } } | null | undefined;
@@ -273,16 +261,6 @@ function convertToolChoice(choice: unknown, parallel: unknown): Block | undefine
   // parallel_tool_calls alone means "auto, one call at a time", never "any" (Bifrost PR #7348)
   if (parallel === false) out = { ...(out ?? { type: "auto" }), disable_parallel_tool_use: true };
   return out;
-}
-
-function convertThinking(req: ChatRequest): Block | undefined {
-  // Anthropic's own `thinking` object, sent by clients that know it, wins
-  if (req.thinking && typeof req.thinking === "object") return req.thinking as Block;
-  const effort = req.reasoning_effort;
-  if (effort === undefined || effort === null || effort === "none") return undefined;
-  const budget = typeof effort === "string" ? THINKING_BUDGET[effort] : undefined;
-  if (budget === undefined) throw invalid("reasoning_effort", `reasoning_effort must be one of none, ${Object.keys(THINKING_BUDGET).join(", ")}`);
-  return { type: "enabled", budget_tokens: budget };
 }
 
 function invalid(param: string, message: string): HttpError {

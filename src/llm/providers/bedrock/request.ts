@@ -19,8 +19,11 @@
  * parallel_tool_calls, prompt_cache_key, service_tier (Converse has no equivalent).
  */
 import { HttpError } from "../../../http/errors.ts";
+import { DEFAULT_MAX_TOKENS, requestedMaxTokens, stopSequences } from "../../chat-request.ts";
 import { parseDataUrl } from "../../content/data-url.ts";
+import { clampEffort, reasoningEffort, thinkingEffort } from "../../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
+import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
 import { modelFamily } from "./model-id.ts";
 import { bedrockName, toolNamesOf, type ToolNames } from "./tool-names.ts";
 
@@ -42,10 +45,6 @@ interface ConverseMessage {
   content: Block[];
 }
 
-/** agentgateway's default when the client sets no limit */
-const DEFAULT_MAX_TOKENS = 4096;
-/** Claude thinking budgets per `reasoning_effort` (agentgateway's values; Anthropic's minimum is 1024) */
-const THINKING_BUDGET: Record<string, number> = { minimal: 1024, low: 1024, medium: 2048, high: 4096 };
 const CACHE_POINT: Block = { cachePoint: { type: "default" } };
 const IMAGE_FORMATS: Record<string, string> = { png: "png", jpeg: "jpeg", jpg: "jpeg", gif: "gif", webp: "webp" };
 const DOCUMENT_FORMATS: Record<string, string> = {
@@ -103,24 +102,19 @@ export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: stri
   const out: Record<string, unknown> = { messages };
   if (system.length > 0) out.system = system;
 
+  const extra = reasoningFields(req, family);
   const inference: Record<string, unknown> = {};
-  const clientMax = num(req.max_completion_tokens) ?? num(req.max_tokens);
-  inference.maxTokens = clientMax ?? DEFAULT_MAX_TOKENS;
+  // Claude's cap leaves room for the answer after the thinking budget, as on Anthropic
+  inference.maxTokens = isObject(extra?.thinking) ? claudeMaxTokens(req, extra.thinking) : (requestedMaxTokens(req)?.value ?? DEFAULT_MAX_TOKENS);
   if (num(req.temperature) !== undefined) inference.temperature = req.temperature;
   if (num(req.top_p) !== undefined) inference.topP = req.top_p;
-  const stop = typeof req.stop === "string" ? [req.stop] : Array.isArray(req.stop) ? req.stop.filter((s) => typeof s === "string") : [];
-  if (stop.length > 0) inference.stopSequences = stop;
+  const stop = stopSequences(req);
+  if (stop) inference.stopSequences = stop;
   out.inferenceConfig = inference;
 
   const toolConfig = toolConfigOf(req, names, caches, usesTools, historyToolNames);
   if (toolConfig) out.toolConfig = toolConfig;
 
-  const extra = reasoningFields(req, family);
-  const thinking = extra?.thinking as { type?: unknown; budget_tokens?: unknown } | undefined;
-  if (clientMax === undefined && typeof thinking?.budget_tokens === "number" && thinking.budget_tokens >= DEFAULT_MAX_TOKENS) {
-    // Claude needs room for the answer after the thinking budget
-    inference.maxTokens = thinking.budget_tokens + DEFAULT_MAX_TOKENS;
-  }
   const additional = { ...extra, ...(isObject(req.additionalModelRequestFields) ? req.additionalModelRequestFields : {}) };
   if (family === "anthropic" && typeof req.top_k === "number") additional.top_k = req.top_k;
   if (Object.keys(additional).length > 0) out.additionalModelRequestFields = additional;
@@ -348,17 +342,20 @@ function toolConfigOf(req: ChatRequest, names: ToolNames | undefined, caches: bo
 // ---------------------------------------------------------------------------------------------
 // reasoning and output format
 
-/** Model-specific reasoning switches for `additionalModelRequestFields`. */
+/**
+ * Model-specific reasoning switches for `additionalModelRequestFields`. The effort is validated
+ * for every model (shared rule); Claude gets the shared thinking budget; Nova and gpt-oss take
+ * low to high, so `minimal` and `xhigh` are clamped to that range.
+ */
 function reasoningFields(req: ChatRequest, family: string | undefined): Record<string, unknown> | undefined {
-  const effort = typeof req.reasoning_effort === "string" ? req.reasoning_effort : undefined;
   if (family === "anthropic" || family === undefined) {
-    if (isObject(req.thinking)) return { thinking: req.thinking };
-    if (effort && THINKING_BUDGET[effort]) return { thinking: { type: "enabled", budget_tokens: THINKING_BUDGET[effort] } };
-    return undefined;
+    const thinking = claudeThinking(req);
+    return thinking ? { thinking } : undefined;
   }
-  if (!effort || effort === "none") return undefined;
-  if (family === "amazon") return { reasoningConfig: { type: "enabled", maxReasoningEffort: effort === "minimal" ? "low" : effort } };
-  if (family === "openai") return { reasoning_effort: effort };
+  const effort = thinkingEffort(reasoningEffort(req));
+  if (effort === undefined) return undefined;
+  if (family === "amazon") return { reasoningConfig: { type: "enabled", maxReasoningEffort: clampEffort(effort, "low", "high") } };
+  if (family === "openai") return { reasoning_effort: clampEffort(effort, "low", "high") };
   return undefined;
 }
 

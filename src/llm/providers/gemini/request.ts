@@ -15,7 +15,9 @@
  * user, metadata, store, service_tier, prediction, modalities/audio, prompt_cache_key. `n > 1` is a 400.
  */
 import { HttpError } from "../../../http/errors.ts";
+import { requestedMaxTokens, stopSequences } from "../../chat-request.ts";
 import { parseDataUrl } from "../../content/data-url.ts";
+import { clampEffort, reasoningEffort, thinkingEffort, type ReasoningEffort, type ThinkingEffort } from "../../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
 import { reduceParameters, reduceSchema } from "./schema-reduce.ts";
 import { SKIP_SIGNATURE_CHECK, signatureOf } from "./signature.ts";
@@ -303,12 +305,12 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
   set("temperature", req.temperature);
   set("topP", req.top_p);
   set("topK", req.top_k);
-  set("maxOutputTokens", req.max_completion_tokens ?? req.max_tokens);
+  set("maxOutputTokens", requestedMaxTokens(req)?.value);
   set("presencePenalty", req.presence_penalty);
   set("frequencyPenalty", req.frequency_penalty);
   set("seed", req.seed);
-  if (typeof req.stop === "string") g.stopSequences = [req.stop];
-  else if (Array.isArray(req.stop) && req.stop.length > 0) g.stopSequences = req.stop;
+  const stop = stopSequences(req);
+  if (stop) g.stopSequences = stop;
 
   const format = req.response_format as { type?: unknown; json_schema?: { schema?: unknown } } | undefined | null;
   if (format?.type === "json_object") g.responseMimeType = "application/json";
@@ -317,24 +319,31 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
     if (format.json_schema?.schema !== undefined) g.responseSchema = reduceSchema(format.json_schema.schema);
   }
 
-  const thinking = thinkingConfig(req.reasoning_effort, model);
+  const thinking = thinkingConfig(reasoningEffort(req), model);
   if (thinking) g.thinkingConfig = thinking;
   return Object.keys(g).length > 0 ? g : undefined;
 }
 
-/** Gemini 2.5 thinking budgets per effort (valid for Flash and Pro alike). */
-const BUDGET: Record<string, number> = { minimal: 1024, low: 1024, medium: 8192, high: 24576, xhigh: 24576 };
-const LEVEL: Record<string, string> = { minimal: "minimal", low: "low", medium: "medium", high: "high", xhigh: "high" };
+/**
+ * Gemini 2.5 thinking budgets per effort (valid for Flash and Pro alike). Deliberately not
+ * Claude's table: Gemini's scale is larger (Flash thinks up to 24576 tokens, Google's own
+ * OpenAI-compatible endpoint maps high to that).
+ */
+const BUDGET: Readonly<Record<ThinkingEffort, number>> = { minimal: 1024, low: 1024, medium: 8192, high: 24576, xhigh: 24576 };
 
 /**
- * `reasoning_effort` -> thinking: Gemini 3 takes a level, 2.5 a token budget; thought summaries
- * are asked for so they come back as `reasoning_content`. `none` leaves the model's default (2.5
- * Pro rejects a zero budget).
+ * `reasoning_effort` (validated by the shared rule) -> thinking: Gemini 3 takes a level (minimal
+ * to high, so xhigh asks for high), 2.5 a token budget; thought summaries are asked for so they
+ * come back as `reasoning_content`. `none` turns thinking off where Gemini can (a zero budget on
+ * 2.5 Flash and Flash-Lite, as Google's own OpenAI endpoint does); elsewhere it leaves the model's
+ * default, since 2.5 Pro rejects a zero budget and Gemini 3 has no level that does not think.
  */
-function thinkingConfig(effort: unknown, model: string): Record<string, unknown> | undefined {
-  if (typeof effort !== "string" || effort === "none") return undefined;
-  if (model.includes("gemini-3")) return { thinkingLevel: LEVEL[effort] ?? "high", includeThoughts: true };
-  return { thinkingBudget: BUDGET[effort] ?? BUDGET.medium, includeThoughts: true };
+function thinkingConfig(effort: ReasoningEffort | undefined, model: string): Record<string, unknown> | undefined {
+  if (effort === "none") return model.includes("gemini-2.5") && !model.includes("pro") ? { thinkingBudget: 0 } : undefined;
+  const e = thinkingEffort(effort);
+  if (e === undefined) return undefined;
+  if (model.includes("gemini-3")) return { thinkingLevel: clampEffort(e, "minimal", "high"), includeThoughts: true };
+  return { thinkingBudget: BUDGET[e], includeThoughts: true };
 }
 
 function invalid(param: string, message: string): HttpError {
