@@ -3,8 +3,8 @@
  * Vertex, Bedrock, Gemini on AI Studio and Vertex). OpenAI-format upstreams get the field as
  * sent, and answer for it themselves.
  *
- * - The accepted values are OpenAI's: none, minimal, low, medium, high, xhigh. Anything else (a
- *   typo, a number) is a 400 naming `reasoning_effort` and listing the accepted values, as OpenAI
+ * - The accepted values are OpenAI's (the openai SDK's `ReasoningEffort`): none, minimal, low,
+ *   medium, high, xhigh, max. Anything else (a typo, a number) is a 400 naming `reasoning_effort` and listing the accepted values, as OpenAI
  *   answers an invalid enum value: never ignored on one provider and refused on another.
  * - `none` (or no value) means no thinking is asked for.
  * - Claude's thinking budgets (THINKING_BUDGET) are one table for Anthropic, Vertex and Bedrock.
@@ -14,16 +14,16 @@
 import { HttpError } from "../http/errors.ts";
 import type { ChatRequest } from "./types.ts";
 
-export const REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh"] as const;
+export const REASONING_EFFORTS = ["none", "minimal", "low", "medium", "high", "xhigh", "max"] as const;
 export type ReasoningEffort = (typeof REASONING_EFFORTS)[number];
 /** An effort that asks for thinking. */
 export type ThinkingEffort = Exclude<ReasoningEffort, "none">;
 
 /**
  * Claude's thinking budget per effort: LiteLLM's defaults (low 1024, medium 2048, high 4096,
- * xhigh 8192), with `minimal` raised from LiteLLM's 128 to 1024, Anthropic's minimum budget.
+ * xhigh 8192, max 16384), with `minimal` raised from LiteLLM's 128 to 1024, Anthropic's minimum.
  */
-export const THINKING_BUDGET: Readonly<Record<ThinkingEffort, number>> = { minimal: 1024, low: 1024, medium: 2048, high: 4096, xhigh: 8192 };
+export const THINKING_BUDGET: Readonly<Record<ThinkingEffort, number>> = { minimal: 1024, low: 1024, medium: 2048, high: 4096, xhigh: 8192, max: 16384 };
 
 /** The request's effort, undefined when unset (absent or null); any other value is a 400. */
 export function reasoningEffort(req: ChatRequest): ReasoningEffort | undefined {
@@ -51,7 +51,7 @@ export function thinkingBudget(effort: ReasoningEffort | undefined): number | un
 
 /**
  * The effort within a provider's range of levels (`lowest`..`highest` in OpenAI's order): e.g.
- * Nova takes low to high, so `minimal` asks for low and `xhigh` for high.
+ * Nova takes low to high, so `minimal` asks for low and `xhigh` or `max` for high.
  */
 export function clampEffort(effort: ThinkingEffort, lowest: ThinkingEffort, highest: ThinkingEffort): ThinkingEffort {
   const rank = (e: ReasoningEffort) => REASONING_EFFORTS.indexOf(e);

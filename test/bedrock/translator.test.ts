@@ -157,10 +157,12 @@ describe("request translation", () => {
     expect(body({ reasoning_effort: "minimal" }, nova).additionalModelRequestFields).toEqual({ reasoningConfig: { type: "enabled", maxReasoningEffort: "low" } });
     expect(body({ reasoning_effort: "xhigh" }, oss).additionalModelRequestFields).toEqual({ reasoning_effort: "high" });
     expect(body({ reasoning_effort: "minimal" }, oss).additionalModelRequestFields).toEqual({ reasoning_effort: "low" });
+    expect(body({ reasoning_effort: "max" }, nova).additionalModelRequestFields).toEqual({ reasoningConfig: { type: "enabled", maxReasoningEffort: "high" } });
+    expect(body({ reasoning_effort: "max" }, oss).additionalModelRequestFields).toEqual({ reasoning_effort: "high" });
     for (const model of [nova, oss, "anthropic.claude-3-5-haiku-20241022-v1:0"]) expect(body({ reasoning_effort: "none" }, model).additionalModelRequestFields).toBeUndefined();
     // a model without reasoning still refuses an effort that no provider accepts
     for (const model of ["meta.llama3-70b-instruct-v1:0", nova, oss]) {
-      expect(() => body({ reasoning_effort: "max" }, model)).toThrow(expect.objectContaining({ status: 400, param: "reasoning_effort" }));
+      expect(() => body({ reasoning_effort: "ultra" }, model)).toThrow(expect.objectContaining({ status: 400, param: "reasoning_effort" }));
     }
   });
 

@@ -98,7 +98,7 @@ describe("reasoning_effort", () => {
     for (const name of ["anthropic", "vertex (claude)", "bedrock"]) {
       const t = target(name);
       t.answer();
-      await t.client.chat.completions.create({ model: "m", messages: ask, reasoning_effort: "xhigh" as never });
+      await t.client.chat.completions.create({ model: "m", messages: ask, reasoning_effort: "xhigh" });
     }
     const expected = { type: "enabled", budget_tokens: 8192 };
     expect(lastAnthropicBody(anthropic.emu).thinking).toEqual(expected);
@@ -111,7 +111,7 @@ describe("reasoning_effort", () => {
   });
 
   test("every effort gets the same Claude budget on Anthropic and Bedrock; none asks for no thinking", async () => {
-    const budgets: Record<string, number | undefined> = { none: undefined, minimal: 1024, low: 1024, medium: 2048, high: 4096, xhigh: 8192 };
+    const budgets: Record<string, number | undefined> = { none: undefined, minimal: 1024, low: 1024, medium: 2048, high: 4096, xhigh: 8192, max: 16384 };
     for (const [effort, budget] of Object.entries(budgets)) {
       const thinking = budget === undefined ? undefined : { type: "enabled", budget_tokens: budget };
       target("anthropic").answer();
@@ -138,7 +138,7 @@ describe("reasoning_effort", () => {
         const { err, sentUpstream } = await refused(t, { reasoning_effort: effort });
         expect([t.name, err.param]).toEqual([t.name, "reasoning_effort"]);
         expect(err.code).toBe("invalid_value");
-        expect(err.message).toContain("Supported values are: 'none', 'minimal', 'low', 'medium', 'high' and 'xhigh'");
+        expect(err.message).toContain("Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh' and 'max'");
         expect([t.name, sentUpstream]).toEqual([t.name, false]);
       }
     }

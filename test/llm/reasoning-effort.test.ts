@@ -7,7 +7,7 @@ import { describe, expect, test } from "bun:test";
 import { HttpError } from "../../src/http/errors.ts";
 import { requestedMaxTokens, stopSequences } from "../../src/llm/chat-request.ts";
 import { claudeMaxTokens, claudeThinking } from "../../src/llm/providers/claude-thinking.ts";
-import { clampEffort, REASONING_EFFORTS, reasoningEffort, THINKING_BUDGET, thinkingBudget } from "../../src/llm/reasoning-effort.ts";
+import { clampEffort, REASONING_EFFORTS, reasoningEffort, THINKING_BUDGET, thinkingBudget, type ReasoningEffort } from "../../src/llm/reasoning-effort.ts";
 import type { ChatRequest } from "../../src/llm/types.ts";
 
 const req = (extra: Record<string, unknown>): ChatRequest => ({ model: "m", messages: [{ role: "user", content: "hi" }], ...extra });
@@ -35,7 +35,7 @@ describe("reasoningEffort", () => {
     expect(err.param).toBe("reasoning_effort");
     expect(err.code).toBe("invalid_value");
     expect(err.message).toBe(
-      `Invalid value for 'reasoning_effort': ${typeof value === "string" ? `'${value}'` : JSON.stringify(value)}. Supported values are: 'none', 'minimal', 'low', 'medium', 'high' and 'xhigh'.`,
+      `Invalid value for 'reasoning_effort': ${typeof value === "string" ? `'${value}'` : JSON.stringify(value)}. Supported values are: 'none', 'minimal', 'low', 'medium', 'high', 'xhigh' and 'max'.`,
     );
   });
 });
@@ -44,7 +44,7 @@ describe("budgets and levels", () => {
   test("Claude's budgets: none and unset ask for nothing; never below Anthropic's minimum of 1024", () => {
     expect(thinkingBudget(undefined)).toBeUndefined();
     expect(thinkingBudget("none")).toBeUndefined();
-    expect([thinkingBudget("minimal"), thinkingBudget("low"), thinkingBudget("medium"), thinkingBudget("high"), thinkingBudget("xhigh")]).toEqual([1024, 1024, 2048, 4096, 8192]);
+    expect(["minimal", "low", "medium", "high", "xhigh", "max"].map((e) => thinkingBudget(e as ReasoningEffort))).toEqual([1024, 1024, 2048, 4096, 8192, 16384]);
     expect(Math.min(...Object.values(THINKING_BUDGET))).toBeGreaterThanOrEqual(1024);
   });
 
@@ -52,6 +52,7 @@ describe("budgets and levels", () => {
     expect(clampEffort("minimal", "low", "high")).toBe("low");
     expect(clampEffort("medium", "low", "high")).toBe("medium");
     expect(clampEffort("xhigh", "low", "high")).toBe("high");
+    expect(clampEffort("max", "low", "high")).toBe("high");
     expect(clampEffort("minimal", "minimal", "high")).toBe("minimal");
   });
 });

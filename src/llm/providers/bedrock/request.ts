@@ -345,7 +345,7 @@ function toolConfigOf(req: ChatRequest, names: ToolNames | undefined, caches: bo
 /**
  * Model-specific reasoning switches for `additionalModelRequestFields`. The effort is validated
  * for every model (shared rule); Claude gets the shared thinking budget; Nova and gpt-oss take
- * low to high, so `minimal` and `xhigh` are clamped to that range.
+ * low to high, so `minimal`, `xhigh` and `max` are clamped to that range.
  */
 function reasoningFields(req: ChatRequest, family: string | undefined): Record<string, unknown> | undefined {
   if (family === "anthropic" || family === undefined) {

@@ -329,11 +329,11 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
  * Claude's table: Gemini's scale is larger (Flash thinks up to 24576 tokens, Google's own
  * OpenAI-compatible endpoint maps high to that).
  */
-const BUDGET: Readonly<Record<ThinkingEffort, number>> = { minimal: 1024, low: 1024, medium: 8192, high: 24576, xhigh: 24576 };
+const BUDGET: Readonly<Record<ThinkingEffort, number>> = { minimal: 1024, low: 1024, medium: 8192, high: 24576, xhigh: 24576, max: 24576 };
 
 /**
  * `reasoning_effort` (validated by the shared rule) -> thinking: Gemini 3 takes a level (minimal
- * to high, so xhigh asks for high), 2.5 a token budget; thought summaries are asked for so they
+ * to high, so xhigh and max ask for high), 2.5 a token budget; thought summaries are asked for so they
  * come back as `reasoning_content`. `none` turns thinking off where Gemini can (a zero budget on
  * 2.5 Flash and Flash-Lite, as Google's own OpenAI endpoint does); elsewhere it leaves the model's
  * default, since 2.5 Pro rejects a zero budget and Gemini 3 has no level that does not think.
