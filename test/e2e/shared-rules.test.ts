@@ -1,7 +1,7 @@
 /**
  * Rules every translated provider applies the same way, shown over HTTP with the OpenAI SDK
  * against each provider's emulator: `reasoning_effort` (one Claude budget table, one answer to an
- * unknown effort) and data URLs (one parser: base64 only).
+ * unknown effort), data URLs (one parser: base64 only), tool-call arguments and `n`.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
@@ -82,10 +82,15 @@ afterAll(async () => {
 const ask = [{ role: "user" as const, content: "How many r's in strawberry?" }];
 const target = (name: string) => targets.find((t) => t.name === name)!;
 
+/** A request body the SDK's types would refuse (bad values are the point of these tests). */
+function params(body: Record<string, unknown>): OpenAI.ChatCompletionCreateParamsNonStreaming {
+  return { model: "m", ...body } as unknown as OpenAI.ChatCompletionCreateParamsNonStreaming;
+}
+
 /** Sends `extra` on `t`, expecting a 400; returns the error and whether anything went upstream. */
 async function refused(t: Target, extra: Record<string, unknown>) {
   const before = t.received();
-  const err = await t.client.chat.completions.create({ model: "m", messages: ask, ...extra } as never).then(
+  const err = await t.client.chat.completions.create(params({ messages: ask, ...extra })).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -115,10 +120,10 @@ describe("reasoning_effort", () => {
     for (const [effort, budget] of Object.entries(budgets)) {
       const thinking = budget === undefined ? undefined : { type: "enabled", budget_tokens: budget };
       target("anthropic").answer();
-      await anthropic.client.chat.completions.create({ model: "m", messages: ask, reasoning_effort: effort as never });
+      await anthropic.client.chat.completions.create(params({ messages: ask, reasoning_effort: effort }));
       expect(lastAnthropicBody(anthropic.emu).thinking).toEqual(thinking);
       target("bedrock").answer();
-      await bedrock.client.chat.completions.create({ model: "m", messages: ask, reasoning_effort: effort as never });
+      await bedrock.client.chat.completions.create(params({ messages: ask, reasoning_effort: effort }));
       expect(lastBedrockBody(bedrock.emu).additionalModelRequestFields).toEqual(thinking && { thinking });
     }
   });
@@ -168,5 +173,47 @@ describe("data URLs", () => {
     expect(lastBedrockBody(bedrock.emu).messages[0].content).toEqual([{ image: { format: "png", source: { bytes: "iVBORw0KGgo=" } } }]);
     const geminiParts = geminiEmu.requests.slice(-2).map((r) => (r.json as { contents: { parts: unknown[] }[] }).contents[0]!.parts);
     expect(geminiParts).toEqual([[{ inlineData: { mimeType: "image/png", data: "iVBORw0KGgo=" } }], [{ inlineData: { mimeType: "image/png", data: "iVBORw0KGgo=" } }]]);
+  });
+});
+
+describe("tool-call arguments and n", () => {
+  const history = (args: string) => [
+    { role: "user", content: "Weather?" },
+    { role: "assistant", content: null, tool_calls: [{ id: "call_1", type: "function", function: { name: "weather", arguments: args } }] },
+    { role: "tool", tool_call_id: "call_1", content: "sunny" },
+  ];
+
+  test("arguments that are not a JSON object are the same 400 on every provider, naming the field", async () => {
+    for (const t of targets) {
+      for (const [args, message] of [["{oops", "is not valid JSON"], ["[1,2]", "must encode a JSON object"]]) {
+        const { err, sentUpstream } = await refused(t, { messages: history(args!) });
+        expect([t.name, err.param]).toEqual([t.name, "messages[1].tool_calls[0].function.arguments"]);
+        expect(err.message).toContain(message!);
+        expect([t.name, sentUpstream]).toEqual([t.name, false]);
+      }
+    }
+  });
+
+  test("blank arguments are an empty object everywhere", async () => {
+    for (const t of targets) {
+      t.answer();
+      await t.client.chat.completions.create(params({ messages: history(" ") }));
+    }
+    const toolUse = { type: "tool_use", id: "call_1", name: "weather", input: {} };
+    expect((lastAnthropicBody(anthropic.emu).messages as { content: unknown[] }[])[1]!.content).toEqual([toolUse]);
+    expect(lastBedrockBody(bedrock.emu).messages[1].content).toEqual([{ toolUse: { toolUseId: "call_1", name: "weather", input: {} } }]);
+    const calls = geminiEmu.requests.slice(-2).map((r) => (r.json as { contents: { parts: { functionCall?: { args: unknown } }[] }[] }).contents[1]!.parts[0]!.functionCall!.args);
+    expect(calls).toEqual([{}, {}]);
+  });
+
+  test("n other than 1 is the same 400 on every provider", async () => {
+    for (const t of targets) {
+      for (const n of [0, 2]) {
+        const { err, sentUpstream } = await refused(t, { n });
+        expect([t.name, err.param, err.code]).toEqual([t.name, "n", "unsupported_value"]);
+        expect(err.message).toContain("'n' must be 1");
+        expect([t.name, sentUpstream]).toEqual([t.name, false]);
+      }
+    }
   });
 });

@@ -13,7 +13,7 @@
  * - `data:` and `;base64` match in any case; empty data is a 400 (no provider takes an empty file).
  * - The data is passed on as sent: the upstream validates the bytes.
  */
-import { HttpError } from "../../http/errors.ts";
+import { badRequest } from "../../http/errors.ts";
 
 export interface DataUrl {
   mediaType: string;
@@ -35,18 +35,14 @@ export function isDataUrl(url: string): boolean {
 export function parseDataUrl(url: string, param: string): DataUrl | undefined {
   if (!isDataUrl(url)) return undefined;
   const comma = url.indexOf(",");
-  if (comma === -1) throw invalid(param, `'${param}' is not a valid data URL (${FORM})`);
+  if (comma === -1) throw badRequest(param, `'${param}' is not a valid data URL (${FORM})`);
   const meta = url.slice(5, comma).split(";");
   if (meta.length < 2 || meta.at(-1)!.trim().toLowerCase() !== "base64") {
-    throw invalid(param, `'${param}': data URLs must be base64-encoded (${FORM})`);
+    throw badRequest(param, `'${param}': data URLs must be base64-encoded (${FORM})`);
   }
   const mediaType = meta[0]!.trim().toLowerCase();
-  if (!/^[\w.+-]+\/[\w.+-]+$/.test(mediaType)) throw invalid(param, `'${param}': the data URL needs a media type (${FORM})`);
+  if (!/^[\w.+-]+\/[\w.+-]+$/.test(mediaType)) throw badRequest(param, `'${param}': the data URL needs a media type (${FORM})`);
   const data = url.slice(comma + 1);
-  if (data === "") throw invalid(param, `'${param}': the data URL holds no data`);
+  if (data === "") throw badRequest(param, `'${param}': the data URL holds no data`);
   return { mediaType: mediaType === "image/jpg" ? "image/jpeg" : mediaType, data };
-}
-
-function invalid(param: string, message: string): HttpError {
-  return new HttpError(400, message, { code: "invalid_request_body", param });
 }

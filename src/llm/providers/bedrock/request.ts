@@ -19,8 +19,10 @@
  * parallel_tool_calls, prompt_cache_key, service_tier (Converse has no equivalent).
  */
 import { HttpError } from "../../../http/errors.ts";
-import { DEFAULT_MAX_TOKENS, requestedMaxTokens, stopSequences } from "../../chat-request.ts";
+import { DEFAULT_MAX_TOKENS, requestedMaxTokens, requireSingleChoice, stopSequences } from "../../chat-request.ts";
 import { parseDataUrl } from "../../content/data-url.ts";
+import { mediaTypeFromExtension } from "../../content/media-type.ts";
+import { toolArguments } from "../../content/tool-arguments.ts";
 import { clampEffort, reasoningEffort, thinkingEffort } from "../../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
 import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
@@ -46,7 +48,7 @@ interface ConverseMessage {
 }
 
 const CACHE_POINT: Block = { cachePoint: { type: "default" } };
-const IMAGE_FORMATS: Record<string, string> = { png: "png", jpeg: "jpeg", jpg: "jpeg", gif: "gif", webp: "webp" };
+const IMAGE_FORMATS: Record<string, string> = { png: "png", jpeg: "jpeg", gif: "gif", webp: "webp" };
 const DOCUMENT_FORMATS: Record<string, string> = {
   "application/pdf": "pdf",
   "text/csv": "csv",
@@ -60,7 +62,7 @@ const DOCUMENT_FORMATS: Record<string, string> = {
 };
 
 export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: string): { body: string; state: BedrockRequestState | undefined } {
-  if (typeof req.n === "number" && req.n > 1) throw new HttpError(400, "Bedrock returns one choice per request: 'n' must be 1", { param: "n", code: "unsupported_parameter" });
+  requireSingleChoice(req, "Bedrock");
   const family = modelFamily(model);
   // unknown (opaque ARN) models keep their cache markers: the user put them there on purpose
   const caches = family === undefined || family === "anthropic" || family === "amazon";
@@ -197,8 +199,7 @@ function userBlocks(m: ChatMessage, caches: boolean, where: string): Block[] {
 function imageBlock(url: unknown, where: string): Block {
   if (typeof url !== "string") throw new HttpError(400, `${where}.image_url.url must be a string`, { param: where });
   if (url.startsWith("s3://")) {
-    const ext = /\.([a-z]+)$/i.exec(url)?.[1]?.toLowerCase() ?? "";
-    const format = IMAGE_FORMATS[ext];
+    const format = imageFormat(mediaTypeFromExtension(url));
     if (!format) throw new HttpError(400, `${where}: cannot tell the image format of ${url} (png, jpeg, gif, webp)`, { param: where });
     return { image: { format, source: { s3Location: { uri: url } } } };
   }
@@ -206,9 +207,14 @@ function imageBlock(url: unknown, where: string): Block {
   if (!parsed) {
     throw new HttpError(400, `${where}: Bedrock needs the image bytes: send a base64 data: URL (or an s3:// URI), not a web URL`, { param: where, code: "unsupported_image_url" });
   }
-  const format = IMAGE_FORMATS[parsed.mediaType.replace(/^image\//, "")];
-  if (!format || !parsed.mediaType.startsWith("image/")) throw new HttpError(400, `${where}: image type ${parsed.mediaType} is not supported (png, jpeg, gif, webp)`, { param: where });
+  const format = imageFormat(parsed.mediaType);
+  if (!format) throw new HttpError(400, `${where}: image type ${parsed.mediaType} is not supported (png, jpeg, gif, webp)`, { param: where });
   return { image: { format, source: { bytes: parsed.data } } };
+}
+
+/** Converse's image format for a media type; undefined for types Bedrock does not take. */
+function imageFormat(mediaType: string | undefined): string | undefined {
+  return mediaType?.startsWith("image/") ? IMAGE_FORMATS[mediaType.slice("image/".length)] : undefined;
 }
 
 function documentBlock(file: Part["file"], where: string, index: number): Block {
@@ -263,21 +269,11 @@ function assistantBlocks(m: ChatMessage, names: ToolNames | undefined, caches: b
       const at = `${where}.tool_calls[${j}]`;
       const name = c?.function?.name;
       if (typeof c?.id !== "string" || typeof name !== "string") throw new HttpError(400, `${at} needs an id and a function name`, { param: at });
-      blocks.push({ toolUse: { toolUseId: c.id, name: bedrockName(names, name), input: toolInput(c.function?.arguments, at) } });
+      blocks.push({ toolUse: { toolUseId: c.id, name: bedrockName(names, name), input: toolArguments(c.function?.arguments, `${at}.function.arguments`) } });
     });
   }
   if (caches && m.cache_control && blocks.length > 0 && !blocks.at(-1)!.cachePoint) blocks.push(CACHE_POINT);
   return blocks;
-}
-
-function toolInput(args: unknown, where: string): unknown {
-  if (args === undefined || args === null || args === "") return {};
-  if (typeof args !== "string") return args;
-  try {
-    return JSON.parse(args);
-  } catch {
-    throw new HttpError(400, `${where}.function.arguments is not valid JSON`, { param: `${where}.function.arguments` });
-  }
 }
 
 function toolResultBlock(m: ChatMessage, where: string): Block {

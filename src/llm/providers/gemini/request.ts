@@ -14,9 +14,11 @@
  * Dropped on purpose (no Gemini equivalent): logit_bias, logprobs/top_logprobs, parallel_tool_calls,
  * user, metadata, store, service_tier, prediction, modalities/audio, prompt_cache_key. `n > 1` is a 400.
  */
-import { HttpError } from "../../../http/errors.ts";
-import { requestedMaxTokens, stopSequences } from "../../chat-request.ts";
+import { badRequest } from "../../../http/errors.ts";
+import { requestedMaxTokens, requireSingleChoice, stopSequences } from "../../chat-request.ts";
 import { parseDataUrl } from "../../content/data-url.ts";
+import { mediaTypeFromExtension } from "../../content/media-type.ts";
+import { toolArguments } from "../../content/tool-arguments.ts";
 import { clampEffort, reasoningEffort, thinkingEffort, type ReasoningEffort, type ThinkingEffort } from "../../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
 import { reduceParameters, reduceSchema } from "./schema-reduce.ts";
@@ -32,7 +34,7 @@ export interface GeminiRequestOptions {
 }
 
 export function toGenerateContent(req: ChatRequest, model: string, opts: GeminiRequestOptions): Record<string, unknown> {
-  if (typeof req.n === "number" && req.n !== 1) throw invalid("n", "Gemini returns one choice per request: 'n' must be 1");
+  requireSingleChoice(req, "Gemini");
   const { system, contents } = convertMessages(req.messages, model, opts);
   const body: Record<string, unknown> = { contents };
   if (system.length > 0) body.systemInstruction = { parts: system };
@@ -98,7 +100,7 @@ function textOnly(content: unknown, param: string): GeminiPart[] {
   if (!Array.isArray(content)) return [];
   const parts: GeminiPart[] = [];
   for (const p of content as { type?: string; text?: unknown }[]) {
-    if (p?.type !== "text" || typeof p.text !== "string") throw invalid(param, `'${param}' may only contain text parts`);
+    if (p?.type !== "text" || typeof p.text !== "string") throw badRequest(param, `'${param}' may only contain text parts`);
     if (p.text !== "") parts.push({ text: p.text });
   }
   return parts;
@@ -117,24 +119,24 @@ function userParts(content: unknown, i: number): GeminiPart[] {
         break;
       case "image_url": {
         const url = typeof p.image_url === "string" ? p.image_url : p.image_url?.url;
-        if (typeof url !== "string" || url === "") throw invalid(param, `'${param}.image_url.url' must be a URL`);
+        if (typeof url !== "string" || url === "") throw badRequest(param, `'${param}.image_url.url' must be a URL`);
         parts.push(mediaPart(url, `${param}.image_url.url`));
         break;
       }
       case "input_audio": {
         const { data, format } = p.input_audio ?? {};
-        if (typeof data !== "string" || typeof format !== "string") throw invalid(param, `'${param}.input_audio' needs 'data' and 'format'`);
+        if (typeof data !== "string" || typeof format !== "string") throw badRequest(param, `'${param}.input_audio' needs 'data' and 'format'`);
         parts.push({ inlineData: { mimeType: `audio/${format}`, data } });
         break;
       }
       case "file": {
         const data = p.file?.file_data;
-        if (typeof data !== "string") throw invalid(param, `'${param}': Gemini needs the file inline as 'file.file_data' (file ids are OpenAI's)`);
+        if (typeof data !== "string") throw badRequest(param, `'${param}': Gemini needs the file inline as 'file.file_data' (file ids are OpenAI's)`);
         parts.push(mediaPart(data, `${param}.file.file_data`));
         break;
       }
       default:
-        throw invalid(param, `content part type '${String(p?.type)}' is not supported for Gemini`);
+        throw badRequest(param, `content part type '${String(p?.type)}' is not supported for Gemini`);
     }
   });
   return parts;
@@ -147,26 +149,9 @@ function mediaPart(url: string, param: string): GeminiPart {
   return { fileData: { mimeType: mimeFromExtension(url), fileUri: url } };
 }
 
-const EXTENSION_MIME: Record<string, string> = {
-  png: "image/png",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  webp: "image/webp",
-  gif: "image/gif",
-  heic: "image/heic",
-  heif: "image/heif",
-  pdf: "application/pdf",
-  mp3: "audio/mp3",
-  wav: "audio/wav",
-  mp4: "video/mp4",
-  txt: "text/plain",
-};
-
 function mimeFromExtension(url: string): string {
-  const path = url.split(/[?#]/)[0]!;
-  const ext = path.slice(path.lastIndexOf(".") + 1).toLowerCase();
   // an image_url without a telling extension is most likely a JPEG (Gemini requires a type)
-  return EXTENSION_MIME[ext] ?? "image/jpeg";
+  return mediaTypeFromExtension(url) ?? "image/jpeg";
 }
 
 function assistantParts(m: ChatMessage, i: number, callNames: Map<string, string>, opts: GeminiRequestOptions, gemini3: boolean): GeminiPart[] {
@@ -189,8 +174,8 @@ function assistantParts(m: ChatMessage, i: number, callNames: Map<string, string
     const call = raw as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } };
     const param = `messages[${i}].tool_calls[${j}]`;
     const name = call?.function?.name;
-    if (typeof name !== "string" || name === "") throw invalid(param, `'${param}.function.name' must be a string`);
-    const functionCall: NonNullable<GeminiPart["functionCall"]> = { name, args: parseArguments(call.function?.arguments, `${param}.function.arguments`) };
+    if (typeof name !== "string" || name === "") throw badRequest(param, `'${param}.function.name' must be a string`);
+    const functionCall: NonNullable<GeminiPart["functionCall"]> = { name, args: toolArguments(call.function?.arguments, `${param}.function.arguments`) };
     if (typeof call.id === "string") {
       callNames.set(call.id, name);
       if (opts.includeCallIds) functionCall.id = call.id;
@@ -208,24 +193,11 @@ function assistantParts(m: ChatMessage, i: number, callNames: Map<string, string
   return parts;
 }
 
-function parseArguments(raw: unknown, param: string): Record<string, unknown> {
-  if (raw === undefined || raw === null || raw === "") return {};
-  if (typeof raw === "object" && !Array.isArray(raw)) return raw as Record<string, unknown>;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(String(raw));
-  } catch {
-    throw invalid(param, `'${param}' is not valid JSON`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw invalid(param, `'${param}' must be a JSON object`);
-  return parsed as Record<string, unknown>;
-}
-
 function functionResponsePart(m: ChatMessage, i: number, callNames: Map<string, string>, opts: GeminiRequestOptions): GeminiPart {
   const id = typeof m.tool_call_id === "string" ? m.tool_call_id : undefined;
   const name = (id !== undefined ? callNames.get(id) : undefined) ?? (typeof m.name === "string" ? m.name : undefined);
   if (!name) {
-    throw invalid(
+    throw badRequest(
       `messages[${i}].tool_call_id`,
       `'messages[${i}].tool_call_id' (${id ?? "missing"}) does not match a tool call of an earlier assistant message; Gemini needs the function name`,
     );
@@ -266,7 +238,7 @@ function functionDeclarations(tools: unknown): Record<string, unknown>[] | undef
   return tools.map((raw, i) => {
     const t = raw as { type?: unknown; function?: { name?: unknown; description?: unknown; parameters?: unknown } };
     if (t?.type !== "function" || typeof t.function?.name !== "string") {
-      throw invalid(`tools[${i}]`, `'tools[${i}]': Gemini supports function tools only`);
+      throw badRequest(`tools[${i}]`, `'tools[${i}]': Gemini supports function tools only`);
     }
     const decl: Record<string, unknown> = { name: t.function.name };
     if (typeof t.function.description === "string") decl.description = t.function.description;
@@ -291,7 +263,7 @@ function functionCallingConfig(choice: unknown): Record<string, unknown> | undef
       .filter((n): n is string => typeof n === "string");
     return { mode: c.allowed_tools.mode === "required" ? "ANY" : "AUTO", allowedFunctionNames: names };
   }
-  throw invalid("tool_choice", "'tool_choice' must be none, auto, required or a function");
+  throw badRequest("tool_choice", "'tool_choice' must be none, auto, required or a function");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -344,8 +316,4 @@ function thinkingConfig(effort: ReasoningEffort | undefined, model: string): Rec
   if (e === undefined) return undefined;
   if (model.includes("gemini-3")) return { thinkingLevel: clampEffort(e, "minimal", "high"), includeThoughts: true };
   return { thinkingBudget: BUDGET[e], includeThoughts: true };
-}
-
-function invalid(param: string, message: string): HttpError {
-  return new HttpError(400, message, { code: "invalid_request_body", param });
 }
