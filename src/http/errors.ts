@@ -26,6 +26,11 @@ export class HttpError extends Error {
   }
 }
 
+/** A 400 about one request parameter, named in `param` (the path of the field, as OpenAI names it). */
+export function badRequest(param: string, message: string, code = "invalid_request_body"): HttpError {
+  return new HttpError(400, message, { code, param });
+}
+
 /** The `type` OpenAI uses for a status. */
 export function errorTypeFor(status: number): string {
   switch (status) {

@@ -72,7 +72,15 @@ export function messageOf(parsed: unknown): string | undefined {
 
 function describeNonJson(status: number, contentType: string | null, text: string): string {
   const kind = contentType?.split(";")[0] ?? "no content type";
-  const title = /<title>([^<]{1,200})<\/title>/i.exec(text)?.[1]?.trim();
-  const snippet = title ?? text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200);
+  const snippet = bodySnippet(text);
   return `upstream returned HTTP ${status} (${kind})${snippet ? `: ${snippet}` : ""}`;
+}
+
+/**
+ * What a non-JSON error body says, short enough for a message: an HTML page's title when it has
+ * one (proxies' error pages), else its text without tags, whitespace collapsed, 200 characters.
+ */
+export function bodySnippet(text: string): string {
+  const title = /<title>([^<]{1,200})<\/title>/i.exec(text)?.[1]?.trim();
+  return title || text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200);
 }

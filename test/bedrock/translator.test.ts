@@ -150,6 +150,22 @@ describe("request translation", () => {
     expect(claude.inferenceConfig.maxTokens).toBe(8000 + 4096); // room for the answer after the budget
   });
 
+  test("reasoning_effort beyond Nova's and gpt-oss's low..high is clamped; none asks for nothing; unknown is a 400 for any model", () => {
+    const nova = "us.amazon.nova-2-lite-v1:0";
+    const oss = "openai.gpt-oss-120b-1:0";
+    expect(body({ reasoning_effort: "xhigh" }, nova).additionalModelRequestFields).toEqual({ reasoningConfig: { type: "enabled", maxReasoningEffort: "high" } });
+    expect(body({ reasoning_effort: "minimal" }, nova).additionalModelRequestFields).toEqual({ reasoningConfig: { type: "enabled", maxReasoningEffort: "low" } });
+    expect(body({ reasoning_effort: "xhigh" }, oss).additionalModelRequestFields).toEqual({ reasoning_effort: "high" });
+    expect(body({ reasoning_effort: "minimal" }, oss).additionalModelRequestFields).toEqual({ reasoning_effort: "low" });
+    expect(body({ reasoning_effort: "max" }, nova).additionalModelRequestFields).toEqual({ reasoningConfig: { type: "enabled", maxReasoningEffort: "high" } });
+    expect(body({ reasoning_effort: "max" }, oss).additionalModelRequestFields).toEqual({ reasoning_effort: "high" });
+    for (const model of [nova, oss, "anthropic.claude-3-5-haiku-20241022-v1:0"]) expect(body({ reasoning_effort: "none" }, model).additionalModelRequestFields).toBeUndefined();
+    // a model without reasoning still refuses an effort that no provider accepts
+    for (const model of ["meta.llama3-70b-instruct-v1:0", nova, oss]) {
+      expect(() => body({ reasoning_effort: "ultra" }, model)).toThrow(expect.objectContaining({ status: 400, param: "reasoning_effort" }));
+    }
+  });
+
   test("empty assistant turns are dropped, consecutive user turns merged, tool results first", () => {
     const b = body({
       messages: [

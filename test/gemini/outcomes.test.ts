@@ -69,6 +69,22 @@ describe("gemini: thinking", () => {
     expect(chunks.at(-1)!.usage).toMatchObject({ completion_tokens: 42, completion_tokens_details: { reasoning_tokens: 40 } });
   });
 
+  test("xhigh and max are Gemini's top budget (2.5) or level (3); none turns 2.5 Flash's thinking off and leaves Pro's default", async () => {
+    const sent = async (model: string, effort: string) => {
+      await client.chat.completions.create({ ...ask(model), reasoning_effort: effort as OpenAI.ReasoningEffort });
+      return (last().json as { generationConfig?: unknown }).generationConfig;
+    };
+    expect(await sent("gemini-2.5-flash", "xhigh")).toEqual({ thinkingConfig: { thinkingBudget: 24576, includeThoughts: true } });
+    expect(await sent("gemini-3-pro-preview", "xhigh")).toEqual({ thinkingConfig: { thinkingLevel: "high", includeThoughts: true } });
+    expect(await sent("gemini-2.5-pro", "max")).toEqual({ thinkingConfig: { thinkingBudget: 24576, includeThoughts: true } });
+    expect(await sent("gemini-3-pro-preview", "max")).toEqual({ thinkingConfig: { thinkingLevel: "high", includeThoughts: true } });
+    expect(await sent("gemini-3-flash-preview", "minimal")).toEqual({ thinkingConfig: { thinkingLevel: "minimal", includeThoughts: true } });
+    expect(await sent("gemini-2.5-flash", "none")).toEqual({ thinkingConfig: { thinkingBudget: 0 } });
+    expect(await sent("gemini-2.5-flash-lite", "none")).toEqual({ thinkingConfig: { thinkingBudget: 0 } });
+    expect(await sent("gemini-2.5-pro", "none")).toBeUndefined();
+    expect(await sent("gemini-3-pro-preview", "none")).toBeUndefined();
+  });
+
   test("Gemini 3's signature on an empty final part reaches a streaming client", async () => {
     emu.reply(() => ({
       events: [

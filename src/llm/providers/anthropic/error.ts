@@ -3,7 +3,7 @@
  * OpenAI error shape. The status is kept by the core (so the SDKs raise the matching exception:
  * 429 RateLimitError, 529 InternalServerError...), the Anthropic error type becomes the `code`.
  */
-import { messageOf } from "../../upstream-error.ts";
+import { bodySnippet, messageOf } from "../../upstream-error.ts";
 
 export interface ProviderError {
   message: string;
@@ -22,7 +22,8 @@ export function anthropicError(status: number, body: string): ProviderError {
   if (err && typeof err === "object" && typeof err.message === "string") {
     return { message: err.message, code: typeof err.type === "string" ? err.type : null };
   }
-  const message = messageOf(parsed) ?? (body.trim() ? `upstream returned HTTP ${status}: ${body.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200)}` : `upstream returned HTTP ${status}`);
+  const snippet = bodySnippet(body);
+  const message = messageOf(parsed) ?? `upstream returned HTTP ${status}${snippet ? `: ${snippet}` : ""}`;
   return { message, code: null };
 }
 

@@ -7,14 +7,12 @@
  * parameter. Thinking blocks the gateway returned earlier (`thinking_blocks` on an assistant
  * message) are replayed verbatim, signatures included, so multi-turn tool use with thinking works.
  */
-import { HttpError } from "../../../http/errors.ts";
+import { badRequest } from "../../../http/errors.ts";
+import { requireSingleChoice, stopSequences } from "../../chat-request.ts";
+import { parseDataUrl } from "../../content/data-url.ts";
+import { toolArguments } from "../../content/tool-arguments.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
-
-/** `max_tokens` when the client sends none (Anthropic requires one; agentgateway's default). */
-export const DEFAULT_MAX_TOKENS = 4096;
-
-/** `reasoning_effort` -> thinking budget (LiteLLM's constants; Anthropic's minimum is 1024). */
-export const THINKING_BUDGET: Record<string, number> = { minimal: 1024, low: 1024, medium: 2048, high: 4096, xhigh: 8192 };
+import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
 
 /** OpenAI parameters with no Anthropic equivalent: accepted and dropped. */
 export const DROPPED = [
@@ -45,9 +43,7 @@ interface AnthropicMessage {
 }
 
 export function toAnthropicRequest(req: ChatRequest, model: string): Record<string, unknown> {
-  if (req.n !== undefined && req.n !== null && req.n !== 1) {
-    throw invalid("n", "n > 1 is not supported by Anthropic: send one request per choice");
-  }
+  requireSingleChoice(req, "Anthropic");
   const { system, messages } = convertMessages(req.messages);
   const out: Record<string, unknown> = { model, messages };
   if (system.length > 0) out.system = system;
@@ -59,9 +55,8 @@ export function toAnthropicRequest(req: ChatRequest, model: string): Record<stri
     if (choice) out.tool_choice = choice;
   }
 
-  const stop = req.stop;
-  if (typeof stop === "string") out.stop_sequences = [stop];
-  else if (Array.isArray(stop) && stop.length > 0) out.stop_sequences = stop.filter((s) => typeof s === "string");
+  const stop = stopSequences(req);
+  if (stop) out.stop_sequences = stop;
   if (typeof req.temperature === "number") out.temperature = req.temperature;
   if (typeof req.top_p === "number") out.top_p = req.top_p;
   if (typeof req.top_k === "number") out.top_k = req.top_k;
@@ -69,21 +64,14 @@ export function toAnthropicRequest(req: ChatRequest, model: string): Record<stri
   const endUser = typeof req.safety_identifier === "string" && req.safety_identifier !== "" ? req.safety_identifier : req.user;
   if (typeof endUser === "string" && endUser !== "") out.metadata = { user_id: endUser };
 
-  const asked = typeof req.max_completion_tokens === "number" ? req.max_completion_tokens : typeof req.max_tokens === "number" ? req.max_tokens : undefined;
-  const thinking = convertThinking(req);
-  const budget = thinking?.type === "enabled" && typeof thinking.budget_tokens === "number" ? thinking.budget_tokens : 0;
-  if (asked !== undefined && budget > 0 && asked <= budget) {
-    const param = typeof req.max_completion_tokens === "number" ? "max_completion_tokens" : "max_tokens";
-    throw invalid(param, `${param} (${asked}) must be greater than the thinking budget (${budget} tokens) that reasoning_effort asks for`);
-  }
-  // thinking tokens count against max_tokens: without a client cap, leave the default for the answer
-  out.max_tokens = asked ?? DEFAULT_MAX_TOKENS + budget;
+  const thinking = claudeThinking(req);
+  out.max_tokens = claudeMaxTokens(req, thinking);
   if (thinking) out.thinking = thinking;
 
   const format = req.response_format as { type?: unknown; json_schema?: { schema?: unknown } } | null | undefined;
   if (format?.type === "json_schema") {
     const schema = format.json_schema?.schema;
-    if (!schema || typeof schema !== "object") throw invalid("response_format.json_schema.schema", "response_format json_schema needs a 'schema' object");
+    if (!schema || typeof schema !== "object") throw badRequest("response_format.json_schema.schema", "response_format json_schema needs a 'schema' object");
     out.output_config = { format: { type: "json_schema", schema } };
   }
   if (req.stream === true) out.stream = true;
@@ -121,7 +109,7 @@ function convertMessages(input: ChatMessage[]): { system: Block[]; messages: Ant
         add("user", withMessageCache([toolResult(m, where)], m));
         return;
       default:
-        throw invalid(`${where}.role`, `'${m.role}' messages are not supported for Anthropic: use tools and tool messages`);
+        throw badRequest(`${where}.role`, `'${m.role}' messages are not supported for Anthropic: use tools and tool messages`);
     }
   });
   return { system, messages };
@@ -142,7 +130,7 @@ function withMessageCache(blocks: Block[], m: ChatMessage): Block[] {
 function userContent(m: ChatMessage, where: string): string | Block[] {
   if (typeof m.content === "string" && m.cache_control === undefined) return m.content;
   if (typeof m.content === "string") return withMessageCache(textBlocks(m.content, where), m);
-  if (!Array.isArray(m.content)) throw invalid(`${where}.content`, `'${where}.content' must be a string or an array of content parts`);
+  if (!Array.isArray(m.content)) throw badRequest(`${where}.content`, `'${where}.content' must be a string or an array of content parts`);
   const blocks: Block[] = [];
   m.content.forEach((part, j) => {
     const block = userPart(part, `${where}.content[${j}]`);
@@ -152,28 +140,28 @@ function userContent(m: ChatMessage, where: string): string | Block[] {
 }
 
 function userPart(part: unknown, where: string): Block | undefined {
-  if (!part || typeof part !== "object") throw invalid(where, `'${where}' must be a content part object`);
+  if (!part || typeof part !== "object") throw badRequest(where, `'${where}' must be a content part object`);
   const p = part as Record<string, unknown>;
   const cache = p.cache_control === undefined ? {} : { cache_control: p.cache_control };
   switch (p.type) {
     case "text":
-      if (typeof p.text !== "string") throw invalid(`${where}.text`, `'${where}.text' must be a string`);
+      if (typeof p.text !== "string") throw badRequest(`${where}.text`, `'${where}.text' must be a string`);
       return p.text === "" ? undefined : { type: "text", text: p.text, ...cache };
     case "image_url": {
       const raw = p.image_url as { url?: unknown } | string | undefined;
       const url = typeof raw === "string" ? raw : raw?.url;
-      if (typeof url !== "string") throw invalid(`${where}.image_url.url`, `'${where}.image_url.url' must be a string`);
+      if (typeof url !== "string") throw badRequest(`${where}.image_url.url`, `'${where}.image_url.url' must be a string`);
       return { type: "image", source: imageSource(url, `${where}.image_url.url`), ...cache };
     }
     case "file": {
       const file = p.file as { file_data?: unknown; file_id?: unknown } | undefined;
-      const data = typeof file?.file_data === "string" ? parseDataUrl(file.file_data) : undefined;
-      if (!data) throw invalid(`${where}.file`, "file parts need 'file_data' as a data URL (file ids are OpenAI's own)");
-      if (data.mediaType !== "application/pdf") throw invalid(`${where}.file`, `Anthropic reads PDF documents only, not ${data.mediaType}`);
+      const data = typeof file?.file_data === "string" ? parseDataUrl(file.file_data, `${where}.file.file_data`) : undefined;
+      if (!data) throw badRequest(`${where}.file`, "file parts need 'file_data' as a data URL (file ids are OpenAI's own)");
+      if (data.mediaType !== "application/pdf") throw badRequest(`${where}.file`, `Anthropic reads PDF documents only, not ${data.mediaType}`);
       return { type: "document", source: { type: "base64", media_type: data.mediaType, data: data.data }, ...cache };
     }
     case "input_audio":
-      throw invalid(where, "audio input is not supported by Anthropic");
+      throw badRequest(where, "audio input is not supported by Anthropic");
     default:
       // an Anthropic-native block (document, search_result...) sent on purpose: passed on as is
       return p;
@@ -181,33 +169,22 @@ function userPart(part: unknown, where: string): Block | undefined {
 }
 
 function imageSource(url: string, where: string): Block {
-  if (url.startsWith("data:")) {
-    const data = parseDataUrl(url);
-    if (!data) throw invalid(where, "image data URLs must be base64: data:<media type>;base64,<data>");
-    return { type: "base64", media_type: data.mediaType, data: data.data };
-  }
+  const data = parseDataUrl(url, where);
+  if (data) return { type: "base64", media_type: data.mediaType, data: data.data };
   if (/^https?:\/\//i.test(url)) return { type: "url", url };
-  throw invalid(where, "image URLs must be http(s) or base64 data URLs");
-}
-
-function parseDataUrl(url: string): { mediaType: string; data: string } | undefined {
-  const comma = url.indexOf(",");
-  if (!url.startsWith("data:") || comma === -1) return undefined;
-  const meta = url.slice(5, comma);
-  if (!meta.endsWith(";base64")) return undefined;
-  return { mediaType: meta.slice(0, -7).split(";")[0] || "application/octet-stream", data: url.slice(comma + 1) };
+  throw badRequest(where, "image URLs must be http(s) or base64 data URLs");
 }
 
 /** Text of a system/assistant/tool message: a string or text parts, as text blocks (empty skipped). */
 function textBlocks(content: unknown, where: string): Block[] {
   if (content === undefined || content === null) return [];
   if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
-  if (!Array.isArray(content)) throw invalid(`${where}.content`, `'${where}.content' must be a string or an array of text parts`);
+  if (!Array.isArray(content)) throw badRequest(`${where}.content`, `'${where}.content' must be a string or an array of text parts`);
   const blocks: Block[] = [];
   content.forEach((part, j) => {
     const p = part as Record<string, unknown> | null;
     const text = p?.type === "text" ? p.text : p?.type === "refusal" ? p.refusal : undefined;
-    if (typeof text !== "string") throw invalid(`${where}.content[${j}]`, `'${where}.content[${j}]' must be a text part`);
+    if (typeof text !== "string") throw badRequest(`${where}.content[${j}]`, `'${where}.content[${j}]' must be a text part`);
     if (text !== "") blocks.push(p!.cache_control === undefined ? { type: "text", text } : { type: "text", text, cache_control: p!.cache_control });
   });
   return blocks;
@@ -230,24 +207,12 @@ function assistantContent(m: ChatMessage, where: string): Block[] {
 function toolUse(call: unknown, where: string): Block {
   const c = call as { id?: unknown; function?: { name?: unknown; arguments?: unknown } } | null;
   const name = c?.function?.name;
-  if (typeof c?.id !== "string" || typeof name !== "string") throw invalid(where, `'${where}' needs an 'id' and a 'function.name'`);
-  const args = c.function?.arguments;
-  let input: unknown = {};
-  if (typeof args === "string" && args.trim() !== "") {
-    try {
-      input = JSON.parse(args);
-    } catch {
-      throw invalid(`${where}.function.arguments`, `'${where}.function.arguments' is not valid JSON`);
-    }
-  } else if (args && typeof args === "object") input = args;
-  if (!input || typeof input !== "object" || Array.isArray(input)) {
-    throw invalid(`${where}.function.arguments`, `'${where}.function.arguments' must encode a JSON object`);
-  }
-  return { type: "tool_use", id: c.id, name, input };
+  if (typeof c?.id !== "string" || typeof name !== "string") throw badRequest(where, `'${where}' needs an 'id' and a 'function.name'`);
+  return { type: "tool_use", id: c.id, name, input: toolArguments(c.function?.arguments, `${where}.function.arguments`) };
 }
 
 function toolResult(m: ChatMessage, where: string): Block {
-  if (typeof m.tool_call_id !== "string") throw invalid(`${where}.tool_call_id`, `'${where}.tool_call_id' is required on tool messages`);
+  if (typeof m.tool_call_id !== "string") throw badRequest(`${where}.tool_call_id`, `'${where}.tool_call_id' is required on tool messages`);
   const content = typeof m.content === "string" ? m.content : textBlocks(m.content, where);
   return { type: "tool_result", tool_use_id: m.tool_call_id, content };
 }
@@ -261,7 +226,7 @@ function convertTools(tools: unknown): Block[] | undefined {
     const t = tool as { type?: unknown; function?: Record<string, unknown>; cache_control?: unknown };
     if (t?.type !== "function") return t as Block; // an Anthropic server tool (web_search_...), as is
     const fn = t.function;
-    if (!fn || typeof fn.name !== "string") throw invalid(`tools[${i}].function.name`, `'tools[${i}].function.name' is required`);
+    if (!fn || typeof fn.name !== "string") throw badRequest(`tools[${i}].function.name`, `'tools[${i}].function.name' is required`);
     const out: Block = { name: fn.name };
     if (typeof fn.description === "string") out.description = fn.description;
     out.input_schema = fn.parameters && typeof fn.parameters === "object" ? fn.parameters : { type: "object", properties: {} };
@@ -277,24 +242,10 @@ function convertToolChoice(choice: unknown, parallel: unknown): Block | undefine
   else if (choice === "auto") out = { type: "auto" };
   else if (choice && typeof choice === "object") {
     const name = (choice as { function?: { name?: unknown } }).function?.name;
-    if (typeof name !== "string") throw invalid("tool_choice", "a named tool_choice needs 'function.name'");
+    if (typeof name !== "string") throw badRequest("tool_choice", "a named tool_choice needs 'function.name'");
     out = { type: "tool", name };
   }
   // parallel_tool_calls alone means "auto, one call at a time", never "any" (Bifrost PR #7348)
   if (parallel === false) out = { ...(out ?? { type: "auto" }), disable_parallel_tool_use: true };
   return out;
-}
-
-function convertThinking(req: ChatRequest): Block | undefined {
-  // Anthropic's own `thinking` object, sent by clients that know it, wins
-  if (req.thinking && typeof req.thinking === "object") return req.thinking as Block;
-  const effort = req.reasoning_effort;
-  if (effort === undefined || effort === null || effort === "none") return undefined;
-  const budget = typeof effort === "string" ? THINKING_BUDGET[effort] : undefined;
-  if (budget === undefined) throw invalid("reasoning_effort", `reasoning_effort must be one of none, ${Object.keys(THINKING_BUDGET).join(", ")}`);
-  return { type: "enabled", budget_tokens: budget };
-}
-
-function invalid(param: string, message: string): HttpError {
-  return new HttpError(400, message, { code: "invalid_request_body", param });
 }

@@ -23,6 +23,7 @@ import { azureDefaultAuth, hasEntraToken } from "../../../auth/azure.ts";
 import { HttpError } from "../../../http/errors.ts";
 import { pathSegment } from "../../../http/request-path.ts";
 import type { ProviderAdapter, RouteType } from "../../types.ts";
+import { isJwt, moveBearerToKeyHeader } from "../key-header.ts";
 
 export interface AzureSpec {
   model?: string | null;
@@ -82,19 +83,8 @@ export const azureAdapter: ProviderAdapter<AzureSpec> = {
     return `${basePath}/deployments/${pathSegment(model, "deployment")}${suffix}${query}`;
   },
   finalizeHeaders(headers) {
-    if (hasEntraToken(headers)) return;
-    const auth = headers.get("authorization");
-    const m = auth ? /^Bearer\s+(.+)$/i.exec(auth) : null;
-    if (!m) return;
-    const token = m[1]!.trim();
-    if (isJwt(token)) return;
-    headers.delete("authorization");
-    headers.set("api-key", token);
+    // Entra ID tokens stay bearers: marked ones from backendAuth.azure, and any JWT a client sent
+    if (!hasEntraToken(headers)) moveBearerToKeyHeader(headers, "api-key", isJwt);
   },
   defaultAuth: () => azureDefaultAuth(),
 };
-
-/** Entra ID access tokens are JWTs; Azure API keys never are. */
-function isJwt(token: string): boolean {
-  return /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(token);
-}

@@ -11,6 +11,7 @@
  * may send `input_type` to choose another.
  */
 import { HttpError } from "../../../http/errors.ts";
+import { float32Base64 } from "../../content/embedding-base64.ts";
 import type { EmbeddingsTranslator, TranslatedBody, Usage } from "../../types.ts";
 import { baseModelId, modelPathSegment } from "./model-id.ts";
 import type { BedrockSpec } from "./request.ts";
@@ -90,10 +91,6 @@ function tokensOf(answer: TitanAnswer & CohereAnswer): number | undefined {
   return typeof t === "number" ? t : undefined;
 }
 
-function base64Floats(vector: number[]): string {
-  return Buffer.from(new Float32Array(vector).buffer).toString("base64");
-}
-
 export const bedrockEmbeddings: EmbeddingsTranslator<BedrockSpec> = {
   path: (_spec, model, basePath) => `${basePath}/model/${modelPathSegment(model)}/invoke`,
   request(req, _spec, model) {
@@ -111,7 +108,7 @@ export const bedrockEmbeddings: EmbeddingsTranslator<BedrockSpec> = {
     let counted = false;
     for (const answer of answers) {
       for (const vector of vectorsOf(answer, family)) {
-        data.push({ object: "embedding", index: data.length, embedding: base64 ? base64Floats(vector) : vector });
+        data.push({ object: "embedding", index: data.length, embedding: base64 ? float32Base64(vector) : vector });
       }
       const t = tokensOf(answer);
       if (t !== undefined) {

@@ -19,7 +19,13 @@
  * parallel_tool_calls, prompt_cache_key, service_tier (Converse has no equivalent).
  */
 import { HttpError } from "../../../http/errors.ts";
+import { DEFAULT_MAX_TOKENS, requestedMaxTokens, requireSingleChoice, stopSequences } from "../../chat-request.ts";
+import { parseDataUrl } from "../../content/data-url.ts";
+import { mediaTypeFromExtension } from "../../content/media-type.ts";
+import { toolArguments } from "../../content/tool-arguments.ts";
+import { clampEffort, reasoningEffort, thinkingEffort } from "../../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
+import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
 import { modelFamily } from "./model-id.ts";
 import { bedrockName, toolNamesOf, type ToolNames } from "./tool-names.ts";
 
@@ -41,12 +47,8 @@ interface ConverseMessage {
   content: Block[];
 }
 
-/** agentgateway's default when the client sets no limit */
-const DEFAULT_MAX_TOKENS = 4096;
-/** Claude thinking budgets per `reasoning_effort` (agentgateway's values; Anthropic's minimum is 1024) */
-const THINKING_BUDGET: Record<string, number> = { minimal: 1024, low: 1024, medium: 2048, high: 4096 };
 const CACHE_POINT: Block = { cachePoint: { type: "default" } };
-const IMAGE_FORMATS: Record<string, string> = { png: "png", jpeg: "jpeg", jpg: "jpeg", gif: "gif", webp: "webp" };
+const IMAGE_FORMATS: Record<string, string> = { png: "png", jpeg: "jpeg", gif: "gif", webp: "webp" };
 const DOCUMENT_FORMATS: Record<string, string> = {
   "application/pdf": "pdf",
   "text/csv": "csv",
@@ -60,7 +62,7 @@ const DOCUMENT_FORMATS: Record<string, string> = {
 };
 
 export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: string): { body: string; state: BedrockRequestState | undefined } {
-  if (typeof req.n === "number" && req.n > 1) throw new HttpError(400, "Bedrock returns one choice per request: 'n' must be 1", { param: "n", code: "unsupported_parameter" });
+  requireSingleChoice(req, "Bedrock");
   const family = modelFamily(model);
   // unknown (opaque ARN) models keep their cache markers: the user put them there on purpose
   const caches = family === undefined || family === "anthropic" || family === "amazon";
@@ -102,24 +104,19 @@ export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: stri
   const out: Record<string, unknown> = { messages };
   if (system.length > 0) out.system = system;
 
+  const extra = reasoningFields(req, family);
   const inference: Record<string, unknown> = {};
-  const clientMax = num(req.max_completion_tokens) ?? num(req.max_tokens);
-  inference.maxTokens = clientMax ?? DEFAULT_MAX_TOKENS;
+  // Claude's cap leaves room for the answer after the thinking budget, as on Anthropic
+  inference.maxTokens = isObject(extra?.thinking) ? claudeMaxTokens(req, extra.thinking) : (requestedMaxTokens(req)?.value ?? DEFAULT_MAX_TOKENS);
   if (num(req.temperature) !== undefined) inference.temperature = req.temperature;
   if (num(req.top_p) !== undefined) inference.topP = req.top_p;
-  const stop = typeof req.stop === "string" ? [req.stop] : Array.isArray(req.stop) ? req.stop.filter((s) => typeof s === "string") : [];
-  if (stop.length > 0) inference.stopSequences = stop;
+  const stop = stopSequences(req);
+  if (stop) inference.stopSequences = stop;
   out.inferenceConfig = inference;
 
   const toolConfig = toolConfigOf(req, names, caches, usesTools, historyToolNames);
   if (toolConfig) out.toolConfig = toolConfig;
 
-  const extra = reasoningFields(req, family);
-  const thinking = extra?.thinking as { type?: unknown; budget_tokens?: unknown } | undefined;
-  if (clientMax === undefined && typeof thinking?.budget_tokens === "number" && thinking.budget_tokens >= DEFAULT_MAX_TOKENS) {
-    // Claude needs room for the answer after the thinking budget
-    inference.maxTokens = thinking.budget_tokens + DEFAULT_MAX_TOKENS;
-  }
   const additional = { ...extra, ...(isObject(req.additionalModelRequestFields) ? req.additionalModelRequestFields : {}) };
   if (family === "anthropic" && typeof req.top_k === "number") additional.top_k = req.top_k;
   if (Object.keys(additional).length > 0) out.additionalModelRequestFields = additional;
@@ -199,33 +196,32 @@ function userBlocks(m: ChatMessage, caches: boolean, where: string): Block[] {
   return blocks;
 }
 
-function dataUrl(url: string): { mime: string; data: string } | undefined {
-  const m = /^data:([^;,]+)(?:;[^,]*)?;base64,(.*)$/s.exec(url);
-  return m ? { mime: m[1]!.toLowerCase(), data: m[2]! } : undefined;
-}
-
 function imageBlock(url: unknown, where: string): Block {
   if (typeof url !== "string") throw new HttpError(400, `${where}.image_url.url must be a string`, { param: where });
   if (url.startsWith("s3://")) {
-    const ext = /\.([a-z]+)$/i.exec(url)?.[1]?.toLowerCase() ?? "";
-    const format = IMAGE_FORMATS[ext];
+    const format = imageFormat(mediaTypeFromExtension(url));
     if (!format) throw new HttpError(400, `${where}: cannot tell the image format of ${url} (png, jpeg, gif, webp)`, { param: where });
     return { image: { format, source: { s3Location: { uri: url } } } };
   }
-  const parsed = dataUrl(url);
+  const parsed = parseDataUrl(url, `${where}.image_url.url`);
   if (!parsed) {
     throw new HttpError(400, `${where}: Bedrock needs the image bytes: send a base64 data: URL (or an s3:// URI), not a web URL`, { param: where, code: "unsupported_image_url" });
   }
-  const format = IMAGE_FORMATS[parsed.mime.replace(/^image\//, "")];
-  if (!format || !parsed.mime.startsWith("image/")) throw new HttpError(400, `${where}: image type ${parsed.mime} is not supported (png, jpeg, gif, webp)`, { param: where });
+  const format = imageFormat(parsed.mediaType);
+  if (!format) throw new HttpError(400, `${where}: image type ${parsed.mediaType} is not supported (png, jpeg, gif, webp)`, { param: where });
   return { image: { format, source: { bytes: parsed.data } } };
 }
 
+/** Converse's image format for a media type; undefined for types Bedrock does not take. */
+function imageFormat(mediaType: string | undefined): string | undefined {
+  return mediaType?.startsWith("image/") ? IMAGE_FORMATS[mediaType.slice("image/".length)] : undefined;
+}
+
 function documentBlock(file: Part["file"], where: string, index: number): Block {
-  const parsed = typeof file?.file_data === "string" ? dataUrl(file.file_data) : undefined;
+  const parsed = typeof file?.file_data === "string" ? parseDataUrl(file.file_data, `${where}.file.file_data`) : undefined;
   if (!parsed) throw new HttpError(400, `${where}: files must be sent inline as file.file_data (a base64 data: URL)`, { param: where });
-  const format = DOCUMENT_FORMATS[parsed.mime];
-  if (!format) throw new HttpError(400, `${where}: document type ${parsed.mime} is not supported by Bedrock`, { param: where });
+  const format = DOCUMENT_FORMATS[parsed.mediaType];
+  if (!format) throw new HttpError(400, `${where}: document type ${parsed.mediaType} is not supported by Bedrock`, { param: where });
   // Bedrock document names: letters, digits, spaces, hyphens, parentheses, brackets; no repeats of whitespace
   const base = typeof file?.filename === "string" ? file.filename.replace(/\.[^.]*$/, "") : "";
   const name = base.replace(/[^a-zA-Z0-9\s\-()[\]]/g, " ").replace(/\s+/g, " ").trim() || `document ${index + 1}`;
@@ -273,21 +269,11 @@ function assistantBlocks(m: ChatMessage, names: ToolNames | undefined, caches: b
       const at = `${where}.tool_calls[${j}]`;
       const name = c?.function?.name;
       if (typeof c?.id !== "string" || typeof name !== "string") throw new HttpError(400, `${at} needs an id and a function name`, { param: at });
-      blocks.push({ toolUse: { toolUseId: c.id, name: bedrockName(names, name), input: toolInput(c.function?.arguments, at) } });
+      blocks.push({ toolUse: { toolUseId: c.id, name: bedrockName(names, name), input: toolArguments(c.function?.arguments, `${at}.function.arguments`) } });
     });
   }
   if (caches && m.cache_control && blocks.length > 0 && !blocks.at(-1)!.cachePoint) blocks.push(CACHE_POINT);
   return blocks;
-}
-
-function toolInput(args: unknown, where: string): unknown {
-  if (args === undefined || args === null || args === "") return {};
-  if (typeof args !== "string") return args;
-  try {
-    return JSON.parse(args);
-  } catch {
-    throw new HttpError(400, `${where}.function.arguments is not valid JSON`, { param: `${where}.function.arguments` });
-  }
 }
 
 function toolResultBlock(m: ChatMessage, where: string): Block {
@@ -352,17 +338,20 @@ function toolConfigOf(req: ChatRequest, names: ToolNames | undefined, caches: bo
 // ---------------------------------------------------------------------------------------------
 // reasoning and output format
 
-/** Model-specific reasoning switches for `additionalModelRequestFields`. */
+/**
+ * Model-specific reasoning switches for `additionalModelRequestFields`. The effort is validated
+ * for every model (shared rule); Claude gets the shared thinking budget; Nova and gpt-oss take
+ * low to high, so `minimal`, `xhigh` and `max` are clamped to that range.
+ */
 function reasoningFields(req: ChatRequest, family: string | undefined): Record<string, unknown> | undefined {
-  const effort = typeof req.reasoning_effort === "string" ? req.reasoning_effort : undefined;
   if (family === "anthropic" || family === undefined) {
-    if (isObject(req.thinking)) return { thinking: req.thinking };
-    if (effort && THINKING_BUDGET[effort]) return { thinking: { type: "enabled", budget_tokens: THINKING_BUDGET[effort] } };
-    return undefined;
+    const thinking = claudeThinking(req);
+    return thinking ? { thinking } : undefined;
   }
-  if (!effort || effort === "none") return undefined;
-  if (family === "amazon") return { reasoningConfig: { type: "enabled", maxReasoningEffort: effort === "minimal" ? "low" : effort } };
-  if (family === "openai") return { reasoning_effort: effort };
+  const effort = thinkingEffort(reasoningEffort(req));
+  if (effort === undefined) return undefined;
+  if (family === "amazon") return { reasoningConfig: { type: "enabled", maxReasoningEffort: clampEffort(effort, "low", "high") } };
+  if (family === "openai") return { reasoning_effort: clampEffort(effort, "low", "high") };
   return undefined;
 }
 

@@ -9,6 +9,7 @@
  */
 import { HttpError } from "../../../http/errors.ts";
 import { pathSegment } from "../../../http/request-path.ts";
+import { float32Base64 } from "../../content/embedding-base64.ts";
 import type { EmbeddingsTranslator, TranslatedBody, Usage } from "../../types.ts";
 
 /** The client's `input` as texts; token arrays cannot be sent to Google. */
@@ -88,10 +89,4 @@ function embeddingList(vectors: number[][], model: string, req: Record<string, u
     usage: { prompt_tokens: usage.inputTokens, total_tokens: usage.totalTokens },
   });
   return { json, usage };
-}
-
-/** OpenAI's base64 embedding encoding: the vector as little-endian float32 bytes. */
-function float32Base64(values: number[]): string {
-  const floats = new Float32Array(values);
-  return Buffer.from(floats.buffer, floats.byteOffset, floats.byteLength).toString("base64");
 }

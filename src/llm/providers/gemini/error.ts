@@ -6,7 +6,7 @@
  * but SDKs and retry policies read it.
  */
 import { errorTypeFor } from "../../../http/errors.ts";
-import { messageOf } from "../../upstream-error.ts";
+import { bodySnippet, messageOf } from "../../upstream-error.ts";
 import type { GoogleErrorBody } from "./wire.ts";
 
 const TYPE_BY_STATUS: Record<string, string> = {
@@ -62,6 +62,6 @@ function parseDuration(d: string): number | undefined {
 }
 
 function describe(status: number, text: string): string {
-  const snippet = text.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim().slice(0, 200);
+  const snippet = bodySnippet(text);
   return `Gemini returned HTTP ${status}${snippet ? `: ${snippet}` : ""}`;
 }

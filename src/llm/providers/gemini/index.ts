@@ -9,6 +9,7 @@
  * `x-goog-api-key`.
  */
 import type { ProviderAdapter } from "../../types.ts";
+import { isJwt, moveBearerToKeyHeader } from "../key-header.ts";
 import { geminiChat } from "./chat.ts";
 import { aiStudioEmbeddings, modelPath } from "./embeddings.ts";
 import { geminiError } from "./error.ts";
@@ -32,19 +33,6 @@ export const geminiAdapter: ProviderAdapter<GeminiSpec> = {
   embeddings: aiStudioEmbeddings<GeminiSpec>(),
   models: aiStudioModels<GeminiSpec>(),
   error: geminiError,
-  finalizeHeaders(headers) {
-    const auth = headers.get("authorization");
-    if (!auth) return;
-    const m = /^Bearer\s+(.+)$/i.exec(auth);
-    if (!m) return;
-    const token = m[1]!.trim();
-    if (isOAuthToken(token)) return;
-    headers.delete("authorization");
-    headers.set("x-goog-api-key", token);
-  },
+  // AI Studio keys go in x-goog-api-key; Google OAuth access tokens (`ya29.…`) and JWTs (e.g. ID tokens) stay bearers
+  finalizeHeaders: (headers) => moveBearerToKeyHeader(headers, "x-goog-api-key", (token) => token.startsWith("ya29.") || isJwt(token)),
 };
-
-/** Google OAuth access tokens (`ya29.…`) and JWTs (`eyJ…`, e.g. ID tokens) are real bearers. */
-function isOAuthToken(token: string): boolean {
-  return token.startsWith("ya29.") || /^eyJ[\w-]*\.[\w-]+\.[\w-]*$/.test(token);
-}

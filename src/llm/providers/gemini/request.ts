@@ -14,7 +14,12 @@
  * Dropped on purpose (no Gemini equivalent): logit_bias, logprobs/top_logprobs, parallel_tool_calls,
  * user, metadata, store, service_tier, prediction, modalities/audio, prompt_cache_key. `n > 1` is a 400.
  */
-import { HttpError } from "../../../http/errors.ts";
+import { badRequest } from "../../../http/errors.ts";
+import { requestedMaxTokens, requireSingleChoice, stopSequences } from "../../chat-request.ts";
+import { parseDataUrl } from "../../content/data-url.ts";
+import { mediaTypeFromExtension } from "../../content/media-type.ts";
+import { toolArguments } from "../../content/tool-arguments.ts";
+import { clampEffort, reasoningEffort, thinkingEffort, type ReasoningEffort, type ThinkingEffort } from "../../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
 import { reduceParameters, reduceSchema } from "./schema-reduce.ts";
 import { SKIP_SIGNATURE_CHECK, signatureOf } from "./signature.ts";
@@ -29,7 +34,7 @@ export interface GeminiRequestOptions {
 }
 
 export function toGenerateContent(req: ChatRequest, model: string, opts: GeminiRequestOptions): Record<string, unknown> {
-  if (typeof req.n === "number" && req.n !== 1) throw invalid("n", "Gemini returns one choice per request: 'n' must be 1");
+  requireSingleChoice(req, "Gemini");
   const { system, contents } = convertMessages(req.messages, model, opts);
   const body: Record<string, unknown> = { contents };
   if (system.length > 0) body.systemInstruction = { parts: system };
@@ -95,7 +100,7 @@ function textOnly(content: unknown, param: string): GeminiPart[] {
   if (!Array.isArray(content)) return [];
   const parts: GeminiPart[] = [];
   for (const p of content as { type?: string; text?: unknown }[]) {
-    if (p?.type !== "text" || typeof p.text !== "string") throw invalid(param, `'${param}' may only contain text parts`);
+    if (p?.type !== "text" || typeof p.text !== "string") throw badRequest(param, `'${param}' may only contain text parts`);
     if (p.text !== "") parts.push({ text: p.text });
   }
   return parts;
@@ -114,63 +119,39 @@ function userParts(content: unknown, i: number): GeminiPart[] {
         break;
       case "image_url": {
         const url = typeof p.image_url === "string" ? p.image_url : p.image_url?.url;
-        if (typeof url !== "string" || url === "") throw invalid(param, `'${param}.image_url.url' must be a URL`);
-        parts.push(mediaPart(url, param));
+        if (typeof url !== "string" || url === "") throw badRequest(param, `'${param}.image_url.url' must be a URL`);
+        parts.push(mediaPart(url, `${param}.image_url.url`));
         break;
       }
       case "input_audio": {
         const { data, format } = p.input_audio ?? {};
-        if (typeof data !== "string" || typeof format !== "string") throw invalid(param, `'${param}.input_audio' needs 'data' and 'format'`);
+        if (typeof data !== "string" || typeof format !== "string") throw badRequest(param, `'${param}.input_audio' needs 'data' and 'format'`);
         parts.push({ inlineData: { mimeType: `audio/${format}`, data } });
         break;
       }
       case "file": {
         const data = p.file?.file_data;
-        if (typeof data !== "string") throw invalid(param, `'${param}': Gemini needs the file inline as 'file.file_data' (file ids are OpenAI's)`);
-        parts.push(mediaPart(data, param));
+        if (typeof data !== "string") throw badRequest(param, `'${param}': Gemini needs the file inline as 'file.file_data' (file ids are OpenAI's)`);
+        parts.push(mediaPart(data, `${param}.file.file_data`));
         break;
       }
       default:
-        throw invalid(param, `content part type '${String(p?.type)}' is not supported for Gemini`);
+        throw badRequest(param, `content part type '${String(p?.type)}' is not supported for Gemini`);
     }
   });
   return parts;
 }
 
-const DATA_URL = /^data:([^;,]+)(?:;[^,;]*)*;base64,/;
-
 /** A data: URL inline, any other URL by reference (Gemini fetches http(s) and gs:// itself). */
 function mediaPart(url: string, param: string): GeminiPart {
-  const m = DATA_URL.exec(url);
-  if (m) return { inlineData: { mimeType: canonicalMime(m[1]!), data: url.slice(m[0].length) } };
-  if (url.startsWith("data:")) throw invalid(param, `'${param}': data URLs must be base64-encoded`);
+  const data = parseDataUrl(url, param);
+  if (data) return { inlineData: { mimeType: data.mediaType, data: data.data } };
   return { fileData: { mimeType: mimeFromExtension(url), fileUri: url } };
 }
 
-function canonicalMime(mime: string): string {
-  return mime === "image/jpg" ? "image/jpeg" : mime;
-}
-
-const EXTENSION_MIME: Record<string, string> = {
-  png: "image/png",
-  jpg: "image/jpeg",
-  jpeg: "image/jpeg",
-  webp: "image/webp",
-  gif: "image/gif",
-  heic: "image/heic",
-  heif: "image/heif",
-  pdf: "application/pdf",
-  mp3: "audio/mp3",
-  wav: "audio/wav",
-  mp4: "video/mp4",
-  txt: "text/plain",
-};
-
 function mimeFromExtension(url: string): string {
-  const path = url.split(/[?#]/)[0]!;
-  const ext = path.slice(path.lastIndexOf(".") + 1).toLowerCase();
   // an image_url without a telling extension is most likely a JPEG (Gemini requires a type)
-  return EXTENSION_MIME[ext] ?? "image/jpeg";
+  return mediaTypeFromExtension(url) ?? "image/jpeg";
 }
 
 function assistantParts(m: ChatMessage, i: number, callNames: Map<string, string>, opts: GeminiRequestOptions, gemini3: boolean): GeminiPart[] {
@@ -193,8 +174,8 @@ function assistantParts(m: ChatMessage, i: number, callNames: Map<string, string
     const call = raw as { id?: unknown; type?: unknown; function?: { name?: unknown; arguments?: unknown } };
     const param = `messages[${i}].tool_calls[${j}]`;
     const name = call?.function?.name;
-    if (typeof name !== "string" || name === "") throw invalid(param, `'${param}.function.name' must be a string`);
-    const functionCall: NonNullable<GeminiPart["functionCall"]> = { name, args: parseArguments(call.function?.arguments, `${param}.function.arguments`) };
+    if (typeof name !== "string" || name === "") throw badRequest(param, `'${param}.function.name' must be a string`);
+    const functionCall: NonNullable<GeminiPart["functionCall"]> = { name, args: toolArguments(call.function?.arguments, `${param}.function.arguments`) };
     if (typeof call.id === "string") {
       callNames.set(call.id, name);
       if (opts.includeCallIds) functionCall.id = call.id;
@@ -212,24 +193,11 @@ function assistantParts(m: ChatMessage, i: number, callNames: Map<string, string
   return parts;
 }
 
-function parseArguments(raw: unknown, param: string): Record<string, unknown> {
-  if (raw === undefined || raw === null || raw === "") return {};
-  if (typeof raw === "object" && !Array.isArray(raw)) return raw as Record<string, unknown>;
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(String(raw));
-  } catch {
-    throw invalid(param, `'${param}' is not valid JSON`);
-  }
-  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw invalid(param, `'${param}' must be a JSON object`);
-  return parsed as Record<string, unknown>;
-}
-
 function functionResponsePart(m: ChatMessage, i: number, callNames: Map<string, string>, opts: GeminiRequestOptions): GeminiPart {
   const id = typeof m.tool_call_id === "string" ? m.tool_call_id : undefined;
   const name = (id !== undefined ? callNames.get(id) : undefined) ?? (typeof m.name === "string" ? m.name : undefined);
   if (!name) {
-    throw invalid(
+    throw badRequest(
       `messages[${i}].tool_call_id`,
       `'messages[${i}].tool_call_id' (${id ?? "missing"}) does not match a tool call of an earlier assistant message; Gemini needs the function name`,
     );
@@ -270,7 +238,7 @@ function functionDeclarations(tools: unknown): Record<string, unknown>[] | undef
   return tools.map((raw, i) => {
     const t = raw as { type?: unknown; function?: { name?: unknown; description?: unknown; parameters?: unknown } };
     if (t?.type !== "function" || typeof t.function?.name !== "string") {
-      throw invalid(`tools[${i}]`, `'tools[${i}]': Gemini supports function tools only`);
+      throw badRequest(`tools[${i}]`, `'tools[${i}]': Gemini supports function tools only`);
     }
     const decl: Record<string, unknown> = { name: t.function.name };
     if (typeof t.function.description === "string") decl.description = t.function.description;
@@ -295,7 +263,7 @@ function functionCallingConfig(choice: unknown): Record<string, unknown> | undef
       .filter((n): n is string => typeof n === "string");
     return { mode: c.allowed_tools.mode === "required" ? "ANY" : "AUTO", allowedFunctionNames: names };
   }
-  throw invalid("tool_choice", "'tool_choice' must be none, auto, required or a function");
+  throw badRequest("tool_choice", "'tool_choice' must be none, auto, required or a function");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -309,12 +277,12 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
   set("temperature", req.temperature);
   set("topP", req.top_p);
   set("topK", req.top_k);
-  set("maxOutputTokens", req.max_completion_tokens ?? req.max_tokens);
+  set("maxOutputTokens", requestedMaxTokens(req)?.value);
   set("presencePenalty", req.presence_penalty);
   set("frequencyPenalty", req.frequency_penalty);
   set("seed", req.seed);
-  if (typeof req.stop === "string") g.stopSequences = [req.stop];
-  else if (Array.isArray(req.stop) && req.stop.length > 0) g.stopSequences = req.stop;
+  const stop = stopSequences(req);
+  if (stop) g.stopSequences = stop;
 
   const format = req.response_format as { type?: unknown; json_schema?: { schema?: unknown } } | undefined | null;
   if (format?.type === "json_object") g.responseMimeType = "application/json";
@@ -323,26 +291,29 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
     if (format.json_schema?.schema !== undefined) g.responseSchema = reduceSchema(format.json_schema.schema);
   }
 
-  const thinking = thinkingConfig(req.reasoning_effort, model);
+  const thinking = thinkingConfig(reasoningEffort(req), model);
   if (thinking) g.thinkingConfig = thinking;
   return Object.keys(g).length > 0 ? g : undefined;
 }
 
-/** Gemini 2.5 thinking budgets per effort (valid for Flash and Pro alike). */
-const BUDGET: Record<string, number> = { minimal: 1024, low: 1024, medium: 8192, high: 24576, xhigh: 24576 };
-const LEVEL: Record<string, string> = { minimal: "minimal", low: "low", medium: "medium", high: "high", xhigh: "high" };
+/**
+ * Gemini 2.5 thinking budgets per effort (valid for Flash and Pro alike). Deliberately not
+ * Claude's table: Gemini's scale is larger (Flash thinks up to 24576 tokens, Google's own
+ * OpenAI-compatible endpoint maps high to that).
+ */
+const BUDGET: Readonly<Record<ThinkingEffort, number>> = { minimal: 1024, low: 1024, medium: 8192, high: 24576, xhigh: 24576, max: 24576 };
 
 /**
- * `reasoning_effort` -> thinking: Gemini 3 takes a level, 2.5 a token budget; thought summaries
- * are asked for so they come back as `reasoning_content`. `none` leaves the model's default (2.5
- * Pro rejects a zero budget).
+ * `reasoning_effort` (validated by the shared rule) -> thinking: Gemini 3 takes a level (minimal
+ * to high, so xhigh and max ask for high), 2.5 a token budget; thought summaries are asked for so they
+ * come back as `reasoning_content`. `none` turns thinking off where Gemini can (a zero budget on
+ * 2.5 Flash and Flash-Lite, as Google's own OpenAI endpoint does); elsewhere it leaves the model's
+ * default, since 2.5 Pro rejects a zero budget and Gemini 3 has no level that does not think.
  */
-function thinkingConfig(effort: unknown, model: string): Record<string, unknown> | undefined {
-  if (typeof effort !== "string" || effort === "none") return undefined;
-  if (model.includes("gemini-3")) return { thinkingLevel: LEVEL[effort] ?? "high", includeThoughts: true };
-  return { thinkingBudget: BUDGET[effort] ?? BUDGET.medium, includeThoughts: true };
-}
-
-function invalid(param: string, message: string): HttpError {
-  return new HttpError(400, message, { code: "invalid_request_body", param });
+function thinkingConfig(effort: ReasoningEffort | undefined, model: string): Record<string, unknown> | undefined {
+  if (effort === "none") return model.includes("gemini-2.5") && !model.includes("pro") ? { thinkingBudget: 0 } : undefined;
+  const e = thinkingEffort(effort);
+  if (e === undefined) return undefined;
+  if (model.includes("gemini-3")) return { thinkingLevel: clampEffort(e, "minimal", "high"), includeThoughts: true };
+  return { thinkingBudget: BUDGET[e], includeThoughts: true };
 }
