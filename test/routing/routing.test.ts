@@ -1,7 +1,7 @@
 /**
  * Routing and backends end to end: listeners by hostname, weighted backends, path rules
- * (pathPrefix, pathOverride, presets' base URLs, passthrough paths), `policies.ai`, backend auth
- * locations, backend TLS, HTTPS listeners, plain `host:` backends and the `llm:` router.
+ * (pathPrefix, pathOverride, presets' base URLs, passthrough paths), HTTPS listeners, plain
+ * `host:` backends and the `llm:` router. Route and backend policies: test/policies/.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { join } from "node:path";
@@ -129,108 +129,7 @@ llm:
   });
 });
 
-describe("policies.ai", () => {
-  test("routes table, defaults, overrides and model aliases", async () => {
-    const g = await gateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - policies:
-        ai:
-          routes: {"/v1/chat/completions": completions, "*": passthrough}
-          defaults: {temperature: 0.2, user: gateway}
-          overrides: {max_tokens: 64}
-          modelAliases: {fast: gpt-4o-mini, "claude-*": gpt-4o}
-      backends: [{ai: {name: o, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
-`);
-    const c = openaiClient(g.baseURL());
-    await c.chat.completions.create({ model: "fast", messages: [{ role: "user", content: "hi" }], temperature: 0.9, max_tokens: 4000 });
-    expect(last().json).toMatchObject({ model: "gpt-4o-mini", temperature: 0.9, user: "gateway", max_tokens: 64 });
-    await chat(c, "claude-3-opus");
-    expect(last().json.model).toBe("gpt-4o");
-    // with an explicit routes table, /v1/models is passthrough (the upstream's own answer)
-    const models = await c.models.list();
-    expect(models.data.map((m) => m.id)).toContain("text-embedding-3-small");
-  });
-});
-
-describe("backendAuth locations", () => {
-  test("header with a custom name and no prefix; query parameter; passthrough", async () => {
-    const g = await gateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - matches: [{path: {pathPrefix: /header}}]
-      policies: {backendAuth: {key: {value: k-header, location: {header: {name: x-api-key}}}}}
-      backends: [{ai: {name: h, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
-    - matches: [{path: {pathPrefix: /query}}]
-      policies: {backendAuth: {key: {value: k-query, location: {queryParameter: {name: key}}}}}
-      backends: [{ai: {name: q, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
-    - matches: [{path: {pathPrefix: /pass}}]
-      policies: {backendAuth: {passthrough: {}}}
-      backends: [{ai: {name: p, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
-`);
-    await chat(openaiClient(`${g.origin()}/header/v1`, "client-key"));
-    expect(last().headers.get("x-api-key")).toBe("k-header");
-    expect(last().headers.get("authorization")).toBeNull(); // the client's key never goes upstream
-    await chat(openaiClient(`${g.origin()}/query/v1`, "client-key"));
-    expect(last().query).toBe("?key=k-query");
-    expect(last().headers.get("authorization")).toBeNull();
-    await chat(openaiClient(`${g.origin()}/pass/v1`, "client-token"));
-    expect(last().headers.get("authorization")).toBe("Bearer client-token");
-  });
-
-  test("a key from a file", async () => {
-    const file = join(await (await import("node:fs/promises")).mkdtemp("/tmp/agw-key-"), "key");
-    await Bun.write(file, "sk-from-a-file\n");
-    const g = await gateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - policies: {backendAuth: {key: {file: "${file}"}}}
-      backends: [{ai: {name: o, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
-`);
-    await chat(openaiClient(g.baseURL()));
-    expect(last().headers.get("authorization")).toBe("Bearer sk-from-a-file");
-  });
-});
-
 describe("TLS", () => {
-  let tlsUpstream: ReturnType<typeof Bun.serve>;
-  beforeAll(() => {
-    tlsUpstream = Bun.serve({
-      port: 0,
-      hostname: "127.0.0.1",
-      tls: { cert: Bun.file(join(TLS, "server.pem")), key: Bun.file(join(TLS, "server.key")) },
-      fetch: () => Response.json({ id: "t", object: "chat.completion", created: 1, model: "m", choices: [{ index: 0, message: { role: "assistant", content: "over TLS" }, finish_reason: "stop" }] }),
-    });
-  });
-  afterAll(() => void tlsUpstream.stop(true));
-
-  test("backendTLS: a private root is trusted when configured; unknown roots are refused; insecure skips checks", async () => {
-    const host = `127.0.0.1:${tlsUpstream.port}`;
-    const g = await gateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - matches: [{path: {pathPrefix: /trusted}}]
-      backends: [{ai: {name: t, hostOverride: "${host}", provider: {openAI: {}}, policies: {backendTLS: {root: "${TLS}/ca.pem"}}}}]
-    - matches: [{path: {pathPrefix: /untrusted}}]
-      backends: [{ai: {name: u, hostOverride: "${host}", provider: {openAI: {}}, policies: {backendTLS: {}}}}]
-    - matches: [{path: {pathPrefix: /insecure}}]
-      backends: [{ai: {name: i, hostOverride: "${host}", provider: {openAI: {}}, policies: {backendTLS: {insecure: true}}}}]
-`);
-    expect((await chat(openaiClient(`${g.origin()}/trusted/v1`))).choices[0]!.message.content).toBe("over TLS");
-    const refused = await chat(openaiClient(`${g.origin()}/untrusted/v1`)).catch((e) => e as InstanceType<typeof OpenAI.APIError>);
-    expect((refused as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
-    expect((refused as Error).message).toContain("TLS");
-    expect((await chat(openaiClient(`${g.origin()}/insecure/v1`))).choices[0]!.message.content).toBe("over TLS");
-  });
-
   test("an HTTPS listener", async () => {
     const g = await gateway(`
 binds:
