@@ -96,17 +96,15 @@ describe("client disconnects", () => {
 
   test("a client leaving while the upstream is still thinking: AbortError for it, the upstream request cancelled", async () => {
     const THINK = "Think for a long time (the client leaves)";
-    let arrived!: (r: RecordedRequest) => void;
-    const upstreamGotIt = new Promise<RecordedRequest>((resolve) => (arrived = resolve));
     // the upstream never answers this one: only a cancellation can end it
-    emu.script((r) => (contentOf(r) === THINK ? (arrived(r), new Promise<Response>(() => {})) : undefined));
+    emu.script((r) => (contentOf(r) === THINK ? new Promise<Response>(() => {}) : undefined));
     try {
       const c = new AbortController();
       const outcome = post(`${gw.baseURL()}/chat/completions`, body(false, THINK), c.signal).then(
         (res) => `answered ${res.status}`,
         (e: Error) => e.name,
       );
-      const upstream = await within(upstreamGotIt, 3000, "the request never reached the upstream");
+      const upstream = await emu.waitForRequest((r) => contentOf(r) === THINK, 3000, "the request never reached the upstream");
       expect(upstream.json.stream).toBe(false);
       expect(upstream.aborted).toBe(false);
       c.abort();
