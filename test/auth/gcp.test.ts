@@ -135,7 +135,7 @@ test("the Vertex provider's default auth is application default credentials", as
 });
 
 test("through the gateway: backendAuth gcp: {} on a metadata-server host", async () => {
-  const emu: AnthropicEmulator = await startAnthropicEmulator();
+  const emu: AnthropicEmulator = startAnthropicEmulator();
   const saved = { GCE_METADATA_HOST: process.env.GCE_METADATA_HOST, CLOUDSDK_CONFIG: process.env.CLOUDSDK_CONFIG, GAC: process.env.GOOGLE_APPLICATION_CREDENTIALS };
   process.env.GCE_METADATA_HOST = google.metadataHost;
   process.env.CLOUDSDK_CONFIG = emptyGcloud;
@@ -159,7 +159,7 @@ binds:
     emu.enqueue(turn(s.plainText));
     await openaiClient(gw.baseURL()).chat.completions.create({ model: "x", messages: [{ role: "user", content: "hi" }] });
     const req = emu.requests.at(-1)!;
-    expect(req.path).toBe("/v1/projects/my-project/locations/europe-west1/publishers/anthropic/models/claude-3-5-haiku@20241022:rawPredict");
+    expect(req.path + req.query).toBe("/v1/projects/my-project/locations/europe-west1/publishers/anthropic/models/claude-3-5-haiku@20241022:rawPredict");
     expect(req.headers.get("authorization")).toMatch(/^Bearer ya29\.metadata-\d+$/);
   } finally {
     await gw.stop();

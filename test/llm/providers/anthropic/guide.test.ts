@@ -14,7 +14,7 @@ let gw: TestGateway;
 let client: OpenAI;
 
 beforeAll(async () => {
-  emu = await startAnthropicEmulator();
+  emu = startAnthropicEmulator();
   gw = await startTestGateway(
     `# yaml-language-server: $schema=https://agentgateway.dev/schema/config
 binds:
@@ -49,8 +49,8 @@ test("basic usage", async () => {
   });
   expect(response.choices[0]!.message.content).toBe(s.PLAIN_TEXT);
   const req = emu.requests.at(-1)!;
-  expect(req.path).toBe("/v1/messages");
-  expect(req.body).toEqual({ model: "claude-sonnet-4-20250514", messages: [{ role: "user", content: "Hello, how are you?" }], max_tokens: 4096 });
+  expect(req.path + req.query).toBe("/v1/messages");
+  expect(req.json).toEqual({ model: "claude-sonnet-4-20250514", messages: [{ role: "user", content: "Hello, how are you?" }], max_tokens: 4096 });
   expect(req.headers.get("x-api-key")).toBe("sk-ant-api03-guide");
   expect(req.headers.get("authorization")).toBeNull();
 });
@@ -68,7 +68,7 @@ test("streaming responses", async () => {
     out += content;
   }
   expect(out).toBe("Once upon a time, in a land far away, there");
-  expect(emu.requests.at(-1)!.body!.stream).toBe(true);
+  expect(emu.requests.at(-1)!.json.stream).toBe(true);
 });
 
 test("advanced parameters", async () => {
@@ -85,7 +85,7 @@ test("advanced parameters", async () => {
     frequency_penalty: 0.0,
     presence_penalty: 0.0,
   });
-  expect(emu.requests.at(-1)!.body).toEqual({
+  expect(emu.requests.at(-1)!.json).toEqual({
     model: "claude-sonnet-4-20250514",
     system: [{ type: "text", text: "You are a helpful assistant." }],
     messages: [{ role: "user", content: "Explain quantum computing" }],

@@ -28,8 +28,8 @@ test("POST /v1/messages streams through untouched, with the pinned model and the
   expect(res.status).toBe(200);
   expect(await res.text()).toBe(encodeEvents(s.parallelTools));
   const req = pinned.emu.requests.at(-1)!;
-  expect(req.path).toBe("/v1/messages");
-  expect(req.body).toEqual({ model: s.MODEL, max_tokens: 100, stream: true, messages: [{ role: "user", content: "hi" }] });
+  expect(req.path + req.query).toBe("/v1/messages");
+  expect(req.json).toEqual({ model: s.MODEL, max_tokens: 100, stream: true, messages: [{ role: "user", content: "hi" }] });
   expect(req.headers.get("x-api-key")).toBe("sk-ant-api03-test-key");
   expect(req.headers.get("anthropic-beta")).toBe("fine-grained-tool-streaming-2025-05-14");
 });
@@ -41,7 +41,7 @@ test("GET /v1/models on an unpinned backend: Anthropic's list in the OpenAI shap
     { id: "claude-sonnet-4-20250514", object: "model", created: Date.parse("2025-05-22T00:00:00Z") / 1000, owned_by: "anthropic" },
   ]);
   const req = open.emu.requests.at(-1)!;
-  expect(req.path).toBe("/v1/models?limit=1000");
+  expect(req.path + req.query).toBe("/v1/models?limit=1000");
   expect(req.headers.get("x-api-key")).toBe("sk-ant-api03-test-key");
   expect(req.headers.get("anthropic-version")).toBe("2023-06-01");
 });
@@ -49,5 +49,5 @@ test("GET /v1/models on an unpinned backend: Anthropic's list in the OpenAI shap
 test("an unpinned backend sends the client's model", async () => {
   open.emu.enqueue(turn(s.plainText));
   await open.client.chat.completions.create({ model: "claude-opus-4-1-20250805", messages: [{ role: "user", content: "hi" }] });
-  expect(open.emu.requests.at(-1)!.body!.model).toBe("claude-opus-4-1-20250805");
+  expect(open.emu.requests.at(-1)!.json.model).toBe("claude-opus-4-1-20250805");
 });

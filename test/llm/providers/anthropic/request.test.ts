@@ -25,7 +25,8 @@ describe("messages", () => {
   test("a plain user message: pinned model, default max_tokens, native path", async () => {
     const body = await sent({ messages: [{ role: "user", content: "Hello, how are you?" }] });
     expect(body).toEqual({ model: MODEL, messages: [{ role: "user", content: "Hello, how are you?" }], max_tokens: 4096 });
-    expect(t.emu.requests.at(-1)!.path).toBe("/v1/messages");
+    const req = t.emu.requests.at(-1)!;
+    expect(req.path + req.query).toBe("/v1/messages");
   });
 
   test("system and developer messages -> system blocks; consecutive turns merged", async () => {

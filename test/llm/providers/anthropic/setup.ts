@@ -11,7 +11,7 @@ export interface AnthropicSetup {
 }
 
 export async function anthropicSetup(opts: { key?: string | null; model?: string | null; policies?: string } = {}): Promise<AnthropicSetup> {
-  const emu = await startAnthropicEmulator();
+  const emu = startAnthropicEmulator();
   const key = opts.key === undefined ? "sk-ant-api03-test-key" : opts.key;
   const model = opts.model === undefined ? MODEL : opts.model;
   const auth = key === null ? "" : `\n        backendAuth:\n          key: ${key}`;
@@ -41,7 +41,5 @@ binds:
 
 /** The body the emulator received last. */
 export function lastBody(emu: AnthropicEmulator): Record<string, unknown> {
-  const r = emu.requests.at(-1);
-  if (!r?.body) throw new Error("the emulator received no JSON body");
-  return r.body;
+  return emu.lastJson();
 }

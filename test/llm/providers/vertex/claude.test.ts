@@ -20,7 +20,7 @@ let google: GcpTokenServer;
 let keyFile: string;
 
 beforeAll(async () => {
-  emu = await startAnthropicEmulator();
+  emu = startAnthropicEmulator();
   google = await startGcpTokenServer();
   keyFile = join(dir, "sa.json");
   writeFileSync(keyFile, google.serviceAccountKey());
@@ -77,8 +77,8 @@ describe("requests", () => {
         .finalMessage();
       expect(message.tool_calls![0]).toMatchObject({ function: { name: "get_weather", arguments: '{"location": "Boston, MA"}' } });
       const req = emu.requests.at(-1)!;
-      expect(req.path).toBe("/v1/projects/my-project/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict");
-      expect(req.body).toEqual({
+      expect(req.path + req.query).toBe("/v1/projects/my-project/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:streamRawPredict");
+      expect(req.json).toEqual({
         anthropic_version: "vertex-2023-10-16",
         messages: [{ role: "user", content: "Hello" }],
         tools: [{ name: "get_weather", input_schema: { type: "object" } }],
@@ -96,8 +96,9 @@ describe("requests", () => {
       const r = await client.chat.completions.create({ model: "gpt-4o-mini", messages: ask });
       expect(r.choices[0]!.message.content).toBe(s.PLAIN_TEXT);
       expect(r.usage).toMatchObject({ prompt_tokens: 132, completion_tokens: 12, total_tokens: 144 });
-      expect(emu.requests.at(-1)!.path).toBe("/v1/projects/my-project/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict");
-      expect(emu.requests.at(-1)!.body!.model).toBeUndefined();
+      const req = emu.requests.at(-1)!;
+      expect(req.path + req.query).toBe("/v1/projects/my-project/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict");
+      expect(req.json.model).toBeUndefined();
     });
   });
 
@@ -121,7 +122,8 @@ llm:
     try {
       emu.enqueue(turn(s.plainText));
       await openaiClient(gw.baseURL()).chat.completions.create({ model: "claude-sonnet", messages: ask });
-      expect(emu.requests.at(-1)!.path).toBe("/v1/projects/proj-42/locations/global/publishers/anthropic/models/claude-opus-4-1@20250805:rawPredict");
+      const req = emu.requests.at(-1)!;
+      expect(req.path + req.query).toBe("/v1/projects/proj-42/locations/global/publishers/anthropic/models/claude-opus-4-1@20250805:rawPredict");
     } finally {
       await gw.stop();
     }
