@@ -24,7 +24,7 @@ test("Titan v2, one input, floats: the vector, Titan's token count as usage", as
   expect(res.usage).toEqual({ prompt_tokens: 6, total_tokens: 6 });
   const req = t.emu.requests.at(-1)!;
   expect(req.path).toBe("/model/amazon.titan-embed-text-v2%3A0/invoke");
-  expect(req.body).toEqual({ inputText: "The food was delicious", normalize: true });
+  expect(req.json).toEqual({ inputText: "The food was delicious", normalize: true });
 });
 
 test("Titan v2 batch with dimensions: one signed call per input, results in order, usage summed", async () => {
@@ -35,8 +35,8 @@ test("Titan v2 batch with dimensions: one signed call per input, results in orde
   expect(res.data.map((d) => d.embedding)).toEqual(inputs.map((i) => testVector(i, 256)));
   expect(res.usage.prompt_tokens).toBe(inputs.reduce((n, i) => n + Math.ceil(i.length / 4), 0));
   const calls = t.emu.requests.slice(before);
-  expect(calls.map((c) => c.body.inputText).sort()).toEqual([...inputs].sort());
-  expect(calls.every((c) => c.body.dimensions === 256)).toBe(true);
+  expect(calls.map((c) => c.json.inputText).sort()).toEqual([...inputs].sort());
+  expect(calls.every((c) => c.json.dimensions === 256)).toBe(true);
 });
 
 test("the SDK's default base64 encoding decodes to the same float32 vectors", async () => {
@@ -48,7 +48,7 @@ test("Cohere embed: a batch in one call, input_type defaulted, usage from Bedroc
   const res = await t.client.embeddings.create({ model: COHERE, input: ["hello world", "bonjour"], encoding_format: "float" });
   expect(res.data.map((d) => d.embedding)).toEqual([testVector("hello world", 1024), testVector("bonjour", 1024)]);
   expect(res.usage).toEqual({ prompt_tokens: 5, total_tokens: 5 });
-  expect(t.emu.requests.at(-1)!.body).toEqual({ texts: ["hello world", "bonjour"], input_type: "search_document" });
+  expect(t.emu.requests.at(-1)!.json).toEqual({ texts: ["hello world", "bonjour"], input_type: "search_document" });
 });
 
 test("Cohere batches over 96 texts are split, indices continue across calls", async () => {
@@ -57,7 +57,7 @@ test("Cohere batches over 96 texts are split, indices continue across calls", as
   const res = await t.client.embeddings.create({ model: COHERE, input: inputs, encoding_format: "float" });
   expect(res.data.length).toBe(100);
   expect(res.data[99]).toEqual({ object: "embedding", index: 99, embedding: testVector("doc 99", 1024) });
-  expect(t.emu.requests.slice(before).map((r) => r.body.texts.length)).toEqual([96, 4]);
+  expect(t.emu.requests.slice(before).map((r) => r.json.texts.length)).toEqual([96, 4]);
 });
 
 test("dimensions on a model that cannot change them is a 400; so is an unknown embeddings model", async () => {

@@ -62,7 +62,5 @@ binds:
 
 /** The Converse body the emulator received last. */
 export function lastBody(emu: BedrockEmulator): any {
-  const r = emu.requests.at(-1);
-  if (!r?.body) throw new Error("the emulator received no JSON body");
-  return r.body;
+  return emu.lastJson();
 }

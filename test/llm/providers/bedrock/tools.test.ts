@@ -142,7 +142,7 @@ describe("tool names and tool_choice", () => {
       { type: "function", function: { name: "plain_name", parameters: { type: "object", properties: {} } } },
     ];
     t.emu.script((req) => {
-      const names: string[] = req.body.toolConfig.tools.map((x: { toolSpec: { name: string } }) => x.toolSpec.name);
+      const names: string[] = req.json.toolConfig.tools.map((x: { toolSpec: { name: string } }) => x.toolSpec.name);
       return { events: [ev.start(), ev.toolStart(0, "tooluse_a", names[0]!), ev.toolInput(0, "{}"), ev.blockStop(0), ev.toolStart(1, "tooluse_b", names[1]!), ev.blockStop(1), ev.stop("tool_use"), ev.metadata({ inputTokens: 1, outputTokens: 1 })] };
     });
     const history: OpenAI.Chat.Completions.ChatCompletionMessageParam[] = [
