@@ -24,7 +24,7 @@ const last = () => emu.requests.at(-1)!;
 
 describe("gemini chat: text", () => {
   test("non-streaming: the answer, the finish reason and usage in the OpenAI shape", async () => {
-    emu.reply(() => ({ events: textEvents(["The capital", " of France", " is Paris."], { prompt: 11 }) }));
+    emu.script(() => ({ events: textEvents(["The capital", " of France", " is Paris."], { prompt: 11 }) }));
     const client = openaiClient(gw.baseURL());
     const res = await client.chat.completions.create({ model: "anything", messages: [{ role: "user", content: "Capital of France?" }] });
     expect(res.object).toBe("chat.completion");
@@ -44,7 +44,7 @@ describe("gemini chat: text", () => {
   });
 
   test("streaming: content deltas, then the finish chunk, the usage chunk when asked, [DONE]", async () => {
-    emu.reply(() => ({ events: textEvents(["Once", " upon", " a time."], { prompt: 5, responseId: "abc123" }) }));
+    emu.script(() => ({ events: textEvents(["Once", " upon", " a time."], { prompt: 5, responseId: "abc123" }) }));
     const client = openaiClient(gw.baseURL());
     const stream = await client.chat.completions.create({
       model: "anything",
@@ -69,7 +69,7 @@ describe("gemini chat: text", () => {
   });
 
   test("streaming without include_usage: no usage chunk, but the access log has the tokens", async () => {
-    emu.reply(() => ({ events: textEvents(["a", "b"], { prompt: 7 }) }));
+    emu.script(() => ({ events: textEvents(["a", "b"], { prompt: 7 }) }));
     const client = openaiClient(gw.baseURL());
     const stream = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }], stream: true });
     const chunks = [];
@@ -85,7 +85,7 @@ describe("gemini chat: text", () => {
   });
 
   test("system and developer messages become systemInstruction; roles, multi-part content", async () => {
-    emu.reply(() => ({ events: textEvents(["ok"]) }));
+    emu.script(() => ({ events: textEvents(["ok"]) }));
     const client = openaiClient(gw.baseURL());
     await client.chat.completions.create({
       model: "m",
@@ -108,7 +108,7 @@ describe("gemini chat: text", () => {
   });
 
   test("images: data URLs inline, http(s) and gs:// URLs by reference", async () => {
-    emu.reply(() => ({ events: textEvents(["A cat."]) }));
+    emu.script(() => ({ events: textEvents(["A cat."]) }));
     const client = openaiClient(gw.baseURL());
     await client.chat.completions.create({
       model: "m",
@@ -133,7 +133,7 @@ describe("gemini chat: text", () => {
   });
 
   test("generation parameters map to generationConfig; response_format json_schema to responseSchema", async () => {
-    emu.reply(() => ({ events: textEvents(['{"city":"Paris"}']) }));
+    emu.script(() => ({ events: textEvents(['{"city":"Paris"}']) }));
     const client = openaiClient(gw.baseURL());
     const res = await client.chat.completions.create({
       model: "m",
@@ -182,7 +182,7 @@ describe("gemini chat: text", () => {
   });
 
   test("max_tokens and a string stop; json_object mode", async () => {
-    emu.reply(() => ({ events: textEvents(["{}"]) }));
+    emu.script(() => ({ events: textEvents(["{}"]) }));
     const client = openaiClient(gw.baseURL());
     await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }], max_tokens: 10, stop: "\n", response_format: { type: "json_object" } });
     expect(last().json.generationConfig).toEqual({ maxOutputTokens: 10, stopSequences: ["\n"], responseMimeType: "application/json" });
@@ -202,7 +202,7 @@ describe("gemini chat: models and keys", () => {
   test("an unpinned backend uses the client's model in the path", async () => {
     const g = await startTestGateway(geminiConfig(emu.host, { model: null }));
     try {
-      emu.reply(() => ({ events: textEvents(["hi"]) }));
+      emu.script(() => ({ events: textEvents(["hi"]) }));
       await openaiClient(g.baseURL()).chat.completions.create({ model: "gemini-2.5-pro", messages: [{ role: "user", content: "x" }] });
       expect(last().path).toBe("/v1beta/models/gemini-2.5-pro:generateContent");
     } finally {
@@ -213,7 +213,7 @@ describe("gemini chat: models and keys", () => {
   test("without backendAuth the client's own AI Studio key is used, in x-goog-api-key", async () => {
     const g = await startTestGateway(geminiConfig(emu.host, { auth: false }));
     try {
-      emu.reply(() => ({ events: textEvents(["hi"]) }));
+      emu.script(() => ({ events: textEvents(["hi"]) }));
       const res = await openaiClient(g.baseURL(), GEMINI_KEY).chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] });
       expect(res.choices[0]!.message.content).toBe("hi");
       expect(last().headers.get("x-goog-api-key")).toBe(GEMINI_KEY);

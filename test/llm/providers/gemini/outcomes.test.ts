@@ -43,7 +43,7 @@ async function drain(stream: AsyncIterable<OpenAI.ChatCompletionChunk>) {
 
 describe("gemini: thinking", () => {
   test("reasoning_effort asks for a thinking budget (2.5) and thought summaries come back as reasoning_content", async () => {
-    emu.reply(() => ({ events: thinkingEvents(["Let me think", " about primes."], ["2, 3", ", 5."], "dGV4dC1zaWc=") }));
+    emu.script(() => ({ events: thinkingEvents(["Let me think", " about primes."], ["2, 3", ", 5."], "dGV4dC1zaWc=") }));
     const res = await client.chat.completions.create({ ...ask(), reasoning_effort: "low" });
     expect(last().json.generationConfig).toEqual({ thinkingConfig: { thinkingBudget: 1024, includeThoughts: true } });
     const msg = res.choices[0]!.message as OpenAI.ChatCompletionMessage & { reasoning_content?: string; extra_content?: unknown };
@@ -56,7 +56,7 @@ describe("gemini: thinking", () => {
   });
 
   test("Gemini 3 takes a thinking level; streamed thoughts arrive as reasoning_content deltas before the answer", async () => {
-    emu.reply(() => ({ events: thinkingEvents(["Considering", " options."], ["Pick", " B."], "c2ln") }));
+    emu.script(() => ({ events: thinkingEvents(["Considering", " options."], ["Pick", " B."], "c2ln") }));
     const stream = await client.chat.completions.create({ ...ask("gemini-3-pro-preview"), reasoning_effort: "high", stream: true, stream_options: { include_usage: true } });
     const chunks = await drain(stream);
     expect(last().json.generationConfig).toEqual({ thinkingConfig: { thinkingLevel: "high", includeThoughts: true } });
@@ -70,7 +70,7 @@ describe("gemini: thinking", () => {
   });
 
   test("Gemini 3's signature on an empty final part reaches a streaming client", async () => {
-    emu.reply(() => ({
+    emu.script(() => ({
       events: [
         event([{ text: "There are 3 r's." }], { responseId: "g3" }),
         event([{ text: "", thoughtSignature: "ZW1wdHktcGFydA==" }], { finishReason: "STOP", responseId: "g3", usage: { promptTokenCount: 9, candidatesTokenCount: 6, totalTokenCount: 317, thoughtsTokenCount: 302 } }),
@@ -83,7 +83,7 @@ describe("gemini: thinking", () => {
   });
 
   test("the answer's signature is replayed on the model turn's last text part", async () => {
-    emu.reply(() => ({ events: textEvents(["Sure."]) }));
+    emu.script(() => ({ events: textEvents(["Sure."]) }));
     await client.chat.completions.create({
       model: "gemini-3-pro-preview",
       messages: [
@@ -98,7 +98,7 @@ describe("gemini: thinking", () => {
 
 describe("gemini: finish reasons", () => {
   test("MAX_TOKENS is length, streamed and not", async () => {
-    emu.reply(() => ({ events: textEvents(["The answer is", " long"], { finishReason: "MAX_TOKENS" }) }));
+    emu.script(() => ({ events: textEvents(["The answer is", " long"], { finishReason: "MAX_TOKENS" }) }));
     const res = await client.chat.completions.create({ ...ask(), max_tokens: 2 });
     expect(res.choices[0]!.finish_reason).toBe("length");
     expect(res.choices[0]!.message.content).toBe("The answer is long");
@@ -107,7 +107,7 @@ describe("gemini: finish reasons", () => {
   });
 
   test("a SAFETY stop is content_filter", async () => {
-    emu.reply(() => ({ events: safetyStopEvents() }));
+    emu.script(() => ({ events: safetyStopEvents() }));
     const res = await client.chat.completions.create(ask());
     expect(res.choices[0]!.finish_reason).toBe("content_filter");
     const chunks = await drain(await client.chat.completions.create({ ...ask(), stream: true }));
@@ -118,7 +118,7 @@ describe("gemini: finish reasons", () => {
 
 describe("gemini: refusals and errors", () => {
   test("a blocked prompt is a 400 that says why", async () => {
-    emu.reply(() => ({ events: blockedPromptEvents("PROHIBITED_CONTENT") }));
+    emu.script(() => ({ events: blockedPromptEvents("PROHIBITED_CONTENT") }));
     const err = await client.chat.completions.create(ask()).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.error.message).toContain("blocked the prompt");
@@ -127,7 +127,7 @@ describe("gemini: refusals and errors", () => {
   });
 
   test("a blocked prompt on a stream is a 400 too: nothing was streamed before it", async () => {
-    emu.reply(() => ({ events: blockedPromptEvents("SAFETY") }));
+    emu.script(() => ({ events: blockedPromptEvents("SAFETY") }));
     const err = await client.chat.completions.create({ ...ask(), stream: true }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect(err.status).toBe(400);
@@ -136,7 +136,7 @@ describe("gemini: refusals and errors", () => {
   });
 
   test("429 RESOURCE_EXHAUSTED with RetryInfo: a RateLimitError with retry-after", async () => {
-    emu.reply(() => rateLimited("34.4s"));
+    emu.script(() => rateLimited("34.4s"));
     const err = await client.chat.completions.create(ask()).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.status).toBe(429);
@@ -150,14 +150,14 @@ describe("gemini: refusals and errors", () => {
   });
 
   test("other Google errors keep their status and message", async () => {
-    emu.reply(() => ({ status: 404, body: { error: { code: 404, message: "models/gemini-9 is not found for API version v1beta.", status: "NOT_FOUND" } } }));
+    emu.script(() => ({ status: 404, body: { error: { code: 404, message: "models/gemini-9 is not found for API version v1beta.", status: "NOT_FOUND" } } }));
     const err = await client.chat.completions.create(ask("gemini-9")).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.NotFoundError);
     expect(err.error).toMatchObject({ type: "not_found_error", code: "NOT_FOUND", message: "models/gemini-9 is not found for API version v1beta." });
   });
 
   test("an error inside the stream reaches the SDK after the content already sent", async () => {
-    emu.reply(() => ({ events: [event([{ text: "Partial" }]), { error: { code: 503, message: "The model is overloaded. Please try again later.", status: "UNAVAILABLE" } }] }));
+    emu.script(() => ({ events: [event([{ text: "Partial" }]), { error: { code: 503, message: "The model is overloaded. Please try again later.", status: "UNAVAILABLE" } }] }));
     const seen: string[] = [];
     const stream = await client.chat.completions.create({ ...ask(), stream: true });
     const err = await (async () => {
@@ -169,7 +169,7 @@ describe("gemini: refusals and errors", () => {
   });
 
   test("a stream that ends before Gemini's finish reason is reported, not passed off as complete", async () => {
-    emu.reply(() => ({ events: [event([{ text: "Half an" }]), event([{ text: " answer" }])] }));
+    emu.script(() => ({ events: [event([{ text: "Half an" }]), event([{ text: " answer" }])] }));
     const seen: string[] = [];
     const stream = await client.chat.completions.create({ ...ask(), stream: true });
     const err = await (async () => {

@@ -70,7 +70,7 @@ describe("gemini stream: text fidelity", () => {
   for (const format of ["google", "compact"] as const) {
     for (const roleFirst of [false, true]) {
       test(`${format} JSON, role ${roleFirst ? "before" : "after"} parts`, async () => {
-        emu.reply(() => ({ events: events(roleFirst), format }));
+        emu.script(() => ({ events: events(roleFirst), format }));
         const r = await streamed();
         expect(r.text).toBe(PIECES.join(""));
         expect(r.finish).toBe("stop");
@@ -81,7 +81,7 @@ describe("gemini stream: text fidelity", () => {
 
   test("usage of a stream cut after plain text events is still accounted from the last event", async () => {
     const cut = events(false).slice(0, 3);
-    emu.reply(() => ({ events: cut }));
+    emu.script(() => ({ events: cut }));
     const stream = await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }], stream: true });
     const err = await (async () => {
       for await (const _ of stream) {

@@ -71,7 +71,7 @@ async function collect(stream: AsyncIterable<OpenAI.ChatCompletionChunk>) {
 
 describe("gemini tools: declarations and tool_choice", () => {
   test("tools become functionDeclarations with the schema reduced to what Gemini accepts", async () => {
-    emu.reply(() => ({ events: textEvents(["ok"]) }));
+    emu.script(() => ({ events: textEvents(["ok"]) }));
     await client.chat.completions.create({
       model: "gemini-2.5-flash",
       messages: [{ role: "user", content: "Weather?" }],
@@ -129,7 +129,7 @@ describe("gemini tools: declarations and tool_choice", () => {
   });
 
   test("tool_choice maps to functionCallingConfig", async () => {
-    emu.reply(() => ({ events: textEvents(["ok"]) }));
+    emu.script(() => ({ events: textEvents(["ok"]) }));
     const cases: [OpenAI.ChatCompletionToolChoiceOption, unknown][] = [
       ["auto", { mode: "AUTO" }],
       ["none", { mode: "NONE" }],
@@ -145,7 +145,7 @@ describe("gemini tools: declarations and tool_choice", () => {
 
 describe("gemini tools: calls back to the client", () => {
   test("non-streaming: a single call becomes tool_calls with a generated id and JSON arguments; finish tool_calls", async () => {
-    emu.reply(() => ({ events: functionCallEvents([{ name: "get_weather", args: { city: "Paris", unit: "celsius" } }]) }));
+    emu.script(() => ({ events: functionCallEvents([{ name: "get_weather", args: { city: "Paris", unit: "celsius" } }]) }));
     const res = await client.chat.completions.create({ model: "gemini-2.5-flash", messages: [{ role: "user", content: "Weather in Paris?" }], tools: [weatherTool] });
     const choice = res.choices[0]!;
     // Gemini says STOP when it calls a function; agent loops need tool_calls
@@ -160,7 +160,7 @@ describe("gemini tools: calls back to the client", () => {
   });
 
   test("streaming: parallel calls with distinct indexes and ids, whole arguments, finish tool_calls", async () => {
-    emu.reply(() => ({
+    emu.script(() => ({
       events: functionCallEvents([
         { name: "get_weather", args: { city: "Paris" } },
         { name: "get_weather", args: { city: "Tokyo" } },
@@ -182,14 +182,14 @@ describe("gemini tools: calls back to the client", () => {
   });
 
   test("a function call with no arguments has arguments '{}'", async () => {
-    emu.reply(() => ({ events: functionCallEvents([{ name: "get_time" }]) }));
+    emu.script(() => ({ events: functionCallEvents([{ name: "get_time" }]) }));
     const res = await client.chat.completions.create({ model: "gemini-2.5-flash", messages: [{ role: "user", content: "Time?" }], tools: [timeTool] });
     const call = res.choices[0]!.message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall;
     expect(call.function.arguments).toBe("{}");
   });
 
   test("text before a call is kept as content", async () => {
-    emu.reply(() => ({ events: functionCallEvents([{ name: "get_time" }], { leadText: "Let me check." }) }));
+    emu.script(() => ({ events: functionCallEvents([{ name: "get_time" }], { leadText: "Let me check." }) }));
     const stream = await client.chat.completions.create({ model: "gemini-2.5-flash", messages: [{ role: "user", content: "Time?" }], tools: [timeTool], stream: true });
     const { calls, content, finish } = await collect(stream);
     expect(content).toBe("Let me check.");
@@ -201,7 +201,7 @@ describe("gemini tools: calls back to the client", () => {
 describe("gemini tools: a multi-turn conversation", () => {
   test("tool results go back as functionResponse parts named after the call; parallel results in one turn", async () => {
     // turn 1: the model asks for two calls
-    emu.reply(() => ({ events: functionCallEvents([{ name: "get_weather", args: { city: "Paris" } }, { name: "get_time" }]) }));
+    emu.script(() => ({ events: functionCallEvents([{ name: "get_weather", args: { city: "Paris" } }, { name: "get_time" }]) }));
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Weather in Paris and the time?" }];
     const first = await client.chat.completions.create({ model: "gemini-2.5-flash", messages, tools: [weatherTool, timeTool] });
     const assistant = first.choices[0]!.message;
@@ -211,7 +211,7 @@ describe("gemini tools: a multi-turn conversation", () => {
     messages.push({ role: "tool", tool_call_id: timeCall!.id, content: "14:05" });
 
     // turn 2: the model answers from the results
-    emu.reply(() => ({ events: textEvents(["It is 18°C and cloudy in Paris; the time is 14:05."]) }));
+    emu.script(() => ({ events: textEvents(["It is 18°C and cloudy in Paris; the time is 14:05."]) }));
     const second = await client.chat.completions.create({ model: "gemini-2.5-flash", messages, tools: [weatherTool, timeTool] });
     expect(second.choices[0]!.message.content).toBe("It is 18°C and cloudy in Paris; the time is 14:05.");
     expect(second.choices[0]!.finish_reason).toBe("stop");
@@ -237,7 +237,7 @@ describe("gemini tools: a multi-turn conversation", () => {
 
   test("Gemini 3: thought signatures ride on tool_calls and are replayed (the upstream rejects a turn without them)", async () => {
     const model = "gemini-3-pro-preview";
-    emu.reply(() => ({ events: functionCallEvents([{ name: "get_weather", args: { city: "Oslo" }, thoughtSignature: "c2lnLW9uZQ==" }, { name: "get_time" }], { thoughts: 120 }) }));
+    emu.script(() => ({ events: functionCallEvents([{ name: "get_weather", args: { city: "Oslo" }, thoughtSignature: "c2lnLW9uZQ==" }, { name: "get_time" }], { thoughts: 120 }) }));
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Weather in Oslo and time?" }];
 
     // turn 1, streamed: the signature arrives on the first call's delta
@@ -256,7 +256,7 @@ describe("gemini tools: a multi-turn conversation", () => {
     messages.push({ role: "tool", tool_call_id: turn1.calls[1]!.id!, content: "09:30" });
 
     // turn 2: another call (signed), then turn 3: the answer
-    emu.reply(() => ({ events: functionCallEvents([{ name: "get_weather", args: { city: "Bergen" }, thoughtSignature: "c2lnLXR3bw==" }]) }));
+    emu.script(() => ({ events: functionCallEvents([{ name: "get_weather", args: { city: "Bergen" }, thoughtSignature: "c2lnLXR3bw==" }]) }));
     const turn2 = await client.chat.completions.create({ model, messages, tools: [weatherTool, timeTool] });
     expect(turn2.choices[0]!.finish_reason).toBe("tool_calls");
     const call2 = turn2.choices[0]!.message.tool_calls![0] as OpenAI.ChatCompletionMessageFunctionToolCall & { extra_content?: unknown };
@@ -264,7 +264,7 @@ describe("gemini tools: a multi-turn conversation", () => {
     messages.push(turn2.choices[0]!.message);
     messages.push({ role: "tool", tool_call_id: call2.id, content: '{"temp_c": 6}' });
 
-    emu.reply(() => ({ events: textEvents(["Oslo 3°C, Bergen 6°C; it is 09:30."]) }));
+    emu.script(() => ({ events: textEvents(["Oslo 3°C, Bergen 6°C; it is 09:30."]) }));
     const turn3 = await client.chat.completions.create({ model, messages, tools: [weatherTool, timeTool] });
     expect(turn3.choices[0]!.message.content).toBe("Oslo 3°C, Bergen 6°C; it is 09:30.");
 
@@ -276,7 +276,7 @@ describe("gemini tools: a multi-turn conversation", () => {
   });
 
   test("Gemini 3 with a history from elsewhere (no signatures): Google's skip marker is sent instead of failing", async () => {
-    emu.reply(() => ({ events: textEvents(["Done."]) }));
+    emu.script(() => ({ events: textEvents(["Done."]) }));
     const res = await client.chat.completions.create({
       model: "gemini-3-flash-preview",
       messages: [

@@ -65,7 +65,7 @@ const BASE = "/v1/projects/my-project/locations/us-central1/publishers/google/mo
 
 describe("gemini on vertex", () => {
   test("streaming: Vertex's streamGenerateContent path with alt=sse, an OAuth bearer, the translated answer", async () => {
-    emu.reply(() => ({ events: textEvents(["Bonjour", " le monde"], { prompt: 4 }) }));
+    emu.script(() => ({ events: textEvents(["Bonjour", " le monde"], { prompt: 4 }) }));
     const stream = await client.chat.completions.create({
       model: "gemini-2.5-pro",
       messages: [
@@ -98,7 +98,7 @@ describe("gemini on vertex", () => {
   test("a pinned model on the default (global) location", async () => {
     const g = await startTestGateway(config("{projectId: other-project, model: gemini-2.5-flash}"));
     try {
-      emu.reply(() => ({ events: textEvents(["ok"]) }));
+      emu.script(() => ({ events: textEvents(["ok"]) }));
       const res = await openaiClient(g.baseURL()).chat.completions.create({ model: "anything", messages: [{ role: "user", content: "x" }] });
       expect(res.choices[0]!.message.content).toBe("ok");
       expect(last().path).toBe("/v1/projects/other-project/locations/global/publishers/google/models/gemini-2.5-flash:generateContent");
@@ -112,7 +112,7 @@ describe("gemini on vertex", () => {
     const tools: OpenAI.ChatCompletionTool[] = [
       { type: "function", function: { name: "lookup_order", parameters: { type: "object", properties: { id: { type: "string" } }, required: ["id"] } } },
     ];
-    emu.reply(() => ({ events: functionCallEvents([{ name: "lookup_order", args: { id: "A-17" }, thoughtSignature: "dmVydGV4LXNpZw==" }]) }));
+    emu.script(() => ({ events: functionCallEvents([{ name: "lookup_order", args: { id: "A-17" }, thoughtSignature: "dmVydGV4LXNpZw==" }]) }));
     const messages: OpenAI.ChatCompletionMessageParam[] = [{ role: "user", content: "Where is order A-17?" }];
     const first = await client.chat.completions.create({ model, messages, tools });
     expect(first.choices[0]!.finish_reason).toBe("tool_calls");
@@ -121,7 +121,7 @@ describe("gemini on vertex", () => {
     messages.push(first.choices[0]!.message);
     messages.push({ role: "tool", tool_call_id: call.id, content: '{"status": "shipped"}' });
 
-    emu.reply(() => ({ events: textEvents(["Order A-17 has shipped."]) }));
+    emu.script(() => ({ events: textEvents(["Order A-17 has shipped."]) }));
     const second = await client.chat.completions.create({ model, messages, tools });
     expect(second.choices[0]!.message.content).toBe("Order A-17 has shipped.");
     expect(last().json.contents).toEqual([
@@ -142,7 +142,7 @@ describe("gemini on vertex", () => {
   });
 
   test("429 with RetryInfo is a RateLimitError carrying retry-after", async () => {
-    emu.reply(() => rateLimited("7s"));
+    emu.script(() => rateLimited("7s"));
     const err = await client.chat.completions.create({ model: "gemini-2.5-pro", messages: [{ role: "user", content: "x" }] }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.headers.get("retry-after")).toBe("7");
