@@ -13,7 +13,7 @@ import type { UpstreamRequest } from "../../src/llm/types.ts";
 import { vertexAdapter } from "../../src/llm/providers/vertex/index.ts";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../emulators/anthropic.ts";
 import { startGcpTokenServer, type GcpTokenServer } from "../emulators/gcp-token.ts";
-import { openaiClient, startTestGateway } from "../helpers/gateway.ts";
+import { gatewayFor } from "../helpers/gateway.ts";
 import * as s from "../llm/providers/anthropic/scripts.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "gcp-adc-"));
@@ -140,24 +140,10 @@ test("through the gateway: backendAuth gcp: {} on a metadata-server host", async
   process.env.GCE_METADATA_HOST = google.metadataHost;
   process.env.CLOUDSDK_CONFIG = emptyGcloud;
   delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
-  const gw = await startTestGateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - policies:
-        backendAuth:
-          gcp: {}
-      backends:
-      - ai:
-          name: vertex
-          hostOverride: ${emu.host}
-          provider:
-            vertex: {projectId: my-project, region: europe-west1, model: claude-3-5-haiku-20241022}
-`);
+  const gw = await gatewayFor("vertex", emu, { settings: "{projectId: my-project, region: europe-west1, model: claude-3-5-haiku-20241022}", auth: "{gcp: {}}" });
   try {
     emu.enqueue(turn(s.plainText));
-    await openaiClient(gw.baseURL()).chat.completions.create({ model: "x", messages: [{ role: "user", content: "hi" }] });
+    await gw.client.chat.completions.create({ model: "x", messages: [{ role: "user", content: "hi" }] });
     const req = emu.requests.at(-1)!;
     expect(req.path + req.query).toBe("/v1/projects/my-project/locations/europe-west1/publishers/anthropic/models/claude-3-5-haiku@20241022:rawPredict");
     expect(req.headers.get("authorization")).toMatch(/^Bearer ya29\.metadata-\d+$/);

@@ -3,8 +3,13 @@
  * values as the API sends them): each is the event sequence of one assistant turn.
  */
 import type { AnthropicEvent } from "../../../emulators/anthropic.ts";
+import type { GatewayForOptions } from "../../../helpers/gateway.ts";
 
 export const MODEL = "claude-sonnet-4-20250514";
+export const KEY = "sk-ant-api03-test-key";
+
+/** The backend the suites run against: `MODEL` pinned, `KEY` as backendAuth (the user guide's shape). */
+export const PINNED = { settings: { model: MODEL }, auth: { key: KEY } } satisfies GatewayForOptions;
 
 interface UsageIn {
   input_tokens: number;

@@ -11,7 +11,7 @@ import { clearGcpTokenCache } from "../../../../src/auth/gcp.ts";
 import { loadConfigText } from "../../../../src/config/load.ts";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../../emulators/anthropic.ts";
 import { SA_EMAIL, SA_KEY_ID, startGcpTokenServer, type GcpTokenServer } from "../../../emulators/gcp-token.ts";
-import { openaiClient, startTestGateway, type TestGateway } from "../../../helpers/gateway.ts";
+import { gatewayFor, openaiClient, providerYaml, startTestGateway, type GatewayForOptions, type TestGateway } from "../../../helpers/gateway.ts";
 import * as s from "../anthropic/scripts.ts";
 
 const dir = mkdtempSync(join(tmpdir(), "vertex-test-"));
@@ -38,34 +38,21 @@ beforeEach(() => {
   google.delayMs = 0;
 });
 
-function vertexConfig(auth: string, provider = "{projectId: my-project, region: us-east5, model: claude-sonnet-4-20250514}"): string {
-  return `
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - policies:
-        backendAuth:
-${auth}
-      backends:
-      - ai:
-          name: vertex
-          hostOverride: ${emu.host}
-          provider:
-            vertex: ${provider}
-`;
+/** One vertex backend on the emulator, with `backendAuth: {gcp: ...}`. */
+function vertexConfig(gcp: Record<string, unknown>): GatewayForOptions {
+  return { settings: { projectId: "my-project", region: "us-east5", model: "claude-sonnet-4-20250514" }, auth: { gcp } };
 }
 
-async function withGateway<T>(yaml: string, fn: (client: OpenAI, gw: TestGateway) => Promise<T>): Promise<T> {
-  const gw = await startTestGateway(yaml);
+async function withGateway<T>(opts: GatewayForOptions, fn: (client: OpenAI, gw: TestGateway) => Promise<T>): Promise<T> {
+  const gw = await gatewayFor("vertex", emu, opts);
   try {
-    return await fn(openaiClient(gw.baseURL()), gw);
+    return await fn(gw.client, gw);
   } finally {
     await gw.stop();
   }
 }
 
-const saAuth = () => `          gcp:\n            credential:\n              file: ${keyFile}`;
+const saAuth = () => ({ credential: { file: keyFile } });
 const ask = [{ role: "user" as const, content: "Hello" }];
 
 describe("requests", () => {
@@ -205,7 +192,7 @@ describe("gcp service-account auth", () => {
   test("an unreachable token endpoint is a 503", async () => {
     const closed = join(dir, "closed.json");
     writeFileSync(closed, google.serviceAccountKey({ token_uri: "http://127.0.0.1:9/token", client_email: "other@my-project.iam.gserviceaccount.com" }));
-    await withGateway(vertexConfig(`          gcp:\n            credential:\n              file: ${closed}`), async (client) => {
+    await withGateway(vertexConfig({ credential: { file: closed } }), async (client) => {
       const err = await client.chat.completions.create({ model: "x", messages: ask }).then(() => undefined, (e: unknown) => e);
       expect((err as InstanceType<typeof OpenAI.APIError>).status).toBe(503);
       expect((err as Error).message).toContain("token endpoint http://127.0.0.1:9 is unreachable");
@@ -213,7 +200,7 @@ describe("gcp service-account auth", () => {
   });
 
   test("idToken: target_audience instead of a scope, the ID token as bearer", async () => {
-    await withGateway(vertexConfig(`          gcp:\n            type: idToken\n            audience: https://my-service.a.run.app\n            credential:\n              file: ${keyFile}`), async (client) => {
+    await withGateway(vertexConfig({ type: "idToken", audience: "https://my-service.a.run.app", credential: { file: keyFile } }), async (client) => {
       emu.enqueue(turn(s.plainText));
       await client.chat.completions.create({ model: "x", messages: ask });
       expect(google.assertions.at(-1)!.claims).toMatchObject({ target_audience: "https://my-service.a.run.app", aud: google.tokenUri });
@@ -227,7 +214,7 @@ describe("gcp service-account auth", () => {
   test("a credential that is not a Google key fails config loading, naming the field", () => {
     const bad = join(dir, "bad.json");
     writeFileSync(bad, JSON.stringify({ type: "external_account", audience: "//iam.googleapis.com/x" }));
-    const loaded = loadConfigText(vertexConfig(`          gcp:\n            credential:\n              file: ${bad}`), "t.yaml", { env: {} });
+    const loaded = loadConfigText(providerYaml("vertex", emu, vertexConfig({ credential: { file: bad } })), "t.yaml", { env: {} });
     expect(loaded.ok).toBe(false);
     const text = JSON.stringify(!loaded.ok && loaded.errors);
     expect(text).toContain("credential");
