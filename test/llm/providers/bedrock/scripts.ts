@@ -2,7 +2,13 @@
  * ConverseStream scripts modelled on the API reference and recorded Bedrock streams (vercel/ai
  * amazon-bedrock fixtures): event order, block indices, usage placement, stop reasons.
  */
-import { ev, type StreamEvent } from "../../../emulators/bedrock.ts";
+import { ev, TEST_CREDENTIALS, type StreamEvent } from "../../../emulators/bedrock.ts";
+import type { GatewayForOptions } from "../../../helpers/gateway.ts";
+
+export const MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0";
+
+/** The backend the suites run against: `MODEL` pinned in the emulator's region, SigV4 with the credentials it checks. */
+export const PINNED = { settings: { region: "us-east-1", model: MODEL }, auth: { aws: TEST_CREDENTIALS } } satisfies GatewayForOptions;
 
 export const text: StreamEvent[] = [
   ev.start(),

@@ -5,16 +5,21 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type OpenAI from "openai";
-import { ev } from "../../../emulators/bedrock.ts";
+import { ev, startBedrockEmulator, type BedrockEmulator } from "../../../emulators/bedrock.ts";
+import { gatewayFor, type ProviderGateway } from "../../../helpers/gateway.ts";
 import { collect } from "./collect.ts";
 import * as scripts from "./scripts.ts";
-import { bedrockSetup, lastBody, type BedrockSetup } from "./setup.ts";
 
-let t: BedrockSetup;
+let emu: BedrockEmulator;
+let gw: ProviderGateway;
 beforeAll(async () => {
-  t = await bedrockSetup();
+  emu = startBedrockEmulator();
+  gw = await gatewayFor("bedrock", emu, scripts.PINNED);
 });
-afterAll(() => t.stop());
+afterAll(async () => {
+  await gw.stop();
+  await emu.stop();
+});
 
 const weather: OpenAI.Chat.Completions.ChatCompletionTool = {
   type: "function",
@@ -27,8 +32,8 @@ const weather: OpenAI.Chat.Completions.ChatCompletionTool = {
 
 describe("parallel tool calls", () => {
   test("streaming: tool indices 0 and 1 (not Bedrock's block indices 1 and 2), ids, names, whole arguments", async () => {
-    t.emu.script(() => ({ events: scripts.parallelTools }));
-    const stream = await t.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather], stream: true });
+    emu.script(() => ({ events: scripts.parallelTools }));
+    const stream = await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather], stream: true });
     const out = await collect(stream);
     expect(out.content).toBe("I'll check both cities.");
     expect(out.toolCalls).toEqual([
@@ -45,8 +50,8 @@ describe("parallel tool calls", () => {
   });
 
   test("the SDK's stream helper assembles the same calls", async () => {
-    t.emu.script(() => ({ events: scripts.parallelTools }));
-    const runner = t.client.chat.completions.stream({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather] });
+    emu.script(() => ({ events: scripts.parallelTools }));
+    const runner = gw.client.chat.completions.stream({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather] });
     const final = await runner.finalChatCompletion();
     expect(final.choices[0]!.message.tool_calls?.map((c) => (c.type === "function" ? [c.id, c.function.name, JSON.parse(c.function.arguments)] : []))).toEqual([
       ["tooluse_paris01", "get_weather", { city: "Paris" }],
@@ -55,8 +60,8 @@ describe("parallel tool calls", () => {
   });
 
   test("non-streaming: tool_calls with arguments as JSON strings", async () => {
-    t.emu.script(() => ({ events: scripts.parallelTools }));
-    const res = await t.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather] });
+    emu.script(() => ({ events: scripts.parallelTools }));
+    const res = await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather] });
     const msg = res.choices[0]!.message;
     expect(msg.content).toBe("I'll check both cities.");
     expect(msg.tool_calls).toEqual([
@@ -64,14 +69,14 @@ describe("parallel tool calls", () => {
       { id: "tooluse_tokyo02", type: "function", function: { name: "get_weather", arguments: '{"city":"Tokyo"}' } },
     ]);
     expect(res.choices[0]!.finish_reason).toBe("tool_calls");
-    expect(lastBody(t.emu).toolConfig).toEqual({
+    expect(emu.lastJson().toolConfig).toEqual({
       tools: [{ toolSpec: { name: "get_weather", description: "Current weather for a city", inputSchema: { json: weather.function.parameters } } }],
     });
   });
 
   test("a tool without input (no input deltas) still gets valid JSON arguments", async () => {
-    t.emu.script(() => ({ events: scripts.toolCall("tooluse_now", "get_time", "") }));
-    const out = await collect(await t.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "time?" }], tools: [{ type: "function", function: { name: "get_time" } }], stream: true }));
+    emu.script(() => ({ events: scripts.toolCall("tooluse_now", "get_time", "") }));
+    const out = await collect(await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "time?" }], tools: [{ type: "function", function: { name: "get_time" } }], stream: true }));
     expect(out.toolCalls).toEqual([{ index: 0, id: "tooluse_now", name: "get_time", arguments: "{}" }]);
   });
 });
@@ -83,8 +88,8 @@ describe("a three-turn tool conversation", () => {
       { role: "user", content: "Compare the weather in Paris and Tokyo, then suggest where to go." },
     ];
     // turn 1: two parallel calls
-    t.emu.script(() => ({ events: scripts.parallelTools }));
-    const first = await collect(await t.client.chat.completions.create({ model: "m", messages, tools: [weather], stream: true }));
+    emu.script(() => ({ events: scripts.parallelTools }));
+    const first = await collect(await gw.client.chat.completions.create({ model: "m", messages, tools: [weather], stream: true }));
     messages.push({
       role: "assistant",
       content: first.content,
@@ -94,10 +99,10 @@ describe("a three-turn tool conversation", () => {
     messages.push({ role: "tool", tool_call_id: "tooluse_tokyo02", content: '{"temp_c":24,"sky":"sunny"}' });
 
     // turn 2: one more call, non-streaming this time
-    t.emu.script(() => ({ events: scripts.toolCall("tooluse_flight03", "find_flights", '{"to":"Tokyo"}') }));
+    emu.script(() => ({ events: scripts.toolCall("tooluse_flight03", "find_flights", '{"to":"Tokyo"}') }));
     const flights: OpenAI.Chat.Completions.ChatCompletionTool = { type: "function", function: { name: "find_flights", parameters: { type: "object", properties: { to: { type: "string" } } } } };
-    const second = await t.client.chat.completions.create({ model: "m", messages, tools: [weather, flights] });
-    const body2 = lastBody(t.emu);
+    const second = await gw.client.chat.completions.create({ model: "m", messages, tools: [weather, flights] });
+    const body2 = emu.lastJson();
     expect(body2.system).toEqual([{ text: "You are a travel assistant." }]);
     expect(body2.messages).toEqual([
       { role: "user", content: [{ text: "Compare the weather in Paris and Tokyo, then suggest where to go." }] },
@@ -123,10 +128,10 @@ describe("a three-turn tool conversation", () => {
     messages.push({ role: "tool", tool_call_id: "tooluse_flight03", content: "NH216 departs 10:25" });
 
     // turn 3: the final answer (the client stops sending tools; the history still needs a toolConfig)
-    t.emu.script(() => ({ events: scripts.text }));
-    const third = await t.client.chat.completions.create({ model: "m", messages });
+    emu.script(() => ({ events: scripts.text }));
+    const third = await gw.client.chat.completions.create({ model: "m", messages });
     expect(third.choices[0]!.finish_reason).toBe("stop");
-    const body3 = lastBody(t.emu);
+    const body3 = emu.lastJson();
     expect(body3.messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant", "user", "assistant", "user"]);
     expect(body3.messages[3]).toEqual({ role: "assistant", content: [{ toolUse: { toolUseId: "tooluse_flight03", name: "find_flights", input: { to: "Tokyo" } } }] });
     expect(body3.messages[4]).toEqual({ role: "user", content: [{ toolResult: { toolUseId: "tooluse_flight03", content: [{ text: "NH216 departs 10:25" }] } }] });
@@ -141,7 +146,7 @@ describe("tool names and tool_choice", () => {
       { type: "function", function: { name: `very_long_${"x".repeat(70)}`, parameters: { type: "object", properties: {} } } },
       { type: "function", function: { name: "plain_name", parameters: { type: "object", properties: {} } } },
     ];
-    t.emu.script((req) => {
+    emu.script((req) => {
       const names: string[] = req.json.toolConfig.tools.map((x: { toolSpec: { name: string } }) => x.toolSpec.name);
       return { events: [ev.start(), ev.toolStart(0, "tooluse_a", names[0]!), ev.toolInput(0, "{}"), ev.blockStop(0), ev.toolStart(1, "tooluse_b", names[1]!), ev.blockStop(1), ev.stop("tool_use"), ev.metadata({ inputTokens: 1, outputTokens: 1 })] };
     });
@@ -150,8 +155,8 @@ describe("tool names and tool_choice", () => {
       { role: "assistant", content: null, tool_calls: [{ id: "tooluse_0", type: "function", function: { name: "mcp.github:create_issue", arguments: '{"title":"x"}' } }] },
       { role: "tool", tool_call_id: "tooluse_0", content: "created #1" },
     ];
-    const res = await t.client.chat.completions.create({ model: "m", messages: history, tools, tool_choice: { type: "function", function: { name: "mcp.github:create_issue" } } });
-    const body = lastBody(t.emu);
+    const res = await gw.client.chat.completions.create({ model: "m", messages: history, tools, tool_choice: { type: "function", function: { name: "mcp.github:create_issue" } } });
+    const body = emu.lastJson();
     const sent: string[] = body.toolConfig.tools.map((x: { toolSpec: { name: string } }) => x.toolSpec.name);
     for (const name of sent) expect(name).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
     expect(sent[2]).toBe("plain_name");
@@ -159,18 +164,18 @@ describe("tool names and tool_choice", () => {
     expect(body.messages[1].content[0].toolUse.name).toBe(sent[0]);
     expect(res.choices[0]!.message.tool_calls!.map((c) => c.type === "function" && c.function.name)).toEqual(["mcp.github:create_issue", tools[1]!.function.name]);
 
-    const out = await collect(await t.client.chat.completions.create({ model: "m", messages: history, tools, stream: true }));
+    const out = await collect(await gw.client.chat.completions.create({ model: "m", messages: history, tools, stream: true }));
     expect(out.toolCalls.map((c) => c.name)).toEqual(["mcp.github:create_issue", tools[1]!.function.name]);
   });
 
   test("tool_choice auto / required / none", async () => {
-    t.emu.script(() => ({ events: scripts.text }));
+    emu.script(() => ({ events: scripts.text }));
     const base = { model: "m", messages: [{ role: "user" as const, content: "hi" }], tools: [weather] };
-    await t.client.chat.completions.create({ ...base, tool_choice: "auto" });
-    expect(lastBody(t.emu).toolConfig.toolChoice).toEqual({ auto: {} });
-    await t.client.chat.completions.create({ ...base, tool_choice: "required" });
-    expect(lastBody(t.emu).toolConfig.toolChoice).toEqual({ any: {} });
-    await t.client.chat.completions.create({ ...base, tool_choice: "none" });
-    expect(lastBody(t.emu).toolConfig).toBeUndefined();
+    await gw.client.chat.completions.create({ ...base, tool_choice: "auto" });
+    expect(emu.lastJson().toolConfig.toolChoice).toEqual({ auto: {} });
+    await gw.client.chat.completions.create({ ...base, tool_choice: "required" });
+    expect(emu.lastJson().toolConfig.toolChoice).toEqual({ any: {} });
+    await gw.client.chat.completions.create({ ...base, tool_choice: "none" });
+    expect(emu.lastJson().toolConfig).toBeUndefined();
   });
 });
