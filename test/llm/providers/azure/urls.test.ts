@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type OpenAI from "openai";
 import { azureAdapter, type AzureSpec } from "../../../../src/llm/providers/azure/index.ts";
 import { startAzureEmulator, type AzureEmulator } from "../../../emulators/azure.ts";
-import { openaiClient, startTestGateway, type TestGateway } from "../../../helpers/gateway.ts";
+import { gatewayFor, openaiClient, startTestGateway, type TestGateway } from "../../../helpers/gateway.ts";
 
 const KEY = "0123456789abcdef0123456789abcdef";
 
@@ -21,25 +21,11 @@ afterAll(() => {
   emu?.stop();
 });
 
-/** A route with one Azure backend on the emulator; `provider` is the YAML of the provider object. */
-function azureConfig(provider: string[], auth = true): string {
-  return [
-    "binds:",
-    "- port: 0",
-    "  listeners:",
-    "  - routes:",
-    ...(auth ? ["    - policies:", "        backendAuth:", `          key: ${KEY}`, "      backends:"] : ["    - backends:"]),
-    "      - ai:",
-    "          name: azure",
-    `          hostOverride: ${emu.host}`,
-    "          provider:",
-    ...provider.map((l) => `            ${l}`),
-    "",
-  ].join("\n");
-}
+/** A gateway with one Azure backend on the emulator (`azure:` settings, or the legacy `azureOpenAI:`), the key as backendAuth. */
+const azure = (settings: Record<string, unknown>, provider: "azure" | "azureOpenAI" = "azure") => gatewayFor(provider, emu, { settings, auth: { key: KEY } });
 
-async function withGateway(yaml: string, fn: (client: OpenAI) => Promise<void>) {
-  const gw: TestGateway = await startTestGateway(yaml);
+async function withGateway(started: Promise<TestGateway>, fn: (client: OpenAI) => Promise<void>) {
+  const gw = await started;
   try {
     await fn(openaiClient(gw.baseURL()));
   } finally {
@@ -80,7 +66,7 @@ async function exercise(client: OpenAI, model: string) {
 
 describe("azure URL schemes", () => {
   test("openAI, apiVersion v1 (the default): /openai/v1/..., no api-version", async () => {
-    await withGateway(azureConfig(["azure:", "  resourceName: myres", "  resourceType: openAI", "  model: gpt-4o-mini"]), async (client) => {
+    await withGateway(azure({ resourceName: "myres", resourceType: "openAI", model: "gpt-4o-mini" }), async (client) => {
       expect(await exercise(client, "gpt-4o-mini")).toEqual([
         { path: "/openai/v1/chat/completions", query: "" },
         { path: "/openai/v1/chat/completions", query: "" },
@@ -94,7 +80,7 @@ describe("azure URL schemes", () => {
   });
 
   test("openAI, apiVersion preview: /openai/v1/...?api-version=preview", async () => {
-    await withGateway(azureConfig(["azure:", "  resourceName: myres", "  resourceType: openAI", "  apiVersion: preview"]), async (client) => {
+    await withGateway(azure({ resourceName: "myres", resourceType: "openAI", apiVersion: "preview" }), async (client) => {
       const seen = await exercise(client, "gpt-4o");
       expect(seen.map((s) => s.query)).toEqual(["?api-version=preview", "?api-version=preview", "?api-version=preview", "?api-version=preview"]);
       expect(seen[0]!.path).toBe("/openai/v1/chat/completions");
@@ -102,7 +88,7 @@ describe("azure URL schemes", () => {
   });
 
   test("openAI, a dated apiVersion: deployment paths named after the model", async () => {
-    await withGateway(azureConfig(["azure:", "  resourceName: myres", "  resourceType: openAI", "  apiVersion: 2024-10-21", "  model: my-gpt4o-deployment"]), async (client) => {
+    await withGateway(azure({ resourceName: "myres", resourceType: "openAI", apiVersion: "2024-10-21", model: "my-gpt4o-deployment" }), async (client) => {
       expect(await exercise(client, "ignored")).toEqual([
         { path: "/openai/deployments/my-gpt4o-deployment/chat/completions", query: "?api-version=2024-10-21" },
         { path: "/openai/deployments/my-gpt4o-deployment/chat/completions", query: "?api-version=2024-10-21" },
@@ -114,7 +100,7 @@ describe("azure URL schemes", () => {
   });
 
   test("foundry with a project: /api/projects/{project}/openai/v1/...", async () => {
-    await withGateway(azureConfig(["azure:", "  resourceName: myhub", "  resourceType: foundry", "  projectName: proj-1"]), async (client) => {
+    await withGateway(azure({ resourceName: "myhub", resourceType: "foundry", projectName: "proj-1" }), async (client) => {
       const seen = await exercise(client, "gpt-4.1");
       expect(seen.map((s) => s.path)).toEqual([
         "/api/projects/proj-1/openai/v1/chat/completions",
@@ -127,14 +113,14 @@ describe("azure URL schemes", () => {
   });
 
   test("aiServices without a project name uses the resource name as the project", async () => {
-    await withGateway(azureConfig(["azure:", "  resourceName: mysvc", "  resourceType: aiServices"]), async (client) => {
+    await withGateway(azure({ resourceName: "mysvc", resourceType: "aiServices" }), async (client) => {
       await client.chat.completions.create({ model: "gpt-4o", ...hello });
       expect(last().path).toBe("/api/projects/mysvc/openai/v1/chat/completions");
     });
   });
 
   test("the legacy azureOpenAI form", async () => {
-    await withGateway(azureConfig(["azureOpenAI:", "  host: myres.openai.azure.com", "  apiVersion: 2024-06-01", "  model: dep-1"]), async (client) => {
+    await withGateway(azure({ host: "myres.openai.azure.com", apiVersion: "2024-06-01", model: "dep-1" }, "azureOpenAI"), async (client) => {
       await client.chat.completions.create({ model: "x", ...hello });
       expect(last().path).toBe("/openai/deployments/dep-1/chat/completions");
       expect(last().query).toBe("?api-version=2024-06-01");
@@ -143,12 +129,12 @@ describe("azure URL schemes", () => {
   });
 
   test("models: an unpinned backend lists the upstream's models (v1 and dated API)", async () => {
-    await withGateway(azureConfig(["azure:", "  resourceName: myres", "  resourceType: openAI"]), async (client) => {
+    await withGateway(azure({ resourceName: "myres", resourceType: "openAI" }), async (client) => {
       const list = await client.models.list();
       expect(list.data.map((m) => m.id)).toContain("gpt-4o-mini");
       expect(last().path).toBe("/openai/v1/models");
     });
-    await withGateway(azureConfig(["azure:", "  resourceName: myres", "  resourceType: openAI", "  apiVersion: 2024-10-21"]), async (client) => {
+    await withGateway(azure({ resourceName: "myres", resourceType: "openAI", apiVersion: "2024-10-21" }), async (client) => {
       await client.models.list();
       expect(last().path).toBe("/openai/models");
       expect(last().query).toBe("?api-version=2024-10-21");
@@ -156,7 +142,7 @@ describe("azure URL schemes", () => {
   });
 
   test("the body passes through: pinned model set, client fields untouched, usage asked upstream", async () => {
-    await withGateway(azureConfig(["azure:", "  resourceName: myres", "  resourceType: openAI", "  model: gpt-4o-mini"]), async (client) => {
+    await withGateway(azure({ resourceName: "myres", resourceType: "openAI", model: "gpt-4o-mini" }), async (client) => {
       const stream = await client.chat.completions.create({ model: "whatever", ...hello, stream: true, temperature: 0.3, logit_bias: { "50256": -100 } });
       for await (const _ of stream) {
         // drain
@@ -181,7 +167,7 @@ describe("azure URL schemes", () => {
       `      apiKey: ${KEY}`,
       "",
     ].join("\n");
-    await withGateway(yaml, async (client) => {
+    await withGateway(startTestGateway(yaml), async (client) => {
       await client.chat.completions.create({ model: "gpt-4o", ...hello });
       expect(last().path).toBe("/openai/deployments/prod-gpt4o/chat/completions");
       expect(last().query).toBe("?api-version=2025-01-01-preview");
@@ -190,8 +176,7 @@ describe("azure URL schemes", () => {
   });
 
   test("Azure's own errors reach the SDK unchanged (wrong key: 401)", async () => {
-    const yaml = azureConfig(["azure:", "  resourceName: myres", "  resourceType: openAI"], false);
-    const gw = await startTestGateway(yaml);
+    const gw = await gatewayFor("azure", emu, { settings: { resourceName: "myres", resourceType: "openAI" } });
     try {
       const err = await openaiClient(gw.baseURL(), "not-the-key").chat.completions.create({ model: "gpt-4o", ...hello }).catch((e) => e);
       expect(err.status).toBe(401);

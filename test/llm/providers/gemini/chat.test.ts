@@ -3,16 +3,15 @@
  * the Gemini emulator received (path, key header, translated body).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGeminiEmulator, textEvents, type GeminiEmulator } from "../../../emulators/gemini.ts";
-import { accessLogs, eventually, openaiClient, startTestGateway, type TestGateway } from "../../../helpers/gateway.ts";
-import { GEMINI_KEY, geminiConfig } from "./setup.ts";
+import { GEMINI_TEST_KEY, startGeminiEmulator, textEvents, type GeminiEmulator } from "../../../emulators/gemini.ts";
+import { accessLogs, eventually, gatewayFor, openaiClient, type TestGateway } from "../../../helpers/gateway.ts";
 
 let emu: GeminiEmulator;
 let gw: TestGateway;
 
 beforeAll(async () => {
-  emu = startGeminiEmulator({ apiKey: GEMINI_KEY });
-  gw = await startTestGateway(geminiConfig(emu.host));
+  emu = startGeminiEmulator();
+  gw = await gatewayFor("gemini", emu, { settings: { model: "gemini-2.5-flash" }, auth: { key: GEMINI_TEST_KEY } });
 });
 
 afterAll(async () => {
@@ -38,7 +37,7 @@ describe("gemini chat: text", () => {
     expect(r.path).toBe("/v1beta/models/gemini-2.5-flash:generateContent");
     expect(r.query).toBe("");
     // the backend key moved from Authorization: Bearer to Google's header
-    expect(r.headers.get("x-goog-api-key")).toBe(GEMINI_KEY);
+    expect(r.headers.get("x-goog-api-key")).toBe(GEMINI_TEST_KEY);
     expect(r.headers.get("authorization")).toBeNull();
     expect(r.json).toEqual({ contents: [{ role: "user", parts: [{ text: "Capital of France?" }] }] });
   });
@@ -200,7 +199,7 @@ describe("gemini chat: text", () => {
 
 describe("gemini chat: models and keys", () => {
   test("an unpinned backend uses the client's model in the path", async () => {
-    const g = await startTestGateway(geminiConfig(emu.host, { model: null }));
+    const g = await gatewayFor("gemini", emu, { auth: { key: GEMINI_TEST_KEY } });
     try {
       emu.script(() => ({ events: textEvents(["hi"]) }));
       await openaiClient(g.baseURL()).chat.completions.create({ model: "gemini-2.5-pro", messages: [{ role: "user", content: "x" }] });
@@ -211,12 +210,12 @@ describe("gemini chat: models and keys", () => {
   });
 
   test("without backendAuth the client's own AI Studio key is used, in x-goog-api-key", async () => {
-    const g = await startTestGateway(geminiConfig(emu.host, { auth: false }));
+    const g = await gatewayFor("gemini", emu, { settings: { model: "gemini-2.5-flash" } });
     try {
       emu.script(() => ({ events: textEvents(["hi"]) }));
-      const res = await openaiClient(g.baseURL(), GEMINI_KEY).chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] });
+      const res = await openaiClient(g.baseURL(), GEMINI_TEST_KEY).chat.completions.create({ model: "m", messages: [{ role: "user", content: "x" }] });
       expect(res.choices[0]!.message.content).toBe("hi");
-      expect(last().headers.get("x-goog-api-key")).toBe(GEMINI_KEY);
+      expect(last().headers.get("x-goog-api-key")).toBe(GEMINI_TEST_KEY);
       expect(last().headers.get("authorization")).toBeNull();
 
       // a wrong key: Google's 400 comes back in the OpenAI shape, and the key is not echoed
@@ -231,13 +230,13 @@ describe("gemini chat: models and keys", () => {
   });
 
   test("GET /v1/models on an unpinned backend lists AI Studio's models without the models/ prefix", async () => {
-    const g = await startTestGateway(geminiConfig(emu.host, { model: null }));
+    const g = await gatewayFor("gemini", emu, { auth: { key: GEMINI_TEST_KEY } });
     try {
       const list = await openaiClient(g.baseURL()).models.list();
       const ids = list.data.map((m) => m.id);
       expect(ids).toEqual(["gemini-2.5-flash", "gemini-embedding-001"]);
       expect(last().path).toBe("/v1beta/models");
-      expect(last().headers.get("x-goog-api-key")).toBe(GEMINI_KEY);
+      expect(last().headers.get("x-goog-api-key")).toBe(GEMINI_TEST_KEY);
     } finally {
       await g.stop();
     }

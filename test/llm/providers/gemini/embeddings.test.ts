@@ -1,16 +1,15 @@
 /** AI Studio embeddings through the OpenAI SDK (batchEmbedContents <-> the OpenAI list). */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { startGeminiEmulator, vectorOf, type GeminiEmulator } from "../../../emulators/gemini.ts";
-import { openaiClient, startTestGateway, type TestGateway } from "../../../helpers/gateway.ts";
-import { GEMINI_KEY, geminiConfig } from "./setup.ts";
+import { GEMINI_TEST_KEY, startGeminiEmulator, vectorOf, type GeminiEmulator } from "../../../emulators/gemini.ts";
+import { gatewayFor, openaiClient, type TestGateway } from "../../../helpers/gateway.ts";
 
 let emu: GeminiEmulator;
 let gw: TestGateway;
 
 beforeAll(async () => {
-  emu = startGeminiEmulator({ apiKey: GEMINI_KEY });
+  emu = startGeminiEmulator();
   // pinned to a chat model: embeddings keep the client's model
-  gw = await startTestGateway(geminiConfig(emu.host));
+  gw = await gatewayFor("gemini", emu, { settings: { model: "gemini-2.5-flash" }, auth: { key: GEMINI_TEST_KEY } });
 });
 
 afterAll(async () => {
@@ -38,7 +37,7 @@ describe("gemini embeddings", () => {
 
     const r = last();
     expect(r.path).toBe("/v1beta/models/gemini-embedding-001:batchEmbedContents");
-    expect(r.headers.get("x-goog-api-key")).toBe(GEMINI_KEY);
+    expect(r.headers.get("x-goog-api-key")).toBe(GEMINI_TEST_KEY);
     expect(r.json).toEqual({
       requests: [
         { model: "models/gemini-embedding-001", content: { parts: [{ text: "first text" }] }, outputDimensionality: 4 },

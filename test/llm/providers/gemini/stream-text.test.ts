@@ -5,17 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type OpenAI from "openai";
-import { startGeminiEmulator, type GeminiEmulator } from "../../../emulators/gemini.ts";
-import { accessLogs, eventually, openaiClient, startTestGateway, type TestGateway } from "../../../helpers/gateway.ts";
-import { GEMINI_KEY, geminiConfig } from "./setup.ts";
+import { GEMINI_TEST_KEY, startGeminiEmulator, type GeminiEmulator } from "../../../emulators/gemini.ts";
+import { accessLogs, eventually, gatewayFor, openaiClient, type TestGateway } from "../../../helpers/gateway.ts";
 
 let emu: GeminiEmulator;
 let gw: TestGateway;
 let client: OpenAI;
 
 beforeAll(async () => {
-  emu = startGeminiEmulator({ apiKey: GEMINI_KEY });
-  gw = await startTestGateway(geminiConfig(emu.host));
+  emu = startGeminiEmulator();
+  gw = await gatewayFor("gemini", emu, { settings: { model: "gemini-2.5-flash" }, auth: { key: GEMINI_TEST_KEY } });
   client = openaiClient(gw.baseURL());
 });
 

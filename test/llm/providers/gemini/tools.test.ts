@@ -5,17 +5,16 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type OpenAI from "openai";
-import { functionCallEvents, startGeminiEmulator, textEvents, type GeminiEmulator } from "../../../emulators/gemini.ts";
-import { openaiClient, startTestGateway, type TestGateway } from "../../../helpers/gateway.ts";
-import { GEMINI_KEY, geminiConfig } from "./setup.ts";
+import { functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, type GeminiEmulator } from "../../../emulators/gemini.ts";
+import { gatewayFor, openaiClient, type TestGateway } from "../../../helpers/gateway.ts";
 
 let emu: GeminiEmulator;
 let gw: TestGateway;
 let client: OpenAI;
 
 beforeAll(async () => {
-  emu = startGeminiEmulator({ apiKey: GEMINI_KEY });
-  gw = await startTestGateway(geminiConfig(emu.host, { model: null }));
+  emu = startGeminiEmulator();
+  gw = await gatewayFor("gemini", emu, { auth: { key: GEMINI_TEST_KEY } });
   client = openaiClient(gw.baseURL());
 });
 

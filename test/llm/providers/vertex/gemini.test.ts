@@ -12,7 +12,7 @@ import OpenAI from "openai";
 import { clearGcpTokenCache } from "../../../../src/auth/gcp.ts";
 import { functionCallEvents, rateLimited, startGeminiEmulator, textEvents, vectorOf, type GeminiEmulator } from "../../../emulators/gemini.ts";
 import { startGcpTokenServer, type GcpTokenServer } from "../../../emulators/gcp-token.ts";
-import { openaiClient, startTestGateway, type TestGateway } from "../../../helpers/gateway.ts";
+import { gatewayFor, openaiClient, type GatewayForOptions, type TestGateway } from "../../../helpers/gateway.ts";
 
 let emu: GeminiEmulator;
 let google: GcpTokenServer;
@@ -26,7 +26,7 @@ beforeAll(async () => {
   keyFile = join(mkdtempSync(join(tmpdir(), "vertex-gemini-")), "sa.json");
   writeFileSync(keyFile, google.serviceAccountKey());
   clearGcpTokenCache();
-  gw = await startTestGateway(config("{projectId: my-project, region: us-central1}"));
+  gw = await gatewayFor("vertex", emu, config("{projectId: my-project, region: us-central1}"));
   client = openaiClient(gw.baseURL());
 });
 
@@ -40,24 +40,9 @@ beforeEach(() => {
   google.reject = undefined;
 });
 
-function config(provider: string): string {
-  return `
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - policies:
-        backendAuth:
-          gcp:
-            credential:
-              file: ${keyFile}
-      backends:
-      - ai:
-          name: vertex
-          hostOverride: ${emu.host}
-          provider:
-            vertex: ${provider}
-`;
+/** One vertex backend on the emulator, with a service-account key for `backendAuth: gcp`. */
+function config(provider: string): GatewayForOptions {
+  return { settings: provider, auth: { gcp: { credential: { file: keyFile } } } };
 }
 
 const last = () => emu.requests.at(-1)!;
@@ -96,10 +81,10 @@ describe("gemini on vertex", () => {
   });
 
   test("a pinned model on the default (global) location", async () => {
-    const g = await startTestGateway(config("{projectId: other-project, model: gemini-2.5-flash}"));
+    const g = await gatewayFor("vertex", emu, config("{projectId: other-project, model: gemini-2.5-flash}"));
     try {
       emu.script(() => ({ events: textEvents(["ok"]) }));
-      const res = await openaiClient(g.baseURL()).chat.completions.create({ model: "anything", messages: [{ role: "user", content: "x" }] });
+      const res = await g.client.chat.completions.create({ model: "anything", messages: [{ role: "user", content: "x" }] });
       expect(res.choices[0]!.message.content).toBe("ok");
       expect(last().path).toBe("/v1/projects/other-project/locations/global/publishers/google/models/gemini-2.5-flash:generateContent");
     } finally {
