@@ -13,7 +13,7 @@ import { DEFAULT_SOURCES, sigV4Authorizer } from "../../src/auth/aws.ts";
 import { bedrockAdapter } from "../../src/llm/providers/bedrock/index.ts";
 import { startBedrockEmulator, verifySignature, type BedrockEmulator } from "../emulators/bedrock.ts";
 import { CONTAINER_PATH, fakeCredentials, startCredentialEndpoints, type CredentialEndpoints } from "../emulators/aws-credentials.ts";
-import { openaiClient, startTestGateway } from "../helpers/gateway.ts";
+import { gatewayFor, openaiClient } from "../helpers/gateway.ts";
 
 let ep: CredentialEndpoints;
 let emu: BedrockEmulator;
@@ -208,21 +208,7 @@ describe("signing", () => {
       AWS_CONTAINER_CREDENTIALS_FULL_URI: `${ep.origin}${CONTAINER_PATH}`,
     });
     emu.credentials = { accessKeyId: ep.credentials.AccessKeyId, secretAccessKey: ep.credentials.SecretAccessKey, sessionToken: ep.credentials.Token };
-    const gw = await startTestGateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - policies:
-        backendAuth:
-          aws: {}
-      backends:
-      - ai:
-          name: bedrock
-          hostOverride: ${emu.host}
-          provider:
-            bedrock: {region: ${emu.region}, model: "amazon.nova-lite-v1:0"}
-`);
+    const gw = await gatewayFor("bedrock", emu, { settings: { region: emu.region, model: "amazon.nova-lite-v1:0" }, auth: { aws: {} } });
     try {
       const res = await openaiClient(gw.baseURL()).chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }] });
       expect(res.choices[0]!.message.content).toBe("Hello from Bedrock.");
@@ -230,21 +216,7 @@ binds:
 
       // credentials that cannot be had: a 503 naming the problem, nothing secret
       process.env.AWS_CONTAINER_CREDENTIALS_FULL_URI = "http://127.0.0.1:9/none";
-      const gw2 = await startTestGateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - policies:
-        backendAuth:
-          aws: {}
-      backends:
-      - ai:
-          name: bedrock
-          hostOverride: ${emu.host}
-          provider:
-            bedrock: {region: ${emu.region}}
-`);
+      const gw2 = await gatewayFor("bedrock", emu, { settings: { region: emu.region }, auth: { aws: {} } });
       try {
         const err = await openaiClient(gw2.baseURL()).chat.completions.create({ model: "amazon.nova-lite-v1:0", messages: [{ role: "user", content: "hi" }] }).catch((e) => e);
         expect(err).toBeInstanceOf(OpenAI.InternalServerError);

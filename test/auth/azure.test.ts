@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startAzureEmulator, type AzureEmulator } from "../emulators/azure.ts";
 import { startAzureTokenEmulator, type AzureTokenEmulator } from "../emulators/azure-token.ts";
-import { openaiClient, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+import { gatewayFor, openaiClient, type GatewayForOptions, type TestGateway } from "../helpers/gateway.ts";
 
 const TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const CLIENT_ID = "0b1e4a5c-1111-4222-8333-944445555666";
@@ -43,31 +43,17 @@ afterAll(() => {
   azure?.stop();
 });
 
-function config(auth: string[]): string {
-  return [
-    "binds:",
-    "- port: 0",
-    "  listeners:",
-    "  - routes:",
-    "    - policies:",
-    "        backendAuth:",
-    "          azure:",
-    ...auth.map((l) => `            ${l}`),
-    "      backends:",
-    "      - ai:",
-    "          name: azure",
-    `          hostOverride: ${azure.host}`,
-    "          provider:",
-    "            azure: {resourceName: myres, resourceType: openAI, model: gpt-4o-mini}",
-    "",
-  ].join("\n");
+/** An Azure backend on the emulator with `backendAuth: {azure: <auth>}`. */
+function config(auth: Record<string, unknown>): GatewayForOptions {
+  return { settings: "{resourceName: myres, resourceType: openAI, model: gpt-4o-mini}", auth: { azure: auth } };
 }
 
+const clientSecret = (secret = SECRET) => ({ explicitConfig: { clientSecret: { tenant_id: TENANT, client_id: CLIENT_ID, client_secret: secret } } });
 const hello = { model: "gpt-4o-mini", messages: [{ role: "user" as const, content: "Hello" }] };
 const lastAuth = () => azure.requests.at(-1)!.headers.get("authorization");
 
-async function withGateway(yaml: string, fn: (gw: TestGateway) => Promise<void>) {
-  const gw = await startTestGateway(yaml);
+async function withGateway(opts: GatewayForOptions, fn: (gw: TestGateway) => Promise<void>) {
+  const gw = await gatewayFor("azure", azure, opts);
   try {
     await fn(gw);
   } finally {
@@ -77,8 +63,7 @@ async function withGateway(yaml: string, fn: (gw: TestGateway) => Promise<void>)
 
 describe("backendAuth.azure", () => {
   test("client secret: one token for many requests, sent as a bearer, renewed when it expires", async () => {
-    const yaml = config(["explicitConfig:", "  clientSecret:", `    tenant_id: ${TENANT}`, `    client_id: ${CLIENT_ID}`, `    client_secret: ${JSON.stringify(SECRET)}`]);
-    await withGateway(yaml, async (gw) => {
+    await withGateway(config(clientSecret()), async (gw) => {
       const before = ids.calls.length;
       ids.lifetimes.push(3599);
       const client = openaiClient(gw.baseURL(), "client-key-ignored");
@@ -102,8 +87,7 @@ describe("backendAuth.azure", () => {
   });
 
   test("a token that is about to expire is replaced before use", async () => {
-    const yaml = config(["explicitConfig:", "  clientSecret:", `    tenant_id: ${TENANT}`, `    client_id: ${CLIENT_ID}`, `    client_secret: ${JSON.stringify(SECRET)}`]);
-    await withGateway(yaml, async (gw) => {
+    await withGateway(config(clientSecret()), async (gw) => {
       const before = ids.tokens.length;
       ids.lifetimes.push(0, 3599); // the first token is already due for renewal
       const client = openaiClient(gw.baseURL());
@@ -120,8 +104,7 @@ describe("backendAuth.azure", () => {
   });
 
   test("concurrent first requests share one token fetch", async () => {
-    const yaml = config(["explicitConfig:", "  clientSecret:", `    tenant_id: ${TENANT}`, `    client_id: ${CLIENT_ID}`, `    client_secret: ${JSON.stringify(SECRET)}`]);
-    await withGateway(yaml, async (gw) => {
+    await withGateway(config(clientSecret()), async (gw) => {
       const before = ids.calls.length;
       const client = openaiClient(gw.baseURL());
       await Promise.all(Array.from({ length: 8 }, () => client.chat.completions.create(hello)));
@@ -130,8 +113,7 @@ describe("backendAuth.azure", () => {
   });
 
   test("a refused secret is a 401 that names Entra's reason, never the secret", async () => {
-    const yaml = config(["explicitConfig:", "  clientSecret:", `    tenant_id: ${TENANT}`, `    client_id: ${CLIENT_ID}`, "    client_secret: wrong-secret-value"]);
-    await withGateway(yaml, async (gw) => {
+    await withGateway(config(clientSecret("wrong-secret-value")), async (gw) => {
       const requestsBefore = azure.requests.length;
       const err = await openaiClient(gw.baseURL()).chat.completions.create(hello).catch((e) => e);
       expect(err.status).toBe(401);
@@ -143,8 +125,7 @@ describe("backendAuth.azure", () => {
   });
 
   test("managed identity: a user-assigned identity's token from IMDS", async () => {
-    const yaml = config(["explicitConfig:", "  managedIdentity:", "    userAssignedIdentity:", `      clientId: ${CLIENT_ID}`]);
-    await withGateway(yaml, async (gw) => {
+    await withGateway(config({ explicitConfig: { managedIdentity: { userAssignedIdentity: { clientId: CLIENT_ID } } } }), async (gw) => {
       await openaiClient(gw.baseURL()).chat.completions.create(hello);
       const call = ids.calls.at(-1)!;
       expect(call.kind).toBe("imds");
@@ -162,7 +143,7 @@ describe("backendAuth.azure", () => {
     process.env.AZURE_TENANT_ID = TENANT;
     process.env.AZURE_CLIENT_ID = CLIENT_ID;
     process.env.AZURE_FEDERATED_TOKEN_FILE = file;
-    await withGateway(config(["implicit: {}"]), async (gw) => {
+    await withGateway(config({ implicit: {} }), async (gw) => {
       await openaiClient(gw.baseURL()).chat.completions.create(hello);
       const call = ids.calls.at(-1)!;
       expect(call.kind).toBe("clientCredentials");
@@ -173,7 +154,7 @@ describe("backendAuth.azure", () => {
   });
 
   test("implicit with nothing in the environment falls back to the system-assigned managed identity", async () => {
-    await withGateway(config(["implicit: {}"]), async (gw) => {
+    await withGateway(config({ implicit: {} }), async (gw) => {
       await openaiClient(gw.baseURL()).chat.completions.create(hello);
       const call = ids.calls.at(-1)!;
       expect(call.kind).toBe("imds");

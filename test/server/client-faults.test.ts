@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { connect } from "node:net";
 import { chatStreamFrames } from "../../bench/upstream.ts";
 import { startOpenAIEmulator, type OpenAIEmulator, type RecordedRequest } from "../emulators/openai.ts";
-import { openaiClient, startTestGateway, within, type TestGateway } from "../helpers/gateway.ts";
+import { gatewayFor, openaiClient, within, type TestGateway } from "../helpers/gateway.ts";
 
 let emu: OpenAIEmulator;
 let gw: TestGateway;
@@ -20,15 +20,7 @@ let gw: TestGateway;
 beforeAll(async () => {
   // slow streams: 500 chunks 20 ms apart (10 s), so disconnects happen mid-stream
   emu = startOpenAIEmulator({ chunks: 500, delayMs: 20 });
-  gw = await startTestGateway(`
-frontendPolicies:
-  http: {http1IdleTimeout: 2s}
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - backends: [{ai: {name: emu, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
-`);
+  gw = await gatewayFor("openAI", emu, { top: "frontendPolicies: {http: {http1IdleTimeout: 2s}}", name: "emu" });
 });
 afterAll(async () => {
   await gw.stop();
@@ -168,13 +160,7 @@ describe("memory", () => {
         ? new Response(new ReadableStream({ start: (c) => c.enqueue(firstFrame) }), { headers: { "content-type": "text/event-stream" } })
         : undefined,
     );
-    const g = await startTestGateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - backends: [{ai: {name: fast, hostOverride: "${fast.host}", provider: {openAI: {}}}}]
-`);
+    const g = await gatewayFor("openAI", fast, { name: "fast" });
     const url = `${g.baseURL()}/chat/completions`;
     /** one request of four kinds; returns what the client got, in a word or two */
     const round = async (i: number): Promise<string> => {
