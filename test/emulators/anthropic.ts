@@ -1,11 +1,18 @@
 /**
  * An upstream that speaks Anthropic's Messages API (and Vertex's rawPredict / streamRawPredict,
- * which carry the same bodies): the SSE framing of the streaming docs byte for byte
- * (`event: <type>\ndata: <json>\n\n`), JSON messages, Anthropic-shaped errors. Tests queue the
- * answers ("turns" written as the event sequence Anthropic would stream); a non-streaming request
- * gets the same turn folded into one Message, as the real API would answer. Every request is
- * recorded (method, path, headers, parsed body) for assertions on what the gateway sent.
+ * which carry the same bodies), on the shared scripted-upstream API (scripted.ts): the SSE framing
+ * of the streaming docs byte for byte (`event: <type>\ndata: <json>\n\n`), JSON messages,
+ * Anthropic-shaped errors. Tests queue (or script) the answers ("turns" written as the event
+ * sequence Anthropic would stream); a non-streaming request gets the same turn folded into one
+ * Message, as the real API would answer. Every request is recorded (method, path, query, headers,
+ * body and parsed JSON) for assertions on what the gateway sent.
  */
+import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream } from "./scripted.ts";
+
+export type { RecordedRequest };
+
+/** the `request-id` Anthropic sends (and repeats in error bodies) */
+const REQUEST_ID = "req_011CSHoEeqs5C35K2UUqR7Fy";
 
 /** One streaming event, as the API sends it (`type` plus its fields), or raw SSE text. */
 export type AnthropicEvent = { type: string; [k: string]: unknown } | { raw: string };
@@ -33,24 +40,9 @@ export interface HttpReply {
 
 export type Reply = Turn | HttpReply;
 
-export interface Recorded {
-  method: string;
-  path: string;
-  headers: Headers;
-  body: Record<string, unknown> | undefined;
-}
-
-export interface AnthropicEmulator {
-  /** http://127.0.0.1:PORT */
-  origin: string;
-  /** 127.0.0.1:PORT, for `hostOverride` */
-  host: string;
-  requests: Recorded[];
-  /** queues the answer to the next model request */
-  enqueue(...replies: Reply[]): void;
+export interface AnthropicEmulator extends ScriptedUpstream<Reply> {
   /** the model list served on GET .../models */
   models: { id: string; display_name: string; created_at: string }[];
-  stop(): Promise<void>;
 }
 
 export function turn(events: AnthropicEvent[], opts: Omit<Turn, "kind" | "events"> = {}): Turn {
@@ -58,7 +50,7 @@ export function turn(events: AnthropicEvent[], opts: Omit<Turn, "kind" | "events
 }
 
 export function httpError(status: number, type: string, message: string, headers?: Record<string, string>): HttpReply {
-  return { kind: "http", status, json: { type: "error", error: { type, message }, request_id: "req_011CSHoEeqs5C35K2UUqR7Fy" }, headers };
+  return { kind: "http", status, json: { type: "error", error: { type, message }, request_id: REQUEST_ID }, headers };
 }
 
 export function encodeEvents(events: AnthropicEvent[], spaced = false): string {
@@ -114,52 +106,32 @@ export function messageOf(events: AnthropicEvent[]): Record<string, unknown> {
   return message;
 }
 
-export async function startAnthropicEmulator(): Promise<AnthropicEmulator> {
-  const queue: Reply[] = [];
-  const requests: Recorded[] = [];
-  const emu: AnthropicEmulator = {
-    origin: "",
-    host: "",
-    requests,
-    enqueue: (...r) => void queue.push(...r),
-    models: [
-      { id: "claude-opus-4-1-20250805", display_name: "Claude Opus 4.1", created_at: "2025-08-05T00:00:00Z" },
-      { id: "claude-sonnet-4-20250514", display_name: "Claude Sonnet 4", created_at: "2025-05-22T00:00:00Z" },
-    ],
-    stop: async () => server.stop(true),
-  };
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    async fetch(req) {
-      const url = new URL(req.url);
-      const text = req.method === "GET" ? "" : await req.text();
-      let body: Record<string, unknown> | undefined;
-      try {
-        body = text ? JSON.parse(text) : undefined;
-      } catch {
-        body = undefined;
-      }
-      requests.push({ method: req.method, path: url.pathname + url.search, headers: req.headers, body });
-      if (req.method === "GET" && url.pathname.endsWith("/models")) {
+export function startAnthropicEmulator(): AnthropicEmulator {
+  const models: AnthropicEmulator["models"] = [
+    { id: "claude-opus-4-1-20250805", display_name: "Claude Opus 4.1", created_at: "2025-08-05T00:00:00Z" },
+    { id: "claude-sonnet-4-20250514", display_name: "Claude Sonnet 4", created_at: "2025-05-22T00:00:00Z" },
+  ];
+  const upstream = startScriptedUpstream<Reply>({
+    name: "anthropic",
+    async answer(req, next) {
+      if (req.method === "GET" && req.path.endsWith("/models")) {
         const data = emu.models.map((m) => ({ type: "model", ...m }));
         return Response.json({ data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
       }
-      const reply = queue.shift();
+      const reply = await next();
       if (!reply) return Response.json({ type: "error", error: { type: "api_error", message: "emulator: no reply queued" } }, { status: 500 });
       if (reply.kind === "http") {
-        const headers = { "content-type": reply.json !== undefined ? "application/json" : "text/plain", "request-id": "req_011CSHoEeqs5C35K2UUqR7Fy", ...reply.headers };
+        const headers = { "content-type": reply.json !== undefined ? "application/json" : "text/plain", "request-id": REQUEST_ID, ...reply.headers };
         return new Response(reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? ""), { status: reply.status, headers });
       }
-      const streaming = body?.stream === true || url.pathname.endsWith(":streamRawPredict");
-      if (!streaming) return Response.json(messageOf(reply.events), { headers: { "request-id": "req_011CSHoEeqs5C35K2UUqR7Fy" } });
+      const streaming = req.json?.stream === true || req.path.endsWith(":streamRawPredict");
+      if (!streaming) return Response.json(messageOf(reply.events), { headers: { "request-id": REQUEST_ID } });
       return new Response(sseBody(reply), {
-        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "request-id": "req_011CSHoEeqs5C35K2UUqR7Fy" },
+        headers: { "content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache", "request-id": REQUEST_ID },
       });
     },
   });
-  emu.origin = `http://127.0.0.1:${server.port}`;
-  emu.host = `127.0.0.1:${server.port}`;
+  const emu: AnthropicEmulator = Object.assign(upstream, { models });
   return emu;
 }
 

@@ -6,19 +6,16 @@
  *   /openai/responses, /openai/models                same, without a deployment
  *   /api/projects/{project}/openai/v1/{suffix}       Foundry project endpoint
  * Auth is an `api-key` header or an Entra ID bearer token. Answers are the OpenAI emulator's
- * (Azure speaks the OpenAI format), plus a small Responses API answer. Every request is recorded.
+ * (Azure speaks the OpenAI format), plus a small Responses API answer. Built on the shared
+ * scripted-upstream API (scripted.ts): every request is recorded, and a request Azure would accept
+ * is answered by `script(fn)`, then `enqueue(...)` (exact Responses), then those defaults.
  */
 import { openaiUpstream } from "../../bench/upstream.ts";
-import { receive, type ReceivedRequest } from "./record.ts";
+import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream } from "./scripted.ts";
 
-export type RecordedRequest = ReceivedRequest;
+export type { RecordedRequest };
 
-export interface AzureEmulator {
-  origin: string;
-  host: string;
-  requests: RecordedRequest[];
-  stop(): void;
-}
+export type AzureEmulator = ScriptedUpstream<Response>;
 
 export interface AzureEmulatorOptions {
   apiKey?: string;
@@ -35,19 +32,17 @@ const DATED_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 
 export function startAzureEmulator(opts: AzureEmulatorOptions = {}): AzureEmulator {
   const openai = openaiUpstream({ chunks: 4, delayMs: 0 });
-  const requests: RecordedRequest[] = [];
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
-      const rec = await receive(req);
-      requests.push(rec);
-
-      const version = url.searchParams.get("api-version");
-      const v1 = V1.exec(url.pathname) ?? FOUNDRY.exec(url.pathname);
-      const dated = DEPLOYMENT.exec(url.pathname) ?? UNDEPLOYED.exec(url.pathname);
+  return startScriptedUpstream<Response>({
+    name: "azure",
+    defaultReply(rec) {
+      const suffix = (V1.exec(rec.path) ?? FOUNDRY.exec(rec.path) ?? DEPLOYMENT.exec(rec.path) ?? UNDEPLOYED.exec(rec.path))!.at(-1)!;
+      if (suffix === "responses") return responsesAnswer(rec.json as { model?: string; input?: unknown });
+      return openai(new Request(`http://azure/v1/${suffix}`, { method: rec.method, headers: rec.headers, body: rec.body || undefined }));
+    },
+    async answer(rec, reply) {
+      const version = new URLSearchParams(rec.query).get("api-version");
+      const v1 = V1.exec(rec.path) ?? FOUNDRY.exec(rec.path);
+      const dated = DEPLOYMENT.exec(rec.path) ?? UNDEPLOYED.exec(rec.path);
       if (!v1 && !dated) return azureError(404, "404", "Resource not found");
       if (v1 && version !== null && version !== "preview") {
         return azureError(400, "BadRequest", `API version not supported: the v1 API takes no api-version or 'preview' (got '${version}')`);
@@ -56,8 +51,8 @@ export function startAzureEmulator(opts: AzureEmulatorOptions = {}): AzureEmulat
         return azureError(404, "404", "Resource not found");
       }
 
-      const key = req.headers.get("api-key");
-      const bearer = /^Bearer (.+)$/.exec(req.headers.get("authorization") ?? "")?.[1];
+      const key = rec.headers.get("api-key");
+      const bearer = /^Bearer (.+)$/.exec(rec.headers.get("authorization") ?? "")?.[1];
       const authorized = (key !== null && key === opts.apiKey) || (bearer !== undefined && (opts.entraTokens ?? []).includes(bearer));
       if (!authorized) {
         return azureError(
@@ -66,18 +61,9 @@ export function startAzureEmulator(opts: AzureEmulatorOptions = {}): AzureEmulat
           "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
         );
       }
-
-      const suffix = v1 ? v1[v1.length - 1]! : dated![dated!.length - 1]!;
-      if (suffix === "responses") return responsesAnswer(rec.json as { model?: string; input?: unknown });
-      return openai(new Request(`http://azure/v1/${suffix}`, { method: req.method, headers: req.headers, body: rec.body || undefined }));
+      return (await reply())!;
     },
   });
-  return {
-    origin: `http://127.0.0.1:${server.port}`,
-    host: `127.0.0.1:${server.port}`,
-    requests,
-    stop: () => void server.stop(true),
-  };
 }
 
 function azureError(status: number, code: string, message: string): Response {

@@ -7,13 +7,16 @@
  *     Bedrock's 403 `InvalidSignatureException` on mismatch;
  *   - streams are framed with `@smithy/eventstream-codec`, with Bedrock's `p` padding field.
  * A script's events also yield the non-streaming Converse answer (the same content aggregated),
- * so one script serves both paths. Every request is recorded (decoded model id, headers, body).
+ * so one script serves both paths. Built on the shared scripted-upstream API (scripted.ts): every
+ * request is recorded like every emulator's, plus its operation and decoded model id; answers come
+ * from `script(fn)`, then `enqueue(...)`, then a short greeting.
  */
 import { Sha256 } from "@aws-crypto/sha256-js";
 import { EventStreamCodec } from "@smithy/eventstream-codec";
 import { HttpRequest } from "@smithy/protocol-http";
 import { SignatureV4 } from "@smithy/signature-v4";
 import { fromUtf8, toUtf8 } from "@smithy/util-utf8";
+import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream } from "./scripted.ts";
 
 export interface AwsTestCredentials {
   accessKeyId: string;
@@ -24,7 +27,8 @@ export interface AwsTestCredentials {
 /** One ConverseStream event (`[eventType, payload]`) or an in-stream exception. */
 export type StreamEvent = [string, Record<string, unknown>] | { exception: string; message: string; extra?: Record<string, unknown> };
 
-export type Script =
+/** How a request is answered: a stream of events (also folded into Converse's JSON), or an HTTP error. */
+export type Reply =
   | {
       events: StreamEvent[];
       /** ms between frames of a stream */
@@ -36,28 +40,18 @@ export type Script =
     }
   | { status: number; errorType: string; message: string; headers?: Record<string, string> };
 
-export interface RecordedBedrockRequest {
+export interface RecordedBedrockRequest extends RecordedRequest {
   operation: "converse" | "converse-stream" | "invoke" | "other";
+  /** the model id from the path, decoded */
   modelId: string;
-  path: string;
-  headers: Headers;
-  raw: string;
-  body: any;
 }
 
-export interface BedrockEmulator {
-  origin: string;
-  /** host:port, for `hostOverride` */
-  host: string;
+export interface BedrockEmulator extends ScriptedUpstream<Reply, RecordedBedrockRequest> {
   region: string;
-  requests: RecordedBedrockRequest[];
   /** the credentials signatures are checked against */
   credentials: AwsTestCredentials;
-  /** answers with `fn`'s script while it returns one; a short greeting otherwise */
-  script(fn: ((req: RecordedBedrockRequest) => Script | undefined) | undefined): void;
   /** request ids sent, in order */
   requestIds: string[];
-  stop(): void;
 }
 
 export const TEST_CREDENTIALS: AwsTestCredentials = { accessKeyId: "AKIDEXAMPLEGATEWAY01", secretAccessKey: "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY" };
@@ -204,7 +198,7 @@ function errorResponse(status: number, type: string, message: string, requestId:
   });
 }
 
-function streamResponse(script: Extract<Script, { events: StreamEvent[] }>, requestId: string): Response {
+function streamResponse(script: Extract<Reply, { events: StreamEvent[] }>, requestId: string): Response {
   let bytes = concat(script.events.map(encodeEvent));
   if (script.mangle) bytes = script.mangle(bytes);
   const frames = script.splitEvery ? split(bytes, script.splitEvery) : script.delayMs ? script.events.map(encodeEvent) : [bytes];
@@ -271,58 +265,30 @@ function invokeAnswer(modelId: string, body: any, requestId: string): Response {
 
 export function startBedrockEmulator(opts: { region?: string; credentials?: AwsTestCredentials } = {}): BedrockEmulator {
   const region = opts.region ?? "us-east-1";
-  const requests: RecordedBedrockRequest[] = [];
   const requestIds: string[] = [];
-  let current: ((req: RecordedBedrockRequest) => Script | undefined) | undefined;
-  const emulator: BedrockEmulator = {
-    origin: "",
-    host: "",
-    region,
-    requests,
-    requestIds,
-    credentials: opts.credentials ?? TEST_CREDENTIALS,
-    script: (fn) => {
-      current = fn;
+  const upstream = startScriptedUpstream<Reply, RecordedBedrockRequest>({
+    name: "bedrock",
+    defaultReply: () => ({ events: textScript(["Hello", " from", " Bedrock", "."]) }),
+    record(base) {
+      const m = OPERATION.exec(base.path);
+      return { ...base, operation: (m?.[2] as RecordedBedrockRequest["operation"]) ?? "other", modelId: m ? decodeURIComponent(m[1]!) : "" };
     },
-    stop: () => void server.stop(true),
-  };
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    idleTimeout: 0,
-    async fetch(req) {
-      const url = new URL(req.url);
-      const raw = await req.text();
-      const m = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/.exec(url.pathname);
-      let body: unknown;
-      try {
-        body = raw ? JSON.parse(raw) : undefined;
-      } catch {
-        body = undefined;
-      }
-      const rec: RecordedBedrockRequest = {
-        operation: (m?.[2] as RecordedBedrockRequest["operation"]) ?? "other",
-        modelId: m ? decodeURIComponent(m[1]!) : "",
-        path: url.pathname,
-        headers: req.headers,
-        raw,
-        body,
-      };
-      requests.push(rec);
+    async answer(rec, next, req) {
       const requestId = crypto.randomUUID();
       requestIds.push(requestId);
-      const bad = await verifySignature(req, url, raw, emulator.credentials, region);
+      const bad = await verifySignature(req, new URL(req.url), rec.body, emulator.credentials, region);
       if (bad) return errorResponse(403, bad.type, bad.message, requestId);
-      if (!m || req.method !== "POST") return errorResponse(404, "UnknownOperationException", "", requestId);
-      if (body === undefined) return errorResponse(400, "SerializationException", "Unable to parse request body", requestId);
-      const script = current?.(rec) ?? { events: textScript(["Hello", " from", " Bedrock", "."]) };
+      if (rec.operation === "other" || rec.method !== "POST") return errorResponse(404, "UnknownOperationException", "", requestId);
+      if (rec.json === undefined) return errorResponse(400, "SerializationException", "Unable to parse request body", requestId);
+      const script = (await next())!;
       if ("status" in script) return errorResponse(script.status, script.errorType, script.message, requestId, script.headers);
-      if (rec.operation === "invoke") return invokeAnswer(rec.modelId, body, requestId);
+      if (rec.operation === "invoke") return invokeAnswer(rec.modelId, rec.json, requestId);
       if (rec.operation === "converse-stream") return streamResponse(script, requestId);
       return new Response(JSON.stringify(converseAnswer(script.events)), { headers: { "content-type": "application/json", "x-amzn-requestid": requestId } });
     },
   });
-  emulator.origin = `http://127.0.0.1:${server.port}`;
-  emulator.host = `127.0.0.1:${server.port}`;
+  const emulator: BedrockEmulator = Object.assign(upstream, { region, requestIds, credentials: opts.credentials ?? TEST_CREDENTIALS });
   return emulator;
 }
+
+const OPERATION = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/;

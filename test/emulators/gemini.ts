@@ -5,15 +5,17 @@
  * plus embeddings (`:batchEmbedContents`, `:embedContent`, Vertex `:predict`) and the AI Studio
  * model list. Answers come from scripts: a list of `GenerateContentResponse` events, streamed as
  * `data: {...}\r\n\r\n` with `?alt=sse` (as Google does), as one JSON array without it, or merged
- * into one response for `:generateContent`. Every request is recorded for assertions.
+ * into one response for `:generateContent`. Built on the shared scripted-upstream API
+ * (scripted.ts): every request is recorded (its path decoded), and answers come from
+ * `script(fn)`, then `enqueue(...)`, then a short greeting.
  *
  * Like the real API it rejects what Gemini rejects and the gateway must never send: unknown
  * auth, empty contents or parts, a Gemini 3 function call replayed without its thought
  * signature, and (on Vertex) function call ids.
  */
-import { receive, type ReceivedRequest } from "./record.ts";
+import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream } from "./scripted.ts";
 
-export type RecordedRequest = ReceivedRequest;
+export type { RecordedRequest };
 
 /** A part of a Gemini answer (text, thought, function call), as Google sends it. */
 export type Part = Record<string, unknown>;
@@ -31,18 +33,13 @@ export type Reply =
   | { events: Record<string, unknown>[]; delayMs?: number; format?: "google" | "compact" }
   | { status: number; body: unknown; headers?: Record<string, string> };
 
-export interface GeminiEmulator {
-  origin: string;
-  /** host:port, for `hostOverride` */
-  host: string;
-  requests: RecordedRequest[];
-  /** sets how requests are answered from now on (default: a short greeting) */
-  reply(fn: (req: RecordedRequest) => Reply): void;
-  stop(): void;
-}
+export type GeminiEmulator = ScriptedUpstream<Reply>;
+
+/** The AI Studio key the emulator accepts unless told otherwise. */
+export const GEMINI_TEST_KEY = "AIzaTestKey0123456789";
 
 export interface GeminiEmulatorOptions {
-  /** the AI Studio key it accepts */
+  /** the AI Studio key it accepts (default GEMINI_TEST_KEY) */
   apiKey?: string;
   /** the Vertex OAuth tokens it accepts */
   accessToken?: string | RegExp;
@@ -51,22 +48,16 @@ export interface GeminiEmulatorOptions {
 const MODEL_VERSION = "gemini-2.5-flash";
 
 export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmulator {
-  const apiKey = opts.apiKey ?? "AIzaTestKey0123456789";
+  const apiKey = opts.apiKey ?? GEMINI_TEST_KEY;
   const accessToken = opts.accessToken ?? "ya29.test-access-token";
-  const requests: RecordedRequest[] = [];
-  let script: (req: RecordedRequest) => Reply = () => ({ events: textEvents(["Hello", " from", " Gemini."]) });
-
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    idleTimeout: 0,
-    async fetch(req) {
-      const received = await receive(req);
-      if (received.invalidJson) return googleError(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
-      const rec: RecordedRequest = { ...received, path: decodeURIComponent(received.path) };
+  return startScriptedUpstream<Reply>({
+    name: "gemini",
+    defaultReply: () => ({ events: textEvents(["Hello", " from", " Gemini."]) }),
+    record: (base) => ({ ...base, path: decodeURIComponent(base.path) }),
+    async answer(rec, next, req) {
+      if (rec.invalidJson) return googleError(400, "INVALID_ARGUMENT", "Invalid JSON payload received.");
       const json = rec.json;
       const alt = new URLSearchParams(rec.query).get("alt");
-      requests.push(rec);
 
       const studio = /^\/v1beta\/(models\/[^:/]+|tunedModels\/[^:/]+)(?::(\w+))?$/.exec(rec.path);
       const vertex = /^\/v1\/projects\/[^/]+\/locations\/[^/]+\/publishers\/google\/models\/([^:/]+):(\w+)$/.exec(rec.path);
@@ -85,7 +76,7 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
         case "streamGenerateContent": {
           const invalid = checkGenerateContent(json as Record<string, unknown>, model, Boolean(vertex));
           if (invalid) return invalid;
-          const reply = script(rec);
+          const reply = (await next())!;
           if ("status" in reply) return Response.json(reply.body, { status: reply.status, headers: reply.headers });
           if (method === "generateContent") return Response.json(mergeEvents(reply.events));
           if (alt !== "sse") return Response.json(reply.events);
@@ -113,15 +104,6 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
       }
     },
   });
-  return {
-    origin: `http://127.0.0.1:${server.port}`,
-    host: `127.0.0.1:${server.port}`,
-    requests,
-    reply: (fn) => {
-      script = fn;
-    },
-    stop: () => void server.stop(true),
-  };
 }
 
 // ---------------------------------------------------------------------------------------------

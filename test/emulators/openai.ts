@@ -1,90 +1,27 @@
 /**
- * An OpenAI-emulating upstream for tests: the bench emulator's answers by default, every request
- * recorded (path, headers, body), and per-test scripts for errors and faults. A raw TCP variant
- * sends exact bytes and cuts the connection wherever a test says.
+ * An OpenAI-emulating upstream for tests, on the shared scripted-upstream API (scripted.ts): the
+ * bench emulator's answers by default, every request recorded (path, headers, body), and per-test
+ * scripts or queued Responses for errors and faults. A raw TCP variant sends exact bytes and cuts
+ * the connection wherever a test says.
  */
 import type { Socket } from "bun";
 import { openaiUpstream, type UpstreamOptions } from "../../bench/upstream.ts";
-import { receive, type ReceivedRequest } from "./record.ts";
+import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream, type ScriptFn } from "./scripted.ts";
 
-export type RecordedRequest = ReceivedRequest & {
-  /** set once the client (the gateway) dropped the connection before the answer was complete */
-  aborted: boolean;
-};
+export type { RecordedRequest };
 
-export type Script = (req: RecordedRequest) => Response | Promise<Response> | undefined;
+/** A reply is the exact Response to send; a script that never settles leaves the request hanging. */
+export type Script = ScriptFn<Response>;
 
-export interface OpenAIEmulator {
-  origin: string;
-  /** host:port, for `hostOverride` */
-  host: string;
-  requests: RecordedRequest[];
-  /** answers with `script` while it returns a Response; falls back to the default emulator */
-  script(fn: Script | undefined): void;
-  /** requests whose connection the client (the gateway) dropped before the answer was complete */
-  readonly aborted: number;
-  /**
-   * Resolves as soon as `condition` holds (checked now, on every request received and on every
-   * abort); rejects after `timeoutMs` with `what()` as the message, so a test names what never happened.
-   */
-  until(condition: () => boolean, timeoutMs: number, what: () => string): Promise<void>;
-  stop(): void;
-}
+export type OpenAIEmulator = ScriptedUpstream<Response>;
 
 export function startOpenAIEmulator(opts: Partial<UpstreamOptions> = {}): OpenAIEmulator {
   const fallback = openaiUpstream({ chunks: opts.chunks ?? 8, delayMs: opts.delayMs ?? 0 });
-  const requests: RecordedRequest[] = [];
-  let current: Script | undefined;
-  let aborted = 0;
-  const waiters = new Set<() => void>();
-  const changed = () => {
-    for (const check of waiters) check();
-  };
-  const server = Bun.serve({
-    port: 0,
-    hostname: "127.0.0.1",
-    idleTimeout: 0,
-    async fetch(req) {
-      const rec: RecordedRequest = Object.assign(await receive(req), { aborted: false });
-      requests.push(rec);
-      req.signal.addEventListener("abort", () => {
-        aborted++;
-        rec.aborted = true;
-        changed();
-      });
-      changed();
-      const scripted = await current?.(rec);
-      if (scripted) return scripted;
-      return fallback(new Request(req.url, { method: req.method, headers: req.headers, body: rec.body || undefined }));
-    },
+  return startScriptedUpstream<Response>({
+    name: "openai",
+    defaultReply: (rec) => fallback(new Request(`http://openai${rec.path}${rec.query}`, { method: rec.method, headers: rec.headers, body: rec.body || undefined })),
+    answer: async (_rec, reply) => (await reply())!,
   });
-  return {
-    origin: `http://127.0.0.1:${server.port}`,
-    host: `127.0.0.1:${server.port}`,
-    requests,
-    script: (fn) => {
-      current = fn;
-    },
-    get aborted() {
-      return aborted;
-    },
-    until: (condition, timeoutMs, what) =>
-      new Promise<void>((resolve, reject) => {
-        const check = () => {
-          if (!condition()) return;
-          waiters.delete(check);
-          clearTimeout(timer);
-          resolve();
-        };
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`after ${timeoutMs} ms: ${what()}`));
-        }, timeoutMs);
-        waiters.add(check);
-        check();
-      }),
-    stop: () => void server.stop(true),
-  };
 }
 
 /** A server that answers every connection with `bytes`, cut off after `cutAt` bytes (reset). */

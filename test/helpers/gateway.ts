@@ -53,6 +53,87 @@ export async function startTestGateway(yaml: string, env: Record<string, string 
   };
 }
 
+/** A provider key of an `ai` backend's `provider:` object. */
+export type ProviderKey = "openAI" | "anthropic" | "bedrock" | "gemini" | "vertex" | "azure" | "azureOpenAI" | "custom";
+
+/**
+ * YAML for `gatewayFor`: a string is written as given (mapping entries, block or flow style, any
+ * common indentation removed); an object is written as JSON, which is YAML flow style.
+ */
+export type YamlPart = string | Record<string, unknown>;
+
+export interface GatewayForOptions {
+  /** the provider's settings (`{model: claude-x}`, `{region: us-east-1, model: ...}`); default `{}` */
+  settings?: YamlPart;
+  /** the route's `backendAuth` (`{key: sk-x}`, `{aws: {...}}`); default: none, the client's key goes upstream */
+  auth?: YamlPart;
+  /** more route policies, as mapping entries (`requestHeaderModifier: {set: {x-a: b}}`) */
+  policies?: YamlPart;
+  /** more fields of the `ai` backend (`pathPrefix: /proxy`, `policies: {backendTLS: {}}`) */
+  backend?: YamlPart;
+  /** top-level entries before `binds` (`frontendPolicies: ...`) */
+  top?: YamlPart;
+  /** the backend's name (default: the provider key) */
+  name?: string;
+  /** variables the config may reference */
+  env?: Record<string, string | undefined>;
+  deps?: Partial<Deps>;
+}
+
+export interface ProviderGateway extends TestGateway {
+  /** the official OpenAI SDK on the gateway's first bind */
+  client: OpenAI;
+  /** the config the gateway was started from */
+  yaml: string;
+}
+
+/** Mapping entries of a YAML part, one per line, without indentation. */
+function entries(part: YamlPart | undefined): string[] {
+  if (part === undefined) return [];
+  if (typeof part !== "string") return Object.entries(part).map(([k, v]) => `${k}: ${JSON.stringify(v)}`);
+  const lines = part.split("\n").filter((l) => l.trim() !== "");
+  const margin = Math.min(...lines.map((l) => /^ */.exec(l)![0].length));
+  return lines.map((l) => l.slice(margin));
+}
+
+const indent = (lines: string[], n: number) => lines.map((l) => `${" ".repeat(n)}${l}`);
+
+/** The config `gatewayFor` starts: one bind, one route, one `ai` backend on `upstream`. */
+export function providerYaml(provider: ProviderKey, upstream: string | { host: string }, opts: Omit<GatewayForOptions, "env" | "deps"> = {}): string {
+  const host = typeof upstream === "string" ? upstream : upstream.host;
+  const settings = opts.settings ?? {};
+  const flow = typeof settings !== "string" || settings.trim().startsWith("{");
+  const policies = [...(opts.auth === undefined ? [] : [`backendAuth: ${typeof opts.auth === "string" ? opts.auth.trim() : JSON.stringify(opts.auth)}`]), ...entries(opts.policies)];
+  return [
+    ...entries(opts.top),
+    "binds:",
+    "- port: 0",
+    "  listeners:",
+    "  - routes:",
+    ...(policies.length > 0 ? ["    - policies:", ...indent(policies, 8), "      backends:"] : ["    - backends:"]),
+    "      - ai:",
+    `          name: ${opts.name ?? provider}`,
+    `          hostOverride: "${host}"`,
+    "          provider:",
+    ...(flow ? [`            ${provider}: ${typeof settings === "string" ? settings.trim() : JSON.stringify(settings)}`] : [`            ${provider}:`, ...indent(entries(settings), 14)]),
+    ...indent(entries(opts.backend), 10),
+    "",
+  ].join("\n");
+}
+
+/**
+ * A gateway on one provider: one bind, one route, one `ai` backend pointed at `upstream` (an
+ * emulator, or its `host:port`) by `hostOverride`, and the official SDK as its client.
+ *
+ *   const gw = await gatewayFor("anthropic", emu, { settings: { model: MODEL }, auth: { key: KEY } });
+ *   await gw.client.chat.completions.create(...);
+ */
+export async function gatewayFor(provider: ProviderKey, upstream: string | { host: string }, opts: GatewayForOptions = {}): Promise<ProviderGateway> {
+  const yaml = providerYaml(provider, upstream, opts);
+  const gw = await startTestGateway(yaml, opts.env, { deps: opts.deps });
+  return Object.assign(gw, { client: openaiClient(gw.baseURL()), yaml });
+}
+
 /** The official OpenAI SDK pointed at the gateway; no retries so each test sees one exchange. */
 export function openaiClient(baseURL: string, apiKey = "anything"): OpenAI {
   return new OpenAI({ baseURL, apiKey, maxRetries: 0 });

@@ -9,7 +9,7 @@ import OpenAI from "openai";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../emulators/anthropic.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../emulators/openai.ts";
 import { openaiClient, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
-import * as s from "../anthropic/scripts.ts";
+import * as s from "../llm/providers/anthropic/scripts.ts";
 
 let openai: OpenAIEmulator;
 let anthropic: AnthropicEmulator;

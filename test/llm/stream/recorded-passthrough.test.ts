@@ -1,0 +1,67 @@
+/**
+ * Recorded OpenAI chat streams (test/fixtures/recorded/SOURCES.md) through the passthrough relay:
+ * the client gets the upstream's bytes untouched (the usage chunk dropped only when the gateway,
+ * not the client, asked for it), and the tap reads the usage and the model for the log.
+ */
+import { describe, expect, test } from "bun:test";
+import { passthroughStream, type StreamOutcome } from "../../../src/llm/stream/pipeline.ts";
+import { answer, cutAt, recorded } from "../../helpers/replay.ts";
+
+async function relay(reads: Uint8Array[], clientWantsUsage: boolean): Promise<{ text: string; outcome: StreamOutcome }> {
+  const upstream = new ReadableStream<Uint8Array>({
+    start(c) {
+      for (const r of reads) c.enqueue(r);
+      c.close();
+    },
+  });
+  let outcome: StreamOutcome | undefined;
+  const body = await passthroughStream({ upstream, clientWantsUsage, onEnd: (o) => (outcome = o), startedAt: performance.now() });
+  const text = await new Response(body).text();
+  return { text, outcome: outcome! };
+}
+
+const FILES = ["parallel-tool-calls-usage.sse", "single-tool-call-usage.sse", "text-logprobs.sse", "refusal.sse", "finish-length-max-tokens.sse"];
+
+describe("recorded OpenAI chat streams pass through untouched", () => {
+  for (const file of FILES) {
+    test(`${file}: the same bytes, usage and model for the log; split reads change nothing`, async () => {
+      const bytes = recorded(`openai-chat/${file}`);
+      const upstreamText = new TextDecoder().decode(bytes);
+      const { text, outcome } = await relay([bytes], true);
+      expect(text).toBe(upstreamText);
+      expect(outcome.error).toBeUndefined();
+      expect(outcome.responseModel).toBe("gpt-4o-2024-08-06");
+      const usage = answer(upstreamText).usage as { prompt_tokens: number; completion_tokens: number; total_tokens: number };
+      expect(outcome.usage).toMatchObject({ inputTokens: usage.prompt_tokens, outputTokens: usage.completion_tokens, totalTokens: usage.total_tokens });
+      for (let i = 1; i < bytes.byteLength; i += 211) expect((await relay(cutAt(bytes, [i]), true)).text).toBe(upstreamText);
+    });
+  }
+
+  test("parallel tool calls: indices and complete arguments as the SDK accumulates them; usage chunk dropped when only the gateway asked", async () => {
+    const bytes = recorded("openai-chat/parallel-tool-calls-usage.sse");
+    const a = answer((await relay([bytes], true)).text);
+    expect(a.toolCalls.map((c) => [c.index, c.id.startsWith("call_"), c.name])).toEqual([
+      [0, true, "GetWeatherArgs"],
+      [1, true, "get_stock_price"],
+    ]);
+    for (const c of a.toolCalls) expect(typeof JSON.parse(c.arguments)).toBe("object");
+    expect(a.finish).toBe("tool_calls");
+    const dropped = answer((await relay([bytes], false)).text);
+    expect(dropped.usage).toBeUndefined();
+    expect(dropped.toolCalls).toEqual(a.toolCalls);
+    expect(dropped.done).toBe(true);
+  });
+
+  test("cut before [DONE]: the gateway's incomplete-stream event, coded as for translated streams", async () => {
+    const bytes = recorded("openai-chat/text-logprobs.sse");
+    const text = new TextDecoder().decode(bytes);
+    const cut = enc(text.slice(0, text.lastIndexOf("data: [DONE]")));
+    const { text: out, outcome } = await relay([cut], true);
+    expect(answer(out).error).toEqual({ message: "upstream stream ended without [DONE]", type: "api_error", param: null, code: "upstream_stream_incomplete", status: 502 });
+    expect(outcome.error).toBe("upstream_stream_incomplete: upstream stream ended without [DONE]");
+  });
+});
+
+function enc(s: string): Uint8Array {
+  return new TextEncoder().encode(s);
+}
