@@ -4,6 +4,7 @@
  */
 import type { LlmModelEntry, ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
+import { runPresent } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
 import { readUpstreamText } from "./answer.ts";
 import { callProvider } from "./call.ts";
@@ -54,7 +55,10 @@ export async function listModels(ctx: RequestContext, sources: readonly ModelSou
   }
   ctx.outcome.answered(200);
   ctx.outcome.finish();
-  return new Response(body, { headers: { "content-type": "application/json" } });
+  const res = new Response(body, { headers: { "content-type": "application/json" } });
+  // the gateway's own answer: the route's response edits apply (no single backend's do)
+  runPresent(ctx.route.policies, res.headers, ctx);
+  return res;
 }
 
 /** The upstream's own model list (for providers without a pinned model), in the OpenAI shape. */

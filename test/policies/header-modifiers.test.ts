@@ -77,6 +77,10 @@ describe("OpenAI-format backend", () => {
     expectUpstreamEdits(openai.requests.at(-1)!.headers);
     expectAnswerEdits(emb.response.headers);
 
+    const models = await fetch(`${gw.baseURL()}/models`);
+    expect(models.status).toBe(200);
+    expect(models.headers.get("x-route-answer")).toBe("r"); // the gateway's own answer: the route's edits
+
     const files = await fetch(`${gw.baseURL()}/files`, { headers: clientHeaders });
     await files.text();
     expectUpstreamEdits(openai.requests.at(-1)!.headers);
