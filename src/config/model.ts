@@ -7,6 +7,7 @@ import type { Provider } from "../llm/types.ts";
 import type { Chain } from "../policies/chain.ts";
 import type { Policy } from "../policies/types.ts";
 import type { Router } from "../routing/router.ts";
+import type { Catalog } from "../telemetry/cost/catalog.ts";
 import type { Secret } from "./secret.ts";
 
 export interface GatewayConfig {
@@ -21,6 +22,8 @@ export interface GatewayConfig {
    * untouched (zero copy) and the gateway asks no usage of the upstream.
    */
   usageWanted: boolean;
+  /** list prices for cost (`config.modelCatalog`); undefined when none is configured */
+  catalog: Catalog | undefined;
   /** request bodies the gateway buffers (LLM routes) are refused above this size with a 413 */
   maxBodyBytes: number;
   /** seconds a connection may sit idle (Bun.serve idleTimeout, at most 255) */

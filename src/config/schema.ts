@@ -26,6 +26,7 @@ import {
   StringOrList,
   UpstreamPath,
 } from "./schema/parts.ts";
+import { ModelCatalogSources } from "../telemetry/cost/catalog.ts";
 import { LlmParams } from "./schema/llm-params.ts";
 import { BackendPolicies, RoutePolicies } from "./schema/policies.ts";
 import { AIProvider, LlmProviderRef } from "./schema/providers.ts";
@@ -217,6 +218,7 @@ const AccessLog = z
 
 export const RawConfigSection = z.strictObject({
   readinessAddr: Address.nullish(),
+  modelCatalog: ModelCatalogSources.nullish(),
   logging: z
     .strictObject({
       format: z.enum(["text", "json"]).nullish(),
@@ -231,7 +233,6 @@ export const RawConfigSection = z.strictObject({
     "enableIpv6",
     "dns",
     "localXdsPath",
-    "modelCatalog",
     "database",
     "storage",
     "caAddress",

@@ -31,7 +31,7 @@ export interface ServerHandle {
 
 export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response> {
   const config = h.config();
-  const outcome = recordOutcome({ start: h.deps.now(), bind: port, method: req.method, path: "" }, h.outcomes, h.deps.now);
+  const outcome = recordOutcome({ start: h.deps.now(), bind: port, method: req.method, path: "" }, h.outcomes, h.deps.now, config.catalog);
   try {
     // normalised once: routing, policies and upstream paths all see this path (400 if unsafe)
     const { path, query } = requestTarget(req.url);

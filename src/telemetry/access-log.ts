@@ -5,6 +5,11 @@
 import type { Logger } from "./log.ts";
 import type { ExchangeOutcome, OutcomeListener } from "./outcome.ts";
 
+/** USD as a decimal string (agentgateway logs cost so): no float noise, no exponent. */
+function usd(value: number): string {
+  return value.toFixed(10).replace(/\.?0+$/, "") || "0";
+}
+
 /** The fields that carry token usage (what makes the gateway read a stream's usage for the log). */
 export const USAGE_FIELDS = [
   "gen_ai.usage.input_tokens",
@@ -42,6 +47,7 @@ export function accessLogFields(r: Readonly<ExchangeOutcome>): Record<string, un
     "gen_ai.usage.cache_creation.input_tokens": r.usage?.cacheWriteInputTokens,
     "gen_ai.usage.output_tokens": r.usage?.outputTokens,
     "gen_ai.usage.reasoning_tokens": r.usage?.reasoningTokens,
+    "agw.ai.usage.cost.total": r.cost?.status === "Exact" ? usd(r.cost.total) : undefined,
     "agw.ai.time_to_first_token": r.firstByteMs === undefined ? undefined : `${Math.round(r.firstByteMs)}ms`,
     "retry.attempt": r.attempts > 1 ? r.attempts - 1 : undefined,
     error: r.error,

@@ -6,6 +6,8 @@
  * completions and credentials are never part of it.
  */
 import type { Usage } from "../llm/types.ts";
+import type { Catalog } from "./cost/catalog.ts";
+import { costOf, type Cost } from "./cost/cost.ts";
 
 /** What kind of failure ended the exchange (for logs and metrics; the status says the rest). */
 export type ErrorKind =
@@ -43,6 +45,8 @@ export interface ExchangeOutcome {
   durationMs?: number;
   error?: string;
   errorKind?: ErrorKind;
+  /** what the answer cost (set when finished, from the usage and the model catalog) */
+  cost?: Cost;
 }
 
 export type OutcomeListener = (outcome: Readonly<ExchangeOutcome>) => void;
@@ -65,7 +69,12 @@ export interface OutcomeRecorder {
   finish(): void;
 }
 
-export function recordOutcome(base: { start: number; bind: number; method: string; path: string }, listeners: readonly OutcomeListener[], now: () => number): OutcomeRecorder {
+export function recordOutcome(
+  base: { start: number; bind: number; method: string; path: string },
+  listeners: readonly OutcomeListener[],
+  now: () => number,
+  catalog: Catalog | undefined,
+): OutcomeRecorder {
   const record: ExchangeOutcome = { ...base, attempts: 0 };
   let local: OutcomeListener[] | undefined;
   let finished = false;
@@ -106,6 +115,7 @@ export function recordOutcome(base: { start: number; bind: number; method: strin
       if (finished) return;
       finished = true;
       record.durationMs = now() - record.start;
+      if (record.usage && record.provider) record.cost = costOf(catalog, record.provider, [record.responseModel, record.requestModel], record.usage);
       if (local) for (const l of local) l(record);
       for (const l of listeners) l(record);
     },
