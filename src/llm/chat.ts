@@ -8,11 +8,12 @@
 import type { ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
 import { downstreamHeaders } from "../http/headers.ts";
-import { bodyDraft, runPrepare } from "../policies/chain.ts";
+import { bodyDraft, runPrepare, runPresent } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
 import { answer, answerStream, JSON_HEADERS, readUpstreamText, relayJson, sseHeaders, streamEnded, upstreamError } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { checkChatRequest } from "./chat-request.ts";
+import { keepAliveUntilAnswered } from "./stream/keep-alive.ts";
 import { passthroughStream, translatedStream } from "./stream/pipeline.ts";
 import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
 import type { HubMessage } from "./hub/parts.ts";
@@ -36,10 +37,16 @@ interface ChatCall {
 export async function serveChat(ctx: RequestContext, targets: readonly ProviderTarget[]): Promise<Response> {
   const client = checkChatRequest(await ctx.json());
   ctx.outcome.requested("chat", typeof client.model === "string" ? client.model : undefined);
-  return firstAnswer(ctx, targets, async (target) => {
+  const answer = firstAnswer(ctx, targets, async (target) => {
     const call = await prepare(ctx, target, client);
     const res = await callProvider(ctx, target, { path: call.path, body: call.body, headers: call.headers });
     return present(ctx, call, res);
+  });
+  if (client.stream !== true) return answer;
+  return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, () => {
+    const headers = sseHeaders(new Headers());
+    runPresent(ctx.route.policies, headers, ctx);
+    return headers;
   });
 }
 
@@ -101,6 +108,7 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
     const body = await passthroughStream({
       upstream: res.body,
       clientWantsUsage: call.clientWantsUsage,
+      keepAliveMs: ctx.streamKeepAliveMs,
       startedAt: ctx.outcome.record.start,
       onEnd: (o) => streamEnded(ctx, o, model),
     });
@@ -125,6 +133,7 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
     startedAt: ctx.outcome.record.start,
     translator: chat.stream(streamCtx, writer),
     writer,
+    keepAliveMs: ctx.streamKeepAliveMs,
     onEnd: (o) => streamEnded(ctx, o, model),
   });
   return answerStream(ctx, target, body, 200, sseHeaders(new Headers()));
