@@ -23,11 +23,12 @@ export function loadConfigText(text: string, label: string, opts: LoadOptions = 
   const env = opts.env ?? process.env;
   const parsed = parseConfig(text, label, env);
   if (!parsed.ok) return parsed;
-  return compileConfig(parsed.value.config, parsed.value.locator, {
+  const compiled = compileConfig(parsed.value.config, parsed.value.locator, {
     env,
     baseDir: opts.baseDir ?? process.cwd(),
     readFile: opts.readFile ?? readText,
   });
+  return compiled.ok ? { ok: true, value: { ...compiled.value, source: { label, text } } } : compiled;
 }
 
 export function loadConfigFile(path: string, opts: LoadOptions = {}): Result<GatewayConfig, ConfigIssue[]> {
