@@ -70,7 +70,7 @@ function get(path: string, opts: AdminOptions): Response {
     case "/api/config/effective":
       return json(configDump(config), true);
     case "/api/config":
-      return json(config.source ? redactedConfig(config.source.text, configSecrets(config)) : null, true);
+      return json(config.source ? redactedConfig(config.source.text.reveal(), configSecrets(config)) : null, true);
     case "/api/runtime":
       return json({ build: buildInfo, ui: { gatewayMode: "standalone", configStoreMode: "readOnly" }, settings: settingsView(config) });
     case "/api/listeners":

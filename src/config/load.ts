@@ -9,6 +9,7 @@ import type { Env } from "./env.ts";
 import type { ConfigIssue } from "./errors.ts";
 import type { GatewayConfig } from "./model.ts";
 import { parseConfig, type Result } from "./parse.ts";
+import { Secret } from "./secret.ts";
 
 export interface LoadOptions {
   env?: Env;
@@ -28,7 +29,7 @@ export function loadConfigText(text: string, label: string, opts: LoadOptions = 
     baseDir: opts.baseDir ?? process.cwd(),
     readFile: opts.readFile ?? readText,
   });
-  return compiled.ok ? { ok: true, value: { ...compiled.value, source: { label, text } } } : compiled;
+  return compiled.ok ? { ok: true, value: { ...compiled.value, source: { label, text: new Secret(text) } } } : compiled;
 }
 
 export function loadConfigFile(path: string, opts: LoadOptions = {}): Result<GatewayConfig, ConfigIssue[]> {

@@ -34,8 +34,8 @@ export interface GatewayConfig {
   metricsRemove: ReadonlySet<string>;
   /** OpenTelemetry traces (`config.tracing`, OTLP_ENDPOINT...); undefined = off */
   tracing: TracingSettings | undefined;
-  /** the config as written, before variables are expanded (the admin's /api/config, redacted there) */
-  source?: { label: string; text: string };
+  /** the config as written, before variables are expanded (the admin's /api/config, redacted there); a Secret: it may hold literal keys */
+  source?: { label: string; text: Secret };
   /** request bodies the gateway buffers (LLM routes) are refused above this size with a 413 */
   maxBodyBytes: number;
   /** seconds a connection may sit idle (Bun.serve idleTimeout, at most 255) */
