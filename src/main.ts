@@ -24,7 +24,9 @@ usage:
   agentgateway -f, --file <path|->    config file ("-" reads stdin)
   agentgateway -c, --config <yaml>    inline config (YAML or JSON)
   agentgateway --validate-only ...    check the config, print problems, exit 0 (valid) or 1
-  agentgateway -V, --version          print the version
+  agentgateway -V, --version          print the version (--version: JSON build info)
+  agentgateway --healthcheck [url]    exit 0 when the readiness endpoint answers 200 (containers'
+                                      HEALTHCHECK; default http://127.0.0.1:15021/healthz/ready)
   agentgateway -h, --help             this help
 
 ports: admin page localhost:15000 (/ui), metrics [::]:15020 (/metrics), readiness [::]:15021 (/healthz/ready)
@@ -75,8 +77,23 @@ function parseArgs(argv: string[]): Cli | { exit: number; out: string } {
   return { source, validateOnly };
 }
 
+/** `--healthcheck`: the readiness endpoint, for images without curl (distroless). */
+async function healthcheck(url: string | undefined): Promise<number> {
+  const port = /:(\d+)$/.exec(process.env.READINESS_ADDR ?? "")?.[1] ?? "15021";
+  try {
+    const res = await fetch(url ?? `http://127.0.0.1:${port}/healthz/ready`, { signal: AbortSignal.timeout(3000) });
+    console.log(`${res.status} ${(await res.text()).trim()}`);
+    return res.status === 200 ? 0 : 1;
+  } catch (err) {
+    console.error(`not ready: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
 async function main(): Promise<number> {
-  const cli = parseArgs(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  if (args[0] === "--healthcheck") return healthcheck(args[1]);
+  const cli = parseArgs(args);
   if ("exit" in cli) {
     (cli.exit === 0 ? console.log : console.error)(cli.out);
     return cli.exit;
