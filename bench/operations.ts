@@ -5,7 +5,9 @@
  * OTLP/HTTP to a local sink, the admin page's recent-requests buffer). Alternating rounds; the
  * ratio is the median of the rounds' on/off ratios (target >= 0.95x).
  *
- *   bun bench/operations.ts [--duration 4] [--rounds 3] [--bin dist/agentgateway]
+ *   bun bench/operations.ts [--duration 4] [--rounds 3] [--bin dist/agentgateway] [--on metrics,traces,admin] [--only openai-json]
+ *
+ * `--on` picks what the "on" gateway runs (default: all three), to see what each costs.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -23,6 +25,8 @@ const arg = (name: string) => {
 const DURATION = Number(arg("--duration") ?? 4);
 const ROUNDS = Number(arg("--rounds") ?? 3);
 const BIN = arg("--bin");
+const ON = new Set((arg("--on") ?? "metrics,traces,admin").split(","));
+const ONLY = arg("--only")?.split(",");
 const procs: Subprocess[] = [];
 
 function freePort(): number {
@@ -66,13 +70,16 @@ async function gateway(s: Scenario, upstream: string, on: boolean, sink: string)
   const port = freePort();
   const dir = mkdtempSync(join(tmpdir(), "agw-ops-bench-"));
   const cfg = join(dir, "config.yaml");
-  const prelude = on ? `config:\n  tracing: {otlpEndpoint: "${sink}", otlpProtocol: http, randomSampling: true}\n` : "";
+  const prelude = on && ON.has("traces") ? `config:\n  tracing: {otlpEndpoint: "${sink}", otlpProtocol: http, randomSampling: true}\n` : "";
   writeFileSync(cfg, prelude + s.config(upstream, port));
   const statsPort = freePort();
-  const env = on ? { STATS_ADDR: `127.0.0.1:${statsPort}`, ADMIN_ADDR: `127.0.0.1:${freePort()}` } : { STATS_ADDR: "off", ADMIN_ADDR: "off" };
+  const env = {
+    STATS_ADDR: on && ON.has("metrics") ? `127.0.0.1:${statsPort}` : "off",
+    ADMIN_ADDR: on && ON.has("admin") ? `127.0.0.1:${freePort()}` : "off",
+  };
   const p = spawn([...(BIN ? [resolve(ROOT, BIN)] : [process.execPath, "src/main.ts"]), cfg], { READINESS_ADDR: "off", ...env });
   await waitFor(`http://127.0.0.1:${port}/`);
-  return { name: on ? "on" : "off", url: `http://127.0.0.1:${port}`, pid: p.pid, ...(on ? { statsPort } : {}) };
+  return { name: on ? "on" : "off", url: `http://127.0.0.1:${port}`, pid: p.pid, ...(on && ON.has("metrics") ? { statsPort } : {}) };
 }
 
 async function once(s: Scenario, v: Variant, connections: number, sec: number): Promise<{ result: LoadResult; cpu: number }> {
@@ -90,6 +97,7 @@ try {
   const sink = `http://127.0.0.1:${sinkPort}`;
   await waitFor(`${sink}/count`);
   for (const [s, delay] of [[openaiJson, 0], [openaiStream, 0], [openaiStream, 1]] as const) {
+    if (ONLY && !ONLY.includes(s.name)) continue;
     const upPort = freePort();
     const up = spawn([process.execPath, "bench/serve-upstream.ts", "--scenario", s.name, "--port", String(upPort), "--chunks", "20", "--delay-ms", String(delay)]);
     const upstream = `http://127.0.0.1:${upPort}`;
@@ -107,9 +115,9 @@ try {
     const rps = (v: "off" | "on") => median(runs[v].map((x) => x.result.rps));
     const cpu = (v: "off" | "on") => median(runs[v].map((x) => x.cpu));
     const ratio = median(ratios);
-    const metrics = await (await fetch(`http://127.0.0.1:${on.statsPort}/metrics`)).text();
-    const counted = [...metrics.matchAll(/^agentgateway_requests_total\{.*status="200".*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0);
-    const line = `${s.name} delay=${delay}ms c=${c}: operations on/off ${ratio.toFixed(3)}x (target >= 0.95x) ${ratio >= 0.95 ? "MET" : "MISSED"}; ${rps("on").toFixed(0)} vs ${rps("off").toFixed(0)} req/s; cpu/request ${cpu("on").toFixed(0)}us vs ${cpu("off").toFixed(0)}us; requests counted by the metrics: ${counted}`;
+    const metrics = on.statsPort ? await (await fetch(`http://127.0.0.1:${on.statsPort}/metrics`)).text() : "";
+    const counted = on.statsPort ? [...metrics.matchAll(/^agentgateway_requests_total\{.*status="200".*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0) : "-";
+    const line = `${s.name} delay=${delay}ms c=${c}: ${[...ON].join("+")} on/off ${ratio.toFixed(3)}x (target >= 0.95x) ${ratio >= 0.95 ? "MET" : "MISSED"}; ${rps("on").toFixed(0)} vs ${rps("off").toFixed(0)} req/s; cpu/request ${cpu("on").toFixed(0)}us vs ${cpu("off").toFixed(0)}us; requests counted by the metrics: ${counted}`;
     console.log(line);
     lines.push(line);
     for (const p of procs.filter((x) => x.pid === off.pid || x.pid === on.pid || x.pid === up.pid)) p.kill("SIGKILL");

@@ -3,17 +3,17 @@
  * GenAI semantic conventions v1.40.0 for the LLM part). Built from the outcome record, which never
  * holds a prompt, a completion or a credential; `config.tracing.fields.remove` drops keys by name.
  */
-import type { Attributes } from "@opentelemetry/api";
 import { reason } from "../metrics/gateway-metrics.ts";
 import type { ExchangeOutcome } from "../outcome.ts";
+import type { AttributeValue } from "./otlp-encode.ts";
 
 /** USD as a decimal string, as agentgateway writes cost attributes. */
 function usd(value: number): string {
   return value.toFixed(10).replace(/\.?0+$/, "") || "0";
 }
 
-export function spanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet<string>): Attributes {
-  const a: Attributes = {
+export function spanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet<string>): Record<string, AttributeValue> {
+  const a: Record<string, AttributeValue | undefined> = {
     gateway: "default/default",
     listener: r.listener,
     route: r.route,
@@ -57,6 +57,10 @@ export function spanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet
   if (why !== "Upstream") a.reason = why;
   if (r.durationMs !== undefined) a.duration = `${Math.round(r.durationMs)}ms`;
   a["url.scheme"] = "http";
-  for (const k in a) if (a[k] === undefined || remove.has(k)) delete a[k];
-  return a;
+  const out: Record<string, AttributeValue> = {};
+  for (const k in a) {
+    const v = a[k];
+    if (v !== undefined && !remove.has(k)) out[k] = v;
+  }
+  return out;
 }

@@ -1,20 +1,42 @@
 /**
- * The official OTLP trace exporters for `config.tracing`: gRPC (`otlpProtocol: grpc`, the
- * default, `@opentelemetry/exporter-trace-otlp-grpc`) or HTTP with protobuf bodies (`http`,
- * `@opentelemetry/exporter-trace-otlp-proto`), with the configured headers. Loaded only when a
- * span is first exported.
+ * OTLP transports for encoded export requests: HTTP (`POST <url>` with
+ * `application/x-protobuf`, OTLP/HTTP) or gRPC (`TraceService/Export` unary call through
+ * @grpc/grpc-js, loaded on first use), with the configured headers (gRPC metadata).
  */
-import { credentials, Metadata } from "@grpc/grpc-js";
-import { OTLPTraceExporter as GrpcExporter } from "@opentelemetry/exporter-trace-otlp-grpc";
-import { OTLPTraceExporter as ProtoExporter } from "@opentelemetry/exporter-trace-otlp-proto";
-import type { SpanExporter } from "@opentelemetry/sdk-trace";
 import type { TracingSettings } from "../../config/model.ts";
 
-export function otlpExporter(settings: TracingSettings): SpanExporter {
+export type Transport = (body: Uint8Array) => Promise<void>;
+
+const EXPORT_PATH = "/opentelemetry.proto.collector.trace.v1.TraceService/Export";
+const TIMEOUT_MS = 10_000;
+
+export function otlpTransport(settings: TracingSettings): Transport {
   const headers = Object.fromEntries([...settings.headers].map(([k, v]) => [k, v.reveal()]));
-  if (settings.protocol === "http") return new ProtoExporter({ url: settings.url, headers, timeoutMillis: 10_000 });
-  const metadata = new Metadata();
-  for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
-  const tls = settings.url.startsWith("https:");
-  return new GrpcExporter({ url: settings.url, metadata, credentials: tls ? credentials.createSsl() : credentials.createInsecure(), timeoutMillis: 10_000 });
+  return settings.protocol === "http" ? httpTransport(settings.url, headers) : grpcTransport(settings.url, headers);
+}
+
+function httpTransport(url: string, headers: Record<string, string>): Transport {
+  return async (body) => {
+    const res = await fetch(url, { method: "POST", headers: { ...headers, "content-type": "application/x-protobuf" }, body, signal: AbortSignal.timeout(TIMEOUT_MS) });
+    await res.arrayBuffer();
+    if (!res.ok) throw new Error(`the collector answered HTTP ${res.status}`);
+  };
+}
+
+function grpcTransport(url: string, headers: Record<string, string>): Transport {
+  const target = url.replace(/^https?:\/\//, "");
+  const tls = url.startsWith("https:");
+  let client: Promise<(body: Uint8Array) => Promise<void>> | undefined;
+  const connect = async () => {
+    const grpc = await import("@grpc/grpc-js");
+    const c = new grpc.Client(target, tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure());
+    const metadata = new grpc.Metadata();
+    for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
+    const raw = (b: Buffer) => b;
+    return (body: Uint8Array) =>
+      new Promise<void>((resolve, reject) => {
+        c.makeUnaryRequest(EXPORT_PATH, raw, raw, Buffer.from(body), metadata.clone(), { deadline: Date.now() + TIMEOUT_MS }, (err) => (err ? reject(err) : resolve()));
+      });
+  };
+  return async (body) => (await (client ??= connect()))(body);
 }

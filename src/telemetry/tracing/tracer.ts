@@ -1,21 +1,20 @@
 /**
- * OpenTelemetry traces: one SERVER span per exchange, built from its finished outcome record and
- * exported over OTLP (gRPC, agentgateway's default, or HTTP/protobuf) by the official exporters
- * behind the official batch span processor.
+ * OpenTelemetry traces: one SERVER span per exchange, built from its finished outcome record,
+ * batched and exported over OTLP (gRPC, agentgateway's default, or HTTP/protobuf).
  *
- * The span is a plain `ReadableSpan` record, not an SDK `Tracer` span: the ids are chosen when the
- * request arrives (so the provider's `traceparent` names the gateway's span), and the attributes
- * are only known when the exchange ends. Measured on the reference machine: an SDK span with the
- * same attributes costs 2.2 µs, this record 0.5 µs; the protobuf encoding (1.7 µs a span) runs in
- * the batch export, off the request.
+ * The ids are chosen when the request arrives (so the provider's `traceparent` names the
+ * gateway's span); the attributes are known when the exchange ends. The official OpenTelemetry
+ * JS packages were measured and not used on this path (bench/otel-span-cost.ts): an SDK span
+ * costs 2.9-4.7 µs and the official protobuf encoding 3-5 µs a span, which kept a fully traced
+ * gateway at 0.66-0.77x of an untraced one; the span record here and its direct encoding
+ * (otlp-encode.ts) cost about 3 µs together.
  */
-import { SpanKind, SpanStatusCode, type HrTime, type SpanContext } from "@opentelemetry/api";
-import { resourceFromAttributes } from "@opentelemetry/resources";
-import { BatchSpanProcessor, type ReadableSpan, type SpanExporter } from "@opentelemetry/sdk-trace";
 import type { TracingSettings } from "../../config/model.ts";
 import type { Logger } from "../log.ts";
 import type { OutcomeListener } from "../outcome.ts";
 import { spanAttributes } from "./attributes.ts";
+import { otlpTransport, type Transport } from "./exporter.ts";
+import { encodeExport, type SpanRecord } from "./otlp-encode.ts";
 import { startTrace, type TraceContext } from "./traceparent.ts";
 
 export interface Tracer {
@@ -27,83 +26,90 @@ export interface Tracer {
   shutdown(): Promise<void>;
 }
 
-export function createTracer(settings: TracingSettings, opts: { logger: Logger; version: string; random?: () => number }): Tracer {
+export interface TracerOptions {
+  logger: Logger;
+  version: string;
+  random?: () => number;
+  /** tests: another transport */
+  transport?: Transport;
+}
+
+const BATCH = 512;
+const MAX_QUEUE = 8192;
+const MAX_IN_FLIGHT = 4;
+const FLUSH_MS = 1000;
+
+export function createTracer(settings: TracingSettings, opts: TracerOptions): Tracer {
   const random = opts.random ?? Math.random;
   const sampling = { random: settings.randomSampling, client: settings.clientSampling };
-  const resource = resourceFromAttributes({ "service.name": process.env.OTEL_SERVICE_NAME || "agentgateway", "service.version": opts.version });
+  const resource = { "service.name": process.env.OTEL_SERVICE_NAME || "agentgateway", "service.version": opts.version };
   const scope = { name: "agentgateway", version: opts.version };
-  const exporter = lazyExporter(settings, opts.logger);
-  const processor = new BatchSpanProcessor({ exporter, scheduledDelayMillis: 1000, maxQueueSize: 8192, maxExportBatchSize: 512 });
+  const send = opts.transport ?? otlpTransport(settings);
+  let queue: SpanRecord[] = [];
+  const inFlight = new Set<Promise<void>>();
+  let dropped = 0;
+  let lastWarn = 0;
+
+  const warn = (message: string, fields: Record<string, unknown>) => {
+    if (Date.now() - lastWarn < 60_000) return;
+    lastWarn = Date.now();
+    opts.logger.warn(message, { endpoint: settings.endpoint, ...fields });
+  };
+
+  const flush = () => {
+    while (queue.length > 0 && inFlight.size < MAX_IN_FLIGHT) {
+      const batch = queue.length <= BATCH ? queue : queue.slice(0, BATCH);
+      queue = queue.length <= BATCH ? [] : queue.slice(BATCH);
+      const p = send(encodeExport(batch, resource, scope)).catch((err: unknown) => warn("trace export failed", { spans: batch.length, error: String((err as Error)?.message ?? err) }));
+      inFlight.add(p);
+      void p.finally(() => inFlight.delete(p));
+    }
+  };
+  const timer = setInterval(flush, FLUSH_MS);
+  timer.unref?.();
 
   const listener: OutcomeListener = (r) => {
     const t = r.trace;
     if (t === undefined) return;
+    if (queue.length >= MAX_QUEUE) {
+      dropped++;
+      warn("trace export is behind: spans dropped", { dropped });
+      return;
+    }
     const endMs = performance.timeOrigin + performance.now();
-    const durationMs = r.durationMs ?? 0;
-    const own: SpanContext = { traceId: t.traceId, spanId: t.spanId, traceFlags: t.flags, isRemote: false };
-    const span: ReadableSpan = {
+    queue.push({
+      traceId: t.traceId,
+      spanId: t.spanId,
+      parentSpanId: t.parentSpanId,
+      flags: t.flags,
       name: `${r.method} ${r.path || "unknown"}`,
-      kind: SpanKind.SERVER,
-      spanContext: () => own,
-      ...(t.parentSpanId ? { parentSpanContext: { traceId: t.traceId, spanId: t.parentSpanId, traceFlags: t.flags, isRemote: true } } : {}),
-      startTime: hrTime(endMs - durationMs),
-      endTime: hrTime(endMs),
-      duration: hrTime(durationMs),
-      status: r.errorKind ? { code: SpanStatusCode.ERROR, message: r.error ?? r.errorKind } : { code: SpanStatusCode.UNSET },
+      kind: 2,
+      startNs: nanos(endMs - (r.durationMs ?? 0)),
+      endNs: nanos(endMs),
       attributes: spanAttributes(r, settings.remove),
-      links: [],
-      events: [],
-      ended: true,
-      resource,
-      instrumentationScope: scope,
-      droppedAttributesCount: 0,
-      droppedEventsCount: 0,
-      droppedLinksCount: 0,
-    };
-    processor.onEnd(span);
+      status: r.errorKind ? { code: 2, message: r.error ?? r.errorKind } : { code: 0 },
+    });
+    if (queue.length >= BATCH) flush();
   };
 
   return {
     start: (headers) => startTrace(headers.get("traceparent"), sampling, random),
     listener,
-    shutdown: () => processor.shutdown(),
-  };
-}
-
-/** ms since the epoch -> [seconds, nanoseconds] */
-function hrTime(ms: number): HrTime {
-  const seconds = Math.floor(ms / 1000);
-  return [seconds, Math.round((ms - seconds * 1000) * 1e6)];
-}
-
-/**
- * The OTLP exporter, loaded on first use: the gRPC client library is large, and a gateway that
- * traces nothing should not pay its start-up time. Export failures are logged, at most one line
- * a minute.
- */
-function lazyExporter(settings: TracingSettings, logger: Logger): SpanExporter {
-  let real: Promise<SpanExporter> | undefined;
-  let lastWarn = 0;
-  const load = () => (real ??= import("./exporter.ts").then((m) => m.otlpExporter(settings)));
-  return {
-    export(spans, done) {
-      load().then(
-        (e) =>
-          e.export(spans, (result) => {
-            if (result.error && Date.now() - lastWarn > 60_000) {
-              lastWarn = Date.now();
-              logger.warn("trace export failed", { endpoint: settings.endpoint, error: String(result.error.message ?? result.error) });
-            }
-            done(result);
-          }),
-        (err: unknown) => done({ code: 1, error: err instanceof Error ? err : new Error(String(err)) }),
-      );
-    },
     async shutdown() {
-      if (real) await (await real).shutdown();
-    },
-    async forceFlush() {
-      if (real) await (await real).forceFlush?.();
+      clearInterval(timer);
+      while (queue.length > 0 || inFlight.size > 0) {
+        flush();
+        await Promise.race([Promise.all(inFlight), Bun.sleep(TIMEOUT_GRACE_MS)]);
+        if (inFlight.size > 0) break;
+      }
     },
   };
+}
+
+const TIMEOUT_GRACE_MS = 5000;
+
+/** ms since the epoch -> ns, without losing the sub-ms part to float rounding */
+function nanos(ms: number): bigint {
+  const whole = Math.floor(ms);
+  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
 }
