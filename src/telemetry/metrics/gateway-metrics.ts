@@ -36,23 +36,7 @@ export interface GatewayMetrics {
 
 export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; version: string }): GatewayMetrics {
   const registry = new Registry("agentgateway", opts.remove);
-  const f = {
-    build: registry.register({ name: "build", help: "Agentgateway build information", kind: "info", labels: ["tag"] }),
-    tokens: registry.register({ name: "gen_ai_client_token_usage", help: "Number of tokens used per request", kind: "histogram", labels: ["gen_ai_token_type", ...GEN_AI], buckets: TOKEN_USAGE }),
-    cost: registry.register({ name: "gen_ai_client_cost", unit: "usd", help: "Cumulative USD cost of generative AI requests", kind: "counter", labels: GEN_AI }),
-    genAiDuration: registry.register({ name: "gen_ai_server_request_duration", help: "Duration of generative AI request", kind: "histogram", labels: GEN_AI, buckets: REQUEST_DURATION }),
-    tpot: registry.register({ name: "gen_ai_server_time_per_output_token", help: "Time to generate each output token for a given request", kind: "histogram", labels: GEN_AI, buckets: OUTPUT_TOKEN }),
-    ttft: registry.register({ name: "gen_ai_server_time_to_first_token", help: "Time to generate the first token for a given request", kind: "histogram", labels: GEN_AI, buckets: FIRST_TOKEN }),
-    requests: registry.register({ name: "requests", help: "The total number of HTTP requests sent", kind: "counter", labels: HTTP }),
-    guardrailChecks: registry.register({ name: "guardrail_checks", help: "Total number of guardrail checks", kind: "counter", labels: ["phase", "action"] }),
-    lookups: registry.register({ name: "cost_catalog_lookups", help: "Total number of model cost catalog lookups by resolution status", kind: "counter", labels: ["status", ...GEN_AI] }),
-    duration: registry.register({ name: "request_duration", unit: "seconds", help: "Duration of HTTP requests (seconds)", kind: "histogram", labels: HTTP, buckets: HTTP_REQUEST_DURATION }),
-    retries: registry.register({ name: "retries", help: "The total number of request retries", kind: "counter", labels: HTTP }),
-    // extensions (not in agentgateway): CONFIG.md 11
-    rateLimitChecks: registry.register({ name: "rate_limit_checks", help: "Rate-limit and budget decisions (extension)", kind: "counter", labels: ["kind", "result"] }),
-    redisOperations: registry.register({ name: "redis_operations", help: "Shared-state (Redis) operations by result; failOpen and failClosed count the outages (extension)", kind: "counter", labels: ["result"] }),
-    synced: registry.register({ name: "config_synchronized", help: "Whether the last configuration load/reload was successful or not, being synchronized with the on-disk configuration", kind: "gauge", labels: [] }),
-  };
+  const f = registerFamilies(registry);
   f.build.get(opts.version, () => [opts.version]).set(1);
   f.synced.only().set(1);
 
@@ -114,6 +98,27 @@ export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; versio
     wantsUsage: !f.tokens.removed || !f.cost.removed || !f.tpot.removed,
     configSynchronized: (ok) => f.synced.only().set(ok ? 1 : 0),
     families: { guardrailChecks: f.guardrailChecks, rateLimitChecks: f.rateLimitChecks, redisOperations: f.redisOperations },
+  };
+}
+
+/** agentgateway's families, in its registration (= exposition) order, then ours. */
+function registerFamilies(registry: Registry) {
+  return {
+    build: registry.register({ name: "build", help: "Agentgateway build information", kind: "info", labels: ["tag"] }),
+    tokens: registry.register({ name: "gen_ai_client_token_usage", help: "Number of tokens used per request", kind: "histogram", labels: ["gen_ai_token_type", ...GEN_AI], buckets: TOKEN_USAGE }),
+    cost: registry.register({ name: "gen_ai_client_cost", unit: "usd", help: "Cumulative USD cost of generative AI requests", kind: "counter", labels: GEN_AI }),
+    genAiDuration: registry.register({ name: "gen_ai_server_request_duration", help: "Duration of generative AI request", kind: "histogram", labels: GEN_AI, buckets: REQUEST_DURATION }),
+    tpot: registry.register({ name: "gen_ai_server_time_per_output_token", help: "Time to generate each output token for a given request", kind: "histogram", labels: GEN_AI, buckets: OUTPUT_TOKEN }),
+    ttft: registry.register({ name: "gen_ai_server_time_to_first_token", help: "Time to generate the first token for a given request", kind: "histogram", labels: GEN_AI, buckets: FIRST_TOKEN }),
+    requests: registry.register({ name: "requests", help: "The total number of HTTP requests sent", kind: "counter", labels: HTTP }),
+    guardrailChecks: registry.register({ name: "guardrail_checks", help: "Total number of guardrail checks", kind: "counter", labels: ["phase", "action"] }),
+    lookups: registry.register({ name: "cost_catalog_lookups", help: "Total number of model cost catalog lookups by resolution status", kind: "counter", labels: ["status", ...GEN_AI] }),
+    duration: registry.register({ name: "request_duration", unit: "seconds", help: "Duration of HTTP requests (seconds)", kind: "histogram", labels: HTTP, buckets: HTTP_REQUEST_DURATION }),
+    retries: registry.register({ name: "retries", help: "The total number of request retries", kind: "counter", labels: HTTP }),
+    // extensions (not in agentgateway): CONFIG.md 11
+    rateLimitChecks: registry.register({ name: "rate_limit_checks", help: "Rate-limit and budget decisions (extension)", kind: "counter", labels: ["kind", "result"] }),
+    redisOperations: registry.register({ name: "redis_operations", help: "Shared-state (Redis) operations by result; failOpen and failClosed count the outages (extension)", kind: "counter", labels: ["result"] }),
+    synced: registry.register({ name: "config_synchronized", help: "Whether the last configuration load/reload was successful or not, being synchronized with the on-disk configuration", kind: "gauge", labels: [] }),
   };
 }
 
