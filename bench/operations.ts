@@ -7,7 +7,9 @@
  *
  *   bun bench/operations.ts [--duration 4] [--rounds 3] [--bin dist/agentgateway] [--on metrics,traces,admin] [--only openai-json]
  *
- * `--on` picks what the "on" gateway runs (default: all three), to see what each costs.
+ * `--on` picks what the "on" gateway runs (default: all three), to see what each costs;
+ * `--sampling` is the traces' randomSampling (default 1: every request traced; 0 is
+ * agentgateway's default, where only requests that arrive with a sampled traceparent are).
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,6 +29,7 @@ const ROUNDS = Number(arg("--rounds") ?? 3);
 const BIN = arg("--bin");
 const ON = new Set((arg("--on") ?? "metrics,traces,admin").split(","));
 const ONLY = arg("--only")?.split(",");
+const SAMPLING = Number(arg("--sampling") ?? 1);
 const procs: Subprocess[] = [];
 
 function freePort(): number {
@@ -70,7 +73,7 @@ async function gateway(s: Scenario, upstream: string, on: boolean, sink: string)
   const port = freePort();
   const dir = mkdtempSync(join(tmpdir(), "agw-ops-bench-"));
   const cfg = join(dir, "config.yaml");
-  const prelude = on && ON.has("traces") ? `config:\n  tracing: {otlpEndpoint: "${sink}", otlpProtocol: http, randomSampling: true}\n` : "";
+  const prelude = on && ON.has("traces") ? `config:\n  tracing: {otlpEndpoint: "${sink}", otlpProtocol: http, randomSampling: ${SAMPLING}}\n` : "";
   writeFileSync(cfg, prelude + s.config(upstream, port));
   const statsPort = freePort();
   const env = {
@@ -117,7 +120,7 @@ try {
     const ratio = median(ratios);
     const metrics = on.statsPort ? await (await fetch(`http://127.0.0.1:${on.statsPort}/metrics`)).text() : "";
     const counted = on.statsPort ? [...metrics.matchAll(/^agentgateway_requests_total\{.*status="200".*\} (\d+)$/gm)].reduce((n, m) => n + Number(m[1]), 0) : "-";
-    const line = `${s.name} delay=${delay}ms c=${c}: ${[...ON].join("+")} on/off ${ratio.toFixed(3)}x (target >= 0.95x) ${ratio >= 0.95 ? "MET" : "MISSED"}; ${rps("on").toFixed(0)} vs ${rps("off").toFixed(0)} req/s; cpu/request ${cpu("on").toFixed(0)}us vs ${cpu("off").toFixed(0)}us; requests counted by the metrics: ${counted}`;
+    const line = `${s.name} delay=${delay}ms c=${c}: ${[...ON].join("+")}${ON.has("traces") ? ` (sampling ${SAMPLING})` : ""} on/off ${ratio.toFixed(3)}x (target >= 0.95x) ${ratio >= 0.95 ? "MET" : "MISSED"}; ${rps("on").toFixed(0)} vs ${rps("off").toFixed(0)} req/s; cpu/request ${cpu("on").toFixed(0)}us vs ${cpu("off").toFixed(0)}us; requests counted by the metrics: ${counted}`;
     console.log(line);
     lines.push(line);
     for (const p of procs.filter((x) => x.pid === off.pid || x.pid === on.pid || x.pid === up.pid)) p.kill("SIGKILL");

@@ -12,7 +12,15 @@ function usd(value: number): string {
   return value.toFixed(10).replace(/\.?0+$/, "") || "0";
 }
 
+/** The attributes as an object (tests, and anything that wants to look at them). */
 export function spanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet<string>): Record<string, AttributeValue> {
+  const out: Record<string, AttributeValue> = {};
+  emitSpanAttributes(r, remove, (k, v) => (out[k] = v));
+  return out;
+}
+
+/** Each attribute of the span of `r`, in order, passed to `emit` (the encoder writes them as they come). */
+export function emitSpanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet<string>, emit: (key: string, value: AttributeValue) => void): void {
   const a: Record<string, AttributeValue | undefined> = {
     gateway: "default/default",
     listener: r.listener,
@@ -57,10 +65,8 @@ export function spanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet
   if (why !== "Upstream") a.reason = why;
   if (r.durationMs !== undefined) a.duration = `${Math.round(r.durationMs)}ms`;
   a["url.scheme"] = "http";
-  const out: Record<string, AttributeValue> = {};
   for (const k in a) {
     const v = a[k];
-    if (v !== undefined && !remove.has(k)) out[k] = v;
+    if (v !== undefined && !remove.has(k)) emit(k, v);
   }
-  return out;
 }

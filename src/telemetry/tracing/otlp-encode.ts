@@ -22,6 +22,7 @@
 
 export type AttributeValue = string | number | boolean;
 
+/** A span as written: its attributes come from `attributes(emit)` so no object holds them. */
 export interface SpanRecord {
   traceId: string;
   spanId: string;
@@ -33,7 +34,7 @@ export interface SpanRecord {
   kind: number;
   startNs: bigint;
   endNs: bigint;
-  attributes: Record<string, AttributeValue>;
+  attributes: Record<string, AttributeValue> | ((emit: (key: string, value: AttributeValue) => void) => void);
   /** StatusCode: 0 unset, 2 error */
   status: { code: number; message?: string | undefined };
 }
@@ -161,7 +162,9 @@ function span(w: Writer, s: SpanRecord): void {
   w.varint(s.kind);
   w.fixed64(7, s.startNs);
   w.fixed64(8, s.endNs);
-  for (const k in s.attributes) keyValue(w, 9, k, s.attributes[k]!);
+  const attrs = s.attributes;
+  if (typeof attrs === "function") attrs((k, v) => keyValue(w, 9, k, v));
+  else for (const k in attrs) keyValue(w, 9, k, attrs[k]!);
   const status = w.begin(15);
   if (s.status.message) w.string(2, s.status.message);
   w.ensure(1);
@@ -176,24 +179,46 @@ function span(w: Writer, s: SpanRecord): void {
   w.pos += 4;
 }
 
+/**
+ * Spans written as they finish, straight into one buffer (no span object outlives its request),
+ * then wrapped into an export request when the batch is sent.
+ */
+export class SpanBatch {
+  private w = new Writer();
+  count = 0;
+  add(s: SpanRecord): void {
+    const at = this.w.begin(2);
+    span(this.w, s);
+    this.w.end(at);
+    this.count++;
+  }
+  /** the export request for the spans added so far; the batch starts empty again */
+  take(resource: Record<string, AttributeValue>, scope: { name: string; version: string }): Uint8Array {
+    const spans = this.w.buf.subarray(0, this.w.pos);
+    const w = new Writer();
+    const rs = w.begin(1);
+    const res = w.begin(1);
+    for (const k in resource) keyValue(w, 1, k, resource[k]!);
+    w.end(res);
+    const ss = w.begin(2);
+    const sc = w.begin(1);
+    w.string(1, scope.name);
+    w.string(2, scope.version);
+    w.end(sc);
+    w.ensure(spans.length);
+    w.buf.set(spans, w.pos);
+    w.pos += spans.length;
+    w.end(ss);
+    w.end(rs);
+    this.w = new Writer();
+    this.count = 0;
+    return w.finish();
+  }
+}
+
 /** The export request for a batch of spans of one resource and scope. */
 export function encodeExport(spans: readonly SpanRecord[], resource: Record<string, AttributeValue>, scope: { name: string; version: string }): Uint8Array {
-  const w = new Writer();
-  const rs = w.begin(1);
-  const res = w.begin(1);
-  for (const k in resource) keyValue(w, 1, k, resource[k]!);
-  w.end(res);
-  const ss = w.begin(2);
-  const sc = w.begin(1);
-  w.string(1, scope.name);
-  w.string(2, scope.version);
-  w.end(sc);
-  for (const s of spans) {
-    const at = w.begin(2);
-    span(w, s);
-    w.end(at);
-  }
-  w.end(ss);
-  w.end(rs);
-  return w.finish();
+  const batch = new SpanBatch();
+  for (const s of spans) batch.add(s);
+  return batch.take(resource, scope);
 }

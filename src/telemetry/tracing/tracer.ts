@@ -12,9 +12,9 @@
 import type { TracingSettings } from "../../config/model.ts";
 import type { Logger } from "../log.ts";
 import type { OutcomeListener } from "../outcome.ts";
-import { spanAttributes } from "./attributes.ts";
+import { emitSpanAttributes } from "./attributes.ts";
 import { otlpTransport, type Transport } from "./exporter.ts";
-import { encodeExport, type SpanRecord } from "./otlp-encode.ts";
+import { SpanBatch } from "./otlp-encode.ts";
 import { startTrace, type TraceContext } from "./traceparent.ts";
 
 export interface Tracer {
@@ -45,7 +45,9 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
   const resource = { "service.name": process.env.OTEL_SERVICE_NAME || "agentgateway", "service.version": opts.version };
   const scope = { name: "agentgateway", version: opts.version };
   const send = opts.transport ?? otlpTransport(settings);
-  let queue: SpanRecord[] = [];
+  let batch = new SpanBatch();
+  /** encoded export requests waiting for a free slot */
+  const ready: { body: Uint8Array; spans: number }[] = [];
   const inFlight = new Set<Promise<void>>();
   let dropped = 0;
   let lastWarn = 0;
@@ -56,11 +58,15 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
     opts.logger.warn(message, { endpoint: settings.endpoint, ...fields });
   };
 
+  const seal = () => {
+    if (batch.count === 0) return;
+    ready.push({ spans: batch.count, body: batch.take(resource, scope) });
+  };
   const flush = () => {
-    while (queue.length > 0 && inFlight.size < MAX_IN_FLIGHT) {
-      const batch = queue.length <= BATCH ? queue : queue.slice(0, BATCH);
-      queue = queue.length <= BATCH ? [] : queue.slice(BATCH);
-      const p = send(encodeExport(batch, resource, scope)).catch((err: unknown) => warn("trace export failed", { spans: batch.length, error: String((err as Error)?.message ?? err) }));
+    seal();
+    while (ready.length > 0 && inFlight.size < MAX_IN_FLIGHT) {
+      const { body, spans } = ready.shift()!;
+      const p = send(body).catch((err: unknown) => warn("trace export failed", { spans, error: String((err as Error)?.message ?? err) }));
       inFlight.add(p);
       void p.finally(() => inFlight.delete(p));
     }
@@ -71,13 +77,13 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
   const listener: OutcomeListener = (r) => {
     const t = r.trace;
     if (t === undefined) return;
-    if (queue.length >= MAX_QUEUE) {
+    if (ready.length * BATCH + batch.count >= MAX_QUEUE) {
       dropped++;
       warn("trace export is behind: spans dropped", { dropped });
       return;
     }
     const endMs = performance.timeOrigin + performance.now();
-    queue.push({
+    batch.add({
       traceId: t.traceId,
       spanId: t.spanId,
       parentSpanId: t.parentSpanId,
@@ -86,10 +92,10 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
       kind: 2,
       startNs: nanos(endMs - (r.durationMs ?? 0)),
       endNs: nanos(endMs),
-      attributes: spanAttributes(r, settings.remove),
+      attributes: (emit) => emitSpanAttributes(r, settings.remove, emit),
       status: r.errorKind ? { code: 2, message: r.error ?? r.errorKind } : { code: 0 },
     });
-    if (queue.length >= BATCH) flush();
+    if (batch.count >= BATCH) flush();
   };
 
   return {
@@ -97,7 +103,7 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
     listener,
     async shutdown() {
       clearInterval(timer);
-      while (queue.length > 0 || inFlight.size > 0) {
+      while (batch.count > 0 || ready.length > 0 || inFlight.size > 0) {
         flush();
         await Promise.race([Promise.all(inFlight), Bun.sleep(TIMEOUT_GRACE_MS)]);
         if (inFlight.size > 0) break;
