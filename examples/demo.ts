@@ -18,7 +18,7 @@ const emulator = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: openaiUpstre
 // the guide's port when it is free; any free port when something else (a dev server) holds it
 const port = portIsFree(3000) ? 3000 : anyFreePort();
 const config = loadConfigFile(new URL("quickstart.yaml", import.meta.url).pathname, {
-  env: { ...process.env, QUICKSTART_UPSTREAM: `127.0.0.1:${emulator.port}`, QUICKSTART_PORT: String(port), READINESS_ADDR: "off" },
+  env: { ...process.env, QUICKSTART_UPSTREAM: `127.0.0.1:${emulator.port}`, QUICKSTART_PORT: String(port), READINESS_ADDR: "off", ADMIN_ADDR: "off", STATS_ADDR: "off" },
 });
 if (!config.ok) {
   console.error(formatIssues(config.errors));

@@ -12,21 +12,27 @@ import { existsSync } from "node:fs";
 import { formatIssues } from "./config/errors.ts";
 import { loadConfigFile, loadConfigText } from "./config/load.ts";
 import { watchConfigFile } from "./config/watch.ts";
+import type { GatewayConfig } from "./config/model.ts";
 import { startGateway } from "./server/gateway.ts";
 import { createLogger } from "./telemetry/log.ts";
-import pkg from "../package.json" with { type: "json" };
+import { buildInfo } from "./build-info.ts";
 
-const USAGE = `agentgateway ${pkg.version}: an LLM gateway for the OpenAI SDKs (agentgateway config format)
+const USAGE = `agentgateway ${buildInfo.version}: an LLM gateway for the OpenAI SDKs (agentgateway config format)
 
 usage:
   agentgateway [config.yaml]          run with a config file (default: ./config.yaml)
   agentgateway -f, --file <path|->    config file ("-" reads stdin)
   agentgateway -c, --config <yaml>    inline config (YAML or JSON)
   agentgateway --validate-only ...    check the config, print problems, exit 0 (valid) or 1
-  agentgateway -V, --version          print the version
+  agentgateway -V, --version          print the version (--version: JSON build info)
+  agentgateway --healthcheck [url]    exit 0 when the readiness endpoint answers 200 (containers'
+                                      HEALTHCHECK; default http://127.0.0.1:15021/healthz/ready)
   agentgateway -h, --help             this help
 
-environment: LOG_FORMAT=json, READINESS_ADDR=ip:port|off, and any $VAR the config references.
+ports: admin page localhost:15000 (/ui), metrics [::]:15020 (/metrics), readiness [::]:15021 (/healthz/ready)
+environment: LOG_FORMAT=json, ADMIN_ADDR / STATS_ADDR / READINESS_ADDR=ip:port|off, OTLP_ENDPOINT,
+  and any $VAR the config references.
+signals: SIGTERM / SIGINT drain in-flight requests and exit; the config file is reloaded when it changes.
 docs: README.md (quick start, config reference, troubleshooting)`;
 
 type Source = { kind: "file"; path: string } | { kind: "inline"; text: string } | { kind: "stdin" };
@@ -52,8 +58,8 @@ function parseArgs(argv: string[]): Cli | { exit: number; out: string } {
         return v;
       };
       if (a === "-h" || a === "--help") return { exit: 0, out: USAGE };
-      if (a === "-V") return { exit: 0, out: `agentgateway ${pkg.version}` };
-      if (a === "--version") return { exit: 0, out: JSON.stringify({ version: pkg.version, runtime: `bun ${Bun.version}` }) };
+      if (a === "-V") return { exit: 0, out: `agentgateway ${buildInfo.version}` };
+      if (a === "--version") return { exit: 0, out: JSON.stringify(buildInfo, null, 2) };
       if (a === "--validate-only") validateOnly = true;
       else if (a === "-f" || a === "--file") {
         const v = value();
@@ -71,8 +77,23 @@ function parseArgs(argv: string[]): Cli | { exit: number; out: string } {
   return { source, validateOnly };
 }
 
+/** `--healthcheck`: the readiness endpoint, for images without curl (distroless). */
+async function healthcheck(url: string | undefined): Promise<number> {
+  const port = /:(\d+)$/.exec(process.env.READINESS_ADDR ?? "")?.[1] ?? "15021";
+  try {
+    const res = await fetch(url ?? `http://127.0.0.1:${port}/healthz/ready`, { signal: AbortSignal.timeout(3000) });
+    console.log(`${res.status} ${(await res.text()).trim()}`);
+    return res.status === 200 ? 0 : 1;
+  } catch (err) {
+    console.error(`not ready: ${(err as Error).message}`);
+    return 1;
+  }
+}
+
 async function main(): Promise<number> {
-  const cli = parseArgs(process.argv.slice(2));
+  const args = process.argv.slice(2);
+  if (args[0] === "--healthcheck") return healthcheck(args[1]);
+  const cli = parseArgs(args);
   if ("exit" in cli) {
     (cli.exit === 0 ? console.log : console.error)(cli.out);
     return cli.exit;
@@ -102,8 +123,9 @@ async function main(): Promise<number> {
 
   const logger = createLogger(config.logging);
   let gateway;
+  let quit = () => {};
   try {
-    gateway = startGateway(config, { logger });
+    gateway = startGateway(config, { logger, quit: () => quit() });
   } catch (err) {
     logger.flush();
     console.error(`agentgateway: cannot start: ${(err as Error).message}`);
@@ -115,29 +137,44 @@ async function main(): Promise<number> {
     stopWatching = watchConfigFile(source.path, await Bun.file(source.path).text(), () => {
       const next = loadConfigFile(source.path);
       if (!next.ok) {
+        gateway.operations.configApplied(false);
         logger.error(`config reload failed; the previous config keeps serving\n${formatIssues(next.errors)}`);
         return;
       }
       try {
+        const startupOnly = startupSettingsChanged(gateway.config, next.value);
         gateway.apply(next.value);
+        gateway.operations.configApplied(true);
         logger.info("config reloaded", { binds: next.value.binds.size });
+        if (startupOnly) logger.warn(`config reloaded, but ${startupOnly} change only at restart (as in agentgateway)`);
       } catch (err) {
+        gateway.operations.configApplied(false);
         logger.error(`config reload failed: ${(err as Error).message}; the previous config keeps serving`);
       }
     });
   }
 
   const exitCode = await new Promise<number>((resolve) => {
+    let stopping = false;
     const shutdown = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       logger.info(`${signal}: draining in-flight requests`);
       stopWatching();
       gateway.stop().then(() => resolve(0), () => resolve(1));
     };
     process.once("SIGTERM", () => shutdown("SIGTERM"));
     process.once("SIGINT", () => shutdown("SIGINT"));
+    quit = () => shutdown("POST /quitquitquit");
   });
   logger.flush();
   return exitCode;
+}
+
+/** The `config:` settings a reload does not apply (addresses, metrics, tracing), when they changed. */
+function startupSettingsChanged(before: GatewayConfig, after: GatewayConfig): string | undefined {
+  const view = (c: GatewayConfig) => JSON.stringify([c.admin, c.stats, c.readiness, [...c.metricsRemove], c.tracing && { ...c.tracing, headers: [...c.tracing.headers.keys()], remove: [...c.tracing.remove] }]);
+  return view(before) === view(after) ? undefined : "the admin, stats and readiness addresses, metrics and tracing";
 }
 
 main().then((code) => process.exit(code));

@@ -9,6 +9,7 @@ import type { Env } from "./env.ts";
 import type { ConfigIssue } from "./errors.ts";
 import type { GatewayConfig } from "./model.ts";
 import { parseConfig, type Result } from "./parse.ts";
+import { Secret } from "./secret.ts";
 
 export interface LoadOptions {
   env?: Env;
@@ -23,11 +24,12 @@ export function loadConfigText(text: string, label: string, opts: LoadOptions = 
   const env = opts.env ?? process.env;
   const parsed = parseConfig(text, label, env);
   if (!parsed.ok) return parsed;
-  return compileConfig(parsed.value.config, parsed.value.locator, {
+  const compiled = compileConfig(parsed.value.config, parsed.value.locator, {
     env,
     baseDir: opts.baseDir ?? process.cwd(),
     readFile: opts.readFile ?? readText,
   });
+  return compiled.ok ? { ok: true, value: { ...compiled.value, source: { label, text: new Secret(text) } } } : compiled;
 }
 
 export function loadConfigFile(path: string, opts: LoadOptions = {}): Result<GatewayConfig, ConfigIssue[]> {

@@ -24,12 +24,39 @@ export interface GatewayConfig {
   usageWanted: boolean;
   /** ms of silence after which a stream gets a `: keep-alive` comment (undefined: off) */
   streamKeepAliveMs: number | undefined;
-  /** list prices for cost (`config.modelCatalog`); undefined when none is configured */
+  /** list prices for cost (`config.modelCatalog`, else the bundled catalog); undefined when turned off */
   catalog: Catalog | undefined;
+  /** where those prices come from (the admin page and /config_dump say it) */
+  catalogSource: { kind: "config" | "bundled" | "none"; date?: string; models: number };
+  /** the admin page (`config.adminAddr`, ADMIN_ADDR; default localhost:15000, loopback only); null = off */
+  admin: ListenAddress | null;
+  /** Prometheus metrics (`config.statsAddr`, STATS_ADDR; default [::]:15020); null = off */
+  stats: ListenAddress | null;
+  /** `config.metrics.remove`: metric names left out */
+  metricsRemove: ReadonlySet<string>;
+  /** OpenTelemetry traces (`config.tracing`, OTLP_ENDPOINT...); undefined = off */
+  tracing: TracingSettings | undefined;
+  /** the config as written, before variables are expanded (the admin's /api/config, redacted there); a Secret: it may hold literal keys */
+  source?: { label: string; text: Secret };
   /** request bodies the gateway buffers (LLM routes) are refused above this size with a 413 */
   maxBodyBytes: number;
   /** seconds a connection may sit idle (Bun.serve idleTimeout, at most 255) */
   idleTimeoutSec: number;
+}
+
+export interface TracingSettings {
+  /** the collector as configured (for display) */
+  endpoint: string;
+  /** what the exporter connects to: `http(s)://host:port` for gRPC, the full URL for HTTP */
+  url: string;
+  protocol: "grpc" | "http";
+  headers: ReadonlyMap<string, Secret>;
+  /** probability of tracing a request without `traceparent` (agentgateway's default: 0) */
+  randomSampling: number;
+  /** probability of continuing a client's sampled trace (default: 1) */
+  clientSampling: number;
+  /** span attributes left out */
+  remove: ReadonlySet<string>;
 }
 
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";

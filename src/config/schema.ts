@@ -28,6 +28,7 @@ import {
 } from "./schema/parts.ts";
 import { ModelCatalogSources } from "../telemetry/cost/catalog.ts";
 import { LlmParams } from "./schema/llm-params.ts";
+import { Histograms, MetricsSection, TracingSection } from "./schema/operations.ts";
 import { BackendPolicies, RoutePolicies } from "./schema/policies.ts";
 import { AIProvider, LlmProviderRef } from "./schema/providers.ts";
 
@@ -218,6 +219,11 @@ const AccessLog = z
 
 export const RawConfigSection = z.strictObject({
   readinessAddr: Address.nullish(),
+  adminAddr: Address.nullish(),
+  statsAddr: Address.nullish(),
+  metrics: MetricsSection.nullish(),
+  tracing: TracingSection.nullish(),
+  histograms: Histograms.nullish(),
   modelCatalog: ModelCatalogSources.nullish(),
   /** Our extension: a `: keep-alive` comment after this much silence in a stream ("off" disables; default 15s). */
   streamKeepAlive: z.union([z.literal("off"), Duration]).nullish(),
@@ -230,8 +236,6 @@ export const RawConfigSection = z.strictObject({
     })
     .nullish(),
   ...notYetFields([
-    "adminAddr",
-    "statsAddr",
     "enableIpv6",
     "dns",
     "localXdsPath",
@@ -251,7 +255,6 @@ export const RawConfigSection = z.strictObject({
     "clusterId",
     "network",
     "standardAttributes",
-    "histograms",
     "session",
     "mcp",
     "sensitiveHeaders",
@@ -259,8 +262,6 @@ export const RawConfigSection = z.strictObject({
     "connectionTerminationDeadline",
     "connectionMinTerminationDeadline",
     "workerThreads",
-    "tracing",
-    "metrics",
     "backend",
     "hbone",
   ]),

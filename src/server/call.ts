@@ -12,6 +12,7 @@ import { callUpstream, type RequestBody } from "../http/upstream.ts";
 import { upstreamUrl } from "../http/upstream-url.ts";
 import type { UpstreamRequest } from "../llm/types.ts";
 import { runPresent, runSend } from "../policies/chain.ts";
+import { formatTraceparent } from "../telemetry/tracing/traceparent.ts";
 import type { RequestContext } from "./context.ts";
 
 export interface CallInit {
@@ -43,6 +44,8 @@ export async function callTarget(ctx: RequestContext, target: UpstreamTarget, in
     headers.set("content-type", "application/json");
   }
   const req: UpstreamRequest = { url: upstreamUrl(target.origin, init.path, init.query), method: ctx.method, headers, body: init.body };
+  // tracing (issue 15): a traced exchange continues its trace upstream, before any signer sees the headers
+  if (ctx.outcome.record.trace) headers.set("traceparent", formatTraceparent(ctx.outcome.record.trace));
   await runSend(ctx.route.policies, req, ctx);
   await runSend(target.policies, req, ctx);
   init.finalize?.(req.headers);

@@ -8,6 +8,7 @@ import type { BindConfig, GatewayConfig, ServerTls } from "../config/model.ts";
 import { errorBody } from "../http/errors.ts";
 import type { Logger } from "../telemetry/log.ts";
 import { accessLog } from "../telemetry/access-log.ts";
+import { startOperations, type Operations } from "./operations.ts";
 import { startReadiness } from "./readiness.ts";
 import type { OutcomeListener } from "../telemetry/outcome.ts";
 import { systemDeps, type Deps } from "./context.ts";
@@ -20,6 +21,8 @@ export interface Gateway {
   /** the port actually bound for a configured bind port (differs when the config says 0) */
   port(configPort: number): number | undefined;
   readonly readinessPort: number | undefined;
+  /** metrics, traces and the admin page (src/server/operations.ts) */
+  readonly operations: Operations;
   /** stops accepting, waits for in-flight requests up to `graceMs`, then closes everything */
   stop(graceMs?: number): Promise<void>;
 }
@@ -34,6 +37,8 @@ export interface StartOptions {
   outcomes?: readonly OutcomeListener[];
   /** whether those subscribers read token usage (then every stream is tapped for it) */
   outcomesWantUsage?: boolean;
+  /** what POST /quitquitquit on the admin address does (main: the same as SIGTERM) */
+  quit?: () => void;
 }
 
 export function startGateway(initial: GatewayConfig, opts: StartOptions): Gateway {
@@ -42,13 +47,15 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
   const servers = new Map<number, { server: Server<undefined>; tlsKey: string }>();
   let ready = false;
   let readiness: Server<undefined> | undefined;
+  const ops = startOperations(initial, { logger, config: () => config, quit: opts.quit });
 
   const ctx: HandlerContext = {
     config: () => config,
     logger,
     deps: { ...systemDeps, ...opts.deps },
-    outcomes: [accessLog(logger, () => config.accessLogRemove), ...(opts.outcomes ?? [])],
-    listenersWantUsage: opts.outcomesWantUsage ?? false,
+    outcomes: [accessLog(logger, () => config.accessLogRemove), ...ops.outcomes, ...(opts.outcomes ?? [])],
+    listenersWantUsage: ops.wantsUsage || (opts.outcomesWantUsage ?? false),
+    startTrace: ops.startTrace,
   };
 
   const open = (bind: BindConfig) => {
@@ -75,7 +82,13 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
     for (const [port, bind] of config.binds) if (!servers.has(port)) open(bind);
   };
 
-  reconcile();
+  try {
+    reconcile();
+  } catch (err) {
+    for (const { server } of servers.values()) void server.stop(true);
+    void ops.stop();
+    throw err;
+  }
   if (config.readiness) readiness = startReadiness(config.readiness, () => ready);
   ready = true;
 
@@ -91,6 +104,7 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
     get readinessPort() {
       return readiness?.port;
     },
+    operations: ops,
     async stop(graceMs = 30_000) {
       ready = false;
       const all = [...servers.values()].map((s) => s.server);
@@ -102,6 +116,7 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
         await Promise.all(all.map((s) => s.stop(true)));
       }
       await readiness?.stop(true);
+      await ops.stop();
       logger.flush();
     },
   };

@@ -12,6 +12,7 @@ import { serveAiBackend, serveLlmBackend } from "../llm/serve.ts";
 import { hostnameMatches, hostOf } from "../routing/hostname.ts";
 import type { Logger } from "../telemetry/log.ts";
 import { recordOutcome, type ErrorKind, type OutcomeListener, type OutcomeRecorder } from "../telemetry/outcome.ts";
+import type { TraceContext } from "../telemetry/tracing/traceparent.ts";
 import { createContext, type Deps, type RequestContext } from "./context.ts";
 
 export interface HandlerContext {
@@ -22,6 +23,8 @@ export interface HandlerContext {
   outcomes: readonly OutcomeListener[];
   /** a subscriber other than the access log reads token usage (metrics) */
   listenersWantUsage: boolean;
+  /** tracing: whether to trace an exchange, from the client's `traceparent` (src/telemetry/tracing/) */
+  startTrace?: ((headers: Headers) => TraceContext | undefined) | undefined;
 }
 
 /** What the handler needs of the Bun server that received the request. */
@@ -32,6 +35,7 @@ export interface ServerHandle {
 export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response> {
   const config = h.config();
   const outcome = recordOutcome({ start: h.deps.now(), bind: port, method: req.method, path: "" }, h.outcomes, h.deps.now, config.catalog);
+  if (h.startTrace) outcome.traced(h.startTrace(req.headers));
   try {
     // normalised once: routing, policies and upstream paths all see this path (400 if unsafe)
     const { path, query } = requestTarget(req.url);

@@ -8,6 +8,7 @@
 import type { Usage } from "../llm/types.ts";
 import type { Catalog } from "./cost/catalog.ts";
 import { costOf, type Cost } from "./cost/cost.ts";
+import type { TraceContext } from "./tracing/traceparent.ts";
 
 /** What kind of failure ended the exchange (for logs and metrics; the status says the rest). */
 export type ErrorKind =
@@ -47,6 +48,8 @@ export interface ExchangeOutcome {
   errorKind?: ErrorKind;
   /** what the answer cost (set when finished, from the usage and the model catalog) */
   cost?: Cost;
+  /** the exchange's trace, when it is traced (ids only: W3C trace context) */
+  trace?: TraceContext;
 }
 
 export type OutcomeListener = (outcome: Readonly<ExchangeOutcome>) => void;
@@ -63,6 +66,8 @@ export interface OutcomeRecorder {
   /** the answer's status is known (for streams: before the stream ends) */
   answered(status: number, details?: { usage?: Usage | undefined; responseModel?: string | undefined; firstByteMs?: number | undefined }): void;
   failed(status: number, kind: ErrorKind, message: string): void;
+  /** the exchange is traced under these ids (upstream calls carry them in `traceparent`) */
+  traced(trace: TraceContext | undefined): void;
   /** listeners of this one exchange (a token limit charging its usage), called at finish */
   onFinish(listener: OutcomeListener): void;
   /** the exchange is over: notifies every listener, once */
@@ -107,6 +112,9 @@ export function recordOutcome(
       record.status = status;
       record.errorKind = kind;
       record.error = message.slice(0, 200);
+    },
+    traced(trace) {
+      if (trace) record.trace = trace;
     },
     onFinish(listener) {
       (local ??= []).push(listener);

@@ -24,7 +24,7 @@ export interface TestGateway {
 
 /** Starts a gateway from YAML. Use `port: 0` in binds to get a free port. */
 export async function startTestGateway(yaml: string, env: Record<string, string | undefined> = {}, opts: { deps?: Partial<Deps> } = {}): Promise<TestGateway> {
-  const loaded = loadConfigText(yaml, "test.yaml", { env: { READINESS_ADDR: "off", ...env } });
+  const loaded = loadConfigText(yaml, "test.yaml", { env: { READINESS_ADDR: "off", ADMIN_ADDR: "off", STATS_ADDR: "off", ...env } });
   if (!loaded.ok) throw new Error(formatIssues(loaded.errors));
   let raw = "";
   const logs: Record<string, unknown>[] = [];

@@ -35,7 +35,7 @@ export interface GatewayProcess {
 export function runGateway(args: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: string } = {}) {
   return Bun.spawn([...gatewayCommand(), ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, READINESS_ADDR: "off", LOG_FORMAT: "json", ...opts.env },
+    env: { ...process.env, READINESS_ADDR: "off", ADMIN_ADDR: "off", STATS_ADDR: "off", LOG_FORMAT: "json", ...opts.env },
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
     stdout: "pipe",
     stderr: "pipe",

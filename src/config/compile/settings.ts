@@ -3,9 +3,9 @@ import { parseDuration } from "../duration.ts";
 import type { GatewayConfig, ListenAddress, LogLevel } from "../model.ts";
 import type { RawConfig } from "../schema.ts";
 import { USAGE_FIELDS } from "../../telemetry/access-log.ts";
-import type { z } from "zod";
-import { CatalogSchema, mergeCatalogs, type Catalog, type ModelCatalogSources, type RawCatalog } from "../../telemetry/cost/catalog.ts";
+import { compileCatalog } from "./catalog.ts";
 import type { CompileContext } from "./context.ts";
+import { compileOperations } from "./operations.ts";
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT_SEC = 120;
@@ -18,12 +18,7 @@ export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<Gatew
     format: envFormat === "json" ? ("json" as const) : (cfg.logging?.format ?? "text"),
     level: (cfg.logging?.level ?? "info") as LogLevel,
   };
-  const addr = ctx.env.READINESS_ADDR ?? cfg.readinessAddr ?? "[::]:15021";
-  let readiness = parseListenAddress(addr);
-  if (readiness === "invalid") {
-    ctx.issue(["config", "readinessAddr"], `invalid address ${JSON.stringify(addr)}: expected "ip:port" or "off"`);
-    readiness = null;
-  }
+  const readiness = listenAddress(ctx, "readinessAddr", ctx.env.READINESS_ADDR ?? cfg.readinessAddr ?? "[::]:15021");
   const http = raw.frontendPolicies?.http;
   const idleTimeoutSec = http?.http1IdleTimeout
     ? Math.max(1, Math.min(MAX_IDLE_TIMEOUT_SEC, Math.round(parseDuration(http.http1IdleTimeout) / 1000)))
@@ -33,35 +28,28 @@ export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<Gatew
   const logsUsage = logging.level !== "error" && logging.level !== "warn" && USAGE_FIELDS.some((f) => !accessLogRemove.has(f));
   const keepAlive = cfg.streamKeepAlive ?? "15s";
   const streamKeepAliveMs = keepAlive === "off" ? undefined : parseDuration(keepAlive);
-  return { readiness, logging, accessLogRemove, streamKeepAliveMs, catalog: compileCatalog(ctx, cfg.modelCatalog ?? undefined), usageWanted: logsUsage, maxBodyBytes: http?.maxBufferSize ?? DEFAULT_MAX_BODY_BYTES, idleTimeoutSec };
+  return {
+    streamKeepAliveMs,
+    readiness,
+    logging,
+    accessLogRemove,
+    ...compileCatalog(ctx, cfg.modelCatalog ?? undefined),
+    ...compileOperations(ctx, cfg),
+    usageWanted: logsUsage,
+    maxBodyBytes: http?.maxBufferSize ?? DEFAULT_MAX_BODY_BYTES,
+    idleTimeoutSec,
+  };
 }
 
-/** The catalog sources, read and merged in order (a source that cannot be read or parsed is reported where it is). */
-function compileCatalog(ctx: CompileContext, sources: z.output<typeof ModelCatalogSources> | undefined): Catalog | undefined {
-  if (!sources) return undefined;
-  const catalogs: RawCatalog[] = [];
-  sources.forEach((source, i) => {
-    const path = ["config", "modelCatalog", i];
-    const text = "file" in source ? ctx.readFile(source.file, [...path, "file"]) : typeof source.inline === "string" ? source.inline : undefined;
-    if (text === undefined) {
-      if ("inline" in source && typeof source.inline !== "string") catalogs.push(source.inline);
-      return;
-    }
-    let json: unknown;
-    try {
-      json = JSON.parse(text);
-    } catch (err) {
-      ctx.issue(path, `the model catalog is not JSON: ${(err as Error).message}`);
-      return;
-    }
-    const parsed = CatalogSchema.safeParse(json);
-    if (parsed.success) catalogs.push(parsed.data);
-    else ctx.issue(path, `not a model catalog: ${parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")}`);
-  });
-  return mergeCatalogs(catalogs);
+/** An `ip:port` address of `config:` (the environment's override already applied); "off" is null. */
+export function listenAddress(ctx: CompileContext, field: string, addr: string): ListenAddress | null {
+  const parsed = parseListenAddress(addr);
+  if (parsed !== "invalid") return parsed;
+  ctx.issue(["config", field], `invalid address ${JSON.stringify(addr)}: expected "ip:port", "localhost:port", "[::]:port" or "off"`);
+  return null;
 }
 
-function parseListenAddress(addr: string): ListenAddress | null | "invalid" {
+export function parseListenAddress(addr: string): ListenAddress | null | "invalid" {
   if (addr === "off") return null;
   const m = /^(?:\[([0-9a-fA-F:.]*)\]|([^:\s]*)):(\d{1,5})$/.exec(addr);
   if (!m) return "invalid";

@@ -1,0 +1,93 @@
+/** The admin address's JSON: /config_dump and /api/config redacted, loopback-only Host, POST guards. */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+
+const yaml = `
+config:
+  tracing: {otlpEndpoint: "http://127.0.0.1:1", headers: {authorization: "Bearer otlp-LITERAL-secret"}}
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - policies:
+        backendAuth: {key: $OPENAI_KEY}
+        requestHeaderModifier: {set: {x-team: blue, authorization: "Bearer literal-SECRET-1"}}
+      backends:
+      - ai: {name: o, hostOverride: "127.0.0.1:1", provider: {openAI: {}}}
+`;
+
+describe("admin JSON", () => {
+  let gw: TestGateway;
+  let base: string;
+  beforeAll(async () => {
+    gw = await startTestGateway(yaml, { ADMIN_ADDR: "127.0.0.1:0", OPENAI_KEY: "sk-from-env-SECRET-31" });
+    base = `http://127.0.0.1:${gw.gateway.operations.adminPort}`;
+  });
+  afterAll(() => gw.stop());
+
+  test("/api/config: the file as written, variables unexpanded, literal credentials redacted", async () => {
+    const text = await (await fetch(`${base}/api/config`)).text();
+    const json = JSON.parse(text);
+    const policies = json.binds[0].listeners[0].routes[0].policies;
+    expect(policies.backendAuth.key).toBe("$OPENAI_KEY");
+    expect(policies.requestHeaderModifier.set).toEqual({ "x-team": "blue", authorization: "[redacted]" });
+    expect(json.config.tracing.headers.authorization).toBe("[redacted]");
+    expect(text).not.toContain("SECRET");
+    expect(text).not.toContain("LITERAL");
+  });
+
+  test("/config_dump: agentgateway's shape, build info in snake_case, no credential", async () => {
+    const text = await (await fetch(`${base}/config_dump`)).text();
+    const dump = JSON.parse(text);
+    expect(Object.keys(dump)).toEqual(["binds", "backends", "version", "config"]);
+    expect(Object.keys(dump.version)).toEqual(["version", "git_revision", "build_date", "bun_version", "build_profile", "build_target"]);
+    expect(dump.config).toMatchObject({ adminAddr: expect.stringMatching(/^127\.0\.0\.1:\d+$/), statsAddr: "off", histograms: "classic" });
+    expect(dump.config.modelCatalog).toMatchObject({ kind: "bundled", date: expect.stringMatching(/^\d{4}-\d{2}-\d{2}$/) });
+    expect(dump.config.tracing.headers).toEqual({ authorization: "[redacted]" });
+    expect(dump.backends[0].targets[0]).toMatchObject({ name: "o", provider: "openai", upstream: "http://127.0.0.1:1", policies: ["backendAuth"] });
+    expect(text).not.toContain("SECRET");
+    expect(text).not.toContain("LITERAL");
+  });
+
+  test("/ redirects to /ui; unknown paths and views are 404", async () => {
+    const root = await fetch(`${base}/`, { redirect: "manual" });
+    expect([root.status, root.headers.get("location")]).toEqual([302, "/ui"]);
+    expect((await fetch(`${base}/ui/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/nope`)).status).toBe(404);
+    expect((await fetch(`${base}/ui/requests`)).headers.get("content-security-policy")).toContain("script-src 'self'");
+  });
+
+  test("a loopback admin refuses other Host names (DNS rebinding) and cross-origin POSTs", async () => {
+    expect((await fetch(`${base}/config_dump`, { headers: { host: "attacker.example" } })).status).toBe(421);
+    const post = await fetch(`${base}/quitquitquit`, { method: "POST", headers: { origin: "http://attacker.example" } });
+    expect(post.status).toBe(403);
+  });
+});
+
+test("the admin address is loopback by default, and off with ADMIN_ADDR=off", async () => {
+  const { loadConfigText } = await import("../../src/config/load.ts");
+  const r = loadConfigText("binds: []", "t.yaml", { env: {} });
+  if (!r.ok) throw new Error("load failed");
+  expect(r.value.admin).toEqual({ hostname: "localhost", port: 15000 });
+  expect(r.value.stats).toEqual({ hostname: "::", port: 15020 });
+  const off = loadConfigText("binds: []", "t.yaml", { env: { ADMIN_ADDR: "off" } });
+  expect(off.ok && off.value.admin).toBeNull();
+});
+
+test("the backends view reads provider health from whoever registers it (the slot failover fills)", async () => {
+  const { registerStateReader } = await import("../../src/telemetry/runtime-state.ts");
+  const gw = await startTestGateway(yaml, { ADMIN_ADDR: "127.0.0.1:0", OPENAI_KEY: "k" });
+  const base = `http://127.0.0.1:${gw.gateway.operations.adminPort}`;
+  try {
+    expect(await (await fetch(`${base}/api/state`)).json()).toMatchObject({ health: null, limits: null });
+    registerStateReader("health", () => [{ target: "o", healthy: false, evictedUntil: 1, consecutiveFailures: 3 }]);
+    registerStateReader("limits", () => [{ policy: "route0 localRateLimit[0]", kind: "requests", key: "team-a", used: 3, limit: 10 }]);
+    const state = (await (await fetch(`${base}/api/state`)).json()) as { health: unknown[]; limits: Record<string, unknown>[] };
+    expect(state.health).toEqual([{ target: "o", healthy: false, evictedUntil: 1, consecutiveFailures: 3 }]);
+    expect(state.limits[0]).toMatchObject({ key: "team-a", used: 3, limit: 10 });
+  } finally {
+    registerStateReader("health", undefined);
+    registerStateReader("limits", undefined);
+    await gw.stop();
+  }
+});

@@ -1,0 +1,154 @@
+/**
+ * Traces: a test OTLP receiver (HTTP/protobuf and gRPC) gets one SERVER span per traced exchange,
+ * with the GenAI attributes; a client's `traceparent` is continued (same trace, the client's span
+ * as parent) and the provider receives the gateway's span as its parent; no prompt text and no
+ * credential in any span; untraced requests send no `traceparent` upstream.
+ */
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { startOpenAIEmulator, type OpenAIEmulator } from "../emulators/openai.ts";
+import { eventually, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+import { startGrpcReceiver, startHttpReceiver, type ReceivedSpan, type Receiver } from "../helpers/otlp.ts";
+
+const KEY = "sk-trace-SECRET-9876";
+const PROMPT = "the secret prompt words";
+const CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
+const CLIENT_SPAN = "00f067aa0ba902b7";
+
+const config = (host: string, tracing: string) => `
+config:
+  tracing:
+${tracing}
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - name: traced
+      policies:
+        backendAuth: {key: ${KEY}}
+      backends:
+      - ai: {name: openai, hostOverride: "${host}", provider: {openAI: {}}}
+`;
+
+function chat(gw: TestGateway, headers: Record<string, string> = {}, stream = false) {
+  return fetch(`${gw.origin()}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: PROMPT }], stream }),
+  }).then((r) => r.text());
+}
+
+function noSecrets(span: ReceivedSpan) {
+  const everything = JSON.stringify(span, (_k, v) => (typeof v === "bigint" ? String(v) : v));
+  expect(everything).not.toContain("secret prompt");
+  expect(everything).not.toContain("SECRET");
+}
+
+describe("OTLP over HTTP (protobuf)", () => {
+  let emu: OpenAIEmulator;
+  let receiver: Receiver;
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    emu = startOpenAIEmulator();
+    receiver = startHttpReceiver();
+    gw = await startTestGateway(
+      config(emu.host, `    otlpEndpoint: ${receiver.endpoint}\n    otlpProtocol: http\n    headers: {authorization: "Bearer collector-token-SECRET"}`),
+    );
+  });
+  afterAll(async () => {
+    await gw.stop();
+    await receiver.stop();
+    await emu.stop();
+  });
+
+  test("a client's traceparent is continued: same trace, the client's span as parent, the gateway's span sent upstream", async () => {
+    await chat(gw, { traceparent: `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01` });
+    const upstream = emu.requests.at(-1)!.headers.get("traceparent")!;
+    const [, trace, span, flags] = upstream.split("-");
+    expect([trace, flags]).toEqual([CLIENT_TRACE, "01"]);
+    expect(span).not.toBe(CLIENT_SPAN);
+
+    const received = await eventually(() => receiver.spans.find((s) => s.traceId === CLIENT_TRACE), 5000, "no span exported");
+    expect(received.parentSpanId).toBe(CLIENT_SPAN);
+    expect(received.spanId).toBe(span!);
+    expect(received.kind).toBe(2); // SPAN_KIND_SERVER
+    expect(received.name).toBe("POST /v1/chat/completions");
+    expect(received.endNs).toBeGreaterThan(received.startNs);
+    expect(received.attributes).toMatchObject({
+      "gen_ai.operation.name": "chat",
+      "gen_ai.provider.name": "openai",
+      "gen_ai.request.model": "gpt-4o-mini",
+      "gen_ai.response.model": "gpt-4o-mini",
+      "http.method": "POST",
+      "http.status": 200,
+      route: "traced",
+      protocol: "llm",
+    });
+    expect(received.attributes["gen_ai.usage.input_tokens"]).toBeGreaterThan(0);
+    expect(received.attributes["gen_ai.usage.output_tokens"]).toBeGreaterThan(0);
+    expect(received.attributes["agw.ai.usage.cost.total"]).toMatch(/^0\.\d+$/);
+    expect(received.resource["service.name"]).toBe("agentgateway");
+    expect(received.scope).toBe("agentgateway");
+    noSecrets(received);
+    // the configured headers go to the collector
+    expect(receiver.headers[0]!.authorization).toBe("Bearer collector-token-SECRET");
+  });
+
+  test("a streamed answer's span carries the time to first token", async () => {
+    const trace = "5bf92f3577b34da6a3ce929d0e0e4737";
+    await chat(gw, { traceparent: `00-${trace}-${CLIENT_SPAN}-01` }, true);
+    const received = await eventually(() => receiver.spans.find((s) => s.traceId === trace), 5000, "no span exported");
+    expect(received.attributes["agw.ai.time_to_first_token"]).toBeGreaterThan(0);
+    noSecrets(received);
+  });
+
+  test("without traceparent and without random sampling nothing is traced, and nothing is sent upstream", async () => {
+    const before = receiver.spans.length;
+    await chat(gw);
+    expect(emu.requests.at(-1)!.headers.get("traceparent")).toBeNull();
+    await Bun.sleep(1300);
+    expect(receiver.spans.length).toBe(before);
+  });
+
+  test("a client trace that is not sampled is not recorded (its header passes as it came)", async () => {
+    const before = receiver.spans.length;
+    const header = `00-${CLIENT_TRACE}-${CLIENT_SPAN}-00`;
+    await chat(gw, { traceparent: header });
+    expect(emu.requests.at(-1)!.headers.get("traceparent")).toBe(header);
+    await Bun.sleep(1300);
+    expect(receiver.spans.length).toBe(before);
+  });
+});
+
+describe("OTLP over gRPC (the default protocol)", () => {
+  test("random sampling starts new traces; the provider sees the gateway's span as parent; errors set the span status", async () => {
+    const emu = startOpenAIEmulator();
+    const receiver = await startGrpcReceiver();
+    const gw = await startTestGateway(config(emu.host, `    otlpEndpoint: ${receiver.endpoint}\n    randomSampling: true\n    headers: {x-collector-key: "grpc-SECRET"}`));
+    try {
+      await chat(gw);
+      const [, trace, span] = emu.requests.at(-1)!.headers.get("traceparent")!.split("-");
+      const received = await eventually(() => receiver.spans.find((s) => s.traceId === trace), 5000, "no span over gRPC");
+      expect(received.spanId).toBe(span!);
+      expect(received.parentSpanId).toBe("");
+      expect(received.attributes["gen_ai.provider.name"]).toBe("openai");
+      noSecrets(received);
+      expect(receiver.headers[0]!["x-collector-key"]).toBe("grpc-SECRET");
+
+      emu.enqueue(new Response(JSON.stringify({ error: { message: "boom", type: "server_error" } }), { status: 500, headers: { "content-type": "application/json" } }));
+      await chat(gw);
+      const [, failedTrace] = emu.requests.at(-1)!.headers.get("traceparent")!.split("-");
+      const failed = await eventually(() => receiver.spans.find((s) => s.traceId === failedTrace), 5000, "no span for the failed request");
+      expect(failed.attributes["http.status"]).toBe(500);
+      expect(failed.status.code).toBe(2); // STATUS_CODE_ERROR
+    } finally {
+      await gw.stop();
+      await receiver.stop();
+      await emu.stop();
+    }
+  });
+});
+
+test("config.tracing without an endpoint is refused", async () => {
+  await expect(startTestGateway(config("127.0.0.1:1", "    randomSampling: true"))).rejects.toThrow("tracing needs 'otlpEndpoint'");
+});
