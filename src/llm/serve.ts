@@ -5,7 +5,12 @@
 import type { AiBackend, LlmBackend, ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
 import type { RequestContext } from "../server/context.ts";
-import { serveChat } from "./chat.ts";
+import { serveChat, serveFormat } from "./chat.ts";
+import { serveCountTokens } from "./count-tokens.ts";
+import { anthropicFormat } from "./formats/anthropic.ts";
+import { formatOfRoute } from "./formats/errors.ts";
+import { geminiFormat } from "./formats/gemini.ts";
+import { responsesFormat } from "./formats/responses.ts";
 import { serveEmbeddings } from "./embeddings.ts";
 import { listModels } from "./models.ts";
 import { serveNative, servePassthrough } from "./passthrough.ts";
@@ -49,9 +54,19 @@ async function bodyModel(ctx: RequestContext): Promise<string> {
 }
 
 function serveRouteType(ctx: RequestContext, targets: readonly ProviderTarget[], routeType: RouteType): Promise<Response> {
+  ctx.errorFormat = formatOfRoute(routeType);
   switch (routeType) {
     case "completions":
       return serveChat(ctx, targets);
+    case "messages":
+      return serveFormat(ctx, targets, anthropicFormat);
+    case "responses":
+      return serveFormat(ctx, targets, responsesFormat);
+    case "generateContent":
+      return serveFormat(ctx, targets, geminiFormat);
+    case "anthropicTokenCount":
+    case "geminiCountTokens":
+      return serveCountTokens(ctx, targets, routeType);
     case "embeddings":
       return serveEmbeddings(ctx, targets);
     case "passthrough":

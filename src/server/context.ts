@@ -5,6 +5,7 @@
  * record. Time and randomness come from `deps`, so tests can pin them.
  */
 import type { RouteConfig } from "../config/model.ts";
+import type { ClientFormatName } from "../llm/formats/types.ts";
 import { parseJsonObject, readBody } from "../http/body.ts";
 import { modelFromPath } from "../llm/requested-model.ts";
 import type { OutcomeRecorder } from "../telemetry/outcome.ts";
@@ -51,6 +52,8 @@ export interface RequestContext {
   requestSent(): void;
   /** values policies share with later ones (the caller's identity, token claims), by policy key */
   readonly vars: Map<string, unknown>;
+  /** whose error shape the client reads, once the route type is known (else: by the path) */
+  errorFormat: ClientFormatName | undefined;
 }
 
 export interface ContextInit {
@@ -90,6 +93,7 @@ export function createContext(init: ContextInit): RequestContext {
     json: () => (json ??= ctx.bytes().then(parseJsonObject)),
     model: () => (model ??= requestedModel(ctx)),
     requestSent: init.requestSent,
+    errorFormat: undefined,
     get vars() {
       return (vars ??= new Map());
     },
