@@ -211,7 +211,7 @@ describe("Anthropic client on Bedrock (Converse): signed thinking and tools roun
     await client(gw).messages.create({
       model: "m",
       max_tokens: 100,
-      tools: [WEATHER_TOOL, { type: "web_search_20250305", name: "web_search" } as never, { ...WEATHER_TOOL, name: "later", defer_loading: true } as never],
+      tools: [WEATHER_TOOL, { type: "web_search_20250305", name: "web_search" }, { ...WEATHER_TOOL, name: "later", defer_loading: true }],
       messages: [{ role: "user", content: "hi" }],
     });
     expect(emu.lastJson().toolConfig.tools.map((t: { toolSpec?: { name: string } }) => t.toolSpec?.name)).toEqual(["get_weather"]);
@@ -276,8 +276,8 @@ describe("Anthropic client on Anthropic: passthrough", () => {
         { type: "message_stop" },
       ]),
     );
-    const body = { model: "claude-x", max_tokens: 10, context_management: { edits: [] }, messages: [{ role: "user", content: "hi" }] };
-    const msg = await client(gw).beta.messages.stream(body as never, { headers: { "anthropic-beta": "context-management-2025-06-27" } }).finalMessage();
+    const body: Anthropic.Beta.MessageCreateParams = { model: "claude-x", max_tokens: 10, context_management: { edits: [] }, messages: [{ role: "user", content: "hi" }] };
+    const msg = await client(gw).beta.messages.stream(body, { headers: { "anthropic-beta": "context-management-2025-06-27" } }).finalMessage();
     expect(msg.content).toMatchObject([{ type: "text", text: "Hi" }]);
     const req = emu.requests[0]!;
     expect(req.headers.get("x-api-key")).toBe("sk-ant-gateway");

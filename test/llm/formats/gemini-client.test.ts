@@ -4,7 +4,7 @@
  * Anthropic and Bedrock (through the hub), with function calls over two turns and Google-shaped
  * errors.
  */
-import { ApiError, GoogleGenAI, type Content, type GenerateContentResponse } from "@google/genai";
+import { ApiError, FinishReason, GoogleGenAI, Type, type Content, type GenerateContentResponse, type Tool } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emulators/anthropic.ts";
 import { startBedrockEmulator, type BedrockEmulator } from "../../emulators/bedrock.ts";
@@ -15,7 +15,7 @@ import { PINNED as BEDROCK } from "../providers/bedrock/scripts.ts";
 import { bedrockText, bedrockThinkingTool, openaiJson, openaiTextStream, openaiToolStream, SIGNATURE } from "./scripts.ts";
 
 const genai = (gw: ProviderGateway, apiVersion = "v1beta") => new GoogleGenAI({ apiKey: "client-key", httpOptions: { baseUrl: gw.origin(), apiVersion } });
-const TOOLS = [{ functionDeclarations: [{ name: "get_weather", description: "Weather", parameters: { type: "OBJECT", properties: { city: { type: "STRING" } }, required: ["city"] } }] }] as never;
+const TOOLS: Tool[] = [{ functionDeclarations: [{ name: "get_weather", description: "Weather", parameters: { type: Type.OBJECT, properties: { city: { type: Type.STRING } }, required: ["city"] } }] }];
 
 async function streamed(it: AsyncGenerator<GenerateContentResponse>): Promise<GenerateContentResponse[]> {
   const out: GenerateContentResponse[] = [];
@@ -42,7 +42,7 @@ describe("Gemini client on an OpenAI-format provider", () => {
     expect(calls).toEqual([{ id: "call_fmt_1", name: "get_weather", args: { city: "Lima" } }]);
     expect(chunks.map((c) => c.text ?? "").join("")).toBe("Let me check.");
     const last = chunks.at(-1)!;
-    expect(last.candidates![0]!.finishReason).toBe("STOP" as never);
+    expect(last.candidates![0]!.finishReason).toBe(FinishReason.STOP);
     expect(last.usageMetadata).toMatchObject({ promptTokenCount: 21, candidatesTokenCount: 9, totalTokenCount: 30 });
     const req1 = emu.requests[0]!;
     expect(req1.path).toBe("/v1/chat/completions");

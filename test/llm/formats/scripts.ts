@@ -71,5 +71,5 @@ export function bedrockText(pieces: string[]): StreamEvent[] {
 export const WEATHER_TOOL = {
   name: "get_weather",
   description: "Current weather for a city",
-  input_schema: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  input_schema: { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] },
 };
