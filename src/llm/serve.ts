@@ -11,6 +11,7 @@ import { anthropicFormat } from "./formats/anthropic.ts";
 import { formatOfRoute } from "./formats/errors.ts";
 import { geminiFormat } from "./formats/gemini.ts";
 import { responsesFormat } from "./formats/responses.ts";
+import { serveRealtime } from "./realtime.ts";
 import { serveEmbeddings } from "./embeddings.ts";
 import { listModels } from "./models.ts";
 import { serveNative, servePassthrough } from "./passthrough.ts";
@@ -67,6 +68,8 @@ function serveRouteType(ctx: RequestContext, targets: readonly ProviderTarget[],
     case "anthropicTokenCount":
     case "geminiCountTokens":
       return serveCountTokens(ctx, targets, routeType);
+    case "realtime":
+      return serveRealtime(ctx, targets);
     case "embeddings":
       return serveEmbeddings(ctx, targets);
     case "passthrough":

@@ -6,6 +6,7 @@
  */
 import type { RouteConfig } from "../config/model.ts";
 import type { ClientFormatName } from "../llm/formats/types.ts";
+import type { RelayedSocket } from "./websocket.ts";
 import { parseJsonObject, readBody } from "../http/body.ts";
 import { modelFromPath } from "../llm/requested-model.ts";
 import type { OutcomeRecorder } from "../telemetry/outcome.ts";
@@ -54,6 +55,8 @@ export interface RequestContext {
   readonly vars: Map<string, unknown>;
   /** whose error shape the client reads, once the route type is known (else: by the path) */
   errorFormat: ClientFormatName | undefined;
+  /** upgrades the request to a WebSocket relayed to an upstream socket (undefined: not possible here) */
+  readonly upgrade: ((data: RelayedSocket, headers?: Record<string, string>) => boolean) | undefined;
 }
 
 export interface ContextInit {
@@ -67,6 +70,7 @@ export interface ContextInit {
   usageWanted: boolean;
   maxBodyBytes: number;
   requestSent(): void;
+  upgrade?: ((data: RelayedSocket, headers?: Record<string, string>) => boolean) | undefined;
 }
 
 export function createContext(init: ContextInit): RequestContext {
@@ -94,6 +98,7 @@ export function createContext(init: ContextInit): RequestContext {
     model: () => (model ??= requestedModel(ctx)),
     requestSent: init.requestSent,
     errorFormat: undefined,
+    upgrade: init.upgrade,
     get vars() {
       return (vars ??= new Map());
     },

@@ -15,6 +15,7 @@ import { hostnameMatches, hostOf } from "../routing/hostname.ts";
 import type { Logger } from "../telemetry/log.ts";
 import { recordOutcome, type ErrorKind, type OutcomeListener, type OutcomeRecorder } from "../telemetry/outcome.ts";
 import { createContext, type Deps, type RequestContext } from "./context.ts";
+import type { RelayedSocket } from "./websocket.ts";
 
 export interface HandlerContext {
   config(): GatewayConfig;
@@ -29,6 +30,8 @@ export interface HandlerContext {
 /** What the handler needs of the Bun server that received the request. */
 export interface ServerHandle {
   timeout(req: Request, seconds: number): void;
+  /** WebSocket upgrades (the realtime route; src/server/websocket.ts) */
+  upgradeTo?(req: Request, data: RelayedSocket, headers?: Record<string, string>): boolean;
 }
 
 export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response> {
@@ -63,6 +66,7 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
       // LLM calls can think for minutes before the first byte; the idle timeout is for idle
       // clients, so it is lifted only once the client has sent its whole request
       requestSent: () => server.timeout(req, 0),
+      upgrade: server.upgradeTo ? (data, headers) => server.upgradeTo!(req, data, headers) : undefined,
     });
     const c = ctx;
     return await listener.chain(c, () => route.chain(c, () => serveBackend(c, route)));
