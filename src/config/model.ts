@@ -22,6 +22,8 @@ export interface GatewayConfig {
    * untouched (zero copy) and the gateway asks no usage of the upstream.
    */
   usageWanted: boolean;
+  /** ms of silence after which a stream gets a `: keep-alive` comment (undefined: off) */
+  streamKeepAliveMs: number | undefined;
   /** list prices for cost (`config.modelCatalog`); undefined when none is configured */
   catalog: Catalog | undefined;
   /** request bodies the gateway buffers (LLM routes) are refused above this size with a 413 */

@@ -219,6 +219,8 @@ const AccessLog = z
 export const RawConfigSection = z.strictObject({
   readinessAddr: Address.nullish(),
   modelCatalog: ModelCatalogSources.nullish(),
+  /** Our extension: a `: keep-alive` comment after this much silence in a stream ("off" disables; default 15s). */
+  streamKeepAlive: z.union([z.literal("off"), Duration]).nullish(),
   logging: z
     .strictObject({
       format: z.enum(["text", "json"]).nullish(),

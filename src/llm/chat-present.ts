@@ -68,6 +68,7 @@ export async function present(ctx: RequestContext, call: ChatCall, res: Response
     startedAt: ctx.outcome.record.start,
     translator: call.hub.stream(streamCtx, writer),
     writer,
+    keepAliveMs: ctx.streamKeepAliveMs,
     onEnd: (o) => streamEnded(ctx, o, model),
   });
   return answerStream(ctx, target, body, 200, sseHeaders(new Headers()));
@@ -87,6 +88,7 @@ async function passThrough(ctx: RequestContext, call: ChatCall, res: Response): 
   const body = await passthroughStream({
     upstream: res.body,
     clientWantsUsage: call.clientWantsUsage,
+    keepAliveMs: ctx.streamKeepAliveMs,
     startedAt: ctx.outcome.record.start,
     onEnd: (o) => streamEnded(ctx, o, model),
   });

@@ -11,17 +11,20 @@
  */
 import type { ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
-import { bodyDraft, runPrepare } from "../policies/chain.ts";
+import { bodyDraft, runPrepare, runPresent } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
+import { sseHeaders } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { checkChatRequest } from "./chat-request.ts";
 import { present, usageWanted, type ChatCall, type HubChat } from "./chat-present.ts";
 import { adaptRequest } from "./formats/adapt.ts";
+import { clientErrorEvent } from "./formats/errors.ts";
 import { formatHeaders } from "./formats/headers.ts";
 import type { ClientFormat, HubRead } from "./formats/types.ts";
 import { forwardNative } from "./passthrough.ts";
 import { fromOpenAICompletion } from "./providers/openai/response.ts";
 import { openaiStream } from "./providers/openai/stream.ts";
+import { keepAliveUntilAnswered } from "./stream/keep-alive.ts";
 import { firstAnswer } from "./targets.ts";
 import type { ChatRequest } from "./types.ts";
 
@@ -53,7 +56,7 @@ export async function serveFormat(ctx: RequestContext, targets: readonly Provide
 function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], client: ChatClient): Promise<Response> {
   const asked = client.read.request.model;
   ctx.outcome.requested("chat", typeof asked === "string" ? asked : undefined);
-  return firstAnswer(ctx, targets, async (target) => {
+  const answer = firstAnswer(ctx, targets, async (target) => {
     const format = client.format;
     if (format && target.provider.nativePath(format.nativeRoute, target.model ?? asked) !== undefined) {
       return forwardNative(ctx, target, format.nativeRoute, client.body);
@@ -62,6 +65,15 @@ function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], cl
     const res = await callProvider(ctx, target, { path: call.path, body: call.body, headers: call.headers, clientHeaders: format ? formatHeaders(ctx.req.headers, target) : undefined });
     return present(ctx, call, res, client);
   });
+  if (!client.read.stream) return answer;
+  // a silent upstream: keep-alive comments until the answer starts (then errors are events)
+  const format = client.format?.name;
+  const headers = () => {
+    const h = sseHeaders(new Headers());
+    runPresent(ctx.route.policies, h, ctx);
+    return h;
+  };
+  return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, headers, format ? (...e) => clientErrorEvent(format, ...e) : undefined);
 }
 
 async function prepare(ctx: RequestContext, target: ProviderTarget, client: ChatClient): Promise<ChatCall> {

@@ -37,6 +37,7 @@ export function candidates(backend: AiBackend, random: () => number): ProviderTa
  * is another candidate, anything else reaches the client.
  */
 export async function firstAnswer(ctx: RequestContext, targets: readonly ProviderTarget[], attempt: (target: ProviderTarget) => Promise<Response>): Promise<Response> {
+  if (targets.length === 1) return attempt(targets[0]!); // nothing to fail over to: no extra frame
   for (let i = 0; ; i++) {
     const target = targets[i]!;
     try {

@@ -35,6 +35,8 @@ export interface RequestContext {
   readonly route: RouteConfig;
   readonly deps: Deps;
   readonly outcome: OutcomeRecorder;
+  /** ms of silence after which a stream gets a `: keep-alive` comment (undefined: off) */
+  readonly streamKeepAliveMs: number | undefined;
   /** something configured for every exchange reads token usage (the access log's usage fields, metrics) */
   readonly usageWanted: boolean;
   /** aborts on client disconnect and on the deadlines policies set; policies may narrow it */
@@ -68,6 +70,7 @@ export interface ContextInit {
   deps: Deps;
   outcome: OutcomeRecorder;
   usageWanted: boolean;
+  streamKeepAliveMs: number | undefined;
   maxBodyBytes: number;
   requestSent(): void;
   upgrade?: ((data: RelayedSocket, headers?: Record<string, string>) => boolean) | undefined;
@@ -88,6 +91,7 @@ export function createContext(init: ContextInit): RequestContext {
     deps: init.deps,
     outcome: init.outcome,
     usageWanted: init.usageWanted,
+    streamKeepAliveMs: init.streamKeepAliveMs,
     signal: init.req.signal,
     backendTimeoutMs: undefined,
     bytes: () => (bytes ??= readBody(init.req, init.maxBodyBytes)),

@@ -62,6 +62,7 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
       deps: h.deps,
       outcome,
       usageWanted: config.usageWanted || h.listenersWantUsage,
+      streamKeepAliveMs: config.streamKeepAliveMs,
       maxBodyBytes: config.maxBodyBytes,
       // LLM calls can think for minutes before the first byte; the idle timeout is for idle
       // clients, so it is lifted only once the client has sent its whole request

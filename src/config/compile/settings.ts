@@ -31,7 +31,9 @@ export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<Gatew
   const accessLogRemove = new Set([...(raw.frontendPolicies?.accessLog?.remove ?? []), ...(cfg.logging?.fields?.remove ?? [])]);
   // access lines are written at info; below that level (or with every usage field removed) no one reads usage
   const logsUsage = logging.level !== "error" && logging.level !== "warn" && USAGE_FIELDS.some((f) => !accessLogRemove.has(f));
-  return { readiness, logging, accessLogRemove, catalog: compileCatalog(ctx, cfg.modelCatalog ?? undefined), usageWanted: logsUsage, maxBodyBytes: http?.maxBufferSize ?? DEFAULT_MAX_BODY_BYTES, idleTimeoutSec };
+  const keepAlive = cfg.streamKeepAlive ?? "15s";
+  const streamKeepAliveMs = keepAlive === "off" ? undefined : parseDuration(keepAlive);
+  return { readiness, logging, accessLogRemove, streamKeepAliveMs, catalog: compileCatalog(ctx, cfg.modelCatalog ?? undefined), usageWanted: logsUsage, maxBodyBytes: http?.maxBufferSize ?? DEFAULT_MAX_BODY_BYTES, idleTimeoutSec };
 }
 
 /** The catalog sources, read and merged in order (a source that cannot be read or parsed is reported where it is). */

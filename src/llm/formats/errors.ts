@@ -145,3 +145,11 @@ export function failureFields(f: StreamFailure): { status: number; type: string;
   const status = failureStatus(f);
   return { status, type: upstreamErrorType(status), code: failureCode(f) };
 }
+
+/** An error event inside a stream of `format` (after the answer's status went out). */
+export function clientErrorEvent(format: ClientFormatName, status: number, message: string, type: string, code: string | null): string {
+  if (format === "anthropic") return `event: error\ndata: ${anthropicErrorJson(status, message)}\n\n`;
+  if (format === "gemini") return `data: ${googleErrorJson(status, message)}\r\n\r\n`;
+  if (format === "responses") return `event: error\ndata: ${JSON.stringify({ type: "error", code: code ?? type, message, param: null })}\n\n`;
+  return `data: ${errorBody(message, type, code)}\n\n`;
+}

@@ -38,6 +38,11 @@ export interface RelayOptions {
   /** called exactly once, when the client stream ends for any reason */
   onEnd(outcome: StreamOutcome): void;
   startedAt: number;
+  /**
+   * ms of silence after which a `: keep-alive` comment goes to the client (undefined: never).
+   * Reasoning models can think for minutes; proxies with 60 s idle timeouts cut silent streams.
+   */
+  keepAliveMs?: number | undefined;
 }
 
 /** One step of a relay: what to send (possibly empty) and whether the stream is complete. */
@@ -80,7 +85,12 @@ interface UpstreamReader {
  */
 async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody> {
   const reads = new Reads(opts, relay);
-  let head = await reads.output();
+  const first = reads.output();
+  const ka = opts.keepAliveMs;
+  // silent for longer than the keep-alive: answer now, with a comment, and go on as a stream
+  // (a failure after this point is an error event, no longer an HTTP status)
+  if (ka !== undefined && (await settlesWithin(first, ka)) === SILENT) return liveStream(reads, KEEP_ALIVE, first.then((o) => reads.account(o)), ka);
+  let head = await first;
   // Nothing was said yet and the answer is an error: a real HTTP status serves the client
   // better (SDK retries, error classes) than an error event under 200.
   const refusal = head.last ? relay.rejection(head.out) : undefined;
@@ -93,24 +103,62 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody>
     reads.finish();
     return head.out;
   }
+  return liveStream(reads, head.out, undefined, ka);
+}
+
+const KEEP_ALIVE = ": keep-alive\n\n";
+const SILENT = Symbol("silent");
+
+/** `p`'s value, or SILENT when it has not settled within `ms` (the timer is cleared either way). */
+async function settlesWithin<T>(p: Promise<T>, ms: number): Promise<T | typeof SILENT> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const silent = new Promise<typeof SILENT>((resolve) => (timer = setTimeout(resolve, ms, SILENT)));
+  try {
+    return await Promise.race([p, silent]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/**
+ * The rest of an answer as a direct stream: `opening` first, then the output of `pending` (a read
+ * already under way) and of every later read as it comes, without a queue or a promise per
+ * chunk (measured: about 3 µs a chunk, against 4-5 for a pull stream). With a keep-alive, one
+ * timer per stream writes a comment after each interval in which nothing was written.
+ */
+function liveStream(reads: Reads, opening: Uint8Array | string, pending: Promise<Outcome> | undefined, keepAliveMs: number | undefined): ReadableStream<Uint8Array> {
   let cancelled = false;
+  let timer: ReturnType<typeof setInterval> | undefined;
   return new ReadableStream<Uint8Array>({
     type: "direct",
     async pull(controller) {
-      controller.write(head.out);
-      for (;;) {
-        const out = await reads.next();
-        if (cancelled) return;
-        if (sizeOf(out.out) > 0) {
-          const written = controller.write(out.out);
-          if (written instanceof Promise) await written; // the client is slow: so is the upstream read
-        }
-        if (out.last) break;
+      let wrote = true;
+      if (keepAliveMs !== undefined) {
+        timer = setInterval(() => {
+          if (!wrote && !cancelled) controller.write(KEEP_ALIVE);
+          wrote = false;
+        }, keepAliveMs);
       }
-      controller.close();
+      controller.write(opening);
+      try {
+        for (let next = pending ?? reads.next(); ; next = reads.next()) {
+          const out = await next;
+          if (cancelled) return;
+          if (sizeOf(out.out) > 0) {
+            wrote = true;
+            const written = controller.write(out.out);
+            if (written instanceof Promise) await written; // the client is slow: so is the upstream read
+          }
+          if (out.last) break;
+        }
+        controller.close();
+      } finally {
+        clearInterval(timer);
+      }
     },
     cancel() {
       cancelled = true;
+      clearInterval(timer);
       reads.reader.cancel().catch(() => {});
       reads.finish("client disconnected");
     },
@@ -172,7 +220,11 @@ class Reads {
 
   /** The same, once the answer is a stream: notes the first byte and the end. */
   async next(): Promise<Outcome> {
-    const out = await this.output();
+    return this.account(await this.output());
+  }
+
+  /** Notes what a streamed read means for the record: the first byte, the end. */
+  account(out: Outcome): Outcome {
     if (sizeOf(out.out) > 0) this.firstByteMs ??= performance.now() - this.opts.startedAt;
     if (out.last) this.finish();
     return out;

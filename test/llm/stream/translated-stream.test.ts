@@ -114,3 +114,41 @@ describe("translated streams", () => {
     expect(ends[0]!.responseModel).toBe("gemini-x");
   });
 });
+
+describe("keep-alive", () => {
+  /** pieces with a pause before each one */
+  function slow(pieces: [number, string][]): ReadableStream<Uint8Array> {
+    let i = 0;
+    return new ReadableStream<Uint8Array>({
+      async pull(c) {
+        const p = pieces[i++];
+        if (!p) return c.close();
+        await Bun.sleep(p[0]);
+        c.enqueue(enc.encode(p[1]));
+      },
+    });
+  }
+
+  test("a silent upstream gets comments before its first output and during a pause; the answer is intact", async () => {
+    const writer = openaiChunkWriter(ctx);
+    const translator = framed(sseFrames(), echoMachine(writer), writer);
+    const body = await translatedStream({ upstream: slow([[180, "data: a\n\n"], [180, "data: b\n\n"], [0, "data: stop\n\n"]]), translator, writer, onEnd() {}, startedAt: performance.now(), keepAliveMs: 50 });
+    const events = (await new Response(body).text()).split("\n\n").filter(Boolean);
+    const firstData = events.findIndex((e) => e.startsWith("data:"));
+    expect(firstData).toBeGreaterThanOrEqual(2);
+    expect(events.slice(0, firstData).every((e) => e === ": keep-alive")).toBe(true);
+    const data = events.filter((e) => e.startsWith("data:"));
+    // the role chunk (content "") comes with the first text
+    expect(data.filter((e) => e.includes('"content"')).map((e) => JSON.parse(e.slice(6)).choices[0].delta.content)).toEqual(["", "a", "b"]);
+    expect(events.slice(firstData).some((e) => e === ": keep-alive")).toBe(true);
+    expect(data.at(-1)).toBe("data: [DONE]");
+  });
+
+  test("a prompt answer gets no comment and stays a plain body", async () => {
+    const writer = openaiChunkWriter(ctx);
+    const translator = framed(sseFrames(), echoMachine(writer), writer);
+    const body = await translatedStream({ upstream: slow([[0, "data: a\n\ndata: stop\n\n"]]), translator, writer, onEnd() {}, startedAt: performance.now(), keepAliveMs: 1000 });
+    expect(body instanceof ReadableStream).toBe(false);
+    expect(await new Response(body).text()).not.toContain("keep-alive");
+  });
+});

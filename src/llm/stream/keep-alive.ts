@@ -1,0 +1,85 @@
+/**
+ * Keep-alive while a streamed answer has not started: some providers send nothing at all (not
+ * even headers) until their first token, and reasoning models can think for minutes; proxies with
+ * 60 s idle timeouts cut such connections. When the answer is not there within the keep-alive
+ * interval, the client gets a 200 event stream now, `: keep-alive` comments while it waits, and
+ * then the answer's own bytes (or, for an error, an error event: past this point the status is
+ * committed). Answers that come in time are returned as they are: no cost on the usual path.
+ */
+import { errorBody, asHttpError } from "../../http/errors.ts";
+
+const KEEP_ALIVE = ": keep-alive\n\n";
+const SILENT = Symbol("silent");
+
+/** A client format's error event (formats/errors.ts), for answers that are not OpenAI-shaped. */
+export type ErrorEvent = (status: number, message: string, type: string, code: string | null) => string;
+
+export async function keepAliveUntilAnswered(answer: Promise<Response>, intervalMs: number | undefined, headers: () => Headers, errorEvent?: ErrorEvent): Promise<Response> {
+  if (intervalMs === undefined) return answer;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const silent = new Promise<typeof SILENT>((resolve) => (timer = setTimeout(resolve, intervalMs, SILENT)));
+  // the race must not leave a rejection unhandled when the timer wins
+  const settled = answer.then(
+    (res) => ({ res }),
+    (err: unknown) => ({ err }),
+  );
+  const first = await Promise.race([settled, silent]);
+  clearTimeout(timer);
+  if (first !== SILENT) {
+    if ("err" in first) throw first.err;
+    return first.res;
+  }
+  return new Response(lateStream(settled, intervalMs, errorEvent), { status: 200, headers: headers() });
+}
+
+/** Message, type and code of an error body in any client's shape (each has `error.message`). */
+function errorOf(text: string, status: number): [string, string, string | null] {
+  try {
+    const e = (JSON.parse(text) as { error?: { message?: unknown; type?: unknown; code?: unknown } }).error;
+    if (typeof e?.message === "string") return [e.message, typeof e.type === "string" ? e.type : "api_error", typeof e.code === "string" ? e.code : null];
+  } catch {
+    // not JSON: described below
+  }
+  return [`upstream answered HTTP ${status}`, "api_error", "upstream_error"];
+}
+
+function lateStream(settled: Promise<{ res: Response } | { err: unknown }>, intervalMs: number, errorEvent: ErrorEvent | undefined): ReadableStream<Uint8Array> {
+  let cancelled = false;
+  let upstream: { cancel(): Promise<void> } | undefined;
+  return new ReadableStream<Uint8Array>({
+    type: "direct",
+    async pull(controller) {
+      controller.write(KEEP_ALIVE);
+      const timer = setInterval(() => void (cancelled || controller.write(KEEP_ALIVE)), intervalMs);
+      const outcome = await settled;
+      clearInterval(timer);
+      if (cancelled) return;
+      if ("err" in outcome) {
+        const e = asHttpError(outcome.err);
+        controller.write(errorEvent ? errorEvent(e.status, e.message, e.type, e.code) : `data: ${errorBody(e.message, e.type, e.code, e.param)}\n\n`);
+      } else if (errorEvent && (!outcome.res.ok || !outcome.res.body)) {
+        controller.write(errorEvent(outcome.res.status, ...errorOf(await outcome.res.text(), outcome.res.status)));
+      } else if (!outcome.res.ok || !outcome.res.body) {
+        // an error answer (OpenAI-shaped JSON) becomes the stream's error event
+        const text = (await outcome.res.text()).trim();
+        controller.write(`data: ${text.startsWith("{") ? text : errorBody(`upstream answered HTTP ${outcome.res.status}`, "api_error", "upstream_error")}\n\n`);
+      } else {
+        // the answer's own stream: a keep-alive interval of silence already passed, so reading it
+        // in JavaScript is not what latency is made of here
+        const reader = outcome.res.body.getReader();
+        upstream = reader;
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done || cancelled) break;
+          const written = controller.write(value);
+          if (written instanceof Promise) await written;
+        }
+      }
+      controller.close();
+    },
+    cancel() {
+      cancelled = true;
+      upstream?.cancel().catch(() => {});
+    },
+  });
+}
