@@ -21,7 +21,7 @@ afterAll(async () => {
 });
 
 const post = (path: string, body: unknown) => fetch(`${gw.origin()}${path}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) });
-const MESSAGES = { model: "m", max_tokens: 10, stream: true, messages: [{ role: "user", content: "hi" }] };
+const MESSAGES = { model: "m", max_tokens: 10, stream: true, messages: [{ role: "user" as const, content: "hi" }] };
 
 test("an answer that is late: keep-alive comments, then Anthropic events the SDK reads", async () => {
   emu.script(async () => {
@@ -36,7 +36,7 @@ test("an answer that is late: keep-alive comments, then Anthropic events the SDK
     await Bun.sleep(250);
     return openaiTextStream(["late ", "but here"]);
   });
-  const msg = await new Anthropic({ baseURL: gw.origin(), apiKey: "c", maxRetries: 0 }).messages.stream({ ...MESSAGES, stream: undefined }).finalMessage();
+  const msg = await new Anthropic({ baseURL: gw.origin(), apiKey: "c", maxRetries: 0 }).messages.stream({ model: "m", max_tokens: 10, messages: MESSAGES.messages }).finalMessage();
   expect(msg.content).toMatchObject([{ type: "text", text: "late but here" }]);
   emu.script(undefined);
 });
