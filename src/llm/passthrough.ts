@@ -73,7 +73,9 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
   } else if (ctx.method !== "GET" && ctx.method !== "HEAD") {
     payload = ctx.bodyRead ? await ctx.bytes() : ctx.req.body;
   }
-  const res = await callProvider(ctx, target, { path, body: payload, query: ctx.query, clientHeaders: nativeHeaders(target) });
+  // a Gemini client's key may ride in the query (`?key=`): never forwarded when the gateway has its own
+  const query = target.stripClientAuth && (route === "generateContent" || route === "geminiCountTokens") ? withoutKey(ctx.query) : ctx.query;
+  const res = await callProvider(ctx, target, { path, body: payload, query, clientHeaders: nativeHeaders(target) });
   if (!res.ok && !(res.headers.get("content-type") ?? "").includes("json")) {
     // a text/plain 404 or an HTML error page: wrapped so the SDKs can read it
     return reshapeError(formatOfRoute(route), await upstreamError(ctx, target, res));
@@ -111,4 +113,10 @@ function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>): Reada
     },
     { highWaterMark: 0 },
   );
+}
+
+function withoutKey(query: string): string {
+  const q = new URLSearchParams(query);
+  q.delete("key");
+  return q.toString();
 }

@@ -285,3 +285,48 @@ describe("Anthropic client on Anthropic: passthrough", () => {
     expect(req.json).toEqual({ ...body, model: "claude-pinned", stream: true });
   });
 });
+
+describe("Anthropic client on Claude on Vertex: through the hub, signed thinking kept", () => {
+  let emu: AnthropicEmulator;
+  let gw: ProviderGateway;
+  beforeAll(async () => {
+    emu = startAnthropicEmulator();
+    gw = await gatewayFor("vertex", emu, { settings: { projectId: "p1", region: "us-east5", model: "claude-sonnet-4-20250514" }, auth: { key: "ya29.token" } });
+  });
+  afterAll(async () => {
+    await gw.stop();
+    await emu.stop();
+  });
+
+  test("rawPredict with the Vertex body; thinking blocks, cache_control and server tools replayed", async () => {
+    emu.enqueue(
+      turn([
+        { type: "message_start", message: { id: "msg_v1", type: "message", role: "assistant", model: "claude-sonnet-4", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 9, output_tokens: 1 } } },
+        { type: "content_block_start", index: 0, content_block: { type: "text", text: "" } },
+        { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: "Done" } },
+        { type: "content_block_stop", index: 0 },
+        { type: "message_delta", delta: { stop_reason: "end_turn", stop_sequence: null }, usage: { output_tokens: 1 } },
+        { type: "message_stop" },
+      ]),
+    );
+    const msg = await client(gw).messages.create({
+      model: "claude-x",
+      max_tokens: 5000,
+      thinking: { type: "enabled", budget_tokens: 1024 },
+      tools: [{ type: "web_search_20250305", name: "web_search" }],
+      messages: [
+        { role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }] },
+        { role: "assistant", content: [{ type: "thinking", thinking: "t", signature: "s1" }, { type: "text", text: "ok" }] },
+        { role: "user", content: "go on" },
+      ],
+    });
+    expect(msg.content).toMatchObject([{ type: "text", text: "Done" }]);
+    const req = emu.requests[0]!;
+    expect(req.path).toBe("/v1/projects/p1/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict");
+    expect(req.json.anthropic_version).toBe("vertex-2023-10-16");
+    expect(req.json.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
+    expect(req.json.tools).toEqual([{ type: "web_search_20250305", name: "web_search" }]);
+    expect(req.json.messages[0].content).toEqual([{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }]);
+    expect(req.json.messages[1].content[0]).toEqual({ type: "thinking", thinking: "t", signature: "s1" });
+  });
+});

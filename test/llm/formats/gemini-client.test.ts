@@ -183,6 +183,18 @@ describe("Gemini client on Gemini and Vertex: passthrough", () => {
     expect(req.json.generationConfig).toEqual({ topK: 3 });
   });
 
+  test("a key in the query is not forwarded when the gateway has its own", async () => {
+    emu.enqueue({ events: textEvents(["ok"]) });
+    const res = await fetch(`${gw.origin()}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse&key=client-secret`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
+    });
+    expect(res.status).toBe(200);
+    await res.text();
+    expect(emu.requests.at(-1)!.query).toBe("?alt=sse");
+  });
+
   test("the /v1 path, and countTokens, go to Gemini's own endpoints", async () => {
     emu.enqueue({ events: textEvents(["Yes."]) });
     const r = await genai(gw, "v1").models.generateContent({ model: "gemini-2.5-flash", contents: "hi" });
