@@ -206,6 +206,16 @@ describe("Anthropic client on Bedrock (Converse): signed thinking and tools roun
     expect(req2.messages[2].content[0]).toEqual({ toolResult: { toolUseId: "tooluse_fmt01", content: [{ text: "-3C" }] } });
   });
 
+  test("count_tokens: Bedrock's CountTokens on the Converse form of the request", async () => {
+    const { data, response } = await client(gw).messages.countTokens({ model: "claude-x", system: "Be brief.", tools: [WEATHER_TOOL], messages: [{ role: "user", content: "Weather in Oslo?" }] }).withResponse();
+    const req = emu.requests.at(-1)!;
+    expect(req.operation).toBe("count-tokens");
+    expect(req.json.input.converse.system).toEqual([{ text: "Be brief." }]);
+    expect(req.json.input.converse.toolConfig.tools[0].toolSpec.name).toBe("get_weather");
+    expect(data.input_tokens).toBe(Math.ceil(JSON.stringify(req.json.input.converse).length / 4));
+    expect(response.headers.get("x-agw-token-count")).toBe("provider");
+  });
+
   test("server tools and deferred tools are not sent to Bedrock", async () => {
     emu.enqueue({ events: bedrockText(["ok"]) });
     await client(gw).messages.create({
