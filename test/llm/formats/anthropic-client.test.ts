@@ -115,6 +115,20 @@ describe("Anthropic client on an OpenAI-format provider", () => {
     ]);
   });
 
+});
+
+describe("Anthropic client on an OpenAI-format provider: errors in Anthropic's shape", () => {
+  let emu: OpenAIEmulator;
+  let gw: ProviderGateway;
+  beforeAll(async () => {
+    emu = startOpenAIEmulator();
+    gw = await gatewayFor("openAI", emu, { settings: { model: "gpt-4o-mini" }, auth: { key: "sk-gateway" } });
+  });
+  afterAll(async () => {
+    await gw.stop();
+    await emu.stop();
+  });
+
   test("an upstream 429 is Anthropic's rate_limit_error with the status and retry-after", async () => {
     emu.enqueue(Response.json({ error: { message: "Rate limit reached", type: "rate_limit_error", code: "rate_limit_exceeded" } }, { status: 429, headers: { "retry-after": "7" } }));
     const err = (await client(gw)
