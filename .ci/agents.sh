@@ -18,5 +18,5 @@ fi
 echo "--- agents: npm ci in test/agents (pinned: $(node -p 'Object.entries(require("./test/agents/package.json").dependencies).map(([k, v]) => k + "@" + v).join(" ")'))"
 (cd test/agents && npm ci --no-audit --no-fund --loglevel=error)
 
-echo "--- agents: the suite (each agent on an OpenAI-compatible backend and on Bedrock)"
+echo "--- agents: the suite (each agent on an OpenAI-compatible backend, Bedrock, Gemini and Anthropic)"
 timeout 1500 bun test --timeout 180000 ./test/agents/agents.e2e.ts

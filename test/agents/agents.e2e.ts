@@ -1,7 +1,8 @@
 /**
  * The real coding agents, headless and offline, against the gateway in front of provider
  * emulators: Claude Code (Anthropic Messages), Codex (OpenAI Responses) and Gemini CLI (Gemini
- * native), each on an OpenAI-compatible backend (chat completions only, as vLLM) and a Bedrock backend, each asked for a plain answer
+ * native), each on an OpenAI-compatible backend (chat completions only, as vLLM), Bedrock, Gemini
+ * and Anthropic (passthroughs for Gemini CLI on Gemini and Claude Code on Anthropic), each asked for a plain answer
  * and for one turn where it runs its shell tool and continues with the result.
  *
  * Not part of `bun test`: the agents are ~1 GB of npm packages, installed into this folder by
@@ -17,11 +18,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdtempSync, mkdirSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
+import { startAnthropicEmulator, type AnthropicEmulator } from "../emulators/anthropic.ts";
 import { startBedrockEmulator, type BedrockEmulator } from "../emulators/bedrock.ts";
+import { GEMINI_TEST_KEY, startGeminiEmulator, type GeminiEmulator } from "../emulators/gemini.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../emulators/openai.ts";
 import { gatewayFor, type ProviderGateway } from "../helpers/gateway.ts";
 import { PINNED as BEDROCK } from "../llm/providers/bedrock/scripts.ts";
-import { bedrockAnswer, openaiAnswer } from "./script.ts";
+import { anthropicAnswer, bedrockAnswer, geminiAnswer, openaiAnswer } from "./script.ts";
 
 const MODULES = process.env.AGENTS_NODE_MODULES ?? join(import.meta.dir, "node_modules");
 const TIMEOUT_MS = 180_000;
@@ -147,6 +150,8 @@ const AGENTS = { "Claude Code": claude, Codex: codex, "Gemini CLI": gemini } as 
 
 let openai: OpenAIEmulator;
 let bedrock: BedrockEmulator;
+let google: GeminiEmulator;
+let anthropic: AnthropicEmulator;
 const gateways: Record<string, ProviderGateway> = {};
 
 beforeAll(async () => {
@@ -159,17 +164,25 @@ beforeAll(async () => {
   // goes through the hub (the OpenAI provider would pass Responses requests through as they are)
   gateways["an OpenAI-format backend"] = await gatewayFor("custom", openai, { name: "vllm", settings: { providerOverride: "vllm", formats: [{ type: "completions" }] }, auth: { key: "sk-gateway" } });
   gateways["Bedrock"] = await gatewayFor("bedrock", bedrock, BEDROCK);
+  google = startGeminiEmulator();
+  google.script(geminiAnswer);
+  anthropic = startAnthropicEmulator();
+  anthropic.script(anthropicAnswer);
+  gateways["Anthropic"] = await gatewayFor("anthropic", anthropic, { settings: { model: "claude-sonnet-4-20250514" }, auth: { key: "sk-ant-gateway" } });
+  gateways["Gemini"] = await gatewayFor("gemini", google, { settings: { model: "gemini-2.5-flash" }, auth: { key: GEMINI_TEST_KEY } });
 });
 
 afterAll(async () => {
   for (const gw of Object.values(gateways)) await gw.stop();
   await openai.stop();
   await bedrock.stop();
+  await google.stop();
+  await anthropic.stop();
   proxy.stop();
 });
 
 for (const [agent, start] of Object.entries(AGENTS)) {
-  for (const backend of ["an OpenAI-format backend", "Bedrock"]) {
+  for (const backend of ["an OpenAI-format backend", "Bedrock", "Gemini", "Anthropic"]) {
     describe(`${agent} on ${backend}`, () => {
       test(
         "answers a plain prompt",

@@ -3,7 +3,9 @@
  * translated requests): a conversation with a tool result -> "DONE. Tool said: <result>"; a
  * USE_TOOL prompt -> a call of the agent's shell tool; anything else -> "pong".
  */
+import { turn, type AnthropicEvent, type Reply as AnthropicReply, type RecordedRequest as AnthropicRequest } from "../emulators/anthropic.ts";
 import { ev, type Reply, type RecordedBedrockRequest, type StreamEvent } from "../emulators/bedrock.ts";
+import { event, type Reply as GeminiReply, type RecordedRequest as GeminiRequest } from "../emulators/gemini.ts";
 import type { RecordedRequest } from "../emulators/openai.ts";
 
 /** The shell tools of the three agents, with the arguments each expects. */
@@ -83,4 +85,54 @@ export function bedrockAnswer(req: RecordedBedrockRequest): Reply | undefined {
   }
   events.push(ev.metadata({ inputTokens: 100, outputTokens: 10 }));
   return { events };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Gemini generateContent (the gateway's translation, or Gemini CLI's own request passed through)
+
+interface GeminiBody {
+  contents: { role?: string; parts: { text?: string; functionResponse?: { response?: unknown } }[] }[];
+  tools?: { functionDeclarations?: { name?: string }[] }[];
+}
+
+export function geminiAnswer(req: GeminiRequest): GeminiReply | undefined {
+  const body = req.json as GeminiBody;
+  if (!body?.contents) return undefined;
+  const parts = body.contents.flatMap((c) => c.parts);
+  const results = parts.filter((p) => p.functionResponse);
+  const wantsTool = body.contents.some((c) => c.role !== "model" && c.parts.some((p) => p.text?.includes("USE_TOOL")));
+  const names = (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? []).map((d) => d.name ?? "");
+  const d = decide(results.length > 0 ? textOf(results.at(-1)!.functionResponse!.response) : undefined, wantsTool, names);
+  const usage = { promptTokenCount: 100, candidatesTokenCount: 10, totalTokenCount: 110 };
+  if ("text" in d) return { events: [event([{ text: d.text }]), event([{ text: "" }], { finishReason: "STOP", usage })] };
+  return { events: [event([{ functionCall: { name: d.tool, args: JSON.parse(d.args) } }]), event([{ text: "" }], { finishReason: "STOP", usage })] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Anthropic Messages (the gateway's translation, or Claude Code's own request passed through)
+
+interface MessagesBody {
+  messages: { role: string; content: string | { type: string; text?: string; content?: unknown }[] }[];
+  tools?: { name?: string }[];
+}
+
+export function anthropicAnswer(req: AnthropicRequest): AnthropicReply | undefined {
+  if (!req.path.endsWith("/messages")) return undefined;
+  const body = req.json as MessagesBody;
+  const blocks = body.messages.flatMap((m) => (typeof m.content === "string" ? [{ type: "text", text: m.content }] : m.content));
+  const results = blocks.filter((b) => b.type === "tool_result");
+  const wantsTool = body.messages.some((m) => m.role === "user" && textOf(m.content).includes("USE_TOOL"));
+  const d = decide(results.length > 0 ? textOf(results.at(-1)!.content) : undefined, wantsTool, (body.tools ?? []).map((t) => t.name ?? ""));
+  const start: AnthropicEvent = { type: "message_start", message: { id: "msg_agent", type: "message", role: "assistant", model: "claude-emu", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 100, output_tokens: 1 } } };
+  const block: AnthropicEvent[] =
+    "text" in d
+      ? [{ type: "content_block_start", index: 0, content_block: { type: "text", text: "" } }, { type: "content_block_delta", index: 0, delta: { type: "text_delta", text: d.text } }]
+      : [{ type: "content_block_start", index: 0, content_block: { type: "tool_use", id: "toolu_agent01", name: d.tool, input: {} } }, { type: "content_block_delta", index: 0, delta: { type: "input_json_delta", partial_json: d.args } }];
+  return turn([
+    start,
+    ...block,
+    { type: "content_block_stop", index: 0 },
+    { type: "message_delta", delta: { stop_reason: "text" in d ? "end_turn" : "tool_use", stop_sequence: null }, usage: { output_tokens: 10 } },
+    { type: "message_stop" },
+  ]);
 }
