@@ -48,6 +48,32 @@ describe("aliases and policies on client-format routes", () => {
   });
 });
 
+describe("provider groups", () => {
+  test("an unreachable provider fails over to the next group for a Messages client too", async () => {
+    const groups = await startTestGateway(`
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - backends:
+      - ai:
+          groups:
+          - providers:
+            - {name: down, hostOverride: "127.0.0.1:1", provider: {openAI: {}}, policies: {backendAuth: {key: k}}}
+          - providers:
+            - {name: up, hostOverride: "${emu.host}", provider: {openAI: {model: gpt-backup}}, policies: {backendAuth: {key: k}}}
+`);
+    try {
+      emu.enqueue(openaiTextStream(["from ", "backup"]));
+      const msg = await new Anthropic({ baseURL: groups.origin(), apiKey: "c", maxRetries: 0 }).messages.stream({ model: "m", max_tokens: 10, messages: [{ role: "user", content: "hi" }] }).finalMessage();
+      expect(msg.content).toMatchObject([{ type: "text", text: "from backup" }]);
+      expect(emu.requests.at(-1)!.json.model).toBe("gpt-backup");
+    } finally {
+      await groups.stop();
+    }
+  });
+});
+
 describe("model lists in the client's shape", () => {
   beforeAll(() => {
     emu.script((r) => (r.path === "/v1/models" ? Response.json({ object: "list", data: [{ id: "gpt-5", object: "model", created: 1700000000, owned_by: "openai" }] }) : undefined));
