@@ -13,6 +13,7 @@ import { answerStream, upstreamError, answer } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { formatOfRoute, reshapeError } from "./formats/errors.ts";
 import { nativeHeaders } from "./formats/headers.ts";
+import { nativeUsageTap, type UsageTap } from "./formats/native-usage.ts";
 import { modelFromPath } from "./requested-model.ts";
 import { firstAnswer } from "./targets.ts";
 import type { RouteType } from "./types.ts";
@@ -82,13 +83,16 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
   }
   const headers = downstreamHeaders(res.headers);
   if (!res.body) return answer(ctx, target, new Response(null, { status: res.status, headers }));
-  return answerStream(ctx, target, relayBody(ctx, res.body), res.status, headers);
+  const tap = res.ok && (ctx.usageWanted || ctx.route.consumesUsage || target.consumesUsage) ? nativeUsageTap(route) : undefined;
+  return answerStream(ctx, target, relayBody(ctx, res.body, tap), res.status, headers);
 }
 
-/** Streams a body through unchanged, finishing the exchange when it ends. */
-function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+/** Streams a body through unchanged (usage read on the way when `tap`), finishing the exchange when it ends. */
+function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>, tap: UsageTap | undefined): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const end = (error?: string) => {
+    const usage = tap?.end();
+    if (usage) ctx.outcome.answered(ctx.outcome.record.status ?? 200, { usage, responseModel: tap?.model });
     if (error) ctx.outcome.failed(ctx.outcome.record.status ?? 200, error === "client disconnected" ? "client_closed" : "stream", error);
     ctx.outcome.finish();
   };
@@ -100,7 +104,10 @@ function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>): Reada
           if (done) {
             controller.close();
             end();
-          } else controller.enqueue(value);
+          } else {
+            tap?.push(value);
+            controller.enqueue(value);
+          }
         } catch {
           end("upstream connection failed mid-body");
           controller.error(new Error("upstream connection failed"));

@@ -9,7 +9,7 @@ import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emul
 import { startBedrockEmulator, type BedrockEmulator } from "../../emulators/bedrock.ts";
 import { functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
-import { gatewayFor, type ProviderGateway } from "../../helpers/gateway.ts";
+import { accessLogs, eventually, gatewayFor, type ProviderGateway } from "../../helpers/gateway.ts";
 import { PINNED as BEDROCK } from "../providers/bedrock/scripts.ts";
 import { bedrockText, bedrockThinkingTool, openaiJson, openaiSse, openaiTextStream, openaiToolStream, SIGNATURE, WEATHER_TOOL } from "./scripts.ts";
 
@@ -307,6 +307,8 @@ describe("Anthropic client on Anthropic: passthrough", () => {
     expect(req.headers.get("x-api-key")).toBe("sk-ant-gateway");
     expect(req.headers.get("anthropic-beta")).toBe("context-management-2025-06-27");
     expect(req.json).toEqual({ ...body, model: "claude-pinned", stream: true });
+    const log = await eventually(() => accessLogs(gw).find((l) => l["http.path"] === "/v1/messages" && l["gen_ai.usage.output_tokens"] !== undefined));
+    expect(log).toMatchObject({ "gen_ai.usage.input_tokens": 3, "gen_ai.usage.output_tokens": 1, "gen_ai.response.model": "claude-pinned" });
   });
 });
 

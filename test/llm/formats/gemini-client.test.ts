@@ -10,7 +10,7 @@ import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emul
 import { startBedrockEmulator, type BedrockEmulator } from "../../emulators/bedrock.ts";
 import { GEMINI_TEST_KEY, startGeminiEmulator, textEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
-import { gatewayFor, type ProviderGateway } from "../../helpers/gateway.ts";
+import { accessLogs, eventually, gatewayFor, type ProviderGateway } from "../../helpers/gateway.ts";
 import { PINNED as BEDROCK } from "../providers/bedrock/scripts.ts";
 import { bedrockText, bedrockThinkingTool, openaiJson, openaiTextStream, openaiToolStream, SIGNATURE } from "./scripts.ts";
 
@@ -181,6 +181,8 @@ describe("Gemini client on Gemini and Vertex: passthrough", () => {
     expect(req.query).toBe("?alt=sse");
     expect(req.headers.get("x-goog-api-key")).toBe(GEMINI_TEST_KEY);
     expect(req.json.generationConfig).toEqual({ topK: 3 });
+    const log = await eventually(() => accessLogs(gw).find((l) => String(l["http.path"]).endsWith(":streamGenerateContent") && l["gen_ai.usage.output_tokens"] !== undefined));
+    expect(log).toMatchObject({ "gen_ai.usage.input_tokens": 8, "gen_ai.usage.output_tokens": 2 });
   });
 
   test("a key in the query is not forwarded when the gateway has its own", async () => {

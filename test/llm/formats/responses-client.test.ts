@@ -9,7 +9,7 @@ import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emul
 import { startBedrockEmulator, type BedrockEmulator } from "../../emulators/bedrock.ts";
 import { functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
-import { gatewayFor, openaiClient, type ProviderGateway } from "../../helpers/gateway.ts";
+import { accessLogs, eventually, gatewayFor, openaiClient, type ProviderGateway } from "../../helpers/gateway.ts";
 import { PINNED as BEDROCK } from "../providers/bedrock/scripts.ts";
 import { bedrockText, bedrockThinkingTool, SIGNATURE } from "./scripts.ts";
 
@@ -194,12 +194,14 @@ describe("Responses client on OpenAI: passthrough", () => {
   });
 
   test("the body reaches /v1/responses as sent, model pinned", async () => {
-    emu.enqueue(Response.json({ id: "resp_up", object: "response", created_at: 1, status: "completed", model: "gpt-5", output: [{ id: "msg_1", type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: "hello", annotations: [] }] }] }));
+    emu.enqueue(Response.json({ id: "resp_up", object: "response", created_at: 1, status: "completed", model: "gpt-5", usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7, input_tokens_details: { cached_tokens: 1 }, output_tokens_details: { reasoning_tokens: 0 } }, output: [{ id: "msg_1", type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: "hello", annotations: [] }] }] }));
     const r = await openaiClient(gw.baseURL(), "sk-client").responses.create({ model: "x", input: "hi", store: false, include: ["reasoning.encrypted_content"] });
     expect(r.output_text).toBe("hello");
     const req = emu.requests[0]!;
     expect(req.path).toBe("/v1/responses");
     expect(req.json).toEqual({ model: "gpt-5", input: "hi", store: false, include: ["reasoning.encrypted_content"] });
     expect(req.headers.get("authorization")).toBe("Bearer sk-gw");
+    const log = await eventually(() => accessLogs(gw).find((l) => l["http.path"] === "/v1/responses" && l["gen_ai.usage.input_tokens"] !== undefined));
+    expect(log).toMatchObject({ "gen_ai.usage.input_tokens": 5, "gen_ai.usage.output_tokens": 2, "gen_ai.usage.cache_read.input_tokens": 1 });
   });
 });
