@@ -34,7 +34,9 @@ export async function serveLlmBackend(ctx: RequestContext, backend: LlmBackend):
   const routeType = detectRouteType(ctx.method, ctx.path, undefined, "passthrough");
   checkMethod(routeType, ctx.method, ctx.path);
   if (routeType === "models") return listModels(ctx, backend.models.filter((m) => m.visibility === "public"));
-  const model = modelFromPath(ctx.path) ?? (await bodyModel(ctx));
+  // the realtime socket names its model in the query (a GET has no body)
+  const queryModel = routeType === "realtime" ? (new URLSearchParams(ctx.query).get("model") ?? undefined) : undefined;
+  const model = modelFromPath(ctx.path) ?? queryModel ?? (await bodyModel(ctx));
   const entry = backend.models.find((m) => m.visibility === "public" && m.matches(model) && (m.headerMatches.length === 0 || m.headerMatches.some((h) => h(ctx.req.headers))));
   if (!entry) throw new HttpError(404, `model '${model}' is not configured on this gateway`, { code: "model_not_found", param: "model" });
   const type = routeType === "passthrough" && entry.target.passthrough === "detect" ? "detect" : routeType;

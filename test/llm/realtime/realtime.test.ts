@@ -4,7 +4,7 @@
  * or its key subprotocol), usage from response.done in the access log, refusals as HTTP errors.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { accessLogs, eventually, gatewayFor, type ProviderGateway } from "../../helpers/gateway.ts";
+import { accessLogs, eventually, gatewayFor, startTestGateway, type ProviderGateway } from "../../helpers/gateway.ts";
 
 interface Seen {
   url: string;
@@ -81,6 +81,25 @@ describe("realtime on OpenAI", () => {
     const log = await eventually(() => accessLogs(gw).find((l) => l["http.path"] === "/v1/realtime"));
     expect(log["gen_ai.usage.input_tokens"]).toBe(11);
     expect(log["gen_ai.usage.output_tokens"]).toBe(7);
+  });
+
+  test("the llm: form routes the socket on the model in its query", async () => {
+    const llm = await startTestGateway(`
+llm:
+  port: 0
+  models:
+  - name: gpt-realtime
+    provider: openai
+    params: {apiKey: sk-gateway, baseUrl: "http://${emu.host}/v1"}
+`);
+    try {
+      const { ws, frames } = await open(`${llm.origin().replace("http", "ws")}/v1/realtime?model=gpt-realtime`);
+      await eventually(() => frames.length >= 1);
+      ws.close();
+      expect(emu.seen.at(-1)!.headers.get("authorization")).toBe("Bearer sk-gateway");
+    } finally {
+      await llm.stop();
+    }
   });
 
   test("a plain GET is told to upgrade (426)", async () => {
