@@ -65,7 +65,8 @@ function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], cl
     const res = await callProvider(ctx, target, { path: call.path, body: call.body, headers: call.headers, clientHeaders: format ? formatHeaders(ctx.req.headers, target) : undefined });
     return present(ctx, call, res, client);
   });
-  if (!client.read.stream) return answer;
+  // (a Gemini stream without alt=sse is a JSON array, passed through: no comments in it)
+  if (!client.read.stream || client.read.refuse) return answer;
   // a silent upstream: keep-alive comments until the answer starts (then errors are events)
   const format = client.format?.name;
   const headers = () => {
