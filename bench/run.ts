@@ -176,7 +176,7 @@ const firstChunks: ({ scenario: string; delayMs: number } & FirstChunkResult)[] 
 function firstChunk(s: Scenario, st: Stack): Promise<FirstChunkResult> {
   const port = (url: string) => Number(new URL(url).port);
   const target = (base: string, req: Scenario["gatewayRequest"], firstToken: RegExp) => ({ port: port(base), path: req.path, body: req.body, headers: req.headers ?? {}, firstToken });
-  return measureFirstChunk(target(st.bare, s.nativeRequest, s.nativeFirstToken ?? OPENAI_FIRST_TOKEN), target(st.gateway, s.gatewayRequest, OPENAI_FIRST_TOKEN));
+  return measureFirstChunk(target(st.bare, s.nativeRequest, s.nativeFirstToken ?? OPENAI_FIRST_TOKEN), target(st.gateway, s.gatewayRequest, s.gatewayFirstToken ?? OPENAI_FIRST_TOKEN));
 }
 const summary: string[] = [];
 let gatewayRss = 0;
@@ -215,7 +215,7 @@ try {
       const st = await stack(s, delay);
       try {
         const { bare, gateway: gw, ratio } = await compare(s, st, 50, delay);
-        const target = delay > 0 ? 0.95 : s.name.startsWith("openai") ? 0.9 : 0.75;
+        const target = s.targets ? (delay > 0 ? s.targets.delayed : s.targets.noDelay) : delay > 0 ? 0.95 : s.name.startsWith("openai") ? 0.9 : 0.75;
         summary.push(`${s.name} delay=${delay}ms c=50: gateway/bare ${ratio.toFixed(2)}x (target >= ${target}x) ${ratio >= target ? "MET" : "MISSED"}; cpu/request ${gw.cpuUsPerRequest.toFixed(0)}us vs ${bare.cpuUsPerRequest.toFixed(0)}us`);
         const fc = await firstChunk(s, st);
         firstChunks.push({ scenario: s.name, delayMs: delay, ...fc });

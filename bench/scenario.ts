@@ -25,6 +25,10 @@ export interface Scenario {
    * `message_start` event does not count as an answer.
    */
   nativeFirstToken?: RegExp;
+  /** the same for the gateway's answer when it is not OpenAI chunks (client-format scenarios) */
+  gatewayFirstToken?: RegExp;
+  /** gateway/bare throughput targets when they differ from the defaults: no delay, and chunks spaced */
+  targets?: { noDelay: number; delayed: number };
 }
 
 /** The first OpenAI chunk that carries answer text. */

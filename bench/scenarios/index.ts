@@ -5,7 +5,7 @@
 import type { Scenario } from "../scenario.ts";
 import { openaiJson, openaiStream, openaiStreamUntouched } from "./openai.ts";
 
-const PROVIDER_FILES = ["anthropic", "bedrock", "gemini"];
+const PROVIDER_FILES = ["anthropic", "bedrock", "gemini", "anthropic-client"];
 
 export async function providerScenarios(): Promise<Scenario[]> {
   const found: Scenario[] = [];

@@ -3,7 +3,7 @@ import type { ProviderTarget } from "../config/model.ts";
 import { callTarget, type CallInit } from "../server/call.ts";
 import type { RequestContext } from "../server/context.ts";
 
-export type ProviderCall = Pick<CallInit, "path" | "query" | "body" | "headers" | "recordAttempt">;
+export type ProviderCall = Pick<CallInit, "path" | "query" | "body" | "headers" | "recordAttempt" | "clientHeaders">;
 
 export function callProvider(ctx: RequestContext, target: ProviderTarget, call: ProviderCall): Promise<Response> {
   return callTarget(ctx, target, {

@@ -1,140 +1,111 @@
 /**
- * Chat completions, in three steps per candidate provider:
- *   prepare  a draft of the client's body (never the client's own object) through the target's
- *            `prepare` policies, the pinned model, and the provider's translation -> one upstream call
+ * Chat, for every client format, in three steps per candidate provider:
+ *   prepare  the hub request (the client's body for OpenAI clients, the format reader's
+ *            translation for the others) drafted through the target's `prepare` policies and the
+ *            pinned model, fitted to the provider (formats/adapt.ts), and translated -> one call
  *   send     the call (src/server/call.ts)
- *   present  the answer, translated (a JSON body or a stream) or passed through
+ *   present  the answer, through the hub to the client's writer, or passed through (chat-present.ts)
+ * A provider that speaks the client's own format natively (Anthropic for Messages, OpenAI and
+ * Azure for Responses, Gemini and Vertex for generateContent) gets the request as it is instead
+ * (passthrough.ts).
  */
 import type { ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
-import { downstreamHeaders } from "../http/headers.ts";
 import { bodyDraft, runPrepare, runPresent } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
-import { answer, answerStream, JSON_HEADERS, readUpstreamText, relayJson, sseHeaders, streamEnded, upstreamError } from "./answer.ts";
+import { sseHeaders } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { checkChatRequest } from "./chat-request.ts";
+import { present, usageWanted, type ChatCall, type HubChat } from "./chat-present.ts";
+import { adaptRequest } from "./formats/adapt.ts";
+import { clientErrorEvent } from "./formats/errors.ts";
+import { formatHeaders } from "./formats/headers.ts";
+import type { ClientFormat, HubRead } from "./formats/types.ts";
+import { forwardNative } from "./passthrough.ts";
+import { fromOpenAICompletion } from "./providers/openai/response.ts";
+import { openaiStream } from "./providers/openai/stream.ts";
 import { keepAliveUntilAnswered } from "./stream/keep-alive.ts";
-import { passthroughStream, translatedStream } from "./stream/pipeline.ts";
-import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
-import type { HubMessage } from "./hub/parts.ts";
 import { firstAnswer } from "./targets.ts";
-import type { ChatRequest, StreamContext } from "./types.ts";
+import type { ChatRequest } from "./types.ts";
 
-/** What `prepare` settled for one candidate. */
-interface ChatCall {
-  target: ProviderTarget;
-  request: ChatRequest;
-  model: string;
-  stream: boolean;
-  clientWantsUsage: boolean;
-  /** the body as it goes upstream: the client's own bytes when nothing changed */
-  body: string | Uint8Array;
-  path: string;
-  headers?: Record<string, string> | undefined;
-  state?: unknown;
+/** The request as the client sent it, and as the hub reads it. */
+export interface ChatClient {
+  /** undefined: an OpenAI chat-completions client */
+  format: ClientFormat | undefined;
+  read: HubRead;
+  /** the client's own body (native passthrough) */
+  body: Record<string, unknown>;
 }
+
+/** OpenAI-format answers read into the hub, for clients of another format. */
+const OPENAI_HUB: HubChat = { response: fromOpenAICompletion, stream: openaiStream };
 
 export async function serveChat(ctx: RequestContext, targets: readonly ProviderTarget[]): Promise<Response> {
-  const client = checkChatRequest(await ctx.json());
-  ctx.outcome.requested("chat", typeof client.model === "string" ? client.model : undefined);
-  const answer = firstAnswer(ctx, targets, async (target) => {
-    const call = await prepare(ctx, target, client);
-    const res = await callProvider(ctx, target, { path: call.path, body: call.body, headers: call.headers });
-    return present(ctx, call, res);
-  });
-  if (client.stream !== true) return answer;
-  return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, () => {
-    const headers = sseHeaders(new Headers());
-    runPresent(ctx.route.policies, headers, ctx);
-    return headers;
-  });
+  const body = await ctx.json();
+  const request = checkChatRequest(body);
+  return serveClient(ctx, targets, { format: undefined, read: { request, stream: request.stream === true }, body });
 }
 
-async function prepare(ctx: RequestContext, target: ProviderTarget, client: ChatRequest): Promise<ChatCall> {
-  const draft = bodyDraft(client);
+/** A client of another format than OpenAI chat completions. */
+export async function serveFormat(ctx: RequestContext, targets: readonly ProviderTarget[], format: ClientFormat): Promise<Response> {
+  const body = await ctx.json();
+  const read = format.read(body, { path: ctx.path, query: ctx.query, headers: ctx.req.headers });
+  return serveClient(ctx, targets, { format, read, body });
+}
+
+function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], client: ChatClient): Promise<Response> {
+  const asked = client.read.request.model;
+  ctx.outcome.requested("chat", typeof asked === "string" ? asked : undefined);
+  const answer = firstAnswer(ctx, targets, async (target) => {
+    const format = client.format;
+    if (format && target.provider.nativePath(format.nativeRoute, target.model ?? asked) !== undefined) {
+      return forwardNative(ctx, target, format.nativeRoute, client.body);
+    }
+    const call = await prepare(ctx, target, client);
+    const res = await callProvider(ctx, target, { path: call.path, body: call.body, headers: call.headers, clientHeaders: format ? formatHeaders(ctx.req.headers, target) : undefined });
+    return present(ctx, call, res, client);
+  });
+  // (a Gemini stream without alt=sse is a JSON array, passed through: no comments in it)
+  if (!client.read.stream || client.read.refuse) return answer;
+  // a silent upstream: keep-alive comments until the answer starts (then errors are events)
+  const format = client.format?.name;
+  const headers = () => {
+    const h = sseHeaders(new Headers());
+    runPresent(ctx.route.policies, h, ctx);
+    return h;
+  };
+  return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, headers, format ? (...e) => clientErrorEvent(format, ...e) : undefined);
+}
+
+async function prepare(ctx: RequestContext, target: ProviderTarget, client: ChatClient): Promise<ChatCall> {
+  const draft = bodyDraft(client.read.request);
   runPrepare(target.policies, draft, ctx);
   const asked = draft.body.model;
   const model = target.model ?? (typeof asked === "string" ? asked : undefined);
   if (model === undefined) throw new HttpError(400, "request is missing string field 'model'", { code: "missing_model", param: "model" });
   if (asked !== model) draft.set("model", model);
-  const request = draft.body as ChatRequest;
-  const stream = request.stream === true;
-  const clientWantsUsage = stream && request.stream_options?.include_usage === true;
+  if (client.read.refuse) throw new HttpError(400, client.read.refuse, { code: "unsupported_request" });
+  let request = draft.body as ChatRequest;
+  if (client.format) request = adaptRequest(client.read, request, target, model, ctx.req.headers);
+  const stream = client.read.stream;
+  const clientWantsUsage = !client.format && stream && request.stream_options?.include_usage === true;
   const base = { target, model, stream, clientWantsUsage };
 
   const chat = target.provider.chat;
   if (chat) {
     const translated = chat.request(request, model);
     const path = target.pathOverride ?? chat.path(model, stream);
-    return { ...base, request, path, body: translated.body, headers: translated.headers, state: translated.state };
+    return { ...base, request, path, body: translated.body, headers: translated.headers, state: translated.state, hub: chat };
   }
   const path = target.pathOverride ?? target.provider.nativePath("completions", model);
   if (path === undefined) {
     throw new HttpError(501, `chat completions are not implemented for provider ${target.provider.telemetryName} yet`, { code: "provider_not_implemented" });
   }
+  if (client.format) return { ...base, request, path, body: JSON.stringify(request), hub: OPENAI_HUB };
   if (stream && !clientWantsUsage && usageWanted(ctx, target)) {
     // ask for usage upstream (telemetry, limits); the usage chunk is dropped before the client sees it
     draft.set("stream_options", { ...(request.stream_options ?? {}), include_usage: true });
   }
   const body = draft.changed ? JSON.stringify(draft.body) : await ctx.bytes();
-  return { ...base, request: draft.body as ChatRequest, path, body };
-}
-
-/** Whether anything reads this exchange's token usage: the access log, metrics, a policy. */
-function usageWanted(ctx: RequestContext, target: ProviderTarget): boolean {
-  return ctx.usageWanted || ctx.route.consumesUsage || target.consumesUsage;
-}
-
-/**
- * An OpenAI-format stream nothing needs to read: the upstream body goes to the client untouched,
- * piped by Bun without a byte of it in JavaScript. The exchange's record is finished when the
- * answer starts (its end is not observed); a broken upstream reaches the client as a broken
- * connection, which the SDKs raise as a connection error.
- */
-function zeroCopy(ctx: RequestContext, target: ProviderTarget, res: Response): Response {
-  const response = answerStream(ctx, target, res.body!, res.status, sseHeaders(downstreamHeaders(res.headers)));
-  ctx.outcome.finish();
-  return response;
-}
-
-async function present(ctx: RequestContext, call: ChatCall, res: Response): Promise<Response> {
-  const { target, model } = call;
-  if (!res.ok) return upstreamError(ctx, target, res);
-  const chat = target.provider.chat;
-  if (!chat) {
-    const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-    if (!call.stream || !isSse || !res.body) return relayJson(ctx, target, res);
-    if (!usageWanted(ctx, target)) return zeroCopy(ctx, target, res);
-    const body = await passthroughStream({
-      upstream: res.body,
-      clientWantsUsage: call.clientWantsUsage,
-      keepAliveMs: ctx.streamKeepAliveMs,
-      startedAt: ctx.outcome.record.start,
-      onEnd: (o) => streamEnded(ctx, o, model),
-    });
-    return answerStream(ctx, target, body, res.status, sseHeaders(downstreamHeaders(res.headers)));
-  }
-  const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
-  if (!call.stream) {
-    const text = await readUpstreamText(res);
-    let msg: HubMessage;
-    try {
-      msg = chat.response(text, streamCtx);
-    } catch (err) {
-      if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
-      throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
-    }
-    return answer(ctx, target, new Response(openaiCompletion(msg, streamCtx), { status: 200, headers: JSON_HEADERS }), { usage: msg.usage, responseModel: msg.model ?? model });
-  }
-  ctx.outcome.answered(200); // the stream may end (and finish the exchange) before this returns
-  const writer = openaiChunkWriter(streamCtx);
-  const body = await translatedStream({
-    upstream: res.body!,
-    startedAt: ctx.outcome.record.start,
-    translator: chat.stream(streamCtx, writer),
-    writer,
-    keepAliveMs: ctx.streamKeepAliveMs,
-    onEnd: (o) => streamEnded(ctx, o, model),
-  });
-  return answerStream(ctx, target, body, 200, sseHeaders(new Headers()));
+  return { ...base, request: draft.body as ChatRequest, path, body, hub: undefined };
 }

@@ -8,6 +8,7 @@ import { runPresent } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
 import { readUpstreamText } from "./answer.ts";
 import { callProvider } from "./call.ts";
+import { modelListShape, modelsJson } from "./formats/models.ts";
 import { modelIdFromPath } from "./route-type.ts";
 import { upstreamErrorResponse } from "./upstream-error.ts";
 
@@ -45,13 +46,15 @@ export async function listModels(ctx: RequestContext, sources: readonly ModelSou
   }
   if (seen.size === 0 && failure) throw failure;
   const id = modelIdFromPath(ctx.path);
+  const shape = modelListShape(ctx.path, ctx.req.headers);
+  if (shape !== "openai") ctx.errorFormat = shape;
   let body: string;
   if (id !== undefined) {
-    const m = seen.get(id);
+    const m = seen.get(id.replace(/^models\//, ""));
     if (!m) throw new HttpError(404, `model '${id}' does not exist on this gateway`, { code: "model_not_found", param: "model" });
-    body = JSON.stringify(m);
+    body = modelsJson(shape, [], m);
   } else {
-    body = JSON.stringify({ object: "list", data: [...seen.values()] });
+    body = modelsJson(shape, [...seen.values()], undefined);
   }
   ctx.outcome.answered(200);
   ctx.outcome.finish();

@@ -11,6 +11,10 @@ import { bodyDraft, runPrepare } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
 import { answerStream, upstreamError, answer } from "./answer.ts";
 import { callProvider } from "./call.ts";
+import { formatOfRoute, reshapeError } from "./formats/errors.ts";
+import { nativeHeaders } from "./formats/headers.ts";
+import { nativeUsageTap, type UsageTap } from "./formats/native-usage.ts";
+import { modelFromPath } from "./requested-model.ts";
 import { firstAnswer } from "./targets.ts";
 import type { RouteType } from "./types.ts";
 
@@ -18,27 +22,51 @@ import type { RouteType } from "./types.ts";
 export async function servePassthrough(ctx: RequestContext, targets: readonly ProviderTarget[], parse: boolean): Promise<Response> {
   const body = parse ? await ctx.json() : undefined;
   ctx.outcome.requested(undefined, typeof body?.model === "string" ? body.model : undefined);
-  return firstAnswer(ctx, targets, (target) => forward(ctx, target, target.pathOverride ?? target.passthroughPath(ctx.path), undefined));
+  return firstAnswer(ctx, targets, (target) => forward(ctx, target, "passthrough", target.pathOverride ?? target.passthroughPath(ctx.path), undefined));
 }
 
-/** An API the provider serves natively (`messages`, `responses`, count tokens...). */
+/** An API the provider serves natively (count tokens, realtime...), or a 400 naming the route type. */
 export async function serveNative(ctx: RequestContext, targets: readonly ProviderTarget[], routeType: RouteType): Promise<Response> {
-  const chatFamily = routeType === "messages" || routeType === "responses";
-  const client = chatFamily ? await ctx.json() : undefined;
-  ctx.outcome.requested(chatFamily ? "chat" : routeType, typeof client?.model === "string" ? client.model : undefined);
+  const client = routeType === "geminiCountTokens" || routeType === "anthropicTokenCount" ? await ctx.json() : undefined;
+  ctx.outcome.requested(routeType, typeof client?.model === "string" ? client.model : modelFromPath(ctx.path));
   return firstAnswer(ctx, targets, (target) => {
-    const path = target.provider.nativePath(routeType, target.model);
-    if (path === undefined) {
+    if (target.provider.nativePath(routeType, target.model ?? modelFromPath(ctx.path)) === undefined) {
       throw new HttpError(400, `route type '${routeType}' is not supported for provider ${target.provider.telemetryName} yet`, { code: "unsupported_route" });
     }
-    return forward(ctx, target, target.pathOverride ?? path, client);
+    return forwardNative(ctx, target, routeType, client);
   });
 }
 
-/** Forwards to `path`; a chat-family body gets the target's body policies and pinned model. */
-async function forward(ctx: RequestContext, target: ProviderTarget, path: string, chat: Record<string, unknown> | undefined): Promise<Response> {
+/**
+ * A request in the provider's own format (`messages` on Anthropic, `responses` on OpenAI,
+ * `generateContent` on Gemini...): the target's body policies and pinned model apply, the rest
+ * passes through. Gemini names the model in the path: it is read from there (aliases apply to
+ * it), and the upstream path is the provider's own for that model and the client's action.
+ */
+export function forwardNative(ctx: RequestContext, target: ProviderTarget, route: RouteType, body: Record<string, unknown> | undefined): Promise<Response> {
+  const pathModel = modelFromPath(ctx.path);
+  if (pathModel === undefined || body === undefined) {
+    const path = target.provider.nativePath(route, target.model)!;
+    return forward(ctx, target, route, target.pathOverride ?? path, body);
+  }
+  const draft = bodyDraft({ ...body, model: pathModel });
+  runPrepare(target.policies, draft, ctx);
+  const model = target.model ?? String(draft.body.model);
+  const { model: _inPath, ...native } = draft.body;
+  const base = target.provider.nativePath(route, model)!;
+  const path = ctx.path.endsWith(":streamGenerateContent") ? base.replace(/:generateContent$/, ":streamGenerateContent") : base;
+  return forward(ctx, target, route, target.pathOverride ?? path, native, draft.changed || model !== pathModel);
+}
+
+/**
+ * Forwards to `path`; a chat-family body gets the target's body policies and pinned model
+ * (`rewritten`: the body was already prepared and differs from the client's bytes).
+ */
+async function forward(ctx: RequestContext, target: ProviderTarget, route: RouteType, path: string, chat: Record<string, unknown> | undefined, rewritten?: boolean): Promise<Response> {
   let payload: string | Uint8Array | ReadableStream<Uint8Array> | null = null;
-  if (chat) {
+  if (chat && rewritten !== undefined) {
+    payload = rewritten ? JSON.stringify(chat) : await ctx.bytes();
+  } else if (chat) {
     const draft = bodyDraft(chat);
     runPrepare(target.policies, draft, ctx);
     if (target.model !== undefined && typeof draft.body.model === "string") draft.set("model", target.model);
@@ -46,20 +74,25 @@ async function forward(ctx: RequestContext, target: ProviderTarget, path: string
   } else if (ctx.method !== "GET" && ctx.method !== "HEAD") {
     payload = ctx.bodyRead ? await ctx.bytes() : ctx.req.body;
   }
-  const res = await callProvider(ctx, target, { path, body: payload, query: ctx.query });
+  // a Gemini client's key may ride in the query (`?key=`): never forwarded when the gateway has its own
+  const query = target.stripClientAuth && (route === "generateContent" || route === "geminiCountTokens") ? withoutKey(ctx.query) : ctx.query;
+  const res = await callProvider(ctx, target, { path, body: payload, query, clientHeaders: nativeHeaders(target) });
   if (!res.ok && !(res.headers.get("content-type") ?? "").includes("json")) {
     // a text/plain 404 or an HTML error page: wrapped so the SDKs can read it
-    return upstreamError(ctx, target, res);
+    return reshapeError(formatOfRoute(route), await upstreamError(ctx, target, res));
   }
   const headers = downstreamHeaders(res.headers);
   if (!res.body) return answer(ctx, target, new Response(null, { status: res.status, headers }));
-  return answerStream(ctx, target, relayBody(ctx, res.body), res.status, headers);
+  const tap = res.ok && (ctx.usageWanted || ctx.route.consumesUsage || target.consumesUsage) ? nativeUsageTap(route) : undefined;
+  return answerStream(ctx, target, relayBody(ctx, res.body, tap), res.status, headers);
 }
 
-/** Streams a body through unchanged, finishing the exchange when it ends. */
-function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>): ReadableStream<Uint8Array> {
+/** Streams a body through unchanged (usage read on the way when `tap`), finishing the exchange when it ends. */
+function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>, tap: UsageTap | undefined): ReadableStream<Uint8Array> {
   const reader = body.getReader();
   const end = (error?: string) => {
+    const usage = tap?.end();
+    if (usage) ctx.outcome.answered(ctx.outcome.record.status ?? 200, { usage, responseModel: tap?.model });
     if (error) ctx.outcome.failed(ctx.outcome.record.status ?? 200, error === "client disconnected" ? "client_closed" : "stream", error);
     ctx.outcome.finish();
   };
@@ -71,7 +104,10 @@ function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>): Reada
           if (done) {
             controller.close();
             end();
-          } else controller.enqueue(value);
+          } else {
+            tap?.push(value);
+            controller.enqueue(value);
+          }
         } catch {
           end("upstream connection failed mid-body");
           controller.error(new Error("upstream connection failed"));
@@ -84,4 +120,10 @@ function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>): Reada
     },
     { highWaterMark: 0 },
   );
+}
+
+function withoutKey(query: string): string {
+  const q = new URLSearchParams(query);
+  q.delete("key");
+  return q.toString();
 }

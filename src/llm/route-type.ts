@@ -16,6 +16,7 @@ const DEFAULT_TABLE: readonly [string, RouteType][] = sortTable([
   [":streamGenerateContent", "generateContent"],
   [":countTokens", "geminiCountTokens"],
   ["/v1/responses", "responses"],
+  ["/v1/realtime", "realtime"],
   ["/v1/responses/compact", "detect"],
   ["/v1/images/generations", "detect"],
   ["/v1/images/edits", "detect"],
@@ -59,6 +60,7 @@ const METHODS: Partial<Record<RouteType, string>> = {
   geminiCountTokens: "POST",
   rerank: "POST",
   models: "GET, HEAD",
+  realtime: "GET",
 };
 
 /** A 405 with `allow` when `method` is not one the route type's API accepts. */

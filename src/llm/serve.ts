@@ -5,7 +5,13 @@
 import type { AiBackend, LlmBackend, ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
 import type { RequestContext } from "../server/context.ts";
-import { serveChat } from "./chat.ts";
+import { serveChat, serveFormat } from "./chat.ts";
+import { serveCountTokens } from "./count-tokens.ts";
+import { anthropicFormat } from "./formats/anthropic.ts";
+import { formatOfRoute } from "./formats/errors.ts";
+import { geminiFormat } from "./formats/gemini.ts";
+import { responsesFormat } from "./formats/responses.ts";
+import { serveRealtime } from "./realtime.ts";
 import { serveEmbeddings } from "./embeddings.ts";
 import { listModels } from "./models.ts";
 import { serveNative, servePassthrough } from "./passthrough.ts";
@@ -28,7 +34,9 @@ export async function serveLlmBackend(ctx: RequestContext, backend: LlmBackend):
   const routeType = detectRouteType(ctx.method, ctx.path, undefined, "passthrough");
   checkMethod(routeType, ctx.method, ctx.path);
   if (routeType === "models") return listModels(ctx, backend.models.filter((m) => m.visibility === "public"));
-  const model = modelFromPath(ctx.path) ?? (await bodyModel(ctx));
+  // the realtime socket names its model in the query (a GET has no body)
+  const queryModel = routeType === "realtime" ? (new URLSearchParams(ctx.query).get("model") ?? undefined) : undefined;
+  const model = modelFromPath(ctx.path) ?? queryModel ?? (await bodyModel(ctx));
   const entry = backend.models.find((m) => m.visibility === "public" && m.matches(model) && (m.headerMatches.length === 0 || m.headerMatches.some((h) => h(ctx.req.headers))));
   if (!entry) throw new HttpError(404, `model '${model}' is not configured on this gateway`, { code: "model_not_found", param: "model" });
   const type = routeType === "passthrough" && entry.target.passthrough === "detect" ? "detect" : routeType;
@@ -49,9 +57,21 @@ async function bodyModel(ctx: RequestContext): Promise<string> {
 }
 
 function serveRouteType(ctx: RequestContext, targets: readonly ProviderTarget[], routeType: RouteType): Promise<Response> {
+  ctx.errorFormat = formatOfRoute(routeType);
   switch (routeType) {
     case "completions":
       return serveChat(ctx, targets);
+    case "messages":
+      return serveFormat(ctx, targets, anthropicFormat);
+    case "responses":
+      return serveFormat(ctx, targets, responsesFormat);
+    case "generateContent":
+      return serveFormat(ctx, targets, geminiFormat);
+    case "anthropicTokenCount":
+    case "geminiCountTokens":
+      return serveCountTokens(ctx, targets, routeType);
+    case "realtime":
+      return serveRealtime(ctx, targets);
     case "embeddings":
       return serveEmbeddings(ctx, targets);
     case "passthrough":

@@ -149,6 +149,17 @@ export interface ModelsTranslator<S> {
   response(body: string): { id: string; owned_by?: string; created?: number }[];
 }
 
+/**
+ * A provider's own token counting for a hub request (Bedrock's CountTokens), used by count-tokens
+ * requests of clients whose format the provider does not speak.
+ */
+export interface CountTokensTranslator<S> {
+  path(spec: S, model: string, basePath: string): string;
+  request(req: ChatRequest, spec: S, model: string): string;
+  /** the count in a successful answer */
+  response(body: string): number;
+}
+
 export interface ProviderAdapter<S = unknown> {
   /** `gen_ai.provider.name` in logs: openai, anthropic, aws.bedrock, gcp.gemini, gcp.vertex_ai, azure */
   telemetryName(spec: S): string;
@@ -169,6 +180,7 @@ export interface ProviderAdapter<S = unknown> {
   chat?: ChatTranslator<S>;
   embeddings?: EmbeddingsTranslator<S>;
   models?: ModelsTranslator<S>;
+  countTokens?: CountTokensTranslator<S>;
   /**
    * Translates a non-2xx upstream answer into the OpenAI error shape; `headers` are added to the
    * client's response (e.g. a `retry-after` derived from the body).
@@ -201,6 +213,7 @@ export interface Provider {
     response(body: string, model: string, req: Record<string, unknown>, headers: Headers): { json: string; usage: Usage | undefined };
   };
   readonly models?: { readonly path: string; response(body: string): { id: string; owned_by?: string; created?: number }[] };
+  readonly countTokens?: { path(model: string): string; request(req: ChatRequest, model: string): string; response(body: string): number };
   error?(status: number, body: string, headers: Headers): { message: string; type?: string; code?: string | null; headers?: Record<string, string> };
   finalizeHeaders?(headers: Headers): void;
 }

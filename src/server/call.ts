@@ -22,6 +22,8 @@ export interface CallInit {
   query?: string | undefined;
   /** buffered bodies are strings or bytes (signers hash them); a passthrough may stream */
   body: string | Uint8Array | ReadableStream<Uint8Array> | null;
+  /** the client's headers adjusted for this call, before credentials (client formats: formats/headers.ts) */
+  clientHeaders?: ((headers: Headers) => void) | undefined;
   /** headers the translation needs (`anthropic-version`, `accept`) */
   headers?: Record<string, string> | undefined;
   /** provider fix-ups after credentials (Anthropic's bearer -> x-api-key) */
@@ -38,6 +40,7 @@ export interface CallInit {
 export async function callTarget(ctx: RequestContext, target: UpstreamTarget, init: CallInit): Promise<Response> {
   if (init.recordAttempt !== false) ctx.outcome.attempt(init.provider, target.name, init.protocol);
   const headers = upstreamHeaders(ctx.req.headers, target.stripClientAuth);
+  init.clientHeaders?.(headers);
   if (init.headers) for (const k in init.headers) headers.set(k, init.headers[k]!);
   // a JSON body the gateway buffered keeps the client's JSON content type (charset), or gets one
   if ((typeof init.body === "string" || init.body instanceof Uint8Array) && !headers.get("content-type")?.includes("json")) {

@@ -5,6 +5,8 @@
  * record. Time and randomness come from `deps`, so tests can pin them.
  */
 import type { RouteConfig } from "../config/model.ts";
+import type { ClientFormatName } from "../llm/formats/types.ts";
+import type { RelayedSocket } from "./websocket.ts";
 import { parseJsonObject, readBody } from "../http/body.ts";
 import { modelFromPath } from "../llm/requested-model.ts";
 import type { OutcomeRecorder } from "../telemetry/outcome.ts";
@@ -53,6 +55,10 @@ export interface RequestContext {
   requestSent(): void;
   /** values policies share with later ones (the caller's identity, token claims), by policy key */
   readonly vars: Map<string, unknown>;
+  /** whose error shape the client reads, once the route type is known (else: by the path) */
+  errorFormat: ClientFormatName | undefined;
+  /** upgrades the request to a WebSocket relayed to an upstream socket (undefined: not possible here) */
+  readonly upgrade: ((data: RelayedSocket, headers?: Record<string, string>) => boolean) | undefined;
 }
 
 export interface ContextInit {
@@ -67,6 +73,7 @@ export interface ContextInit {
   streamKeepAliveMs: number | undefined;
   maxBodyBytes: number;
   requestSent(): void;
+  upgrade?: ((data: RelayedSocket, headers?: Record<string, string>) => boolean) | undefined;
 }
 
 export function createContext(init: ContextInit): RequestContext {
@@ -94,6 +101,8 @@ export function createContext(init: ContextInit): RequestContext {
     json: () => (json ??= ctx.bytes().then(parseJsonObject)),
     model: () => (model ??= requestedModel(ctx)),
     requestSent: init.requestSent,
+    errorFormat: undefined,
+    upgrade: init.upgrade,
     get vars() {
       return (vars ??= new Map());
     },

@@ -13,6 +13,7 @@ import { startReadiness } from "./readiness.ts";
 import type { OutcomeListener } from "../telemetry/outcome.ts";
 import { systemDeps, type Deps } from "./context.ts";
 import { handleRequest, type HandlerContext } from "./handler.ts";
+import { relayHandler, UPGRADED, upgradeTo, type RelayedSocket } from "./websocket.ts";
 
 export interface Gateway {
   readonly config: GatewayConfig;
@@ -44,7 +45,7 @@ export interface StartOptions {
 export function startGateway(initial: GatewayConfig, opts: StartOptions): Gateway {
   const { logger } = opts;
   let config = initial;
-  const servers = new Map<number, { server: Server<undefined>; tlsKey: string }>();
+  const servers = new Map<number, { server: Server<RelayedSocket>; tlsKey: string }>();
   let ready = false;
   let readiness: Server<undefined> | undefined;
   const ops = startOperations(initial, { logger, config: () => config, quit: opts.quit });
@@ -123,7 +124,7 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
 }
 
 /** One `Bun.serve` for one bind; every request goes to the shared handler. */
-function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx: HandlerContext): Server<undefined> {
+function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx: HandlerContext): Server<RelayedSocket> {
   return Bun.serve({
     port: bind.port,
     hostname,
@@ -132,7 +133,12 @@ function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx:
     // guards streamed passthrough bodies
     maxRequestBodySize: 1024 * 1024 * 1024 * 4,
     ...(bind.tls.length > 0 ? { tls: bind.tls.map((t) => ({ cert: t.cert, key: t.key, serverName: t.serverName })) } : {}),
-    fetch: (req, server) => handleRequest(req, bind.port, ctx, server),
+    // WebSockets (the realtime route): upgraded requests answer UPGRADED, which Bun must not see
+    websocket: relayHandler,
+    fetch: async (req, server) => {
+      const res = await handleRequest(req, bind.port, ctx, { timeout: (r, s) => server.timeout(r, s), upgradeTo: (r, data, headers) => upgradeTo(server, r, data, headers) });
+      return res === UPGRADED ? undefined : res;
+    },
     error(err) {
       ctx.logger.error("request failed", { error: String(err?.stack ?? err) });
       return new Response(errorBody("internal gateway error", "api_error", "internal_error"), {

@@ -5,7 +5,9 @@
  * outcome record, finished when its answer (or stream) is complete.
  */
 import type { Backend, BindConfig, GatewayConfig, ListenerConfig, RouteConfig } from "../config/model.ts";
-import { asHttpError, errorResponse, HttpError } from "../http/errors.ts";
+import { asHttpError, HttpError } from "../http/errors.ts";
+import { clientErrorResponse, formatOfPath } from "../llm/formats/errors.ts";
+import type { ClientFormatName } from "../llm/formats/types.ts";
 import { proxyHttp } from "../http/proxy.ts";
 import { requestTarget } from "../http/request-path.ts";
 import { serveAiBackend, serveLlmBackend } from "../llm/serve.ts";
@@ -14,6 +16,7 @@ import type { Logger } from "../telemetry/log.ts";
 import { recordOutcome, type ErrorKind, type OutcomeListener, type OutcomeRecorder } from "../telemetry/outcome.ts";
 import type { TraceContext } from "../telemetry/tracing/traceparent.ts";
 import { createContext, type Deps, type RequestContext } from "./context.ts";
+import type { RelayedSocket } from "./websocket.ts";
 
 export interface HandlerContext {
   config(): GatewayConfig;
@@ -30,16 +33,22 @@ export interface HandlerContext {
 /** What the handler needs of the Bun server that received the request. */
 export interface ServerHandle {
   timeout(req: Request, seconds: number): void;
+  /** WebSocket upgrades (the realtime route; src/server/websocket.ts) */
+  upgradeTo?(req: Request, data: RelayedSocket, headers?: Record<string, string>): boolean;
 }
 
 export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response> {
   const config = h.config();
   const outcome = recordOutcome({ start: h.deps.now(), bind: port, method: req.method, path: "" }, h.outcomes, h.deps.now, config.catalog);
   if (h.startTrace) outcome.traced(h.startTrace(req.headers));
+  // errors in the client's own shape: by the path, until the route type says (ctx.errorFormat)
+  let ctx: RequestContext | undefined;
+  let pathFormat: ClientFormatName = "openai";
   try {
     // normalised once: routing, policies and upstream paths all see this path (400 if unsafe)
     const { path, query } = requestTarget(req.url);
     outcome.path(path);
+    pathFormat = formatOfPath(path);
     const bind = config.binds.get(port);
     if (!bind) throw new HttpError(404, `no bind for port ${port}`, { code: "route_not_found" });
     const host = hostOf(req.headers.get("host"));
@@ -48,7 +57,7 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
     const route = listener.router.match({ method: req.method, path, query, host, headers: req.headers });
     if (!route) throw new HttpError(404, `no route matched ${req.method} ${path} on bind ${port}`, { code: "route_not_found" });
     outcome.matched(listener.name, route.key);
-    const ctx = createContext({
+    ctx = createContext({
       req,
       path,
       query,
@@ -62,10 +71,12 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
       // LLM calls can think for minutes before the first byte; the idle timeout is for idle
       // clients, so it is lifted only once the client has sent its whole request
       requestSent: () => server.timeout(req, 0),
+      upgrade: server.upgradeTo ? (data, headers) => server.upgradeTo!(req, data, headers) : undefined,
     });
-    return await listener.chain(ctx, () => route.chain(ctx, () => serveBackend(ctx, route)));
+    const c = ctx;
+    return await listener.chain(c, () => route.chain(c, () => serveBackend(c, route)));
   } catch (err) {
-    return failed(err, outcome, h.logger);
+    return failed(err, outcome, h.logger, ctx?.errorFormat ?? pathFormat);
   }
 }
 
@@ -85,13 +96,13 @@ async function serveBackend(ctx: RequestContext, route: RouteConfig): Promise<Re
   }
 }
 
-function failed(err: unknown, outcome: OutcomeRecorder, logger: Logger): Response {
+function failed(err: unknown, outcome: OutcomeRecorder, logger: Logger, format: ClientFormatName): Response {
   const e = asHttpError(err);
   if (e.status === 500 && !(err instanceof HttpError)) logger.error("unexpected error while handling a request", { error: String((err as Error)?.stack ?? err) });
   if (outcome.record.path === "") outcome.path("(invalid path)");
   outcome.failed(e.status, errorKind(e), e.message);
   outcome.finish();
-  return errorResponse(e);
+  return clientErrorResponse(format, e);
 }
 
 function errorKind(e: HttpError): ErrorKind {

@@ -41,7 +41,7 @@ export type Reply =
   | { status: number; errorType: string; message: string; headers?: Record<string, string> };
 
 export interface RecordedBedrockRequest extends RecordedRequest {
-  operation: "converse" | "converse-stream" | "invoke" | "other";
+  operation: "converse" | "converse-stream" | "invoke" | "count-tokens" | "other";
   /** the model id from the path, decoded */
   modelId: string;
 }
@@ -280,6 +280,7 @@ export function startBedrockEmulator(opts: { region?: string; credentials?: AwsT
       if (bad) return errorResponse(403, bad.type, bad.message, requestId);
       if (rec.operation === "other" || rec.method !== "POST") return errorResponse(404, "UnknownOperationException", "", requestId);
       if (rec.json === undefined) return errorResponse(400, "SerializationException", "Unable to parse request body", requestId);
+      if (rec.operation === "count-tokens") return countTokensAnswer(rec.json, requestId);
       const script = (await next())!;
       if ("status" in script) return errorResponse(script.status, script.errorType, script.message, requestId, script.headers);
       if (rec.operation === "invoke") return invokeAnswer(rec.modelId, rec.json, requestId);
@@ -291,4 +292,11 @@ export function startBedrockEmulator(opts: { region?: string; credentials?: AwsT
   return emulator;
 }
 
-const OPERATION = /^\/model\/([^/]+)\/(converse|converse-stream|invoke)$/;
+const OPERATION = /^\/model\/([^/]+)\/(converse|converse-stream|invoke|count-tokens)$/;
+
+/** CountTokens: the Converse input's JSON length / 4 (a stand-in for Claude's tokenizer). */
+function countTokensAnswer(json: { input?: { converse?: unknown } }, requestId: string): Response {
+  const converse = json.input?.converse as { messages?: unknown } | undefined;
+  if (!converse?.messages) return errorResponse(400, "ValidationException", "input.converse.messages is required", requestId);
+  return Response.json({ inputTokens: Math.ceil(JSON.stringify(converse).length / 4) }, { headers: { "x-amzn-requestid": requestId } });
+}

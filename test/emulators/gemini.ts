@@ -86,6 +86,10 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
           const reqs = ((json as { requests?: { content?: { parts?: { text?: string }[] } }[] })?.requests ?? []);
           return Response.json({ embeddings: reqs.map((r) => ({ values: vectorOf(r.content?.parts?.[0]?.text ?? "") })) });
         }
+        case "countTokens": {
+          const text = JSON.stringify((json as { contents?: unknown })?.contents ?? []);
+          return Response.json({ totalTokens: Math.ceil(text.length / 4), promptTokensDetails: [{ modality: "TEXT", tokenCount: Math.ceil(text.length / 4) }] });
+        }
         case "embedContent": {
           const text = (json as { content?: { parts?: { text?: string }[] } })?.content?.parts?.[0]?.text ?? "";
           return Response.json({ embedding: { values: vectorOf(text) } });

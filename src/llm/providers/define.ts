@@ -73,7 +73,7 @@ export function defineProvider<Raw, S = Raw>(d: ProviderDefinition<Raw, S>): Reg
 
 /** The adapter's methods with the settings and the base path filled in. */
 function bindAdapter<S>(a: ProviderAdapter<S>, spec: S, basePath: string): Provider {
-  const { chat, embeddings, models, error, finalizeHeaders } = a;
+  const { chat, embeddings, models, countTokens, error, finalizeHeaders } = a;
   return {
     telemetryName: a.telemetryName(spec),
     nativePath: (route, model) => a.nativePath(route, spec, model, basePath),
@@ -97,6 +97,15 @@ function bindAdapter<S>(a: ProviderAdapter<S>, spec: S, basePath: string): Provi
         }
       : {}),
     ...(models ? { models: { path: models.path(spec, basePath), response: models.response } } : {}),
+    ...(countTokens
+      ? {
+          countTokens: {
+            path: (model: string) => countTokens.path(spec, model, basePath),
+            request: (req: ChatRequest, model: string) => countTokens.request(req, spec, model),
+            response: countTokens.response,
+          },
+        }
+      : {}),
     ...(error ? { error } : {}),
     ...(finalizeHeaders ? { finalizeHeaders: (headers: Headers) => finalizeHeaders(headers, spec) } : {}),
   };

@@ -11,7 +11,10 @@ import { errorBody, asHttpError } from "../../http/errors.ts";
 const KEEP_ALIVE = ": keep-alive\n\n";
 const SILENT = Symbol("silent");
 
-export async function keepAliveUntilAnswered(answer: Promise<Response>, intervalMs: number | undefined, headers: () => Headers): Promise<Response> {
+/** A client format's error event (formats/errors.ts), for answers that are not OpenAI-shaped. */
+export type ErrorEvent = (status: number, message: string, type: string, code: string | null) => string;
+
+export async function keepAliveUntilAnswered(answer: Promise<Response>, intervalMs: number | undefined, headers: () => Headers, errorEvent?: ErrorEvent): Promise<Response> {
   if (intervalMs === undefined) return answer;
   let timer: ReturnType<typeof setTimeout> | undefined;
   const silent = new Promise<typeof SILENT>((resolve) => (timer = setTimeout(resolve, intervalMs, SILENT)));
@@ -26,10 +29,21 @@ export async function keepAliveUntilAnswered(answer: Promise<Response>, interval
     if ("err" in first) throw first.err;
     return first.res;
   }
-  return new Response(lateStream(settled, intervalMs), { status: 200, headers: headers() });
+  return new Response(lateStream(settled, intervalMs, errorEvent), { status: 200, headers: headers() });
 }
 
-function lateStream(settled: Promise<{ res: Response } | { err: unknown }>, intervalMs: number): ReadableStream<Uint8Array> {
+/** Message, type and code of an error body in any client's shape (each has `error.message`). */
+function errorOf(text: string, status: number): [string, string, string | null] {
+  try {
+    const e = (JSON.parse(text) as { error?: { message?: unknown; type?: unknown; code?: unknown } }).error;
+    if (typeof e?.message === "string") return [e.message, typeof e.type === "string" ? e.type : "api_error", typeof e.code === "string" ? e.code : null];
+  } catch {
+    // not JSON: described below
+  }
+  return [`upstream answered HTTP ${status}`, "api_error", "upstream_error"];
+}
+
+function lateStream(settled: Promise<{ res: Response } | { err: unknown }>, intervalMs: number, errorEvent: ErrorEvent | undefined): ReadableStream<Uint8Array> {
   let cancelled = false;
   let upstream: { cancel(): Promise<void> } | undefined;
   return new ReadableStream<Uint8Array>({
@@ -42,7 +56,9 @@ function lateStream(settled: Promise<{ res: Response } | { err: unknown }>, inte
       if (cancelled) return;
       if ("err" in outcome) {
         const e = asHttpError(outcome.err);
-        controller.write(`data: ${errorBody(e.message, e.type, e.code, e.param)}\n\n`);
+        controller.write(errorEvent ? errorEvent(e.status, e.message, e.type, e.code) : `data: ${errorBody(e.message, e.type, e.code, e.param)}\n\n`);
+      } else if (errorEvent && (!outcome.res.ok || !outcome.res.body)) {
+        controller.write(errorEvent(outcome.res.status, ...errorOf(await outcome.res.text(), outcome.res.status)));
       } else if (!outcome.res.ok || !outcome.res.body) {
         // an error answer (OpenAI-shaped JSON) becomes the stream's error event
         const text = (await outcome.res.text()).trim();

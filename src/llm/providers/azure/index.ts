@@ -40,6 +40,7 @@ const SUFFIX: Partial<Record<RouteType, string>> = {
   embeddings: "/embeddings",
   responses: "/responses",
   models: "/models",
+  realtime: "/realtime",
 };
 
 function isFoundry(spec: AzureSpec): boolean {
@@ -79,6 +80,8 @@ export const azureAdapter: ProviderAdapter<AzureSpec> = {
     if (version === "preview") return `${basePath}${suffix}?api-version=preview`;
     const query = `?api-version=${encodeURIComponent(version)}`;
     if (route === "responses" || route === "models") return basePath + suffix + query;
+    // the realtime socket names its deployment in the query
+    if (route === "realtime") return `${basePath}${suffix}${query}${model ? `&deployment=${encodeURIComponent(model)}` : ""}`;
     if (!model) throw new HttpError(400, "Azure deployment URLs need a model (the deployment name)", { code: "missing_model", param: "model" });
     return `${basePath}/deployments/${pathSegment(model, "deployment")}${suffix}${query}`;
   },

@@ -36,6 +36,15 @@ export const bedrockAdapter: ProviderAdapter<BedrockSpec> = {
     stream: converseStream,
   },
   embeddings: bedrockEmbeddings,
+  // CountTokens (Claude models): the Converse body's messages, system and tools, counted by Bedrock
+  countTokens: {
+    path: (_spec, model, basePath) => `${basePath}/model/${modelPathSegment(model)}/count-tokens`,
+    request(req, spec, model) {
+      const { messages, system, toolConfig, additionalModelRequestFields } = JSON.parse(converseRequest({ ...req, stream: false }, spec, model).body) as Record<string, unknown>;
+      return JSON.stringify({ input: { converse: { messages, system, toolConfig, additionalModelRequestFields } } });
+    },
+    response: (body) => (JSON.parse(body) as { inputTokens: number }).inputTokens,
+  },
   error: bedrockHttpError,
   defaultAuth: (spec) => defaultChainAuthorizer(spec.region),
 };

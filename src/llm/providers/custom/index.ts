@@ -30,20 +30,39 @@ const ROUTE_FORMAT: Partial<Record<RouteType, ProviderFormat>> = {
   responses: "responses",
   realtime: "realtime",
   rerank: "rerank",
+  messages: "messages",
+  anthropicTokenCount: "anthropicTokenCount",
+  generateContent: "generateContent",
+  geminiCountTokens: "geminiCountTokens",
 };
+
+/** Default paths below the base path of the formats that are not OpenAI's. */
+function defaultPath(route: RouteType, model: string | undefined, basePath: string): string | undefined {
+  switch (route) {
+    case "messages":
+      return `${basePath}/messages`;
+    case "anthropicTokenCount":
+      return `${basePath}/messages/count_tokens`;
+    case "generateContent":
+    case "geminiCountTokens":
+      return model ? `${basePath}/models/${encodeURIComponent(model)}:${route === "generateContent" ? "generateContent" : "countTokens"}` : undefined;
+    default:
+      return basePath + OPENAI_SUFFIX[route]!;
+  }
+}
 
 export const customAdapter: ProviderAdapter<CustomSpec> = {
   telemetryName: (spec) => spec.providerName,
   // custom providers have no default host: the config must give one (checked when compiling)
   pathPrefix: "replacesBase",
   defaultBase: () => ({ origin: "", basePath: "/v1" }),
-  nativePath(route, spec, _model, basePath) {
+  nativePath(route, spec, model, basePath) {
     if (route === "models") return basePath + "/models";
     const format = ROUTE_FORMAT[route];
     if (format === undefined) return undefined;
     const entry = spec.formats.find((f) => f.type === format);
     if (!entry) return undefined;
-    return entry.path ?? basePath + OPENAI_SUFFIX[route]!;
+    return entry.path ?? defaultPath(route, model, basePath);
   },
 };
 

@@ -8,7 +8,7 @@
  * access token (`ya29.` tokens and JWTs stay bearers, which AI Studio also accepts) to
  * `x-goog-api-key`.
  */
-import type { ProviderAdapter } from "../../types.ts";
+import type { ProviderAdapter, RouteType } from "../../types.ts";
 import { isJwt, moveBearerToKeyHeader } from "../key-header.ts";
 import { geminiChat } from "./chat.ts";
 import { aiStudioEmbeddings, modelPath } from "./embeddings.ts";
@@ -16,6 +16,14 @@ import { geminiError } from "./error.ts";
 import { aiStudioModels } from "./models.ts";
 
 export { geminiChat } from "./chat.ts";
+
+/** Gemini's own API for Gemini-native clients: `{model resource}:generateContent` / `:countTokens`. */
+export function geminiNativePath(route: RouteType, model: string | undefined, resource: string): string | undefined {
+  if (!model) return undefined;
+  if (route === "generateContent") return `${resource}:generateContent`;
+  if (route === "geminiCountTokens") return `${resource}:countTokens`;
+  return undefined;
+}
 export { vertexEmbeddings } from "./embeddings.ts";
 export { geminiError } from "./error.ts";
 
@@ -27,8 +35,8 @@ export const geminiAdapter: ProviderAdapter<GeminiSpec> = {
   telemetryName: () => "gcp.gemini",
   pathPrefix: "prepended",
   defaultBase: () => ({ origin: "https://generativelanguage.googleapis.com", basePath: "/v1beta" }),
-  // chat, embeddings and models are translated; nothing is served in the OpenAI format natively
-  nativePath: () => undefined,
+  // chat, embeddings and models are translated; Gemini-native clients pass through
+  nativePath: (route, _spec, model, basePath) => geminiNativePath(route, model, `${basePath}/${modelPath(model ?? "")}`),
   chat: geminiChat<GeminiSpec>({ includeCallIds: true, modelPath: (_spec, model, basePath) => `${basePath}/${modelPath(model)}` }),
   embeddings: aiStudioEmbeddings<GeminiSpec>(),
   models: aiStudioModels<GeminiSpec>(),

@@ -9,7 +9,7 @@
 import { gcpDefaultAuth } from "../../../auth/gcp.ts";
 import { pathSegment } from "../../../http/request-path.ts";
 import type { ChatTranslator, ProviderAdapter, StreamContext } from "../../types.ts";
-import { geminiChat, vertexEmbeddings } from "../gemini/index.ts";
+import { geminiChat, geminiNativePath, vertexEmbeddings } from "../gemini/index.ts";
 import { claudeOnVertex } from "./claude.ts";
 import { vertexError } from "./error.ts";
 
@@ -66,7 +66,9 @@ export const vertexAdapter: ProviderAdapter<VertexSpec> = {
     origin: `https://${vertexHost(spec)}`,
     basePath: `/v1/projects/${encodeURIComponent(spec.projectId)}/locations/${encodeURIComponent(vertexLocation(spec))}`,
   }),
-  nativePath: () => undefined,
+  // Gemini-native clients pass through to Google's models; Claude is reached through the hub
+  nativePath: (route, _spec, model, basePath) =>
+    model && !isClaude(model) ? geminiNativePath(route, model, `${basePath}/publishers/google/models/${pathSegment(model, "model")}`) : undefined,
   chat: vertexChat,
   // Google's embedding models (`:predict`), translated by the Gemini module
   embeddings: vertexEmbeddings((_spec, model, basePath) => `${basePath}/publishers/google/models/${pathSegment(model, "model")}:predict`),

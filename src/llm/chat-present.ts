@@ -1,0 +1,108 @@
+/**
+ * Presenting a chat answer: an upstream error (in the client's shape), an OpenAI-format answer
+ * passed through to an OpenAI client (zero copy when nothing reads it), or an answer read into
+ * the hub (the provider's translator, or the OpenAI reader for other clients on OpenAI-format
+ * upstreams) and written by the client format's writer.
+ */
+import type { ProviderTarget } from "../config/model.ts";
+import { HttpError } from "../http/errors.ts";
+import { downstreamHeaders } from "../http/headers.ts";
+import type { RequestContext } from "../server/context.ts";
+import { answer, answerStream, JSON_HEADERS, readUpstreamText, relayJson, sseHeaders, streamEnded, upstreamError } from "./answer.ts";
+import type { ChatClient } from "./chat.ts";
+import { reshapeError } from "./formats/errors.ts";
+import type { WriterContext } from "./formats/types.ts";
+import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
+import type { ByteTranslator, HubMessage, HubWriter } from "./hub/parts.ts";
+import { passthroughStream, translatedStream } from "./stream/pipeline.ts";
+import type { ChatRequest, StreamContext } from "./types.ts";
+
+/** How an upstream's answers are read into the hub. */
+export interface HubChat {
+  response(body: string, ctx: StreamContext): HubMessage;
+  stream(ctx: StreamContext, out: HubWriter): ByteTranslator;
+}
+
+/** What `prepare` settled for one candidate. */
+export interface ChatCall {
+  target: ProviderTarget;
+  request: ChatRequest;
+  model: string;
+  stream: boolean;
+  clientWantsUsage: boolean;
+  /** the body as it goes upstream: the client's own bytes when nothing changed */
+  body: string | Uint8Array;
+  path: string;
+  headers?: Record<string, string> | undefined;
+  state?: unknown;
+  /** the reader of the upstream's answer; undefined: an OpenAI client on an OpenAI-format upstream */
+  hub: HubChat | undefined;
+}
+
+export async function present(ctx: RequestContext, call: ChatCall, res: Response, client: ChatClient): Promise<Response> {
+  const { target, model } = call;
+  const format = client.format;
+  if (!res.ok) {
+    const err = await upstreamError(ctx, target, res);
+    return format ? reshapeError(format.name, err) : err;
+  }
+  if (!call.hub) return passThrough(ctx, call, res);
+  const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
+  const writerCtx: WriterContext = { model, created: streamCtx.created, state: client.read.state };
+  if (!call.stream) {
+    const text = await readUpstreamText(res);
+    let msg: HubMessage;
+    try {
+      msg = call.hub.response(text, streamCtx);
+    } catch (err) {
+      if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
+      throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
+    }
+    const json = format ? format.whole(msg, writerCtx) : openaiCompletion(msg, streamCtx);
+    return answer(ctx, target, new Response(json, { status: 200, headers: JSON_HEADERS }), { usage: msg.usage, responseModel: msg.model ?? model });
+  }
+  ctx.outcome.answered(200); // the stream may end (and finish the exchange) before this returns
+  const writer = format ? format.writer(writerCtx) : openaiChunkWriter(streamCtx);
+  const body = await translatedStream({
+    upstream: res.body!,
+    startedAt: ctx.outcome.record.start,
+    translator: call.hub.stream(streamCtx, writer),
+    writer,
+    keepAliveMs: ctx.streamKeepAliveMs,
+    onEnd: (o) => streamEnded(ctx, o, model),
+  });
+  return answerStream(ctx, target, body, 200, sseHeaders(new Headers()));
+}
+
+/** Whether anything reads this exchange's token usage: the access log, metrics, a policy. */
+export function usageWanted(ctx: RequestContext, target: ProviderTarget): boolean {
+  return ctx.usageWanted || ctx.route.consumesUsage || target.consumesUsage;
+}
+
+/** An OpenAI client's answer from an OpenAI-format upstream: relayed, usage read when wanted. */
+async function passThrough(ctx: RequestContext, call: ChatCall, res: Response): Promise<Response> {
+  const { target, model } = call;
+  const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
+  if (!call.stream || !isSse || !res.body) return relayJson(ctx, target, res);
+  if (!usageWanted(ctx, target)) return zeroCopy(ctx, target, res);
+  const body = await passthroughStream({
+    upstream: res.body,
+    clientWantsUsage: call.clientWantsUsage,
+    keepAliveMs: ctx.streamKeepAliveMs,
+    startedAt: ctx.outcome.record.start,
+    onEnd: (o) => streamEnded(ctx, o, model),
+  });
+  return answerStream(ctx, target, body, res.status, sseHeaders(downstreamHeaders(res.headers)));
+}
+
+/**
+ * An OpenAI-format stream nothing needs to read: the upstream body goes to the client untouched,
+ * piped by Bun without a byte of it in JavaScript. The exchange's record is finished when the
+ * answer starts (its end is not observed); a broken upstream reaches the client as a broken
+ * connection, which the SDKs raise as a connection error.
+ */
+function zeroCopy(ctx: RequestContext, target: ProviderTarget, res: Response): Response {
+  const response = answerStream(ctx, target, res.body!, res.status, sseHeaders(downstreamHeaders(res.headers)));
+  ctx.outcome.finish();
+  return response;
+}

@@ -1,0 +1,65 @@
+/**
+ * The hub request of a non-OpenAI client, fitted to one provider before its translation: what
+ * the provider would refuse is taken out, what it can use is put where it reads it.
+ *
+ *   OpenAI-format providers   the gateway's extension fields go (cache_control, thinking_blocks,
+ *                             thinking, server tools) with the fields the reader derived
+ *                             (HubRead.derived: an effort OpenAI refuses on models that do not
+ *                             reason); streams ask for usage (stream_options.include_usage),
+ *                             which the client's writer reports
+ *   Claude translators        everything stays (Anthropic, Claude on Vertex): server tools
+ *   (Anthropic, Vertex)       included, cache_control and signed thinking replayed
+ *   Bedrock                   server tools go (Converse takes function tools only); for Claude
+ *                             models the client's anthropic-beta flags that Bedrock knows go in
+ *                             additionalModelRequestFields.anthropic_beta
+ *   others (Gemini)           server tools go; cache_control and thinking blocks are ignored by
+ *                             the translator
+ */
+import type { ProviderTarget } from "../../config/model.ts";
+import { modelFamily } from "../providers/bedrock/model-id.ts";
+import { isClaude } from "../providers/vertex/index.ts";
+import type { ChatMessage, ChatRequest } from "../types.ts";
+import type { HubRead } from "./types.ts";
+
+/** anthropic-beta flags Bedrock's Claude models accept (others are refused there). */
+const BEDROCK_BETAS = /^(interleaved-thinking-|context-1m-|token-efficient-tools-|computer-use-|fine-grained-tool-streaming-)/;
+
+export function adaptRequest(read: HubRead, req: ChatRequest, target: ProviderTarget, model: string, headers: Headers): ChatRequest {
+  const provider = target.provider;
+  if (!provider.chat) return forOpenAIFormat(read, req);
+  if (provider.telemetryName === "anthropic" || (provider.telemetryName === "gcp.vertex_ai" && isClaude(model))) return req;
+  const out = withFunctionToolsOnly(req);
+  if (provider.telemetryName === "aws.bedrock" && modelFamily(model) === "anthropic") {
+    const betas = (headers.get("anthropic-beta") ?? "").split(",").map((b) => b.trim()).filter((b) => BEDROCK_BETAS.test(b));
+    if (betas.length > 0) out.additionalModelRequestFields = { ...(out.additionalModelRequestFields as object | undefined), anthropic_beta: betas };
+  }
+  return out;
+}
+
+function withFunctionToolsOnly(req: ChatRequest): ChatRequest {
+  if (!Array.isArray(req.tools)) return { ...req };
+  const tools = (req.tools as { type?: unknown }[]).filter((t) => t?.type === "function");
+  const out: ChatRequest = { ...req, tools };
+  if (tools.length === 0) {
+    delete out.tools;
+    delete out.tool_choice;
+  }
+  return out;
+}
+
+function forOpenAIFormat(read: HubRead, req: ChatRequest): ChatRequest {
+  const out = withFunctionToolsOnly(req);
+  for (const k of read.derived ?? []) delete out[k];
+  delete out.thinking;
+  if (Array.isArray(out.tools)) out.tools = (out.tools as Record<string, unknown>[]).map(({ cache_control: _c, ...t }) => t);
+  out.messages = req.messages.map(plainMessage);
+  if (out.stream === true) out.stream_options = { include_usage: true };
+  return out;
+}
+
+/** A message without the gateway's extension fields (Anthropic's cache markers, signed thinking). */
+function plainMessage(m: ChatMessage): ChatMessage {
+  const { cache_control: _c, thinking_blocks: _t, ...rest } = m;
+  if (Array.isArray(rest.content)) rest.content = (rest.content as Record<string, unknown>[]).map(({ cache_control: _p, ...part }) => part);
+  return rest;
+}

@@ -1,0 +1,75 @@
+/**
+ * Upstream answers the client-format suites script: OpenAI chat-completion streams (as OpenAI
+ * frames them) for the OpenAI emulator, and the tool-and-thinking turns for Bedrock and Gemini.
+ */
+import { ev, type StreamEvent } from "../../emulators/bedrock.ts";
+
+const CREATED = 1_764_000_000;
+
+/** An OpenAI SSE answer from chunk deltas (role first, finish, usage, [DONE]). */
+export function openaiSse(deltas: Record<string, unknown>[], finish: string, usage = { prompt_tokens: 21, completion_tokens: 9, total_tokens: 30 }, model = "gpt-4o-mini"): Response {
+  const frame = (choices: unknown[], extra = "") => `data: {"id":"chatcmpl-fmt1","object":"chat.completion.chunk","created":${CREATED},"model":"${model}","choices":${JSON.stringify(choices)}${extra}}\n\n`;
+  const frames = [frame([{ index: 0, delta: { role: "assistant", content: "" }, logprobs: null, finish_reason: null }])];
+  for (const d of deltas) frames.push(frame([{ index: 0, delta: d, logprobs: null, finish_reason: null }]));
+  frames.push(frame([{ index: 0, delta: {}, logprobs: null, finish_reason: finish }]));
+  frames.push(frame([], `,"usage":${JSON.stringify(usage)}`));
+  frames.push("data: [DONE]\n\n");
+  return new Response(frames.join(""), { headers: { "content-type": "text/event-stream" } });
+}
+
+export function openaiJson(message: Record<string, unknown>, finish: string, model = "gpt-4o-mini"): Response {
+  return Response.json({
+    id: "chatcmpl-fmt2",
+    object: "chat.completion",
+    created: CREATED,
+    model,
+    choices: [{ index: 0, message: { role: "assistant", refusal: null, ...message }, logprobs: null, finish_reason: finish }],
+    usage: { prompt_tokens: 40, completion_tokens: 12, total_tokens: 52, prompt_tokens_details: { cached_tokens: 8 } },
+  });
+}
+
+/** A streamed tool call (arguments in pieces) after a short text. */
+export function openaiToolStream(name: string, args: string, id = "call_fmt_1"): Response {
+  const pieces = args.match(/.{1,7}/g) ?? [];
+  return openaiSse(
+    [
+      { content: "Let me check." },
+      { tool_calls: [{ index: 0, id, type: "function", function: { name, arguments: "" } }] },
+      ...pieces.map((p) => ({ tool_calls: [{ index: 0, function: { arguments: p } }] })),
+    ],
+    "tool_calls",
+  );
+}
+
+export function openaiTextStream(words: string[], reasoning: string[] = []): Response {
+  return openaiSse([...reasoning.map((r) => ({ reasoning_content: r })), ...words.map((w) => ({ content: w }))], "stop");
+}
+
+export const SIGNATURE = "EqQBCkYIBxgCKkBsig0123456789abcdefSIGNED==";
+
+/** Bedrock Claude: signed reasoning, then a tool call. */
+export function bedrockThinkingTool(name: string, args: string): StreamEvent[] {
+  return [
+    ev.start(),
+    ev.reasoning(0, "The user wants the weather; "),
+    ev.reasoning(0, "I should call the tool."),
+    ev.signature(0, SIGNATURE),
+    ev.blockStop(0),
+    ev.toolStart(1, "tooluse_fmt01", name),
+    ev.toolInput(1, args.slice(0, 5)),
+    ev.toolInput(1, args.slice(5)),
+    ev.blockStop(1),
+    ev.stop("tool_use"),
+    ev.metadata({ inputTokens: 120, outputTokens: 40, cacheReadInputTokens: 20, cacheWriteInputTokens: 0 }),
+  ];
+}
+
+export function bedrockText(pieces: string[]): StreamEvent[] {
+  return [ev.start(), ...pieces.map((p) => ev.text(0, p)), ev.blockStop(0), ev.stop("end_turn"), ev.metadata({ inputTokens: 200, outputTokens: pieces.length })];
+}
+
+export const WEATHER_TOOL = {
+  name: "get_weather",
+  description: "Current weather for a city",
+  input_schema: { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] },
+};

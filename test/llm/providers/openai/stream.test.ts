@@ -1,0 +1,95 @@
+/**
+ * OpenAI chat-completion chunks read into the hub (for clients of other formats): the no-parse
+ * fast path gives the same parts as parsing, frames split at every byte position, a missing
+ * [DONE] after a finish reason ends the answer, a cut stream fails it, error events fail it with
+ * their status.
+ */
+import { describe, expect, test } from "bun:test";
+import type { HubWriter, StreamFailure } from "../../../../src/llm/hub/parts.ts";
+import { contentDelta, openaiStream } from "../../../../src/llm/providers/openai/stream.ts";
+
+type Part = [string, ...unknown[]];
+
+function recorder(): { out: HubWriter; parts: Part[] } {
+  const parts: Part[] = [];
+  const rec = (name: string) => (...args: unknown[]) => void parts.push([name, ...args]);
+  const out: HubWriter = {
+    start: rec("start"),
+    text: rec("text"),
+    reasoning: rec("reasoning"),
+    thinkingSigned: rec("signed"),
+    thinkingRedacted: rec("redacted"),
+    toolCall: rec("toolCall"),
+    toolArgs: rec("toolArgs"),
+    answerSignature: rec("answerSignature"),
+    finish: rec("finish"),
+    usage: rec("usage"),
+    end: rec("end"),
+    fail: rec("fail"),
+  };
+  return { out, parts };
+}
+
+const ctx = { model: "m", includeUsage: false, created: 1, upstreamHeaders: new Headers() };
+const chunk = (delta: unknown, finish: string | null = null) =>
+  `data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt","choices":[{"index":0,"delta":${JSON.stringify(delta)},"logprobs":null,"finish_reason":${finish === null ? "null" : `"${finish}"`}}]}\n\n`;
+const STREAM =
+  chunk({ role: "assistant", content: "" }) +
+  chunk({ content: 'He said \\"hi\\"' }) +
+  chunk({ reasoning_content: "r" }) +
+  chunk({ tool_calls: [{ index: 0, id: "call_1", type: "function", function: { name: "f", arguments: "" } }] }) +
+  chunk({ tool_calls: [{ index: 0, function: { arguments: '{"a":1}' } }] }) +
+  chunk({}, "tool_calls") +
+  'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt","choices":[],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}\n\n' +
+  "data: [DONE]\n\n";
+
+function run(text: string, split?: number): Part[] {
+  const { out, parts } = recorder();
+  const t = openaiStream(ctx, out);
+  const bytes = new TextEncoder().encode(text);
+  if (split === undefined) t.push(bytes);
+  else {
+    t.push(bytes.subarray(0, split));
+    t.push(bytes.subarray(split));
+  }
+  t.end();
+  return parts;
+}
+
+describe("OpenAI chunks -> hub parts", () => {
+  test("every part, in order", () => {
+    expect(run(STREAM)).toEqual([
+      ["start", { id: "c1", model: "gpt" }],
+      ["text", '"He said \\\\\\"hi\\\\\\""'],
+      ["reasoning", '"r"'],
+      ["toolCall", { index: 0, id: "call_1", name: "f", args: undefined, signature: undefined }],
+      ["toolArgs", 0, '"{\\"a\\":1}"'],
+      ["finish", "tool_calls"],
+      ["usage", { inputTokens: 3, outputTokens: 2, totalTokens: 5 }],
+      ["end"],
+    ]);
+  });
+
+  test("split at every byte position: the same parts", () => {
+    const whole = JSON.stringify(run(STREAM));
+    for (let i = 1; i < STREAM.length; i++) expect(JSON.stringify(run(STREAM, i))).toBe(whole);
+  });
+
+  test("the fast path cuts the literal OpenAI writes; other shapes are parsed", () => {
+    expect(contentDelta('{"id":"x","choices":[{"index":0,"delta":{"content":"a\\"b"},"logprobs":null,"finish_reason":null}]}')).toBe('"a\\"b"');
+    expect(contentDelta('{"id":"x","choices":[{"index":0,"delta":{"content":"a"},"logprobs":null,"finish_reason":"stop"}]}')).toBeUndefined();
+    expect(contentDelta('{"choices":[{"index":0,"delta":{"content":"a","role":"assistant"},"logprobs":null,"finish_reason":null}]}')).toBeUndefined();
+  });
+
+  test("the end without [DONE]: complete after a finish reason, incomplete before one", () => {
+    const cut = STREAM.slice(0, STREAM.indexOf("data: [DONE]"));
+    expect(run(cut).at(-1)).toEqual(["end"]);
+    const early = run(chunk({ content: "a" }) + chunk({ content: "b" }));
+    expect((early.at(-1)![1] as StreamFailure).kind).toBe("incomplete");
+  });
+
+  test("an error event fails the answer with its status and code", () => {
+    const parts = run(chunk({ content: "a" }) + 'data: {"error":{"message":"slow","type":"rate_limit_error","code":"rate_limit_exceeded"}}\n\n');
+    expect(parts.at(-1)).toEqual(["fail", { kind: "provider", message: "slow", status: 429, providerCode: "rate_limit_exceeded" }]);
+  });
+});
