@@ -28,10 +28,11 @@ import {
 } from "./schema/parts.ts";
 import { ModelCatalogSources } from "../telemetry/cost/catalog.ts";
 import { LlmParams } from "./schema/llm-params.ts";
-import { BackendPolicies, RoutePolicies } from "./schema/policies.ts";
+import { BackendPolicies, GatewayPolicies, LlmPolicies, policyFields, RoutePolicies } from "./schema/policies.ts";
 import { AIProvider, LlmProviderRef } from "./schema/providers.ts";
 
-const GatewayPolicyFields = notYetFields(["oidc", "jwtAuth", "authorization", "extAuthz", "extProc", "cors", "transformations", "basicAuth", "apiKey"]);
+/** A gateway's (or its listeners') inline policies: agentgateway's `LocalGatewayPolicy` fields. */
+const GatewayPolicyFields = policyFields("gateway");
 
 
 // ---------------------------------------------------------------------------------------------
@@ -113,7 +114,7 @@ export const Listener = z.strictObject({
   tls: ServerTLS.nullish(),
   routes: z.array(Route).nullish(),
   tcpRoutes: notYet("tcpRoutes"),
-  policies: notYet("policies"),
+  policies: GatewayPolicies.nullish(),
 }).meta({ id: "Listener" });
 
 export const Bind = z.strictObject({
@@ -199,7 +200,7 @@ export const Llm = z.strictObject({
   providers: z.array(LlmProvider).optional(),
   models: z.array(LlmModel),
   virtualModels: notYet("virtualModels"),
-  policies: notYet("policies"),
+  policies: LlmPolicies.nullish(),
 });
 
 // ---------------------------------------------------------------------------------------------

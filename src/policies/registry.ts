@@ -4,6 +4,7 @@
  * declared "not supported yet" (src/config/schema/policies.ts).
  */
 import { ai } from "./ai.ts";
+import { apiKey } from "./api-key.ts";
 import { backendAuth } from "./backend-auth.ts";
 import { backendTls } from "./backend-tls.ts";
 import { requestHeaderModifier } from "./request-header-modifier.ts";
@@ -12,6 +13,8 @@ import { timeout } from "./timeout.ts";
 import type { PolicyModule } from "./types.ts";
 
 export const POLICIES: readonly PolicyModule[] = [
+  // who may call, then how much (agentgateway's order: cors, jwt, basic auth, API key, authorization, rate limits)
+  apiKey,
   requestHeaderModifier,
   responseHeaderModifier,
   backendTls,

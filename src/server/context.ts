@@ -51,6 +51,8 @@ export interface RequestContext {
   requestSent(): void;
   /** values policies share with later ones (the caller's identity, token claims), by policy key */
   readonly vars: Map<string, unknown>;
+  /** the client's address (CEL `source.*`), when the server knows it */
+  source(): { address: string; port: number } | undefined;
 }
 
 export interface ContextInit {
@@ -64,6 +66,7 @@ export interface ContextInit {
   usageWanted: boolean;
   maxBodyBytes: number;
   requestSent(): void;
+  source?: () => { address: string; port: number } | null | undefined;
 }
 
 export function createContext(init: ContextInit): RequestContext {
@@ -93,6 +96,7 @@ export function createContext(init: ContextInit): RequestContext {
     get vars() {
       return (vars ??= new Map());
     },
+    source: () => init.source?.() ?? undefined,
   };
   return ctx;
 }

@@ -27,6 +27,7 @@ export interface HandlerContext {
 /** What the handler needs of the Bun server that received the request. */
 export interface ServerHandle {
   timeout(req: Request, seconds: number): void;
+  requestIP?(req: Request): { address: string; port: number } | null;
 }
 
 export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response> {
@@ -57,6 +58,7 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
       // LLM calls can think for minutes before the first byte; the idle timeout is for idle
       // clients, so it is lifted only once the client has sent its whole request
       requestSent: () => server.timeout(req, 0),
+      source: () => server.requestIP?.(req),
     });
     return await listener.chain(ctx, () => route.chain(ctx, () => serveBackend(ctx, route)));
   } catch (err) {

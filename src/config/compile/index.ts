@@ -11,6 +11,7 @@ import { backendCompiler } from "./backends.ts";
 import { compileContext, type CompileOptions } from "./context.ts";
 import { compileListeners, compileRoute, singleBackendRoute } from "./listeners.ts";
 import { compileLlm } from "./llm.ts";
+import { compileRouteFilters } from "./policies.ts";
 import { compileSettings } from "./settings.ts";
 
 export type { CompileOptions } from "./context.ts";
@@ -29,7 +30,7 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
 
   const llm = raw.llm;
   if (llm) {
-    const input = singleBackendRoute("llm:request", compileLlm(ctx, llm));
+    const input = singleBackendRoute("llm:request", compileLlm(ctx, llm), compileRouteFilters(ctx, llm.policies, ["llm", "policies"]));
     const port = llm.port ?? undefined;
     if (llm.gateways !== undefined && llm.gateways !== null) {
       if (port !== undefined) ctx.issue(["llm", "port"], "'port' cannot be combined with 'gateways'");
