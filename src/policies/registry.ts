@@ -5,6 +5,10 @@
  */
 import { ai } from "./ai.ts";
 import { apiKey } from "./api-key.ts";
+import { authorization } from "./authorization.ts";
+import { basicAuth } from "./basic-auth.ts";
+import { cors } from "./cors.ts";
+import { jwtAuth } from "./jwt-auth.ts";
 import { backendAuth } from "./backend-auth.ts";
 import { backendTls } from "./backend-tls.ts";
 import { requestHeaderModifier } from "./request-header-modifier.ts";
@@ -14,7 +18,11 @@ import type { PolicyModule } from "./types.ts";
 
 export const POLICIES: readonly PolicyModule[] = [
   // who may call, then how much (agentgateway's order: cors, jwt, basic auth, API key, authorization, rate limits)
+  cors,
+  jwtAuth,
+  basicAuth,
   apiKey,
+  authorization,
   requestHeaderModifier,
   responseHeaderModifier,
   backendTls,

@@ -61,8 +61,12 @@ export interface PolicyCompileContext {
   secret(raw: RawFileOrInline, path: YamlPath): Secret | undefined;
   /** a file next to the config; reports and returns undefined when unreadable */
   readFile(file: string, path: YamlPath): string | undefined;
+  /** the absolute path of a file the config names (relative to the config's directory) */
+  resolveFile(file: string): string;
   /** the AWS region of the provider the policy serves (SigV4 when the policy names none) */
   readonly region?: string | undefined;
+  /** compiled as a backend policy: only `prepare`, `send` and `present` run there, never `handle` */
+  readonly atBackend?: boolean;
 }
 
 export interface PolicyModule<Raw = unknown> {

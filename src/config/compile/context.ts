@@ -22,9 +22,10 @@ export interface CompileContext {
   readonly issues: ConfigIssue[];
   issue(path: YamlPath, message: string, at?: "key" | "value"): void;
   readFile(file: string, path: YamlPath): string | undefined;
+  resolveFile(file: string): string;
   secret(raw: RawFileOrInline, path: YamlPath): Secret | undefined;
   /** the context a policy at `path` compiles in */
-  policy(path: YamlPath, region?: string): PolicyCompileContext;
+  policy(path: YamlPath, region?: string, atBackend?: boolean): PolicyCompileContext;
 }
 
 export function compileContext(locator: Locator, opts: CompileOptions): CompileContext {
@@ -33,8 +34,9 @@ export function compileContext(locator: Locator, opts: CompileOptions): CompileC
     env: opts.env,
     issues,
     issue: (path, message, at) => void issues.push(locator.issue(path, message, at)),
+    resolveFile: (file) => (isAbsolute(file) ? file : resolve(opts.baseDir, file)),
     readFile(file, path) {
-      const full = isAbsolute(file) ? file : resolve(opts.baseDir, file);
+      const full = ctx.resolveFile(file);
       try {
         return opts.readFile(full);
       } catch (err) {
@@ -47,7 +49,7 @@ export function compileContext(locator: Locator, opts: CompileOptions): CompileC
       const text = ctx.readFile(raw.file, [...path, "file"]);
       return text === undefined ? undefined : new Secret(text.trim());
     },
-    policy: (path, region) => ({ path, issue: (p, m) => ctx.issue(p, m), secret: ctx.secret, readFile: ctx.readFile, region }),
+    policy: (path, region, atBackend) => ({ path, issue: (p, m) => ctx.issue(p, m), secret: ctx.secret, readFile: ctx.readFile, resolveFile: ctx.resolveFile, region, atBackend }),
   };
   return ctx;
 }
