@@ -27,6 +27,7 @@ import {
   UpstreamPath,
 } from "./schema/parts.ts";
 import { ModelCatalogSources } from "../telemetry/cost/catalog.ts";
+import { RedisSchema } from "./compile/limits.ts";
 import { LlmParams } from "./schema/llm-params.ts";
 import { BackendPolicies, GatewayPolicies, LlmPolicies, policyFields, RoutePolicies } from "./schema/policies.ts";
 import { AIProvider, LlmProviderRef } from "./schema/providers.ts";
@@ -219,6 +220,7 @@ const AccessLog = z
 
 export const RawConfigSection = z.strictObject({
   readinessAddr: Address.nullish(),
+  redis: RedisSchema.nullish(),
   modelCatalog: ModelCatalogSources.nullish(),
   logging: z
     .strictObject({

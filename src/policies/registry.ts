@@ -7,8 +7,10 @@ import { ai } from "./ai.ts";
 import { apiKey } from "./api-key.ts";
 import { authorization } from "./authorization.ts";
 import { basicAuth } from "./basic-auth.ts";
+import { budgets } from "./budgets.ts";
 import { cors } from "./cors.ts";
 import { jwtAuth } from "./jwt-auth.ts";
+import { localRateLimit } from "./local-rate-limit.ts";
 import { backendAuth } from "./backend-auth.ts";
 import { backendTls } from "./backend-tls.ts";
 import { requestHeaderModifier } from "./request-header-modifier.ts";
@@ -23,6 +25,8 @@ export const POLICIES: readonly PolicyModule[] = [
   basicAuth,
   apiKey,
   authorization,
+  localRateLimit,
+  budgets,
   requestHeaderModifier,
   responseHeaderModifier,
   backendTls,

@@ -8,6 +8,7 @@ import type { BindConfig, GatewayConfig, ServerTls } from "../config/model.ts";
 import { errorBody } from "../http/errors.ts";
 import type { Logger } from "../telemetry/log.ts";
 import { accessLog } from "../telemetry/access-log.ts";
+import { setNoticeLogger } from "../limits/notice.ts";
 import { startReadiness } from "./readiness.ts";
 import type { OutcomeListener } from "../telemetry/outcome.ts";
 import { systemDeps, type Deps } from "./context.ts";
@@ -38,6 +39,7 @@ export interface StartOptions {
 
 export function startGateway(initial: GatewayConfig, opts: StartOptions): Gateway {
   const { logger } = opts;
+  setNoticeLogger(logger); // limits and budgets log through the gateway's logger
   let config = initial;
   const servers = new Map<number, { server: Server<undefined>; tlsKey: string }>();
   let ready = false;

@@ -10,6 +10,7 @@ import type { RawConfig } from "../schema.ts";
 import { backendCompiler } from "./backends.ts";
 import { compileContext, type CompileOptions } from "./context.ts";
 import { compileListeners, compileRoute, singleBackendRoute } from "./listeners.ts";
+import { compileLimitStore } from "./limits.ts";
 import { compileLlm } from "./llm.ts";
 import { compileRouteFilters } from "./policies.ts";
 import { compileSettings } from "./settings.ts";
@@ -20,6 +21,7 @@ export { DEFAULT_MAX_BODY_BYTES } from "./settings.ts";
 export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOptions): Result<GatewayConfig, ConfigIssue[]> {
   const ctx = compileContext(locator, opts);
   const settings = compileSettings(ctx, raw);
+  ctx.limits = compileLimitStore(ctx, raw.config?.redis);
   const backends = backendCompiler(ctx, raw.backends ?? []);
   const listeners = compileListeners(ctx, raw, backends);
 

@@ -1,0 +1,157 @@
+/**
+ * Limits and budgets in Redis (`config.redis`): each bucket and each spend counter is updated by
+ * one Lua script (atomic on the server, whatever the number of gateway replicas), with the
+ * server's clock (replicas' clocks may differ). Every call is bounded by `timeout`: Redis slow or
+ * down never adds more latency than that. On failure, `failOpen` serves without the limit and
+ * `failClosed` answers 503, with a log line (at most one per 10 s) either way.
+ */
+import { RedisClient } from "bun";
+import { HttpError } from "../http/errors.ts";
+import { notice } from "./notice.ts";
+import type { BucketSpec, BucketState, BudgetSpec, LimitStore } from "./store.ts";
+
+export interface RedisSettings {
+  url: string;
+  keyPrefix: string;
+  failureMode: "failOpen" | "failClosed";
+  timeoutMs: number;
+}
+
+/** KEYS[1] bucket; ARGV max, perFill, intervalMs, n, mode ("take" | "amend"). Returns {allowed, remaining, ms to refill}. */
+export const BUCKET_SCRIPT = `
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+local max, per, iv, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+local s = redis.call('HMGET', KEYS[1], 'a', 'r')
+local avail, refill = tonumber(s[1]), tonumber(s[2])
+if avail == nil or refill == nil then avail = max; refill = now + iv end
+if now >= refill then
+  local k = math.floor((now - refill) / iv) + 1
+  avail = math.min(max, avail + k * per)
+  refill = refill + k * iv
+end
+local allowed = 1
+if ARGV[5] == 'amend' then
+  avail = math.max(0, avail - n)
+elseif n == 0 then
+  if avail < 1 then allowed = 0 end
+elseif avail >= n then
+  avail = avail - n
+else
+  allowed = 0
+end
+redis.call('HSET', KEYS[1], 'a', avail, 'r', refill)
+local missing = max - avail
+local fills = per > 0 and math.ceil(missing / per) or 1
+redis.call('PEXPIRE', KEYS[1], (refill - now) + fills * iv + iv)
+return {allowed, avail, refill - now}
+`;
+
+/** KEYS[1] spend counter of one window; ARGV usd, ttl ms (0: none). Returns the new total as a string. */
+export const CHARGE_SCRIPT = `
+local v = redis.call('INCRBYFLOAT', KEYS[1], ARGV[1])
+local ttl = tonumber(ARGV[2])
+if ttl > 0 and redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ttl) end
+return v
+`;
+
+const sha1 = (s: string) => new Bun.CryptoHasher("sha1").update(s).digest("hex");
+const SCRIPTS = { bucket: { text: BUCKET_SCRIPT, sha: sha1(BUCKET_SCRIPT) }, charge: { text: CHARGE_SCRIPT, sha: sha1(CHARGE_SCRIPT) } };
+
+/** One connection per URL per process, shared by every config that names it (reloads keep it). */
+const connections = new Map<string, Connection>();
+
+class Connection {
+  private client: RedisClient;
+  private connecting: Promise<void> | undefined;
+  constructor(url: string, timeoutMs: number) {
+    this.client = new RedisClient(url, { enableOfflineQueue: false, connectionTimeout: Math.max(timeoutMs, 1000), autoReconnect: true });
+  }
+  async send(command: string, args: string[]): Promise<unknown> {
+    if (!this.client.connected) {
+      this.connecting ??= this.client.connect().finally(() => (this.connecting = undefined));
+      await this.connecting;
+    }
+    return this.client.send(command, args);
+  }
+  async script(s: { text: string; sha: string }, keys: string[], args: string[]): Promise<unknown> {
+    try {
+      return await this.send("EVALSHA", [s.sha, String(keys.length), ...keys, ...args]);
+    } catch (err) {
+      if (!String((err as Error)?.message).includes("NOSCRIPT")) throw err;
+      return this.send("EVAL", [s.text, String(keys.length), ...keys, ...args]);
+    }
+  }
+}
+
+/** The URL without credentials, for logs. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    return `${u.protocol}//${u.host}`;
+  } catch {
+    return "(invalid url)";
+  }
+}
+
+export function redisStore(settings: RedisSettings, wallClock: () => number = Date.now): LimitStore {
+  let conn = connections.get(settings.url);
+  if (!conn) connections.set(settings.url, (conn = new Connection(settings.url, settings.timeoutMs)));
+  const c = conn;
+  const where = displayUrl(settings.url);
+  const prefix = settings.keyPrefix;
+
+  /** `op` within the timeout; on failure the fail-open value, or a 503 when failing closed. */
+  const bounded = async <T>(op: () => Promise<T>, open: T): Promise<T> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    try {
+      return await Promise.race([
+        op(),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`no answer within ${settings.timeoutMs} ms`)), settings.timeoutMs);
+        }),
+      ]);
+    } catch (err) {
+      const why = (err as Error)?.message ?? String(err);
+      if (settings.failureMode === "failClosed") {
+        notice("error", `redis:${where}`, `rate limits: Redis at ${where} is unavailable (${why}); failing closed: requests are refused with 503`, { redis: where });
+        throw new HttpError(503, "the gateway's rate-limit store is unavailable; try again shortly", { code: "rate_limit_store_unavailable" });
+      }
+      notice("warn", `redis:${where}`, `rate limits: Redis at ${where} is unavailable (${why}); failing open: requests are served without limits or budgets`, { redis: where });
+      return open;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  const bucketKey = (spec: BucketSpec, key: string) => `${prefix}:rl:${spec.id}:${safeKey(key)}`;
+  const window = (spec: BudgetSpec) => (spec.windowMs === 0 ? { id: "total", ttl: 0 } : ((w) => ({ id: String(w), ttl: (w + 1) * spec.windowMs - wallClock() + 60_000 }))(Math.floor(wallClock() / spec.windowMs)));
+  const spendKey = (spec: BudgetSpec, key: string, w: string) => `${prefix}:budget:${spec.id}:${safeKey(key)}:${w}`;
+
+  return {
+    kind: "redis",
+    take: (spec, key, n) =>
+      bounded(async (): Promise<BucketState> => {
+        const r = (await c.script(SCRIPTS.bucket, [bucketKey(spec, key)], [String(spec.max), String(spec.perFill), String(spec.intervalMs), String(n), "take"])) as number[];
+        return { allowed: Number(r[0]) === 1, limit: spec.max, remaining: Number(r[1]), resetMs: Number(r[2]) };
+      }, { allowed: true, limit: spec.max, remaining: spec.max, resetMs: 0 }),
+    amend: (spec, key, n) =>
+      bounded(async () => {
+        await c.script(SCRIPTS.bucket, [bucketKey(spec, key)], [String(spec.max), String(spec.perFill), String(spec.intervalMs), String(n), "amend"]);
+      }, undefined).catch(() => {}),
+    spent: (spec, key) =>
+      bounded(async () => {
+        const v = await c.send("GET", [spendKey(spec, key, window(spec).id)]);
+        return v === null || v === undefined ? 0 : Number(v);
+      }, 0),
+    charge: (spec, key, usd) =>
+      bounded(async () => {
+        const w = window(spec);
+        await c.script(SCRIPTS.charge, [spendKey(spec, key, w.id)], [String(usd), String(Math.max(0, Math.round(w.ttl)))]);
+      }, undefined).catch(() => {}),
+  };
+}
+
+/** Keys are tenant names, header values...: long or odd ones are hashed (Redis keys stay short and printable). */
+function safeKey(key: string): string {
+  return key.length <= 64 && /^[\w.@:+=-]*$/.test(key) ? key : `h:${Bun.hash(key).toString(36)}`;
+}
