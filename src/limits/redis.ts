@@ -64,13 +64,41 @@ const connections = new Map<string, Connection>();
 class Connection {
   private client: RedisClient;
   private connecting: Promise<void> | undefined;
-  constructor(url: string, timeoutMs: number) {
-    this.client = new RedisClient(url, { enableOfflineQueue: false, connectionTimeout: Math.max(timeoutMs, 1000), autoReconnect: true });
+  private lastReset = 0;
+  constructor(
+    private readonly url: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.client = this.open();
+  }
+  private open(): RedisClient {
+    const client = new RedisClient(this.url, { enableOfflineQueue: false, connectionTimeout: Math.max(this.timeoutMs, 1000), autoReconnect: true });
+    // connected before the first request needs it (a first command would otherwise pay for the handshake)
+    this.connecting = client.connect().then(
+      () => {},
+      () => {},
+    ).finally(() => (this.connecting = undefined));
+    return client;
+  }
+  /** After a failure: a fresh client (at most twice a second), so a Redis that comes back is used at once. */
+  reset(): void {
+    const now = Date.now();
+    if (now - this.lastReset < 500) return;
+    this.lastReset = now;
+    const old = this.client;
+    this.connecting = undefined;
+    this.client = this.open();
+    try {
+      old.close();
+    } catch {
+      // already closed
+    }
   }
   async send(command: string, args: string[]): Promise<unknown> {
     if (!this.client.connected) {
       this.connecting ??= this.client.connect().finally(() => (this.connecting = undefined));
       await this.connecting;
+      if (!this.client.connected) throw new Error("not connected");
     }
     return this.client.send(command, args);
   }
@@ -112,12 +140,13 @@ export function redisStore(settings: RedisSettings, wallClock: () => number = Da
         }),
       ]);
     } catch (err) {
+      c.reset();
       const why = (err as Error)?.message ?? String(err);
       if (settings.failureMode === "failClosed") {
-        notice("error", `redis:${where}`, `rate limits: Redis at ${where} is unavailable (${why}); failing closed: requests are refused with 503`, { redis: where });
+        notice("error", `redis:closed:${where}`, `rate limits: Redis at ${where} is unavailable (${why}); failing closed: requests are refused with 503`, { redis: where });
         throw new HttpError(503, "the gateway's rate-limit store is unavailable; try again shortly", { code: "rate_limit_store_unavailable" });
       }
-      notice("warn", `redis:${where}`, `rate limits: Redis at ${where} is unavailable (${why}); failing open: requests are served without limits or budgets`, { redis: where });
+      notice("warn", `redis:open:${where}`, `rate limits: Redis at ${where} is unavailable (${why}); failing open: requests are served without limits or budgets`, { redis: where });
       return open;
     } finally {
       clearTimeout(timer);
