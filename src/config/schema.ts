@@ -11,6 +11,7 @@ import { z } from "zod";
 import { AiPolicySchema } from "../policies/ai.ts";
 import { BackendAuthSchema } from "../policies/backend-auth.ts";
 import { BackendTlsSchema } from "../policies/backend-tls.ts";
+import { AuthorizationSchema } from "../policies/authorization.ts";
 import {
   Duration,
   exactlyOne,
@@ -171,8 +172,9 @@ export const LlmModel = z.strictObject({
   passthrough: z.enum(["detect", "opaque"]).nullish(),
   matches: z.array(z.strictObject({ headers: z.array(HeaderMatch).optional() })).nullish(),
   ...LlmModelDefaults,
+  /** model-level rules: checked before the call to this model's provider (403 when they deny) */
+  authorization: AuthorizationSchema.nullish(),
   ...notYetFields([
-    "authorization",
     "transformation",
     "finalTransformation",
     "health",

@@ -80,3 +80,23 @@ describe("authorization", () => {
     await expect(gateway(`[{require: 'reqest.path == "/"'}]`)).rejects.toThrow(/rules\[0\]\.require: invalid CEL expression .*Unknown variable: reqest/);
   });
 });
+
+describe("authorization on an llm: model", () => {
+  test("the model's rules are checked before its provider is called", async () => {
+    const g = await startTestGateway(`
+llm:
+  port: 0
+  models:
+  - name: gpt-4o-mini
+    provider: openAI
+    params: {apiKey: sk-upstream, baseUrl: "http://${emu.host}/v1"}
+    authorization:
+      rules:
+      - 'request.headers["x-org"] == "engineering"'
+`);
+    gateways.push(g);
+    const before = emu.requests.length;
+    expect((await as(g, "x")).status).toBe(403);
+    expect(emu.requests.length).toBe(before);
+  });
+});
