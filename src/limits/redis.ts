@@ -8,7 +8,7 @@
 import { RedisClient } from "bun";
 import { HttpError } from "../http/errors.ts";
 import { notice } from "./notice.ts";
-import type { BucketSpec, BucketState, BudgetSpec, LimitStore } from "./store.ts";
+import type { BucketSpec, BucketState, BudgetSpec, LimitStore, TakeItem } from "./store.ts";
 
 export interface RedisSettings {
   url: string;
@@ -17,34 +17,51 @@ export interface RedisSettings {
   timeoutMs: number;
 }
 
-/** KEYS[1] bucket; ARGV max, perFill, intervalMs, n, mode ("take" | "amend"). Returns {allowed, remaining, ms to refill}. */
+/**
+ * Token buckets, any number per call: ARGV[1] is "take" or "amend", then groups, each its item
+ * count followed by (max, perFill, intervalMs, n) per item, one KEYS entry per item. A "take"
+ * group takes from all its buckets or from none (n = 0 only checks that one token is left); an
+ * "amend" removes n (never below zero). Returns (allowed, remaining, ms to the next refill) per
+ * item. The gateway sends the takes of all requests of one event-loop turn in one call.
+ */
 export const BUCKET_SCRIPT = `
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local max, per, iv, n = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
-local s = redis.call('HMGET', KEYS[1], 'a', 'r')
-local avail, refill = tonumber(s[1]), tonumber(s[2])
-if avail == nil or refill == nil then avail = max; refill = now + iv end
-if now >= refill then
-  local k = math.floor((now - refill) / iv) + 1
-  avail = math.min(max, avail + k * per)
-  refill = refill + k * iv
+local mode = ARGV[1]
+local out = {}
+local a, k = 2, 1
+while a <= #ARGV do
+  local c = tonumber(ARGV[a]); a = a + 1
+  local items, ok = {}, 1
+  for i = 1, c do
+    local max, per, iv, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
+    a = a + 4
+    local s = redis.call('HMGET', KEYS[k], 'a', 'r')
+    local avail, refill = tonumber(s[1]), tonumber(s[2])
+    if avail == nil or refill == nil then avail = max; refill = now + iv end
+    if now >= refill then
+      local m = math.floor((now - refill) / iv) + 1
+      avail = math.min(max, avail + m * per)
+      refill = refill + m * iv
+    end
+    local enough = 1
+    if mode == 'take' and ((n == 0 and avail < 1) or (n > 0 and avail < n)) then enough = 0; ok = 0 end
+    items[i] = {KEYS[k], max, per, iv, n, avail, refill, enough}
+    k = k + 1
+  end
+  for i = 1, c do
+    local e = items[i]
+    local avail = e[6]
+    if mode == 'amend' then avail = math.max(0, avail - e[5]) elseif ok == 1 then avail = avail - e[5] end
+    redis.call('HSET', e[1], 'a', avail, 'r', e[7])
+    local fills = e[3] > 0 and math.ceil((e[2] - avail) / e[3]) or 1
+    redis.call('PEXPIRE', e[1], (e[7] - now) + fills * e[4] + e[4])
+    out[#out + 1] = e[8]
+    out[#out + 1] = avail
+    out[#out + 1] = e[7] - now
+  end
 end
-local allowed = 1
-if ARGV[5] == 'amend' then
-  avail = math.max(0, avail - n)
-elseif n == 0 then
-  if avail < 1 then allowed = 0 end
-elseif avail >= n then
-  avail = avail - n
-else
-  allowed = 0
-end
-redis.call('HSET', KEYS[1], 'a', avail, 'r', refill)
-local missing = max - avail
-local fills = per > 0 and math.ceil(missing / per) or 1
-redis.call('PEXPIRE', KEYS[1], (refill - now) + fills * iv + iv)
-return {allowed, avail, refill - now}
+return out
 `;
 
 /** KEYS[1] spend counter of one window; ARGV usd, ttl ms (0: none). Returns the new total as a string. */
@@ -156,17 +173,55 @@ export function redisStore(settings: RedisSettings, wallClock: () => number = Da
   const window = (spec: BudgetSpec) => (spec.windowMs === 0 ? { id: "total", ttl: 0 } : ((w) => ({ id: String(w), ttl: (w + 1) * spec.windowMs - wallClock() + 60_000 }))(Math.floor(wallClock() / spec.windowMs)));
   const spendKey = (spec: BudgetSpec, key: string, w: string) => `${prefix}:budget:${spec.id}:${safeKey(key)}:${w}`;
 
+  const args = (items: readonly TakeItem[]) => items.flatMap((i) => [String(i.spec.max), String(i.spec.perFill), String(i.spec.intervalMs), String(i.n)]);
+
+  // the takes of one event-loop turn go to Redis as one script call
+  let pending: { items: readonly TakeItem[]; resolve(v: BucketState[]): void; reject(e: unknown): void }[] = [];
+  const flushTakes = () => {
+    const batch = pending;
+    pending = [];
+    const keys = batch.flatMap((b) => b.items.map((i) => bucketKey(i.spec, i.key)));
+    const argv = ["take", ...batch.flatMap((b) => [String(b.items.length), ...args(b.items)])];
+    bounded(async () => (await c.script(SCRIPTS.bucket, keys, argv)) as number[], undefined).then(
+      (r) => {
+        let at = 0;
+        for (const b of batch) {
+          b.resolve(
+            b.items.map((i) => {
+              if (!r) return { allowed: true, limit: i.spec.max, remaining: i.spec.max, resetMs: 0 }; // failing open
+              const st = { allowed: Number(r[at]) === 1, limit: i.spec.max, remaining: Number(r[at + 1]), resetMs: Number(r[at + 2]) };
+              at += 3;
+              return st;
+            }),
+          );
+        }
+      },
+      (err) => {
+        for (const b of batch) b.reject(err);
+      },
+    );
+  };
+  // token usage charged by the answers that ended in one turn: one call, summed per bucket
+  let owed = new Map<string, TakeItem>();
+  const flushAmends = () => {
+    const batch = [...owed.entries()];
+    owed = new Map();
+    void bounded(() => c.script(SCRIPTS.bucket, batch.map(([k]) => k), ["amend", String(batch.length), ...args(batch.map(([, i]) => i))]), undefined).catch(() => {});
+  };
+
   return {
     kind: "redis",
-    take: (spec, key, n) =>
-      bounded(async (): Promise<BucketState> => {
-        const r = (await c.script(SCRIPTS.bucket, [bucketKey(spec, key)], [String(spec.max), String(spec.perFill), String(spec.intervalMs), String(n), "take"])) as number[];
-        return { allowed: Number(r[0]) === 1, limit: spec.max, remaining: Number(r[1]), resetMs: Number(r[2]) };
-      }, { allowed: true, limit: spec.max, remaining: spec.max, resetMs: 0 }),
-    amend: (spec, key, n) =>
-      bounded(async () => {
-        await c.script(SCRIPTS.bucket, [bucketKey(spec, key)], [String(spec.max), String(spec.perFill), String(spec.intervalMs), String(n), "amend"]);
-      }, undefined).catch(() => {}),
+    take: (items) =>
+      new Promise<BucketState[]>((resolve, reject) => {
+        if (pending.length === 0) setImmediate(flushTakes);
+        pending.push({ items, resolve, reject });
+      }),
+    amend(spec, key, n) {
+      if (owed.size === 0) setImmediate(flushAmends);
+      const k = bucketKey(spec, key);
+      const prev = owed.get(k);
+      owed.set(k, { spec, key, n: (prev?.n ?? 0) + n });
+    },
     spent: (spec, key) =>
       bounded(async () => {
         const v = await c.send("GET", [spendKey(spec, key, window(spec).id)]);

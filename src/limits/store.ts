@@ -31,10 +31,17 @@ export interface BudgetSpec {
 
 export type MaybePromise<T> = T | Promise<T>;
 
+/** `n` tokens from the bucket `spec` / `key`; n = 0 only checks that one is left. */
+export interface TakeItem {
+  spec: BucketSpec;
+  key: string;
+  n: number;
+}
+
 export interface LimitStore {
   readonly kind: "memory" | "redis";
-  /** takes `n` tokens if there are that many (n = 0: only checks that one is left) */
-  take(spec: BucketSpec, key: string, n: number): MaybePromise<BucketState>;
+  /** takes from every bucket at once, or from none when one lacks tokens (its state says allowed: false) */
+  take(items: readonly TakeItem[]): MaybePromise<BucketState[]>;
   /** removes `n` tokens after the fact (never below zero) */
   amend(spec: BucketSpec, key: string, n: number): MaybePromise<void>;
   /** USD spent by `key` in the current window */
@@ -68,11 +75,16 @@ export function memoryStore(now: () => number = () => performance.now(), wallClo
   const windowOf = (spec: BudgetSpec) => (spec.windowMs === 0 ? 0 : Math.floor(wallClock() / spec.windowMs));
   return {
     kind: "memory",
-    take(spec, key, n) {
-      const b = bucket(spec, key);
-      const allowed = n === 0 ? b.available >= 1 : n <= b.available;
-      if (allowed && n > 0) b.available -= n;
-      return { allowed, limit: spec.max, remaining: b.available, resetMs: Math.max(0, b.refillAt - now()) };
+    take(items) {
+      const bs = items.map((i) => bucket(i.spec, i.key));
+      const enough = items.map((i, j) => (i.n === 0 ? bs[j]!.available >= 1 : i.n <= bs[j]!.available));
+      const all = enough.every(Boolean);
+      const t = now();
+      return items.map((i, j) => {
+        const b = bs[j]!;
+        if (all) b.available -= i.n;
+        return { allowed: enough[j]!, limit: i.spec.max, remaining: b.available, resetMs: Math.max(0, b.refillAt - t) };
+      });
     },
     amend(spec, key, n) {
       const b = bucket(spec, key);

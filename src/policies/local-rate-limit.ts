@@ -18,7 +18,7 @@ import { celField, celVars, evalBool, evalString, prepareCel, type CelExpression
 import { parseDuration } from "../config/duration.ts";
 import { Duration } from "../config/schema/parts.ts";
 import { HttpError } from "../http/errors.ts";
-import type { BucketSpec, BucketState, LimitStore } from "../limits/store.ts";
+import type { BucketSpec, BucketState, LimitStore, TakeItem } from "../limits/store.ts";
 import type { RequestContext } from "../server/context.ts";
 import { withAnswerHeaders } from "./answer-headers.ts";
 import { definePolicy, type PolicyCompileContext } from "./types.ts";
@@ -93,23 +93,22 @@ function firstMatching(limits: readonly Limit[], ctx: RequestContext): Limit[] {
   return l ? [l] : [];
 }
 
-/** Takes from each bucket; the most constrained state, or a 429. Token buckets are charged at the end. */
+/** Takes from every bucket at once; the most constrained state, or a 429. Token buckets are charged at the end. */
 async function applyLimits(limits: readonly Limit[], ctx: RequestContext, store: LimitStore): Promise<BucketState | undefined> {
+  if (limits.length === 0) return undefined;
+  const items: TakeItem[] = limits.map((l) => ({ spec: l.spec, key: l.key ? (evalString(l.key, celVars(ctx)) ?? "") : "", n: l.type === "requests" ? 1 : 0 }));
+  const taken = store.take(items);
+  const states = taken instanceof Promise ? await taken : taken;
   let status: BucketState | undefined;
-  let charges: [BucketSpec, string][] | undefined;
-  for (const l of limits) {
-    const key = l.key ? (evalString(l.key, celVars(ctx)) ?? "") : "";
-    const taken = store.take(l.spec, key, l.type === "requests" ? 1 : 0);
-    const st = taken instanceof Promise ? await taken : taken;
-    if (!st.allowed) throw rateLimited(l, st);
-    if (l.type === "tokens") (charges ??= []).push([l.spec, key]);
+  for (const [i, st] of states.entries()) {
+    if (!st.allowed) throw rateLimited(limits[i]!, st);
     if (!status || st.remaining < status.remaining) status = st;
   }
-  if (charges) {
-    const owed = charges;
+  const owed = items.filter((_, i) => limits[i]!.type === "tokens");
+  if (owed.length > 0) {
     ctx.outcome.onFinish((rec) => {
       const n = rec.usage ? rec.usage.inputTokens + rec.usage.outputTokens : 0;
-      if (n > 0) for (const [spec, key] of owed) void store.amend(spec, key, n);
+      if (n > 0) for (const o of owed) void store.amend(o.spec, o.key, n);
     });
   }
   return status;
