@@ -139,15 +139,12 @@ export function displayUrl(url: string): string {
   }
 }
 
-export function redisStore(settings: RedisSettings, wallClock: () => number = Date.now): LimitStore {
-  let conn = connections.get(settings.url);
-  if (!conn) connections.set(settings.url, (conn = new Connection(settings.url, settings.timeoutMs)));
-  const c = conn;
-  const where = displayUrl(settings.url);
-  const prefix = settings.keyPrefix;
+type Bounded = <T>(op: () => Promise<T>, open: T) => Promise<T>;
 
-  /** `op` within the timeout; on failure the fail-open value, or a 503 when failing closed. */
-  const bounded = async <T>(op: () => Promise<T>, open: T): Promise<T> => {
+/** Runs Redis calls within the timeout; on failure the fail-open value, or a 503 when failing closed. */
+function boundedCalls(settings: RedisSettings, c: Connection): Bounded {
+  const where = displayUrl(settings.url);
+  return async (op, open) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
       return await Promise.race([
@@ -169,19 +166,18 @@ export function redisStore(settings: RedisSettings, wallClock: () => number = Da
       clearTimeout(timer);
     }
   };
-  const bucketKey = (spec: BucketSpec, key: string) => `${prefix}:rl:${spec.id}:${safeKey(key)}`;
-  const window = (spec: BudgetSpec) => (spec.windowMs === 0 ? { id: "total", ttl: 0 } : ((w) => ({ id: String(w), ttl: (w + 1) * spec.windowMs - wallClock() + 60_000 }))(Math.floor(wallClock() / spec.windowMs)));
-  const spendKey = (spec: BudgetSpec, key: string, w: string) => `${prefix}:budget:${spec.id}:${safeKey(key)}:${w}`;
+}
 
-  const args = (items: readonly TakeItem[]) => items.flatMap((i) => [String(i.spec.max), String(i.spec.perFill), String(i.spec.intervalMs), String(i.n)]);
+const scriptArgs = (items: readonly TakeItem[]) => items.flatMap((i) => [String(i.spec.max), String(i.spec.perFill), String(i.spec.intervalMs), String(i.n)]);
 
-  // the takes of one event-loop turn go to Redis as one script call
+/** Bucket takes and token charges, each batched per event-loop turn into one script call. */
+function bucketCalls(c: Connection, bounded: Bounded, bucketKey: (spec: BucketSpec, key: string) => string): Pick<LimitStore, "take" | "amend"> {
   let pending: { items: readonly TakeItem[]; resolve(v: BucketState[]): void; reject(e: unknown): void }[] = [];
   const flushTakes = () => {
     const batch = pending;
     pending = [];
     const keys = batch.flatMap((b) => b.items.map((i) => bucketKey(i.spec, i.key)));
-    const argv = ["take", ...batch.flatMap((b) => [String(b.items.length), ...args(b.items)])];
+    const argv = ["take", ...batch.flatMap((b) => [String(b.items.length), ...scriptArgs(b.items)])];
     bounded(async () => (await c.script(SCRIPTS.bucket, keys, argv)) as number[], undefined).then(
       (r) => {
         let at = 0;
@@ -201,16 +197,13 @@ export function redisStore(settings: RedisSettings, wallClock: () => number = Da
       },
     );
   };
-  // token usage charged by the answers that ended in one turn: one call, summed per bucket
   let owed = new Map<string, TakeItem>();
   const flushAmends = () => {
     const batch = [...owed.entries()];
     owed = new Map();
-    void bounded(() => c.script(SCRIPTS.bucket, batch.map(([k]) => k), ["amend", String(batch.length), ...args(batch.map(([, i]) => i))]), undefined).catch(() => {});
+    void bounded(() => c.script(SCRIPTS.bucket, batch.map(([k]) => k), ["amend", String(batch.length), ...scriptArgs(batch.map(([, i]) => i))]), undefined).catch(() => {});
   };
-
   return {
-    kind: "redis",
     take: (items) =>
       new Promise<BucketState[]>((resolve, reject) => {
         if (pending.length === 0) setImmediate(flushTakes);
@@ -219,9 +212,22 @@ export function redisStore(settings: RedisSettings, wallClock: () => number = Da
     amend(spec, key, n) {
       if (owed.size === 0) setImmediate(flushAmends);
       const k = bucketKey(spec, key);
-      const prev = owed.get(k);
-      owed.set(k, { spec, key, n: (prev?.n ?? 0) + n });
+      owed.set(k, { spec, key, n: (owed.get(k)?.n ?? 0) + n });
     },
+  };
+}
+
+export function redisStore(settings: RedisSettings, wallClock: () => number = Date.now): LimitStore {
+  let conn = connections.get(settings.url);
+  if (!conn) connections.set(settings.url, (conn = new Connection(settings.url, settings.timeoutMs)));
+  const c = conn;
+  const prefix = settings.keyPrefix;
+  const bounded = boundedCalls(settings, c);
+  const window = (spec: BudgetSpec) => (spec.windowMs === 0 ? { id: "total", ttl: 0 } : ((w) => ({ id: String(w), ttl: (w + 1) * spec.windowMs - wallClock() + 60_000 }))(Math.floor(wallClock() / spec.windowMs)));
+  const spendKey = (spec: BudgetSpec, key: string, w: string) => `${prefix}:budget:${spec.id}:${safeKey(key)}:${w}`;
+  return {
+    kind: "redis",
+    ...bucketCalls(c, bounded, (spec, key) => `${prefix}:rl:${spec.id}:${safeKey(key)}`),
     spent: (spec, key) =>
       bounded(async () => {
         const v = await c.send("GET", [spendKey(spec, key, window(spec).id)]);
