@@ -4,6 +4,7 @@
  * most once a second, started by a request: a request never waits on the disk, and the first
  * request after a change (plus a second at most) sees the new content.
  */
+import { statSync } from "node:fs";
 import { readFile, stat } from "node:fs/promises";
 
 export interface WatchedFile<T> {
@@ -13,9 +14,14 @@ export interface WatchedFile<T> {
 export function watchedFile<T>(path: string, initial: T, parse: (text: string) => T | undefined, intervalMs = 1000): WatchedFile<T> {
   let value = initial;
   let lastCheck = Date.now();
+  // the version `initial` was read from (read at load, just before)
   let mtime: number | undefined;
+  try {
+    mtime = statSync(path).mtimeMs;
+  } catch {
+    mtime = undefined;
+  }
   let checking = false;
-  void stat(path).then((s) => (mtime ??= s.mtimeMs), () => {});
   const check = async () => {
     try {
       const s = await stat(path);
