@@ -15,6 +15,7 @@ import { OPENAI_FIRST_TOKEN, type Scenario } from "./scenario.ts";
 import { measureFirstChunk, type FirstChunkResult } from "./first-chunk.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { openaiJson, openaiStream, openaiStreamUntouched, providerScenarios } from "./scenarios/index.ts";
+import { accessSummary, benchAccess } from "./access.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (name: string) => {
@@ -224,6 +225,10 @@ try {
         await st.close();
       }
     }
+  }
+  // 3. access policies (API key, per-key request limit, token limit; in process and on Redis) against the same gateway without them
+  if (wanted({ name: "openai-json-access" } as Scenario) || ONLY?.some((o) => o.startsWith("openai-json-access"))) {
+    for (const r of await benchAccess({ durationSec: DURATION, rounds: ROUNDS, bin: BIN })) summary.push(accessSummary(r));
   }
 } finally {
   await Promise.all(procs.filter((p) => p.exitCode === null).map(stop));

@@ -11,6 +11,7 @@ import { z } from "zod";
 import { AiPolicySchema } from "../policies/ai.ts";
 import { BackendAuthSchema } from "../policies/backend-auth.ts";
 import { BackendTlsSchema } from "../policies/backend-tls.ts";
+import { AuthorizationSchema } from "../policies/authorization.ts";
 import {
   Duration,
   exactlyOne,
@@ -27,12 +28,14 @@ import {
   UpstreamPath,
 } from "./schema/parts.ts";
 import { ModelCatalogSources } from "../telemetry/cost/catalog.ts";
+import { RedisSchema } from "./compile/limits.ts";
 import { LlmParams } from "./schema/llm-params.ts";
 import { Histograms, MetricsSection, TracingSection } from "./schema/operations.ts";
-import { BackendPolicies, RoutePolicies } from "./schema/policies.ts";
+import { BackendPolicies, GatewayPolicies, LlmPolicies, policyFields, RoutePolicies } from "./schema/policies.ts";
 import { AIProvider, LlmProviderRef } from "./schema/providers.ts";
 
-const GatewayPolicyFields = notYetFields(["oidc", "jwtAuth", "authorization", "extAuthz", "extProc", "cors", "transformations", "basicAuth", "apiKey"]);
+/** A gateway's (or its listeners') inline policies: agentgateway's `LocalGatewayPolicy` fields. */
+const GatewayPolicyFields = policyFields("gateway");
 
 
 // ---------------------------------------------------------------------------------------------
@@ -114,7 +117,7 @@ export const Listener = z.strictObject({
   tls: ServerTLS.nullish(),
   routes: z.array(Route).nullish(),
   tcpRoutes: notYet("tcpRoutes"),
-  policies: notYet("policies"),
+  policies: GatewayPolicies.nullish(),
 }).meta({ id: "Listener" });
 
 export const Bind = z.strictObject({
@@ -170,8 +173,9 @@ export const LlmModel = z.strictObject({
   passthrough: z.enum(["detect", "opaque"]).nullish(),
   matches: z.array(z.strictObject({ headers: z.array(HeaderMatch).optional() })).nullish(),
   ...LlmModelDefaults,
+  /** model-level rules: checked before the call to this model's provider (403 when they deny) */
+  authorization: AuthorizationSchema.nullish(),
   ...notYetFields([
-    "authorization",
     "transformation",
     "finalTransformation",
     "health",
@@ -200,7 +204,7 @@ export const Llm = z.strictObject({
   providers: z.array(LlmProvider).optional(),
   models: z.array(LlmModel),
   virtualModels: notYet("virtualModels"),
-  policies: notYet("policies"),
+  policies: LlmPolicies.nullish(),
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -224,6 +228,7 @@ export const RawConfigSection = z.strictObject({
   metrics: MetricsSection.nullish(),
   tracing: TracingSection.nullish(),
   histograms: Histograms.nullish(),
+  redis: RedisSchema.nullish(),
   modelCatalog: ModelCatalogSources.nullish(),
   /** Our extension: a `: keep-alive` comment after this much silence in a stream ("off" disables; default 15s). */
   streamKeepAlive: z.union([z.literal("off"), Duration]).nullish(),

@@ -6,6 +6,7 @@ import type { LlmModelEntry, ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
 import { runPresent } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
+import { modelAllowed } from "../policies/identity.ts";
 import { readUpstreamText } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { modelListShape, modelsJson } from "./formats/models.ts";
@@ -28,7 +29,8 @@ export async function listModels(ctx: RequestContext, sources: readonly ModelSou
   ctx.outcome.requested("models", undefined);
   const seen = new Map<string, ModelObject>();
   const add = (m: ModelObject) => {
-    if (!seen.has(m.id)) seen.set(m.id, m);
+    // an API key's allowedModels narrow the list (src/policies/api-key.ts)
+    if (!seen.has(m.id) && modelAllowed(ctx, m.id)) seen.set(m.id, m);
   };
   let failure: HttpError | undefined;
   for (const s of sources) {

@@ -4,6 +4,13 @@
  * declared "not supported yet" (src/config/schema/policies.ts).
  */
 import { ai } from "./ai.ts";
+import { apiKey } from "./api-key.ts";
+import { authorization } from "./authorization.ts";
+import { basicAuth } from "./basic-auth.ts";
+import { budgets } from "./budgets.ts";
+import { cors } from "./cors.ts";
+import { jwtAuth } from "./jwt-auth.ts";
+import { localRateLimit } from "./local-rate-limit.ts";
 import { backendAuth } from "./backend-auth.ts";
 import { backendTls } from "./backend-tls.ts";
 import { requestHeaderModifier } from "./request-header-modifier.ts";
@@ -12,6 +19,14 @@ import { timeout } from "./timeout.ts";
 import type { PolicyModule } from "./types.ts";
 
 export const POLICIES: readonly PolicyModule[] = [
+  // who may call, then how much (agentgateway's order: cors, jwt, basic auth, API key, authorization, rate limits)
+  cors,
+  jwtAuth,
+  basicAuth,
+  apiKey,
+  authorization,
+  localRateLimit,
+  budgets,
   requestHeaderModifier,
   responseHeaderModifier,
   backendTls,

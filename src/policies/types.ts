@@ -18,6 +18,7 @@ import type { FetchTls } from "../config/model.ts";
 import type { Secret } from "../config/secret.ts";
 import type { RawFileOrInline } from "../config/schema/parts.ts";
 import type { RouteType, UpstreamRequest } from "../llm/types.ts";
+import type { LimitStore } from "../limits/store.ts";
 import type { RequestContext } from "../server/context.ts";
 
 export type Middleware = (ctx: RequestContext, next: () => Promise<Response>) => Promise<Response>;
@@ -61,8 +62,14 @@ export interface PolicyCompileContext {
   secret(raw: RawFileOrInline, path: YamlPath): Secret | undefined;
   /** a file next to the config; reports and returns undefined when unreadable */
   readFile(file: string, path: YamlPath): string | undefined;
+  /** the absolute path of a file the config names (relative to the config's directory) */
+  resolveFile(file: string): string;
   /** the AWS region of the provider the policy serves (SigV4 when the policy names none) */
   readonly region?: string | undefined;
+  /** where rate-limit buckets and budgets live (`config.redis`, else this process) */
+  readonly limits: LimitStore;
+  /** compiled as a backend policy: only `prepare`, `send` and `present` run there, never `handle` */
+  readonly atBackend?: boolean;
 }
 
 export interface PolicyModule<Raw = unknown> {

@@ -59,6 +59,8 @@ export interface RequestContext {
   errorFormat: ClientFormatName | undefined;
   /** upgrades the request to a WebSocket relayed to an upstream socket (undefined: not possible here) */
   readonly upgrade: ((data: RelayedSocket, headers?: Record<string, string>) => boolean) | undefined;
+  /** the client's address (CEL `source.*`), when the server knows it */
+  source(): { address: string; port: number } | undefined;
 }
 
 export interface ContextInit {
@@ -74,6 +76,7 @@ export interface ContextInit {
   maxBodyBytes: number;
   requestSent(): void;
   upgrade?: ((data: RelayedSocket, headers?: Record<string, string>) => boolean) | undefined;
+  source?: () => { address: string; port: number } | null | undefined;
 }
 
 export function createContext(init: ContextInit): RequestContext {
@@ -106,6 +109,7 @@ export function createContext(init: ContextInit): RequestContext {
     get vars() {
       return (vars ??= new Map());
     },
+    source: () => init.source?.() ?? undefined,
   };
   return ctx;
 }

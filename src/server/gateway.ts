@@ -9,6 +9,7 @@ import { errorBody } from "../http/errors.ts";
 import type { Logger } from "../telemetry/log.ts";
 import { accessLog } from "../telemetry/access-log.ts";
 import { startOperations, type Operations } from "./operations.ts";
+import { setNoticeLogger } from "../limits/notice.ts";
 import { startReadiness } from "./readiness.ts";
 import type { OutcomeListener } from "../telemetry/outcome.ts";
 import { systemDeps, type Deps } from "./context.ts";
@@ -44,6 +45,7 @@ export interface StartOptions {
 
 export function startGateway(initial: GatewayConfig, opts: StartOptions): Gateway {
   const { logger } = opts;
+  setNoticeLogger(logger); // limits and budgets log through the gateway's logger
   let config = initial;
   const servers = new Map<number, { server: Server<RelayedSocket>; tlsKey: string }>();
   let ready = false;
@@ -136,7 +138,11 @@ function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx:
     // WebSockets (the realtime route): upgraded requests answer UPGRADED, which Bun must not see
     websocket: relayHandler,
     fetch: async (req, server) => {
-      const res = await handleRequest(req, bind.port, ctx, { timeout: (r, s) => server.timeout(r, s), upgradeTo: (r, data, headers) => upgradeTo(server, r, data, headers) });
+      const res = await handleRequest(req, bind.port, ctx, {
+        timeout: (r, s) => server.timeout(r, s),
+        requestIP: (r) => server.requestIP(r),
+        upgradeTo: (r, data, headers) => upgradeTo(server, r, data, headers),
+      });
       return res === UPGRADED ? undefined : res;
     },
     error(err) {

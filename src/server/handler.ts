@@ -35,6 +35,7 @@ export interface ServerHandle {
   timeout(req: Request, seconds: number): void;
   /** WebSocket upgrades (the realtime route; src/server/websocket.ts) */
   upgradeTo?(req: Request, data: RelayedSocket, headers?: Record<string, string>): boolean;
+  requestIP?(req: Request): { address: string; port: number } | null;
 }
 
 export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response> {
@@ -72,6 +73,7 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
       // clients, so it is lifted only once the client has sent its whole request
       requestSent: () => server.timeout(req, 0),
       upgrade: server.upgradeTo ? (data, headers) => server.upgradeTo!(req, data, headers) : undefined,
+      source: () => server.requestIP?.(req),
     });
     const c = ctx;
     return await listener.chain(c, () => route.chain(c, () => serveBackend(c, route)));

@@ -9,6 +9,7 @@ import type { ConfigIssue, YamlPath } from "../errors.ts";
 import type { Locator } from "../parse.ts";
 import type { RawFileOrInline } from "../schema/parts.ts";
 import { Secret } from "../secret.ts";
+import { memoryStore, type LimitStore } from "../../limits/store.ts";
 
 export interface CompileOptions {
   /** relative file references (`{file: ...}`, certificates) resolve against this directory */
@@ -20,11 +21,14 @@ export interface CompileOptions {
 export interface CompileContext {
   readonly env: Env;
   readonly issues: ConfigIssue[];
+  /** the store limits and budgets compile against (set from `config.redis` before policies compile) */
+  limits: LimitStore;
   issue(path: YamlPath, message: string, at?: "key" | "value"): void;
   readFile(file: string, path: YamlPath): string | undefined;
+  resolveFile(file: string): string;
   secret(raw: RawFileOrInline, path: YamlPath): Secret | undefined;
   /** the context a policy at `path` compiles in */
-  policy(path: YamlPath, region?: string): PolicyCompileContext;
+  policy(path: YamlPath, region?: string, atBackend?: boolean): PolicyCompileContext;
 }
 
 export function compileContext(locator: Locator, opts: CompileOptions): CompileContext {
@@ -32,9 +36,11 @@ export function compileContext(locator: Locator, opts: CompileOptions): CompileC
   const ctx: CompileContext = {
     env: opts.env,
     issues,
+    limits: memoryStore(),
     issue: (path, message, at) => void issues.push(locator.issue(path, message, at)),
+    resolveFile: (file) => (isAbsolute(file) ? file : resolve(opts.baseDir, file)),
     readFile(file, path) {
-      const full = isAbsolute(file) ? file : resolve(opts.baseDir, file);
+      const full = ctx.resolveFile(file);
       try {
         return opts.readFile(full);
       } catch (err) {
@@ -47,7 +53,7 @@ export function compileContext(locator: Locator, opts: CompileOptions): CompileC
       const text = ctx.readFile(raw.file, [...path, "file"]);
       return text === undefined ? undefined : new Secret(text.trim());
     },
-    policy: (path, region) => ({ path, issue: (p, m) => ctx.issue(p, m), secret: ctx.secret, readFile: ctx.readFile, region }),
+    policy: (path, region, atBackend) => ({ path, issue: (p, m) => ctx.issue(p, m), secret: ctx.secret, readFile: ctx.readFile, resolveFile: ctx.resolveFile, region, atBackend, limits: ctx.limits }),
   };
   return ctx;
 }

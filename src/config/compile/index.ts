@@ -10,7 +10,9 @@ import type { RawConfig } from "../schema.ts";
 import { backendCompiler } from "./backends.ts";
 import { compileContext, type CompileOptions } from "./context.ts";
 import { compileListeners, compileRoute, singleBackendRoute } from "./listeners.ts";
+import { compileLimitStore } from "./limits.ts";
 import { compileLlm } from "./llm.ts";
+import { compileRouteFilters } from "./policies.ts";
 import { compileSettings } from "./settings.ts";
 
 export type { CompileOptions } from "./context.ts";
@@ -19,6 +21,7 @@ export { DEFAULT_MAX_BODY_BYTES } from "./settings.ts";
 export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOptions): Result<GatewayConfig, ConfigIssue[]> {
   const ctx = compileContext(locator, opts);
   const settings = compileSettings(ctx, raw);
+  ctx.limits = compileLimitStore(ctx, raw.config?.redis);
   const backends = backendCompiler(ctx, raw.backends ?? []);
   const listeners = compileListeners(ctx, raw, backends);
 
@@ -29,7 +32,7 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
 
   const llm = raw.llm;
   if (llm) {
-    const input = singleBackendRoute("llm:request", compileLlm(ctx, llm));
+    const input = singleBackendRoute("llm:request", compileLlm(ctx, llm), compileRouteFilters(ctx, llm.policies, ["llm", "policies"]));
     const port = llm.port ?? undefined;
     if (llm.gateways !== undefined && llm.gateways !== null) {
       if (port !== undefined) ctx.issue(["llm", "port"], "'port' cannot be combined with 'gateways'");

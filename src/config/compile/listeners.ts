@@ -3,6 +3,7 @@
  * `routes` by gateway reference, the `llm:` route), and the final per-port bind configs.
  */
 import { composeChain } from "../../policies/chain.ts";
+import type { Policy } from "../../policies/types.ts";
 import { compileRouter, fullRegex, type RouteInput } from "../../routing/router.ts";
 import type { YamlPath } from "../errors.ts";
 import type { Backend, BindConfig, ListenerConfig, RouteConfig, ServerTls, WeightedBackend } from "../model.ts";
@@ -16,6 +17,8 @@ interface PendingListener {
   hostname: string | undefined;
   tls: ServerTls | undefined;
   routes: RouteInput[];
+  /** gateway-level policies (the gateway's, then the listener's own) */
+  policies?: Policy[];
 }
 
 type RawListener = { hostname?: string | null | undefined; protocol?: "HTTP" | "HTTPS" | null | undefined; tls?: { cert: string; key: string } | null | undefined };
@@ -52,9 +55,9 @@ export function routeConfig(key: string, filters: Pick<RouteConfig, "policies" |
   return { key, ...filters, consumesUsage: filters.policies.some((p) => p.consumesUsage), backends, totalWeight: backends.reduce((s, b) => s + b.weight, 0) };
 }
 
-/** A route that sends everything to one backend (the `llm:` form's). */
-export function singleBackendRoute(key: string, backend: Backend | undefined): RouteInput {
-  return { route: routeConfig(key, { policies: [], chain: composeChain([]) }, backend ? [{ weight: 1, backend }] : []), hostnames: [], matches: [{ path: { pathPrefix: "/" } }] };
+/** A route that sends everything to one backend (the `llm:` form's, with `llm.policies` as its filters). */
+export function singleBackendRoute(key: string, backend: Backend | undefined, filters: Pick<RouteConfig, "policies" | "chain"> = { policies: [], chain: composeChain([]) }): RouteInput {
+  return { route: routeConfig(key, filters, backend ? [{ weight: 1, backend }] : []), hostnames: [], matches: [{ path: { pathPrefix: "/" } }] };
 }
 
 export function compileListeners(ctx: CompileContext, raw: RawConfig, backends: BackendCompiler): ListenerSet {
@@ -77,7 +80,8 @@ export function compileListeners(ctx: CompileContext, raw: RawConfig, backends: 
       const lpath: YamlPath = [...bpath, "listeners", li];
       const name = l.name ?? `listener${li}`;
       const routes = (l.routes ?? []).map((r, ri) => compileRoute(ctx, backends, r, [...lpath, "routes", ri], `bind${bind.port}/${name}/route${ri}`));
-      addPort(bind.port, bpath, { name, ...listenerBasics(ctx, l, lpath), routes });
+      const policies = compileRouteFilters(ctx, l.policies, [...lpath, "policies"]).policies;
+      addPort(bind.port, bpath, { name, ...listenerBasics(ctx, l, lpath), routes, policies });
     }
   }
 
@@ -92,10 +96,12 @@ export function compileListeners(ctx: CompileContext, raw: RawConfig, backends: 
     const explicit = gw.listeners && gw.listeners.length > 0;
     if (explicit && gw.tls) ctx.issue([...gpath, "tls"], "'tls' may not be set together with 'listeners'; set it per listener");
     const defs = explicit ? gw.listeners! : [{ name: "default", hostname: null, protocol: gw.protocol, tls: gw.tls }];
+    const gwPolicies = compileRouteFilters(ctx, gw, gpath).policies;
     const all: PendingListener[] = [];
     for (const [li, l] of defs.entries()) {
       const lpath: YamlPath = explicit ? [...gpath, "listeners", li] : gpath;
-      const pending: PendingListener = { name: `${gwName}/${l.name ?? `listener${li}`}`, ...listenerBasics(ctx, l, lpath), routes: [] };
+      const own = explicit ? compileRouteFilters(ctx, l, lpath).policies : [];
+      const pending: PendingListener = { name: `${gwName}/${l.name ?? `listener${li}`}`, ...listenerBasics(ctx, l, lpath), routes: [], policies: [...gwPolicies, ...own] };
       addPort(gw.port, gpath, pending);
       byRef.set(pending.name, [pending]);
       all.push(pending);
@@ -148,12 +154,24 @@ function assemble(ctx: CompileContext, ports: Map<number, { path: YamlPath; list
     const listeners: ListenerConfig[] = [];
     for (const l of entry.listeners) {
       if (l.tls) tls.push(l.tls);
-      // gateway-level policies (authentication) land here with the access issue
-      listeners.push({ name: l.name, hostname: l.hostname, router: compileRouter(l.routes), chain: composeChain([]) });
+      const policies = l.policies ?? [];
+      const routes = policies.length === 0 ? l.routes : l.routes.map((r) => withListenerPolicies(r, policies));
+      listeners.push({ name: l.name, hostname: l.hostname, router: compileRouter(routes), chain: composeChain(policies) });
     }
     binds.set(port, { port, tls, listeners: sortListeners(listeners) });
   }
   return binds;
+}
+
+/**
+ * A route as one listener serves it: the listener's policies run their `handle` in the listener's
+ * chain, and their other hooks (`send`: removing the client's credential; `present`) with the
+ * route's, first.
+ */
+function withListenerPolicies(input: RouteInput, policies: readonly Policy[]): RouteInput {
+  const r = input.route;
+  const all = [...policies, ...r.policies];
+  return { ...input, route: { ...r, policies: all, consumesUsage: all.some((p) => p.consumesUsage) } };
 }
 
 /** Listeners with an exact hostname first, then wildcards (longest first), then catch-alls. */

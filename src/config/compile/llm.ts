@@ -101,7 +101,7 @@ function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers
     override,
     pathPrefix,
     pathOverride: params.pathOverride ?? undefined,
-    layers: [policyLayer(defaults, defaultsPath), policyLayer(m, path)],
+    layers: [policyLayer(defaults, defaultsPath), policyLayer(m, path), { path, policies: { authorization: m.authorization } }],
     auth: m.auth || defaults.auth ? undefined : apiKeyAuth(ctx, params.apiKey, [...ppath, "apiKey"]),
     passthrough: m.passthrough ?? undefined,
     hostPath: [...ppath, baseUrl ? "baseUrl" : "hostOverride"],

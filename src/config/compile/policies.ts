@@ -45,7 +45,7 @@ export function compileBackendPolicies(ctx: CompileContext, layers: readonly Lay
   for (const m of POLICIES) {
     const found = effective(m, layers);
     if (!found) continue;
-    const compiled = m.compile(found.value, ctx.policy(found.path, region));
+    const compiled = m.compile(found.value, ctx.policy(found.path, region, true));
     if (compiled) policies.push(compiled);
   }
   policies.push(...extra);

@@ -39,4 +39,10 @@ export const RoutePolicies = z.strictObject(policyFields("route")).meta({ id: "R
 /** Policies that sit on a backend (`LocalBackendPolicies`). */
 export const BackendPolicies = z.strictObject(policyFields("backend")).meta({ id: "BackendPolicies" });
 
+/** Policies that sit on a gateway or listener (`LocalGatewayPolicy`: authentication-type policies). */
+export const GatewayPolicies = z.strictObject(policyFields("gateway")).meta({ id: "GatewayPolicies" });
+
+/** `llm.policies` (`LocalLLMPolicy`): applied to every request of the `llm:` form, before model selection. */
+export const LlmPolicies = z.strictObject(policyFields("llm")).meta({ id: "LlmPolicies" });
+
 export type RawPolicyObject = Readonly<Record<string, unknown>>;

@@ -1,0 +1,120 @@
+/**
+ * Where rate-limit buckets and budget spend live: in this process (the default), or in Redis
+ * (`config.redis`, src/limits/redis.ts) so every replica enforces one limit. The in-process store
+ * answers synchronously; callers await only when they get a promise.
+ *
+ * Buckets are agentgateway's token buckets (its local rate limiter, forked from pelikan's
+ * ratelimit crate): a bucket starts full with `max` tokens; every `intervalMs` after its creation
+ * `perFill` tokens are added, up to `max`.
+ */
+export interface BucketSpec {
+  /** stable across replicas and reloads of the same config: the policy's place and settings */
+  readonly id: string;
+  readonly max: number;
+  readonly perFill: number;
+  readonly intervalMs: number;
+}
+
+export interface BucketState {
+  allowed: boolean;
+  limit: number;
+  remaining: number;
+  /** ms until the next refill */
+  resetMs: number;
+}
+
+export interface BudgetSpec {
+  readonly id: string;
+  /** window length in ms; 0 for "total" */
+  readonly windowMs: number;
+}
+
+export type MaybePromise<T> = T | Promise<T>;
+
+/** `n` tokens from the bucket `spec` / `key`; n = 0 only checks that one is left. */
+export interface TakeItem {
+  spec: BucketSpec;
+  key: string;
+  n: number;
+}
+
+export interface LimitStore {
+  readonly kind: "memory" | "redis";
+  /** takes from every bucket at once, or from none when one lacks tokens (its state says allowed: false) */
+  take(items: readonly TakeItem[]): MaybePromise<BucketState[]>;
+  /** removes `n` tokens after the fact (never below zero) */
+  amend(spec: BucketSpec, key: string, n: number): MaybePromise<void>;
+  /** USD spent by `key` in the current window */
+  spent(spec: BudgetSpec, key: string): MaybePromise<number>;
+  charge(spec: BudgetSpec, key: string, usd: number): MaybePromise<void>;
+}
+
+interface Bucket {
+  available: number;
+  refillAt: number;
+  spec: BucketSpec;
+}
+
+/** Buckets beyond this many are swept of the ones that are full again (idle tenants). */
+const SWEEP_AT = 10_000;
+
+export function memoryStore(now: () => number = () => performance.now(), wallClock: () => number = Date.now): LimitStore {
+  const buckets = new Map<string, Bucket>();
+  const spend = new Map<string, { window: number; usd: number }>();
+  const bucket = (spec: BucketSpec, key: string): Bucket => {
+    const id = `${spec.id}\u0000${key}`;
+    let b = buckets.get(id);
+    const t = now();
+    if (!b) {
+      if (buckets.size >= SWEEP_AT) sweep(buckets, t);
+      b = { available: spec.max, refillAt: t + spec.intervalMs, spec };
+      buckets.set(id, b);
+    } else refill(b, t);
+    return b;
+  };
+  const windowOf = (spec: BudgetSpec) => (spec.windowMs === 0 ? 0 : Math.floor(wallClock() / spec.windowMs));
+  return {
+    kind: "memory",
+    take(items) {
+      const bs = items.map((i) => bucket(i.spec, i.key));
+      const enough = items.map((i, j) => (i.n === 0 ? bs[j]!.available >= 1 : i.n <= bs[j]!.available));
+      const all = enough.every(Boolean);
+      const t = now();
+      return items.map((i, j) => {
+        const b = bs[j]!;
+        if (all) b.available -= i.n;
+        return { allowed: enough[j]!, limit: i.spec.max, remaining: b.available, resetMs: Math.max(0, b.refillAt - t) };
+      });
+    },
+    amend(spec, key, n) {
+      const b = bucket(spec, key);
+      b.available = Math.max(0, b.available - n);
+    },
+    spent(spec, key) {
+      const s = spend.get(`${spec.id}\u0000${key}`);
+      return s && s.window === windowOf(spec) ? s.usd : 0;
+    },
+    charge(spec, key, usd) {
+      const id = `${spec.id}\u0000${key}`;
+      const w = windowOf(spec);
+      const s = spend.get(id);
+      spend.set(id, { window: w, usd: (s && s.window === w ? s.usd : 0) + usd });
+    },
+  };
+}
+
+/** agentgateway's refill: whole intervals since `refillAt`, capped at `max`. */
+function refill(b: Bucket, t: number): void {
+  const spec = b.spec;
+  if (t < b.refillAt) return;
+  const intervals = Math.floor((t - b.refillAt) / spec.intervalMs) + 1;
+  b.available = Math.min(spec.max, b.available + intervals * spec.perFill);
+  b.refillAt += intervals * spec.intervalMs;
+}
+
+function sweep(buckets: Map<string, Bucket>, t: number): void {
+  for (const [id, b] of buckets) {
+    refill(b, t);
+    if (b.available >= b.spec.max) buckets.delete(id);
+  }
+}

@@ -1,0 +1,27 @@
+/** Headers a policy puts on the answer whatever it is: a success, or an error from further down. */
+import { HttpError } from "../http/errors.ts";
+
+/**
+ * Runs `next` and adds `headers()` to its answer, or to the HttpError it throws (a rejected
+ * request keeps its CORS and rate-limit headers). Headers already set are kept.
+ */
+export async function withAnswerHeaders(next: () => Promise<Response>, headers: () => Record<string, string> | undefined): Promise<Response> {
+  let res: Response;
+  try {
+    res = await next();
+  } catch (err) {
+    const add = headers();
+    if (!add || !(err instanceof HttpError)) throw err;
+    throw errorWithHeaders(err, add);
+  }
+  const add = headers();
+  if (add) for (const k in add) if (!res.headers.has(k)) res.headers.set(k, add[k]!);
+  return res;
+}
+
+/** The same error with `add` among its headers (its own win). */
+export function errorWithHeaders(err: HttpError, add: Record<string, string>): HttpError {
+  const copy = new HttpError(err.status, err.message, { type: err.type, code: err.code, param: err.param, headers: { ...add, ...err.headers } });
+  copy.stack = err.stack;
+  return copy;
+}

@@ -1,0 +1,129 @@
+/**
+ * `localRateLimit`: agentgateway's token buckets (`maxTokens`, `tokensPerFill`, `fillInterval`),
+ * counting `requests` (one token each, taken before the request goes on) or LLM `tokens` (the
+ * request needs one token left; its real usage, input + output, is taken when the answer or
+ * stream ends, so the request that empties the bucket succeeds and the next is refused). A list
+ * applies every bucket; `{conditional: [...]}` applies the first entry whose `condition` holds
+ * (an entry without one is the fallback).
+ *
+ * Extension: `key: <CEL>` gives one bucket per value (`apiKey.key`, `jwt.sub`,
+ * `request.headers["x-tenant"]`); a request whose key does not evaluate shares the bucket "".
+ * With `config.redis`, buckets live in Redis and every replica shares them.
+ *
+ * Every answer carries `x-ratelimit-limit|remaining|reset` of the most constrained bucket; a
+ * refusal is a 429 in the OpenAI shape (type rate_limit_exceeded) with `retry-after`.
+ */
+import { z } from "zod";
+import { celField, celVars, evalBool, evalString, prepareCel, type CelExpression } from "../cel/index.ts";
+import { parseDuration } from "../config/duration.ts";
+import { Duration } from "../config/schema/parts.ts";
+import { HttpError } from "../http/errors.ts";
+import type { BucketSpec, BucketState, LimitStore, TakeItem } from "../limits/store.ts";
+import type { RequestContext } from "../server/context.ts";
+import { withAnswerHeaders } from "./answer-headers.ts";
+import { definePolicy, type PolicyCompileContext } from "./types.ts";
+
+const SpecFields = {
+  maxTokens: z.int().min(0).optional(),
+  tokensPerFill: z.int().min(0).optional(),
+  fillInterval: Duration,
+  type: z.enum(["requests", "tokens"]).optional(),
+  key: z.string().min(1).optional().meta({ description: "Extension: a CEL expression; one bucket per distinct value (e.g. apiKey.key, jwt.sub)." }),
+};
+const RateLimitSpec = z.strictObject(SpecFields).meta({ id: "RateLimitSpec" });
+
+export const LocalRateLimitSchema = z
+  .union([z.array(RateLimitSpec), z.strictObject({ conditional: z.array(z.strictObject({ condition: z.string().min(1).nullish(), ...SpecFields })) })])
+  .meta({ id: "LocalRateLimitPolicy" });
+
+interface Limit {
+  spec: BucketSpec;
+  type: "requests" | "tokens";
+  key: CelExpression | undefined;
+  condition: CelExpression | undefined;
+  interval: string;
+}
+
+function compileLimit(raw: z.output<typeof RateLimitSpec> & { condition?: string | null | undefined }, ctx: PolicyCompileContext, path: readonly (string | number)[]): Limit | undefined {
+  const max = raw.maxTokens ?? 0;
+  const perFill = raw.tokensPerFill ?? 0;
+  const intervalMs = parseDuration(raw.fillInterval);
+  if (max < perFill) ctx.issue([...path, "maxTokens"], `maxTokens (${max}) cannot be less than tokensPerFill (${perFill})`);
+  if (intervalMs <= 0) ctx.issue([...path, "fillInterval"], "fillInterval must be more than 0");
+  const key = raw.key === undefined ? undefined : celField(ctx, raw.key, [...path, "key"]);
+  const condition = raw.condition ? celField(ctx, raw.condition, [...path, "condition"]) : undefined;
+  if ((raw.key !== undefined && !key) || (raw.condition && !condition) || max < perFill || intervalMs <= 0) return undefined;
+  const id = `${path.join(".")}~${Bun.hash(JSON.stringify([max, perFill, intervalMs, raw.type ?? "requests", raw.key ?? ""])).toString(36)}`;
+  return { spec: { id, max, perFill, intervalMs }, type: raw.type ?? "requests", key, condition, interval: raw.fillInterval };
+}
+
+export const localRateLimit = definePolicy({
+  key: "localRateLimit",
+  schema: LocalRateLimitSchema,
+  levels: ["route", "llm"],
+  atRoute: "filter",
+  compile(raw, ctx) {
+    const conditional = !Array.isArray(raw);
+    const entries = Array.isArray(raw) ? raw.map((r, i) => [r, [...ctx.path, i]] as const) : raw.conditional.map((r, i) => [r, [...ctx.path, "conditional", i]] as const);
+    if (conditional) raw.conditional.slice(0, -1).forEach((r, i) => !r.condition && ctx.issue([...ctx.path, "conditional", i], "only the last conditional entry may omit 'condition'"));
+    const limits = entries.map(([r, p]) => compileLimit(r, ctx, p));
+    if (limits.some((l) => l === undefined)) return undefined;
+    const all = limits as Limit[];
+    if (all.length === 0) return undefined;
+    const exprs = all.flatMap((l) => [l.key, l.condition]);
+    const needsCel = exprs.some((e) => e !== undefined);
+    const store = ctx.limits;
+    return {
+      key: "localRateLimit",
+      consumesUsage: all.some((l) => l.type === "tokens"),
+      async handle(reqCtx, next) {
+        if (needsCel) await prepareCel(reqCtx, exprs);
+        const selected = conditional ? firstMatching(all, reqCtx) : all;
+        const status = await applyLimits(selected, reqCtx, store);
+        if (!status) return next();
+        const headers = rateLimitHeaders(status);
+        return withAnswerHeaders(next, () => headers);
+      },
+    };
+  },
+});
+
+function firstMatching(limits: readonly Limit[], ctx: RequestContext): Limit[] {
+  const l = limits.find((x) => !x.condition || evalBool(x.condition, celVars(ctx)));
+  return l ? [l] : [];
+}
+
+/** Takes from every bucket at once; the most constrained state, or a 429. Token buckets are charged at the end. */
+async function applyLimits(limits: readonly Limit[], ctx: RequestContext, store: LimitStore): Promise<BucketState | undefined> {
+  if (limits.length === 0) return undefined;
+  const items: TakeItem[] = limits.map((l) => ({ spec: l.spec, key: l.key ? (evalString(l.key, celVars(ctx)) ?? "") : "", n: l.type === "requests" ? 1 : 0 }));
+  const taken = store.take(items);
+  const states = taken instanceof Promise ? await taken : taken;
+  let status: BucketState | undefined;
+  for (const [i, st] of states.entries()) {
+    if (!st.allowed) throw rateLimited(limits[i]!, st);
+    if (!status || st.remaining < status.remaining) status = st;
+  }
+  const owed = items.filter((_, i) => limits[i]!.type === "tokens");
+  if (owed.length > 0) {
+    ctx.outcome.onFinish((rec) => {
+      const n = rec.usage ? rec.usage.inputTokens + rec.usage.outputTokens : 0;
+      if (n > 0) for (const o of owed) void store.amend(o.spec, o.key, n);
+    });
+  }
+  return status;
+}
+
+export function rateLimitHeaders(st: BucketState): Record<string, string> {
+  return { "x-ratelimit-limit": String(st.limit), "x-ratelimit-remaining": String(st.remaining), "x-ratelimit-reset": String(Math.floor(st.resetMs / 1000)) };
+}
+
+function rateLimited(l: Limit, st: BucketState): HttpError {
+  const retry = Math.max(1, Math.ceil(st.resetMs / 1000));
+  const unit = l.type === "requests" ? "requests" : "tokens";
+  return new HttpError(429, `rate limit exceeded: at most ${l.spec.max} ${unit}, ${l.spec.perFill} more every ${l.interval}${l.key ? " (per key)" : ""}; retry in ${retry}s`, {
+    type: "rate_limit_exceeded",
+    code: "rate_limit_exceeded",
+    headers: { ...rateLimitHeaders(st), "retry-after": String(retry) },
+  });
+}
