@@ -3,6 +3,7 @@
  * new one and swaps it in, so a request sees one consistent model from start to end.
  */
 import type { UpstreamOrigin } from "../http/upstream-url.ts";
+import type { HealthSettings, TargetHealth } from "../llm/failover/health.ts";
 import type { Provider } from "../llm/types.ts";
 import type { Chain } from "../policies/chain.ts";
 import type { Policy } from "../policies/types.ts";
@@ -149,4 +150,8 @@ export interface ProviderTarget extends UpstreamTarget {
   routes: Policy["routes"];
   /** `llm:` models: how the catch-all route type is handled */
   passthrough: "detect" | "opaque" | undefined;
+  /** learnt from its answers (shared by every request and candidate list it is in) */
+  health: TargetHealth;
+  /** its `health` policy, when configured */
+  healthPolicy: HealthSettings | undefined;
 }

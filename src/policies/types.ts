@@ -17,8 +17,10 @@ import type { YamlPath } from "../config/errors.ts";
 import type { FetchTls } from "../config/model.ts";
 import type { Secret } from "../config/secret.ts";
 import type { RawFileOrInline } from "../config/schema/parts.ts";
+import type { HealthSettings } from "../llm/failover/health.ts";
 import type { RouteType, UpstreamRequest } from "../llm/types.ts";
 import type { RequestContext } from "../server/context.ts";
+import type { RetrySettings } from "./retry.ts";
 
 export type Middleware = (ctx: RequestContext, next: () => Promise<Response>) => Promise<Response>;
 
@@ -48,6 +50,10 @@ export interface Policy {
   readonly consumesUsage?: boolean;
   /** `policies.ai.routes`: path suffix -> route type, longest first, and the type for other paths */
   readonly routes?: { table: readonly (readonly [string, RouteType])[]; fallback: RouteType };
+  /** `retry` (route): when an upstream answer is tried again (src/llm/failover/) */
+  readonly retry?: RetrySettings;
+  /** `health` (backend): when a provider counts as unhealthy and how long it is evicted */
+  readonly health?: HealthSettings;
 }
 
 /** Where agentgateway allows a policy (`LocalGatewayPolicy`, `FilterOrPolicy`, `LocalBackendPolicies`, `LocalLLMPolicy`). */
