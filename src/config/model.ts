@@ -4,6 +4,7 @@
  */
 import type { UpstreamOrigin } from "../http/upstream-url.ts";
 import type { HealthSettings, TargetHealth } from "../llm/failover/health.ts";
+import type { WeightedTarget } from "../llm/failover/order.ts";
 import type { Provider } from "../llm/types.ts";
 import type { Chain } from "../policies/chain.ts";
 import type { Policy } from "../policies/types.ts";
@@ -123,6 +124,17 @@ export interface LlmBackend {
   kind: "llm";
   name: string;
   models: LlmModelEntry[];
+  /** `llm.virtualModels` by exact name (looked up before `models`) */
+  virtualModels: ReadonlyMap<string, VirtualModel>;
+}
+
+/** A model name served from other configured models (`llm.virtualModels`). */
+export interface VirtualModel {
+  name: string;
+  /** priority groups of weighted targets (weighted: one group; failover: one per priority) */
+  groups: WeightedTarget[][];
+  /** how it is listed in /v1/models */
+  listing: LlmModelEntry;
 }
 
 export interface LlmModelEntry {

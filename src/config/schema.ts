@@ -27,7 +27,9 @@ import {
   UpstreamPath,
 } from "./schema/parts.ts";
 import { ModelCatalogSources } from "../telemetry/cost/catalog.ts";
+import { HealthSchema } from "../policies/health.ts";
 import { LlmParams } from "./schema/llm-params.ts";
+import { LlmVirtualModel } from "./schema/llm-virtual.ts";
 import { BackendPolicies, RoutePolicies } from "./schema/policies.ts";
 import { AIProvider, LlmProviderRef } from "./schema/providers.ts";
 
@@ -153,6 +155,7 @@ const LlmModelDefaults = {
   backendTLS: BackendTlsSchema.nullish(),
   tls: BackendTlsSchema.nullish(),
   auth: BackendAuthSchema.nullish(),
+  health: HealthSchema.nullish(),
 };
 
 export const LlmModel = z.strictObject({
@@ -173,7 +176,6 @@ export const LlmModel = z.strictObject({
     "authorization",
     "transformation",
     "finalTransformation",
-    "health",
     "backendTunnel",
     "guardrails",
     "promptCaching",
@@ -187,7 +189,7 @@ export const LlmProvider = z.strictObject({
   defaults: z
     .strictObject({
       ...LlmModelDefaults,
-      ...notYetFields(["transformation", "health", "backendTunnel", "promptCaching"]),
+      ...notYetFields(["transformation", "backendTunnel", "promptCaching"]),
     })
     .nullish(),
 });
@@ -198,7 +200,7 @@ export const Llm = z.strictObject({
   tls: notYet("tls"),
   providers: z.array(LlmProvider).optional(),
   models: z.array(LlmModel),
-  virtualModels: notYet("virtualModels"),
+  virtualModels: z.array(LlmVirtualModel).nullish(),
   policies: notYet("policies"),
 });
 

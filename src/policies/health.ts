@@ -12,7 +12,7 @@ import { definePolicy } from "./types.ts";
 
 const Score = z.number().min(0).max(1);
 
-const HealthSchema = z
+export const HealthSchema = z
   .strictObject({
     eviction: z
       .strictObject({

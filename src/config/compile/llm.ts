@@ -18,6 +18,7 @@ import { authPolicy } from "../../policies/backend-auth.ts";
 import type { Policy } from "../../policies/types.ts";
 import type { Layer } from "./policies.ts";
 import { providerTarget } from "./provider-target.ts";
+import { compileVirtualModels } from "./virtual-models.ts";
 
 type Providers = Map<string, { index: number; raw: RawLlmProvider }>;
 type Params = NonNullable<RawLlmModel["params"]>;
@@ -53,7 +54,7 @@ export function compileLlm(ctx: CompileContext, llm: RawLlm): LlmBackend {
     });
   }
   entries.sort((a, b) => patternSpecificity(b.name) - patternSpecificity(a.name) || a.order - b.order);
-  return { kind: "llm", name: "llm", models: entries };
+  return { kind: "llm", name: "llm", models: entries, virtualModels: compileVirtualModels(ctx, llm.virtualModels ?? [], entries) };
 }
 
 function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers: Providers): ProviderTarget | undefined {
@@ -118,6 +119,7 @@ function policyLayer(d: Defaults, path: YamlPath): Layer {
       responseHeaderModifier: d.responseHeaders,
       backendTLS: d.backendTLS ?? d.tls,
       backendAuth: d.auth,
+      health: d.health,
       ...(ai ? { ai } : {}),
     },
   };
