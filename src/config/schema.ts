@@ -27,6 +27,7 @@ import {
   UpstreamPath,
 } from "./schema/parts.ts";
 import { ModelCatalogSources } from "../telemetry/cost/catalog.ts";
+import { PromptCachingSchema } from "../llm/shaping/prompt-caching.ts";
 import { HealthSchema } from "../policies/health.ts";
 import { LlmParams } from "./schema/llm-params.ts";
 import { LlmVirtualModel } from "./schema/llm-virtual.ts";
@@ -156,6 +157,7 @@ const LlmModelDefaults = {
   tls: BackendTlsSchema.nullish(),
   auth: BackendAuthSchema.nullish(),
   health: HealthSchema.nullish(),
+  promptCaching: PromptCachingSchema.nullish(),
 };
 
 export const LlmModel = z.strictObject({
@@ -178,7 +180,6 @@ export const LlmModel = z.strictObject({
     "finalTransformation",
     "backendTunnel",
     "guardrails",
-    "promptCaching",
   ]),
 }).meta({ id: "LlmModel" });
 
@@ -189,7 +190,7 @@ export const LlmProvider = z.strictObject({
   defaults: z
     .strictObject({
       ...LlmModelDefaults,
-      ...notYetFields(["transformation", "backendTunnel", "promptCaching"]),
+      ...notYetFields(["transformation", "backendTunnel"]),
     })
     .nullish(),
 });

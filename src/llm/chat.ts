@@ -8,7 +8,7 @@
 import type { ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
 import { downstreamHeaders } from "../http/headers.ts";
-import { bodyDraft, runPrepare, runPresent } from "../policies/chain.ts";
+import { bodyDraft, runHubRequest, runPrepare, runPresent } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
 import { answer, answerStream, JSON_HEADERS, readUpstreamText, relayJson, sseHeaders, streamEnded, upstreamError } from "./answer.ts";
 import { callProvider } from "./call.ts";
@@ -53,6 +53,7 @@ export async function serveChat(ctx: RequestContext, targets: readonly ProviderT
 async function prepare(ctx: RequestContext, target: ProviderTarget, client: ChatRequest): Promise<ChatCall> {
   const draft = bodyDraft(client);
   runPrepare(target.policies, draft, ctx);
+  await runHubRequest(target.policies, draft, ctx, target);
   const asked = draft.body.model;
   const model = target.model ?? (typeof asked === "string" ? asked : undefined);
   if (model === undefined) throw new HttpError(400, "request is missing string field 'model'", { code: "missing_model", param: "model" });

@@ -4,15 +4,19 @@
  *   defaults      body fields set when the client left them out
  *   overrides     body fields always set
  *   modelAliases  the client's model renamed: exact names first, then `*` patterns, longest first
+ *   prompts       messages added before / after the client's (src/llm/shaping/prompts.ts)
+ *   promptCaching cache markers for Anthropic and Bedrock (src/llm/shaping/prompt-caching.ts)
  * A backend policy: set on a route and on a backend, the settings merge field by field (the
  * backend's win).
  */
 import { z } from "zod";
 import { JsonRecord, notYetFields, RouteTypeName } from "../config/schema/parts.ts";
 import { modelPattern, type ModelMatcher } from "../llm/model-pattern.ts";
+import { compilePromptCaching, PromptCachingSchema, takesCacheMarkers } from "../llm/shaping/prompt-caching.ts";
+import { compilePrompts, PromptsSchema } from "../llm/shaping/prompts.ts";
 import { sortTable } from "../llm/route-type.ts";
 import type { RouteType } from "../llm/types.ts";
-import { definePolicy, type BodyDraft } from "./types.ts";
+import { definePolicy, type BodyDraft, type Policy } from "./types.ts";
 
 export const AiPolicySchema = z
   .strictObject({
@@ -20,7 +24,9 @@ export const AiPolicySchema = z
     defaults: JsonRecord.nullish(),
     overrides: JsonRecord.nullish(),
     modelAliases: z.record(z.string(), z.string()).nullish(),
-    ...notYetFields(["promptGuard", "transformations", "finalTransformations", "prompts", "promptCaching"]),
+    prompts: PromptsSchema.nullish(),
+    promptCaching: PromptCachingSchema.nullish(),
+    ...notYetFields(["promptGuard", "transformations", "finalTransformations"]),
   })
   .meta({ id: "AiPolicy" });
 
@@ -36,16 +42,30 @@ export const ai = definePolicy({
     defaults: merged(outer.defaults, inner.defaults),
     overrides: merged(outer.overrides, inner.overrides),
     modelAliases: merged(outer.modelAliases, inner.modelAliases),
+    prompts: inner.prompts ?? outer.prompts,
+    promptCaching: inner.promptCaching ?? outer.promptCaching,
   }),
   compile(raw) {
     const prepare = compileBodyChanges(raw);
+    const hubRequest = compileHubRequest(raw);
     const routes = raw.routes
       ? { table: sortTable(Object.entries(raw.routes)), fallback: raw.routes["*"] ?? ("completions" as RouteType) }
       : undefined;
-    if (!prepare && !routes) return undefined;
-    return { key: "ai", ...(prepare ? { prepare } : {}), ...(routes ? { routes } : {}) };
+    if (!prepare && !routes && !hubRequest) return undefined;
+    return { key: "ai", ...(prepare ? { prepare } : {}), ...(hubRequest ? { hubRequest } : {}), ...(routes ? { routes } : {}) };
   },
 });
+
+/** What the ai policy does to the hub request: prompt enrichment, then cache markers. */
+function compileHubRequest(raw: RawAiPolicy): Policy["hubRequest"] {
+  const prompts = compilePrompts(raw.prompts);
+  const caching = compilePromptCaching(raw.promptCaching);
+  if (!prompts && !caching) return undefined;
+  return (draft, _ctx, target) => {
+    prompts?.(draft);
+    if (caching && takesCacheMarkers(target.provider.telemetryName, target.provider.chat !== undefined)) caching(draft);
+  };
+}
 
 function merged<V>(outer: Record<string, V> | null | undefined, inner: Record<string, V> | null | undefined): Record<string, V> | undefined {
   return outer || inner ? { ...outer, ...inner } : undefined;

@@ -7,6 +7,7 @@
  *   handle   around the whole exchange (gateway and route level): before `next()` it may answer
  *            early (an auth failure) or narrow the context (a deadline); after it, change the answer
  *   prepare  the LLM request body about to be sent (a copy of the client's), before translation
+ *   hubRequest  the chat request in the hub shape, per provider (prompts, cache markers, guards)
  *   send     each upstream request after translation: headers, credentials, signatures
  *   present  the answer's headers before they go to the client
  *
@@ -14,7 +15,7 @@
  */
 import type { z } from "zod";
 import type { YamlPath } from "../config/errors.ts";
-import type { FetchTls } from "../config/model.ts";
+import type { FetchTls, ProviderTarget } from "../config/model.ts";
 import type { Secret } from "../config/secret.ts";
 import type { RawFileOrInline } from "../config/schema/parts.ts";
 import type { HealthSettings } from "../llm/failover/health.ts";
@@ -38,6 +39,12 @@ export interface Policy {
   readonly key: string;
   readonly handle?: Middleware;
   readonly prepare?: (draft: BodyDraft, ctx: RequestContext) => void;
+  /**
+   * The chat request in the hub shape (OpenAI chat completions), after every `prepare` hook and
+   * before translation, for the provider it is about to go to: prompt enrichment, cache markers,
+   * request guards (which may call out, hence async; they refuse by throwing).
+   */
+  readonly hubRequest?: (draft: BodyDraft, ctx: RequestContext, target: ProviderTarget) => void | Promise<void>;
   readonly send?: (req: UpstreamRequest, ctx: RequestContext) => void | Promise<void>;
   readonly present?: (headers: Headers, ctx: RequestContext) => void;
   /** backendTLS: options for the upstream connection */

@@ -111,7 +111,10 @@ function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers
 
 /** An llm: model's (or provider defaults') fields as the backend policies they stand for. */
 function policyLayer(d: Defaults, path: YamlPath): Layer {
-  const ai = d.defaults || d.overrides ? { defaults: d.defaults ?? undefined, overrides: d.overrides ?? undefined } : undefined;
+  const ai =
+    d.defaults || d.overrides || d.promptCaching
+      ? { defaults: d.defaults ?? undefined, overrides: d.overrides ?? undefined, promptCaching: d.promptCaching ?? undefined }
+      : undefined;
   return {
     path,
     policies: {
