@@ -2,6 +2,7 @@
  * Test harness: a real gateway (in-process, real HTTP on real ports) started from YAML, with its
  * log lines captured, and the official OpenAI SDK as the client.
  */
+import { afterAll, beforeAll } from "bun:test";
 import OpenAI from "openai";
 import { formatIssues } from "../../src/config/errors.ts";
 import { loadConfigText } from "../../src/config/load.ts";
@@ -175,4 +176,35 @@ export function accessLogs(gw: TestGateway): Record<string, unknown>[] {
 export function sequence(values: readonly number[]): () => number {
   let i = 0;
   return () => values[i++ % values.length]!;
+}
+
+/**
+ * A suite on one provider emulator: starts the emulator and a gateway on it before the suite's
+ * tests and stops both after them. The returned object's `emu` and `gw` are live references.
+ */
+export function providerSuite<E extends { host: string; stop(): unknown }>(
+  provider: ProviderKey,
+  start: () => E | Promise<E>,
+  opts: GatewayForOptions = {},
+): { readonly emu: E; readonly gw: ProviderGateway } {
+  let emu: E | undefined;
+  let gw: ProviderGateway | undefined;
+  beforeAll(async () => {
+    emu = await start();
+    gw = await gatewayFor(provider, emu, opts);
+  });
+  afterAll(async () => {
+    await gw?.stop();
+    await emu?.stop();
+  });
+  return {
+    get emu() {
+      if (!emu) throw new Error("providerSuite: the emulator is not started yet (use it inside a test)");
+      return emu;
+    },
+    get gw() {
+      if (!gw) throw new Error("providerSuite: the gateway is not started yet (use it inside a test)");
+      return gw;
+    },
+  };
 }

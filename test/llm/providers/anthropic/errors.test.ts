@@ -2,23 +2,14 @@
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { httpError, startAnthropicEmulator, type AnthropicEmulator, type Reply } from "../../../emulators/anthropic.ts";
-import { gatewayFor, type ProviderGateway } from "../../../helpers/gateway.ts";
+import { providerSuite } from "../../../helpers/gateway.ts";
 import * as s from "./scripts.ts";
 
-let emu: AnthropicEmulator;
-let gw: ProviderGateway;
-beforeAll(async () => {
-  emu = startAnthropicEmulator();
-  gw = await gatewayFor("anthropic", emu, s.PINNED);
-});
-afterAll(async () => {
-  await gw.stop();
-  await emu.stop();
-});
+const t = providerSuite("anthropic", startAnthropicEmulator, s.PINNED);
 
 async function failWith(reply: Reply, stream: boolean) {
-  emu.enqueue(reply);
-  const err = await gw.client.chat.completions
+  t.emu.enqueue(reply);
+  const err = await t.gw.client.chat.completions
     .create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "Hello!" }], stream } as never)
     .then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(OpenAI.APIError);
@@ -65,5 +56,5 @@ test("a non-JSON error page from a proxy in front of Anthropic still gets the Op
 test("the backend key never appears in an error", async () => {
   const err = await failWith(httpError(401, "authentication_error", "invalid x-api-key"), false);
   expect(JSON.stringify(err.error)).not.toContain("sk-ant-api03-test-key");
-  expect(gw.rawLog()).not.toContain("sk-ant-api03-test-key");
+  expect(t.gw.rawLog()).not.toContain("sk-ant-api03-test-key");
 });

@@ -5,32 +5,23 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../../emulators/anthropic.ts";
-import { gatewayFor, openaiClient, type ProviderGateway } from "../../../helpers/gateway.ts";
+import { gatewayFor, openaiClient, providerSuite } from "../../../helpers/gateway.ts";
 import { MODEL, PINNED, plainText } from "./scripts.ts";
 
-let emu: AnthropicEmulator;
-let gw: ProviderGateway;
-beforeAll(async () => {
-  emu = startAnthropicEmulator();
-  gw = await gatewayFor("anthropic", emu, PINNED);
-});
-afterAll(async () => {
-  await gw.stop();
-  await emu.stop();
-});
+const t = providerSuite("anthropic", startAnthropicEmulator, PINNED);
 
 /** Sends a request (answered with plain text) and returns what Anthropic received. */
 async function sent(body: Record<string, unknown>, headers?: Record<string, string>) {
-  emu.enqueue(turn(plainText));
-  await gw.client.chat.completions.create({ model: "gpt-4o-mini", ...body } as never, headers ? { headers } : undefined);
-  return emu.lastJson();
+  t.emu.enqueue(turn(plainText));
+  await t.gw.client.chat.completions.create({ model: "gpt-4o-mini", ...body } as never, headers ? { headers } : undefined);
+  return t.emu.lastJson();
 }
 
 describe("messages", () => {
   test("a plain user message: pinned model, default max_tokens, native path", async () => {
     const body = await sent({ messages: [{ role: "user", content: "Hello, how are you?" }] });
     expect(body).toEqual({ model: MODEL, messages: [{ role: "user", content: "Hello, how are you?" }], max_tokens: 4096 });
-    const req = emu.requests.at(-1)!;
+    const req = t.emu.requests.at(-1)!;
     expect(req.path + req.query).toBe("/v1/messages");
   });
 
@@ -252,7 +243,7 @@ describe("tools and options", () => {
 describe("headers", () => {
   test("backendAuth key -> x-api-key, anthropic-version set, client anthropic-beta passed on", async () => {
     await sent({ messages: [{ role: "user", content: "hi" }] }, { "anthropic-beta": "prompt-caching-2024-07-31,token-efficient-tools-2025-02-19" });
-    const h = emu.requests.at(-1)!.headers;
+    const h = t.emu.requests.at(-1)!.headers;
     expect(h.get("x-api-key")).toBe("sk-ant-api03-test-key");
     expect(h.get("authorization")).toBeNull();
     expect(h.get("anthropic-version")).toBe("2023-06-01");
@@ -260,11 +251,11 @@ describe("headers", () => {
   });
 
   test("an OAuth token (sk-ant-oat...) stays a bearer token", async () => {
-    const oauth = await gatewayFor("anthropic", emu, { settings: { model: MODEL }, auth: { key: "sk-ant-oat01-oauth-token" } });
+    const oauth = await gatewayFor("anthropic", t.emu, { settings: { model: MODEL }, auth: { key: "sk-ant-oat01-oauth-token" } });
     try {
-      emu.enqueue(turn(plainText));
+      t.emu.enqueue(turn(plainText));
       await oauth.client.chat.completions.create({ model: "x", messages: [{ role: "user", content: "hi" }] });
-      const h = emu.requests.at(-1)!.headers;
+      const h = t.emu.requests.at(-1)!.headers;
       expect(h.get("authorization")).toBe("Bearer sk-ant-oat01-oauth-token");
       expect(h.get("x-api-key")).toBeNull();
     } finally {
@@ -273,12 +264,12 @@ describe("headers", () => {
   });
 
   test("without backendAuth the client's key goes upstream as x-api-key", async () => {
-    const open = await gatewayFor("anthropic", emu, { settings: { model: MODEL } });
+    const open = await gatewayFor("anthropic", t.emu, { settings: { model: MODEL } });
     try {
-      emu.enqueue(turn(plainText));
+      t.emu.enqueue(turn(plainText));
       const client = openaiClient(open.baseURL(), "sk-ant-api03-client-own");
       await client.chat.completions.create({ model: "x", messages: [{ role: "user", content: "hi" }] });
-      expect(emu.requests.at(-1)!.headers.get("x-api-key")).toBe("sk-ant-api03-client-own");
+      expect(t.emu.requests.at(-1)!.headers.get("x-api-key")).toBe("sk-ant-api03-client-own");
     } finally {
       await open.stop();
     }
@@ -298,12 +289,12 @@ describe("requests Anthropic cannot express: 400 naming the parameter, nothing s
     ["max_tokens below the thinking budget", { reasoning_effort: "high", max_tokens: 2000 }, "max_tokens"],
     ["an unknown reasoning_effort", { reasoning_effort: "extreme" }, "reasoning_effort"],
   ] as [string, Record<string, unknown>, string][])("%s", async (_label, extra, param) => {
-    const before = emu.requests.length;
-    const err = await gw.client.chat.completions
+    const before = t.emu.requests.length;
+    const err = await t.gw.client.chat.completions
       .create({ model: "x", messages: [{ role: "user", content: "hi" }], ...extra } as never)
       .then(() => undefined, (e: unknown) => e);
     expect(err).toBeInstanceOf(OpenAI.BadRequestError);
     expect((err as InstanceType<typeof OpenAI.BadRequestError>).param).toBe(param);
-    expect(emu.requests.length).toBe(before);
+    expect(t.emu.requests.length).toBe(before);
   });
 });

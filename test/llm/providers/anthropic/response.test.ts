@@ -6,19 +6,10 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import type { ChatCompletionChunk, ChatCompletionMessageParam, ChatCompletionTool } from "openai/resources/chat/completions";
 import { startAnthropicEmulator, turn, type AnthropicEmulator, type AnthropicEvent } from "../../../emulators/anthropic.ts";
-import { accessLogs, eventually, gatewayFor, type ProviderGateway } from "../../../helpers/gateway.ts";
+import { accessLogs, eventually, providerSuite } from "../../../helpers/gateway.ts";
 import * as s from "./scripts.ts";
 
-let emu: AnthropicEmulator;
-let gw: ProviderGateway;
-beforeAll(async () => {
-  emu = startAnthropicEmulator();
-  gw = await gatewayFor("anthropic", emu, s.PINNED);
-});
-afterAll(async () => {
-  await gw.stop();
-  await emu.stop();
-});
+const t = providerSuite("anthropic", startAnthropicEmulator, s.PINNED);
 
 const ask: ChatCompletionMessageParam[] = [{ role: "user", content: "What's the weather in Boston?" }];
 const tools: ChatCompletionTool[] = [
@@ -29,16 +20,16 @@ const tools: ChatCompletionTool[] = [
 ];
 
 async function chunksOf(events: AnthropicEvent[], extra: Record<string, unknown> = {}): Promise<ChatCompletionChunk[]> {
-  emu.enqueue(turn(events));
-  const stream = await gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask, stream: true, ...extra } as never);
+  t.emu.enqueue(turn(events));
+  const stream = await t.gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask, stream: true, ...extra } as never);
   const chunks: ChatCompletionChunk[] = [];
   for await (const c of stream as unknown as AsyncIterable<ChatCompletionChunk>) chunks.push(c);
   return chunks;
 }
 
 async function completionOf(events: AnthropicEvent[], extra: Record<string, unknown> = {}) {
-  emu.enqueue(turn(events));
-  return gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask, ...extra } as never) as Promise<OpenAI.Chat.Completions.ChatCompletion>;
+  t.emu.enqueue(turn(events));
+  return t.gw.client.chat.completions.create({ model: "gpt-4o-mini", messages: ask, ...extra } as never) as Promise<OpenAI.Chat.Completions.ChatCompletion>;
 }
 
 describe("text", () => {
@@ -75,7 +66,7 @@ describe("text", () => {
     expect(chunks.at(-2)!.choices[0]!.finish_reason).toBe("stop");
     // and the access log accounts the same usage (this request's line: found by its model name, as
     // every earlier plainText request logged the same token counts)
-    const line = await eventually(() => accessLogs(gw).find((l) => l["gen_ai.request.model"] === "stream-with-usage"));
+    const line = await eventually(() => accessLogs(t.gw).find((l) => l["gen_ai.request.model"] === "stream-with-usage"));
     expect(line).toMatchObject({
       "gen_ai.provider.name": "anthropic",
       "gen_ai.usage.input_tokens": 132,
@@ -85,8 +76,8 @@ describe("text", () => {
   });
 
   test("the stream helper accumulates the same message", async () => {
-    emu.enqueue(turn(s.plainText));
-    const runner = gw.client.chat.completions.stream({ model: "gpt-4o-mini", messages: ask });
+    t.emu.enqueue(turn(s.plainText));
+    const runner = t.gw.client.chat.completions.stream({ model: "gpt-4o-mini", messages: ask });
     const deltas: string[] = [];
     runner.on("content", (d) => deltas.push(d));
     const final = await runner.finalChatCompletion();
@@ -96,16 +87,16 @@ describe("text", () => {
   });
 
   test("events split at every 7 bytes over the wire decode the same", async () => {
-    emu.enqueue(turn(s.plainText, { chunkBytes: 7 }));
-    const stream = await gw.client.chat.completions.create({ model: "x", messages: ask, stream: true });
+    t.emu.enqueue(turn(s.plainText, { chunkBytes: 7 }));
+    const stream = await t.gw.client.chat.completions.create({ model: "x", messages: ask, stream: true });
     let text = "";
     for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
     expect(text).toBe(s.PLAIN_TEXT);
   });
 
   test("events printed as in the docs (spaces after colons) translate the same", async () => {
-    emu.enqueue(turn(s.parallelTools, { spaced: true }));
-    const spaced = gw.client.chat.completions.stream({ model: "x", messages: ask, tools });
+    t.emu.enqueue(turn(s.parallelTools, { spaced: true }));
+    const spaced = t.gw.client.chat.completions.stream({ model: "x", messages: ask, tools });
     const a = await spaced.finalChatCompletion();
     expect(a.choices[0]!.message.tool_calls!.map((c) => c.type === "function" && c.function.arguments)).toEqual(['{"location": "Paris, France"}', '{"timezone": "Europe/Paris"}']);
   });
@@ -122,8 +113,8 @@ describe("tool calls", () => {
   });
 
   test("streaming one tool: the stream helper accumulates name and arguments", async () => {
-    emu.enqueue(turn(s.oneTool));
-    const runner = gw.client.chat.completions.stream({ model: "gpt-4o-mini", messages: ask, tools });
+    t.emu.enqueue(turn(s.oneTool));
+    const runner = t.gw.client.chat.completions.stream({ model: "gpt-4o-mini", messages: ask, tools });
     const done: { name: string; arguments: string }[] = [];
     runner.on("tool_calls.function.arguments.done", (e) => done.push({ name: e.name, arguments: e.arguments }));
     const message = await runner.finalMessage();
@@ -147,8 +138,8 @@ describe("tool calls", () => {
   });
 
   test("a tool with no arguments gets '{}' (streaming and not)", async () => {
-    emu.enqueue(turn(s.toolNoArgs));
-    const streamed = await gw.client.chat.completions.stream({ model: "x", messages: ask, tools }).finalMessage();
+    t.emu.enqueue(turn(s.toolNoArgs));
+    const streamed = await t.gw.client.chat.completions.stream({ model: "x", messages: ask, tools }).finalMessage();
     expect(streamed.tool_calls).toEqual([{ id: "toolu_01QE1WLsSVp5hy5Q3GmGTmjP", type: "function", function: { name: "list_issues", arguments: "{}" } }]);
     const plain = await completionOf(s.toolNoArgs, { tools });
     expect(plain.choices[0]!.message.tool_calls![0]!).toMatchObject({ function: { name: "list_issues", arguments: "{}" } });
@@ -170,8 +161,8 @@ describe("reasoning", () => {
   });
 
   test("round trip through the stream helper: the final message, sent back, replays the signed thinking", async () => {
-    emu.enqueue(turn(s.thinkingTool));
-    const assistant = await gw.client.chat.completions.stream({ model: "x", messages: ask, tools, reasoning_effort: "low" }).finalMessage();
+    t.emu.enqueue(turn(s.thinkingTool));
+    const assistant = await t.gw.client.chat.completions.stream({ model: "x", messages: ask, tools, reasoning_effort: "low" }).finalMessage();
     expect((assistant as unknown as { thinking_blocks: unknown }).thinking_blocks).toEqual(expectedBlocks);
     const call = assistant.tool_calls![0]!;
     await completionOf(s.plainText, {
@@ -179,7 +170,7 @@ describe("reasoning", () => {
       reasoning_effort: "low",
       messages: [...ask, assistant, { role: "tool", tool_call_id: call.id, content: "18°C and sunny" }],
     });
-    expect(emu.lastJson().messages).toEqual([
+    expect(t.emu.lastJson().messages).toEqual([
       { role: "user", content: "What's the weather in Boston?" },
       {
         role: "assistant",
@@ -195,7 +186,7 @@ describe("reasoning", () => {
     expect(message.reasoning_content).toBe("The user wants the weather in Paris. I should call get_weather.");
     expect(message.thinking_blocks).toEqual(expectedBlocks);
     await completionOf(s.plainText, { tools, messages: [...ask, r.choices[0]!.message, { role: "tool", tool_call_id: "toolu_01ThinkWeather000000001", content: "18°C" }] });
-    expect((emu.lastJson().messages as { content: unknown[] }[])[1]!.content[0]).toEqual(expectedBlocks[0]);
+    expect((t.emu.lastJson().messages as { content: unknown[] }[])[1]!.content[0]).toEqual(expectedBlocks[0]);
   });
 });
 
@@ -216,8 +207,8 @@ describe("finish reasons", () => {
 
 describe("broken streams", () => {
   test("an error event mid-stream: text so far, then the SDK raises with Anthropic's message", async () => {
-    emu.enqueue(turn(s.errorMidStream));
-    const stream = await gw.client.chat.completions.create({ model: "overloaded-mid-stream", messages: ask, stream: true });
+    t.emu.enqueue(turn(s.errorMidStream));
+    const stream = await t.gw.client.chat.completions.create({ model: "overloaded-mid-stream", messages: ask, stream: true });
     let text = "";
     const err = await (async () => {
       for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
@@ -226,14 +217,14 @@ describe("broken streams", () => {
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect((err as InstanceType<typeof OpenAI.APIError>).error).toEqual({ message: "Overloaded", type: "api_error", param: null, code: "overloaded_error", status: 529 });
     // this request's access-log line records how the stream ended
-    const line = await eventually(() => accessLogs(gw).find((l) => l["gen_ai.request.model"] === "overloaded-mid-stream"));
+    const line = await eventually(() => accessLogs(t.gw).find((l) => l["gen_ai.request.model"] === "overloaded-mid-stream"));
     expect(line).toMatchObject({ "http.status": 200, "gen_ai.provider.name": "anthropic", "gen_ai.response.model": s.MODEL, error: "overloaded_error: Overloaded" });
   });
 
   test("a connection cut mid-event ends with an error event, never a silent stop", async () => {
     const bytes = new TextEncoder().encode(s.plainText.map((e) => `event: ${(e as { type: string }).type}\ndata: ${JSON.stringify(e)}\n\n`).join("")).length;
-    emu.enqueue(turn(s.plainText, { cutAfterBytes: Math.floor(bytes * 0.7), delayMs: 2 }));
-    const stream = await gw.client.chat.completions.create({ model: "x", messages: ask, stream: true });
+    t.emu.enqueue(turn(s.plainText, { cutAfterBytes: Math.floor(bytes * 0.7), delayMs: 2 }));
+    const stream = await t.gw.client.chat.completions.create({ model: "x", messages: ask, stream: true });
     let text = "";
     const err = await (async () => {
       for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
@@ -244,8 +235,8 @@ describe("broken streams", () => {
   });
 
   test("a stream that ends before message_delta is an error, not a finished answer", async () => {
-    emu.enqueue(turn(s.plainText.slice(0, 5)));
-    const stream = await gw.client.chat.completions.create({ model: "x", messages: ask, stream: true });
+    t.emu.enqueue(turn(s.plainText.slice(0, 5)));
+    const stream = await t.gw.client.chat.completions.create({ model: "x", messages: ask, stream: true });
     const err = await (async () => {
       for await (const _ of stream);
     })().then(() => undefined, (e: unknown) => e);

@@ -6,25 +6,16 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { concat, encodeEvent, ev, startBedrockEmulator, type BedrockEmulator } from "../../../emulators/bedrock.ts";
-import { gatewayFor, type ProviderGateway } from "../../../helpers/gateway.ts";
+import { gatewayFor, providerSuite } from "../../../helpers/gateway.ts";
 import { collect } from "./collect.ts";
 import * as scripts from "./scripts.ts";
 
-let emu: BedrockEmulator;
-let gw: ProviderGateway;
-beforeAll(async () => {
-  emu = startBedrockEmulator();
-  gw = await gatewayFor("bedrock", emu, scripts.PINNED);
-});
-afterAll(async () => {
-  await gw.stop();
-  await emu.stop();
-});
+const t = providerSuite("bedrock", startBedrockEmulator, scripts.PINNED);
 
 const ask = [{ role: "user" as const, content: "Hello" }];
 
 async function failure(stream: boolean): Promise<InstanceType<typeof OpenAI.APIError>> {
-  const err = await gw.client.chat.completions.create({ model: "m", messages: ask, stream } as never).then(
+  const err = await t.gw.client.chat.completions.create({ model: "m", messages: ask, stream } as never).then(
     () => undefined,
     (e: unknown) => e,
   );
@@ -45,7 +36,7 @@ describe("HTTP errors", () => {
     [503, "ServiceUnavailableException", "Bedrock is unable to process your request.", OpenAI.InternalServerError],
   ];
   test.each(cases)("HTTP %d %s -> OpenAI error, same status, the kind as code", async (status, kind, message, cls) => {
-    emu.script(() => ({ status, errorType: kind, message }));
+    t.emu.script(() => ({ status, errorType: kind, message }));
     for (const stream of [false, true]) {
       const err = await failure(stream);
       expect(err).toBeInstanceOf(cls);
@@ -55,7 +46,7 @@ describe("HTTP errors", () => {
   });
 
   test("429 keeps retry-after", async () => {
-    emu.script(() => ({ status: 429, errorType: "ThrottlingException", message: "Rate exceeded", headers: { "retry-after": "3" } }));
+    t.emu.script(() => ({ status: 429, errorType: "ThrottlingException", message: "Rate exceeded", headers: { "retry-after": "3" } }));
     const err = await failure(false);
     expect(err.headers?.get("retry-after")).toBe("3");
     expect((err.error as { type: string }).type).toBe("rate_limit_error");
@@ -87,7 +78,7 @@ describe("signatures", () => {
   });
 
   test("a session token is sent and signed, and AWS's verifier accepts it", async () => {
-    const creds = { ...emu.credentials, sessionToken: "FwoGZXIvYXdzEXAMPLE//token+with/slashes==" };
+    const creds = { ...t.emu.credentials, sessionToken: "FwoGZXIvYXdzEXAMPLE//token+with/slashes==" };
     const own = startBedrockEmulator();
     const g = await gatewayFor("bedrock", own, { ...scripts.PINNED, auth: { aws: creds } });
     try {
@@ -104,8 +95,8 @@ describe("signatures", () => {
 
 describe("in-stream failures", () => {
   test("throttlingException mid-stream -> the text so far, then an error event with status 429", async () => {
-    emu.script(() => ({ events: scripts.throttledMidStream }));
-    const stream = await gw.client.chat.completions.create({ model: "m", messages: ask, stream: true });
+    t.emu.script(() => ({ events: scripts.throttledMidStream }));
+    const stream = await t.gw.client.chat.completions.create({ model: "m", messages: ask, stream: true });
     let text = "";
     const err = await (async () => {
       for await (const c of stream) text += c.choices[0]?.delta.content ?? "";
@@ -116,8 +107,8 @@ describe("in-stream failures", () => {
   });
 
   test("an exception before anything was streamed -> a real HTTP 429 the SDK retries on", async () => {
-    emu.script(() => ({ events: [{ exception: "throttlingException", message: "Too many requests, please wait before trying again." }] }));
-    const err = await gw.client.chat.completions.create({ model: "m", messages: ask, stream: true }).catch((e) => e);
+    t.emu.script(() => ({ events: [{ exception: "throttlingException", message: "Too many requests, please wait before trying again." }] }));
+    const err = await t.gw.client.chat.completions.create({ model: "m", messages: ask, stream: true }).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.RateLimitError);
     expect(err.status).toBe(429);
     expect(err.error).toMatchObject({ code: "throttlingException", type: "rate_limit_error" });
@@ -125,15 +116,15 @@ describe("in-stream failures", () => {
 
   test("modelStreamErrorException after content -> error event with status 424", async () => {
     const [start, exception] = scripts.modelStreamError;
-    emu.script(() => ({ events: [start!, ev.text(0, "Partial"), exception!] }));
-    const err = await collect(await gw.client.chat.completions.create({ model: "m", messages: ask, stream: true })).catch((e) => e);
+    t.emu.script(() => ({ events: [start!, ev.text(0, "Partial"), exception!] }));
+    const err = await collect(await t.gw.client.chat.completions.create({ model: "m", messages: ask, stream: true })).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.error).toMatchObject({ code: "modelStreamErrorException", status: 424, type: "api_error" });
   });
 
   test("modelStreamErrorException right after messageStart (no content yet) -> a real HTTP 424", async () => {
-    emu.script(() => ({ events: scripts.modelStreamError }));
-    const err = await gw.client.chat.completions.create({ model: "m", messages: ask, stream: true }).then(collect).catch((e) => e);
+    t.emu.script(() => ({ events: scripts.modelStreamError }));
+    const err = await t.gw.client.chat.completions.create({ model: "m", messages: ask, stream: true }).then(collect).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.status).toBe(424);
     expect(err.error).toMatchObject({ code: "modelStreamErrorException", type: "api_error", message: "Model stream error" });
@@ -142,7 +133,7 @@ describe("in-stream failures", () => {
   test("a corrupted byte ends the stream with an error event, never garbage text", async () => {
     const frames = scripts.text.map(encodeEvent);
     const damagedAt = frames[0]!.byteLength + frames[1]!.byteLength + 30; // inside the second text delta
-    emu.script(() => ({
+    t.emu.script(() => ({
       events: scripts.text,
       mangle: (bytes) => {
         const copy = bytes.slice();
@@ -151,7 +142,7 @@ describe("in-stream failures", () => {
       },
     }));
     const chunks: string[] = [];
-    const stream = await gw.client.chat.completions.create({ model: "m", messages: ask, stream: true });
+    const stream = await t.gw.client.chat.completions.create({ model: "m", messages: ask, stream: true });
     const err = await (async () => {
       for await (const c of stream) chunks.push(c.choices[0]?.delta.content ?? "");
     })().catch((e) => e);
@@ -163,16 +154,16 @@ describe("in-stream failures", () => {
   });
 
   test("a stream cut mid-frame ends with an error event", async () => {
-    emu.script(() => ({ events: scripts.text, mangle: (bytes) => bytes.slice(0, bytes.byteLength - 20) }));
-    const err = await collect(await gw.client.chat.completions.create({ model: "m", messages: ask, stream: true })).catch((e) => e);
+    t.emu.script(() => ({ events: scripts.text, mangle: (bytes) => bytes.slice(0, bytes.byteLength - 20) }));
+    const err = await collect(await t.gw.client.chat.completions.create({ model: "m", messages: ask, stream: true })).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.message).toContain("cut off");
   });
 
   test("a stream that ends cleanly but before messageStop ends with an error event", async () => {
     const events = [ev.start(), ev.text(0, "Half an answ")];
-    emu.script(() => ({ events, mangle: (bytes) => concat([bytes]) }));
-    const err = await collect(await gw.client.chat.completions.create({ model: "m", messages: ask, stream: true })).catch((e) => e);
+    t.emu.script(() => ({ events, mangle: (bytes) => concat([bytes]) }));
+    const err = await collect(await t.gw.client.chat.completions.create({ model: "m", messages: ask, stream: true })).catch((e) => e);
     expect(err).toBeInstanceOf(OpenAI.APIError);
     expect(err.error).toMatchObject({ code: "upstream_stream_incomplete" });
   });

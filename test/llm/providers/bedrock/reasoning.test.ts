@@ -8,36 +8,27 @@ import type OpenAI from "openai";
 import { collect } from "./collect.ts";
 import * as scripts from "./scripts.ts";
 import { startBedrockEmulator, type BedrockEmulator } from "../../../emulators/bedrock.ts";
-import { gatewayFor, type ProviderGateway } from "../../../helpers/gateway.ts";
+import { providerSuite } from "../../../helpers/gateway.ts";
 
-let emu: BedrockEmulator;
-let gw: ProviderGateway;
-beforeAll(async () => {
-  emu = startBedrockEmulator();
-  gw = await gatewayFor("bedrock", emu, scripts.PINNED);
-});
-afterAll(async () => {
-  await gw.stop();
-  await emu.stop();
-});
+const t = providerSuite("bedrock", startBedrockEmulator, scripts.PINNED);
 
 const THOUGHT = "Let me count the r's in \"strawberry\": s-t-r-a-w-b-e-r-r-y, that is 3.";
 
 test("streaming: reasoning_content deltas, then the signed block once, then the answer", async () => {
-  emu.script(() => ({ events: scripts.reasoning }));
+  t.emu.script(() => ({ events: scripts.reasoning }));
   const out = await collect(
-    await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "How many r's in strawberry?" }], reasoning_effort: "low", stream: true }),
+    await t.gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "How many r's in strawberry?" }], reasoning_effort: "low", stream: true }),
   );
   expect(out.reasoning).toBe(THOUGHT);
   expect(out.thinkingBlocks).toEqual([{ type: "thinking", thinking: THOUGHT, signature: scripts.SIGNATURE }]);
   expect(out.content).toBe("There are **3** r's in \"strawberry\".");
   expect(out.finish).toBe("stop");
-  expect(emu.lastJson().additionalModelRequestFields).toEqual({ thinking: { type: "enabled", budget_tokens: 1024 } });
+  expect(t.emu.lastJson().additionalModelRequestFields).toEqual({ thinking: { type: "enabled", budget_tokens: 1024 } });
 });
 
 test("non-streaming: reasoning_content and thinking_blocks on the message", async () => {
-  emu.script(() => ({ events: scripts.reasoning }));
-  const res = await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "How many r's in strawberry?" }] });
+  t.emu.script(() => ({ events: scripts.reasoning }));
+  const res = await t.gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "How many r's in strawberry?" }] });
   const msg = res.choices[0]!.message as OpenAI.Chat.Completions.ChatCompletionMessage & { reasoning_content?: string; thinking_blocks?: unknown[] };
   expect(msg.reasoning_content).toBe(THOUGHT);
   expect(msg.thinking_blocks).toEqual([{ type: "thinking", thinking: THOUGHT, signature: scripts.SIGNATURE }]);
@@ -45,15 +36,15 @@ test("non-streaming: reasoning_content and thinking_blocks on the message", asyn
 });
 
 test("redacted reasoning stays opaque and goes back verbatim with the tool turn", async () => {
-  emu.script(() => ({ events: scripts.redactedReasoning }));
+  t.emu.script(() => ({ events: scripts.redactedReasoning }));
   const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [{ type: "function", function: { name: "propose", parameters: { type: "object", properties: {} } } }];
-  const out = await collect(await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Group the team" }], tools, stream: true }));
+  const out = await collect(await t.gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Group the team" }], tools, stream: true }));
   expect(out.reasoning).toBe("");
   expect(out.thinkingBlocks).toEqual([{ type: "redacted_thinking", data: scripts.REDACTED }]);
   expect(out.toolCalls).toEqual([{ index: 0, id: "call_61f8fcbe", name: "propose", arguments: '{"groups":[]}' }]);
 
-  emu.script(() => ({ events: scripts.text }));
-  await gw.client.chat.completions.create({
+  t.emu.script(() => ({ events: scripts.text }));
+  await t.gw.client.chat.completions.create({
     model: "m",
     tools,
     messages: [
@@ -62,21 +53,21 @@ test("redacted reasoning stays opaque and goes back verbatim with the tool turn"
       { role: "tool", tool_call_id: "call_61f8fcbe", content: "ok" },
     ],
   });
-  expect(emu.lastJson().messages[1].content).toEqual([
+  expect(t.emu.lastJson().messages[1].content).toEqual([
     { reasoningContent: { redactedContent: scripts.REDACTED } },
     { toolUse: { toolUseId: "call_61f8fcbe", name: "propose", input: { groups: [] } } },
   ]);
 });
 
 test("the SDK's stream helper ends with a message whose thinking_blocks can be sent back as is", async () => {
-  emu.script(() => ({ events: scripts.reasoning }));
-  const final = await gw.client.chat.completions.stream({ model: "m", messages: [{ role: "user", content: "How many r's?" }] }).finalChatCompletion();
+  t.emu.script(() => ({ events: scripts.reasoning }));
+  const final = await t.gw.client.chat.completions.stream({ model: "m", messages: [{ role: "user", content: "How many r's?" }] }).finalChatCompletion();
   const message = final.choices[0]!.message as unknown as Record<string, unknown>;
   expect(message.thinking_blocks).toEqual([{ type: "thinking", thinking: THOUGHT, signature: scripts.SIGNATURE }]);
 
-  emu.script(() => ({ events: scripts.text }));
-  await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "How many r's?" }, message as never, { role: "user", content: "And in raspberry?" }] });
-  expect(emu.lastJson().messages[1]).toEqual({
+  t.emu.script(() => ({ events: scripts.text }));
+  await t.gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "How many r's?" }, message as never, { role: "user", content: "And in raspberry?" }] });
+  expect(t.emu.lastJson().messages[1]).toEqual({
     role: "assistant",
     content: [{ reasoningContent: { reasoningText: { text: THOUGHT, signature: scripts.SIGNATURE } } }, { text: "There are **3** r's in \"strawberry\"." }],
   });

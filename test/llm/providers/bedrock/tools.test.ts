@@ -6,20 +6,11 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type OpenAI from "openai";
 import { ev, startBedrockEmulator, type BedrockEmulator } from "../../../emulators/bedrock.ts";
-import { gatewayFor, type ProviderGateway } from "../../../helpers/gateway.ts";
+import { providerSuite } from "../../../helpers/gateway.ts";
 import { collect } from "./collect.ts";
 import * as scripts from "./scripts.ts";
 
-let emu: BedrockEmulator;
-let gw: ProviderGateway;
-beforeAll(async () => {
-  emu = startBedrockEmulator();
-  gw = await gatewayFor("bedrock", emu, scripts.PINNED);
-});
-afterAll(async () => {
-  await gw.stop();
-  await emu.stop();
-});
+const t = providerSuite("bedrock", startBedrockEmulator, scripts.PINNED);
 
 const weather: OpenAI.Chat.Completions.ChatCompletionTool = {
   type: "function",
@@ -32,8 +23,8 @@ const weather: OpenAI.Chat.Completions.ChatCompletionTool = {
 
 describe("parallel tool calls", () => {
   test("streaming: tool indices 0 and 1 (not Bedrock's block indices 1 and 2), ids, names, whole arguments", async () => {
-    emu.script(() => ({ events: scripts.parallelTools }));
-    const stream = await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather], stream: true });
+    t.emu.script(() => ({ events: scripts.parallelTools }));
+    const stream = await t.gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather], stream: true });
     const out = await collect(stream);
     expect(out.content).toBe("I'll check both cities.");
     expect(out.toolCalls).toEqual([
@@ -50,8 +41,8 @@ describe("parallel tool calls", () => {
   });
 
   test("the SDK's stream helper assembles the same calls", async () => {
-    emu.script(() => ({ events: scripts.parallelTools }));
-    const runner = gw.client.chat.completions.stream({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather] });
+    t.emu.script(() => ({ events: scripts.parallelTools }));
+    const runner = t.gw.client.chat.completions.stream({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather] });
     const final = await runner.finalChatCompletion();
     expect(final.choices[0]!.message.tool_calls?.map((c) => (c.type === "function" ? [c.id, c.function.name, JSON.parse(c.function.arguments)] : []))).toEqual([
       ["tooluse_paris01", "get_weather", { city: "Paris" }],
@@ -60,8 +51,8 @@ describe("parallel tool calls", () => {
   });
 
   test("non-streaming: tool_calls with arguments as JSON strings", async () => {
-    emu.script(() => ({ events: scripts.parallelTools }));
-    const res = await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather] });
+    t.emu.script(() => ({ events: scripts.parallelTools }));
+    const res = await t.gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "Weather in Paris and Tokyo?" }], tools: [weather] });
     const msg = res.choices[0]!.message;
     expect(msg.content).toBe("I'll check both cities.");
     expect(msg.tool_calls).toEqual([
@@ -69,14 +60,14 @@ describe("parallel tool calls", () => {
       { id: "tooluse_tokyo02", type: "function", function: { name: "get_weather", arguments: '{"city":"Tokyo"}' } },
     ]);
     expect(res.choices[0]!.finish_reason).toBe("tool_calls");
-    expect(emu.lastJson().toolConfig).toEqual({
+    expect(t.emu.lastJson().toolConfig).toEqual({
       tools: [{ toolSpec: { name: "get_weather", description: "Current weather for a city", inputSchema: { json: weather.function.parameters } } }],
     });
   });
 
   test("a tool without input (no input deltas) still gets valid JSON arguments", async () => {
-    emu.script(() => ({ events: scripts.toolCall("tooluse_now", "get_time", "") }));
-    const out = await collect(await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "time?" }], tools: [{ type: "function", function: { name: "get_time" } }], stream: true }));
+    t.emu.script(() => ({ events: scripts.toolCall("tooluse_now", "get_time", "") }));
+    const out = await collect(await t.gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "time?" }], tools: [{ type: "function", function: { name: "get_time" } }], stream: true }));
     expect(out.toolCalls).toEqual([{ index: 0, id: "tooluse_now", name: "get_time", arguments: "{}" }]);
   });
 });
@@ -88,8 +79,8 @@ describe("a three-turn tool conversation", () => {
       { role: "user", content: "Compare the weather in Paris and Tokyo, then suggest where to go." },
     ];
     // turn 1: two parallel calls
-    emu.script(() => ({ events: scripts.parallelTools }));
-    const first = await collect(await gw.client.chat.completions.create({ model: "m", messages, tools: [weather], stream: true }));
+    t.emu.script(() => ({ events: scripts.parallelTools }));
+    const first = await collect(await t.gw.client.chat.completions.create({ model: "m", messages, tools: [weather], stream: true }));
     messages.push({
       role: "assistant",
       content: first.content,
@@ -99,10 +90,10 @@ describe("a three-turn tool conversation", () => {
     messages.push({ role: "tool", tool_call_id: "tooluse_tokyo02", content: '{"temp_c":24,"sky":"sunny"}' });
 
     // turn 2: one more call, non-streaming this time
-    emu.script(() => ({ events: scripts.toolCall("tooluse_flight03", "find_flights", '{"to":"Tokyo"}') }));
+    t.emu.script(() => ({ events: scripts.toolCall("tooluse_flight03", "find_flights", '{"to":"Tokyo"}') }));
     const flights: OpenAI.Chat.Completions.ChatCompletionTool = { type: "function", function: { name: "find_flights", parameters: { type: "object", properties: { to: { type: "string" } } } } };
-    const second = await gw.client.chat.completions.create({ model: "m", messages, tools: [weather, flights] });
-    const body2 = emu.lastJson();
+    const second = await t.gw.client.chat.completions.create({ model: "m", messages, tools: [weather, flights] });
+    const body2 = t.emu.lastJson();
     expect(body2.system).toEqual([{ text: "You are a travel assistant." }]);
     expect(body2.messages).toEqual([
       { role: "user", content: [{ text: "Compare the weather in Paris and Tokyo, then suggest where to go." }] },
@@ -128,10 +119,10 @@ describe("a three-turn tool conversation", () => {
     messages.push({ role: "tool", tool_call_id: "tooluse_flight03", content: "NH216 departs 10:25" });
 
     // turn 3: the final answer (the client stops sending tools; the history still needs a toolConfig)
-    emu.script(() => ({ events: scripts.text }));
-    const third = await gw.client.chat.completions.create({ model: "m", messages });
+    t.emu.script(() => ({ events: scripts.text }));
+    const third = await t.gw.client.chat.completions.create({ model: "m", messages });
     expect(third.choices[0]!.finish_reason).toBe("stop");
-    const body3 = emu.lastJson();
+    const body3 = t.emu.lastJson();
     expect(body3.messages.map((m: { role: string }) => m.role)).toEqual(["user", "assistant", "user", "assistant", "user"]);
     expect(body3.messages[3]).toEqual({ role: "assistant", content: [{ toolUse: { toolUseId: "tooluse_flight03", name: "find_flights", input: { to: "Tokyo" } } }] });
     expect(body3.messages[4]).toEqual({ role: "user", content: [{ toolResult: { toolUseId: "tooluse_flight03", content: [{ text: "NH216 departs 10:25" }] } }] });
@@ -146,7 +137,7 @@ describe("tool names and tool_choice", () => {
       { type: "function", function: { name: `very_long_${"x".repeat(70)}`, parameters: { type: "object", properties: {} } } },
       { type: "function", function: { name: "plain_name", parameters: { type: "object", properties: {} } } },
     ];
-    emu.script((req) => {
+    t.emu.script((req) => {
       const names: string[] = req.json.toolConfig.tools.map((x: { toolSpec: { name: string } }) => x.toolSpec.name);
       return { events: [ev.start(), ev.toolStart(0, "tooluse_a", names[0]!), ev.toolInput(0, "{}"), ev.blockStop(0), ev.toolStart(1, "tooluse_b", names[1]!), ev.blockStop(1), ev.stop("tool_use"), ev.metadata({ inputTokens: 1, outputTokens: 1 })] };
     });
@@ -155,8 +146,8 @@ describe("tool names and tool_choice", () => {
       { role: "assistant", content: null, tool_calls: [{ id: "tooluse_0", type: "function", function: { name: "mcp.github:create_issue", arguments: '{"title":"x"}' } }] },
       { role: "tool", tool_call_id: "tooluse_0", content: "created #1" },
     ];
-    const res = await gw.client.chat.completions.create({ model: "m", messages: history, tools, tool_choice: { type: "function", function: { name: "mcp.github:create_issue" } } });
-    const body = emu.lastJson();
+    const res = await t.gw.client.chat.completions.create({ model: "m", messages: history, tools, tool_choice: { type: "function", function: { name: "mcp.github:create_issue" } } });
+    const body = t.emu.lastJson();
     const sent: string[] = body.toolConfig.tools.map((x: { toolSpec: { name: string } }) => x.toolSpec.name);
     for (const name of sent) expect(name).toMatch(/^[a-zA-Z0-9_-]{1,64}$/);
     expect(sent[2]).toBe("plain_name");
@@ -164,18 +155,18 @@ describe("tool names and tool_choice", () => {
     expect(body.messages[1].content[0].toolUse.name).toBe(sent[0]);
     expect(res.choices[0]!.message.tool_calls!.map((c) => c.type === "function" && c.function.name)).toEqual(["mcp.github:create_issue", tools[1]!.function.name]);
 
-    const out = await collect(await gw.client.chat.completions.create({ model: "m", messages: history, tools, stream: true }));
+    const out = await collect(await t.gw.client.chat.completions.create({ model: "m", messages: history, tools, stream: true }));
     expect(out.toolCalls.map((c) => c.name)).toEqual(["mcp.github:create_issue", tools[1]!.function.name]);
   });
 
   test("tool_choice auto / required / none", async () => {
-    emu.script(() => ({ events: scripts.text }));
+    t.emu.script(() => ({ events: scripts.text }));
     const base = { model: "m", messages: [{ role: "user" as const, content: "hi" }], tools: [weather] };
-    await gw.client.chat.completions.create({ ...base, tool_choice: "auto" });
-    expect(emu.lastJson().toolConfig.toolChoice).toEqual({ auto: {} });
-    await gw.client.chat.completions.create({ ...base, tool_choice: "required" });
-    expect(emu.lastJson().toolConfig.toolChoice).toEqual({ any: {} });
-    await gw.client.chat.completions.create({ ...base, tool_choice: "none" });
-    expect(emu.lastJson().toolConfig).toBeUndefined();
+    await t.gw.client.chat.completions.create({ ...base, tool_choice: "auto" });
+    expect(t.emu.lastJson().toolConfig.toolChoice).toEqual({ auto: {} });
+    await t.gw.client.chat.completions.create({ ...base, tool_choice: "required" });
+    expect(t.emu.lastJson().toolConfig.toolChoice).toEqual({ any: {} });
+    await t.gw.client.chat.completions.create({ ...base, tool_choice: "none" });
+    expect(t.emu.lastJson().toolConfig).toBeUndefined();
   });
 });
