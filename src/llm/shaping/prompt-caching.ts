@@ -4,8 +4,9 @@
  * agentgateway puts them:
  *   cacheSystem    the last system message, when the system prompt is at least `minTokens`
  *                  (estimated as agentgateway does: words x 1.3)
- *   cacheMessages  the second-to-last conversation message (the history, not the new turn),
- *                  `cacheMessageOffset` further back, at least the first
+ *   cacheMessages  the end of the second-to-last turn (the history, not the new turn; a turn
+ *                  is consecutive messages the providers merge: user and tool results, or
+ *                  assistant), `cacheMessageOffset` turns further back, at least the first
  *   cacheTools     the last tool
  * Markers the client set are kept, and no more than 4 are used (the providers' limit). The
  * translators carry a message-level `cache_control` to the right block.
@@ -61,8 +62,8 @@ export function compilePromptCaching(raw: RawPromptCaching | null | undefined): 
       if (sys.length > 0 && estimateTokens(sys) >= minTokens) changed = mark(sys.at(-1)) || changed;
     }
     if (list && messages) {
-      const turns = list.filter((m) => !isSystem(m));
-      if (turns.length >= 2) changed = mark(turns[Math.max(0, turns.length - 2 - offset)]) || changed;
+      const ends = turnEnds(list);
+      if (ends.length >= 2) changed = mark(ends[Math.max(0, ends.length - 2 - offset)]) || changed;
     }
     if (toolList && tools) changed = mark(toolList.at(-1)) || changed;
     if (!changed) return;
@@ -73,6 +74,20 @@ export function compilePromptCaching(raw: RawPromptCaching | null | undefined): 
 
 function isSystem(m: Message): boolean {
   return m.role === "system" || m.role === "developer";
+}
+
+/** The last message of each turn (system messages aside; tool results belong to the user's turn). */
+function turnEnds(list: Message[]): Message[] {
+  const ends: Message[] = [];
+  let side: string | undefined;
+  for (const m of list) {
+    if (isSystem(m)) continue;
+    const s = m.role === "assistant" ? "assistant" : "user";
+    if (s === side) ends[ends.length - 1] = m;
+    else ends.push(m);
+    side = s;
+  }
+  return ends;
 }
 
 function countMarkers(list: Message[] | undefined): number {
