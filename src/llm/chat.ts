@@ -16,7 +16,10 @@ import { checkChatRequest } from "./chat-request.ts";
 import { keepAliveUntilAnswered } from "./stream/keep-alive.ts";
 import { passthroughStream, translatedStream } from "./stream/pipeline.ts";
 import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
-import type { HubMessage } from "./hub/parts.ts";
+import type { ByteTranslator, HubMessage, HubWriter } from "./hub/parts.ts";
+import { guardMessage, guardOpenAIJson, guardStream, responseGuardsOf } from "./guard/answer.ts";
+import type { GuardSet } from "./guard/types.ts";
+import { openaiStreamTranslator } from "./providers/openai/stream.ts";
 import { firstAnswer } from "./targets.ts";
 import type { ChatRequest, StreamContext } from "./types.ts";
 
@@ -101,10 +104,14 @@ function zeroCopy(ctx: RequestContext, target: ProviderTarget, res: Response): R
 async function present(ctx: RequestContext, call: ChatCall, res: Response): Promise<Response> {
   const { target, model } = call;
   if (!res.ok) return upstreamError(ctx, target, res);
+  const guards = responseGuardsOf(target);
   const chat = target.provider.chat;
+  const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
   if (!chat) {
     const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-    if (!call.stream || !isSse || !res.body) return relayJson(ctx, target, res);
+    if (!call.stream || !isSse || !res.body) return relayJson(ctx, target, guards ? await guardOpenAIJson(guards, res, ctx) : res);
+    // the answer's text must be seen before the client gets it: read as hub parts
+    if (guards?.streaming) return translated(ctx, call, res.body, streamCtx, openaiStreamTranslator, guards);
     if (!usageWanted(ctx, target)) return zeroCopy(ctx, target, res);
     const body = await passthroughStream({
       upstream: res.body,
@@ -115,7 +122,6 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
     });
     return answerStream(ctx, target, body, res.status, sseHeaders(downstreamHeaders(res.headers)));
   }
-  const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
   if (!call.stream) {
     const text = await readUpstreamText(res);
     let msg: HubMessage;
@@ -125,17 +131,24 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
       if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
       throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
     }
+    if (guards) msg = await guardMessage(guards, msg, ctx);
     return answer(ctx, target, new Response(openaiCompletion(msg, streamCtx), { status: 200, headers: JSON_HEADERS }), { usage: msg.usage, responseModel: msg.model ?? model });
   }
+  return translated(ctx, call, res.body!, streamCtx, (w) => chat.stream(streamCtx, w), guards?.streaming ? guards : undefined);
+}
+
+/** A stream read as hub parts and written for the client, through the response guards when they apply to streams. */
+async function translated(ctx: RequestContext, call: ChatCall, upstream: ReadableStream<Uint8Array>, streamCtx: StreamContext, translate: (out: HubWriter) => ByteTranslator, guards: GuardSet | undefined): Promise<Response> {
   ctx.outcome.answered(200); // the stream may end (and finish the exchange) before this returns
-  const writer = openaiChunkWriter(streamCtx);
+  const client = openaiChunkWriter(streamCtx);
+  const s = guards ? guardStream(guards, ctx, client, translate, upstream) : { writer: client, translator: translate(client), upstream };
   const body = await translatedStream({
-    upstream: res.body!,
+    upstream: s.upstream,
     startedAt: ctx.outcome.record.start,
-    translator: chat.stream(streamCtx, writer),
-    writer,
+    translator: s.translator,
+    writer: s.writer,
     keepAliveMs: ctx.streamKeepAliveMs,
-    onEnd: (o) => streamEnded(ctx, o, model),
+    onEnd: (o) => streamEnded(ctx, o, call.model),
   });
-  return answerStream(ctx, target, body, 200, sseHeaders(new Headers()));
+  return answerStream(ctx, call.target, body, 200, sseHeaders(new Headers()));
 }

@@ -6,11 +6,17 @@
  *   modelAliases  the client's model renamed: exact names first, then `*` patterns, longest first
  *   prompts       messages added before / after the client's (src/llm/shaping/prompts.ts)
  *   promptCaching cache markers for Anthropic and Bedrock (src/llm/shaping/prompt-caching.ts)
+ *   promptGuard   guards on requests and answers (src/llm/guard/)
  * A backend policy: set on a route and on a backend, the settings merge field by field (the
  * backend's win).
  */
 import { z } from "zod";
+import type { ProviderTarget } from "../config/model.ts";
 import { JsonRecord, notYetFields, RouteTypeName } from "../config/schema/parts.ts";
+import { compileGuards } from "../llm/guard/compile.ts";
+import { guardRequest } from "../llm/guard/request.ts";
+import { mergePromptGuards, PromptGuardSchema } from "../llm/guard/schema.ts";
+import type { GuardSet } from "../llm/guard/types.ts";
 import { modelPattern, type ModelMatcher } from "../llm/model-pattern.ts";
 import { compilePromptCaching, PromptCachingSchema, takesCacheMarkers } from "../llm/shaping/prompt-caching.ts";
 import { compilePrompts, PromptsSchema } from "../llm/shaping/prompts.ts";
@@ -26,7 +32,8 @@ export const AiPolicySchema = z
     modelAliases: z.record(z.string(), z.string()).nullish(),
     prompts: PromptsSchema.nullish(),
     promptCaching: PromptCachingSchema.nullish(),
-    ...notYetFields(["promptGuard", "transformations", "finalTransformations"]),
+    promptGuard: PromptGuardSchema.nullish(),
+    ...notYetFields(["transformations", "finalTransformations"]),
   })
   .meta({ id: "AiPolicy" });
 
@@ -44,26 +51,39 @@ export const ai = definePolicy({
     modelAliases: merged(outer.modelAliases, inner.modelAliases),
     prompts: inner.prompts ?? outer.prompts,
     promptCaching: inner.promptCaching ?? outer.promptCaching,
+    promptGuard: mergePromptGuards(outer.promptGuard, inner.promptGuard),
   }),
-  compile(raw) {
+  compile(raw, ctx) {
     const prepare = compileBodyChanges(raw);
-    const hubRequest = compileHubRequest(raw);
+    const guards = raw.promptGuard ? compileGuards(raw.promptGuard, { ...ctx, path: [...ctx.path, "promptGuard"] }) : undefined;
+    const hubRequest = compileHubRequest(raw, guards);
     const routes = raw.routes
       ? { table: sortTable(Object.entries(raw.routes)), fallback: raw.routes["*"] ?? ("completions" as RouteType) }
       : undefined;
-    if (!prepare && !routes && !hubRequest) return undefined;
-    return { key: "ai", ...(prepare ? { prepare } : {}), ...(hubRequest ? { hubRequest } : {}), ...(routes ? { routes } : {}) };
+    if (!prepare && !routes && !hubRequest && !guards) return undefined;
+    return { key: "ai", ...(prepare ? { prepare } : {}), ...(hubRequest ? { hubRequest } : {}), ...(routes ? { routes } : {}), ...(guards ? { guards } : {}) };
   },
 });
 
-/** What the ai policy does to the hub request: prompt enrichment, then cache markers. */
-function compileHubRequest(raw: RawAiPolicy): Policy["hubRequest"] {
+/** What the ai policy does to the hub request: prompt enrichment, request guards, cache markers. */
+function compileHubRequest(raw: RawAiPolicy, guards: GuardSet | undefined): Policy["hubRequest"] {
   const prompts = compilePrompts(raw.prompts);
   const caching = compilePromptCaching(raw.promptCaching);
-  if (!prompts && !caching) return undefined;
-  return (draft, _ctx, target) => {
-    prompts?.(draft);
+  const guarded = guards && guards.request.length > 0 ? guards : undefined;
+  if (!prompts && !caching && !guarded) return undefined;
+  const mark = (draft: BodyDraft, target: ProviderTarget) => {
     if (caching && takesCacheMarkers(target.provider.telemetryName, target.provider.chat !== undefined)) caching(draft);
+  };
+  if (!guarded) {
+    return (draft, _ctx, target) => {
+      prompts?.(draft);
+      mark(draft, target);
+    };
+  }
+  return async (draft, ctx, target) => {
+    prompts?.(draft);
+    await guardRequest(guarded, draft, ctx);
+    mark(draft, target);
   };
 }
 

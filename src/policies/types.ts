@@ -19,6 +19,7 @@ import type { FetchTls, ProviderTarget } from "../config/model.ts";
 import type { Secret } from "../config/secret.ts";
 import type { RawFileOrInline } from "../config/schema/parts.ts";
 import type { HealthSettings } from "../llm/failover/health.ts";
+import type { GuardSet } from "../llm/guard/types.ts";
 import type { RouteType, UpstreamRequest } from "../llm/types.ts";
 import type { RequestContext } from "../server/context.ts";
 import type { RetrySettings } from "./retry.ts";
@@ -61,6 +62,8 @@ export interface Policy {
   readonly retry?: RetrySettings;
   /** `health` (backend): when a provider counts as unhealthy and how long it is evicted */
   readonly health?: HealthSettings;
+  /** `ai.promptGuard`: the response guards chat answers go through (request guards are `hubRequest`) */
+  readonly guards?: GuardSet;
 }
 
 /** Where agentgateway allows a policy (`LocalGatewayPolicy`, `FilterOrPolicy`, `LocalBackendPolicies`, `LocalLLMPolicy`). */
@@ -76,6 +79,8 @@ export interface PolicyCompileContext {
   readFile(file: string, path: YamlPath): string | undefined;
   /** the AWS region of the provider the policy serves (SigV4 when the policy names none) */
   readonly region?: string | undefined;
+  /** the environment the config was loaded with (guard services' endpoint overrides) */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 export interface PolicyModule<Raw = unknown> {

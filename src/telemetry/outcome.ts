@@ -39,6 +39,8 @@ export interface ExchangeOutcome {
   failedAttempts?: { endpoint: string; status: number | undefined }[];
   /** retries made under a `retry` policy (failover to another provider is not a retry) */
   retries?: number;
+  /** what each prompt guard decided, in order (metrics: agentgateway_guardrail_checks_total) */
+  guardrails?: { phase: "request" | "response"; kind: string; action: "allow" | "mask" | "reject" | "failOpen" }[];
   requestModel?: string;
   responseModel?: string;
   usage?: Usage;
@@ -66,6 +68,8 @@ export interface OutcomeRecorder {
   attemptFailed(endpoint: string, status: number | undefined): void;
   /** the next attempt is a retry (`retry` policy) */
   retried(): void;
+  /** a prompt guard decided */
+  guarded(phase: "request" | "response", kind: string, action: "allow" | "mask" | "reject" | "failOpen"): void;
   /** the LLM operation and the model the client asked for */
   requested(operation: string | undefined, model: string | undefined): void;
   /** the answer's status is known (for streams: before the stream ends) */
@@ -106,6 +110,9 @@ export function recordOutcome(
     },
     retried() {
       record.retries = (record.retries ?? 0) + 1;
+    },
+    guarded(phase, kind, action) {
+      (record.guardrails ??= []).push({ phase, kind, action });
     },
     requested(operation, model) {
       if (operation !== undefined) record.operation = operation;

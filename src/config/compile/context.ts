@@ -47,7 +47,7 @@ export function compileContext(locator: Locator, opts: CompileOptions): CompileC
       const text = ctx.readFile(raw.file, [...path, "file"]);
       return text === undefined ? undefined : new Secret(text.trim());
     },
-    policy: (path, region) => ({ path, issue: (p, m) => ctx.issue(p, m), secret: ctx.secret, readFile: ctx.readFile, region }),
+    policy: (path, region) => ({ path, issue: (p, m) => ctx.issue(p, m), secret: ctx.secret, readFile: ctx.readFile, region, env: opts.env }),
   };
   return ctx;
 }
