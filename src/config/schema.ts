@@ -27,6 +27,7 @@ import {
   UpstreamPath,
 } from "./schema/parts.ts";
 import { ModelCatalogSources } from "../telemetry/cost/catalog.ts";
+import { PromptGuardSchema } from "../llm/guard/schema.ts";
 import { PromptCachingSchema } from "../llm/shaping/prompt-caching.ts";
 import { HealthSchema } from "../policies/health.ts";
 import { LlmParams } from "./schema/llm-params.ts";
@@ -179,8 +180,8 @@ export const LlmModel = z.strictObject({
     "transformation",
     "finalTransformation",
     "backendTunnel",
-    "guardrails",
   ]),
+  guardrails: PromptGuardSchema.nullish(),
 }).meta({ id: "LlmModel" });
 
 export const LlmProvider = z.strictObject({

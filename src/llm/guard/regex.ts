@@ -60,9 +60,14 @@ export function builtinRule(name: Builtin): Rule {
   return BUILTINS[name];
 }
 
-/** A custom pattern (JavaScript regex syntax); throws SyntaxError when it is not one. */
+/**
+ * A custom pattern (JavaScript regex syntax, plus leading inline flags as agentgateway's Rust
+ * patterns write them: `(?i)`, `(?s)`, `(?m)`); throws SyntaxError when it is not one.
+ */
 export function patternRule(pattern: string): Rule {
-  return { label: "<MASKED>", re: new RegExp(pattern, "g"), maxLength: CUSTOM_HOLD };
+  const flags = /^\(\?([ims]+)\)/.exec(pattern);
+  const source = flags ? pattern.slice(flags[0].length) : pattern;
+  return { label: "<MASKED>", re: new RegExp(source, `g${flags ? [...new Set(flags[1])].join("") : ""}`), maxLength: CUSTOM_HOLD };
 }
 
 export interface Match {

@@ -39,7 +39,8 @@ export function moderationGuard(raw: Raw<"openAIModeration">, ctx: PolicyCompile
 
 export function bedrockGuard(raw: Raw<"bedrockGuardrails">, ctx: PolicyCompileContext): Check {
   const path = [...ctx.path, "policies", "backendAuth"];
-  const call = compileGuardCall(raw.policies, ctx, () => cloudAuth.aws?.({ region: raw.region, serviceName: "bedrock" }, ctx, path));
+  const at = { ...ctx, region: raw.region }; // SigV4 in the guardrail's region
+  const call = compileGuardCall(raw.policies, at, () => cloudAuth.aws?.({ region: raw.region, serviceName: "bedrock" }, at, path));
   const base = serviceBase(ctx, "AWS_ENDPOINT_URL_BEDROCK_RUNTIME", `https://bedrock-runtime.${raw.region}.amazonaws.com`);
   const url = new URL(`${base}/guardrail/${encodeURIComponent(raw.guardrailIdentifier)}/version/${encodeURIComponent(raw.guardrailVersion)}/apply`);
   return async (slots, phase, ctx) => {
