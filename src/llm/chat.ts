@@ -19,7 +19,7 @@ import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
 import type { ByteTranslator, HubMessage, HubWriter } from "./hub/parts.ts";
 import { guardMessage, guardOpenAIJson, guardStream, responseGuardsOf } from "./guard/answer.ts";
 import type { GuardSet } from "./guard/types.ts";
-import { openaiStreamTranslator } from "./providers/openai/stream.ts";
+import { openaiStreamTranslator } from "./guard/openai-parts.ts";
 import { firstAnswer } from "./targets.ts";
 import type { ChatRequest, StreamContext } from "./types.ts";
 

@@ -1,8 +1,8 @@
 /**
  * OpenAI chat-completion chunks -> hub parts. OpenAI-format answers normally pass through
- * untouched (src/llm/stream/pipeline.ts); this reading is for when the gateway must see the
- * answer's text before the client does (response guards on streams), and for client formats
- * other than OpenAI's. Only the first choice is read (`n > 1` answers keep their first choice).
+ * untouched (src/llm/stream/pipeline.ts); this reading is for when a response guard must see the
+ * answer's text before the client does. Only the first choice is read. (The client-format work
+ * brings a faster reader of the same chunks; this one gives way to it when both are in.)
  *
  *   first chunk             start(id, model)
  *   delta.content           text
@@ -13,11 +13,11 @@
  *   {"error": ...}          fail, with the error's status, type and code
  *   [DONE]                  end
  */
-import { literal, type FinishReason, type HubWriter, type ByteTranslator } from "../../hub/parts.ts";
-import { framed } from "../../stream/framed.ts";
-import { sseFrames } from "../../stream/sse.ts";
-import type { SseEvent } from "../../types.ts";
-import { usageFromOpenAI } from "../../usage.ts";
+import { literal, type FinishReason, type HubWriter, type ByteTranslator } from "../hub/parts.ts";
+import { framed } from "../stream/framed.ts";
+import { sseFrames } from "../stream/sse.ts";
+import type { SseEvent } from "../types.ts";
+import { usageFromOpenAI } from "../usage.ts";
 
 interface Delta {
   content?: unknown;
