@@ -25,6 +25,11 @@ export interface Scenario {
    * `message_start` event does not count as an answer.
    */
   nativeFirstToken?: RegExp;
+  /**
+   * A feature scenario: the gateway with this config (the same gateway without the feature) is
+   * the baseline instead of the bare proxy.
+   */
+  baseline?: (origin: string, port: number) => string;
 }
 
 /** The first OpenAI chunk that carries answer text. */

@@ -17,7 +17,7 @@ import { keepAliveUntilAnswered } from "./stream/keep-alive.ts";
 import { passthroughStream, translatedStream } from "./stream/pipeline.ts";
 import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
 import type { ByteTranslator, HubMessage, HubWriter } from "./hub/parts.ts";
-import { guardMessage, guardOpenAIJson, guardStream, responseGuardsOf } from "./guard/answer.ts";
+import { guardMessage, guardStream, relayGuardedJson, responseGuardsOf } from "./guard/answer.ts";
 import type { GuardSet } from "./guard/types.ts";
 import { openaiStreamTranslator } from "./guard/openai-parts.ts";
 import { firstAnswer } from "./targets.ts";
@@ -109,7 +109,7 @@ async function present(ctx: RequestContext, call: ChatCall, res: Response): Prom
   const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
   if (!chat) {
     const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-    if (!call.stream || !isSse || !res.body) return relayJson(ctx, target, guards ? await guardOpenAIJson(guards, res, ctx) : res);
+    if (!call.stream || !isSse || !res.body) return guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res);
     // the answer's text must be seen before the client gets it: read as hub parts
     if (guards?.streaming) return translated(ctx, call, res.body, streamCtx, openaiStreamTranslator, guards);
     if (!usageWanted(ctx, target)) return zeroCopy(ctx, target, res);

@@ -14,7 +14,7 @@ import { z } from "zod";
 import type { ProviderTarget } from "../config/model.ts";
 import { JsonRecord, notYetFields, RouteTypeName } from "../config/schema/parts.ts";
 import { compileGuards } from "../llm/guard/compile.ts";
-import { guardRequest } from "../llm/guard/request.ts";
+import { checkGuardable, guardRequest } from "../llm/guard/request.ts";
 import { mergePromptGuards, PromptGuardSchema } from "../llm/guard/schema.ts";
 import type { GuardSet } from "../llm/guard/types.ts";
 import { modelPattern, type ModelMatcher } from "../llm/model-pattern.ts";
@@ -70,17 +70,20 @@ function compileHubRequest(raw: RawAiPolicy, guards: GuardSet | undefined): Poli
   const prompts = compilePrompts(raw.prompts);
   const caching = compilePromptCaching(raw.promptCaching);
   const guarded = guards && guards.request.length > 0 ? guards : undefined;
-  if (!prompts && !caching && !guarded) return undefined;
+  const streamGuards = guards && guards.streaming && guards.response.length > 0 ? guards : undefined;
+  if (!prompts && !caching && !guarded && !streamGuards) return undefined;
   const mark = (draft: BodyDraft, target: ProviderTarget) => {
     if (caching && takesCacheMarkers(target.provider.telemetryName, target.provider.chat !== undefined)) caching(draft);
   };
   if (!guarded) {
     return (draft, _ctx, target) => {
+      if (streamGuards) checkGuardable(streamGuards, draft);
       prompts?.(draft);
       mark(draft, target);
     };
   }
   return async (draft, ctx, target) => {
+    if (streamGuards) checkGuardable(streamGuards, draft);
     prompts?.(draft);
     await guardRequest(guarded, draft, ctx);
     mark(draft, target);

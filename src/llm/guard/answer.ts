@@ -5,7 +5,10 @@
  */
 import type { ProviderTarget } from "../../config/model.ts";
 import type { RequestContext } from "../../server/context.ts";
-import { readUpstreamText } from "../answer.ts";
+import { HttpError } from "../../http/errors.ts";
+import { downstreamHeaders } from "../../http/headers.ts";
+import { answer, readUpstreamText } from "../answer.ts";
+import { usageFromOpenAI } from "../usage.ts";
 import type { ByteTranslator, ClientStreamWriter, HubMessage, HubWriter } from "../hub/parts.ts";
 import { runGuard } from "./request.ts";
 import { gateUpstream } from "./stream-gate.ts";
@@ -33,21 +36,38 @@ export async function guardMessage(set: GuardSet, msg: HubMessage, ctx: RequestC
   return text === msg.text ? msg : { ...msg, text: text ?? msg.text };
 }
 
-/** An OpenAI JSON answer with its message contents guarded (unreadable bodies are left for the caller to refuse). */
-export async function guardOpenAIJson(set: GuardSet, res: Response, ctx: RequestContext): Promise<Response> {
+/**
+ * A buffered OpenAI-format answer with its message contents guarded, presented like relayJson
+ * (one parse for both: the guard's reading and the usage).
+ */
+export async function relayGuardedJson(set: GuardSet, ctx: RequestContext, target: ProviderTarget, res: Response): Promise<Response> {
   const text = await readUpstreamText(res);
-  let parsed: { choices?: { message?: { content?: unknown } }[] };
+  let parsed: { choices?: { message?: { content?: unknown } }[]; usage?: unknown; model?: unknown };
   try {
     parsed = JSON.parse(text);
   } catch {
-    return new Response(text, { status: res.status, headers: res.headers });
+    throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer that is not JSON`, { code: "upstream_invalid_response" });
   }
   const messages = (parsed.choices ?? []).map((c) => c?.message).filter((m): m is { content: string } => typeof m?.content === "string" && m.content !== "");
-  if (messages.length === 0) return new Response(text, { status: res.status, headers: res.headers });
-  const masked = await guardTexts(set, messages.map((m) => m.content), ctx);
-  if (masked.every((t, i) => t === messages[i]!.content)) return new Response(text, { status: res.status, headers: res.headers });
-  messages.forEach((m, i) => (m.content = masked[i]!));
-  return new Response(JSON.stringify(parsed), { status: res.status, headers: res.headers });
+  let body = text;
+  if (messages.length > 0) {
+    const masked = await guardTexts(set, messages.map((m) => m.content), ctx);
+    if (masked.some((t, i) => t !== messages[i]!.content)) {
+      messages.forEach((m, i) => (m.content = masked[i]!));
+      body = JSON.stringify(parsed);
+    }
+  }
+  const headers = downstreamHeaders(res.headers);
+  headers.set("content-type", "application/json");
+  return answer(ctx, target, new Response(body, { status: res.status, headers }), {
+    usage: usageFromOpenAI(parsed.usage),
+    responseModel: typeof parsed.model === "string" ? parsed.model : undefined,
+  });
+}
+
+/** Only regex guards on answers: they run without calling out. */
+export function regexOnly(set: GuardSet): boolean {
+  return set.response.every((g) => g.regex);
 }
 
 /** What a guarded stream is read through: the writer for the pipeline and the translator's input. */
@@ -60,6 +80,6 @@ export function guardStream(
 ): { writer: ClientStreamWriter; translator: ByteTranslator; upstream: ReadableStream<Uint8Array> } {
   const writer = new GuardedWriter(inner, set, ctx);
   const translator = translate(writer);
-  if (set.response.every((g) => g.regex)) return { writer, translator, upstream };
+  if (regexOnly(set)) return { writer, translator, upstream };
   return { writer, ...gateUpstream(upstream, translator, writer) };
 }

@@ -13,7 +13,7 @@
  *   {"error": ...}          fail, with the error's status, type and code
  *   [DONE]                  end
  */
-import { literal, type FinishReason, type HubWriter, type ByteTranslator } from "../hub/parts.ts";
+import { literal, trustedLiteral, type FinishReason, type HubWriter, type ByteTranslator } from "../hub/parts.ts";
 import { framed } from "../stream/framed.ts";
 import { sseFrames } from "../stream/sse.ts";
 import type { SseEvent } from "../types.ts";
@@ -49,6 +49,11 @@ export function openaiStreamTranslator(out: HubWriter): ByteTranslator {
       finished = true;
       return out.end();
     }
+    const fast = started ? contentOnly(e.data) : undefined;
+    if (fast !== undefined) {
+      if (fast.length > 2) out.text(trustedLiteral(fast));
+      return;
+    }
     let chunk: Chunk;
     try {
       chunk = JSON.parse(e.data) as Chunk;
@@ -80,6 +85,35 @@ export function openaiStreamTranslator(out: HubWriter): ByteTranslator {
       return finished;
     },
   }, out);
+}
+
+const CONTENT = '"choices":[{"index":0,"delta":{"content":"';
+const AFTER = '},"logprobs":null,"finish_reason":null}]';
+const USAGE_NULL = ',"usage":null}';
+
+/**
+ * The content literal of a chunk that carries nothing else (OpenAI's own serialisation of a
+ * text delta), cut out without a parse; undefined for any other chunk.
+ */
+function contentOnly(data: string): string | undefined {
+  const at = data.indexOf(CONTENT);
+  if (at === -1) return undefined;
+  const start = at + CONTENT.length - 1;
+  let i = start + 1;
+  for (;;) {
+    const q = data.indexOf('"', i);
+    if (q === -1) return undefined;
+    let slashes = 0;
+    while (data.charCodeAt(q - 1 - slashes) === 92) slashes++;
+    if (slashes % 2 === 0) {
+      i = q;
+      break;
+    }
+    i = q + 1;
+  }
+  if (!data.startsWith(AFTER, i + 1)) return undefined;
+  const tail = data.length - (i + 1 + AFTER.length);
+  return tail === 1 || (tail === USAGE_NULL.length && data.endsWith(USAGE_NULL)) ? data.slice(start, i + 1) : undefined;
 }
 
 function delta(d: Delta, out: HubWriter, tools: Set<number>): void {

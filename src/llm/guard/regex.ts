@@ -22,6 +22,10 @@ export interface Rule {
   readonly valid?: (match: string) => boolean;
   /** the characters a match is made of (undefined: unknown, a custom pattern) */
   readonly chars?: RegExp;
+  /** the characters a match can begin with (within `chars`) */
+  readonly starts?: RegExp;
+  /** a character every match contains: text without one is not searched (a digit, an `@`) */
+  readonly needs?: RegExp;
   /** the longest match possible */
   readonly maxLength: number;
 }
@@ -43,18 +47,39 @@ function luhn(match: string): boolean {
   return sum % 10 === 0;
 }
 
+const DIGIT = /\d/;
+const PHONE_START = /[\d+(]/;
 const BUILTINS: Record<Builtin, Rule> = {
-  ssn: { label: "<SSN>", re: /(?<![\w.-])\d{3}([- .])\d{2}\1\d{4}(?![\w-])/g, chars: /[\d .-]/, maxLength: 11 },
-  creditCard: { label: "<CREDIT_CARD>", re: /(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d])/g, valid: luhn, chars: /[\d -]/, maxLength: 37 },
+  ssn: { label: "<SSN>", re: /(?<![\w.-])\d{3}([- .])\d{2}\1\d{4}(?![\w-])/g, chars: /[\d .-]/, starts: DIGIT, needs: DIGIT, maxLength: 11 },
+  creditCard: { label: "<CREDIT_CARD>", re: /(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d])/g, valid: luhn, chars: /[\d -]/, starts: DIGIT, needs: DIGIT, maxLength: 37 },
   phoneNumber: {
     label: "<PHONE_NUMBER>",
     re: /(?<![\w+(])(?:(?:\+?1[ .-]?)?(?:\(\d{3}\) ?|\d{3}[ .-]?)\d{3}[ .-]?\d{4}|\+[1-9](?:[ .-]?\d){7,13})(?![\w])/g,
     chars: /[\d ()+.-]/,
+    starts: PHONE_START,
+    needs: DIGIT,
     maxLength: 24,
   },
-  email: { label: "<EMAIL>", re: /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])/g, chars: /[\w.%+@-]/, maxLength: 254 },
-  caSin: { label: "<CA_SIN>", re: /(?<![\d-])\d{3}([ -]?)\d{3}\1\d{3}(?![\d])/g, valid: luhn, chars: /[\d -]/, maxLength: 11 },
+  email: { label: "<EMAIL>", re: /(?<![\w.%+-])[\w.%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}(?![\w-])/g, chars: /[\w.%+@-]/, starts: /[\w.%+-]/, needs: /@/, maxLength: 254 },
+  caSin: { label: "<CA_SIN>", re: /(?<![\d-])\d{3}([ -]?)\d{3}\1\d{3}(?![\d])/g, valid: luhn, chars: /[\d -]/, starts: DIGIT, needs: DIGIT, maxLength: 11 },
 };
+
+/** ASCII membership tables of the rules' character classes (a regex test per character is slow). */
+const TABLES = new WeakMap<RegExp, Uint8Array>();
+function tableOf(chars: RegExp): Uint8Array {
+  let table = TABLES.get(chars);
+  if (!table) {
+    table = new Uint8Array(128);
+    for (let i = 0; i < 128; i++) table[i] = chars.test(String.fromCharCode(i)) ? 1 : 0;
+    TABLES.set(chars, table);
+  }
+  return table;
+}
+
+function inClass(chars: RegExp, table: Uint8Array, text: string, i: number): boolean {
+  const code = text.charCodeAt(i);
+  return code < 128 ? table[code] === 1 : chars.test(text[i]!);
+}
 
 export function builtinRule(name: Builtin): Rule {
   return BUILTINS[name];
@@ -80,6 +105,7 @@ export interface Match {
 export function findMatches(rules: readonly Rule[], text: string, from = 0): Match[] {
   const found: Match[] = [];
   for (const rule of rules) {
+    if (rule.needs && !rule.needs.test(text)) continue;
     const re = rule.re;
     re.lastIndex = from;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {
@@ -127,14 +153,21 @@ function holdBack(rules: readonly Rule[], text: string): number {
       hold = Math.max(hold, cap);
       continue;
     }
+    const table = tableOf(rule.chars);
     let n = 0;
-    while (n < cap && rule.chars.test(text[text.length - 1 - n]!)) n++;
-    hold = Math.max(hold, n);
+    while (n < cap && inClass(rule.chars, table, text, text.length - 1 - n)) n++;
+    // a match begins at a character that can start one: separators before it cannot grow into one
+    if (rule.starts && n > 0) {
+      const starts = tableOf(rule.starts);
+      while (n > 0 && !inClass(rule.starts, starts, text, text.length - n)) n--;
+    }
+    if (n > hold) hold = n;
   }
   return hold;
 }
 
 const CONTEXT = 16;
+const NONE: Match[] = [];
 
 /** Incremental masking of one stream of text (see the top of this file). */
 export class StreamMasker {
@@ -143,11 +176,22 @@ export class StreamMasker {
   private context = "";
   /** a match was seen (for `reject`) */
   matched = false;
+  /** what text must contain to hold a match (undefined: anything may: a custom pattern) */
+  private readonly needs: readonly RegExp[] | undefined;
 
-  constructor(private readonly rules: readonly Rule[]) {}
+  constructor(private readonly rules: readonly Rule[]) {
+    this.needs = rules.every((r) => r.needs) ? [...new Set(rules.map((r) => r.needs!))] : undefined;
+  }
 
   /** More text; returns the masked text that can go out now ("" for none). */
   push(text: string): string {
+    if (this.pending === "" && !this.mayMatch(text)) {
+      // the usual case: no match possible in this text; only a tail that could start one waits
+      const end = text.length - holdBack(this.rules, text);
+      if (end === text.length) return this.released(text);
+      this.pending = text.slice(end);
+      return this.released(text.slice(0, end));
+    }
     this.pending += text;
     return this.release(false);
   }
@@ -161,11 +205,22 @@ export class StreamMasker {
     return this.pending.length > 0;
   }
 
+  private mayMatch(text: string): boolean {
+    if (!this.needs) return true;
+    for (const re of this.needs) if (re.test(text)) return true;
+    return false;
+  }
+
+  private released(out: string): string {
+    if (out !== "") this.context = out.length >= CONTEXT ? out.slice(-CONTEXT) : (this.context + out).slice(-CONTEXT);
+    return out;
+  }
+
   private release(all: boolean): string {
     if (this.pending.length === 0) return "";
     const base = this.context.length;
     const text = this.context + this.pending;
-    const matches = findMatches(this.rules, text, base);
+    const matches = this.mayMatch(this.pending) ? findMatches(this.rules, text, base) : NONE;
     if (matches.length > 0) this.matched = true;
     let end = all ? text.length : text.length - holdBack(this.rules, this.pending);
     // never part of a match: stop before one that the cut would split

@@ -10,6 +10,14 @@ import { GuardCallError } from "./side-call.ts";
 import { requestTexts } from "./texts.ts";
 import type { Guard, GuardSet, Phase, TextSlot, Verdict } from "./types.ts";
 
+/** Streamed answers are guarded as one text: a stream of several choices cannot be. */
+export function checkGuardable(set: GuardSet, draft: BodyDraft): void {
+  const n = draft.body.n;
+  if (set.streaming && set.response.length > 0 && draft.body.stream === true && typeof n === "number" && n > 1) {
+    throw new HttpError(400, "n > 1 is not supported for streamed answers when response guards apply to streams", { code: "unsupported_parameter", param: "n" });
+  }
+}
+
 export async function guardRequest(set: GuardSet, draft: BodyDraft, ctx: RequestContext): Promise<void> {
   const initial = draft.body.messages;
   if (!isList(initial) || set.request.length === 0) return;

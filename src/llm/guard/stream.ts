@@ -13,7 +13,7 @@
  * Other parts (reasoning, tool calls, the finish) keep their order: held text goes out before them.
  */
 import type { ClientStreamWriter, FinishReason, JsonStringLiteral, StreamFailure } from "../hub/parts.ts";
-import { literal } from "../hub/parts.ts";
+import { literal, trustedLiteral } from "../hub/parts.ts";
 import type { RequestContext } from "../../server/context.ts";
 import type { Usage } from "../types.ts";
 import { StreamMasker } from "./regex.ts";
@@ -28,6 +28,11 @@ interface Window {
   text: string;
   /** the part that closed the window (tool call, finish, end), written after its text */
   then?: () => void;
+}
+
+/** A plain string as a JSON literal (no stringify when nothing needs escaping). */
+function asLiteral(text: string): JsonStringLiteral {
+  return /["\\\u0000-\u001f\u2028\u2029]/.test(text) ? literal(text) : trustedLiteral(`"${text}"`);
 }
 
 /** A JSON string literal's text (no parse when it has no escapes). */
@@ -83,7 +88,11 @@ export class GuardedWriter implements ClientStreamWriter {
   }
   text(value: JsonStringLiteral): void {
     if (this.rejected) return;
-    this.release(this.mask(textOf(value)));
+    const text = textOf(value);
+    const out = this.mask(text);
+    // the usual case: nothing held, nothing masked: the provider's literal goes on as it is
+    if (out === text && this.remote.length === 0) this.inner.text(value);
+    else this.release(out);
   }
   usage(usage: Usage): void {
     this.inner.usage(usage);
@@ -127,7 +136,7 @@ export class GuardedWriter implements ClientStreamWriter {
       if (w.text !== "") {
         const text = await this.checkWindow(w.text);
         if (text === undefined) return;
-        if (text !== "") this.inner.text(literal(text));
+        if (text !== "") this.inner.text(asLiteral(text));
       }
       w.then?.();
     }
@@ -137,7 +146,10 @@ export class GuardedWriter implements ClientStreamWriter {
     let out = text;
     for (const { masker, guard } of this.maskers) {
       out = masker.push(out);
-      if (masker.matched && guard.regex!.reject) return this.reject(guard), "";
+      if (masker.matched && guard.regex!.reject) {
+        this.reject(guard);
+        return "";
+      }
     }
     return out;
   }
@@ -146,14 +158,17 @@ export class GuardedWriter implements ClientStreamWriter {
     let out = "";
     for (const { masker, guard } of this.maskers) {
       out = masker.push(out) + masker.flush();
-      if (masker.matched && guard.regex!.reject) return this.reject(guard), "";
+      if (masker.matched && guard.regex!.reject) {
+        this.reject(guard);
+        return "";
+      }
     }
     return out;
   }
 
   private release(text: string): void {
     if (text === "" || this.rejected) return;
-    if (this.remote.length === 0) return this.inner.text(literal(text));
+    if (this.remote.length === 0) return this.inner.text(asLiteral(text));
     this.open += text;
     if (this.open.length >= WINDOW) this.closeWindow();
   }

@@ -177,7 +177,7 @@ describe("answers", () => {
     expect(seen.map((s) => s.d).join("")).toBe("Your card: <CREDIT_CARD>. Bye");
     expect(seen.some((s) => /\d/.test(s.d))).toBe(false);
     // "Your card:" went out at once; the number waited for the rest of it
-    expect(seen[0]!.d).toBe("Your card:");
+    expect(seen[0]!.d).toBe("Your card: ");
     expect(seen[1]!.at - seen[0]!.at).toBeGreaterThan(100);
     emu.script(undefined);
     await builtins.stop();
@@ -196,6 +196,13 @@ describe("answers", () => {
     expect(late).toBeInstanceOf(OpenAI.APIError);
     expect(text).not.toContain("1234");
     emu.script(undefined);
+  });
+});
+
+describe("several choices", () => {
+  test("n > 1 on a guarded stream is refused (the guard reads one text)", async () => {
+    const err = (await gw.client.chat.completions.create({ model: "m", n: 2, stream: true, messages: [{ role: "user", content: "hi" }] }).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect([err.status, err.param]).toEqual([400, "n"]);
   });
 });
 
