@@ -120,6 +120,9 @@ export class GuardedWriter implements ClientStreamWriter {
   }
   end(): void {
     this.after(() => this.inner.end());
+    if (this.rejected) return;
+    // one verdict per regex guard per stream, for the record (guard services record each window)
+    for (const { masker, guard } of this.maskers) this.ctx.outcome.guarded("response", guard.kind, masker.matched ? "mask" : "allow");
   }
   fail(failure: StreamFailure): void {
     if (this.rejected || this.inner.done) return;
