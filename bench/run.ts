@@ -1,7 +1,8 @@
 /**
  * `bun run bench`: direct upstream, bare Bun proxy and the gateway side by side, each in its own
  * process, under the same load in the same run; then every provider translation scenario
- * against the bare proxy relaying the provider's native bytes.
+ * against the bare proxy relaying the provider's native bytes; then feature scenarios (failover
+ * groups and guards) against the same gateway without the feature.
  *
  *   bun bench/run.ts [--duration 4] [--rounds 3] [--only openai-stream,anthropic-stream] [--skip-core] [--bin dist/agentgateway]
  *
@@ -14,7 +15,7 @@ import type { Subprocess } from "bun";
 import { OPENAI_FIRST_TOKEN, type Scenario } from "./scenario.ts";
 import { measureFirstChunk, type FirstChunkResult } from "./first-chunk.ts";
 import { runLoad, type LoadResult } from "./load.ts";
-import { openaiJson, openaiStream, openaiStreamUntouched, providerScenarios } from "./scenarios/index.ts";
+import { featureScenarios, openaiJson, openaiStream, openaiStreamUntouched, providerScenarios } from "./scenarios/index.ts";
 import { accessSummary, benchAccess } from "./access.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -33,7 +34,8 @@ interface Row {
   stream: boolean;
   delayMs: number;
   connections: number;
-  target: "direct" | "bare-proxy" | "gateway";
+  /** `baseline`: the same gateway without the scenario's feature (feature scenarios) */
+  target: "direct" | "bare-proxy" | "baseline" | "gateway";
   result: LoadResult;
   /** CPU time (user + system) the process under test spent per request, in µs */
   cpuUsPerRequest: number;
@@ -99,17 +101,23 @@ async function stack(s: Scenario, delayMs: number) {
   const bare = freePort();
   const gw = freePort();
   const upstream = spawn([process.execPath, "bench/serve-upstream.ts", "--scenario", s.name, "--port", String(up), "--chunks", String(CHUNKS), "--delay-ms", String(delayMs)]);
-  const proxy = spawn([process.execPath, "bench/bare-proxy.ts", "--port", String(bare), "--upstream", `http://127.0.0.1:${up}`]);
   const dir = mkdtempSync(join(tmpdir(), "agw-bench-"));
-  const cfg = join(dir, "config.yaml");
-  writeFileSync(cfg, s.config(`http://127.0.0.1:${up}`, gw));
-  const gateway = spawn([...(BIN ? [resolve(ROOT, BIN)] : [process.execPath, "src/main.ts"]), cfg], { READINESS_ADDR: "off" });
+  const startGateway = (config: string, port: number, file: string) => {
+    const cfg = join(dir, file);
+    writeFileSync(cfg, config);
+    return spawn([...(BIN ? [resolve(ROOT, BIN)] : [process.execPath, "src/main.ts"]), cfg], { READINESS_ADDR: "off" });
+  };
+  // a feature scenario's baseline is the same gateway without the feature, in the bare proxy's place
+  const proxy = s.baseline
+    ? startGateway(s.baseline(`http://127.0.0.1:${up}`, bare), bare, "baseline.yaml")
+    : spawn([process.execPath, "bench/bare-proxy.ts", "--port", String(bare), "--upstream", `http://127.0.0.1:${up}`]);
+  const gateway = startGateway(s.config(`http://127.0.0.1:${up}`, gw), gw, "config.yaml");
   await Promise.all([waitForPort(up, upstream), waitForPort(bare, proxy), waitForPort(gw, gateway)]);
   return {
     direct: `http://127.0.0.1:${up}`,
     bare: `http://127.0.0.1:${bare}`,
     gateway: `http://127.0.0.1:${gw}`,
-    pids: { direct: upstream.pid, "bare-proxy": proxy.pid, gateway: gateway.pid } as Record<Row["target"], number>,
+    pids: { direct: upstream.pid, "bare-proxy": proxy.pid, baseline: proxy.pid, gateway: gateway.pid } as Record<Row["target"], number>,
     gatewayPid: gateway.pid,
     async close() {
       await Promise.all([stop(upstream), stop(proxy), stop(gateway)]);
@@ -121,8 +129,8 @@ type Stack = { pids: Record<Row["target"], number> } & Record<"direct" | "bare" 
 
 /** One timed load against one target: the result and the CPU the target spent per request. */
 async function once(s: Scenario, target: Row["target"], st: Stack, connections: number, durationSec: number): Promise<{ result: LoadResult; cpuUs: number }> {
-  const req = target === "gateway" ? s.gatewayRequest : s.nativeRequest;
-  const base = target === "direct" ? st.direct : target === "bare-proxy" ? st.bare : st.gateway;
+  const req = target === "gateway" || target === "baseline" ? s.gatewayRequest : s.nativeRequest;
+  const base = target === "direct" ? st.direct : target === "bare-proxy" || target === "baseline" ? st.bare : st.gateway;
   const cpu0 = cpuUs(st.pids[target]);
   const result = await runLoad({ url: base + req.path, body: req.body, headers: req.headers ?? {}, connections, durationSec });
   return { result, cpuUs: cpuUs(st.pids[target]) - cpu0 };
@@ -153,17 +161,18 @@ function record(s: Scenario, target: Row["target"], connections: number, delayMs
  * shared machine hits both alike); the ratio reported is the median of the rounds' ratios.
  */
 async function compare(s: Scenario, st: Stack, connections: number, delayMs: number): Promise<{ bare: Row; gateway: Row; ratio: number }> {
-  for (const t of ["bare-proxy", "gateway"] as const) await once(s, t, st, connections, 1); // warm-up
+  const against = s.baseline ? "baseline" : "bare-proxy";
+  for (const t of [against, "gateway"] as const) await once(s, t, st, connections, 1); // warm-up
   const bare: { result: LoadResult; cpuUs: number }[] = [];
   const gw: { result: LoadResult; cpuUs: number }[] = [];
   const ratios: number[] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? (["bare-proxy", "gateway"] as const) : (["gateway", "bare-proxy"] as const);
+    const order = round % 2 === 0 ? ([against, "gateway"] as const) : (["gateway", against] as const);
     for (const t of order) (t === "gateway" ? gw : bare).push(await once(s, t, st, connections, DURATION));
     ratios.push(gw.at(-1)!.result.rps / bare.at(-1)!.result.rps);
   }
   ratios.sort((a, b) => a - b);
-  return { bare: record(s, "bare-proxy", connections, delayMs, bare), gateway: record(s, "gateway", connections, delayMs, gw), ratio: ratios[Math.floor(ratios.length / 2)]! };
+  return { bare: record(s, against, connections, delayMs, bare), gateway: record(s, "gateway", connections, delayMs, gw), ratio: ratios[Math.floor(ratios.length / 2)]! };
 }
 
 function fmtUs(us: number): string {
@@ -230,6 +239,19 @@ try {
   if (wanted({ name: "openai-json-access" } as Scenario) || ONLY?.some((o) => o.startsWith("openai-json-access"))) {
     for (const r of await benchAccess({ durationSec: DURATION, rounds: ROUNDS, bin: BIN })) summary.push(accessSummary(r));
   }
+
+  // 4. feature scenarios: the gateway with the feature against the same gateway without it
+  for (const s of featureScenarios.filter(wanted)) {
+    for (const delay of s.stream ? [1, 0] : [0]) {
+      const st = await stack(s, delay);
+      try {
+        const { bare: base, gateway: gw, ratio } = await compare(s, st, 50, delay);
+        summary.push(`${s.name} delay=${delay}ms c=50: with/without the feature ${ratio.toFixed(2)}x (target >= 0.9x) ${ratio >= 0.9 ? "MET" : "MISSED"}; cpu/request ${gw.cpuUsPerRequest.toFixed(0)}us vs ${base.cpuUsPerRequest.toFixed(0)}us`);
+      } finally {
+        await st.close();
+      }
+    }
+  }
 } finally {
   await Promise.all(procs.filter((p) => p.exitCode === null).map(stop));
 }
@@ -243,11 +265,11 @@ mkdirSync(dir, { recursive: true });
 const machine = { cpus: navigator.hardwareConcurrency, bun: Bun.version, platform: process.platform };
 writeFileSync(join(dir, `${stamp}.json`), `${JSON.stringify({ date: new Date().toISOString(), machine, durationSec: DURATION, rows, firstChunks, summary, gatewayRssMb: gatewayRss, gatewayPeakRssMb: gatewayPeakRss }, null, 2)}\n`);
 const table = [
-  "| scenario | delay | conns | target | req/s | p50 | p99 | CPU/request | vs bare proxy |",
+  "| scenario | delay | conns | target | req/s | p50 | p99 | CPU/request | vs bare proxy (or baseline) |",
   "|---|---|---|---|---|---|---|---|---|",
   ...rows.map((r) => {
-    const bare = rows.find((b) => b.scenario === r.scenario && b.delayMs === r.delayMs && b.connections === r.connections && b.target === "bare-proxy");
-    const ratio = bare && r.target !== "bare-proxy" ? `${(r.result.rps / bare.result.rps).toFixed(2)}x` : "";
+    const bare = rows.find((b) => b.scenario === r.scenario && b.delayMs === r.delayMs && b.connections === r.connections && (b.target === "bare-proxy" || b.target === "baseline"));
+    const ratio = bare && r.target !== bare.target ? `${(r.result.rps / bare.result.rps).toFixed(2)}x` : "";
     // (the summary's ratios are medians of per-round ratios; this column divides the median rates)
     return `| ${r.scenario} | ${r.delayMs}ms | ${r.connections} | ${r.target} | ${r.result.rps.toFixed(0)} | ${fmtUs(r.result.p50Us)} | ${fmtUs(r.result.p99Us)} | ${r.cpuUsPerRequest.toFixed(0)}us | ${ratio} |`;
   }),

@@ -29,6 +29,11 @@ export interface Scenario {
   gatewayFirstToken?: RegExp;
   /** gateway/bare throughput targets when they differ from the defaults: no delay, and chunks spaced */
   targets?: { noDelay: number; delayed: number };
+  /**
+   * A feature scenario: the gateway with this config (the same gateway without the feature) is
+   * the baseline instead of the bare proxy.
+   */
+  baseline?: (origin: string, port: number) => string;
 }
 
 /** The first OpenAI chunk that carries answer text. */

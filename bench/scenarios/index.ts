@@ -4,6 +4,10 @@
  */
 import type { Scenario } from "../scenario.ts";
 import { openaiJson, openaiStream, openaiStreamUntouched } from "./openai.ts";
+import { resilienceJson, resilienceStream } from "./resilience.ts";
+
+/** Scenarios compared with the same gateway without the feature (`baseline`). */
+export const featureScenarios: Scenario[] = [resilienceJson, resilienceStream];
 
 const PROVIDER_FILES = ["anthropic", "bedrock", "gemini", "anthropic-client"];
 
@@ -19,7 +23,7 @@ export async function providerScenarios(): Promise<Scenario[]> {
 }
 
 export async function loadScenario(name: string): Promise<Scenario> {
-  const all = [openaiJson, openaiStream, openaiStreamUntouched, ...(await providerScenarios())];
+  const all = [openaiJson, openaiStream, openaiStreamUntouched, ...featureScenarios, ...(await providerScenarios())];
   const s = all.find((x) => x.name === name);
   if (!s) throw new Error(`unknown scenario ${name} (known: ${all.map((x) => x.name).join(", ")})`);
   return s;

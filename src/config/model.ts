@@ -3,6 +3,8 @@
  * new one and swaps it in, so a request sees one consistent model from start to end.
  */
 import type { UpstreamOrigin } from "../http/upstream-url.ts";
+import type { HealthSettings, TargetHealth } from "../llm/failover/health.ts";
+import type { WeightedTarget } from "../llm/failover/order.ts";
 import type { Provider } from "../llm/types.ts";
 import type { Chain } from "../policies/chain.ts";
 import type { Policy } from "../policies/types.ts";
@@ -149,6 +151,17 @@ export interface LlmBackend {
   kind: "llm";
   name: string;
   models: LlmModelEntry[];
+  /** `llm.virtualModels` by exact name (looked up before `models`) */
+  virtualModels: ReadonlyMap<string, VirtualModel>;
+}
+
+/** A model name served from other configured models (`llm.virtualModels`). */
+export interface VirtualModel {
+  name: string;
+  /** priority groups of weighted targets (weighted: one group; failover: one per priority) */
+  groups: WeightedTarget[][];
+  /** how it is listed in /v1/models */
+  listing: LlmModelEntry;
 }
 
 export interface LlmModelEntry {
@@ -176,4 +189,8 @@ export interface ProviderTarget extends UpstreamTarget {
   routes: Policy["routes"];
   /** `llm:` models: how the catch-all route type is handled */
   passthrough: "detect" | "opaque" | undefined;
+  /** learnt from its answers (shared by every request and candidate list it is in) */
+  health: TargetHealth;
+  /** its `health` policy, when configured */
+  healthPolicy: HealthSettings | undefined;
 }

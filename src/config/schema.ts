@@ -28,8 +28,12 @@ import {
   UpstreamPath,
 } from "./schema/parts.ts";
 import { ModelCatalogSources } from "../telemetry/cost/catalog.ts";
+import { PromptGuardSchema } from "../llm/guard/schema.ts";
+import { PromptCachingSchema } from "../llm/shaping/prompt-caching.ts";
+import { HealthSchema } from "../policies/health.ts";
 import { RedisSchema } from "./compile/limits.ts";
 import { LlmParams } from "./schema/llm-params.ts";
+import { LlmVirtualModel } from "./schema/llm-virtual.ts";
 import { Histograms, MetricsSection, TracingSection } from "./schema/operations.ts";
 import { BackendPolicies, GatewayPolicies, LlmPolicies, policyFields, RoutePolicies } from "./schema/policies.ts";
 import { AIProvider, LlmProviderRef } from "./schema/providers.ts";
@@ -157,6 +161,8 @@ const LlmModelDefaults = {
   backendTLS: BackendTlsSchema.nullish(),
   tls: BackendTlsSchema.nullish(),
   auth: BackendAuthSchema.nullish(),
+  health: HealthSchema.nullish(),
+  promptCaching: PromptCachingSchema.nullish(),
 };
 
 export const LlmModel = z.strictObject({
@@ -178,11 +184,9 @@ export const LlmModel = z.strictObject({
   ...notYetFields([
     "transformation",
     "finalTransformation",
-    "health",
     "backendTunnel",
-    "guardrails",
-    "promptCaching",
   ]),
+  guardrails: PromptGuardSchema.nullish(),
 }).meta({ id: "LlmModel" });
 
 export const LlmProvider = z.strictObject({
@@ -192,7 +196,7 @@ export const LlmProvider = z.strictObject({
   defaults: z
     .strictObject({
       ...LlmModelDefaults,
-      ...notYetFields(["transformation", "health", "backendTunnel", "promptCaching"]),
+      ...notYetFields(["transformation", "backendTunnel"]),
     })
     .nullish(),
 });
@@ -203,7 +207,7 @@ export const Llm = z.strictObject({
   tls: notYet("tls"),
   providers: z.array(LlmProvider).optional(),
   models: z.array(LlmModel),
-  virtualModels: notYet("virtualModels"),
+  virtualModels: z.array(LlmVirtualModel).nullish(),
   policies: LlmPolicies.nullish(),
 });
 

@@ -13,7 +13,10 @@ import type { ChatClient } from "./chat.ts";
 import { reshapeError } from "./formats/errors.ts";
 import type { WriterContext } from "./formats/types.ts";
 import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
-import type { ByteTranslator, HubMessage, HubWriter } from "./hub/parts.ts";
+import type { ByteTranslator, ClientStreamWriter, HubMessage, HubWriter } from "./hub/parts.ts";
+import { guardMessage, guardStream, relayGuardedJson, responseGuardsOf } from "./guard/answer.ts";
+import type { GuardSet } from "./guard/types.ts";
+import { openaiStream } from "./providers/openai/stream.ts";
 import { passthroughStream, translatedStream } from "./stream/pipeline.ts";
 import type { ChatRequest, StreamContext } from "./types.ts";
 
@@ -46,7 +49,8 @@ export async function present(ctx: RequestContext, call: ChatCall, res: Response
     const err = await upstreamError(ctx, target, res);
     return format ? reshapeError(format.name, err) : err;
   }
-  if (!call.hub) return passThrough(ctx, call, res);
+  const guards = responseGuardsOf(target);
+  if (!call.hub) return passThrough(ctx, call, res, guards);
   const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
   const writerCtx: WriterContext = { model, created: streamCtx.created, state: client.read.state };
   if (!call.stream) {
@@ -58,20 +62,28 @@ export async function present(ctx: RequestContext, call: ChatCall, res: Response
       if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
       throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
     }
+    if (guards) msg = await guardMessage(guards, msg, ctx);
     const json = format ? format.whole(msg, writerCtx) : openaiCompletion(msg, streamCtx);
     return answer(ctx, target, new Response(json, { status: 200, headers: JSON_HEADERS }), { usage: msg.usage, responseModel: msg.model ?? model });
   }
-  ctx.outcome.answered(200); // the stream may end (and finish the exchange) before this returns
   const writer = format ? format.writer(writerCtx) : openaiChunkWriter(streamCtx);
+  const hub = call.hub;
+  return translated(ctx, call, res.body!, writer, (w) => hub.stream(streamCtx, w), guards?.streaming ? guards : undefined);
+}
+
+/** A stream read as hub parts and written for the client, through the response guards when they apply to streams. */
+async function translated(ctx: RequestContext, call: ChatCall, upstream: ReadableStream<Uint8Array>, client: ClientStreamWriter, translate: (out: HubWriter) => ByteTranslator, guards: GuardSet | undefined): Promise<Response> {
+  ctx.outcome.answered(200); // the stream may end (and finish the exchange) before this returns
+  const s = guards ? guardStream(guards, ctx, client, translate, upstream) : { writer: client, translator: translate(client), upstream };
   const body = await translatedStream({
-    upstream: res.body!,
+    upstream: s.upstream,
     startedAt: ctx.outcome.record.start,
-    translator: call.hub.stream(streamCtx, writer),
-    writer,
+    translator: s.translator,
+    writer: s.writer,
     keepAliveMs: ctx.streamKeepAliveMs,
-    onEnd: (o) => streamEnded(ctx, o, model),
+    onEnd: (o) => streamEnded(ctx, o, call.model),
   });
-  return answerStream(ctx, target, body, 200, sseHeaders(new Headers()));
+  return answerStream(ctx, call.target, body, 200, sseHeaders(new Headers()));
 }
 
 /** Whether anything reads this exchange's token usage: the access log, metrics, a policy. */
@@ -80,10 +92,15 @@ export function usageWanted(ctx: RequestContext, target: ProviderTarget): boolea
 }
 
 /** An OpenAI client's answer from an OpenAI-format upstream: relayed, usage read when wanted. */
-async function passThrough(ctx: RequestContext, call: ChatCall, res: Response): Promise<Response> {
+async function passThrough(ctx: RequestContext, call: ChatCall, res: Response, guards: GuardSet | undefined): Promise<Response> {
   const { target, model } = call;
   const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-  if (!call.stream || !isSse || !res.body) return relayJson(ctx, target, res);
+  if (!call.stream || !isSse || !res.body) return guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res);
+  if (guards?.streaming) {
+    // the answer's text must be seen before the client gets it: read as hub parts
+    const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers };
+    return translated(ctx, call, res.body, openaiChunkWriter(streamCtx), (w) => openaiStream(streamCtx, w), guards);
+  }
   if (!usageWanted(ctx, target)) return zeroCopy(ctx, target, res);
   const body = await passthroughStream({
     upstream: res.body,

@@ -11,7 +11,7 @@
  */
 import type { ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
-import { bodyDraft, runPrepare, runPresent } from "../policies/chain.ts";
+import { bodyDraft, runHubRequest, runPrepare, runPresent } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
 import { sseHeaders } from "./answer.ts";
 import { callProvider } from "./call.ts";
@@ -58,7 +58,7 @@ function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], cl
   ctx.outcome.requested("chat", typeof asked === "string" ? asked : undefined);
   const answer = firstAnswer(ctx, targets, async (target) => {
     const format = client.format;
-    if (format && target.provider.nativePath(format.nativeRoute, target.model ?? asked) !== undefined) {
+    if (format && !shapesHub(target) && target.provider.nativePath(format.nativeRoute, target.model ?? asked) !== undefined) {
       return forwardNative(ctx, target, format.nativeRoute, client.body);
     }
     const call = await prepare(ctx, target, client);
@@ -77,9 +77,18 @@ function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], cl
   return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, headers, format ? (...e) => clientErrorEvent(format, ...e) : undefined);
 }
 
+/**
+ * Prompts, cache markers and guards work on the hub request and the hub's answer parts: a target
+ * with them goes through the hub even when it speaks the client's format natively.
+ */
+function shapesHub(target: ProviderTarget): boolean {
+  return target.policies.some((p) => p.hubRequest !== undefined || p.guards !== undefined);
+}
+
 async function prepare(ctx: RequestContext, target: ProviderTarget, client: ChatClient): Promise<ChatCall> {
   const draft = bodyDraft(client.read.request);
   runPrepare(target.policies, draft, ctx);
+  await runHubRequest(target.policies, draft, ctx, target);
   const asked = draft.body.model;
   const model = target.model ?? (typeof asked === "string" ? asked : undefined);
   if (model === undefined) throw new HttpError(400, "request is missing string field 'model'", { code: "missing_model", param: "model" });

@@ -17,6 +17,7 @@ import { listModels } from "./models.ts";
 import { serveNative, servePassthrough } from "./passthrough.ts";
 import { checkMethod, detectRouteType } from "./route-type.ts";
 import { modelFromPath } from "./requested-model.ts";
+import { orderCandidates } from "./failover/order.ts";
 import { candidates } from "./targets.ts";
 import type { RouteType } from "./types.ts";
 
@@ -33,10 +34,12 @@ export async function serveAiBackend(ctx: RequestContext, backend: AiBackend): P
 export async function serveLlmBackend(ctx: RequestContext, backend: LlmBackend): Promise<Response> {
   const routeType = detectRouteType(ctx.method, ctx.path, undefined, "passthrough");
   checkMethod(routeType, ctx.method, ctx.path);
-  if (routeType === "models") return listModels(ctx, backend.models.filter((m) => m.visibility === "public"));
+  if (routeType === "models") return listModels(ctx, [...backend.models.filter((m) => m.visibility === "public"), ...[...backend.virtualModels.values()].map((v) => v.listing)]);
   // the realtime socket names its model in the query (a GET has no body)
   const queryModel = routeType === "realtime" ? (new URLSearchParams(ctx.query).get("model") ?? undefined) : undefined;
   const model = modelFromPath(ctx.path) ?? queryModel ?? (await bodyModel(ctx));
+  const virtual = backend.virtualModels.get(model);
+  if (virtual) return serveRouteType(ctx, orderCandidates(virtual.groups, ctx.deps.random), routeType);
   const entry = backend.models.find((m) => m.visibility === "public" && m.matches(model) && (m.headerMatches.length === 0 || m.headerMatches.some((h) => h(ctx.req.headers))));
   if (!entry) throw new HttpError(404, `model '${model}' is not configured on this gateway`, { code: "model_not_found", param: "model" });
   const type = routeType === "passthrough" && entry.target.passthrough === "detect" ? "detect" : routeType;

@@ -4,15 +4,25 @@
  *   defaults      body fields set when the client left them out
  *   overrides     body fields always set
  *   modelAliases  the client's model renamed: exact names first, then `*` patterns, longest first
+ *   prompts       messages added before / after the client's (src/llm/shaping/prompts.ts)
+ *   promptCaching cache markers for Anthropic and Bedrock (src/llm/shaping/prompt-caching.ts)
+ *   promptGuard   guards on requests and answers (src/llm/guard/)
  * A backend policy: set on a route and on a backend, the settings merge field by field (the
  * backend's win).
  */
 import { z } from "zod";
+import type { ProviderTarget } from "../config/model.ts";
 import { JsonRecord, notYetFields, RouteTypeName } from "../config/schema/parts.ts";
+import { compileGuards } from "../llm/guard/compile.ts";
+import { checkGuardable, guardRequest } from "../llm/guard/request.ts";
+import { mergePromptGuards, PromptGuardSchema } from "../llm/guard/schema.ts";
+import type { GuardSet } from "../llm/guard/types.ts";
 import { modelPattern, type ModelMatcher } from "../llm/model-pattern.ts";
+import { compilePromptCaching, PromptCachingSchema, takesCacheMarkers } from "../llm/shaping/prompt-caching.ts";
+import { compilePrompts, PromptsSchema } from "../llm/shaping/prompts.ts";
 import { sortTable } from "../llm/route-type.ts";
 import type { RouteType } from "../llm/types.ts";
-import { definePolicy, type BodyDraft } from "./types.ts";
+import { definePolicy, type BodyDraft, type Policy } from "./types.ts";
 
 export const AiPolicySchema = z
   .strictObject({
@@ -20,7 +30,10 @@ export const AiPolicySchema = z
     defaults: JsonRecord.nullish(),
     overrides: JsonRecord.nullish(),
     modelAliases: z.record(z.string(), z.string()).nullish(),
-    ...notYetFields(["promptGuard", "transformations", "finalTransformations", "prompts", "promptCaching"]),
+    prompts: PromptsSchema.nullish(),
+    promptCaching: PromptCachingSchema.nullish(),
+    promptGuard: PromptGuardSchema.nullish(),
+    ...notYetFields(["transformations", "finalTransformations"]),
   })
   .meta({ id: "AiPolicy" });
 
@@ -36,16 +49,46 @@ export const ai = definePolicy({
     defaults: merged(outer.defaults, inner.defaults),
     overrides: merged(outer.overrides, inner.overrides),
     modelAliases: merged(outer.modelAliases, inner.modelAliases),
+    prompts: inner.prompts ?? outer.prompts,
+    promptCaching: inner.promptCaching ?? outer.promptCaching,
+    promptGuard: mergePromptGuards(outer.promptGuard, inner.promptGuard),
   }),
-  compile(raw) {
+  compile(raw, ctx) {
     const prepare = compileBodyChanges(raw);
+    const guards = raw.promptGuard ? compileGuards(raw.promptGuard, { ...ctx, path: [...ctx.path, "promptGuard"] }) : undefined;
+    const hubRequest = compileHubRequest(raw, guards);
     const routes = raw.routes
       ? { table: sortTable(Object.entries(raw.routes)), fallback: raw.routes["*"] ?? ("completions" as RouteType) }
       : undefined;
-    if (!prepare && !routes) return undefined;
-    return { key: "ai", ...(prepare ? { prepare } : {}), ...(routes ? { routes } : {}) };
+    if (!prepare && !routes && !hubRequest && !guards) return undefined;
+    return { key: "ai", ...(prepare ? { prepare } : {}), ...(hubRequest ? { hubRequest } : {}), ...(routes ? { routes } : {}), ...(guards ? { guards } : {}) };
   },
 });
+
+/** What the ai policy does to the hub request: prompt enrichment, request guards, cache markers. */
+function compileHubRequest(raw: RawAiPolicy, guards: GuardSet | undefined): Policy["hubRequest"] {
+  const prompts = compilePrompts(raw.prompts);
+  const caching = compilePromptCaching(raw.promptCaching);
+  const guarded = guards && guards.request.length > 0 ? guards : undefined;
+  const streamGuards = guards && guards.streaming && guards.response.length > 0 ? guards : undefined;
+  if (!prompts && !caching && !guarded && !streamGuards) return undefined;
+  const mark = (draft: BodyDraft, target: ProviderTarget) => {
+    if (caching && takesCacheMarkers(target.provider.telemetryName, target.provider.chat !== undefined)) caching(draft);
+  };
+  if (!guarded) {
+    return (draft, _ctx, target) => {
+      if (streamGuards) checkGuardable(streamGuards, draft);
+      prompts?.(draft);
+      mark(draft, target);
+    };
+  }
+  return async (draft, ctx, target) => {
+    if (streamGuards) checkGuardable(streamGuards, draft);
+    prompts?.(draft);
+    await guardRequest(guarded, draft, ctx);
+    mark(draft, target);
+  };
+}
 
 function merged<V>(outer: Record<string, V> | null | undefined, inner: Record<string, V> | null | undefined): Record<string, V> | undefined {
   return outer || inner ? { ...outer, ...inner } : undefined;

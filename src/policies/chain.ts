@@ -2,6 +2,7 @@
  * Running compiled policies. Exchange middlewares are composed once per route; the lifecycle
  * hooks run in order over a list (route filters first on the way up, last on the way back).
  */
+import type { ProviderTarget } from "../config/model.ts";
 import type { UpstreamRequest } from "../llm/types.ts";
 import type { RequestContext } from "../server/context.ts";
 import type { BodyDraft, Middleware, Policy } from "./types.ts";
@@ -20,6 +21,13 @@ export function composeChain(policies: readonly Policy[]): Chain {
 
 export function runPrepare(policies: readonly Policy[], draft: BodyDraft, ctx: RequestContext): void {
   for (const p of policies) p.prepare?.(draft, ctx);
+}
+
+export async function runHubRequest(policies: readonly Policy[], draft: BodyDraft, ctx: RequestContext, target: ProviderTarget): Promise<void> {
+  for (const p of policies) {
+    const pending = p.hubRequest?.(draft, ctx, target);
+    if (pending) await pending;
+  }
 }
 
 export async function runSend(policies: readonly Policy[], req: UpstreamRequest, ctx: RequestContext): Promise<void> {

@@ -15,6 +15,8 @@ import { backendAuth } from "./backend-auth.ts";
 import { backendTls } from "./backend-tls.ts";
 import { requestHeaderModifier } from "./request-header-modifier.ts";
 import { responseHeaderModifier } from "./response-header-modifier.ts";
+import { health } from "./health.ts";
+import { retry } from "./retry.ts";
 import { timeout } from "./timeout.ts";
 import type { PolicyModule } from "./types.ts";
 
@@ -33,6 +35,8 @@ export const POLICIES: readonly PolicyModule[] = [
   backendAuth,
   ai,
   timeout,
+  retry,
+  health,
 ];
 
 export const POLICY_BY_KEY: ReadonlyMap<string, PolicyModule> = new Map(POLICIES.map((p) => [p.key, p]));

@@ -7,6 +7,7 @@
  *   handle   around the whole exchange (gateway and route level): before `next()` it may answer
  *            early (an auth failure) or narrow the context (a deadline); after it, change the answer
  *   prepare  the LLM request body about to be sent (a copy of the client's), before translation
+ *   hubRequest  the chat request in the hub shape, per provider (prompts, cache markers, guards)
  *   send     each upstream request after translation: headers, credentials, signatures
  *   present  the answer's headers before they go to the client
  *
@@ -14,12 +15,15 @@
  */
 import type { z } from "zod";
 import type { YamlPath } from "../config/errors.ts";
-import type { FetchTls } from "../config/model.ts";
+import type { FetchTls, ProviderTarget } from "../config/model.ts";
 import type { Secret } from "../config/secret.ts";
 import type { RawFileOrInline } from "../config/schema/parts.ts";
+import type { HealthSettings } from "../llm/failover/health.ts";
+import type { GuardSet } from "../llm/guard/types.ts";
 import type { RouteType, UpstreamRequest } from "../llm/types.ts";
 import type { LimitStore } from "../limits/store.ts";
 import type { RequestContext } from "../server/context.ts";
+import type { RetrySettings } from "./retry.ts";
 
 export type Middleware = (ctx: RequestContext, next: () => Promise<Response>) => Promise<Response>;
 
@@ -37,6 +41,12 @@ export interface Policy {
   readonly key: string;
   readonly handle?: Middleware;
   readonly prepare?: (draft: BodyDraft, ctx: RequestContext) => void;
+  /**
+   * The chat request in the hub shape (OpenAI chat completions), after every `prepare` hook and
+   * before translation, for the provider it is about to go to: prompt enrichment, cache markers,
+   * request guards (which may call out, hence async; they refuse by throwing).
+   */
+  readonly hubRequest?: (draft: BodyDraft, ctx: RequestContext, target: ProviderTarget) => void | Promise<void>;
   readonly send?: (req: UpstreamRequest, ctx: RequestContext) => void | Promise<void>;
   readonly present?: (headers: Headers, ctx: RequestContext) => void;
   /** backendTLS: options for the upstream connection */
@@ -49,6 +59,12 @@ export interface Policy {
   readonly consumesUsage?: boolean;
   /** `policies.ai.routes`: path suffix -> route type, longest first, and the type for other paths */
   readonly routes?: { table: readonly (readonly [string, RouteType])[]; fallback: RouteType };
+  /** `retry` (route): when an upstream answer is tried again (src/llm/failover/) */
+  readonly retry?: RetrySettings;
+  /** `health` (backend): when a provider counts as unhealthy and how long it is evicted */
+  readonly health?: HealthSettings;
+  /** `ai.promptGuard`: the response guards chat answers go through (request guards are `hubRequest`) */
+  readonly guards?: GuardSet;
 }
 
 /** Where agentgateway allows a policy (`LocalGatewayPolicy`, `FilterOrPolicy`, `LocalBackendPolicies`, `LocalLLMPolicy`). */
@@ -70,6 +86,8 @@ export interface PolicyCompileContext {
   readonly limits: LimitStore;
   /** compiled as a backend policy: only `prepare`, `send` and `present` run there, never `handle` */
   readonly atBackend?: boolean;
+  /** the environment the config was loaded with (guard services' endpoint overrides) */
+  readonly env?: Readonly<Record<string, string | undefined>> | undefined;
 }
 
 export interface PolicyModule<Raw = unknown> {

@@ -36,6 +36,12 @@ export interface ExchangeOutcome {
   endpoint?: string;
   /** upstream calls made (retries and failover included) */
   attempts: number;
+  /** attempts that failed before the answer, in order: who (endpoint) and the status (none: no answer) */
+  failedAttempts?: { endpoint: string; status: number | undefined }[];
+  /** retries made under a `retry` policy (failover to another provider is not a retry) */
+  retries?: number;
+  /** what each prompt guard decided, in order (metrics: agentgateway_guardrail_checks_total) */
+  guardrails?: { phase: "request" | "response"; kind: string; action: "allow" | "mask" | "reject" | "failOpen" }[];
   requestModel?: string;
   responseModel?: string;
   usage?: Usage;
@@ -61,6 +67,12 @@ export interface OutcomeRecorder {
   matched(listener: string, route: string): void;
   /** an upstream call to `provider` at `endpoint` starts */
   attempt(provider: string, endpoint: string, protocol: "llm" | "http"): void;
+  /** the current attempt failed and the exchange moves on (or gives up): failover and retries */
+  attemptFailed(endpoint: string, status: number | undefined): void;
+  /** the next attempt is a retry (`retry` policy) */
+  retried(): void;
+  /** a prompt guard decided */
+  guarded(phase: "request" | "response", kind: string, action: "allow" | "mask" | "reject" | "failOpen"): void;
   /** the LLM operation and the model the client asked for */
   requested(operation: string | undefined, model: string | undefined): void;
   /** the answer's status is known (for streams: before the stream ends) */
@@ -97,6 +109,15 @@ export function recordOutcome(
       record.provider = provider;
       record.endpoint = endpoint;
       record.protocol = protocol;
+    },
+    attemptFailed(endpoint, status) {
+      (record.failedAttempts ??= []).push({ endpoint, status });
+    },
+    retried() {
+      record.retries = (record.retries ?? 0) + 1;
+    },
+    guarded(phase, kind, action) {
+      (record.guardrails ??= []).push({ phase, kind, action });
     },
     requested(operation, model) {
       if (operation !== undefined) record.operation = operation;

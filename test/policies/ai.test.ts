@@ -39,3 +39,15 @@ describe("policies.ai", () => {
     expect(models.data.map((m) => m.id)).toContain("text-embedding-3-small");
   });
 });
+
+describe("modelAliases order", () => {
+  test("exact names first, then patterns, the longest first, wherever the `*` is", async () => {
+    const { compileAliases } = await import("../../src/policies/ai.ts");
+    const alias = compileAliases({ "claude-*": "x", "claude-3-*": "y", "claude-3-opus": "z", "*-mini": "m", "*": "any" })!;
+    expect(alias("claude-3-opus")).toBe("z");
+    expect(alias("claude-3-haiku")).toBe("y");
+    expect(alias("claude-2")).toBe("x");
+    expect(alias("gpt-4o-mini")).toBe("m");
+    expect(alias("other")).toBe("any");
+  });
+});

@@ -53,7 +53,7 @@ export function compileContext(locator: Locator, opts: CompileOptions): CompileC
       const text = ctx.readFile(raw.file, [...path, "file"]);
       return text === undefined ? undefined : new Secret(text.trim());
     },
-    policy: (path, region, atBackend) => ({ path, issue: (p, m) => ctx.issue(p, m), secret: ctx.secret, readFile: ctx.readFile, resolveFile: ctx.resolveFile, region, atBackend, limits: ctx.limits }),
+    policy: (path, region, atBackend) => ({ path, issue: (p, m) => ctx.issue(p, m), secret: ctx.secret, readFile: ctx.readFile, resolveFile: ctx.resolveFile, region, atBackend, limits: ctx.limits, env: opts.env }),
   };
   return ctx;
 }

@@ -18,6 +18,7 @@ import { authPolicy } from "../../policies/backend-auth.ts";
 import type { Policy } from "../../policies/types.ts";
 import type { Layer } from "./policies.ts";
 import { providerTarget } from "./provider-target.ts";
+import { compileVirtualModels } from "./virtual-models.ts";
 
 type Providers = Map<string, { index: number; raw: RawLlmProvider }>;
 type Params = NonNullable<RawLlmModel["params"]>;
@@ -53,7 +54,7 @@ export function compileLlm(ctx: CompileContext, llm: RawLlm): LlmBackend {
     });
   }
   entries.sort((a, b) => patternSpecificity(b.name) - patternSpecificity(a.name) || a.order - b.order);
-  return { kind: "llm", name: "llm", models: entries };
+  return { kind: "llm", name: "llm", models: entries, virtualModels: compileVirtualModels(ctx, llm.virtualModels ?? [], entries) };
 }
 
 function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers: Providers): ProviderTarget | undefined {
@@ -109,8 +110,11 @@ function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers
 }
 
 /** An llm: model's (or provider defaults') fields as the backend policies they stand for. */
-function policyLayer(d: Defaults, path: YamlPath): Layer {
-  const ai = d.defaults || d.overrides ? { defaults: d.defaults ?? undefined, overrides: d.overrides ?? undefined } : undefined;
+function policyLayer(d: Defaults & Pick<RawLlmModel, "guardrails">, path: YamlPath): Layer {
+  const ai =
+    d.defaults || d.overrides || d.promptCaching || d.guardrails
+      ? { defaults: d.defaults ?? undefined, overrides: d.overrides ?? undefined, promptCaching: d.promptCaching ?? undefined, promptGuard: d.guardrails ?? undefined }
+      : undefined;
   return {
     path,
     policies: {
@@ -118,6 +122,7 @@ function policyLayer(d: Defaults, path: YamlPath): Layer {
       responseHeaderModifier: d.responseHeaders,
       backendTLS: d.backendTLS ?? d.tls,
       backendAuth: d.auth,
+      health: d.health,
       ...(ai ? { ai } : {}),
     },
   };

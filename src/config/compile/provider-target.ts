@@ -4,6 +4,7 @@
  * its policies (with the provider's default credentials when none are configured and the host is
  * the provider's own), and its pinned model.
  */
+import { TargetHealth } from "../../llm/failover/health.ts";
 import type { ResolvedProvider } from "../../llm/providers/define.ts";
 import { authPolicy } from "../../policies/backend-auth.ts";
 import type { Policy } from "../../policies/types.ts";
@@ -42,6 +43,7 @@ export function providerTarget(ctx: CompileContext, p: ProviderInput): ProviderT
     if (implicit) defaults.push(authPolicy(implicit, true));
   }
   const { origin, basePath, passthroughPath } = location;
+  const settings = compileBackendPolicies(ctx, p.layers, p.provider.region, defaults);
   return {
     name: p.name,
     provider: p.provider.bind(basePath),
@@ -50,7 +52,9 @@ export function providerTarget(ctx: CompileContext, p: ProviderInput): ProviderT
     basePath,
     passthroughPath,
     pathOverride: p.pathOverride,
-    ...compileBackendPolicies(ctx, p.layers, p.provider.region, defaults),
+    ...settings,
     passthrough: p.passthrough,
+    health: new TargetHealth(),
+    healthPolicy: settings.policies.find((x) => x.health)?.health,
   };
 }

@@ -1,0 +1,85 @@
+/**
+ * Response guards where answers are presented (src/llm/chat.ts): a whole translated answer (its
+ * hub message), a whole OpenAI-format answer (its choices' message contents), and streams (the
+ * hub parts through a GuardedWriter, gated when guard services are among the guards).
+ */
+import type { ProviderTarget } from "../../config/model.ts";
+import type { RequestContext } from "../../server/context.ts";
+import { HttpError } from "../../http/errors.ts";
+import { downstreamHeaders } from "../../http/headers.ts";
+import { answer, readUpstreamText } from "../answer.ts";
+import { usageFromOpenAI } from "../usage.ts";
+import type { ByteTranslator, ClientStreamWriter, HubMessage, HubWriter } from "../hub/parts.ts";
+import { runGuard } from "./request.ts";
+import { gateUpstream } from "./stream-gate.ts";
+import { GuardedWriter } from "./stream.ts";
+import type { GuardSet } from "./types.ts";
+
+/** The target's guards when it has response guards. */
+export function responseGuardsOf(target: ProviderTarget): GuardSet | undefined {
+  for (const p of target.policies) if (p.guards && p.guards.response.length > 0) return p.guards;
+  return undefined;
+}
+
+async function guardTexts(set: GuardSet, texts: string[], ctx: RequestContext): Promise<string[]> {
+  let current = texts;
+  for (const guard of set.response) {
+    const v = await runGuard(guard, current.map((text) => ({ role: "assistant", scope: "messages" as const, text })), "response", ctx);
+    if (v.action === "mask") current = v.texts;
+  }
+  return current;
+}
+
+export async function guardMessage(set: GuardSet, msg: HubMessage, ctx: RequestContext): Promise<HubMessage> {
+  if (msg.text === null || msg.text === "") return msg;
+  const [text] = await guardTexts(set, [msg.text], ctx);
+  return text === msg.text ? msg : { ...msg, text: text ?? msg.text };
+}
+
+/**
+ * A buffered OpenAI-format answer with its message contents guarded, presented like relayJson
+ * (one parse for both: the guard's reading and the usage).
+ */
+export async function relayGuardedJson(set: GuardSet, ctx: RequestContext, target: ProviderTarget, res: Response): Promise<Response> {
+  const text = await readUpstreamText(res);
+  let parsed: { choices?: { message?: { content?: unknown } }[]; usage?: unknown; model?: unknown };
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer that is not JSON`, { code: "upstream_invalid_response" });
+  }
+  const messages = (parsed.choices ?? []).map((c) => c?.message).filter((m): m is { content: string } => typeof m?.content === "string" && m.content !== "");
+  let body = text;
+  if (messages.length > 0) {
+    const masked = await guardTexts(set, messages.map((m) => m.content), ctx);
+    if (masked.some((t, i) => t !== messages[i]!.content)) {
+      messages.forEach((m, i) => (m.content = masked[i]!));
+      body = JSON.stringify(parsed);
+    }
+  }
+  const headers = downstreamHeaders(res.headers);
+  headers.set("content-type", "application/json");
+  return answer(ctx, target, new Response(body, { status: res.status, headers }), {
+    usage: usageFromOpenAI(parsed.usage),
+    responseModel: typeof parsed.model === "string" ? parsed.model : undefined,
+  });
+}
+
+/** Only regex guards on answers: they run without calling out. */
+export function regexOnly(set: GuardSet): boolean {
+  return set.response.every((g) => g.regex);
+}
+
+/** What a guarded stream is read through: the writer for the pipeline and the translator's input. */
+export function guardStream(
+  set: GuardSet,
+  ctx: RequestContext,
+  inner: ClientStreamWriter,
+  translate: (out: HubWriter) => ByteTranslator,
+  upstream: ReadableStream<Uint8Array>,
+): { writer: ClientStreamWriter; translator: ByteTranslator; upstream: ReadableStream<Uint8Array> } {
+  const writer = new GuardedWriter(inner, set, ctx);
+  const translator = translate(writer);
+  if (regexOnly(set)) return { writer, translator, upstream };
+  return { writer, ...gateUpstream(upstream, translator, writer) };
+}
