@@ -34,7 +34,7 @@ describe("admin page in headless Chromium", () => {
   let admin: string;
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (or run .ci/browser.sh)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install chromium (or run .ci/packages.sh)`);
     emu = startOpenAIEmulator();
     gw = await startTestGateway(yaml(emu.host), { ADMIN_ADDR: "127.0.0.1:0" });
     admin = `http://127.0.0.1:${gw.gateway.operations.adminPort}`;

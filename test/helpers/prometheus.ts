@@ -1,6 +1,6 @@
 /**
  * Reads a metrics exposition with the official Prometheus Python client's parsers (Debian's
- * python3-prometheus-client; .ci/browser.sh installs it): the text format 0.0.4 parser, or the
+ * python3-prometheus-client; .ci/packages.sh installs it): the text format 0.0.4 parser, or the
  * strict OpenMetrics 1.0 parser (which refuses a missing `# EOF`, a counter without `_total`,
  * a unit that does not end the name...).
  */
@@ -37,7 +37,7 @@ export async function parseExposition(text: string, format: "text" | "openmetric
   const proc = Bun.spawn([PYTHON, "-c", SCRIPT, format], { stdin: new TextEncoder().encode(text), stdout: "pipe", stderr: "pipe" });
   const [out, err, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   if (code !== 0) {
-    if (err.includes("No module named 'prometheus_client'")) throw new Error("the Prometheus parser is missing: apt-get install python3-prometheus-client (or run .ci/browser.sh)");
+    if (err.includes("No module named 'prometheus_client'")) throw new Error("the Prometheus parser is missing: apt-get install python3-prometheus-client (or run .ci/packages.sh)");
     throw new Error(`the ${format} exposition does not parse:\n${err}`);
   }
   return JSON.parse(out) as ParsedFamily[];

@@ -1,6 +1,6 @@
 /**
  * A real redis-server for tests: on a free port, in a temporary directory, no persistence. Needs
- * `redis-server` on PATH (CI installs it: .ci/redis.sh). `stop()` kills it (a crash, as far as
+ * `redis-server` on PATH (CI installs it: .ci/packages.sh). `stop()` kills it (a crash, as far as
  * the gateway can tell), `pause()`/`resume()` freeze it (a slow Redis), `start()` brings it back
  * on the same port.
  */
