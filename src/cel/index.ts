@@ -14,7 +14,7 @@ import type { Environment } from "@marcbachmann/cel-js";
 import type { YamlPath } from "../config/errors.ts";
 import { CEL_VARIABLES, createEnvironment, type CelVariable } from "./functions.ts";
 
-export { celVars, prepareCel, type CelVars } from "./vars.ts";
+export { celVars, prepareCel, withResponse, type CelVars } from "./vars.ts";
 
 export interface CelExpression {
   readonly source: string;

@@ -87,6 +87,19 @@ export function celVars(ctx: RequestContext): CelVars {
   return vars;
 }
 
+/**
+ * `vars` with the upstream's answer bound as `response` (`code`, `headers` with lower-case
+ * names): retry conditions and unhealthy expressions read it. The other variables stay lazy.
+ */
+export function withResponse(vars: CelVars, code: number, headers: Headers | undefined): CelVars {
+  const h: Record<string, string> = {};
+  headers?.forEach((v, k) => {
+    h[k] = v;
+  });
+  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(vars));
+  return Object.defineProperty(out, "response", { value: { code: BigInt(code), headers: h }, enumerable: true });
+}
+
 function requestVar(ctx: RequestContext, body: () => Body | undefined): Record<string, unknown> {
   const headers: Record<string, string> = {};
   ctx.req.headers.forEach((v, k) => {

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "../config/duration.ts";
+import { celField } from "../cel/index.ts";
 import { Duration, notYetFields } from "../config/schema/parts.ts";
 import type { HealthSettings } from "../llm/failover/health.ts";
 import { definePolicy } from "./types.ts";
@@ -22,7 +23,8 @@ export const HealthSchema = z
         healthThreshold: Score.nullish(),
       })
       .nullish(),
-    ...notYetFields(["unhealthyExpression", "active"]),
+    unhealthyExpression: z.string().min(1).nullish(),
+    ...notYetFields(["active"]),
   })
   .meta({ id: "HealthPolicy" });
 
@@ -33,7 +35,7 @@ export const health = definePolicy({
   schema: HealthSchema,
   levels: ["backend"],
   atRoute: "backend",
-  compile(raw) {
+  compile(raw, ctx) {
     const e = raw.eviction ?? undefined;
     const settings: HealthSettings = {
       evicts: e !== undefined,
@@ -41,6 +43,7 @@ export const health = definePolicy({
       consecutiveFailures: e?.consecutiveFailures ?? undefined,
       healthThreshold: e?.healthThreshold ?? undefined,
       restoreHealth: e?.restoreHealth ?? undefined,
+      unhealthy: raw.unhealthyExpression ? celField(ctx, raw.unhealthyExpression, [...ctx.path, "unhealthyExpression"]) : undefined,
     };
     return { key: "health", health: settings };
   },

@@ -3,6 +3,9 @@
  *   attempts  total upstream attempts for retriable failures, the first included (default 1)
  *   backoff   base delay before a retry; doubles each retry, with jitter (half to all of it)
  *   codes     statuses that are retried (a refused connection always is; a timeout with 504)
+ *   condition     CEL on each answer (`response.code`, `response.headers`): another reason to retry it
+ *   precondition  CEL on the request: when false, only the first attempt is made (and the body
+ *                 is not buffered for a replay)
  * A provider's `retry-after` is waited (instead of the backoff) up to 10 s; asked to wait longer,
  * the gateway gives the client the provider's answer and its `retry-after` instead.
  * Failover to another provider of the backend comes first and costs no attempt (see
@@ -10,7 +13,8 @@
  */
 import { z } from "zod";
 import { parseDuration } from "../config/duration.ts";
-import { Duration, notYetFields } from "../config/schema/parts.ts";
+import { celField, evalBool, withResponse, type CelExpression, type CelVars } from "../cel/index.ts";
+import { Duration } from "../config/schema/parts.ts";
 import type { AttemptReport } from "../llm/failover/health.ts";
 import { definePolicy } from "./types.ts";
 
@@ -19,7 +23,8 @@ const RetrySchema = z
     attempts: z.int().min(1).max(255).nullish(),
     backoff: Duration.nullish(),
     codes: z.array(z.int().min(100).max(599)),
-    ...notYetFields(["precondition", "condition"]),
+    precondition: z.string().min(1).nullish(),
+    condition: z.string().min(1).nullish(),
   })
   .meta({ id: "RetryPolicy" });
 
@@ -29,8 +34,10 @@ export interface RetrySettings {
   /** base backoff, ms (0: none) */
   backoffMs: number;
   codes: ReadonlySet<number>;
-  /** the CEL `condition`: another reason to retry an answer */
-  condition?: ((report: AttemptReport) => boolean) | undefined;
+  /** CEL on the answer: another reason to retry it */
+  condition?: CelExpression | undefined;
+  /** CEL on the request: when false, no retries for it */
+  precondition?: CelExpression | undefined;
 }
 
 /** A provider's retry-after up to this is waited before retrying; longer, the client gets the answer. */
@@ -43,11 +50,13 @@ export const retry = definePolicy({
   schema: RetrySchema,
   levels: ["route"],
   atRoute: "filter",
-  compile(raw) {
+  compile(raw, ctx) {
     const settings: RetrySettings = {
       attempts: raw.attempts ?? 1,
       backoffMs: raw.backoff ? parseDuration(raw.backoff) : 0,
       codes: new Set(raw.codes),
+      condition: raw.condition ? celField(ctx, raw.condition, [...ctx.path, "condition"]) : undefined,
+      precondition: raw.precondition ? celField(ctx, raw.precondition, [...ctx.path, "precondition"]) : undefined,
     };
     return { key: "retry", retry: settings };
   },
@@ -55,11 +64,13 @@ export const retry = definePolicy({
 
 /**
  * Whether a failed attempt is retriable under `settings`: a connection failure always is, a
- * timeout when 504 is among the codes (the client sees a timeout as a 504).
+ * timeout when 504 is among the codes (the client sees a timeout as a 504), an answer when its
+ * status is among the codes or the `condition` holds (`vars`: the exchange's CEL variables).
  */
-export function retriable(settings: RetrySettings, report: AttemptReport): boolean {
+export function retriable(settings: RetrySettings, report: AttemptReport, vars: () => CelVars): boolean {
   if (report.status === undefined) return report.timedOut === true ? settings.codes.has(504) : true;
-  return settings.codes.has(report.status) || settings.condition?.(report) === true;
+  if (settings.codes.has(report.status)) return true;
+  return settings.condition !== undefined && evalBool(settings.condition, withResponse(vars(), report.status, report.headers));
 }
 
 /** The delay before retry number `n` (1-based): exponential from `backoffMs`, equal jitter. */

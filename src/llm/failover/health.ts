@@ -18,6 +18,9 @@
  * list the target is in, and a config reload starts afresh.
  */
 
+import { celVars, evalBool, withResponse, type CelExpression } from "../../cel/index.ts";
+import type { RequestContext } from "../../server/context.ts";
+
 /** What one attempt said about its target. */
 export interface AttemptReport {
   /** the upstream status; undefined when no answer came (connection failure, timeout) */
@@ -39,7 +42,7 @@ export interface HealthSettings {
   healthThreshold: number | undefined;
   restoreHealth: number | undefined;
   /** `unhealthyExpression`, when set: decides for answers (connection failures are always unhealthy) */
-  unhealthy?: ((report: AttemptReport) => boolean) | undefined;
+  unhealthy?: CelExpression | undefined;
 }
 
 /** The default eviction: multi-candidate backends without a `health` policy. */
@@ -96,9 +99,9 @@ export class TargetHealth {
 }
 
 /** Whether an answer (or its absence) is unhealthy for its target. */
-export function isUnhealthy(report: AttemptReport, settings: HealthSettings | undefined): boolean {
+export function isUnhealthy(report: AttemptReport, settings: HealthSettings | undefined, ctx: RequestContext): boolean {
   if (report.status === undefined) return true;
-  if (settings?.unhealthy) return settings.unhealthy(report);
+  if (settings?.unhealthy) return evalBool(settings.unhealthy, withResponse(celVars(ctx), report.status, report.headers));
   return report.status === 429 || report.status >= 500;
 }
 

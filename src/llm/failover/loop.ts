@@ -22,6 +22,7 @@ import type { ProviderTarget } from "../../config/model.ts";
 import { HttpError } from "../../http/errors.ts";
 import { backoffDelay, MAX_RETRY_AFTER_MS, retriable, type RetrySettings } from "../../policies/retry.ts";
 import type { RequestContext } from "../../server/context.ts";
+import { celVars, evalBool, prepareCel, type CelExpression } from "../../cel/index.ts";
 import { evictionApplies, isUnhealthy, type AttemptReport } from "./health.ts";
 import { retryAfterMs } from "./retry-hints.ts";
 
@@ -87,7 +88,7 @@ class CandidateLoop {
     const target = this.current!;
     const i = this.candidates.indexOf(target);
     const now = this.ctx.deps.now();
-    if (isUnhealthy(report, target.healthPolicy)) target.health.failed(now, report, target.healthPolicy, this.evicting[i]!);
+    if (isUnhealthy(report, target.healthPolicy, this.ctx)) target.health.failed(now, report, target.healthPolicy, this.evicting[i]!);
     this.ctx.outcome.attemptFailed(target.name, report.status);
     const failover = report.status === undefined || report.status === 429 || report.status >= 500;
     if (failover) {
@@ -99,7 +100,7 @@ class CandidateLoop {
 
   private retryStep(report: AttemptReport, current: number): Step | undefined {
     const r = this.retry;
-    if (!r || this.retries >= r.attempts - 1 || !retriable(r, report)) return undefined;
+    if (!r || this.retries >= r.attempts - 1 || !retriable(r, report, () => celVars(this.ctx))) return undefined;
     const hint = report.retryAfterMs;
     if (hint !== undefined && hint > MAX_RETRY_AFTER_MS) return undefined;
     const n = this.candidates.length;
@@ -124,9 +125,11 @@ class CandidateLoop {
  * order to try them (src/llm/failover/order.ts).
  */
 export async function runCandidates(ctx: RequestContext, candidates: readonly ProviderTarget[], attempt: (target: ProviderTarget) => Promise<Response>): Promise<Response> {
-  const retry = ctx.route.policies.find((p) => p.retry)?.retry;
+  const policy = ctx.route.policies.find((p) => p.retry)?.retry;
+  const retry = policy?.precondition ? await preconditioned(ctx, policy, policy.precondition) : policy;
   const only = candidates.length === 1 ? candidates[0]! : undefined;
   if (only && !retry && !only.healthPolicy?.evicts) return stamped(await attempt(only), only); // nothing to decide
+  await prepareCel(ctx, [retry?.condition, ...candidates.map((t) => t.healthPolicy?.unhealthy)]);
   // a body that may be sent more than once is buffered (within the body limit)
   if (ctx.req.body !== null && !ctx.bodyRead && ctx.method !== "GET" && ctx.method !== "HEAD") await ctx.bytes();
   const loop = new CandidateLoop(ctx, candidates, retry);
@@ -147,6 +150,12 @@ export async function runCandidates(ctx: RequestContext, candidates: readonly Pr
       target = step.target;
     }
   }
+}
+
+/** The route's retry policy for this request: none when its `precondition` is not true. */
+async function preconditioned(ctx: RequestContext, retry: RetrySettings, precondition: CelExpression): Promise<RetrySettings | undefined> {
+  await prepareCel(ctx, [precondition]);
+  return evalBool(precondition, celVars(ctx)) ? retry : undefined;
 }
 
 /**

@@ -29,7 +29,7 @@ beforeAll(async () => {
 binds:
 - port: 0
   listeners:
-  - routes:${route("retry", "retry: {attempts: 3, codes: [429, 503], backoff: 20ms}", [provider("a", a.host)])}${route("timeout", "retry: {attempts: 2, codes: [504]}, timeout: {backendRequestTimeout: 150ms}", [provider("a", a.host)])}${route("health", "", [provider("a", a.host, "{health: {eviction: {duration: 10s, consecutiveFailures: 2}}}")])}${route("both", "retry: {attempts: 2, codes: [503]}", [provider("a", a.host, sticky), provider("b", b.host, sticky)])}
+  - routes:${route("retry", "retry: {attempts: 3, codes: [429, 503], backoff: 20ms}", [provider("a", a.host)])}${route("timeout", "retry: {attempts: 2, codes: [504]}, timeout: {backendRequestTimeout: 150ms}", [provider("a", a.host)])}${route("health", "", [provider("a", a.host, "{health: {eviction: {duration: 10s, consecutiveFailures: 2}}}")])}${route("both", "retry: {attempts: 2, codes: [503]}", [provider("a", a.host, sticky), provider("b", b.host, sticky)])}${route("cond", `retry: {attempts: 2, codes: [], condition: 'response.code == 400 && response.headers["x-transient"] == "yes"', precondition: 'llm.requestModel != "no-retry"'}`, [provider("a", a.host)])}${route("unhealthy", "", [provider("a", a.host, `{health: {unhealthyExpression: 'response.code == 400', eviction: {duration: 10s}}}`)])}
 `,
     {},
     { deps: { random: () => 0, now: () => clock } },
@@ -115,6 +115,47 @@ describe("retry", () => {
     const [first, second] = a.requests.slice(-2);
     expect(first!.body).toBe(body);
     expect(second!.body).toBe(body);
+  });
+});
+
+describe("CEL on answers and requests", () => {
+  const transient400 = () => new Response('{"error":{"message":"busy","type":"invalid_request_error"}}', { status: 400, headers: { "content-type": "application/json", "x-transient": "yes" } });
+  const model = (prefix: string, m: string) => sdk(prefix).chat.completions.create({ model: m, messages: [{ role: "user", content: "hi" }] }).withResponse();
+
+  test("retry.condition: a 400 the expression marks transient is retried; others are not", async () => {
+    let once = true;
+    a.script(() => (once ? ((once = false), transient400()) : undefined));
+    const n = a.requests.length;
+    expect((await model("cond", "m")).response.status).toBe(200);
+    expect(a.requests.length).toBe(n + 2);
+    a.script(() => new Response('{"error":{"message":"bad","type":"invalid_request_error"}}', { status: 400, headers: { "content-type": "application/json" } }));
+    const m = a.requests.length;
+    expect(((await model("cond", "m").catch((e: unknown) => e)) as { status: number }).status).toBe(400);
+    expect(a.requests.length).toBe(m + 1);
+  });
+
+  test("retry.precondition false (read from the body): no retry", async () => {
+    a.script(transient400);
+    const n = a.requests.length;
+    expect(((await model("cond", "no-retry").catch((e: unknown) => e)) as { status: number }).status).toBe(400);
+    expect(a.requests.length).toBe(n + 1);
+  });
+
+  test("a bad expression is a located config error", async () => {
+    const yaml = (policies: string) => `binds:\n- port: 0\n  listeners:\n  - routes:${route("x", policies, [provider("a", a.host)])}\n`;
+    await expect(startTestGateway(yaml("retry: {codes: [], condition: 'response.code =='}"))).rejects.toThrow(/routes\[0\]\.policies\.retry\.condition: invalid CEL expression "response\.code =="/);
+    await expect(startTestGateway(yaml("retry: {codes: [], precondition: 'reqest.method == \"GET\"'}"))).rejects.toThrow(/retry\.precondition: invalid CEL expression .*Unknown variable: reqest/);
+  });
+
+  test("health.unhealthyExpression: a 400 evicts; a 500 it does not mark does not", async () => {
+    a.script(() => new Response("{}", { status: 500 }));
+    expect(((await model("unhealthy", "m").catch((e: unknown) => e)) as { status: number }).status).toBe(500);
+    a.script(() => new Response("{}", { status: 400 }));
+    expect(((await model("unhealthy", "m").catch((e: unknown) => e)) as { status: number }).status).toBe(400);
+    const n = a.requests.length;
+    const evicted = (await model("unhealthy", "m").catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(evicted.status).toBe(503);
+    expect(a.requests.length).toBe(n);
   });
 });
 

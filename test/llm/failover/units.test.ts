@@ -88,12 +88,13 @@ describe("eviction", () => {
 });
 
 describe("retry", () => {
+  const NO_VARS = () => ({});
   const r = { attempts: 3, backoffMs: 100, codes: new Set([429]) };
   test("what is retriable", () => {
-    expect(retriable(r, { status: 429 })).toBe(true);
-    expect(retriable(r, { status: 500 })).toBe(false);
-    expect(retriable(r, { status: undefined })).toBe(true);
-    expect(retriable(r, { status: undefined, timedOut: true })).toBe(false);
+    expect(retriable(r, { status: 429 }, NO_VARS)).toBe(true);
+    expect(retriable(r, { status: 500 }, NO_VARS)).toBe(false);
+    expect(retriable(r, { status: undefined }, NO_VARS)).toBe(true);
+    expect(retriable(r, { status: undefined, timedOut: true }, NO_VARS)).toBe(false);
   });
   test("backoff doubles, jittered between half and all of it", () => {
     expect(backoffDelay(r, 1, () => 0)).toBe(50);
