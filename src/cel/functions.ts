@@ -44,6 +44,18 @@ export function celJson(text: string): unknown {
   return JSON.parse(text, (_k, v) => (typeof v === "number" && Number.isSafeInteger(v) ? BigInt(v) : v));
 }
 
+/** JSON data -> CEL values: the same conversion as `celJson`, on data already parsed. */
+export function celData(value: unknown): unknown {
+  if (typeof value === "number") return Number.isSafeInteger(value) ? BigInt(value) : value;
+  if (Array.isArray(value)) return value.map(celData);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k in value) out[k] = celData((value as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
+}
+
 /** CEL values -> JSON text (bigints as numbers, maps as objects). */
 export function celToJson(value: unknown): string {
   return JSON.stringify(value, (_k, v: unknown) => (typeof v === "bigint" ? Number(v) : v instanceof Map ? Object.fromEntries(v) : v));

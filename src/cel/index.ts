@@ -14,7 +14,7 @@ import type { Environment } from "@marcbachmann/cel-js";
 import type { YamlPath } from "../config/errors.ts";
 import { CEL_VARIABLES, createEnvironment, type CelVariable } from "./functions.ts";
 
-export { celVars, prepareCel, withResponse, type CelVars } from "./vars.ts";
+export { celVars, prepareCel, withLlmRequest, withResponse, type CelVars } from "./vars.ts";
 
 export interface CelExpression {
   readonly source: string;
@@ -111,10 +111,25 @@ export function evalString(expr: CelExpression, vars: object): string | undefine
   if (typeof v === "string") return v;
   if (typeof v === "bigint" || typeof v === "number" || typeof v === "boolean") return String(v);
   try {
-    return JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? Number(x) : x instanceof Map ? Object.fromEntries(x) : x));
+    return JSON.stringify(jsonData(v));
   } catch {
     return undefined;
   }
+}
+
+/** The value as JSON data (for request bodies), or undefined when it fails or is null. */
+export function evalJson(expr: CelExpression, vars: object): unknown {
+  const v = evalValue(expr, vars);
+  return v === undefined || v === null ? undefined : jsonData(v);
+}
+
+/** CEL values -> JSON data: integers (bigint) as numbers, maps as objects, recursively. */
+function jsonData(v: unknown): unknown {
+  if (typeof v === "bigint") return Number(v);
+  if (Array.isArray(v)) return v.map(jsonData);
+  if (v instanceof Map) return Object.fromEntries([...v].map(([k, x]) => [String(k), jsonData(x)]));
+  if (v !== null && typeof v === "object" && !(v instanceof Uint8Array)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, jsonData(x)]));
+  return v;
 }
 
 function referencedRoots(ast: unknown): Set<CelVariable> {

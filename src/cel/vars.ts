@@ -16,6 +16,7 @@
  */
 import type { RequestContext } from "../server/context.ts";
 import { apiKeyOf, basicAuthOf, jwtOf } from "../policies/identity.ts";
+import { celData } from "./functions.ts";
 import type { CelExpression } from "./index.ts";
 
 export type CelVars = Readonly<Record<string, unknown>>;
@@ -26,6 +27,8 @@ const BODY = "cel:body";
 interface Body {
   text: string | null;
   json: Record<string, unknown> | null;
+  /** `json` as CEL values (integers as int), made when an expression first reads it */
+  cel?: unknown;
 }
 
 /** Reads what `exprs` need of the request before they are evaluated synchronously. */
@@ -74,7 +77,9 @@ export function celVars(ctx: RequestContext): CelVars {
       return { requestModel: typeof json.model === "string" ? json.model : null, streaming: json.stream === true };
     },
     get llmRequest() {
-      return body()?.json ?? null;
+      const b = body();
+      if (!b?.json) return null;
+      return (b.cel ??= celData(b.json));
     },
     get source() {
       const s = ctx.source();
@@ -96,8 +101,23 @@ export function withResponse(vars: CelVars, code: number, headers: Headers | und
   headers?.forEach((v, k) => {
     h[k] = v;
   });
+  return overlay(vars, { response: { code: BigInt(code), headers: h } });
+}
+
+/**
+ * `vars` with the LLM request as it is now (`llmRequest`, `llm.requestModel`, `llm.streaming`):
+ * body transformations read the body they are changing, not the client's.
+ */
+export function withLlmRequest(vars: CelVars, body: Readonly<Record<string, unknown>>): CelVars {
+  const llm = { requestModel: typeof body.model === "string" ? body.model : null, streaming: body.stream === true };
+  return overlay(vars, { llmRequest: celData(body), llm });
+}
+
+/** A copy of `vars` (its getters stay lazy) with `values` bound over them. */
+function overlay(vars: CelVars, values: Record<string, unknown>): CelVars {
   const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(vars));
-  return Object.defineProperty(out, "response", { value: { code: BigInt(code), headers: h }, enumerable: true });
+  for (const [k, value] of Object.entries(values)) Object.defineProperty(out, k, { value, enumerable: true });
+  return out;
 }
 
 function requestVar(ctx: RequestContext, body: () => Body | undefined): Record<string, unknown> {

@@ -2,6 +2,7 @@
  * The runtime model: what a loaded config compiles to. Immutable once built; a reload builds a
  * new one and swaps it in, so a request sees one consistent model from start to end.
  */
+import type { CelExpression } from "../cel/index.ts";
 import type { UpstreamOrigin } from "../http/upstream-url.ts";
 import type { HealthSettings, TargetHealth } from "../llm/failover/health.ts";
 import type { WeightedTarget } from "../llm/failover/order.ts";
@@ -155,11 +156,20 @@ export interface LlmBackend {
   virtualModels: ReadonlyMap<string, VirtualModel>;
 }
 
+export interface VirtualRoute {
+  when: CelExpression | undefined;
+  /** priority groups of weighted targets (weighted: one group; failover: one per priority) */
+  groups: WeightedTarget[][];
+}
+
 /** A model name served from other configured models (`llm.virtualModels`). */
 export interface VirtualModel {
   name: string;
-  /** priority groups of weighted targets (weighted: one group; failover: one per priority) */
-  groups: WeightedTarget[][];
+  /**
+   * Where it routes: weighted and failover have one route without a condition; conditional one
+   * per target, the first whose `when` is true (or that has none) taken.
+   */
+  routes: readonly VirtualRoute[];
   /** how it is listed in /v1/models */
   listing: LlmModelEntry;
 }

@@ -30,6 +30,7 @@ import {
 import { ModelCatalogSources } from "../telemetry/cost/catalog.ts";
 import { PromptGuardSchema } from "../llm/guard/schema.ts";
 import { PromptCachingSchema } from "../llm/shaping/prompt-caching.ts";
+import { FieldTransformsSchema } from "../llm/shaping/transformations.ts";
 import { HealthSchema } from "../policies/health.ts";
 import { RedisSchema } from "./compile/limits.ts";
 import { LlmParams } from "./schema/llm-params.ts";
@@ -156,6 +157,8 @@ export const AttachedRoute = z.strictObject({ gateways: StringOrList.optional(),
 const LlmModelDefaults = {
   defaults: JsonRecord.nullish(),
   overrides: JsonRecord.nullish(),
+  /** body fields computed by CEL (the ai policy's `transformations`) */
+  transformation: FieldTransformsSchema.nullish(),
   requestHeaders: HeaderModifier.nullish(),
   responseHeaders: HeaderModifier.nullish(),
   backendTLS: BackendTlsSchema.nullish(),
@@ -181,11 +184,9 @@ export const LlmModel = z.strictObject({
   ...LlmModelDefaults,
   /** model-level rules: checked before the call to this model's provider (403 when they deny) */
   authorization: AuthorizationSchema.nullish(),
-  ...notYetFields([
-    "transformation",
-    "finalTransformation",
-    "backendTunnel",
-  ]),
+  /** the same on the body as it goes to the provider (the ai policy's `finalTransformations`) */
+  finalTransformation: FieldTransformsSchema.nullish(),
+  ...notYetFields(["backendTunnel"]),
   guardrails: PromptGuardSchema.nullish(),
 }).meta({ id: "LlmModel" });
 
@@ -196,7 +197,7 @@ export const LlmProvider = z.strictObject({
   defaults: z
     .strictObject({
       ...LlmModelDefaults,
-      ...notYetFields(["transformation", "backendTunnel"]),
+      ...notYetFields(["backendTunnel"]),
     })
     .nullish(),
 });

@@ -11,7 +11,7 @@
  */
 import type { ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
-import { bodyDraft, runHubRequest, runPrepare, runPresent } from "../policies/chain.ts";
+import { bodyDraft, runHubRequest, runPrepare, runPresent, runUpstreamBody } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
 import { sseHeaders } from "./answer.ts";
 import { callProvider } from "./call.ts";
@@ -62,7 +62,8 @@ function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], cl
       return forwardNative(ctx, target, format.nativeRoute, client.body);
     }
     const call = await prepare(ctx, target, client);
-    const res = await callProvider(ctx, target, { path: call.path, body: call.body, headers: call.headers, clientHeaders: format ? formatHeaders(ctx.req.headers, target) : undefined });
+    const body = runUpstreamBody(target.policies, call.body, ctx);
+    const res = await callProvider(ctx, target, { path: call.path, body, headers: call.headers, clientHeaders: format ? formatHeaders(ctx.req.headers, target) : undefined });
     return present(ctx, call, res, client);
   });
   // (a Gemini stream without alt=sse is a JSON array, passed through: no comments in it)

@@ -2,7 +2,7 @@
  * Serving one request on an LLM backend (`ai` or `llm:`): which provider(s) may serve it, which
  * API the path speaks, then chat, embeddings, the model list, a native API or a passthrough.
  */
-import type { AiBackend, LlmBackend, ProviderTarget } from "../config/model.ts";
+import type { AiBackend, LlmBackend, ProviderTarget, VirtualModel } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
 import type { RequestContext } from "../server/context.ts";
 import { serveChat, serveFormat } from "./chat.ts";
@@ -17,7 +17,8 @@ import { listModels } from "./models.ts";
 import { serveNative, servePassthrough } from "./passthrough.ts";
 import { checkMethod, detectRouteType } from "./route-type.ts";
 import { modelFromPath } from "./requested-model.ts";
-import { orderCandidates } from "./failover/order.ts";
+import { orderCandidates, type WeightedTarget } from "./failover/order.ts";
+import { celVars, evalBool, prepareCel } from "../cel/index.ts";
 import { candidates } from "./targets.ts";
 import type { RouteType } from "./types.ts";
 
@@ -39,11 +40,22 @@ export async function serveLlmBackend(ctx: RequestContext, backend: LlmBackend):
   const queryModel = routeType === "realtime" ? (new URLSearchParams(ctx.query).get("model") ?? undefined) : undefined;
   const model = modelFromPath(ctx.path) ?? queryModel ?? (await bodyModel(ctx));
   const virtual = backend.virtualModels.get(model);
-  if (virtual) return serveRouteType(ctx, orderCandidates(virtual.groups, ctx.deps.random), routeType);
+  if (virtual) return serveRouteType(ctx, orderCandidates(await virtualGroups(ctx, virtual), ctx.deps.random), routeType);
   const entry = backend.models.find((m) => m.visibility === "public" && m.matches(model) && (m.headerMatches.length === 0 || m.headerMatches.some((h) => h(ctx.req.headers))));
   if (!entry) throw new HttpError(404, `model '${model}' is not configured on this gateway`, { code: "model_not_found", param: "model" });
   const type = routeType === "passthrough" && entry.target.passthrough === "detect" ? "detect" : routeType;
   return serveRouteType(ctx, [entry.target], type);
+}
+
+/** The targets a virtual model routes this request to: its first route whose condition holds. */
+async function virtualGroups(ctx: RequestContext, virtual: VirtualModel): Promise<WeightedTarget[][]> {
+  const only = virtual.routes[0]!;
+  if (virtual.routes.length === 1 && !only.when) return only.groups;
+  await prepareCel(ctx, virtual.routes.map((r) => r.when));
+  const vars = celVars(ctx);
+  const route = virtual.routes.find((r) => !r.when || evalBool(r.when, vars));
+  if (!route) throw new HttpError(404, `virtual model '${virtual.name}' has no target for this request (no condition holds)`, { code: "model_not_found", param: "model" });
+  return route.groups;
 }
 
 /** The `model` of a JSON body: the llm: form cannot route a request without one. */

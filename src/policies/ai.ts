@@ -3,6 +3,8 @@
  *   routes        path suffix -> route type (which API a path speaks)
  *   defaults      body fields set when the client left them out
  *   overrides     body fields always set
+ *   transformations       body fields computed by CEL (src/llm/shaping/transformations.ts)
+ *   finalTransformations  the same, on the body as it goes to the provider (after translation)
  *   modelAliases  the client's model renamed: exact names first, then `*` patterns, longest first
  *   prompts       messages added before / after the client's (src/llm/shaping/prompts.ts)
  *   promptCaching cache markers for Anthropic and Bedrock (src/llm/shaping/prompt-caching.ts)
@@ -12,7 +14,7 @@
  */
 import { z } from "zod";
 import type { ProviderTarget } from "../config/model.ts";
-import { JsonRecord, notYetFields, RouteTypeName } from "../config/schema/parts.ts";
+import { JsonRecord, RouteTypeName } from "../config/schema/parts.ts";
 import { compileGuards } from "../llm/guard/compile.ts";
 import { checkGuardable, guardRequest } from "../llm/guard/request.ts";
 import { mergePromptGuards, PromptGuardSchema } from "../llm/guard/schema.ts";
@@ -20,6 +22,8 @@ import type { GuardSet } from "../llm/guard/types.ts";
 import { modelPattern, type ModelMatcher } from "../llm/model-pattern.ts";
 import { compilePromptCaching, PromptCachingSchema, takesCacheMarkers } from "../llm/shaping/prompt-caching.ts";
 import { compilePrompts, PromptsSchema } from "../llm/shaping/prompts.ts";
+import { compileFieldTransforms, FieldTransformsSchema, transformDraft, transformUpstreamBody, type FieldTransforms } from "../llm/shaping/transformations.ts";
+import type { RequestContext } from "../server/context.ts";
 import { sortTable } from "../llm/route-type.ts";
 import type { RouteType } from "../llm/types.ts";
 import { definePolicy, type BodyDraft, type Policy } from "./types.ts";
@@ -33,7 +37,8 @@ export const AiPolicySchema = z
     prompts: PromptsSchema.nullish(),
     promptCaching: PromptCachingSchema.nullish(),
     promptGuard: PromptGuardSchema.nullish(),
-    ...notYetFields(["transformations", "finalTransformations"]),
+    transformations: FieldTransformsSchema.nullish(),
+    finalTransformations: FieldTransformsSchema.nullish(),
   })
   .meta({ id: "AiPolicy" });
 
@@ -48,20 +53,31 @@ export const ai = definePolicy({
     routes: inner.routes ?? outer.routes,
     defaults: merged(outer.defaults, inner.defaults),
     overrides: merged(outer.overrides, inner.overrides),
+    transformations: merged(outer.transformations, inner.transformations),
+    finalTransformations: merged(outer.finalTransformations, inner.finalTransformations),
     modelAliases: merged(outer.modelAliases, inner.modelAliases),
     prompts: inner.prompts ?? outer.prompts,
     promptCaching: inner.promptCaching ?? outer.promptCaching,
     promptGuard: mergePromptGuards(outer.promptGuard, inner.promptGuard),
   }),
   compile(raw, ctx) {
-    const prepare = compileBodyChanges(raw);
+    const prepare = compileBodyChanges(raw, compileFieldTransforms(ctx, raw.transformations, [...ctx.path, "transformations"]));
+    const final = compileFieldTransforms(ctx, raw.finalTransformations, [...ctx.path, "finalTransformations"]);
+    const upstreamBody = final ? (body: string | Uint8Array, rc: RequestContext) => transformUpstreamBody(final, body, rc) : undefined;
     const guards = raw.promptGuard ? compileGuards(raw.promptGuard, { ...ctx, path: [...ctx.path, "promptGuard"] }) : undefined;
     const hubRequest = compileHubRequest(raw, guards);
     const routes = raw.routes
       ? { table: sortTable(Object.entries(raw.routes)), fallback: raw.routes["*"] ?? ("completions" as RouteType) }
       : undefined;
-    if (!prepare && !routes && !hubRequest && !guards) return undefined;
-    return { key: "ai", ...(prepare ? { prepare } : {}), ...(hubRequest ? { hubRequest } : {}), ...(routes ? { routes } : {}), ...(guards ? { guards } : {}) };
+    if (!prepare && !routes && !hubRequest && !guards && !upstreamBody) return undefined;
+    return {
+      key: "ai",
+      ...(prepare ? { prepare } : {}),
+      ...(hubRequest ? { hubRequest } : {}),
+      ...(upstreamBody ? { upstreamBody } : {}),
+      ...(routes ? { routes } : {}),
+      ...(guards ? { guards } : {}),
+    };
   },
 });
 
@@ -94,15 +110,19 @@ function merged<V>(outer: Record<string, V> | null | undefined, inner: Record<st
   return outer || inner ? { ...outer, ...inner } : undefined;
 }
 
-/** defaults, overrides, then aliases (agentgateway's order), compiled into one function. */
-function compileBodyChanges(raw: RawAiPolicy): ((draft: BodyDraft) => void) | undefined {
+/**
+ * overrides, transformations, defaults, then aliases (agentgateway's order: a field a
+ * transformation removes can come back as a default), compiled into one function.
+ */
+function compileBodyChanges(raw: RawAiPolicy, transforms: FieldTransforms | undefined): ((draft: BodyDraft, ctx: RequestContext) => void) | undefined {
   const defaults = Object.entries(raw.defaults ?? {});
   const overrides = Object.entries(raw.overrides ?? {});
   const alias = compileAliases(raw.modelAliases ?? {});
-  if (defaults.length === 0 && overrides.length === 0 && !alias) return undefined;
-  return (draft) => {
-    for (const [k, v] of defaults) if (draft.body[k] === undefined) draft.set(k, v);
+  if (defaults.length === 0 && overrides.length === 0 && !alias && !transforms) return undefined;
+  return (draft, ctx) => {
     for (const [k, v] of overrides) draft.set(k, v);
+    if (transforms) transformDraft(transforms, draft, ctx);
+    for (const [k, v] of defaults) if (draft.body[k] === undefined) draft.set(k, v);
     const model = draft.body.model;
     if (alias && typeof model === "string") {
       const to = alias(model);

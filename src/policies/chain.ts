@@ -30,6 +30,13 @@ export async function runHubRequest(policies: readonly Policy[], draft: BodyDraf
   }
 }
 
+/** The `upstreamBody` hooks over a translated body; the body itself when there are none. */
+export function runUpstreamBody(policies: readonly Policy[], body: string | Uint8Array, ctx: RequestContext): string | Uint8Array {
+  let out = body;
+  for (const p of policies) if (p.upstreamBody) out = p.upstreamBody(out, ctx);
+  return out;
+}
+
 export async function runSend(policies: readonly Policy[], req: UpstreamRequest, ctx: RequestContext): Promise<void> {
   for (const p of policies) {
     const pending = p.send?.(req, ctx);

@@ -47,6 +47,11 @@ export interface Policy {
    * request guards (which may call out, hence async; they refuse by throwing).
    */
   readonly hubRequest?: (draft: BodyDraft, ctx: RequestContext, target: ProviderTarget) => void | Promise<void>;
+  /**
+   * The chat request's body as it goes to the provider, after translation and before any signer
+   * sees it (`ai.finalTransformations`).
+   */
+  readonly upstreamBody?: (body: string | Uint8Array, ctx: RequestContext) => string;
   readonly send?: (req: UpstreamRequest, ctx: RequestContext) => void | Promise<void>;
   readonly present?: (headers: Headers, ctx: RequestContext) => void;
   /** backendTLS: options for the upstream connection */

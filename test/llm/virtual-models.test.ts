@@ -5,6 +5,7 @@
  * name; listed in /v1/models; a target matching no model fails the load by name. `health` on an
  * llm model.
  */
+import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { loadConfigText } from "../../src/config/load.ts";
 import { formatIssues } from "../../src/config/errors.ts";
@@ -38,6 +39,13 @@ llm:
     routing:
       failover:
         targets: [{model: b/small, priority: 1}, {model: gpt-a, priority: 0}]
+  - name: routed
+    routing:
+      conditional:
+        targets:
+        - {when: 'request.headers["x-tier"] == "premium"', model: b/premium}
+        - {when: 'llm.requestModel == "routed" && size(llmRequest.messages) > 2', model: b/long}
+        - {model: gpt-a}
 `;
 
 beforeAll(async () => {
@@ -88,6 +96,28 @@ describe("virtual models", () => {
     const ids = (await openaiClient(gw.baseURL()).models.list()).data.map((m) => m.id);
     expect(ids).toEqual(expect.arrayContaining(["gpt-a", "smart", "careful"]));
     expect(ids).not.toContain("b/*");
+  });
+
+  test("conditional: the first target whose CEL holds (headers, then the body), else the fallback", async () => {
+    const client = (headers: Record<string, string> = {}) => new OpenAI({ baseURL: gw.baseURL(), apiKey: "x", maxRetries: 0, defaultHeaders: headers });
+    const hi = [{ role: "user" as const, content: "hi" }];
+    const r1 = await client({ "x-tier": "premium" }).chat.completions.create({ model: "routed", messages: hi }).withResponse();
+    expect(r1.response.headers.get("x-agw-provider")).toBe("b/*");
+    expect(b.lastJson().model).toBe("b/premium");
+    const long = [...hi, { role: "assistant" as const, content: "hello" }, { role: "user" as const, content: "more" }];
+    await client().chat.completions.create({ model: "routed", messages: long });
+    expect(b.lastJson().model).toBe("b/long");
+    const r3 = await client().chat.completions.create({ model: "routed", messages: hi }).withResponse();
+    expect(r3.response.headers.get("x-agw-provider")).toBe("gpt-a");
+  });
+
+  test("conditional: only the last target may omit 'when'; a bad condition is located", () => {
+    const noWhen = loadConfigText(yaml("127.0.0.1:1", "127.0.0.1:2").replace(`- {when: 'request.headers["x-tier"] == "premium"', model: b/premium}`, "- {model: b/premium}"), "t.yaml", { env: {} });
+    expect(noWhen.ok).toBe(false);
+    if (!noWhen.ok) expect(formatIssues(noWhen.errors)).toContain("only the last conditional target may omit 'when'");
+    const bad = loadConfigText(yaml("127.0.0.1:1", "127.0.0.1:2").replace(`request.headers["x-tier"] == "premium"`, "request.headers[ =="), "t.yaml", { env: {} });
+    expect(bad.ok).toBe(false);
+    if (!bad.ok) expect(formatIssues(bad.errors)).toContain("llm.virtualModels[2].routing.conditional.targets[0].when: invalid CEL expression");
   });
 
   test("a target that matches no model fails the load, located", () => {

@@ -110,10 +110,17 @@ function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers
 }
 
 /** An llm: model's (or provider defaults') fields as the backend policies they stand for. */
-function policyLayer(d: Defaults & Pick<RawLlmModel, "guardrails">, path: YamlPath): Layer {
+function policyLayer(d: Defaults & Partial<Pick<RawLlmModel, "guardrails" | "finalTransformation">>, path: YamlPath): Layer {
   const ai =
-    d.defaults || d.overrides || d.promptCaching || d.guardrails
-      ? { defaults: d.defaults ?? undefined, overrides: d.overrides ?? undefined, promptCaching: d.promptCaching ?? undefined, promptGuard: d.guardrails ?? undefined }
+    d.defaults || d.overrides || d.transformation || d.finalTransformation || d.promptCaching || d.guardrails
+      ? {
+          defaults: d.defaults ?? undefined,
+          overrides: d.overrides ?? undefined,
+          transformations: d.transformation ?? undefined,
+          finalTransformations: d.finalTransformation ?? undefined,
+          promptCaching: d.promptCaching ?? undefined,
+          promptGuard: d.guardrails ?? undefined,
+        }
       : undefined;
   return {
     path,

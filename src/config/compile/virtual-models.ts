@@ -4,10 +4,12 @@
  * upstream model is the entry's pinned `params.model`, else the target's name. Weighted targets
  * are one group drawn by weight; failover targets are groups by priority, lowest first. Either
  * way every target is a fallback for the others (the candidate loop, src/llm/failover/).
+ * Conditional targets are routes of one target each, with their compiled `when`.
  */
+import { celField } from "../../cel/index.ts";
 import type { WeightedTarget } from "../../llm/failover/order.ts";
 import type { YamlPath } from "../errors.ts";
-import type { LlmModelEntry, ProviderTarget, VirtualModel } from "../model.ts";
+import type { LlmModelEntry, ProviderTarget, VirtualModel, VirtualRoute } from "../model.ts";
 import type { RawLlmVirtualModel } from "../schema/llm-virtual.ts";
 import type { CompileContext } from "./context.ts";
 
@@ -22,13 +24,32 @@ export function compileVirtualModels(ctx: CompileContext, raw: readonly RawLlmVi
       // the same provider target (and health) with the target's model as the upstream model
       return entry && { ...entry.target, model: entry.target.model ?? model };
     };
-    const groups = targetGroups(vm.routing, resolve, [...path, "routing"]);
-    if (!groups || groups.length === 0) continue;
-    const first = groups[0]![0]!.target;
+    const routes = vm.routing.conditional ? conditionalRoutes(ctx, vm.routing.conditional.targets, resolve, [...path, "routing", "conditional", "targets"]) : unconditional(targetGroups(vm.routing, resolve, [...path, "routing"]));
+    const first = routes[0]?.groups[0]?.[0]?.target;
+    if (!first) continue;
     const listing: LlmModelEntry = { name: vm.name, matches: (m) => m === vm.name, headerMatches: [], visibility: "public", target: first };
-    out.set(vm.name, { name: vm.name, groups, listing });
+    out.set(vm.name, { name: vm.name, routes, listing });
   }
   return out;
+}
+
+function unconditional(groups: WeightedTarget[][] | undefined): VirtualRoute[] {
+  return groups && groups.length > 0 ? [{ when: undefined, groups }] : [];
+}
+
+function conditionalRoutes(
+  ctx: CompileContext,
+  targets: readonly { when?: string | null | undefined; model: string }[],
+  resolve: (model: string, at: YamlPath) => ProviderTarget | undefined,
+  path: YamlPath,
+): VirtualRoute[] {
+  const routes: VirtualRoute[] = [];
+  for (const [i, t] of targets.entries()) {
+    const target = resolve(t.model, [...path, i, "model"]);
+    const when = t.when ? celField(ctx, t.when, [...path, i, "when"]) : undefined;
+    if (target) routes.push({ when, groups: [[{ target, weight: 1 }]] });
+  }
+  return routes;
 }
 
 function targetGroups(
