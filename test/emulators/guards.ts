@@ -36,7 +36,8 @@ const texts = (req: RecordedRequest): string => JSON.stringify(req.json ?? {});
 export function startWebhookEmulator(): GuardEmulator {
   return serve(
     "guard webhook",
-    (req) => (req.method !== "POST" || !["/request", "/response"].includes(req.path) ? new Response("not found", { status: 404 }) : undefined),
+    // a webhook may live under a prefix (the guard's `:path` header)
+    (req) => (!["POST", "PUT"].includes(req.method) || !/\/(request|response)$/.test(req.path) ? new Response("not found", { status: 404 }) : undefined),
     () => ({ action: { reason: "ok" } }),
   );
 }

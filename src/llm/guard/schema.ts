@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { BackendAuthSchema } from "../../policies/backend-auth.ts";
 import { BackendTlsSchema } from "../../policies/backend-tls.ts";
-import { exactlyOne, HeaderMatch, HeaderModifier, notYet, notYetFields } from "../../config/schema/parts.ts";
+import { exactlyOne, HeaderMatch, HeaderModifier, notYetFields } from "../../config/schema/parts.ts";
 
 const RegexRule = z.union([
   z.strictObject({ builtin: z.enum(["ssn", "creditCard", "phoneNumber", "email", "caSin"]) }),
@@ -31,7 +31,8 @@ const Webhook = z
     target: z.strictObject({ host: z.string().min(1).optional(), ...notYetFields(["backend", "service"]) }),
     forwardHeaderMatches: z.array(HeaderMatch).nullish(),
     failureMode: z.enum(["failClosed", "failOpen"]).nullish(),
-    headers: notYet("headers"),
+    /** header values computed by CEL; `:path`, `:method` and `:authority` set the call's path, method and Host */
+    headers: z.record(z.string().min(1), z.string().min(1)).nullish(),
   })
   .meta({ id: "WebhookGuard" });
 

@@ -50,16 +50,16 @@ export function compileGuardCall(raw: RawGuardCallPolicies | null | undefined, c
 }
 
 /** POSTs `body` as JSON to `url` and returns the parsed answer. */
-export async function callGuardService(ctx: RequestContext, call: GuardCall, url: URL, body: unknown, what: string, headers?: Headers): Promise<unknown> {
+export async function callGuardService(ctx: RequestContext, call: GuardCall, url: URL, body: unknown, what: string, headers?: Headers, method = "POST"): Promise<unknown> {
   const h = headers ?? new Headers();
   h.set("content-type", "application/json");
   h.set("accept", "application/json");
-  const req: UpstreamRequest = { url, method: "POST", headers: h, body: JSON.stringify(body) };
+  const req: UpstreamRequest = { url, method, headers: h, body: JSON.stringify(body) };
   await runSend(call.policies, req, ctx);
   const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(GUARD_TIMEOUT_MS)]);
   let res: Response;
   try {
-    res = await callUpstream({ method: "POST", url: req.url, headers: req.headers, body: req.body as string, tls: call.tls, signal });
+    res = await callUpstream({ method: req.method, url: req.url, headers: req.headers, body: req.body as string, tls: call.tls, signal });
   } catch (err) {
     throw new GuardCallError(`${what}: ${(err as Error).message}`);
   }

@@ -83,6 +83,26 @@ describe("webhook", () => {
     hook.script(undefined);
   });
 
+  test("headers computed by CEL; :path and :method set the call, :authority the Host; the host stays the target", async () => {
+    const computed = await guarded(
+      `{request: [{webhook: {target: {host: "${hook.host}"}, headers: {x-model: 'llmRequest.model + "!"', x-user: 'request.headers["x-user"]', x-missing: 'request.headers["x-none"]', ":path": '"/guard/" + request.headers["x-user"] + "/request"', ":method": '"PUT"', ":authority": '"guards.internal"'}}}]}`,
+    );
+    const client = new OpenAI({ baseURL: computed.baseURL(), apiKey: "x", maxRetries: 0, defaultHeaders: { "x-user": "ana" } });
+    await client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hello" }] });
+    const req = hook.requests.at(-1)!;
+    expect([req.method, req.path]).toEqual(["PUT", "/guard/ana/request"]);
+    expect(req.headers.get("x-model")).toBe("m!");
+    expect(req.headers.get("x-user")).toBe("ana");
+    expect(req.headers.get("x-missing")).toBeNull();
+    expect(req.headers.get("host")).toBe("guards.internal");
+    // a computed path that is not an absolute path is the guard failing (failClosed: 503), never another host
+    const n = hook.requests.length;
+    const escape = await guarded(`{request: [{webhook: {target: {host: "${hook.host}"}, headers: {":path": '"//evil.example/request"'}}}]}`);
+    expect(await statusOf(say(escape, "x"))).toBe(503);
+    expect(hook.requests.length).toBe(n);
+    await expect(guarded(`{request: [{webhook: {target: {host: "${hook.host}"}, headers: {":scheme": '"https"'}}}]}`)).rejects.toThrow(/webhook\.headers\[":scheme"\]: webhook headers: ':scheme' is not a pseudo-header/);
+  });
+
   test("failureMode: failClosed (default) is a 503; failOpen lets the request through", async () => {
     const down = "127.0.0.1:9";
     const closed = await guarded(`{request: [{webhook: {target: {host: "${down}"}}}]}`);
