@@ -5,6 +5,7 @@
  * groups and guards) against the same gateway without the feature.
  *
  *   bun bench/run.ts [--duration 4] [--rounds 3] [--only openai-stream,anthropic-stream] [--skip-core] [--bin dist/agentgateway]
+ *   bun bench/run.ts --floor --only anthropic-stream --skip-core   # bench/floor.ts in the gateway's place
  *
  * Results: a table on stdout, bench/results/<time>.json and .md, and bench/results/latest.md.
  */
@@ -27,6 +28,8 @@ const DURATION = Number(arg("--duration") ?? 4);
 const ROUNDS = Number(arg("--rounds") ?? 3);
 const ONLY = arg("--only")?.split(",");
 const BIN = arg("--bin");
+/** the minimal translator (bench/floor.ts) stands in for the gateway: the floor of translation on Bun */
+const FLOOR = process.argv.includes("--floor");
 const CHUNKS = 20;
 
 interface Row {
@@ -111,7 +114,10 @@ async function stack(s: Scenario, delayMs: number) {
   const proxy = s.baseline
     ? startGateway(s.baseline(`http://127.0.0.1:${up}`, bare), bare, "baseline.yaml")
     : spawn([process.execPath, "bench/bare-proxy.ts", "--port", String(bare), "--upstream", `http://127.0.0.1:${up}`]);
-  const gateway = startGateway(s.config(`http://127.0.0.1:${up}`, gw), gw, "config.yaml");
+  if (FLOOR && s.name !== "anthropic-stream") throw new Error(`--floor measures anthropic-stream only, not ${s.name}`);
+  const gateway = FLOOR
+    ? spawn([process.execPath, "bench/floor.ts", "--port", String(gw), "--upstream", `http://127.0.0.1:${up}`])
+    : startGateway(s.config(`http://127.0.0.1:${up}`, gw), gw, "config.yaml");
   await Promise.all([waitForPort(up, upstream), waitForPort(bare, proxy), waitForPort(gw, gateway)]);
   return {
     direct: `http://127.0.0.1:${up}`,
@@ -259,7 +265,7 @@ try {
 console.log(`\n${summary.join("\n")}`);
 
 // results
-const stamp = new Date().toISOString().replace(/[:.]/g, "-");
+const stamp = `${FLOOR ? "floor-" : ""}${new Date().toISOString().replace(/[:.]/g, "-")}`;
 const dir = join(ROOT, "bench/results");
 mkdirSync(dir, { recursive: true });
 const machine = { cpus: navigator.hardwareConcurrency, bun: Bun.version, platform: process.platform };
@@ -276,5 +282,5 @@ const table = [
 ];
 const md = `# Bench ${new Date().toISOString()}\n\n${machine.cpus} cores, bun ${machine.bun}, ${ROUNDS} alternating rounds of ${DURATION}s per comparison, load driver ${rows[0]?.result.tool ?? "-"}\n\n${table.join("\n")}\n\n${summary.map((s) => `- ${s}`).join("\n")}\n`;
 writeFileSync(join(dir, `${stamp}.md`), md);
-writeFileSync(join(dir, "latest.md"), md);
+writeFileSync(join(dir, FLOOR ? "floor-latest.md" : "latest.md"), md);
 console.log(`\nresults: bench/results/${stamp}.json, bench/results/${stamp}.md`);
