@@ -57,10 +57,12 @@ export const transformations = definePolicy({
   compile(raw, ctx) {
     const conditional = "conditional" in raw;
     const entries: [RawBranch, YamlPath][] = conditional ? raw.conditional.map((b, i) => [b, [...ctx.path, "conditional", i]]) : [[raw, ctx.path]];
-    if (conditional) raw.conditional.slice(0, -1).forEach((b, i) => !b.condition && ctx.issue([...ctx.path, "conditional", i], "only the last conditional entry may omit 'condition'"));
+    const unconditioned = conditional ? entries.slice(0, -1).filter(([b]) => !b.condition) : [];
+    for (const [, p] of unconditioned) ctx.issue(p, "only the last conditional entry may omit 'condition'");
     const compiled = entries.map(([b, p]) => compileBranch(b, ctx, p));
-    if (compiled.some((b) => b === undefined) || (conditional && raw.conditional.slice(0, -1).some((b) => !b.condition))) return undefined;
-    return transformationPolicy(compiled as Branch[]);
+    const branches = compiled.filter((b): b is Branch => b !== undefined);
+    if (branches.length < compiled.length || unconditioned.length > 0) return undefined;
+    return transformationPolicy(branches);
   },
 });
 

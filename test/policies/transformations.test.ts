@@ -180,6 +180,27 @@ routes:
   });
 });
 
+describe("identity", () => {
+  test("an API key's metadata goes upstream as a header (agentgateway's documented use); the key does not", async () => {
+    const g = await start(`
+llm:
+  port: 0
+  policies:
+    apiKey: {mode: strict, keys: [{key: sk-client-alice, metadata: {user: alice}}]}
+    transformations: {request: {set: {x-authenticated-user: apiKey.user, x-key: apiKey.key}}}
+  models:
+  - name: "*"
+    provider: openAI
+    params: {apiKey: sk-upstream-llm, baseUrl: "http://${emu.host}/v1"}
+`);
+    await chat(openaiClient(g.baseURL(), "sk-client-alice"));
+    const h = upstream().headers;
+    expect(h.get("x-authenticated-user")).toBe("alice");
+    expect(h.get("x-key")).toStartWith("sha256:"); // CEL sees the fingerprint, never the key
+    expect(h.get("authorization")).toBe("Bearer sk-upstream-llm");
+  });
+});
+
 describe("security", () => {
   test("setting authorization, or copying it, never reaches the backend's key; the gateway's credential wins", async () => {
     const leak = `set: {authorization: '"Bearer stolen"', x-copy: 'request.headers["authorization"]'}`;
