@@ -10,6 +10,8 @@
  *
  *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010
  */
+export {}; // a module: its names do not clash with the other bench scripts
+
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
   return i === -1 ? undefined : process.argv[i + 1];

@@ -14,7 +14,7 @@ import type { Environment } from "@marcbachmann/cel-js";
 import type { YamlPath } from "../config/errors.ts";
 import { CEL_VARIABLES, createEnvironment, type CelVariable } from "./functions.ts";
 
-export { celVars, prepareCel, withLlmRequest, withResponse, type CelVars } from "./vars.ts";
+export { celVars, metadataOf, prepareCel, withLlmRequest, withResponse, type CelVars } from "./vars.ts";
 
 export interface CelExpression {
   readonly source: string;
@@ -106,8 +106,13 @@ export function evalValue(expr: CelExpression, vars: object): unknown {
 
 /** A string form of the value (for keys and headers), or undefined when it fails or is null. */
 export function evalString(expr: CelExpression, vars: object): string | undefined {
-  const v = evalValue(expr, vars);
+  return stringOf(evalValue(expr, vars));
+}
+
+/** A CEL value as a string: scalars as written, bytes as UTF-8, maps and lists as JSON; undefined for null. */
+export function stringOf(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
+  if (v instanceof Uint8Array) return new TextDecoder().decode(v);
   if (typeof v === "string") return v;
   if (typeof v === "bigint" || typeof v === "number" || typeof v === "boolean") return String(v);
   try {

@@ -10,6 +10,7 @@
  *   llm        requestModel, streaming (at request time)
  *   llmRequest the JSON request body
  *   source     address, port (the client's)
+ *   metadata   what `transformations` stored for this exchange (`metadata.<key>`)
  *
  * `request.body`, `llmRequest` and `llm` need the body: call `prepareCel` first (it reads the
  * body once, within the size limit), then `celVars` is synchronous.
@@ -23,6 +24,14 @@ export type CelVars = Readonly<Record<string, unknown>>;
 
 const CACHE = "cel:vars";
 const BODY = "cel:body";
+const METADATA = "cel:metadata";
+
+/** The exchange's metadata (CEL `metadata`): `transformations` write it, later expressions read it. */
+export function metadataOf(ctx: RequestContext): Record<string, unknown> {
+  let m = ctx.vars.get(METADATA) as Record<string, unknown> | undefined;
+  if (!m) ctx.vars.set(METADATA, (m = {}));
+  return m;
+}
 
 interface Body {
   text: string | null;
@@ -86,7 +95,9 @@ export function celVars(ctx: RequestContext): CelVars {
       return s ? { address: s.address, port: BigInt(s.port) } : null;
     },
     backend: null,
-    metadata: {},
+    get metadata() {
+      return metadataOf(ctx);
+    },
   };
   ctx.vars.set(CACHE, vars);
   return vars;

@@ -17,6 +17,15 @@ const NOT_FORWARDED = new Set([
   "accept-encoding",
 ]);
 
+/**
+ * Headers the gateway alone decides (framing, the connection, the upstream's `host`) and
+ * HTTP/2 pseudo-headers: configurable edits (transformations) may not touch them.
+ */
+export function gatewayManagedHeader(name: string): boolean {
+  const n = name.toLowerCase();
+  return n.startsWith(":") || NOT_FORWARDED.has(n) || n === "content-encoding";
+}
+
 /** Client headers as they go to an upstream. */
 export function upstreamHeaders(client: Headers, stripAuth: boolean): Headers {
   const out = new Headers();

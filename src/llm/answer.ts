@@ -18,9 +18,9 @@ export const JSON_HEADERS = { "content-type": "application/json" };
 /** A complete answer: recorded, presented, and the exchange finished. */
 export function answer(ctx: RequestContext, target: ProviderTarget, res: Response, details?: { usage?: Usage | undefined; responseModel?: string | undefined }): Response {
   ctx.outcome.answered(res.status, details);
-  presentAnswer(ctx, target, res);
+  const presented = presentAnswer(ctx, target, res);
   ctx.outcome.finish();
-  return res;
+  return presented;
 }
 
 /** A streamed answer: its status is recorded now, the rest when the stream ends (see `streamEnded`). */
@@ -46,9 +46,9 @@ export function sseHeaders(headers: Headers): Headers {
 export async function upstreamError(ctx: RequestContext, target: ProviderTarget, res: Response): Promise<Response> {
   const { response, message } = await upstreamErrorResponse(res, target);
   ctx.outcome.failed(res.status, "upstream_status", message);
-  presentAnswer(ctx, target, response);
+  const presented = presentAnswer(ctx, target, response);
   ctx.outcome.finish();
-  return response;
+  return presented;
 }
 
 export async function readUpstreamText(res: Response): Promise<string> {

@@ -8,8 +8,7 @@
  */
 import type { ProviderTarget } from "../config/model.ts";
 import type { RequestContext } from "../server/context.ts";
-import { runPresent } from "../policies/chain.ts";
-import { bodyDraft, runPrepare } from "../policies/chain.ts";
+import { bodyDraft, presentResponse, runPrepare } from "../policies/chain.ts";
 import { callProvider } from "./call.ts";
 import { estimateRequestTokens } from "./count/estimate.ts";
 import { formatHeaders } from "./formats/headers.ts";
@@ -37,9 +36,7 @@ export async function serveCountTokens(ctx: RequestContext, targets: readonly Pr
     ctx.outcome.answered(200);
     ctx.outcome.finish();
     const res = new Response(JSON.stringify(json), { headers: { "content-type": "application/json", "x-agw-token-count": native === undefined ? "estimate" : "provider" } });
-    runPresent(target.policies, res.headers, ctx);
-    runPresent(ctx.route.policies, res.headers, ctx);
-    return res;
+    return presentResponse(ctx.route.policies, presentResponse(target.policies, res, ctx), ctx);
   });
 }
 

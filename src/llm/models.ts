@@ -4,7 +4,7 @@
  */
 import type { LlmModelEntry, ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
-import { runPresent } from "../policies/chain.ts";
+import { presentResponse } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
 import { modelAllowed } from "../policies/identity.ts";
 import { readUpstreamText } from "./answer.ts";
@@ -62,8 +62,7 @@ export async function listModels(ctx: RequestContext, sources: readonly ModelSou
   ctx.outcome.finish();
   const res = new Response(body, { headers: { "content-type": "application/json" } });
   // the gateway's own answer: the route's response edits apply (no single backend's do)
-  runPresent(ctx.route.policies, res.headers, ctx);
-  return res;
+  return presentResponse(ctx.route.policies, res, ctx);
 }
 
 /** The upstream's own model list (for providers without a pinned model), in the OpenAI shape. */

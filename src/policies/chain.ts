@@ -44,8 +44,32 @@ export async function runSend(policies: readonly Policy[], req: UpstreamRequest,
   }
 }
 
-export function runPresent(policies: readonly Policy[], headers: Headers, ctx: RequestContext): void {
-  for (const p of policies) p.present?.(headers, ctx);
+export function runPresent(policies: readonly Policy[], headers: Headers, ctx: RequestContext, status = 200): void {
+  for (const p of policies) p.present?.(headers, ctx, status);
+}
+
+/**
+ * The `present` hooks on an answer, then the `presentBody` ones: the same Response, or a new one
+ * with the replaced body (the old body is cancelled). Streams keep their body.
+ */
+export function presentResponse(policies: readonly Policy[], res: Response, ctx: RequestContext): Response {
+  runPresent(policies, res.headers, ctx, res.status);
+  let body: string | Uint8Array | undefined;
+  for (const p of policies) {
+    if (!p.presentBody || isStreamed(res.headers)) continue;
+    body = p.presentBody(res.headers, ctx, res.status) ?? body;
+  }
+  if (body === undefined) return res;
+  res.body?.cancel().catch(() => {});
+  const headers = new Headers(res.headers);
+  headers.delete("content-length"); // the new body has its own length
+  return new Response(body, { status: res.status, statusText: res.statusText, headers });
+}
+
+/** SSE and AWS event streams: answers whose body is relayed as it comes. */
+function isStreamed(headers: Headers): boolean {
+  const type = headers.get("content-type") ?? "";
+  return type.includes("text/event-stream") || type.includes("vnd.amazon.eventstream") || type.includes("ndjson");
 }
 
 /** A copy-on-write draft of the client's body: the client's object is never changed. */

@@ -18,6 +18,7 @@ import { responseHeaderModifier } from "./response-header-modifier.ts";
 import { health } from "./health.ts";
 import { retry } from "./retry.ts";
 import { timeout } from "./timeout.ts";
+import { transformations } from "./transformations.ts";
 import type { PolicyModule } from "./types.ts";
 
 export const POLICIES: readonly PolicyModule[] = [
@@ -31,6 +32,8 @@ export const POLICIES: readonly PolicyModule[] = [
   budgets,
   requestHeaderModifier,
   responseHeaderModifier,
+  // before backendAuth: its send hook edits the upstream request before any credential is on it
+  transformations,
   backendTls,
   backendAuth,
   ai,

@@ -9,7 +9,8 @@
  *   prepare  the LLM request body about to be sent (a copy of the client's), before translation
  *   hubRequest  the chat request in the hub shape, per provider (prompts, cache markers, guards)
  *   send     each upstream request after translation: headers, credentials, signatures
- *   present  the answer's headers before they go to the client
+ *   present  the answer's headers before they go to the client (with its status)
+ *   presentBody  a replacement for the body of a complete (not streamed) answer
  *
  * plus what a policy tells the upstream connection (TLS, whose credential is sent).
  */
@@ -53,7 +54,12 @@ export interface Policy {
    */
   readonly upstreamBody?: (body: string | Uint8Array, ctx: RequestContext) => string;
   readonly send?: (req: UpstreamRequest, ctx: RequestContext) => void | Promise<void>;
-  readonly present?: (headers: Headers, ctx: RequestContext) => void;
+  readonly present?: (headers: Headers, ctx: RequestContext, status: number) => void;
+  /**
+   * A new body for a complete answer (never a stream: its bytes are already on their way), after
+   * every `present` hook of the same list; undefined keeps the body. `transformations`' `response.body`.
+   */
+  readonly presentBody?: (headers: Headers, ctx: RequestContext, status: number) => string | Uint8Array | undefined;
   /** backendTLS: options for the upstream connection */
   readonly tls?: FetchTls;
   /** the gateway sends its own credential: the client's `authorization` / `x-api-key` / `api-key` are dropped */

@@ -11,7 +11,7 @@ import { upstreamHeaders } from "../http/headers.ts";
 import { callUpstream, type RequestBody } from "../http/upstream.ts";
 import { upstreamUrl } from "../http/upstream-url.ts";
 import type { UpstreamRequest } from "../llm/types.ts";
-import { runPresent, runSend } from "../policies/chain.ts";
+import { presentResponse, runSend } from "../policies/chain.ts";
 import { formatTraceparent } from "../telemetry/tracing/traceparent.ts";
 import type { RequestContext } from "./context.ts";
 
@@ -70,9 +70,10 @@ function isRedirect(status: number): boolean {
   return status >= 300 && status < 400 && status !== 304;
 }
 
-/** The answer's `present` hooks: the target's (backend) first, then the route's. */
+/**
+ * The answer's `present` hooks: the target's (backend) first, then the route's. The answer to
+ * send is the one returned (a `presentBody` hook may have replaced the body).
+ */
 export function presentAnswer(ctx: RequestContext, target: UpstreamTarget, res: Response): Response {
-  runPresent(target.policies, res.headers, ctx);
-  runPresent(ctx.route.policies, res.headers, ctx);
-  return res;
+  return presentResponse(ctx.route.policies, presentResponse(target.policies, res, ctx), ctx);
 }
