@@ -57,7 +57,7 @@ export interface AccessResult {
 export async function benchAccess(opts: { durationSec: number; rounds: number; bin?: string | undefined; connections?: number }): Promise<AccessResult[]> {
   const procs: Subprocess[] = [];
   const spawn = (cmd: string[], env: Record<string, string> = {}) => {
-    const p = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, READINESS_ADDR: "off", ...env }, stdout: "ignore", stderr: "inherit" });
+    const p = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, READINESS_ADDR: "off", STATS_ADDR: "off", ADMIN_ADDR: "off", ...env }, stdout: "ignore", stderr: "inherit" });
     procs.push(p);
     return p;
   };

@@ -79,6 +79,16 @@ async function stop(p: Subprocess): Promise<void> {
   await p.exited;
 }
 
+/**
+ * The gateway as the pipeline's own figures need it: metrics and the admin page off (what they
+ * cost is `bun run bench:ops`; metrics read token usage, so with them on no stream is zero copy),
+ * and two gateways in one scenario do not both ask for 15020 and 15000. `--ops` keeps them on.
+ */
+function opsAddrs(): Record<string, string> {
+  if (process.argv.includes("--ops")) return { READINESS_ADDR: "off", STATS_ADDR: `127.0.0.1:${freePort()}`, ADMIN_ADDR: `127.0.0.1:${freePort()}` };
+  return { READINESS_ADDR: "off", STATS_ADDR: "off", ADMIN_ADDR: "off" };
+}
+
 /** utime + stime of a process, in µs (Linux /proc; clock ticks are 1/100 s). */
 function cpuUs(pid: number): number {
   try {
@@ -108,7 +118,7 @@ async function stack(s: Scenario, delayMs: number) {
   const startGateway = (config: string, port: number, file: string) => {
     const cfg = join(dir, file);
     writeFileSync(cfg, config);
-    return spawn([...(BIN ? [resolve(ROOT, BIN)] : [process.execPath, "src/main.ts"]), cfg], { READINESS_ADDR: "off" });
+    return spawn([...(BIN ? [resolve(ROOT, BIN)] : [process.execPath, "src/main.ts"]), cfg], opsAddrs());
   };
   // a feature scenario's baseline is the same gateway without the feature, in the bare proxy's place
   const proxy = s.baseline
