@@ -124,6 +124,7 @@ function policyLayer(d: Defaults & Partial<Pick<RawLlmModel, "guardrails" | "fin
       : undefined;
   return {
     path,
+    userPath: llmFieldPath(path, d.tls && !d.backendTLS ? "tls" : "backendTLS"),
     policies: {
       requestHeaderModifier: d.requestHeaders,
       responseHeaderModifier: d.responseHeaders,
@@ -132,6 +133,19 @@ function policyLayer(d: Defaults & Partial<Pick<RawLlmModel, "guardrails" | "fin
       health: d.health,
       ...(ai ? { ai } : {}),
     },
+  };
+}
+
+/** The `llm:` field a policy's sub-path stands for (`ai.promptGuard.request[0]` -> `guardrails.request[0]`). */
+const AI_FIELDS: Record<string, string> = { transformations: "transformation", finalTransformations: "finalTransformation", promptGuard: "guardrails" };
+function llmFieldPath(prefix: YamlPath, tls: string): (p: YamlPath) => YamlPath {
+  const fields: Record<string, string> = { requestHeaderModifier: "requestHeaders", responseHeaderModifier: "responseHeaders", backendTLS: tls, backendAuth: "auth" };
+  return (p) => {
+    if (prefix.some((seg, i) => p[i] !== seg)) return p;
+    const [key, sub, ...rest] = p.slice(prefix.length);
+    if (key === "ai" && sub !== undefined) return [...prefix, AI_FIELDS[String(sub)] ?? sub, ...rest];
+    if (key === undefined) return p;
+    return [...prefix, fields[String(key)] ?? key, ...(sub === undefined ? [] : [sub]), ...rest];
   };
 }
 

@@ -20,6 +20,11 @@ export interface Layer {
   policies: RawPolicies;
   /** a route's layer contributes only backend-scoped modules (its filters run once, not per backend) */
   route?: boolean;
+  /**
+   * Where a problem at a policy's path is in the user's file, when the layer's fields are not
+   * written as policies (the `llm:` form's `transformation` is `ai.transformations`).
+   */
+  userPath?: (policyPath: YamlPath) => YamlPath;
 }
 
 /** The route's filters, in registry order, and their composed `handle` chain. */
@@ -45,7 +50,9 @@ export function compileBackendPolicies(ctx: CompileContext, layers: readonly Lay
   for (const m of POLICIES) {
     const found = effective(m, layers);
     if (!found) continue;
-    const compiled = m.compile(found.value, ctx.policy(found.path, region, true));
+    const pc = ctx.policy(found.path, region, true);
+    const toUser = found.userPath;
+    const compiled = m.compile(found.value, toUser ? { ...pc, issue: (p, message) => pc.issue(toUser(p), message) } : pc);
     if (compiled) policies.push(compiled);
   }
   policies.push(...extra);
@@ -57,13 +64,14 @@ export function configured(layers: readonly Layer[], key: string): boolean {
   return layers.some((l) => l.policies?.[key] !== undefined && l.policies?.[key] !== null);
 }
 
-function effective(m: PolicyModule, layers: readonly Layer[]): { value: unknown; path: YamlPath } | undefined {
-  let found: { value: unknown; path: YamlPath } | undefined;
+function effective(m: PolicyModule, layers: readonly Layer[]): { value: unknown; path: YamlPath; userPath: Layer["userPath"] } | undefined {
+  let found: { value: unknown; path: YamlPath; userPath: Layer["userPath"] } | undefined;
   for (const layer of layers) {
     if (layer.route && m.atRoute !== "backend") continue;
     const value = layer.policies?.[m.key];
     if (value === undefined || value === null) continue;
-    found = found && m.merge ? { value: m.merge(found.value, value), path: [...layer.path, m.key] } : { value, path: [...layer.path, m.key] };
+    const path = [...layer.path, m.key];
+    found = { value: found && m.merge ? m.merge(found.value, value) : value, path, userPath: layer.userPath };
   }
   return found;
 }

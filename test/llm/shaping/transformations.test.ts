@@ -111,6 +111,7 @@ llm:
     transformation:
       model: 'llmRequest.model +'
 `);
-    await expect(bad).rejects.toThrow(/transformations?\.model: invalid CEL expression "llmRequest\.model \+"/);
+    // located at the field the user wrote (not the ai policy it compiles to)
+    await expect(bad).rejects.toThrow(/test\.yaml:9:14 at llm\.models\[0\]\.transformation\.model: invalid CEL expression "llmRequest\.model \+"/);
   });
 });
