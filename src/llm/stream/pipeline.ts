@@ -96,8 +96,10 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody>
   const refusal = head.last ? relay.rejection(head.out) : undefined;
   if (refusal) throw refusal;
   // the reads already here (fast upstreams, short answers: often the whole stream) go into the
-  // same answer, which is then a plain body with no stream machinery at all
-  if (!head.last) head = await reads.readyNow(head);
+  // same answer, which is then a plain body with no stream machinery at all; an upstream that
+  // needed several reads to say anything is producing as it goes (an LLM generating tokens):
+  // waiting a turn for more would only delay its first token
+  if (!head.last && reads.count === 1) head = await reads.readyNow(head);
   if (sizeOf(head.out) > 0) reads.firstByteMs = performance.now() - opts.startedAt;
   if (head.last) {
     reads.finish();
@@ -175,6 +177,8 @@ class Reads {
   firstByteMs: number | undefined;
   /** a read started but not awaited (`readyNow`): the stream goes on from it */
   pending: Promise<ReadResult> | undefined;
+  /** reads handled so far */
+  count = 0;
   private finished = false;
 
   constructor(
@@ -192,6 +196,7 @@ class Reads {
   }
 
   handle(r: ReadResult): Outcome {
+    this.count++;
     if (r.done) return { out: this.relay.end(), last: true };
     const step = this.relay.step(r.value!);
     // read the (normally empty) rest instead of cancelling, so the upstream connection goes
