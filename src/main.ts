@@ -173,7 +173,7 @@ async function main(): Promise<number> {
 
 /** The `config:` settings a reload does not apply (addresses, metrics, tracing), when they changed. */
 function startupSettingsChanged(before: GatewayConfig, after: GatewayConfig): string | undefined {
-  const view = (c: GatewayConfig) => JSON.stringify([c.admin, c.stats, c.readiness, [...c.metricsRemove], c.tracing && { ...c.tracing, headers: [...c.tracing.headers.keys()], remove: [...c.tracing.remove] }]);
+  const view = (c: GatewayConfig) => JSON.stringify([c.admin, c.stats, c.readiness, [...c.metricsRemove], c.telemetryFields?.metrics.map((f) => f.name), c.tracing && { ...c.tracing, headers: [...c.tracing.headers.keys()], remove: [...c.tracing.remove] }]);
   return view(before) === view(after) ? undefined : "the admin, stats and readiness addresses, metrics and tracing";
 }
 

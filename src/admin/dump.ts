@@ -5,7 +5,7 @@
  * where every credential is a `Secret` that serialises as "[redacted]"; nothing here reveals one.
  */
 import { buildInfo } from "../build-info.ts";
-import type { Backend, GatewayConfig, ListenAddress, ProviderTarget, RouteConfig, UpstreamTarget } from "../config/model.ts";
+import type { Backend, CustomField, GatewayConfig, ListenAddress, ProviderTarget, RouteConfig, UpstreamTarget } from "../config/model.ts";
 import { readRuntimeState } from "../telemetry/runtime-state.ts";
 
 export interface TargetView {
@@ -92,10 +92,10 @@ export function settingsView(config: GatewayConfig) {
     statsAddr: addressText(config.stats),
     readinessAddr: addressText(config.readiness),
     histograms: "classic",
-    logging: { format: config.logging.format, level: config.logging.level, remove: [...config.accessLogRemove] },
-    metrics: { remove: [...config.metricsRemove] },
+    logging: { format: config.logging.format, level: config.logging.level, remove: [...config.accessLogRemove], add: fieldSources(config.telemetryFields?.log) },
+    metrics: { remove: [...config.metricsRemove], add: fieldSources(config.telemetryFields?.metrics) },
     tracing: t
-      ? { endpoint: t.endpoint, protocol: t.protocol, headers: Object.fromEntries([...t.headers.keys()].map((k) => [k, "[redacted]"])), randomSampling: t.randomSampling, clientSampling: t.clientSampling, remove: [...t.remove] }
+      ? { endpoint: t.endpoint, protocol: t.protocol, headers: Object.fromEntries([...t.headers.keys()].map((k) => [k, "[redacted]"])), randomSampling: t.randomSampling, clientSampling: t.clientSampling, remove: [...t.remove], add: fieldSources(config.telemetryFields?.trace) }
       : null,
     modelCatalog: config.catalogSource,
     maxBufferSize: config.maxBodyBytes,
@@ -130,4 +130,9 @@ export function configSecrets(config: GatewayConfig): string[] {
         }
   for (const v of config.tracing?.headers.values() ?? []) out.add(v.reveal());
   return [...out];
+}
+
+/** custom fields as configured: name -> CEL source */
+function fieldSources(fields: readonly CustomField[] | undefined): Record<string, string> {
+  return Object.fromEntries((fields ?? []).map((f) => [f.name, f.expr.source]));
 }

@@ -14,7 +14,7 @@ import type { Environment } from "@marcbachmann/cel-js";
 import type { YamlPath } from "../config/errors.ts";
 import { CEL_VARIABLES, createEnvironment, type CelVariable } from "./functions.ts";
 
-export { celVars, metadataOf, prepareCel, withLlmRequest, withResponse, type CelVars } from "./vars.ts";
+export { celVars, metadataOf, prepareCel, withLlmRequest, withResponse, withValues, type CelVars } from "./vars.ts";
 
 export interface CelExpression {
   readonly source: string;
@@ -22,6 +22,8 @@ export interface CelExpression {
   readonly roots: ReadonlySet<CelVariable>;
   /** it reads the request body (`request.body`, `llmRequest`, `llm.*` at request time) */
   readonly needsBody: boolean;
+  /** it reads the body's content (`request.body`, `llmRequest`), not only what `llm.*` derives from it */
+  readonly readsBody: boolean;
   /** evaluates; throws when the expression fails (a missing key, a type mismatch) */
   run(vars: object): unknown;
 }
@@ -55,10 +57,12 @@ export function compileCel(source: string): CelExpression {
   const checked = parsed.check();
   if (!checked.valid) throw compileError(checked.error);
   const roots = referencedRoots(parsed.ast);
+  const readsBody = roots.has("llmRequest") || /\brequest\s*\.\s*body\b|\brequest\s*\[\s*["']body/.test(source);
   return {
     source,
     roots,
-    needsBody: roots.has("llmRequest") || roots.has("llm") || /\brequest\s*\.\s*body\b|\brequest\s*\[\s*["']body/.test(source),
+    readsBody,
+    needsBody: readsBody || roots.has("llm"),
     run: (vars) => parsed(vars),
   };
 }

@@ -112,7 +112,7 @@ export function withResponse(vars: CelVars, code: number, headers: Headers | und
   headers?.forEach((v, k) => {
     h[k] = v;
   });
-  return overlay(vars, { response: { code: BigInt(code), headers: h } });
+  return withValues(vars, { response: { code: BigInt(code), headers: h } });
 }
 
 /**
@@ -121,11 +121,11 @@ export function withResponse(vars: CelVars, code: number, headers: Headers | und
  */
 export function withLlmRequest(vars: CelVars, body: Readonly<Record<string, unknown>>): CelVars {
   const llm = { requestModel: typeof body.model === "string" ? body.model : null, streaming: body.stream === true };
-  return overlay(vars, { llmRequest: celData(body), llm });
+  return withValues(vars, { llmRequest: celData(body), llm });
 }
 
 /** A copy of `vars` (its getters stay lazy) with `values` bound over them. */
-function overlay(vars: CelVars, values: Record<string, unknown>): CelVars {
+export function withValues(vars: CelVars, values: Record<string, unknown>): CelVars {
   const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(vars));
   for (const [k, value] of Object.entries(values)) Object.defineProperty(out, k, { value, enumerable: true });
   return out;

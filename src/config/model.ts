@@ -39,6 +39,8 @@ export interface GatewayConfig {
   metricsRemove: ReadonlySet<string>;
   /** OpenTelemetry traces (`config.tracing`, OTLP_ENDPOINT...); undefined = off */
   tracing: TracingSettings | undefined;
+  /** custom fields of the access log, metrics and traces (`fields.add`); undefined when none is configured */
+  telemetryFields: TelemetryFields | undefined;
   /** the config as written, before variables are expanded (the admin's /api/config, redacted there); a Secret: it may hold literal keys */
   source?: { label: string; text: Secret };
   /** request bodies the gateway buffers (LLM routes) are refused above this size with a 413 */
@@ -60,6 +62,21 @@ export interface TracingSettings {
   clientSampling: number;
   /** span attributes left out */
   remove: ReadonlySet<string>;
+}
+
+/** `fields.add` of each telemetry signal: evaluated once, when the exchange ends (src/telemetry/custom-fields.ts). */
+export interface TelemetryFields {
+  /** `config.logging.fields.add` and `frontendPolicies.accessLog.add` */
+  log: readonly CustomField[];
+  /** `config.metrics.fields.add`: labels of the HTTP and gen_ai metrics */
+  metrics: readonly CustomField[];
+  /** `config.tracing.fields.add`: span attributes */
+  trace: readonly CustomField[];
+}
+
+export interface CustomField {
+  name: string;
+  expr: CelExpression;
 }
 
 export type LogLevel = "error" | "warn" | "info" | "debug" | "trace";

@@ -35,7 +35,7 @@ import { HealthSchema } from "../policies/health.ts";
 import { RedisSchema } from "./compile/limits.ts";
 import { LlmParams } from "./schema/llm-params.ts";
 import { LlmVirtualModel } from "./schema/llm-virtual.ts";
-import { Histograms, MetricsSection, TracingSection } from "./schema/operations.ts";
+import { FieldsAdd, Histograms, MetricsSection, TracingSection } from "./schema/operations.ts";
 import { BackendPolicies, GatewayPolicies, LlmPolicies, policyFields, RoutePolicies } from "./schema/policies.ts";
 import { AIProvider, LlmProviderRef } from "./schema/providers.ts";
 
@@ -223,7 +223,7 @@ const Address = z
 
 /** `frontendPolicies.accessLog`: which fields the access log writes (`remove` drops them by name). */
 const AccessLog = z
-  .strictObject({ remove: z.array(z.string()).nullish(), ...notYetFields(["filter", "add", "otlp", "database"]) })
+  .strictObject({ remove: z.array(z.string()).nullish(), add: FieldsAdd.nullish(), ...notYetFields(["filter", "otlp", "database"]) })
   .meta({ id: "AccessLogPolicy" });
 
 export const RawConfigSection = z.strictObject({
@@ -241,7 +241,7 @@ export const RawConfigSection = z.strictObject({
     .strictObject({
       format: z.enum(["text", "json"]).nullish(),
       level: z.enum(["error", "warn", "info", "debug", "trace"]).nullish(),
-      fields: z.strictObject({ remove: z.array(z.string()).nullish(), ...notYetFields(["add"]) }).nullish(),
+      fields: z.strictObject({ remove: z.array(z.string()).nullish(), add: FieldsAdd.nullish() }).nullish(),
       ...notYetFields(["filter", "database"]),
     })
     .nullish(),

@@ -12,6 +12,7 @@ import { proxyHttp } from "../http/proxy.ts";
 import { requestTarget } from "../http/request-path.ts";
 import { serveAiBackend, serveLlmBackend } from "../llm/serve.ts";
 import { hostnameMatches, hostOf } from "../routing/hostname.ts";
+import { evaluateCustomFields } from "../telemetry/custom-fields.ts";
 import type { Logger } from "../telemetry/log.ts";
 import { recordOutcome, type ErrorKind, type OutcomeListener, type OutcomeRecorder } from "../telemetry/outcome.ts";
 import type { TraceContext } from "../telemetry/tracing/traceparent.ts";
@@ -76,6 +77,8 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
       source: () => server.requestIP?.(req),
     });
     const c = ctx;
+    const fields = config.telemetryFields;
+    if (fields) outcome.onFinish((r) => outcome.customFields(evaluateCustomFields(fields, c, r)));
     return await listener.chain(c, () => route.chain(c, () => serveBackend(c, route)));
   } catch (err) {
     return failed(err, outcome, h.logger, ctx?.errorFormat ?? pathFormat);

@@ -57,7 +57,7 @@ export function startOperations(initial: GatewayConfig, opts: OperationsOptions)
   let metrics: GatewayMetrics | undefined;
   let statsPort: number | undefined;
   if (initial.stats) {
-    const m = createGatewayMetrics({ remove: initial.metricsRemove, version: buildInfo.version });
+    const m = createGatewayMetrics({ remove: initial.metricsRemove, version: buildInfo.version, custom: initial.telemetryFields?.metrics.map((f) => f.name) });
     metrics = m;
     outcomes.push(m.listener);
     cleanups.push(installPolicyMetrics(m.families));

@@ -23,6 +23,7 @@ export const USAGE_FIELDS = [
 export function accessLog(logger: Logger, remove: () => ReadonlySet<string>): OutcomeListener {
   return (r) => {
     const fields = accessLogFields(r);
+    if (r.custom) Object.assign(fields, r.custom.log);
     for (const name of remove()) delete fields[name];
     logger.line(r.status !== undefined && r.status >= 500 ? "warn" : "info", "request", fields);
   };

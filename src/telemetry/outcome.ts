@@ -56,6 +56,18 @@ export interface ExchangeOutcome {
   cost?: Cost;
   /** the exchange's trace, when it is traced (ids only: W3C trace context) */
   trace?: TraceContext;
+  /** the configured custom fields (`fields.add`) of each signal, evaluated at finish */
+  custom?: CustomFieldValues;
+}
+
+/** A custom field's value: CEL's result as a log, a label or an attribute can hold it. */
+export type FieldValue = string | number | boolean;
+
+export interface CustomFieldValues {
+  log: Readonly<Record<string, FieldValue>>;
+  /** by label name; a label whose expression failed is absent */
+  metrics: Readonly<Record<string, FieldValue>>;
+  trace: Readonly<Record<string, FieldValue>>;
 }
 
 export type OutcomeListener = (outcome: Readonly<ExchangeOutcome>) => void;
@@ -80,6 +92,8 @@ export interface OutcomeRecorder {
   failed(status: number, kind: ErrorKind, message: string): void;
   /** the exchange is traced under these ids (upstream calls carry them in `traceparent`) */
   traced(trace: TraceContext | undefined): void;
+  /** the custom fields, evaluated by a listener of this exchange (before the shared listeners see the record) */
+  customFields(values: CustomFieldValues): void;
   /** listeners of this one exchange (a token limit charging its usage), called at finish */
   onFinish(listener: OutcomeListener): void;
   /** the exchange is over: notifies every listener, once */
@@ -136,6 +150,9 @@ export function recordOutcome(
     },
     traced(trace) {
       if (trace) record.trace = trace;
+    },
+    customFields(values) {
+      record.custom = values;
     },
     onFinish(listener) {
       (local ??= []).push(listener);

@@ -200,7 +200,3 @@ test("config.metrics.remove leaves metrics out, by any of agentgateway's spellin
     await emu.stop();
   }
 });
-
-test("metrics.fields.add (CEL) is refused by name until CEL arrives", async () => {
-  await expect(startTestGateway(config("127.0.0.1:1", "  metrics: {fields: {add: {user_id: apiKey.user}}}"), STATS)).rejects.toThrow("'add' is not supported yet");
-});

@@ -6,6 +6,7 @@ import { USAGE_FIELDS } from "../../telemetry/access-log.ts";
 import { compileCatalog } from "./catalog.ts";
 import type { CompileContext } from "./context.ts";
 import { compileOperations } from "./operations.ts";
+import { compileTelemetryFields } from "./telemetry-fields.ts";
 
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT_SEC = 120;
@@ -35,6 +36,7 @@ export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<Gatew
     accessLogRemove,
     ...compileCatalog(ctx, cfg.modelCatalog ?? undefined),
     ...compileOperations(ctx, cfg),
+    telemetryFields: compileTelemetryFields(ctx, raw),
     usageWanted: logsUsage,
     maxBodyBytes: http?.maxBufferSize ?? DEFAULT_MAX_BODY_BYTES,
     idleTimeoutSec,

@@ -1,18 +1,22 @@
 /**
  * `config.metrics`, `config.tracing` and `config.histograms`: agentgateway's shapes (RawMetrics,
- * RawTracing). Their CEL-valued parts (`fields.add`, sampling expressions) are declared as not
- * supported yet, so a config using them fails with a message naming the field.
+ * RawTracing). `fields.add` maps a field (a metric label, a span attribute) to a CEL expression
+ * evaluated when the exchange ends (src/telemetry/custom-fields.ts); CEL sampling expressions
+ * are not supported yet, and a config using one fails with a message saying so.
  */
 import { z } from "zod";
-import { notYetFields } from "./parts.ts";
+
+/** `fields.add`: field name -> CEL expression (agentgateway's RawMetricFields / RawLoggingFields `add`). */
+export const FieldsAdd = z.record(z.string().min(1), z.string().min(1)).meta({ id: "FieldsAdd", description: "Field name to a CEL expression evaluated when the exchange ends." });
 
 export const MetricsSection = z
   .strictObject({
     /** metric names to leave out (`requests`, `agentgateway_requests_total`, `gen_ai_client_cost`...) */
     remove: z.array(z.string().min(1)).nullish(),
-    fields: z.strictObject({ ...notYetFields(["add"]) }).nullish(),
+    /** labels added to the HTTP and gen_ai metrics: label name -> CEL */
+    fields: z.strictObject({ add: FieldsAdd.nullish() }).nullish(),
   })
-  .meta({ id: "MetricsConfig", description: "Prometheus metrics on the stats address: `remove` leaves metrics out by name." });
+  .meta({ id: "MetricsConfig", description: "Prometheus metrics on the stats address: `remove` leaves metrics out by name; `fields.add` adds labels computed by CEL." });
 
 /** `true`, `false`, or a ratio 0..1 (agentgateway also takes a CEL expression: not supported yet). */
 const Sampling = z
@@ -35,7 +39,7 @@ export const TracingSection = z
     randomSampling: Sampling.nullish(),
     /** requests with a sampled `traceparent`: continue all (default), none, or this ratio */
     clientSampling: Sampling.nullish(),
-    fields: z.strictObject({ remove: z.array(z.string()).nullish(), ...notYetFields(["add"]) }).nullish(),
+    fields: z.strictObject({ remove: z.array(z.string()).nullish(), add: FieldsAdd.nullish() }).nullish(),
   })
   .meta({ id: "TracingConfig", description: "OpenTelemetry traces over OTLP (gRPC by default, or HTTP/protobuf)." });
 

@@ -34,9 +34,14 @@ export interface GatewayMetrics {
   readonly families: Readonly<Record<"guardrailChecks" | "rateLimitChecks" | "redisOperations", Family>>;
 }
 
-export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; version: string }): GatewayMetrics {
+/**
+ * `custom`: the labels of `config.metrics.fields.add`, appended to every HTTP and gen_ai label
+ * set as agentgateway does (their values: the record's `custom.metrics`, "unknown" when absent).
+ */
+export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; version: string; custom?: readonly string[] }): GatewayMetrics {
   const registry = new Registry("agentgateway", opts.remove);
-  const f = registerFamilies(registry);
+  const custom = opts.custom ?? [];
+  const f = registerFamilies(registry, custom);
   f.build.get(opts.version, () => [opts.version]).set(1);
   f.synced.only().set(1);
 
@@ -45,7 +50,7 @@ export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; versio
   const genAi = new Map<string, GenAiSeries>();
 
   const listener: OutcomeListener = (r) => {
-    const route = routes.get(r);
+    const route = custom.length === 0 ? routes.get(r) : withCustom(routes.get(r), custom, r);
     const backend = r.endpoint ?? "unknown";
     const protocol = r.protocol ?? "unknown";
     const status = r.status === undefined ? "unknown" : String(r.status);
@@ -101,20 +106,32 @@ export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; versio
   };
 }
 
+/** `route` with the custom label values appended (its key too: a distinct value is a distinct series). */
+function withCustom(route: ResolvedRoute, custom: readonly string[], r: Readonly<ExchangeOutcome>): ResolvedRoute {
+  const got = r.custom?.metrics;
+  const values = custom.map((name) => {
+    const v = got?.[name];
+    return v === undefined ? "unknown" : String(v);
+  });
+  return { key: route.key + SEP + values.join(SEP), values: [...route.values, ...values] };
+}
+
 /** agentgateway's families, in its registration (= exposition) order, then ours. */
-function registerFamilies(registry: Registry) {
+function registerFamilies(registry: Registry, custom: readonly string[]) {
+  const HTTP_LABELS = [...HTTP, ...custom];
+  const GEN_AI_LABELS = [...GEN_AI, ...custom];
   return {
     build: registry.register({ name: "build", help: "Agentgateway build information", kind: "info", labels: ["tag"] }),
-    tokens: registry.register({ name: "gen_ai_client_token_usage", help: "Number of tokens used per request", kind: "histogram", labels: ["gen_ai_token_type", ...GEN_AI], buckets: TOKEN_USAGE }),
-    cost: registry.register({ name: "gen_ai_client_cost", unit: "usd", help: "Cumulative USD cost of generative AI requests", kind: "counter", labels: GEN_AI }),
-    genAiDuration: registry.register({ name: "gen_ai_server_request_duration", help: "Duration of generative AI request", kind: "histogram", labels: GEN_AI, buckets: REQUEST_DURATION }),
-    tpot: registry.register({ name: "gen_ai_server_time_per_output_token", help: "Time to generate each output token for a given request", kind: "histogram", labels: GEN_AI, buckets: OUTPUT_TOKEN }),
-    ttft: registry.register({ name: "gen_ai_server_time_to_first_token", help: "Time to generate the first token for a given request", kind: "histogram", labels: GEN_AI, buckets: FIRST_TOKEN }),
-    requests: registry.register({ name: "requests", help: "The total number of HTTP requests sent", kind: "counter", labels: HTTP }),
+    tokens: registry.register({ name: "gen_ai_client_token_usage", help: "Number of tokens used per request", kind: "histogram", labels: ["gen_ai_token_type", ...GEN_AI_LABELS], buckets: TOKEN_USAGE }),
+    cost: registry.register({ name: "gen_ai_client_cost", unit: "usd", help: "Cumulative USD cost of generative AI requests", kind: "counter", labels: GEN_AI_LABELS }),
+    genAiDuration: registry.register({ name: "gen_ai_server_request_duration", help: "Duration of generative AI request", kind: "histogram", labels: GEN_AI_LABELS, buckets: REQUEST_DURATION }),
+    tpot: registry.register({ name: "gen_ai_server_time_per_output_token", help: "Time to generate each output token for a given request", kind: "histogram", labels: GEN_AI_LABELS, buckets: OUTPUT_TOKEN }),
+    ttft: registry.register({ name: "gen_ai_server_time_to_first_token", help: "Time to generate the first token for a given request", kind: "histogram", labels: GEN_AI_LABELS, buckets: FIRST_TOKEN }),
+    requests: registry.register({ name: "requests", help: "The total number of HTTP requests sent", kind: "counter", labels: HTTP_LABELS }),
     guardrailChecks: registry.register({ name: "guardrail_checks", help: "Total number of guardrail checks", kind: "counter", labels: ["phase", "action"] }),
-    lookups: registry.register({ name: "cost_catalog_lookups", help: "Total number of model cost catalog lookups by resolution status", kind: "counter", labels: ["status", ...GEN_AI] }),
-    duration: registry.register({ name: "request_duration", unit: "seconds", help: "Duration of HTTP requests (seconds)", kind: "histogram", labels: HTTP, buckets: HTTP_REQUEST_DURATION }),
-    retries: registry.register({ name: "retries", help: "The total number of request retries", kind: "counter", labels: HTTP }),
+    lookups: registry.register({ name: "cost_catalog_lookups", help: "Total number of model cost catalog lookups by resolution status", kind: "counter", labels: ["status", ...GEN_AI_LABELS] }),
+    duration: registry.register({ name: "request_duration", unit: "seconds", help: "Duration of HTTP requests (seconds)", kind: "histogram", labels: HTTP_LABELS, buckets: HTTP_REQUEST_DURATION }),
+    retries: registry.register({ name: "retries", help: "The total number of request retries", kind: "counter", labels: HTTP_LABELS }),
     // extensions (not in agentgateway): CONFIG.md 11
     rateLimitChecks: registry.register({ name: "rate_limit_checks", help: "Rate-limit and budget decisions (extension)", kind: "counter", labels: ["kind", "result"] }),
     redisOperations: registry.register({ name: "redis_operations", help: "Shared-state (Redis) operations by result; failOpen and failClosed count the outages (extension)", kind: "counter", labels: ["result"] }),

@@ -1,7 +1,8 @@
 /**
  * The span attributes of an exchange: agentgateway's keys (the access log's, with the OpenTelemetry
  * GenAI semantic conventions v1.40.0 for the LLM part). Built from the outcome record, which never
- * holds a prompt, a completion or a credential; `config.tracing.fields.remove` drops keys by name.
+ * holds a prompt, a completion or a credential; `config.tracing.fields.add` adds the custom fields
+ * evaluated into the record, `fields.remove` drops keys by name.
  */
 import { reason } from "../metrics/gateway-metrics.ts";
 import type { ExchangeOutcome } from "../outcome.ts";
@@ -65,6 +66,7 @@ export function emitSpanAttributes(r: Readonly<ExchangeOutcome>, remove: Readonl
   if (why !== "Upstream") a.reason = why;
   if (r.durationMs !== undefined) a.duration = `${Math.round(r.durationMs)}ms`;
   a["url.scheme"] = "http";
+  if (r.custom) Object.assign(a, r.custom.trace);
   for (const k in a) {
     const v = a[k];
     if (v !== undefined && !remove.has(k)) emit(k, v);
