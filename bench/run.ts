@@ -301,5 +301,7 @@ const table = [
 ];
 const md = `# Bench ${new Date().toISOString()}\n\n${machine.cpus} cores, bun ${machine.bun}, ${ROUNDS} alternating rounds of ${DURATION}s per comparison, load driver ${rows[0]?.result.tool ?? "-"}\n\n${table.join("\n")}\n\n${summary.map((s) => `- ${s}`).join("\n")}\n`;
 writeFileSync(join(dir, `${stamp}.md`), md);
-writeFileSync(join(dir, FLOOR ? "floor-latest.md" : "latest.md"), md);
+// a partial run (the floor, first tokens alone) does not replace the last full table
+if (!FLOOR && !FIRST_TOKEN_ONLY) writeFileSync(join(dir, "latest.md"), md);
+else if (FLOOR) writeFileSync(join(dir, "floor-latest.md"), md);
 console.log(`\nresults: bench/results/${stamp}.json, bench/results/${stamp}.md`);
