@@ -8,7 +8,8 @@
 import { RedisClient } from "bun";
 import { HttpError } from "../http/errors.ts";
 import { notice } from "./notice.ts";
-import type { BucketSpec, BucketState, BudgetSpec, LimitStore, TakeItem } from "./store.ts";
+import { leasedBuckets, type LeaseItem, type RemoteBuckets, type RemoteState } from "./lease.ts";
+import type { BucketSpec, BudgetSpec, LimitStore, TakeItem } from "./store.ts";
 
 export interface RedisSettings {
   url: string;
@@ -19,13 +20,15 @@ export interface RedisSettings {
 
 /**
  * Token buckets, any number per call: ARGV[1] is "take" or "amend", then groups, each its item
- * count followed by (max, perFill, intervalMs, n) per item, one KEYS entry per item. A "take"
- * group takes from all its buckets or from none (n = 0 only checks that one token is left); an
- * "amend" removes n (never below zero). Returns (allowed, remaining, ms to the next refill) per
- * item. The gateway sends the takes of all requests of one event-loop turn in one call, and
- * those mostly share a few buckets (one per tenant): each distinct bucket is read once and
- * written once per call, the groups in between work on its state in the script (measured: a
- * batch of 17 requests on two buckets went from 238 to 40 µs of Redis time).
+ * count followed by (max, perFill, intervalMs, n, want) per item, one KEYS entry per item. A
+ * "take" group takes from all its buckets or from none (n = 0 only checks that one token is
+ * left); when it takes, it takes up to `want` >= n, the rest at most 1/64 of what is left (a
+ * lease the gateway spends locally: src/limits/lease.ts). An "amend" removes n (never below
+ * zero). Returns (allowed, remaining, ms to the next refill, tokens taken) per item.
+ * The gateway sends the takes of all requests of one event-loop turn in one call, and those
+ * mostly share a few buckets (one per tenant): each distinct bucket is read once and written
+ * once per call, the groups in between work on its state in the script (measured: a batch of
+ * 17 requests on two buckets went from 238 to 64 µs of Redis time).
  */
 export const BUCKET_SCRIPT = `
 local t = redis.call('TIME')
@@ -37,8 +40,8 @@ while a <= #ARGV do
   local c = tonumber(ARGV[a]); a = a + 1
   local items, ok = {}, 1
   for i = 1, c do
-    local max, per, iv, n = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3])
-    a = a + 4
+    local max, per, iv, n, want = tonumber(ARGV[a]), tonumber(ARGV[a + 1]), tonumber(ARGV[a + 2]), tonumber(ARGV[a + 3]), tonumber(ARGV[a + 4])
+    a = a + 5
     local key = KEYS[k]
     k = k + 1
     local b = state[key]
@@ -57,15 +60,22 @@ while a <= #ARGV do
     end
     local enough = 1
     if mode == 'take' and ((n == 0 and b.avail < 1) or (n > 0 and b.avail < n)) then enough = 0; ok = 0 end
-    items[i] = {b, n, enough}
+    items[i] = {b, n, enough, want}
   end
   for i = 1, c do
     local e = items[i]
-    local b = e[1]
-    if mode == 'amend' then b.avail = math.max(0, b.avail - e[2]) elseif ok == 1 then b.avail = b.avail - e[2] end
+    local b, got = e[1], 0
+    if mode == 'amend' then
+      b.avail = math.max(0, b.avail - e[2])
+    elseif ok == 1 then
+      got = e[2]
+      if e[4] > got then got = got + math.min(e[4] - got, math.floor((b.avail - got) / 64)) end
+      b.avail = b.avail - got
+    end
     out[#out + 1] = e[3]
     out[#out + 1] = b.avail
     out[#out + 1] = b.refill - now
+    out[#out + 1] = got
   end
 end
 for _, key in ipairs(order) do
@@ -181,11 +191,19 @@ function boundedCalls(settings: RedisSettings, c: Connection): Bounded {
   };
 }
 
-const scriptArgs = (items: readonly TakeItem[]) => items.flatMap((i) => [String(i.spec.max), String(i.spec.perFill), String(i.spec.intervalMs), String(i.n)]);
+const scriptArgs = (items: readonly LeaseItem[]) => items.flatMap((i) => [String(i.spec.max), String(i.spec.perFill), String(i.spec.intervalMs), String(i.n), String(i.want)]);
+
+/** The script's four numbers per item, from `at`. */
+function states(items: readonly TakeItem[], r: number[], at: number): RemoteState[] {
+  return items.map((i, j) => {
+    const o = at + j * 4;
+    return { allowed: Number(r[o]) === 1, limit: i.spec.max, remaining: Number(r[o + 1]), resetMs: Number(r[o + 2]), taken: Number(r[o + 3]) };
+  });
+}
 
 /** Bucket takes and token charges, each batched per event-loop turn into one script call. */
-function bucketCalls(c: Connection, bounded: Bounded, bucketKey: (spec: BucketSpec, key: string) => string): Pick<LimitStore, "take" | "amend"> {
-  let pending: { items: readonly TakeItem[]; resolve(v: BucketState[]): void; reject(e: unknown): void }[] = [];
+function bucketCalls(c: Connection, bounded: Bounded, bucketKey: (spec: BucketSpec, key: string) => string): RemoteBuckets {
+  let pending: { items: readonly LeaseItem[]; resolve(v: RemoteState[] | undefined): void; reject(e: unknown): void }[] = [];
   const flushTakes = () => {
     const batch = pending;
     pending = [];
@@ -195,14 +213,8 @@ function bucketCalls(c: Connection, bounded: Bounded, bucketKey: (spec: BucketSp
       (r) => {
         let at = 0;
         for (const b of batch) {
-          b.resolve(
-            b.items.map((i) => {
-              if (!r) return { allowed: true, limit: i.spec.max, remaining: i.spec.max, resetMs: 0 }; // failing open
-              const st = { allowed: Number(r[at]) === 1, limit: i.spec.max, remaining: Number(r[at + 1]), resetMs: Number(r[at + 2]) };
-              at += 3;
-              return st;
-            }),
-          );
+          b.resolve(r ? states(b.items, r, at) : undefined); // undefined: failing open
+          at += b.items.length * 4;
         }
       },
       (err) => {
@@ -210,22 +222,29 @@ function bucketCalls(c: Connection, bounded: Bounded, bucketKey: (spec: BucketSp
       },
     );
   };
-  let owed = new Map<string, TakeItem>();
+  let owed = new Map<string, { item: TakeItem; seen: ((st: RemoteState) => void)[] }>();
   const flushAmends = () => {
     const batch = [...owed.entries()];
     owed = new Map();
-    void bounded(() => c.script(SCRIPTS.bucket, batch.map(([k]) => k), ["amend", String(batch.length), ...scriptArgs(batch.map(([, i]) => i))]), undefined).catch(() => {});
+    const items = batch.map(([, o]) => o.item);
+    void bounded(() => c.script(SCRIPTS.bucket, batch.map(([k]) => k), ["amend", String(batch.length), ...scriptArgs(items.map((i) => ({ ...i, want: i.n })))]) as Promise<number[]>, undefined)
+      .then((r) => r && states(items, r, 0).forEach((st, j) => batch[j]![1].seen.forEach((f) => f(st))))
+      .catch(() => {});
   };
   return {
     take: (items) =>
-      new Promise<BucketState[]>((resolve, reject) => {
+      new Promise<RemoteState[] | undefined>((resolve, reject) => {
         if (pending.length === 0) setImmediate(flushTakes);
         pending.push({ items, resolve, reject });
       }),
-    amend(spec, key, n) {
+    amend(item, seen) {
       if (owed.size === 0) setImmediate(flushAmends);
-      const k = bucketKey(spec, key);
-      owed.set(k, { spec, key, n: (owed.get(k)?.n ?? 0) + n });
+      const k = bucketKey(item.spec, item.key);
+      const o = owed.get(k);
+      if (o) {
+        o.item = { ...o.item, n: o.item.n + item.n };
+        o.seen.push(seen);
+      } else owed.set(k, { item, seen: [seen] });
     },
   };
 }
@@ -240,7 +259,7 @@ export function redisStore(settings: RedisSettings, wallClock: () => number = Da
   const spendKey = (spec: BudgetSpec, key: string, w: string) => `${prefix}:budget:${spec.id}:${safeKey(key)}:${w}`;
   return {
     kind: "redis",
-    ...bucketCalls(c, bounded, (spec, key) => `${prefix}:rl:${spec.id}:${safeKey(key)}`),
+    ...leasedBuckets(bucketCalls(c, bounded, (spec, key) => `${prefix}:rl:${spec.id}:${safeKey(key)}`)),
     spent: (spec, key) =>
       bounded(async () => {
         const v = await c.send("GET", [spendKey(spec, key, window(spec).id)]);

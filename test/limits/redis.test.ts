@@ -114,7 +114,8 @@ describe("Redis-backed limits", () => {
   }, 30_000);
 
   test("Redis frozen: a request waits no longer than the timeout, then fails open", async () => {
-    const g = await gateway(`localRateLimit: [{maxTokens: 100, tokensPerFill: 100, fillInterval: 1h}]`, { prefix: "slow", timeout: "150ms" });
+    // under 64 tokens a bucket is never leased: every request asks Redis
+    const g = await gateway(`localRateLimit: [{maxTokens: 60, tokensPerFill: 60, fillInterval: 1h}]`, { prefix: "slow", timeout: "150ms" });
     expect((await status(chat(openaiClient(g.baseURL())))).status).toBe(200);
     redis.pause();
     try {
@@ -127,4 +128,32 @@ describe("Redis-backed limits", () => {
       redis.resume();
     }
   }, 30_000);
+
+  test("leases: a large bucket serves the next requests without Redis (frozen Redis, no wait); the remaining header counts them", async () => {
+    const g = await gateway(`localRateLimit: [{maxTokens: 6400, tokensPerFill: 6400, fillInterval: 1h}]`, { prefix: "lease", timeout: "150ms" });
+    const remaining = async () => (await chat(openaiClient(g.baseURL())).withResponse()).response.headers.get("x-ratelimit-remaining");
+    expect(await remaining()).toBe("6399");
+    redis.pause();
+    try {
+      const t0 = performance.now();
+      const next: (string | null)[] = [];
+      for (let i = 0; i < 10; i++) next.push(await remaining());
+      // served from the 100 tokens leased with the first take: no Redis timeout to wait for
+      expect(performance.now() - t0).toBeLessThan(140);
+      expect(next.at(-1)).toBe("6389");
+    } finally {
+      redis.resume();
+    }
+  }, 30_000);
+
+  test("leases never let more through than the bucket holds: two processes, a bucket of 200, 300 requests, exactly 200 pass", async () => {
+    const [a, b] = await twoProcesses(`localRateLimit: [{maxTokens: 200, tokensPerFill: 200, fillInterval: 1h}]`, "lease2");
+    const results: number[] = [];
+    for (let round = 0; round < 30; round++) {
+      const batch = await Promise.all(Array.from({ length: 10 }, (_, i) => status(chat(openaiClient(i % 2 ? a : b)))));
+      results.push(...batch.map((r) => r.status));
+    }
+    expect(results.filter((s) => s === 200).length).toBe(200);
+    expect(results.slice(-20)).toEqual(Array(20).fill(429));
+  }, 60_000);
 });
