@@ -50,7 +50,8 @@ export const apiKey = definePolicy({
   compile(raw, ctx) {
     const keys = compileKeys(raw, ctx);
     const mode = raw.mode ?? "optional";
-    const location = credentialLocation(raw.location, { name: "authorization", prefix: "Bearer " });
+    const location = credentialLocation(raw.location, { name: "authorization", prefix: "Bearer " }, { sink: ctx, path: [...ctx.path, "location"] });
+    if (!location) return undefined;
     return {
       key: "apiKey",
       async handle(reqCtx, next) {
@@ -73,7 +74,7 @@ export const apiKey = definePolicy({
         }
         return next();
       },
-      send: (req) => location.strip(req),
+      send: (req, reqCtx) => location.strip(req, reqCtx),
     };
   },
 });

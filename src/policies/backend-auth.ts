@@ -101,6 +101,11 @@ export function authPolicy(authorize: Authorizer, replacesClientAuth: boolean, s
 }
 
 export function compileBackendAuth(raw: RawBackendAuth, ctx: PolicyCompileContext, path: YamlPath): Policy | undefined {
+  const placed = typeof raw.key === "object" && "value" in raw.key ? { at: "key", location: raw.key.location } : { at: "passthrough", location: raw.passthrough?.location };
+  if (placed.location?.expression !== undefined) {
+    ctx.issue([...path, placed.at, "location", "expression"], "an expression reads a credential but cannot place one upstream: use a header, a queryParameter or a cookie");
+    return undefined;
+  }
   if (raw.key !== undefined) {
     const k = raw.key;
     const [value, location] = typeof k === "string" || "file" in k ? [k, undefined] : [k.value, k.location ?? undefined];
@@ -141,6 +146,13 @@ function placeCredential(value: () => string, location: RawAuthorizationLocation
     const name = location.queryParameter.name;
     return (req: UpstreamRequest) => {
       req.url.searchParams.set(name, value());
+    };
+  }
+  if (location?.cookie) {
+    const name = location.cookie.name;
+    return (req: UpstreamRequest) => {
+      const others = (req.headers.get("cookie") ?? "").split(";").map((c) => c.trim()).filter((c) => c !== "" && !c.startsWith(`${name}=`));
+      req.headers.set("cookie", [...others, `${name}=${value()}`].join("; "));
     };
   }
   const name = location?.header?.name ?? "authorization";

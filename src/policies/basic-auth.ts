@@ -33,7 +33,8 @@ export const basicAuth = definePolicy({
     const realm = raw.realm ?? "Restricted";
     const challenge = { "www-authenticate": `Basic realm="${realm.replaceAll('"', "'")}"` };
     const mode = raw.mode ?? "optional";
-    const location = credentialLocation(raw.authorizationLocation, { name: "authorization", prefix: "Basic " });
+    const location = credentialLocation(raw.authorizationLocation, { name: "authorization", prefix: "Basic " }, { sink: ctx, path: [...ctx.path, "authorizationLocation"] });
+    if (!location) return undefined;
     return {
       key: "basicAuth",
       async handle(reqCtx, next) {
@@ -52,7 +53,7 @@ export const basicAuth = definePolicy({
         setBasicAuth(reqCtx, { username });
         return next();
       },
-      send: (req) => location.strip(req),
+      send: (req, reqCtx) => location.strip(req, reqCtx),
     };
   },
 });

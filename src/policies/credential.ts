@@ -1,8 +1,10 @@
 /**
  * Where a client credential is read from (`location`, agentgateway's AuthorizationLocation:
- * a header with an optional prefix, or a query parameter), and its removal from every upstream
- * request once validated: the client's credential never goes upstream.
+ * a header with an optional prefix, a query parameter, a cookie, or a CEL expression), and its
+ * removal from every upstream request once validated: the client's credential never goes upstream.
  */
+import { celField, celVars, evalString, type IssueSink } from "../cel/index.ts";
+import type { YamlPath } from "../config/errors.ts";
 import type { RawAuthorizationLocation } from "../config/schema/parts.ts";
 import { HttpError } from "../http/errors.ts";
 import type { UpstreamRequest } from "../llm/types.ts";
@@ -12,12 +14,16 @@ export interface CredentialLocation {
   /** the credential, or undefined when the request carries none */
   extract(ctx: RequestContext): string | undefined;
   /** removes it from an upstream request */
-  strip(req: UpstreamRequest): void;
+  strip(req: UpstreamRequest, ctx: RequestContext): void;
   /** for messages: "the Authorization header", "the query parameter 'key'" */
   readonly describe: string;
 }
 
-export function credentialLocation(raw: RawAuthorizationLocation | null | undefined, fallback: { name: string; prefix: string }): CredentialLocation {
+/**
+ * The location as configured (`fallback`: the policy's default header), or undefined when its
+ * expression does not compile (reported at `path`).
+ */
+export function credentialLocation(raw: RawAuthorizationLocation | null | undefined, fallback: { name: string; prefix: string }, at: { sink: IssueSink; path: YamlPath }): CredentialLocation | undefined {
   if (raw?.queryParameter) {
     const name = raw.queryParameter.name;
     return {
@@ -26,6 +32,8 @@ export function credentialLocation(raw: RawAuthorizationLocation | null | undefi
       describe: `the query parameter '${name}'`,
     };
   }
+  if (raw?.cookie) return cookieLocation(raw.cookie.name);
+  if (raw?.expression !== undefined) return expressionLocation(raw.expression, at);
   const name = (raw?.header?.name ?? fallback.name).toLowerCase();
   const prefix = raw?.header ? (raw.header.prefix ?? "") : fallback.prefix;
   const lowerPrefix = prefix.toLowerCase();
@@ -39,6 +47,60 @@ export function credentialLocation(raw: RawAuthorizationLocation | null | undefi
     },
     strip: (req) => req.headers.delete(name),
     describe: `the ${displayHeader(name)} header${prefix ? ` ("${prefix.trim()} ...")` : ""}`,
+  };
+}
+
+/** A cookie: read from the Cookie header; only that cookie is removed upstream, the others stay. */
+function cookieLocation(name: string): CredentialLocation {
+  return {
+    extract: (ctx) => cookiesOf(ctx.req.headers.get("cookie")).find(([k]) => k === name)?.[1] || undefined,
+    strip(req) {
+      const rest = cookiesOf(req.headers.get("cookie")).filter(([k]) => k !== name);
+      if (rest.length === 0) req.headers.delete("cookie");
+      else req.headers.set("cookie", rest.map(([k, v]) => `${k}=${v}`).join("; "));
+    },
+    describe: `the cookie '${name}'`,
+  };
+}
+
+/** `name=value` pairs of a Cookie header (RFC 6265 section 5.4: separated by "; "). */
+function cookiesOf(header: string | null): [string, string][] {
+  if (!header) return [];
+  const out: [string, string][] = [];
+  for (const part of header.split(";")) {
+    const eq = part.indexOf("=");
+    if (eq > 0) out.push([part.slice(0, eq).trim(), part.slice(eq + 1).trim()]);
+  }
+  return out;
+}
+
+/**
+ * A CEL expression (agentgateway: extract only). It may say where the credential is but not how
+ * to remove it, so every header, cookie and query parameter holding the credential is removed
+ * upstream: the client's credential never reaches the provider, wherever the expression read it.
+ */
+function expressionLocation(source: string, at: { sink: IssueSink; path: YamlPath }): CredentialLocation | undefined {
+  const path = [...at.path, "expression"];
+  const expr = celField(at.sink, source, path);
+  if (!expr) return undefined;
+  if (expr.needsBody) {
+    at.sink.issue(path, "a credential expression cannot read the request body ('request.body', 'llmRequest', 'llm.*'): read a header, a cookie or the query");
+    return undefined;
+  }
+  const extract = (ctx: RequestContext) => evalString(expr, celVars(ctx)) || undefined;
+  return {
+    extract,
+    strip(req, ctx) {
+      const credential = extract(ctx);
+      if (credential === undefined) return;
+      const holding: string[] = [];
+      req.headers.forEach((v, k) => {
+        if (v.includes(credential)) holding.push(k);
+      });
+      for (const k of holding) req.headers.delete(k);
+      for (const [k, v] of [...req.url.searchParams]) if (v.includes(credential)) req.url.searchParams.delete(k, v);
+    },
+    describe: "the location the gateway's credential expression reads",
   };
 }
 

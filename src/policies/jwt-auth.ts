@@ -60,7 +60,8 @@ export const jwtAuth = definePolicy({
     const providers = list.filter((p): p is Provider => p !== undefined);
     if (providers.length !== list.length) return undefined;
     const mode = raw.mode ?? "optional";
-    const location = credentialLocation(raw.location, { name: "authorization", prefix: "Bearer " });
+    const location = credentialLocation(raw.location, { name: "authorization", prefix: "Bearer " }, { sink: ctx, path: [...ctx.path, "location"] });
+    if (!location) return undefined;
     return {
       key: "jwtAuth",
       async handle(reqCtx, next) {
@@ -77,7 +78,7 @@ export const jwtAuth = definePolicy({
         setJwt(reqCtx, { claims: verified, token });
         return next();
       },
-      send: (req) => location.strip(req),
+      send: (req, reqCtx) => location.strip(req, reqCtx),
     };
   },
 });

@@ -78,6 +78,38 @@ describe("apiKey", () => {
     expect(emu.requests.at(-1)!.query).toBe("");
   });
 
+  test("a cookie location: only that cookie is removed upstream, the others go on", async () => {
+    const g = await llmGateway(`apiKey: {mode: strict, location: {cookie: {name: gw_key}}, keys: [{key: ${KEY}}]}`);
+    const client = new OpenAI({ baseURL: g.baseURL(), apiKey: "unused", maxRetries: 0, defaultHeaders: { cookie: `theme=dark; gw_key=${KEY}; lang=en` } });
+    await chat(client);
+    expect(emu.requests.at(-1)!.headers.get("cookie")).toBe("theme=dark; lang=en");
+    const alone = new OpenAI({ baseURL: g.baseURL(), apiKey: "unused", maxRetries: 0, defaultHeaders: { cookie: `gw_key=${KEY}` } });
+    await chat(alone);
+    expect(emu.requests.at(-1)!.headers.get("cookie")).toBeNull();
+    const missing = await apiError(chat(new OpenAI({ baseURL: g.baseURL(), apiKey: "unused", maxRetries: 0, defaultHeaders: { cookie: "theme=dark" } })));
+    expect(missing.status).toBe(401);
+    expect(missing.message).toContain("the cookie 'gw_key'");
+  });
+
+  test("an expression location: the credential the CEL reads is validated, then removed from wherever it was sent", async () => {
+    const g = await llmGateway(`apiKey: {mode: strict, location: {expression: 'request.headers["x-team-auth"].split(":")[1]'}, keys: [{key: ${KEY}}]}`);
+    const client = new OpenAI({ baseURL: g.baseURL(), apiKey: "unused", maxRetries: 0, defaultHeaders: { "x-team-auth": `search:${KEY}`, "x-other": "kept" } });
+    await chat(client);
+    const upstream = emu.requests.at(-1)!.headers;
+    expect(upstream.get("x-team-auth")).toBeNull();
+    expect(upstream.get("x-other")).toBe("kept");
+    expect([...upstream.values()].join(" ")).not.toContain(KEY);
+    const wrong = await apiError(chat(new OpenAI({ baseURL: g.baseURL(), apiKey: "unused", maxRetries: 0, defaultHeaders: { "x-team-auth": "search:sk-nope" } })));
+    expect(wrong.status).toBe(401);
+    expect(wrong.message).not.toContain("sk-nope");
+  });
+
+  test("a credential expression that reads the body, or does not compile, is a located config error", async () => {
+    await expect(llmGateway(`apiKey: {location: {expression: 'llmRequest.user'}, keys: [{key: ${KEY}}]}`)).rejects.toThrow(/apiKey\.location\.expression.*cannot read the request body/);
+    await expect(llmGateway(`apiKey: {location: {expression: 'request.headers['}, keys: [{key: ${KEY}}]}`)).rejects.toThrow(/apiKey\.location\.expression.*invalid CEL expression/);
+    await expect(llmGateway(`apiKey: {location: {cookie: {name: a}, header: {name: b}}, keys: [{key: ${KEY}}]}`)).rejects.toThrow(/location/);
+  });
+
   test("allowedModels: other models are a 403 naming the model, and /v1/models lists only the allowed ones", async () => {
     const g = await llmGateway(`apiKey: {mode: strict, keys: [{key: ${KEY}, allowedModels: ["gpt-4o*"]}, {key: ${BOB}}]}`);
     await chat(openaiClient(g.baseURL(), KEY), "gpt-4o-mini");

@@ -1,12 +1,12 @@
 /**
- * `backendAuth` locations on a route: a key in a custom header, in a query parameter, from a file,
- * and passthrough of the client's own credential. Provider-specific credentials (SigV4, Entra ID,
+ * `backendAuth` locations on a route: a key in a custom header, in a query parameter, in a cookie,
+ * from a file, and passthrough of the client's own credential. Provider-specific credentials (SigV4, Entra ID,
  * Google) are in test/auth/.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mkdtemp } from "node:fs/promises";
 import { join } from "node:path";
-import type OpenAI from "openai";
+import OpenAI from "openai";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../emulators/openai.ts";
 import { gatewayFor, openaiClient, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 
@@ -57,6 +57,32 @@ binds:
     expect(last().headers.get("authorization")).toBeNull();
     await chat(openaiClient(`${g.origin()}/pass/v1`, "client-token"));
     expect(last().headers.get("authorization")).toBe("Bearer client-token");
+  });
+
+  test("a cookie location sets that cookie upstream (the client's other cookies go on); an expression cannot place a key", async () => {
+    const g = await gateway(
+      startTestGateway(`
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - policies: {backendAuth: {key: {value: k-cookie, location: {cookie: {name: session}}}}}
+      backends: [{ai: {name: c, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
+`),
+    );
+    await chat(new OpenAI({ baseURL: g.baseURL(), apiKey: "client-key", maxRetries: 0, defaultHeaders: { cookie: "theme=dark; session=client-session" } }));
+    expect(last().headers.get("cookie")).toBe("theme=dark; session=k-cookie");
+    expect(last().headers.get("authorization")).toBeNull();
+    await expect(
+      startTestGateway(`
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - policies: {backendAuth: {key: {value: k, location: {expression: 'request.headers["x"]'}}}}
+      backends: [{ai: {name: c, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
+`),
+    ).rejects.toThrow(/backendAuth\.key\.location\.expression.*cannot place one/);
   });
 
   test("a key from a file", async () => {

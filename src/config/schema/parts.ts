@@ -114,10 +114,11 @@ export const AuthorizationLocation = z
   .strictObject({
     header: z.strictObject({ name: z.string().min(1), prefix: z.string().nullish() }).optional(),
     queryParameter: z.strictObject({ name: z.string().min(1) }).optional(),
-    cookie: notYet("cookie"),
-    expression: notYet("expression"),
+    cookie: z.strictObject({ name: z.string().min(1) }).optional(),
+    /** CEL returning the credential (extract only: it is removed from wherever it was sent) */
+    expression: z.string().min(1).optional(),
   })
-  .superRefine(exactlyOne(["header", "queryParameter"], "location")).meta({ id: "AuthorizationLocation" });
+  .superRefine(exactlyOne(["header", "queryParameter", "cookie", "expression"], "location")).meta({ id: "AuthorizationLocation" });
 
 export type RawAuthorizationLocation = z.output<typeof AuthorizationLocation>;
 export type RawHeaderModifier = z.output<typeof HeaderModifier>;
