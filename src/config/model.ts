@@ -72,6 +72,8 @@ export interface TelemetryFields {
   metrics: readonly CustomField[];
   /** `config.tracing.fields.add`: span attributes */
   trace: readonly CustomField[];
+  /** `config.logging.filter` / `frontendPolicies.accessLog.filter`: the access line is written only when true */
+  logFilter: CelExpression | undefined;
 }
 
 export interface CustomField {

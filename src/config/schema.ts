@@ -223,7 +223,7 @@ const Address = z
 
 /** `frontendPolicies.accessLog`: which fields the access log writes (`remove` drops them by name). */
 const AccessLog = z
-  .strictObject({ remove: z.array(z.string()).nullish(), add: FieldsAdd.nullish(), ...notYetFields(["filter", "otlp", "database"]) })
+  .strictObject({ remove: z.array(z.string()).nullish(), add: FieldsAdd.nullish(), filter: z.string().min(1).nullish(), ...notYetFields(["otlp", "database"]) })
   .meta({ id: "AccessLogPolicy" });
 
 export const RawConfigSection = z.strictObject({
@@ -242,7 +242,9 @@ export const RawConfigSection = z.strictObject({
       format: z.enum(["text", "json"]).nullish(),
       level: z.enum(["error", "warn", "info", "debug", "trace"]).nullish(),
       fields: z.strictObject({ remove: z.array(z.string()).nullish(), add: FieldsAdd.nullish() }).nullish(),
-      ...notYetFields(["filter", "database"]),
+      /** CEL: the access line of an exchange is written only when this is true */
+      filter: z.string().min(1).nullish(),
+      ...notYetFields(["database"]),
     })
     .nullish(),
   ...notYetFields([

@@ -22,6 +22,7 @@ export const USAGE_FIELDS = [
 /** The access log as an outcome listener; `remove` names fields never written. */
 export function accessLog(logger: Logger, remove: () => ReadonlySet<string>): OutcomeListener {
   return (r) => {
+    if (r.custom?.unlogged) return;
     const fields = accessLogFields(r);
     if (r.custom) Object.assign(fields, r.custom.log);
     for (const name of remove()) delete fields[name];

@@ -1,6 +1,6 @@
 /**
- * Custom telemetry fields (`fields.add`): evaluated once, when an exchange ends, into the outcome
- * record that the access log, the metrics and the tracer then read.
+ * Custom telemetry fields (`fields.add`) and the access log's `filter`: evaluated once, when an
+ * exchange ends, into the outcome record that the access log, the metrics and the tracer read.
  *
  * The CEL variables are the request's (src/cel/vars.ts) with what the end of an exchange adds:
  * `response.code`, and `llm` from the outcome (requestModel, responseModel, provider, the token
@@ -8,7 +8,7 @@
  * whose names say key, token, secret, password, authorization, cookie or signature read as
  * "<redacted>", `jwt.rawToken` is already redacted, and `apiKey.key` is the key's fingerprint.
  */
-import { celVars, evalValue, stringOf, withValues, type CelVars } from "../cel/index.ts";
+import { celVars, evalBool, evalValue, stringOf, withValues, type CelVars } from "../cel/index.ts";
 import type { CustomField, TelemetryFields } from "../config/model.ts";
 import type { RequestContext } from "../server/context.ts";
 import type { CustomFieldValues, ExchangeOutcome, FieldValue } from "./outcome.ts";
@@ -18,7 +18,8 @@ const REDACTED = "<redacted>";
 
 export function evaluateCustomFields(fields: TelemetryFields, ctx: RequestContext, r: Readonly<ExchangeOutcome>): CustomFieldValues {
   const vars = telemetryVars(ctx, r);
-  return { log: evaluate(fields.log, vars), metrics: evaluate(fields.metrics, vars), trace: evaluate(fields.trace, vars) };
+  const unlogged = fields.logFilter !== undefined && !evalBool(fields.logFilter, vars);
+  return { log: unlogged ? {} : evaluate(fields.log, vars), metrics: evaluate(fields.metrics, vars), trace: evaluate(fields.trace, vars), unlogged };
 }
 
 function evaluate(fields: readonly CustomField[], vars: CelVars): Record<string, FieldValue> {

@@ -68,6 +68,8 @@ export interface CustomFieldValues {
   /** by label name; a label whose expression failed is absent */
   metrics: Readonly<Record<string, FieldValue>>;
   trace: Readonly<Record<string, FieldValue>>;
+  /** the access log's filter was false: no access line for this exchange */
+  unlogged?: boolean;
 }
 
 export type OutcomeListener = (outcome: Readonly<ExchangeOutcome>) => void;

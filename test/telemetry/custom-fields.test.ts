@@ -104,6 +104,37 @@ describe("custom fields in logs, metrics and traces", () => {
   });
 });
 
+test("the access log's filter writes only the exchanges it holds true for", async () => {
+  const emu = startOpenAIEmulator();
+  const gw = await startTestGateway(`
+frontendPolicies:
+  accessLog: {filter: 'request.headers["x-log"] == "yes" || response.code >= 400'}
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - policies: {backendAuth: {key: ${BACKEND_KEY}}}
+      backends:
+      - ai: {name: openai, hostOverride: "${emu.host}", provider: {openAI: {}}}
+`);
+  try {
+    const client = openaiClient(gw.baseURL());
+    const ask = (headers: Record<string, string>) => client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }, { headers });
+    await ask({});
+    await ask({ "x-log": "yes" });
+    await ask({ "x-log": "no" });
+    await client.chat.completions.create({ model: "gpt-4o-mini", messages: [] }).catch(() => undefined); // a 400
+    gw.rawLog();
+    const lines = await eventually(() => (accessLogs(gw).length >= 2 ? accessLogs(gw) : undefined), 3000, "two access-log lines");
+    await Bun.sleep(50);
+    expect(accessLogs(gw).map((l) => l["http.status"])).toEqual([200, 400]);
+    expect(lines).toHaveLength(2);
+  } finally {
+    await gw.stop();
+    await emu.stop();
+  }
+});
+
 test("fields that read the request body, bad label names and bad CEL are refused at load, by path", () => {
   const load = (fields: string) => loadConfigText(`config:\n${fields}\nbinds: []\n`, "fields.yaml", { env: {} });
   const body = load("  logging:\n    fields:\n      add:\n        prompt: llmRequest.messages[0].content");

@@ -1,13 +1,14 @@
 /**
  * `fields.add` of the access log (`config.logging.fields.add`, `frontendPolicies.accessLog.add`),
  * the metrics (`config.metrics.fields.add`) and the traces (`config.tracing.fields.add`): each a
- * field name -> CEL expression, compiled once here and evaluated when an exchange ends.
+ * field name -> CEL expression, compiled once here and evaluated when an exchange ends; and the
+ * access log's `filter` (a line is written only when it is true).
  *
  * Deliberate difference from agentgateway: an expression that reads the request body
  * (`request.body`, `llmRequest`) is refused, so prompts never reach logs, metrics or traces; the
  * `llm.*` variables (models, provider, tokens, cost) carry what telemetry needs of an LLM call.
  */
-import { celField } from "../../cel/index.ts";
+import { celField, type CelExpression } from "../../cel/index.ts";
 import type { YamlPath } from "../errors.ts";
 import type { CustomField, TelemetryFields } from "../model.ts";
 import type { RawConfig } from "../schema.ts";
@@ -34,20 +35,28 @@ export function compileTelemetryFields(ctx: CompileContext, raw: RawConfig): Tel
     return false;
   });
   const trace = fields(ctx, cfg.tracing?.fields?.add, ["config", "tracing", "fields", "add"]);
-  return log.length + metrics.length + trace.length === 0 ? undefined : { log, metrics, trace };
+  const filterAt = raw.frontendPolicies?.accessLog?.filter ? ["frontendPolicies", "accessLog", "filter"] : ["config", "logging", "filter"];
+  const filterSource = raw.frontendPolicies?.accessLog?.filter ?? cfg.logging?.filter ?? undefined;
+  if (raw.frontendPolicies?.accessLog?.filter && cfg.logging?.filter) ctx.issue(filterAt, "the access log has two filters (config.logging.filter and frontendPolicies.accessLog.filter): keep one");
+  const logFilter = filterSource === undefined ? undefined : telemetryExpression(ctx, filterSource, filterAt);
+  return log.length + metrics.length + trace.length === 0 && !logFilter ? undefined : { log, metrics, trace, logFilter };
 }
 
 function fields(ctx: CompileContext, add: Readonly<Record<string, string>> | null | undefined, at: YamlPath): CustomField[] {
   const out: CustomField[] = [];
   for (const [name, source] of Object.entries(add ?? {})) {
-    const path = [...at, name];
-    const expr = celField(ctx, source, path);
-    if (!expr) continue;
-    if (expr.readsBody) {
-      ctx.issue(path, `telemetry fields cannot read the request body ('request.body', 'llmRequest'): prompts stay out of logs, metrics and traces; 'llm.*' has the models, tokens and cost`);
-      continue;
-    }
-    out.push({ name, expr });
+    const expr = telemetryExpression(ctx, source, [...at, name]);
+    if (expr) out.push({ name, expr });
   }
   return out;
+}
+
+/** A CEL expression of telemetry: compiled, and refused when it reads the request body. */
+function telemetryExpression(ctx: CompileContext, source: string, path: YamlPath): CelExpression | undefined {
+  const expr = celField(ctx, source, path);
+  if (expr?.readsBody) {
+    ctx.issue(path, `telemetry expressions cannot read the request body ('request.body', 'llmRequest'): prompts stay out of logs, metrics and traces; 'llm.*' has the models, tokens and cost`);
+    return undefined;
+  }
+  return expr;
 }
