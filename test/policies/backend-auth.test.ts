@@ -29,6 +29,15 @@ async function gateway<G extends TestGateway>(started: Promise<G>): Promise<G> {
 
 const chat = (c: OpenAI, model = "gpt-4o-mini") => c.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }] });
 const last = () => emu.requests.at(-1)!;
+/** one route with `backendAuth` set to `auth` (a YAML flow map) */
+const oneRoute = (auth: string) => `
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - policies: {backendAuth: ${auth}}
+      backends: [{ai: {name: c, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
+`;
 
 describe("backendAuth locations", () => {
   test("header with a custom name and no prefix; query parameter; passthrough", async () => {
@@ -60,29 +69,11 @@ binds:
   });
 
   test("a cookie location sets that cookie upstream (the client's other cookies go on); an expression cannot place a key", async () => {
-    const g = await gateway(
-      startTestGateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - policies: {backendAuth: {key: {value: k-cookie, location: {cookie: {name: session}}}}}
-      backends: [{ai: {name: c, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
-`),
-    );
+    const g = await gateway(startTestGateway(oneRoute("{key: {value: k-cookie, location: {cookie: {name: session}}}}")));
     await chat(new OpenAI({ baseURL: g.baseURL(), apiKey: "client-key", maxRetries: 0, defaultHeaders: { cookie: "theme=dark; session=client-session" } }));
     expect(last().headers.get("cookie")).toBe("theme=dark; session=k-cookie");
     expect(last().headers.get("authorization")).toBeNull();
-    await expect(
-      startTestGateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - policies: {backendAuth: {key: {value: k, location: {expression: 'request.headers["x"]'}}}}
-      backends: [{ai: {name: c, hostOverride: "${emu.host}", provider: {openAI: {}}}}]
-`),
-    ).rejects.toThrow(/backendAuth\.key\.location\.expression.*cannot place one/);
+    await expect(startTestGateway(oneRoute(`{key: {value: k, location: {expression: 'request.headers["x"]'}}}`))).rejects.toThrow(/backendAuth\.key\.location\.expression.*cannot place one/);
   });
 
   test("a key from a file", async () => {
