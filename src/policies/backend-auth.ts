@@ -11,6 +11,7 @@ import type { YamlPath } from "../config/errors.ts";
 import { AuthorizationLocation, exactlyOne, FileOrInline, notYet, notYetFields, type RawAuthorizationLocation } from "../config/schema/parts.ts";
 import type { Secret } from "../config/secret.ts";
 import type { Authorizer, UpstreamRequest } from "../llm/types.ts";
+import { setCookie } from "./credential.ts";
 import { definePolicy, type Policy, type PolicyCompileContext } from "./types.ts";
 
 const GcpAuth = z.strictObject({
@@ -150,10 +151,7 @@ function placeCredential(value: () => string, location: RawAuthorizationLocation
   }
   if (location?.cookie) {
     const name = location.cookie.name;
-    return (req: UpstreamRequest) => {
-      const others = (req.headers.get("cookie") ?? "").split(";").map((c) => c.trim()).filter((c) => c !== "" && !c.startsWith(`${name}=`));
-      req.headers.set("cookie", [...others, `${name}=${value()}`].join("; "));
-    };
+    return (req: UpstreamRequest) => setCookie(req.headers, name, value());
   }
   const name = location?.header?.name ?? "authorization";
   const prefix = location?.header ? (location.header.prefix ?? "") : "Bearer ";

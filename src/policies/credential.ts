@@ -54,13 +54,17 @@ export function credentialLocation(raw: RawAuthorizationLocation | null | undefi
 function cookieLocation(name: string): CredentialLocation {
   return {
     extract: (ctx) => cookiesOf(ctx.req.headers.get("cookie")).find(([k]) => k === name)?.[1] || undefined,
-    strip(req) {
-      const rest = cookiesOf(req.headers.get("cookie")).filter(([k]) => k !== name);
-      if (rest.length === 0) req.headers.delete("cookie");
-      else req.headers.set("cookie", rest.map(([k, v]) => `${k}=${v}`).join("; "));
-    },
+    strip: (req) => setCookie(req.headers, name, undefined),
     describe: `the cookie '${name}'`,
   };
+}
+
+/** The Cookie header with cookie `name` set to `value` (undefined: removed; no cookie left: no header); the others stay. */
+export function setCookie(headers: Headers, name: string, value: string | undefined): void {
+  const cookies = cookiesOf(headers.get("cookie")).filter(([k]) => k !== name);
+  if (value !== undefined) cookies.push([name, value]);
+  if (cookies.length === 0) headers.delete("cookie");
+  else headers.set("cookie", cookies.map(([k, v]) => `${k}=${v}`).join("; "));
 }
 
 /** `name=value` pairs of a Cookie header (RFC 6265 section 5.4: separated by "; "). */
