@@ -222,13 +222,14 @@ function bucketCalls(c: Connection, bounded: Bounded, bucketKey: (spec: BucketSp
       },
     );
   };
-  let owed = new Map<string, { item: TakeItem; seen: ((st: RemoteState) => void)[] }>();
+  // per Redis key: the charges add up, and `seen` is the same bucket's view for each of them (kept once)
+  let owed = new Map<string, { item: TakeItem; seen: (st: RemoteState) => void }>();
   const flushAmends = () => {
     const batch = [...owed.entries()];
     owed = new Map();
     const items = batch.map(([, o]) => o.item);
     void bounded(() => c.script(SCRIPTS.bucket, batch.map(([k]) => k), ["amend", String(batch.length), ...scriptArgs(items.map((i) => ({ ...i, want: i.n })))]) as Promise<number[]>, undefined)
-      .then((r) => r && states(items, r, 0).forEach((st, j) => batch[j]![1].seen.forEach((f) => f(st))))
+      .then((r) => r && states(items, r, 0).forEach((st, j) => batch[j]![1].seen(st)))
       .catch(() => {});
   };
   return {
@@ -241,10 +242,8 @@ function bucketCalls(c: Connection, bounded: Bounded, bucketKey: (spec: BucketSp
       if (owed.size === 0) setImmediate(flushAmends);
       const k = bucketKey(item.spec, item.key);
       const o = owed.get(k);
-      if (o) {
-        o.item = { ...o.item, n: o.item.n + item.n };
-        o.seen.push(seen);
-      } else owed.set(k, { item, seen: [seen] });
+      if (o) o.item = { ...o.item, n: o.item.n + item.n };
+      else owed.set(k, { item, seen });
     },
   };
 }
