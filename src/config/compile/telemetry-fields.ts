@@ -35,9 +35,11 @@ export function compileTelemetryFields(ctx: CompileContext, raw: RawConfig): Tel
     return false;
   });
   const trace = fields(ctx, cfg.tracing?.fields?.add, ["config", "tracing", "fields", "add"]);
-  const filterAt = raw.frontendPolicies?.accessLog?.filter ? ["frontendPolicies", "accessLog", "filter"] : ["config", "logging", "filter"];
-  const filterSource = raw.frontendPolicies?.accessLog?.filter ?? cfg.logging?.filter ?? undefined;
-  if (raw.frontendPolicies?.accessLog?.filter && cfg.logging?.filter) ctx.issue(filterAt, "the access log has two filters (config.logging.filter and frontendPolicies.accessLog.filter): keep one");
+  const policyFilter = raw.frontendPolicies?.accessLog?.filter ?? undefined;
+  const configFilter = cfg.logging?.filter ?? undefined;
+  const filterAt = policyFilter ? ["frontendPolicies", "accessLog", "filter"] : ["config", "logging", "filter"];
+  if (policyFilter && configFilter) ctx.issue(filterAt, "the access log has two filters (config.logging.filter and frontendPolicies.accessLog.filter): keep one");
+  const filterSource = policyFilter ?? configFilter;
   const logFilter = filterSource === undefined ? undefined : telemetryExpression(ctx, filterSource, filterAt);
   return log.length + metrics.length + trace.length === 0 && !logFilter ? undefined : { log, metrics, trace, logFilter };
 }
