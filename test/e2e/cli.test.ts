@@ -160,7 +160,8 @@ describe("running", () => {
     } finally {
       await gw.stop();
     }
-  });
+    // the file watcher's reload can take seconds on a loaded CI box: waitForLog waits up to 10 s
+  }, 20_000);
 
   test("SIGTERM drains an in-flight stream, then exits 0", async () => {
     const a = freePort();
