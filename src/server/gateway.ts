@@ -15,6 +15,7 @@ import type { OutcomeListener } from "../telemetry/outcome.ts";
 import { systemDeps, type Deps } from "./context.ts";
 import { handleRequest, type HandlerContext } from "./handler.ts";
 import { relayHandler, UPGRADED, upgradeTo, type RelayedSocket } from "./websocket.ts";
+import { startIdleCollector } from "./idle-gc.ts";
 
 export interface Gateway {
   readonly config: GatewayConfig;
@@ -93,6 +94,7 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
     throw err;
   }
   if (config.readiness) readiness = startReadiness(config.readiness, () => ready);
+  const collector = startIdleCollector({ inFlight: () => sumPending(servers.values()) });
   ready = true;
 
   return {
@@ -110,6 +112,7 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
     operations: ops,
     async stop(graceMs = 30_000) {
       ready = false;
+      collector.stop();
       const all = [...servers.values()].map((s) => s.server);
       servers.clear();
       const drained = Promise.all(all.map((s) => s.stop(false)));
@@ -153,6 +156,12 @@ function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx:
       });
     },
   });
+}
+
+function sumPending(servers: Iterable<{ server: Server<RelayedSocket> }>): number {
+  let n = 0;
+  for (const { server } of servers) n += server.pendingRequests;
+  return n;
 }
 
 function tlsFingerprint(tls: ServerTls[]): string {
