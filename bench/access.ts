@@ -1,5 +1,6 @@
 /**
- * `bun bench/access.ts [--duration 4] [--rounds 3]` (also section 3 of `bun run bench`): the
+ * `bun bench/access.ts [--duration 4] [--rounds 3]` (also section 3 of `bun run bench`; alone it
+ * prints each round, the figures are that noisy on a shared 2-core machine): the
  * openai-json scenario through the same gateway without policies and with API-key auth, a
  * per-key request limit and a token limit, in process and on Redis (a redis-server started
  * here). Each pair runs in alternating rounds; reported: req/s ratio (target >= 0.9x) and CPU per
@@ -54,7 +55,7 @@ export interface AccessResult {
   policyCpuUs: number;
 }
 
-export async function benchAccess(opts: { durationSec: number; rounds: number; bin?: string | undefined; connections?: number }): Promise<AccessResult[]> {
+export async function benchAccess(opts: { durationSec: number; rounds: number; bin?: string | undefined; connections?: number; perRound?: boolean }): Promise<AccessResult[]> {
   const procs: Subprocess[] = [];
   const spawn = (cmd: string[], env: Record<string, string> = {}) => {
     const p = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, READINESS_ADDR: "off", STATS_ADDR: "off", ADMIN_ADDR: "off", ...env }, stdout: "ignore", stderr: "inherit" });
@@ -100,6 +101,7 @@ export async function benchAccess(opts: { durationSec: number; rounds: number; b
           tot[which].cpu += got[which]!.cpu;
         }
         ratios.push(got.policy!.rps / got.plain!.rps);
+        if (opts.perRound) console.log(`  ${s.name} round ${i + 1}: ${(got.policy!.rps / got.plain!.rps).toFixed(2)}x, cpu/request ${Math.round(got.policy!.cpu / got.policy!.requests)}us vs ${Math.round(got.plain!.cpu / got.plain!.requests)}us`);
       }
       ratios.sort((a, b) => a - b);
       out.push({
@@ -127,6 +129,6 @@ if (import.meta.main) {
     const i = process.argv.indexOf(n);
     return i === -1 ? undefined : process.argv[i + 1];
   };
-  const results = await benchAccess({ durationSec: Number(arg("--duration") ?? 4), rounds: Number(arg("--rounds") ?? 3), bin: arg("--bin") });
+  const results = await benchAccess({ durationSec: Number(arg("--duration") ?? 4), rounds: Number(arg("--rounds") ?? 3), bin: arg("--bin"), perRound: true });
   for (const r of results) console.log(accessSummary(r));
 }

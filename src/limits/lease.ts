@@ -73,6 +73,28 @@ export function leasedBuckets(remote: RemoteBuckets, now: () => number = () => p
     v.resetAt = t + st.resetMs;
     v.seenAt = t;
   };
+  /**
+   * A lease half spent is topped up in the background, so the requests that arrive while Redis
+   * answers are still served locally. Measured at 50 connections before this: 13% of the takes
+   * went to Redis (every request in the round trip after a lease ran out) and the Redis bench
+   * stood at 0.75-0.81x of the gateway without policies. The top-up asks only for what brings
+   * the lease back to its size (n = 0: nothing is spent by asking).
+   */
+  const topUp = (v: View, key: string) => {
+    const size = leaseSize(v.spec);
+    if (v.asking || v.leased >= size / 2) return;
+    v.asking = true;
+    remote.take([{ spec: v.spec, key, n: 0, want: size - v.leased }]).then(
+      (sts) => {
+        v.asking = false;
+        const st = sts?.[0];
+        if (!st) return; // failing open: nothing taken
+        seen(v, st, now());
+        if (st.allowed) v.leased += st.taken;
+      },
+      () => (v.asking = false), // failing closed: the next request asks Redis itself
+    );
+  };
   const state = (v: View, t: number): BucketState => ({ allowed: true, limit: v.spec.max, remaining: v.remaining + v.leased, resetMs: Math.max(0, v.resetAt - t) });
 
   return {
@@ -84,13 +106,17 @@ export function leasedBuckets(remote: RemoteBuckets, now: () => number = () => p
         return i.n > 0 ? v.leased >= i.n : t - v.seenAt <= FRESH_MS && v.remaining >= Math.max(1, i.spec.max / 64);
       });
       if (local) {
-        items.forEach((i, j) => (vs[j]!.leased -= i.n));
+        items.forEach((i, j) => {
+          const v = vs[j]!;
+          v.leased -= i.n;
+          if (i.n > 0) topUp(v, i.key);
+        });
         return vs.map((v) => state(v, t));
       }
       // to Redis, all of them (a take is all or none); leases are asked for on the way
       const asked: LeaseItem[] = items.map((i, j) => {
         const v = vs[j]!;
-        const lease = i.n > 0 && !v.asking && v.leased < leaseSize(i.spec) / 2 ? leaseSize(i.spec) : 0;
+        const lease = i.n > 0 && !v.asking && v.leased < leaseSize(i.spec) / 2 ? leaseSize(i.spec) - v.leased : 0;
         if (lease > 0) v.asking = true;
         return { ...i, want: i.n + lease };
       });

@@ -39,7 +39,7 @@ export const ApiKeySchema = z
 type RawApiKeys = z.output<typeof ApiKeySchema>;
 
 export function sha256Hex(text: string): string {
-  return new Bun.CryptoHasher("sha256").update(text).digest("hex");
+  return Bun.SHA256.hash(text, "hex");
 }
 
 export const apiKey = definePolicy({

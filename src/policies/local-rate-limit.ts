@@ -18,7 +18,7 @@ import { celField, celVars, evalBool, evalString, prepareCel, type CelExpression
 import { parseDuration } from "../config/duration.ts";
 import { Duration } from "../config/schema/parts.ts";
 import { HttpError } from "../http/errors.ts";
-import type { BucketSpec, BucketState, LimitStore, TakeItem } from "../limits/store.ts";
+import type { BucketSpec, BucketState, LimitStore, MaybePromise, TakeItem } from "../limits/store.ts";
 import type { RequestContext } from "../server/context.ts";
 import { withAnswerHeaders } from "./answer-headers.ts";
 import { definePolicy, type PolicyCompileContext } from "./types.ts";
@@ -71,19 +71,23 @@ export const localRateLimit = definePolicy({
     const all = limits as Limit[];
     if (all.length === 0) return undefined;
     const exprs = all.flatMap((l) => [l.key, l.condition]);
-    const needsCel = exprs.some((e) => e !== undefined);
+    const needsBody = exprs.some((e) => e?.needsBody);
     const store = ctx.limits;
+    // no await where nothing is pending (the in-process store answers synchronously): each one
+    // is a promise and a turn of the microtask queue on every request
+    const limited = (reqCtx: RequestContext, next: () => Promise<Response>): Promise<Response> => {
+      try {
+        const selected = conditional ? firstMatching(all, reqCtx) : all;
+        const status = applyLimits(selected, reqCtx, store);
+        return status instanceof Promise ? status.then((st) => answer(st, next)) : answer(status, next);
+      } catch (err) {
+        return Promise.reject(err); // a 429 (or a CEL failure) is a rejected answer, as from any middleware
+      }
+    };
     return {
       key: "localRateLimit",
       consumesUsage: all.some((l) => l.type === "tokens"),
-      async handle(reqCtx, next) {
-        if (needsCel) await prepareCel(reqCtx, exprs);
-        const selected = conditional ? firstMatching(all, reqCtx) : all;
-        const status = await applyLimits(selected, reqCtx, store);
-        if (!status) return next();
-        const headers = rateLimitHeaders(status);
-        return withAnswerHeaders(next, () => headers);
-      },
+      handle: (reqCtx, next) => (needsBody ? prepareCel(reqCtx, exprs).then(() => limited(reqCtx, next)) : limited(reqCtx, next)),
     };
   },
 });
@@ -93,12 +97,21 @@ function firstMatching(limits: readonly Limit[], ctx: RequestContext): Limit[] {
   return l ? [l] : [];
 }
 
+function answer(status: BucketState | undefined, next: () => Promise<Response>): Promise<Response> {
+  if (!status) return next();
+  const headers = rateLimitHeaders(status);
+  return withAnswerHeaders(next, () => headers);
+}
+
 /** Takes from every bucket at once; the most constrained state, or a 429. Token buckets are charged at the end. */
-async function applyLimits(limits: readonly Limit[], ctx: RequestContext, store: LimitStore): Promise<BucketState | undefined> {
+function applyLimits(limits: readonly Limit[], ctx: RequestContext, store: LimitStore): MaybePromise<BucketState | undefined> {
   if (limits.length === 0) return undefined;
   const items: TakeItem[] = limits.map((l) => ({ spec: l.spec, key: l.key ? (evalString(l.key, celVars(ctx)) ?? "") : "", n: l.type === "requests" ? 1 : 0 }));
   const taken = store.take(items);
-  const states = taken instanceof Promise ? await taken : taken;
+  return taken instanceof Promise ? taken.then((states) => settle(limits, items, states, ctx, store)) : settle(limits, items, taken, ctx, store);
+}
+
+function settle(limits: readonly Limit[], items: readonly TakeItem[], states: readonly BucketState[], ctx: RequestContext, store: LimitStore): BucketState | undefined {
   let status: BucketState | undefined;
   for (const [i, st] of states.entries()) {
     if (!st.allowed) throw rateLimited(limits[i]!, st);

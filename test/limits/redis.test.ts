@@ -146,6 +146,22 @@ describe("Redis-backed limits", () => {
     }
   }, 30_000);
 
+  test("a lease half spent is topped up in the background: with Redis frozen after 60 requests, 60 more are still counted locally", async () => {
+    const g = await gateway(`localRateLimit: [{maxTokens: 6400, tokensPerFill: 6400, fillInterval: 1h}]`, { prefix: "topup", timeout: "150ms" });
+    const remaining = async () => Number((await chat(openaiClient(g.baseURL())).withResponse()).response.headers.get("x-ratelimit-remaining"));
+    for (let i = 0; i < 60; i++) await remaining(); // the lease of 100 falls under half: topped up
+    redis.pause();
+    try {
+      const next: number[] = [];
+      for (let i = 0; i < 60; i++) next.push(await remaining());
+      // failing open would answer the bucket's size (6400); a local lease counts down
+      expect(next.every((r, i) => i === 0 || r === next[i - 1]! - 1)).toBe(true);
+      expect(next.at(-1)).toBe(6400 - 120);
+    } finally {
+      redis.resume();
+    }
+  }, 30_000);
+
   test("leases never let more through than the bucket holds: two processes, a bucket of 200, 300 requests, exactly 200 pass", async () => {
     const [a, b] = await twoProcesses(`localRateLimit: [{maxTokens: 200, tokensPerFill: 200, fillInterval: 1h}]`, "lease2");
     const results: number[] = [];
