@@ -78,7 +78,7 @@ for (let round = 0; round < 3; round++) {
   let bytes = 0;
   for (let i = 0; i < N; i++) {
     const end = performance.timeOrigin + performance.now();
-    batch.push({ traceId: parent.traceId, spanId: hex(8), parentSpanId: parent.spanId, flags: 1, name: "POST /v1/chat/completions", kind: 2, startNs: BigInt(Math.floor(end - 12)) * 1_000_000n, endNs: BigInt(Math.floor(end)) * 1_000_000n, attributes: attrs(i), status: { code: 0 } });
+    batch.push({ traceId: parent.traceId, spanId: hex(8), parentSpanId: parent.spanId, flags: 1, name: "POST /v1/chat/completions", kind: 2, startMs: end - 12, endMs: end, attributes: attrs(i), status: { code: 0 } });
     if (batch.length === 512) {
       bytes += encodeExport(batch, { "service.name": "agentgateway" }, { name: "agentgateway", version: "0" }).length;
       batch = [];

@@ -4,11 +4,7 @@
  */
 import type { Logger } from "./log.ts";
 import type { ExchangeOutcome, OutcomeListener } from "./outcome.ts";
-
-/** USD as a decimal string (agentgateway logs cost so): no float noise, no exponent. */
-function usd(value: number): string {
-  return value.toFixed(10).replace(/\.?0+$/, "") || "0";
-}
+import { usdString as usd } from "./cost/cost.ts";
 
 /** The fields that carry token usage (what makes the gateway read a stream's usage for the log). */
 export const USAGE_FIELDS = [

@@ -74,6 +74,9 @@ describe("OTLP over HTTP (protobuf)", () => {
     expect(received.kind).toBe(2); // SPAN_KIND_SERVER
     expect(received.name).toBe("POST /v1/chat/completions");
     expect(received.endNs).toBeGreaterThan(received.startNs);
+    const endMs = Number(received.endNs / 1_000_000n); // wall-clock ns since the epoch
+    expect(endMs).toBeGreaterThan(Date.now() - 60_000);
+    expect(endMs).toBeLessThanOrEqual(Date.now());
     expect(received.attributes).toMatchObject({
       "gen_ai.operation.name": "chat",
       "gen_ai.provider.name": "openai",
@@ -119,6 +122,25 @@ describe("OTLP over HTTP (protobuf)", () => {
     expect(receiver.spans.length).toBe(before);
   });
 });
+
+test("a full batch and the next: 600 traced requests arrive as 600 distinct spans in two or more exports, each whole", async () => {
+  const emu = startOpenAIEmulator();
+  const receiver = startHttpReceiver();
+  const gw = await startTestGateway(config(emu.host, `    otlpEndpoint: ${receiver.endpoint}\n    otlpProtocol: http\n    randomSampling: true`));
+  try {
+    for (let i = 0; i < 60; i++) await Promise.all(Array.from({ length: 10 }, () => chat(gw)));
+    const sent = new Set(emu.requests.map((r) => r.headers.get("traceparent")!.split("-")[2]!));
+    await eventually(() => receiver.spans.length >= 600 || undefined, 5000, `only ${receiver.spans.length} spans`);
+    expect(receiver.spans.length).toBe(600);
+    expect(new Set(receiver.spans.map((s) => s.spanId))).toEqual(sent);
+    expect(receiver.headers.length).toBeGreaterThanOrEqual(2); // 512 a batch
+    for (const s of receiver.spans) expect(s.attributes["gen_ai.provider.name"]).toBe("openai");
+  } finally {
+    await gw.stop();
+    await receiver.stop();
+    await emu.stop();
+  }
+}, 30_000);
 
 describe("OTLP over gRPC (the default protocol)", () => {
   test("random sampling starts new traces; the provider sees the gateway's span as parent; errors set the span status", async () => {

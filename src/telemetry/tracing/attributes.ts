@@ -7,11 +7,7 @@
 import { reason } from "../metrics/gateway-metrics.ts";
 import type { ExchangeOutcome } from "../outcome.ts";
 import type { AttributeValue } from "./otlp-encode.ts";
-
-/** USD as a decimal string, as agentgateway writes cost attributes. */
-function usd(value: number): string {
-  return value.toFixed(10).replace(/\.?0+$/, "") || "0";
-}
+import { usdString as usd } from "../cost/cost.ts";
 
 /** The attributes as an object (tests, and anything that wants to look at them). */
 export function spanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet<string>): Record<string, AttributeValue> {

@@ -32,8 +32,9 @@ export interface SpanRecord {
   name: string;
   /** SpanKind: 2 = SERVER */
   kind: number;
-  startNs: bigint;
-  endNs: bigint;
+  /** ms since the epoch, with the sub-ms part (written as fixed64 ns) */
+  startMs: number;
+  endMs: number;
   attributes: Record<string, AttributeValue> | ((emit: (key: string, value: AttributeValue) => void) => void);
   /** StatusCode: 0 unset, 2 error */
   status: { code: number; message?: string | undefined };
@@ -53,9 +54,13 @@ for (let i = 0; i < 16; i++) {
  * ones (attributes).
  */
 class Writer {
-  buf = new Uint8Array(64 * 1024);
-  view = new DataView(this.buf.buffer);
+  buf: Uint8Array;
+  view: DataView;
   pos = 0;
+  constructor(size = 64 * 1024) {
+    this.buf = new Uint8Array(size);
+    this.view = new DataView(this.buf.buffer);
+  }
   ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
     const next = new Uint8Array(Math.max(this.buf.length * 2, this.pos + n));
@@ -86,8 +91,7 @@ class Writer {
       this.buf[at] = len;
       return;
     }
-    let n = 1;
-    for (let v = len; v > 0x7f; v = Math.floor(v / 128)) n++;
+    const n = varintSize(len);
     this.ensure(n);
     this.buf.copyWithin(at + n, at + 1, this.pos);
     this.pos = at;
@@ -116,10 +120,23 @@ class Writer {
     for (let i = 0; i < h.length; i += 2) this.buf[this.pos++] = (NIBBLE[h.charCodeAt(i)]! << 4) | NIBBLE[h.charCodeAt(i + 1)]!;
     this.end(at);
   }
-  fixed64(field: number, v: bigint): void {
+  /**
+   * ms since the epoch as fixed64 ns, in two 32-bit halves without a BigInt (two per span were
+   * 1% of a traced request): ns = W * 1e6 + F with W whole ms split so that every product stays
+   * exact in a double.
+   */
+  nanosFromMs(field: number, ms: number): void {
     this.ensure(9);
     this.tag(field, 1);
-    this.view.setBigUint64(this.pos, v, true);
+    const whole = Math.floor(ms);
+    const frac = Math.round((ms - whole) * 1e6);
+    const wh = Math.floor(whole / 2 ** 21);
+    const h = wh * 1e6; // times 2^21: exact, < 2^53
+    const hh = Math.floor(h / 2 ** 11);
+    const lo = (h - hh * 2 ** 11) * 2 ** 21 + (whole - wh * 2 ** 21) * 1e6 + frac;
+    const carry = Math.floor(lo / 2 ** 32);
+    this.view.setUint32(this.pos, lo - carry * 2 ** 32, true);
+    this.view.setUint32(this.pos + 4, hh + carry, true);
     this.pos += 8;
   }
   double(field: number, v: number): void {
@@ -127,9 +144,6 @@ class Writer {
     this.tag(field, 1);
     this.view.setFloat64(this.pos, v, true);
     this.pos += 8;
-  }
-  finish(): Uint8Array {
-    return this.buf.slice(0, this.pos);
   }
 }
 
@@ -160,8 +174,8 @@ function span(w: Writer, s: SpanRecord): void {
   w.ensure(1);
   w.tag(6, 0);
   w.varint(s.kind);
-  w.fixed64(7, s.startNs);
-  w.fixed64(8, s.endNs);
+  w.nanosFromMs(7, s.startMs);
+  w.nanosFromMs(8, s.endMs);
   const attrs = s.attributes;
   if (typeof attrs === "function") attrs((k, v) => keyValue(w, 9, k, v));
   else for (const k in attrs) keyValue(w, 9, k, attrs[k]!);
@@ -181,7 +195,11 @@ function span(w: Writer, s: SpanRecord): void {
 
 /**
  * Spans written as they finish, straight into one buffer (no span object outlives its request),
- * then wrapped into an export request when the batch is sent.
+ * then wrapped into an export request when the batch is sent. The buffer is kept from batch to
+ * batch (it settles at the size of a full batch, ~400 KB for 512 spans) and the export request
+ * is assembled with one copy of the spans: a fresh buffer per batch, grown by doubling and
+ * sliced at the end, copied each span about three times and was a tenth of a traced request's
+ * CPU (zero-filled allocations and copies in the profile).
  */
 export class SpanBatch {
   private w = new Writer();
@@ -195,25 +213,40 @@ export class SpanBatch {
   /** the export request for the spans added so far; the batch starts empty again */
   take(resource: Record<string, AttributeValue>, scope: { name: string; version: string }): Uint8Array {
     const spans = this.w.buf.subarray(0, this.w.pos);
-    const w = new Writer();
-    const rs = w.begin(1);
-    const res = w.begin(1);
-    for (const k in resource) keyValue(w, 1, k, resource[k]!);
-    w.end(res);
-    const ss = w.begin(2);
-    const sc = w.begin(1);
-    w.string(1, scope.name);
-    w.string(2, scope.version);
-    w.end(sc);
-    w.ensure(spans.length);
-    w.buf.set(spans, w.pos);
-    w.pos += spans.length;
-    w.end(ss);
-    w.end(rs);
-    this.w = new Writer();
+    // ResourceSpans { resource = 1; scope_spans = 2 { scope = 1; spans = 2... } }: the small
+    // parts first, then the lengths that enclose the spans, then one buffer of the exact size
+    const head = new Writer(1024);
+    const res = head.begin(1);
+    for (const k in resource) keyValue(head, 1, k, resource[k]!);
+    head.end(res);
+    const resBytes = head.pos;
+    const sc = head.begin(1);
+    head.string(1, scope.name);
+    head.string(2, scope.version);
+    head.end(sc);
+    const scopeBytes = head.pos - resBytes;
+    const ssLen = scopeBytes + spans.length;
+    const rsLen = resBytes + 1 + varintSize(ssLen) + ssLen;
+    const out = new Writer(1 + varintSize(rsLen) + rsLen);
+    out.tag(1, 2);
+    out.varint(rsLen);
+    out.buf.set(head.buf.subarray(0, resBytes), out.pos);
+    out.pos += resBytes;
+    out.tag(2, 2);
+    out.varint(ssLen);
+    out.buf.set(head.buf.subarray(resBytes, resBytes + scopeBytes), out.pos);
+    out.pos += scopeBytes;
+    out.buf.set(spans, out.pos);
+    this.w.pos = 0;
     this.count = 0;
-    return w.finish();
+    return out.buf;
   }
+}
+
+function varintSize(v: number): number {
+  let n = 1;
+  for (; v > 0x7f; v = Math.floor(v / 128)) n++;
+  return n;
 }
 
 /** The export request for a batch of spans of one resource and scope. */

@@ -90,8 +90,8 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
       flags: t.flags,
       name: `${r.method} ${r.path || "unknown"}`,
       kind: 2,
-      startNs: nanos(endMs - (r.durationMs ?? 0)),
-      endNs: nanos(endMs),
+      startMs: endMs - (r.durationMs ?? 0),
+      endMs,
       attributes: (emit) => emitSpanAttributes(r, settings.remove, emit),
       status: r.errorKind ? { code: 2, message: r.error ?? r.errorKind } : { code: 0 },
     });
@@ -113,9 +113,3 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
 }
 
 const TIMEOUT_GRACE_MS = 5000;
-
-/** ms since the epoch -> ns, without losing the sub-ms part to float rounding */
-function nanos(ms: number): bigint {
-  const whole = Math.floor(ms);
-  return BigInt(whole) * 1_000_000n + BigInt(Math.round((ms - whole) * 1e6));
-}
