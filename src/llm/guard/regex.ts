@@ -177,22 +177,25 @@ export class StreamMasker {
   /** a match was seen (for `reject`) */
   matched = false;
   /** what text must contain to hold a match (undefined: anything may: a custom pattern) */
-  private readonly needs: readonly RegExp[] | undefined;
+  private readonly needs: RegExp | undefined;
 
   constructor(private readonly rules: readonly Rule[]) {
-    this.needs = rules.every((r) => r.needs) ? [...new Set(rules.map((r) => r.needs!))] : undefined;
+    // one regex for all (the needs are single characters or classes): one pass over each chunk
+    this.needs = rules.every((r) => r.needs) ? new RegExp([...new Set(rules.map((r) => r.needs!.source))].join("|")) : undefined;
   }
 
   /** More text; returns the masked text that can go out now ("" for none). */
   push(text: string): string {
-    if (this.pending === "" && !this.mayMatch(text)) {
-      // the usual case: no match possible in this text; only a tail that could start one waits
-      const end = text.length - holdBack(this.rules, text);
-      if (end === text.length) return this.released(text);
-      this.pending = text.slice(end);
-      return this.released(text.slice(0, end));
+    const held = this.pending + text;
+    if (!this.mayMatch(held)) {
+      // the usual case: what is held cannot contain a match (a match lies wholly in it: the
+      // released text before is context only); only a tail that could start one waits. Most
+      // chunks come here with a held word, since any word may begin an email address.
+      const end = held.length - holdBack(this.rules, held);
+      this.pending = end === held.length ? "" : held.slice(end);
+      return this.released(end === held.length ? held : held.slice(0, end));
     }
-    this.pending += text;
+    this.pending = held;
     return this.release(false);
   }
 
@@ -206,13 +209,14 @@ export class StreamMasker {
   }
 
   private mayMatch(text: string): boolean {
-    if (!this.needs) return true;
-    for (const re of this.needs) if (re.test(text)) return true;
-    return false;
+    return !this.needs || this.needs.test(text);
   }
 
+  /** `out` goes out; the context keeps at least its last CONTEXT characters, trimmed only now and then (a slice per chunk flattened a string each time) */
   private released(out: string): string {
-    if (out !== "") this.context = out.length >= CONTEXT ? out.slice(-CONTEXT) : (this.context + out).slice(-CONTEXT);
+    if (out === "") return out;
+    this.context = out.length >= CONTEXT ? out : this.context + out;
+    if (this.context.length > 8 * CONTEXT) this.context = this.context.slice(-CONTEXT);
     return out;
   }
 
