@@ -95,7 +95,7 @@ export function settingsView(config: GatewayConfig) {
     logging: { format: config.logging.format, level: config.logging.level, remove: [...config.accessLogRemove], add: fieldSources(config.telemetryFields?.log), filter: config.telemetryFields?.logFilter?.source },
     metrics: { remove: [...config.metricsRemove], add: fieldSources(config.telemetryFields?.metrics) },
     tracing: t
-      ? { endpoint: t.endpoint, protocol: t.protocol, headers: Object.fromEntries([...t.headers.keys()].map((k) => [k, "[redacted]"])), randomSampling: t.randomSampling, clientSampling: t.clientSampling, remove: [...t.remove], add: fieldSources(config.telemetryFields?.trace) }
+      ? { endpoint: t.endpoint, protocol: t.protocol, headers: Object.fromEntries([...t.headers.keys()].map((k) => [k, "[redacted]"])), randomSampling: t.randomSampling, clientSampling: t.clientSampling, remove: [...t.remove], add: fieldSources(config.telemetryFields?.trace), filter: config.telemetryFields?.traceFilter?.source, resources: t.resources }
       : null,
     modelCatalog: config.catalogSource,
     maxBufferSize: config.maxBodyBytes,

@@ -62,6 +62,8 @@ export interface TracingSettings {
   clientSampling: number;
   /** span attributes left out */
   remove: ReadonlySet<string>;
+  /** resource attributes added to the service's (`frontendPolicies.tracing.resources`, evaluated at load) */
+  resources: Readonly<Record<string, string | number | boolean>>;
 }
 
 /** `fields.add` of each telemetry signal: evaluated once, when the exchange ends (src/telemetry/custom-fields.ts). */
@@ -70,10 +72,12 @@ export interface TelemetryFields {
   log: readonly CustomField[];
   /** `config.metrics.fields.add`: labels of the HTTP and gen_ai metrics */
   metrics: readonly CustomField[];
-  /** `config.tracing.fields.add`: span attributes */
+  /** `config.tracing.fields.add` / `frontendPolicies.tracing.attributes`: span attributes */
   trace: readonly CustomField[];
   /** `config.logging.filter` / `frontendPolicies.accessLog.filter`: the access line is written only when true */
   logFilter: CelExpression | undefined;
+  /** `frontendPolicies.tracing.filter`: a sampled exchange's span is exported only when true */
+  traceFilter: CelExpression | undefined;
 }
 
 export interface CustomField {

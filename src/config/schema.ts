@@ -35,7 +35,7 @@ import { HealthSchema } from "../policies/health.ts";
 import { RedisSchema } from "./compile/limits.ts";
 import { LlmParams } from "./schema/llm-params.ts";
 import { LlmVirtualModel } from "./schema/llm-virtual.ts";
-import { FieldsAdd, Histograms, MetricsSection, TracingSection } from "./schema/operations.ts";
+import { FieldsAdd, FrontendTracing, Histograms, MetricsSection, TracingSection } from "./schema/operations.ts";
 import { BackendPolicies, GatewayPolicies, LlmPolicies, policyFields, RoutePolicies } from "./schema/policies.ts";
 import { AIProvider, LlmProviderRef } from "./schema/providers.ts";
 
@@ -306,9 +306,9 @@ export const FrontendPolicies = z.strictObject({
     "proxyProtocol",
     "connect",
     "logging",
-    "tracing",
   ]),
   accessLog: AccessLog.nullish(),
+  tracing: FrontendTracing.nullish(),
 });
 
 export const ConfigSchema = z

@@ -19,7 +19,9 @@ const REDACTED = "<redacted>";
 export function evaluateCustomFields(fields: TelemetryFields, ctx: RequestContext, r: Readonly<ExchangeOutcome>): CustomFieldValues {
   const vars = telemetryVars(ctx, r);
   const unlogged = fields.logFilter !== undefined && !evalBool(fields.logFilter, vars);
-  return { log: unlogged ? {} : evaluate(fields.log, vars), metrics: evaluate(fields.metrics, vars), trace: evaluate(fields.trace, vars), unlogged };
+  // a span's filter and attributes only for a sampled exchange (agentgateway: the filter composes after sampling)
+  const untraced = r.trace === undefined || (fields.traceFilter !== undefined && !evalBool(fields.traceFilter, vars));
+  return { log: unlogged ? {} : evaluate(fields.log, vars), metrics: evaluate(fields.metrics, vars), trace: untraced ? {} : evaluate(fields.trace, vars), unlogged, untraced };
 }
 
 function evaluate(fields: readonly CustomField[], vars: CelVars): Record<string, FieldValue> {

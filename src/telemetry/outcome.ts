@@ -70,6 +70,8 @@ export interface CustomFieldValues {
   trace: Readonly<Record<string, FieldValue>>;
   /** the access log's filter was false: no access line for this exchange */
   unlogged?: boolean;
+  /** not sampled, or the traces' filter was false: no span for this exchange */
+  untraced?: boolean;
 }
 
 export type OutcomeListener = (outcome: Readonly<ExchangeOutcome>) => void;

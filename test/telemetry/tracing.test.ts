@@ -174,3 +174,65 @@ describe("OTLP over gRPC (the default protocol)", () => {
 test("config.tracing without an endpoint is refused", async () => {
   await expect(startTestGateway(config("127.0.0.1:1", "    randomSampling: true"))).rejects.toThrow("tracing needs 'otlpEndpoint'");
 });
+
+describe("frontendPolicies.tracing (agentgateway's replacement for config.tracing)", () => {
+  const frontend = (host: string, tracing: string) => `
+frontendPolicies:
+  tracing:
+${tracing}
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - name: traced
+      backends:
+      - ai: {name: openai, hostOverride: "${host}", provider: {openAI: {}}}
+`;
+
+  test("host (gRPC by default), attributes and resources by CEL, remove, and a keep-filter after sampling", async () => {
+    const emu = startOpenAIEmulator();
+    const receiver = await startGrpcReceiver();
+    const gw = await startTestGateway(
+      frontend(
+        emu.host,
+        [
+          `    host: ${receiver.endpoint.replace("http://", "")}`,
+          `    randomSampling: true`,
+          `    attributes: {tenant: 'request.headers["x-tenant"]', model.asked: 'llm.requestModel'}`,
+          `    resources: {service.name: '"edge-gateway"', deployment.environment: '"test"'}`,
+          `    remove: [http.path]`,
+          `    filter: 'request.headers["x-tenant"] != "quiet"'`,
+        ].join("\n"),
+      ),
+    );
+    try {
+      await chat(gw, { "x-tenant": "quiet" });
+      const dropped = emu.requests.at(-1)!.headers.get("traceparent")!.split("-")[1];
+      await chat(gw, { "x-tenant": "acme" });
+      const kept = emu.requests.at(-1)!.headers.get("traceparent")!.split("-")[1];
+      const span = await eventually(() => receiver.spans.find((s) => s.traceId === kept), 5000, "no span for the kept request");
+      expect(span.attributes.tenant).toBe("acme");
+      expect(span.attributes["model.asked"]).toBe("gpt-4o-mini");
+      expect(span.attributes["http.path"]).toBeUndefined();
+      expect(span.attributes["http.method"]).toBe("POST");
+      expect(span.resource["service.name"]).toBe("edge-gateway");
+      expect(span.resource["deployment.environment"]).toBe("test");
+      // sampled (the provider got a traceparent) but filtered out: never exported
+      expect(receiver.spans.some((s) => s.traceId === dropped)).toBe(false);
+    } finally {
+      await gw.stop();
+      await receiver.stop();
+      await emu.stop();
+    }
+  });
+
+  test("config errors: both tracing sections, a resource that needs a request, the collector's own policies", async () => {
+    const both = `config:\n  tracing: {otlpEndpoint: "http://127.0.0.1:4317"}\n${frontend("127.0.0.1:1", "    host: 127.0.0.1:4317")}`;
+    await expect(startTestGateway(both)).rejects.toThrow("traces are configured twice");
+    await expect(startTestGateway(frontend("127.0.0.1:1", "    host: 127.0.0.1:4317\n    resources: {tenant: 'request.headers[\"x-tenant\"]'}"))).rejects.toThrow(
+      "resource attributes are evaluated once, when the config loads",
+    );
+    await expect(startTestGateway(frontend("127.0.0.1:1", "    host: 127.0.0.1:4317\n    policies: {backendTLS: {}}"))).rejects.toThrow("'policies' is not supported yet");
+    await expect(startTestGateway(frontend("127.0.0.1:1", "    host: 127.0.0.1:4317\n    filter: 'llmRequest.model == \"x\"'"))).rejects.toThrow("telemetry expressions cannot read the request body");
+  });
+});

@@ -7,21 +7,62 @@
 import type { z } from "zod";
 import type { GatewayConfig, TracingSettings } from "../model.ts";
 import type { RawConfig } from "../schema.ts";
-import type { TracingSection } from "../schema/operations.ts";
+import type { FrontendTracing, TracingSection } from "../schema/operations.ts";
+import { celField, evalValue } from "../../cel/index.ts";
 import { Secret } from "../secret.ts";
 import type { CompileContext } from "./context.ts";
 import { listenAddress } from "./settings.ts";
 
 type RawSection = NonNullable<RawConfig["config"]>;
 
-export function compileOperations(ctx: CompileContext, cfg: RawSection): Pick<GatewayConfig, "admin" | "stats" | "metricsRemove" | "tracing"> {
+type RawFrontendTracing = z.output<typeof FrontendTracing>;
+
+export function compileOperations(ctx: CompileContext, cfg: RawSection, frontend: RawFrontendTracing | undefined): Pick<GatewayConfig, "admin" | "stats" | "metricsRemove" | "tracing"> {
+  if (frontend && cfg.tracing) ctx.issue(["frontendPolicies", "tracing"], "traces are configured twice (config.tracing, deprecated, and frontendPolicies.tracing): keep frontendPolicies.tracing");
   return {
     admin: listenAddress(ctx, "adminAddr", ctx.env.ADMIN_ADDR ?? cfg.adminAddr ?? "localhost:15000"),
     stats: listenAddress(ctx, "statsAddr", ctx.env.STATS_ADDR ?? cfg.statsAddr ?? "[::]:15020"),
     metricsRemove: new Set(cfg.metrics?.remove ?? []),
-    tracing: compileTracing(ctx, cfg.tracing ?? undefined),
+    tracing: frontend ? compileFrontendTracing(ctx, frontend) : compileTracing(ctx, cfg.tracing ?? undefined),
   };
 }
+
+/** `frontendPolicies.tracing`: the collector by `host`; sampling, `remove` and `resources` here, `attributes` and `filter` with the custom fields. */
+function compileFrontendTracing(ctx: CompileContext, raw: RawFrontendTracing): TracingSettings | undefined {
+  const protocol = raw.protocol ?? "grpc";
+  const url = collectorUrl(raw.host, protocol, raw.path ?? "/v1/traces");
+  if (url === undefined) {
+    ctx.issue(["frontendPolicies", "tracing", "host"], `invalid collector ${JSON.stringify(raw.host)}: expected host:port, http://host:port, https://host:port or grpc://host:port`);
+    return undefined;
+  }
+  return {
+    endpoint: raw.host,
+    url,
+    protocol,
+    headers: new Map(),
+    randomSampling: ratio(raw.randomSampling, 0),
+    clientSampling: ratio(raw.clientSampling, 1),
+    remove: new Set(raw.remove ?? []),
+    resources: resourceAttributes(ctx, raw.resources ?? {}),
+  };
+}
+
+/** Resource attributes are the process's, not a request's: each expression is evaluated once, here, with no request. */
+function resourceAttributes(ctx: CompileContext, raw: Readonly<Record<string, string>>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [name, source] of Object.entries(raw)) {
+    const path = ["frontendPolicies", "tracing", "resources", name];
+    const expr = celField(ctx, source, path);
+    if (!expr) continue;
+    const v = evalValue(expr, NO_REQUEST);
+    if (typeof v === "string" || typeof v === "boolean" || (typeof v === "number" && Number.isFinite(v))) out[name] = v;
+    else if (typeof v === "bigint") out[name] = Number(v);
+    else ctx.issue(path, `resource attributes are evaluated once, when the config loads, without a request: expected an expression giving a string, number or bool, such as '"my-gateway"'`);
+  }
+  return out;
+}
+
+const NO_REQUEST = Object.fromEntries(["request", "response", "jwt", "apiKey", "basicAuth", "llm", "llmRequest", "source", "backend", "metadata"].map((k) => [k, null]));
 
 const first = (...values: (string | undefined)[]) => values.find((v) => v !== undefined && v !== "");
 
@@ -55,6 +96,7 @@ function compileTracing(ctx: CompileContext, raw: z.output<typeof TracingSection
     randomSampling: ratio(raw?.randomSampling, 0),
     clientSampling: ratio(raw?.clientSampling, 1),
     remove: new Set(raw?.fields?.remove ?? []),
+    resources: {},
   };
 }
 

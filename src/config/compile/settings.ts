@@ -35,7 +35,7 @@ export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<Gatew
     logging,
     accessLogRemove,
     ...compileCatalog(ctx, cfg.modelCatalog ?? undefined),
-    ...compileOperations(ctx, cfg),
+    ...compileOperations(ctx, cfg, raw.frontendPolicies?.tracing ?? undefined),
     telemetryFields: compileTelemetryFields(ctx, raw),
     usageWanted: logsUsage,
     maxBodyBytes: http?.maxBufferSize ?? DEFAULT_MAX_BODY_BYTES,

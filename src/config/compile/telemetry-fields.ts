@@ -1,8 +1,9 @@
 /**
  * `fields.add` of the access log (`config.logging.fields.add`, `frontendPolicies.accessLog.add`),
- * the metrics (`config.metrics.fields.add`) and the traces (`config.tracing.fields.add`): each a
- * field name -> CEL expression, compiled once here and evaluated when an exchange ends; and the
- * access log's `filter` (a line is written only when it is true).
+ * the metrics (`config.metrics.fields.add`) and the traces (`config.tracing.fields.add` or
+ * `frontendPolicies.tracing.attributes`): each a field name -> CEL expression, compiled once here
+ * and evaluated when an exchange ends; and the filters of the access log and of the traces (a
+ * line, a span, is written only when it is true).
  *
  * Deliberate difference from agentgateway: an expression that reads the request body
  * (`request.body`, `llmRequest`) is refused, so prompts never reach logs, metrics or traces; the
@@ -34,14 +35,18 @@ export function compileTelemetryFields(ctx: CompileContext, raw: RawConfig): Tel
     else return true;
     return false;
   });
-  const trace = fields(ctx, cfg.tracing?.fields?.add, ["config", "tracing", "fields", "add"]);
+  const frontendTracing = raw.frontendPolicies?.tracing ?? undefined;
+  const trace = frontendTracing
+    ? fields(ctx, frontendTracing.attributes, ["frontendPolicies", "tracing", "attributes"])
+    : fields(ctx, cfg.tracing?.fields?.add, ["config", "tracing", "fields", "add"]);
+  const traceFilter = frontendTracing?.filter ? telemetryExpression(ctx, frontendTracing.filter, ["frontendPolicies", "tracing", "filter"]) : undefined;
   const policyFilter = raw.frontendPolicies?.accessLog?.filter ?? undefined;
   const configFilter = cfg.logging?.filter ?? undefined;
   const filterAt = policyFilter ? ["frontendPolicies", "accessLog", "filter"] : ["config", "logging", "filter"];
   if (policyFilter && configFilter) ctx.issue(filterAt, "the access log has two filters (config.logging.filter and frontendPolicies.accessLog.filter): keep one");
   const filterSource = policyFilter ?? configFilter;
   const logFilter = filterSource === undefined ? undefined : telemetryExpression(ctx, filterSource, filterAt);
-  return log.length + metrics.length + trace.length === 0 && !logFilter ? undefined : { log, metrics, trace, logFilter };
+  return log.length + metrics.length + trace.length === 0 && !logFilter && !traceFilter ? undefined : { log, metrics, trace, logFilter, traceFilter };
 }
 
 function fields(ctx: CompileContext, add: Readonly<Record<string, string>> | null | undefined, at: YamlPath): CustomField[] {

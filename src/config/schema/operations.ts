@@ -5,6 +5,7 @@
  * are not supported yet, and a config using one fails with a message saying so.
  */
 import { z } from "zod";
+import { notYetFields } from "./parts.ts";
 
 /** `fields.add`: field name -> CEL expression (agentgateway's RawMetricFields / RawLoggingFields `add`). */
 export const FieldsAdd = z.record(z.string().min(1), z.string().min(1)).meta({ id: "FieldsAdd", description: "Field name to a CEL expression evaluated when the exchange ends." });
@@ -42,6 +43,33 @@ export const TracingSection = z
     fields: z.strictObject({ remove: z.array(z.string()).nullish(), add: FieldsAdd.nullish() }).nullish(),
   })
   .meta({ id: "TracingConfig", description: "OpenTelemetry traces over OTLP (gRPC by default, or HTTP/protobuf)." });
+
+/**
+ * `frontendPolicies.tracing` (agentgateway's TracingConfig, which replaces the deprecated
+ * `config.tracing`): the collector by `host`, span `attributes` and `resources` by CEL, `remove`,
+ * the sampling settings and a keep-`filter`. The collector's own backend policies and a
+ * collector named as a backend or service are not supported yet.
+ */
+export const FrontendTracing = z
+  .strictObject({
+    /** the collector: `host:port` (or a URL: http://, https://, grpc://) */
+    host: z.string().min(1),
+    /** span attributes added: attribute name -> CEL, evaluated when the exchange ends */
+    attributes: FieldsAdd.nullish(),
+    /** resource attributes (`service.name`...): name -> CEL, evaluated once when the config loads */
+    resources: FieldsAdd.nullish(),
+    /** span attributes left out */
+    remove: z.array(z.string()).nullish(),
+    randomSampling: Sampling.nullish(),
+    clientSampling: Sampling.nullish(),
+    /** CEL; only spans for which it is true are exported (evaluated for sampled requests; an error drops the span) */
+    filter: z.string().min(1).nullish(),
+    path: z.string().startsWith("/").nullish(),
+    /** OTLP protocol (default grpc) */
+    protocol: z.enum(["grpc", "http"]).nullish(),
+    ...notYetFields(["backend", "service", "policies"]),
+  })
+  .meta({ id: "FrontendTracingPolicy", description: "OpenTelemetry traces for every request of the gateway (agentgateway's frontendPolicies.tracing)." });
 
 export const Histograms = z
   .literal("classic", { error: "only 'classic' histograms are supported (native histograms need the protobuf exposition)" })

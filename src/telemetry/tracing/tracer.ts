@@ -42,7 +42,7 @@ const FLUSH_MS = 1000;
 export function createTracer(settings: TracingSettings, opts: TracerOptions): Tracer {
   const random = opts.random ?? Math.random;
   const sampling = { random: settings.randomSampling, client: settings.clientSampling };
-  const resource = { "service.name": process.env.OTEL_SERVICE_NAME || "agentgateway", "service.version": opts.version };
+  const resource = { "service.name": process.env.OTEL_SERVICE_NAME || "agentgateway", "service.version": opts.version, ...settings.resources };
   const scope = { name: "agentgateway", version: opts.version };
   const send = opts.transport ?? otlpTransport(settings);
   let batch = new SpanBatch();
@@ -76,7 +76,7 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
 
   const listener: OutcomeListener = (r) => {
     const t = r.trace;
-    if (t === undefined) return;
+    if (t === undefined || r.custom?.untraced) return;
     if (ready.length * BATCH + batch.count >= MAX_QUEUE) {
       dropped++;
       warn("trace export is behind: spans dropped", { dropped });
