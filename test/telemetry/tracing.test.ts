@@ -14,8 +14,9 @@ const PROMPT = "the secret prompt words";
 const CLIENT_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736";
 const CLIENT_SPAN = "00f067aa0ba902b7";
 
-const config = (host: string, tracing: string) => `
-config:
+/** a traced gateway: `tracing` indented under `config.tracing` (or `at` frontendPolicies.tracing) */
+const config = (host: string, tracing: string, at: "config" | "frontendPolicies" = "config") => `
+${at}:
   tracing:
 ${tracing}
 binds:
@@ -176,18 +177,7 @@ test("config.tracing without an endpoint is refused", async () => {
 });
 
 describe("frontendPolicies.tracing (agentgateway's replacement for config.tracing)", () => {
-  const frontend = (host: string, tracing: string) => `
-frontendPolicies:
-  tracing:
-${tracing}
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - name: traced
-      backends:
-      - ai: {name: openai, hostOverride: "${host}", provider: {openAI: {}}}
-`;
+  const frontend = (host: string, tracing: string) => config(host, tracing, "frontendPolicies");
 
   test("host (gRPC by default), attributes and resources by CEL, remove, and a keep-filter after sampling", async () => {
     const emu = startOpenAIEmulator();
