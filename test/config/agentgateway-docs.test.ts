@@ -12,9 +12,12 @@ import { loadConfigText } from "../../src/config/load.ts";
 const DIR = join(import.meta.dir, "../fixtures/agentgateway-docs");
 const files = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort();
 
-/** Any variable a doc config names, except the gateway's own settings (which would change what it does). */
+/**
+ * Any variable a doc config names, except the gateway's own settings (which would change what it does),
+ * among them the guard services' endpoint overrides (AGW_*_BASE_URL, AWS_ENDPOINT_URL_*).
+ */
 const env = new Proxy({} as Record<string, string | undefined>, {
-  get: (_t, k) => (typeof k !== "string" ? undefined : k === "READINESS_ADDR" ? "off" : /^(LOG_FORMAT|ADMIN_ADDR|STATS_ADDR)$/.test(k) ? undefined : `placeholder-${k.toLowerCase()}`),
+  get: (_t, k) => (typeof k !== "string" ? undefined : k === "READINESS_ADDR" ? "off" : /^(LOG_FORMAT|ADMIN_ADDR|STATS_ADDR|AGW_.*|AWS_ENDPOINT_URL_.*)$/.test(k) ? undefined : `placeholder-${k.toLowerCase()}`),
   has: () => true,
 });
 
@@ -36,7 +39,7 @@ const readFile = (path: string) => {
 describe("agentgateway's documentation examples", () => {
   test("there are examples for this issue's policies among them", () => {
     const uses = (re: RegExp) => files.filter((f) => re.test(readFileSync(join(DIR, f), "utf8"))).length;
-    expect(files.length).toBeGreaterThanOrEqual(112);
+    expect(files.length).toBeGreaterThanOrEqual(184);
     expect(uses(/^\s+policies:\s*\n\s+apiKey:/m)).toBeGreaterThanOrEqual(1);
     for (const p of ["jwtAuth", "basicAuth", "cors", "authorization", "localRateLimit"]) expect(uses(new RegExp(`^\\s+${p}:`, "m"))).toBeGreaterThanOrEqual(1);
   });
