@@ -2,8 +2,8 @@
  * `backendAuth.aws`: SigV4-signed upstream requests.
  *   {accessKeyId, secretAccessKey, sessionToken?, region?, serviceName?}  explicit credentials
  *   {region?, serviceName?}                                               the default credential chain
- * The region defaults to the provider's (Bedrock), then `AWS_REGION` / `AWS_DEFAULT_REGION`; the
- * service to `bedrock`. The Bedrock adapter's implicit auth is the default chain.
+ * The region defaults to the provider's (Bedrock's, or `params.awsRegion` of an llm: model such as
+ * Claude Platform on AWS), then `AWS_REGION` / `AWS_DEFAULT_REGION`; the service to `bedrock`. The Bedrock adapter's implicit auth is the default chain.
  */
 import type { RawBackendAuth } from "../config/schema.ts";
 import { HttpError } from "../http/errors.ts";
@@ -20,9 +20,10 @@ export const DEFAULT_SERVICE = "bedrock";
 export const DEFAULT_SOURCES: readonly CredentialSource[] = [fromEnv, fromSharedFiles, fromWebIdentity, fromContainer, fromInstanceMetadata];
 
 export const awsAuth: CloudAuthFactory<NonNullable<RawBackendAuth["aws"]>> = (config, ctx, path) => {
-  const region = config.region || ctx.region || process.env.AWS_REGION || process.env.AWS_DEFAULT_REGION;
+  const env = ctx.env ?? process.env;
+  const region = config.region || ctx.region || env.AWS_REGION || env.AWS_DEFAULT_REGION;
   if (!region) {
-    ctx.issue([...path, "region"], "backendAuth.aws needs a region: set 'region' (a bedrock provider supplies its own), or AWS_REGION");
+    ctx.issue([...path, "region"], "backendAuth.aws needs a region: set 'region' (a bedrock provider, or params.awsRegion in the llm: form, supplies its own), or AWS_REGION");
     return undefined;
   }
   const service = config.serviceName || DEFAULT_SERVICE;

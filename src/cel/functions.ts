@@ -67,6 +67,7 @@ export function createEnvironment(): Environment {
   const env = new Environment({ unlistedVariablesAreDyn: false, homogeneousAggregateLiterals: false, enableOptionalTypes: true, limits: { maxAstNodes: 10_000 } });
   for (const v of CEL_VARIABLES) env.registerVariable(v, "dyn");
   registerPlain(env);
+  registerMinMax(env);
   registerNamespaces(env);
   registerMacros(env);
   return env;
@@ -88,6 +89,29 @@ function registerPlain(env: Environment): void {
   env.registerFunction("fail(string): dyn", (m: string) => {
     throw new Error(m);
   });
+}
+
+/**
+ * agentgateway's `min` and `max` (its CEL registers both): of two to eight values, or of one list
+ * (`min(llmRequest.max_tokens, 1024)`, `max([a, b])`). Ints and doubles compare by value and the
+ * winner keeps its type; strings compare with strings; anything else, or an empty list, fails.
+ */
+function registerMinMax(env: Environment): void {
+  for (const [name, wins] of [["min", (c: number) => c < 0], ["max", (c: number) => c > 0]] as const) {
+    const pick = (values: readonly unknown[]) => {
+      if (values.length === 0) throw new Error(`${name}() of an empty list`);
+      return values.reduce((best, v) => (wins(compare(v, best, name)) ? v : best));
+    };
+    env.registerFunction(`${name}(list): dyn`, (l: unknown[]) => pick(l));
+    for (let n = 2; n <= 8; n++) env.registerFunction(`${name}(${Array(n).fill("dyn").join(", ")}): dyn`, (...args: unknown[]) => pick(args));
+  }
+}
+
+function compare(a: unknown, b: unknown, fn: string): number {
+  const numeric = (v: unknown) => typeof v === "number" || typeof v === "bigint";
+  if (numeric(a) && numeric(b)) return a! < b! ? -1 : a! > b! ? 1 : 0; // bigint and number compare by value in JS
+  if (typeof a === "string" && typeof b === "string") return a < b ? -1 : a > b ? 1 : 0;
+  throw new Error(`${fn}() compares numbers with numbers and strings with strings`);
 }
 
 function entries(m: unknown): Record<string, unknown> {

@@ -13,7 +13,9 @@ import { DEFAULT_SOURCES, sigV4Authorizer } from "../../src/auth/aws.ts";
 import { bedrockAdapter } from "../../src/llm/providers/bedrock/index.ts";
 import { startBedrockEmulator, verifySignature, type BedrockEmulator } from "../emulators/bedrock.ts";
 import { CONTAINER_PATH, fakeCredentials, startCredentialEndpoints, type CredentialEndpoints } from "../emulators/aws-credentials.ts";
-import { gatewayFor, openaiClient } from "../helpers/gateway.ts";
+import { gatewayFor, openaiClient, startTestGateway } from "../helpers/gateway.ts";
+import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../emulators/anthropic.ts";
+import * as s from "../llm/providers/anthropic/scripts.ts";
 
 let ep: CredentialEndpoints;
 let emu: BedrockEmulator;
@@ -232,4 +234,33 @@ describe("signing", () => {
       Object.assign(process.env, saved);
     }
   });
+});
+
+test("Claude Platform on AWS (agentgateway's docs): an anthropic model signs for its params.awsRegion and serviceName, without AWS_REGION", async () => {
+  const emu: AnthropicEmulator = startAnthropicEmulator();
+  const saved = { region: process.env.AWS_REGION, defaultRegion: process.env.AWS_DEFAULT_REGION };
+  delete process.env.AWS_REGION;
+  delete process.env.AWS_DEFAULT_REGION;
+  const gw = await startTestGateway(`
+llm:
+  port: 0
+  models:
+  - name: "claude-platform/*"
+    provider: anthropic
+    params: {awsRegion: us-west-2, baseUrl: "http://${emu.host}/v1"}
+    auth:
+      aws: {accessKeyId: AKIAPLATFORM, secretAccessKey: platformsecret, serviceName: aws-external-anthropic}
+`);
+  try {
+    emu.enqueue(turn(s.plainText));
+    const client = new OpenAI({ baseURL: `${gw.origin()}/v1`, apiKey: "x", maxRetries: 0 });
+    await client.chat.completions.create({ model: "claude-platform/claude-sonnet-4-5", max_tokens: 16, messages: [{ role: "user", content: "hi" }] });
+    const auth = emu.requests.at(-1)!.headers.get("authorization")!;
+    expect(auth).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIAPLATFORM\/\d{8}\/us-west-2\/aws-external-anthropic\/aws4_request, /);
+  } finally {
+    await gw.stop();
+    await emu.stop();
+    if (saved.region !== undefined) process.env.AWS_REGION = saved.region;
+    if (saved.defaultRegion !== undefined) process.env.AWS_DEFAULT_REGION = saved.defaultRegion;
+  }
 });

@@ -106,6 +106,7 @@ function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers
     auth: m.auth || defaults.auth ? undefined : apiKeyAuth(ctx, params.apiKey, [...ppath, "apiKey"]),
     passthrough: m.passthrough ?? undefined,
     hostPath: [...ppath, baseUrl ? "baseUrl" : "hostOverride"],
+    region: params.awsRegion ?? undefined,
   });
 }
 

@@ -28,6 +28,8 @@ export interface ProviderInput {
   auth?: Policy | undefined;
   /** where a problem with the upstream host is reported */
   hostPath: YamlPath;
+  /** the AWS region SigV4 signs for when the provider has none of its own (the llm: form's params.awsRegion) */
+  region?: string | undefined;
 }
 
 export function providerTarget(ctx: CompileContext, p: ProviderInput): ProviderTarget | undefined {
@@ -43,7 +45,7 @@ export function providerTarget(ctx: CompileContext, p: ProviderInput): ProviderT
     if (implicit) defaults.push(authPolicy(implicit, true));
   }
   const { origin, basePath, passthroughPath } = location;
-  const settings = compileBackendPolicies(ctx, p.layers, p.provider.region, defaults);
+  const settings = compileBackendPolicies(ctx, p.layers, p.provider.region ?? p.region, defaults);
   return {
     name: p.name,
     provider: p.provider.bind(basePath),

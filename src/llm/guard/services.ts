@@ -16,7 +16,7 @@ import { cloudAuth } from "../../auth/index.ts";
 import type { PolicyCompileContext } from "../../policies/types.ts";
 import type { RequestContext } from "../../server/context.ts";
 import type { RawRequestGuard } from "./schema.ts";
-import { callGuardService, compileGuardCall, serviceBase } from "./side-call.ts";
+import { callGuardService, compileGuardCall, isHttpUrl, serviceBase } from "./side-call.ts";
 import type { Phase, TextSlot, Verdict } from "./types.ts";
 
 type Check = (slots: readonly TextSlot[], phase: Phase, ctx: RequestContext) => Promise<Verdict>;
@@ -76,6 +76,7 @@ export function azureGuard(raw: Raw<"azureContentSafety">, ctx: PolicyCompileCon
   const call = compileGuardCall(raw.policies, ctx, () => cloudAuth.azure?.({ implicit: {} }, ctx, path));
   const endpoint = raw.endpoint.replace(/\/+$/, "");
   const base = /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`;
+  if (!isHttpUrl(base)) ctx.issue([...ctx.path, "endpoint"], `invalid Azure Content Safety endpoint ${JSON.stringify(raw.endpoint)}: expected https://<resource>.cognitiveservices.azure.com`);
   const analyze = raw.analyzeText ?? (raw.detectJailbreak ? undefined : {});
   const jailbreak = raw.detectJailbreak ?? undefined;
   const threshold = analyze?.severityThreshold ?? 2;

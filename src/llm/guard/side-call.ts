@@ -77,7 +77,17 @@ export async function callGuardService(ctx: RequestContext, call: GuardCall, url
   }
 }
 
-/** A service's base URL: an environment override (tests, private endpoints) or its own. */
+/**
+ * A service's base URL: an environment override (tests, private endpoints) or its own. An
+ * override that is not an http(s) URL is a config error (at the guard) rather than a crash.
+ */
 export function serviceBase(ctx: PolicyCompileContext, envName: string, fallback: string): string {
-  return (ctx.env?.[envName] || fallback).replace(/\/+$/, "");
+  const override = ctx.env?.[envName];
+  if (override && !isHttpUrl(override)) ctx.issue(ctx.path, `${envName} must be an http(s) URL (found ${JSON.stringify(override.slice(0, 80))})`);
+  return (override && isHttpUrl(override) ? override : fallback).replace(/\/+$/, "");
+}
+
+/** Whether `text` is an absolute http or https URL. */
+export function isHttpUrl(text: string): boolean {
+  return /^https?:$/.test(URL.parse(text)?.protocol ?? "");
 }

@@ -201,3 +201,14 @@ describe("services", () => {
     expect(await statusOf(say(lenient, "I want to hurt someone"))).toBe(200);
   });
 });
+
+test("a service endpoint override or an Azure endpoint that is not a URL is a located config error, not a crash", async () => {
+  const load = (promptGuard: string, env: Record<string, string>) => gatewayFor("openAI", llm, { policies: `ai: {promptGuard: ${promptGuard}}`, env });
+  await expect(load(`{request: [{openAIModeration: {}}]}`, { AGW_OPENAI_MODERATION_BASE_URL: "placeholder-url" })).rejects.toThrow(
+    /at .*promptGuard.*: AGW_OPENAI_MODERATION_BASE_URL must be an http\(s\) URL \(found "placeholder-url"\)/,
+  );
+  await expect(load(`{request: [{bedrockGuardrails: {guardrailIdentifier: g, guardrailVersion: "1", region: us-east-1}}]}`, { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: "::" })).rejects.toThrow(
+    "AWS_ENDPOINT_URL_BEDROCK_RUNTIME must be an http(s) URL",
+  );
+  await expect(load(`{request: [{azureContentSafety: {endpoint: "https://bad host"}}]}`, {})).rejects.toThrow("invalid Azure Content Safety endpoint");
+});

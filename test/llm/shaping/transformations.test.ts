@@ -52,6 +52,7 @@ llm:
     params: {baseUrl: "http://${openai.host}/v1", apiKey: sk-upstream}
     transformation:
       model: 'llmRequest.model.stripPrefix("team/")'
+      max_tokens: 'min(llmRequest.max_tokens, 10)'
     finalTransformation:
       service_tier: '"flex"'
 `);
@@ -98,6 +99,16 @@ describe("llm: transformation and finalTransformation", () => {
     const sent = openai.lastJson();
     expect(sent.model).toBe("gpt-4o-mini");
     expect(sent.service_tier).toBe("flex");
+  });
+
+  test("agentgateway's min() caps a field (its docs' max_tokens example); a missing field stays absent", async () => {
+    const client = new OpenAI({ baseURL: `${llm.origin()}/v1`, apiKey: "x", maxRetries: 0 });
+    await client.chat.completions.create({ model: "team/gpt-4o-mini", max_tokens: 100, messages: [{ role: "user", content: "hi" }] });
+    expect(openai.lastJson().max_tokens).toBe(10);
+    await client.chat.completions.create({ model: "team/gpt-4o-mini", max_tokens: 5, messages: [{ role: "user", content: "hi" }] });
+    expect(openai.lastJson().max_tokens).toBe(5);
+    await client.chat.completions.create({ model: "team/gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+    expect("max_tokens" in openai.lastJson()).toBe(false);
   });
 
   test("a bad expression is a config error naming the field", async () => {
