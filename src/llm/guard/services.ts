@@ -16,7 +16,7 @@ import { cloudAuth } from "../../auth/index.ts";
 import type { PolicyCompileContext } from "../../policies/types.ts";
 import type { RequestContext } from "../../server/context.ts";
 import type { RawRequestGuard } from "./schema.ts";
-import { callGuardService, compileGuardCall, isHttpUrl, serviceBase } from "./side-call.ts";
+import { callGuardService, compileGuardCall, GuardCallError, serviceBase } from "./side-call.ts";
 import type { Phase, TextSlot, Verdict } from "./types.ts";
 
 type Check = (slots: readonly TextSlot[], phase: Phase, ctx: RequestContext) => Promise<Verdict>;
@@ -24,6 +24,17 @@ type Raw<K extends keyof RawRequestGuard> = NonNullable<RawRequestGuard[K]>;
 
 const PASS: Verdict = { action: "pass" };
 const REJECT: Verdict = { action: "reject" };
+/**
+ * The endpoint as written may be a placeholder (agentgateway's docs load with
+ * `<resource-name>.cognitiveservices.azure.com`, as they do there): a call to it fails as the
+ * guard's failure (failureMode decides), not as a crash.
+ */
+function serviceUrl(text: string, what: string): URL {
+  const url = URL.parse(text);
+  if (!url) throw new GuardCallError(`${what}: the endpoint ${JSON.stringify(text.slice(0, 80))} is not a URL`);
+  return url;
+}
+
 const joined = (slots: readonly TextSlot[]) => slots.map((s) => s.text).join("\n");
 
 export function moderationGuard(raw: Raw<"openAIModeration">, ctx: PolicyCompileContext): Check {
@@ -76,7 +87,6 @@ export function azureGuard(raw: Raw<"azureContentSafety">, ctx: PolicyCompileCon
   const call = compileGuardCall(raw.policies, ctx, () => cloudAuth.azure?.({ implicit: {} }, ctx, path));
   const endpoint = raw.endpoint.replace(/\/+$/, "");
   const base = /^https?:\/\//.test(endpoint) ? endpoint : `https://${endpoint}`;
-  if (!isHttpUrl(base)) ctx.issue([...ctx.path, "endpoint"], `invalid Azure Content Safety endpoint ${JSON.stringify(raw.endpoint)}: expected https://<resource>.cognitiveservices.azure.com`);
   const analyze = raw.analyzeText ?? (raw.detectJailbreak ? undefined : {});
   const jailbreak = raw.detectJailbreak ?? undefined;
   const threshold = analyze?.severityThreshold ?? 2;
@@ -84,14 +94,14 @@ export function azureGuard(raw: Raw<"azureContentSafety">, ctx: PolicyCompileCon
     if (slots.length === 0) return PASS;
     const text = joined(slots);
     if (analyze) {
-      const url = new URL(`${base}/contentsafety/text:analyze?api-version=${analyze.apiVersion ?? "2024-09-01"}`);
+      const url = serviceUrl(`${base}/contentsafety/text:analyze?api-version=${analyze.apiVersion ?? "2024-09-01"}`, "Azure Content Safety");
       const body = { text, ...(analyze.blocklistNames?.length ? { blocklistNames: analyze.blocklistNames } : {}), ...(analyze.haltOnBlocklistHit != null ? { haltOnBlocklistHit: analyze.haltOnBlocklistHit } : {}) };
       const answer = (await callGuardService(ctx, call, url, body, "Azure Content Safety")) as { blocklistsMatch?: unknown[]; categoriesAnalysis?: { severity?: unknown }[] };
       if ((answer?.blocklistsMatch?.length ?? 0) > 0) return REJECT;
       if (answer?.categoriesAnalysis?.some((c) => typeof c?.severity === "number" && c.severity >= threshold)) return REJECT;
     }
     if (jailbreak && phase === "request") {
-      const url = new URL(`${base}/contentsafety/text:detectJailbreak?api-version=${jailbreak.apiVersion ?? "2024-02-15-preview"}`);
+      const url = serviceUrl(`${base}/contentsafety/text:detectJailbreak?api-version=${jailbreak.apiVersion ?? "2024-02-15-preview"}`, "Azure Content Safety");
       const answer = (await callGuardService(ctx, call, url, { text }, "Azure Content Safety")) as { jailbreakAnalysis?: { detected?: unknown } };
       if (answer?.jailbreakAnalysis?.detected === true) return REJECT;
     }

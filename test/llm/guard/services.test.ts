@@ -202,7 +202,7 @@ describe("services", () => {
   });
 });
 
-test("a service endpoint override or an Azure endpoint that is not a URL is a located config error, not a crash", async () => {
+test("a service endpoint override that is not a URL is a located config error, not a crash; an Azure endpoint left as the docs' placeholder loads and fails as the guard (failClosed: 503)", async () => {
   const load = (promptGuard: string, env: Record<string, string>) => gatewayFor("openAI", llm, { policies: `ai: {promptGuard: ${promptGuard}}`, env });
   await expect(load(`{request: [{openAIModeration: {}}]}`, { AGW_OPENAI_MODERATION_BASE_URL: "placeholder-url" })).rejects.toThrow(
     /at .*promptGuard.*: AGW_OPENAI_MODERATION_BASE_URL must be an http\(s\) URL \(found "placeholder-url"\)/,
@@ -210,5 +210,7 @@ test("a service endpoint override or an Azure endpoint that is not a URL is a lo
   await expect(load(`{request: [{bedrockGuardrails: {guardrailIdentifier: g, guardrailVersion: "1", region: us-east-1}}]}`, { AWS_ENDPOINT_URL_BEDROCK_RUNTIME: "::" })).rejects.toThrow(
     "AWS_ENDPOINT_URL_BEDROCK_RUNTIME must be an http(s) URL",
   );
-  await expect(load(`{request: [{azureContentSafety: {endpoint: "https://bad host"}}]}`, {})).rejects.toThrow("invalid Azure Content Safety endpoint");
+  const placeholder = await load(`{request: [{azureContentSafety: {endpoint: "<resource-name>.cognitiveservices.azure.com"}}]}`, {});
+  gws.push(placeholder);
+  expect(await statusOf(say(placeholder, "hello"))).toBe(503);
 });
