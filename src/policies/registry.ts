@@ -9,11 +9,13 @@ import { authorization } from "./authorization.ts";
 import { basicAuth } from "./basic-auth.ts";
 import { budgets } from "./budgets.ts";
 import { cors } from "./cors.ts";
+import { directResponse } from "./direct-response.ts";
 import { jwtAuth } from "./jwt-auth.ts";
 import { localRateLimit } from "./local-rate-limit.ts";
 import { backendAuth } from "./backend-auth.ts";
 import { backendTls } from "./backend-tls.ts";
 import { requestHeaderModifier } from "./request-header-modifier.ts";
+import { requestRedirect } from "./request-redirect.ts";
 import { responseHeaderModifier } from "./response-header-modifier.ts";
 import { health } from "./health.ts";
 import { retry } from "./retry.ts";
@@ -30,6 +32,9 @@ export const POLICIES: readonly PolicyModule[] = [
   authorization,
   localRateLimit,
   budgets,
+  // answers of the gateway's own, after the request was allowed and counted
+  requestRedirect,
+  directResponse,
   requestHeaderModifier,
   responseHeaderModifier,
   // before backendAuth: its send hook edits the upstream request before any credential is on it
