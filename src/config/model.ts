@@ -123,6 +123,8 @@ export interface RouteConfig {
   chain: Chain;
   /** a filter of this route reads answers' token usage */
   consumesUsage: boolean;
+  /** `urlRewrite`'s path rewrite, given the path and the prefix the route matched it by */
+  rewritePath?: ((path: string, matchedPrefix: string | undefined) => string) | undefined;
   backends: WeightedBackend[];
   totalWeight: number;
 }

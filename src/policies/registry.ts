@@ -22,6 +22,7 @@ import { retry } from "./retry.ts";
 import { timeout } from "./timeout.ts";
 import { transformations } from "./transformations.ts";
 import type { PolicyModule } from "./types.ts";
+import { urlRewrite } from "./url-rewrite.ts";
 
 export const POLICIES: readonly PolicyModule[] = [
   // who may call, then how much (agentgateway's order: cors, jwt, basic auth, API key, authorization, rate limits)
@@ -35,6 +36,7 @@ export const POLICIES: readonly PolicyModule[] = [
   // answers of the gateway's own, after the request was allowed and counted
   requestRedirect,
   directResponse,
+  urlRewrite,
   requestHeaderModifier,
   responseHeaderModifier,
   // before backendAuth: its send hook edits the upstream request before any credential is on it

@@ -68,6 +68,8 @@ export interface Policy {
   readonly secrets?: readonly Secret[];
   /** it reads the token usage of answers (token limits, budgets): streams are then tapped for it */
   readonly consumesUsage?: boolean;
+  /** `urlRewrite` (route): the path the rest of the exchange sees, from the client's and the prefix the route matched */
+  readonly rewritePath?: (path: string, matchedPrefix: string | undefined) => string;
   /** `policies.ai.routes`: path suffix -> route type, longest first, and the type for other paths */
   readonly routes?: { table: readonly (readonly [string, RouteType])[]; fallback: RouteType };
   /** `retry` (route): when an upstream answer is tried again (src/llm/failover/) */

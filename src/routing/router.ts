@@ -20,8 +20,15 @@ export interface RequestInfo {
   headers: Headers;
 }
 
+/** The route a request matched, and the path prefix of the match entry that took it (for `urlRewrite`). */
+export interface RouteMatch {
+  readonly route: RouteConfig;
+  /** the entry's `pathPrefix` without trailing "/" ("" for "/"), or its `exact` path; undefined for a regex */
+  readonly matchedPrefix: string | undefined;
+}
+
 export interface Router {
-  match(req: RequestInfo): RouteConfig | undefined;
+  match(req: RequestInfo): RouteMatch | undefined;
   readonly routes: readonly RouteConfig[];
 }
 
@@ -29,6 +36,8 @@ type ValueTest = (value: string) => boolean;
 
 interface Candidate {
   route: RouteConfig;
+  /** what a hit returns (one object per match entry: nothing allocated per request) */
+  hit: RouteMatch;
   order: number;
   rank: [number, number, number, number, number];
   test(req: RequestInfo, query: () => URLSearchParams): boolean;
@@ -81,14 +90,14 @@ export function compileRouter(inputs: readonly RouteInput[]): Router {
     match(req) {
       let parsed: URLSearchParams | undefined;
       const query = () => (parsed ??= new URLSearchParams(req.query));
-      if (single) return single.test(req, query) ? single.route : undefined;
+      if (single) return single.test(req, query) ? single.hit : undefined;
       const groups: Candidate[][] = [];
       const ex = exact.get(req.host);
       if (ex) groups.push(ex);
       for (const w of wildcards) if (hostnameMatches(w.pattern, req.host)) groups.push(w.candidates);
       groups.push(any);
       for (const group of groups) {
-        for (const c of group) if (c.test(req, query)) return c.route;
+        for (const c of group) if (c.test(req, query)) return c.hit;
       }
       return undefined;
     },
@@ -108,16 +117,19 @@ function compileMatch(route: RouteConfig, m: RawRouteMatch, order: number): Cand
   let pathTest: ValueTest;
   let pathRank: number;
   let pathLen: number;
+  let matchedPrefix: string | undefined;
   if (path.exact !== undefined) {
     const want = path.exact;
     pathTest = (p) => p === want;
     pathRank = 3;
     pathLen = want.length;
+    matchedPrefix = want;
   } else if (path.pathPrefix !== undefined) {
     const prefix = path.pathPrefix.replace(/\/+$/, "");
     pathTest = prefix === "" ? () => true : (p) => p.startsWith(prefix) && (p.length === prefix.length || p[prefix.length] === "/");
     pathRank = 2;
     pathLen = path.pathPrefix.length;
+    matchedPrefix = prefix;
   } else {
     const re = fullRegex(path.regex!);
     pathTest = (p) => re.test(p);
@@ -131,6 +143,7 @@ function compileMatch(route: RouteConfig, m: RawRouteMatch, order: number): Cand
 
   return {
     route,
+    hit: { route, matchedPrefix },
     order,
     rank: [pathRank, pathLen, method ? 1 : 0, headers.length, query.length],
     test(req, q) {

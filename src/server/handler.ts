@@ -56,12 +56,14 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
     const host = hostOf(req.headers.get("host"));
     const listener = selectListener(bind, host);
     if (!listener) throw new HttpError(404, `no listener for host '${host}' on bind ${port}`, { code: "route_not_found" });
-    const route = listener.router.match({ method: req.method, path, query, host, headers: req.headers });
-    if (!route) throw new HttpError(404, `no route matched ${req.method} ${path} on bind ${port}`, { code: "route_not_found" });
+    const hit = listener.router.match({ method: req.method, path, query, host, headers: req.headers });
+    if (!hit) throw new HttpError(404, `no route matched ${req.method} ${path} on bind ${port}`, { code: "route_not_found" });
+    const route = hit.route;
     outcome.matched(listener.name, route.key);
     ctx = createContext({
       req,
-      path,
+      // `urlRewrite`: what follows (policies, the LLM layer, the upstream) sees the rewritten path; the log keeps the client's
+      path: route.rewritePath ? route.rewritePath(path, hit.matchedPrefix) : path,
       query,
       host,
       route,

@@ -18,7 +18,7 @@ function req(path: string, more: Partial<RequestInfo> = {}): RequestInfo {
   return { method: "POST", path: p!, query: q ?? "", host: "api.example.com", headers: new Headers(), ...more };
 }
 
-const match = (r: ReturnType<typeof router>, i: RequestInfo) => r.match(i)?.key;
+const match = (r: ReturnType<typeof router>, i: RequestInfo) => r.match(i)?.route.key;
 
 describe("route precedence (agentgateway / Gateway API)", () => {
   test("exact beats prefix beats regex, regardless of order", () => {

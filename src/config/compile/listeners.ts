@@ -52,7 +52,8 @@ export function compileRoute(ctx: CompileContext, backends: BackendCompiler, r: 
 }
 
 export function routeConfig(key: string, filters: Pick<RouteConfig, "policies" | "chain">, backends: WeightedBackend[]): RouteConfig {
-  return { key, ...filters, consumesUsage: filters.policies.some((p) => p.consumesUsage), backends, totalWeight: backends.reduce((s, b) => s + b.weight, 0) };
+  const rewritePath = filters.policies.find((p) => p.rewritePath)?.rewritePath;
+  return { key, ...filters, consumesUsage: filters.policies.some((p) => p.consumesUsage), rewritePath, backends, totalWeight: backends.reduce((s, b) => s + b.weight, 0) };
 }
 
 /** A route that sends everything to one backend (the `llm:` form's, with `llm.policies` as its filters). */
