@@ -21,6 +21,7 @@ import { providerTarget } from "./provider-target.ts";
 import { compileVirtualModels } from "./virtual-models.ts";
 
 type Providers = Map<string, { index: number; raw: RawLlmProvider }>;
+const SHARED_PATH: YamlPath = ["llm", "policies"];
 type Params = NonNullable<RawLlmModel["params"]>;
 type Defaults = NonNullable<RawLlmProvider["defaults"]>;
 
@@ -42,7 +43,7 @@ export function compileLlm(ctx: CompileContext, llm: RawLlm): LlmBackend {
       if (ids.has(id)) ctx.issue([...mpath, "id"], `duplicate model id '${id}'`);
       ids.add(id);
     }
-    const target = llmModel(ctx, m, mpath, providers);
+    const target = llmModel(ctx, m, mpath, providers, llm.policies?.guardrails ?? undefined);
     if (!target) continue;
     entries.push({
       name: m.name,
@@ -57,7 +58,8 @@ export function compileLlm(ctx: CompileContext, llm: RawLlm): LlmBackend {
   return { kind: "llm", name: "llm", models: entries, virtualModels: compileVirtualModels(ctx, llm.virtualModels ?? [], entries) };
 }
 
-function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers: Providers): ProviderTarget | undefined {
+/** `shared`: `llm.policies.guardrails`, run before each model's own (agentgateway's layered guards). */
+function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers: Providers, shared: RawLlmModel["guardrails"]): ProviderTarget | undefined {
   let ref = m.provider;
   let params: Params = m.params ?? {};
   let defaults: Defaults = {};
@@ -102,7 +104,12 @@ function llmModel(ctx: CompileContext, m: RawLlmModel, path: YamlPath, providers
     override,
     pathPrefix,
     pathOverride: params.pathOverride ?? undefined,
-    layers: [policyLayer(defaults, defaultsPath), policyLayer(m, path), { path, policies: { authorization: m.authorization } }],
+    layers: [
+      ...(shared ? [policyLayer({ guardrails: shared }, SHARED_PATH)] : []),
+      policyLayer(defaults, defaultsPath),
+      policyLayer(m, path),
+      { path, policies: { authorization: m.authorization } },
+    ],
     auth: m.auth || defaults.auth ? undefined : apiKeyAuth(ctx, params.apiKey, [...ppath, "apiKey"]),
     passthrough: m.passthrough ?? undefined,
     hostPath: [...ppath, baseUrl ? "baseUrl" : "hostOverride"],

@@ -7,6 +7,7 @@ import { z } from "zod";
 import { POLICIES } from "../../policies/registry.ts";
 import type { PolicyLevel } from "../../policies/types.ts";
 import { notYet } from "./parts.ts";
+import { PromptGuardSchema } from "../../llm/guard/schema.ts";
 
 /** agentgateway's fields per level (`LocalGatewayPolicy`, `FilterOrPolicy`, `LocalBackendPolicies`, `LocalLLMPolicy`). */
 const AGENTGATEWAY_FIELDS: Record<PolicyLevel, readonly string[]> = {
@@ -42,7 +43,10 @@ export const BackendPolicies = z.strictObject(policyFields("backend")).meta({ id
 /** Policies that sit on a gateway or listener (`LocalGatewayPolicy`: authentication-type policies). */
 export const GatewayPolicies = z.strictObject(policyFields("gateway")).meta({ id: "GatewayPolicies" });
 
-/** `llm.policies` (`LocalLLMPolicy`): applied to every request of the `llm:` form, before model selection. */
-export const LlmPolicies = z.strictObject(policyFields("llm")).meta({ id: "LlmPolicies" });
+/**
+ * `llm.policies` (`LocalLLMPolicy`): applied to every request of the `llm:` form, before model
+ * selection; its `guardrails` run before each model's own (src/config/compile/llm.ts).
+ */
+export const LlmPolicies = z.strictObject({ ...policyFields("llm"), guardrails: PromptGuardSchema.nullish() }).meta({ id: "LlmPolicies" });
 
 export type RawPolicyObject = Readonly<Record<string, unknown>>;

@@ -233,4 +233,40 @@ llm:
     expect(emu.lastJson().messages[0].content).toBe("write to <EMAIL>");
     await g.stop();
   });
+
+  test("llm.policies.guardrails (agentgateway's multi-layer example): the shared layer applies to every model, together with its own", async () => {
+    const { startTestGateway, openaiClient } = await import("../../helpers/gateway.ts");
+    const g = await startTestGateway(`
+llm:
+  port: 0
+  policies:
+    guardrails:
+      request:
+      - regex: {action: reject, rules: [{builtin: ssn}]}
+        rejection: {status: 400, body: "Request contains PII and cannot be processed"}
+  models:
+  - name: layered
+    provider: openai
+    params: {baseUrl: "http://${emu.host}/v1"}
+    guardrails:
+      request: [{regex: {rules: [{builtin: email}]}}]
+  - name: plain
+    provider: openai
+    params: {baseUrl: "http://${emu.host}/v1"}
+`);
+    try {
+      const client = openaiClient(g.baseURL());
+      await client.chat.completions.create({ model: "layered", messages: [{ role: "user", content: "write to a@b.io" }] });
+      expect(emu.lastJson().messages[0].content).toBe("write to <EMAIL>"); // the model's own layer
+      const sent = emu.requests.length;
+      for (const model of ["layered", "plain"]) {
+        const err = (await client.chat.completions.create({ model, messages: [{ role: "user", content: "my ssn is 123-45-6789" }] }).catch((e) => e)) as { status: number; message: string };
+        expect(err.status).toBe(400);
+        expect(err.message).toContain("Request contains PII");
+      }
+      expect(emu.requests.length).toBe(sent); // refused before any provider call
+    } finally {
+      await g.stop();
+    }
+  });
 });
