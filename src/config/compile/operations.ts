@@ -9,6 +9,7 @@ import type { GatewayConfig, TracingSettings } from "../model.ts";
 import type { RawConfig } from "../schema.ts";
 import type { FrontendTracing, TracingSection } from "../schema/operations.ts";
 import { celField, evalValue } from "../../cel/index.ts";
+import { CEL_VARIABLES } from "../../cel/functions.ts";
 import { Secret } from "../secret.ts";
 import type { CompileContext } from "./context.ts";
 import { listenAddress } from "./settings.ts";
@@ -62,7 +63,7 @@ function resourceAttributes(ctx: CompileContext, raw: Readonly<Record<string, st
   return out;
 }
 
-const NO_REQUEST = Object.fromEntries(["request", "response", "jwt", "apiKey", "basicAuth", "llm", "llmRequest", "source", "backend", "metadata"].map((k) => [k, null]));
+const NO_REQUEST = Object.fromEntries(CEL_VARIABLES.map((k) => [k, null]));
 
 const first = (...values: (string | undefined)[]) => values.find((v) => v !== undefined && v !== "");
 
