@@ -9,19 +9,13 @@
  * The access log keeps the path the client sent.
  */
 import { z } from "zod";
+import { AuthorityRewrite, PathRewrite, rewriteAuthority, rewritePath } from "./url-parts.ts";
 import { definePolicy } from "./types.ts";
 
 const UrlRewriteSchema = z
   .strictObject({
-    authority: z
-      .union([
-        z.strictObject({ full: z.string().min(1) }),
-        z.strictObject({ host: z.string().min(1) }),
-        z.strictObject({ port: z.number().int().min(1).max(65535) }),
-        z.enum(["auto", "none"]),
-      ])
-      .nullish(),
-    path: z.union([z.strictObject({ full: z.string().startsWith("/") }), z.strictObject({ prefix: z.string().startsWith("/") })]).nullish(),
+    authority: AuthorityRewrite.nullish(),
+    path: PathRewrite.nullish(),
   })
   .meta({ id: "UrlRewritePolicy" });
 
@@ -31,32 +25,15 @@ export const urlRewrite = definePolicy({
   levels: ["route"],
   atRoute: "filter",
   compile(raw) {
-    const path = raw.path;
-    const rewritePath = !path ? undefined : "full" in path ? () => path.full : (p: string, matched: string | undefined) => replacePrefix(p, matched, path.prefix);
+    const path = raw.path ?? undefined;
+    const rewrite = path ? (p: string, matched: string | undefined) => rewritePath(p, path, matched) : undefined;
     const a = raw.authority;
     const host = a === undefined || a === null || a === "auto" || a === "none" ? undefined : a;
-    if (!rewritePath && !host) return undefined;
+    if (!rewrite && !host) return undefined;
     return {
       key: "urlRewrite",
-      ...(rewritePath ? { rewritePath } : {}),
-      ...(host
-        ? {
-            send(req) {
-              const own = req.headers.get("host") ?? req.url.host;
-              const name = own.replace(/:\d+$/, "");
-              req.headers.set("host", "full" in host ? host.full : "host" in host ? `${host.host}${own.slice(name.length)}` : `${name}:${host.port}`);
-            },
-          }
-        : {}),
+      ...(rewrite ? { rewritePath: rewrite } : {}),
+      ...(host ? { send: (req) => req.headers.set("host", rewriteAuthority(req.headers.get("host") ?? req.url.host, host)) } : {}),
     };
   },
 });
-
-/** `path` with the matched prefix replaced by `by` (a regex match has no prefix: the path stays). */
-function replacePrefix(path: string, matched: string | undefined, by: string): string {
-  if (matched === undefined || !path.startsWith(matched)) return path;
-  const rest = path.slice(matched.length);
-  const base = by.endsWith("/") && rest.startsWith("/") ? by.slice(0, -1) : by;
-  const out = base + rest;
-  return out === "" ? "/" : out.startsWith("/") ? out : `/${out}`;
-}

@@ -33,6 +33,8 @@ export interface RequestContext {
   /** lower-case Host without port */
   readonly host: string;
   readonly route: RouteConfig;
+  /** the path prefix (or exact path) the route matched the client's path by; undefined for a regex */
+  readonly matchedPrefix: string | undefined;
   readonly deps: Deps;
   readonly outcome: OutcomeRecorder;
   /** ms of silence after which a stream gets a `: keep-alive` comment (undefined: off) */
@@ -69,6 +71,7 @@ export interface ContextInit {
   query: string;
   host: string;
   route: RouteConfig;
+  matchedPrefix?: string | undefined;
   deps: Deps;
   outcome: OutcomeRecorder;
   usageWanted: boolean;
@@ -91,6 +94,7 @@ export function createContext(init: ContextInit): RequestContext {
     query: init.query,
     host: init.host,
     route: init.route,
+    matchedPrefix: init.matchedPrefix,
     deps: init.deps,
     outcome: init.outcome,
     usageWanted: init.usageWanted,

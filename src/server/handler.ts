@@ -64,6 +64,7 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
       req,
       // `urlRewrite`: what follows (policies, the LLM layer, the upstream) sees the rewritten path; the log keeps the client's
       path: route.rewritePath ? route.rewritePath(path, hit.matchedPrefix) : path,
+      matchedPrefix: hit.matchedPrefix,
       query,
       host,
       route,

@@ -43,6 +43,10 @@ binds:
       matches: [{path: {pathPrefix: /secure}}]
       policies:
         requestRedirect: {scheme: https}
+    - name: renamed
+      matches: [{path: {pathPrefix: /docs/v1}}]
+      policies:
+        requestRedirect: {path: {prefix: /documentation}, status: 301}
     - name: catch-all
       policies:
         directResponse: {body: "Not found!", status: 404}
@@ -98,8 +102,13 @@ describe("requestRedirect", () => {
     expect(res.headers.get("location")).toBe("https://api.example.org/secure/area?q=1");
   });
 
-  test("path.prefix is refused by name; both body and bodyExpression is a config error", async () => {
-    await expect(startTestGateway(`binds:\n- port: 0\n  listeners:\n  - routes:\n    - policies:\n        requestRedirect: {path: {prefix: /new}}\n`)).rejects.toThrow("'requestRedirect.path.prefix' is not supported yet");
+  test("path.prefix replaces what the route matched, keeping the rest, the host and its port", async () => {
+    const res = await get("/docs/v1/guide/intro?lang=en", { host: "docs.example.org:8080" });
+    expect(res.status).toBe(301);
+    expect(res.headers.get("location")).toBe("http://docs.example.org:8080/documentation/guide/intro?lang=en");
+  });
+
+  test("both body and bodyExpression is a config error", async () => {
     await expect(startTestGateway(`binds:\n- port: 0\n  listeners:\n  - routes:\n    - policies:\n        directResponse: {status: 200, body: a, bodyExpression: '"b"'}\n`)).rejects.toThrow("set 'body' or 'bodyExpression', not both");
   });
 });
