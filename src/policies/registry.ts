@@ -9,6 +9,7 @@ import { authorization } from "./authorization.ts";
 import { basicAuth } from "./basic-auth.ts";
 import { budgets } from "./budgets.ts";
 import { cors } from "./cors.ts";
+import { delay } from "./delay.ts";
 import { directResponse } from "./direct-response.ts";
 import { jwtAuth } from "./jwt-auth.ts";
 import { localRateLimit } from "./local-rate-limit.ts";
@@ -37,6 +38,8 @@ export const POLICIES: readonly PolicyModule[] = [
   requestRedirect,
   directResponse,
   urlRewrite,
+  // fault injection: latency before the backend
+  delay,
   requestHeaderModifier,
   responseHeaderModifier,
   // before backendAuth: its send hook edits the upstream request before any credential is on it
