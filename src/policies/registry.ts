@@ -16,6 +16,7 @@ import { localRateLimit } from "./local-rate-limit.ts";
 import { backendAuth } from "./backend-auth.ts";
 import { backendTls } from "./backend-tls.ts";
 import { requestHeaderModifier } from "./request-header-modifier.ts";
+import { requestMirror } from "./request-mirror.ts";
 import { requestRedirect } from "./request-redirect.ts";
 import { responseHeaderModifier } from "./response-header-modifier.ts";
 import { health } from "./health.ts";
@@ -40,6 +41,8 @@ export const POLICIES: readonly PolicyModule[] = [
   urlRewrite,
   // fault injection: latency before the backend
   delay,
+  // after the filters that strip credentials were compiled: the copy runs their send hooks
+  requestMirror,
   requestHeaderModifier,
   responseHeaderModifier,
   // before backendAuth: its send hook edits the upstream request before any credential is on it
