@@ -8,7 +8,7 @@
  *   bun bench/run.ts --floor --only anthropic-stream --skip-core   # bench/floor.ts in the gateway's place
  *   bun bench/run.ts --first-token-only --skip-core --only anthropic-stream   # time to first token alone
  *
- * Results: a table on stdout, bench/results/<time>.json and .md, and bench/results/latest.md.
+ * Results: a table on stdout, bench/results/<time>.json and .md, and (a whole run only) bench/results/latest.md.
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -306,6 +306,8 @@ const table = [
 const md = `# Bench ${new Date().toISOString()}\n\n${machine.cpus} cores, bun ${machine.bun}, ${ROUNDS} alternating rounds of ${DURATION}s per comparison, load driver ${rows[0]?.result.tool ?? "-"}\n\n${table.join("\n")}\n\n${summary.map((s) => `- ${s}`).join("\n")}\n`;
 writeFileSync(join(dir, `${stamp}.md`), md);
 // a partial run (the floor, first tokens alone) does not replace the last full table
-if (!FLOOR && !FIRST_TOKEN_ONLY) writeFileSync(join(dir, "latest.md"), md);
+// latest.md is the whole bench: a run of some scenarios (--only, --skip-core) keeps only its own files
+const WHOLE = !FLOOR && !FIRST_TOKEN_ONLY && !ONLY && !process.argv.includes("--skip-core");
+if (WHOLE) writeFileSync(join(dir, "latest.md"), md);
 else if (FLOOR) writeFileSync(join(dir, "floor-latest.md"), md);
 console.log(`\nresults: bench/results/${stamp}.json, bench/results/${stamp}.md`);
