@@ -9,6 +9,7 @@ import { authorization } from "./authorization.ts";
 import { basicAuth } from "./basic-auth.ts";
 import { budgets } from "./budgets.ts";
 import { cors } from "./cors.ts";
+import { csrf } from "./csrf.ts";
 import { delay } from "./delay.ts";
 import { directResponse } from "./direct-response.ts";
 import { jwtAuth } from "./jwt-auth.ts";
@@ -29,6 +30,7 @@ import { urlRewrite } from "./url-rewrite.ts";
 export const POLICIES: readonly PolicyModule[] = [
   // who may call, then how much (agentgateway's order: cors, jwt, basic auth, API key, authorization, rate limits)
   cors,
+  csrf,
   jwtAuth,
   basicAuth,
   apiKey,
