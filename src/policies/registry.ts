@@ -8,6 +8,7 @@ import { apiKey } from "./api-key.ts";
 import { authorization } from "./authorization.ts";
 import { basicAuth } from "./basic-auth.ts";
 import { budgets } from "./budgets.ts";
+import { buffer } from "./buffer.ts";
 import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
 import { delay } from "./delay.ts";
@@ -45,6 +46,7 @@ export const POLICIES: readonly PolicyModule[] = [
   delay,
   // after the filters that strip credentials were compiled: the copy runs their send hooks
   requestMirror,
+  buffer,
   requestHeaderModifier,
   responseHeaderModifier,
   // before backendAuth: its send hook edits the upstream request before any credential is on it
