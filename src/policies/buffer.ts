@@ -13,9 +13,12 @@ import { definePolicy } from "./types.ts";
 const BufferBody = z.strictObject({ maxBytes: z.number().int().min(0).nullish(), failureMode: z.enum(["failClosed", "failOpen"]).nullish() });
 const BufferSchema = z.strictObject({ request: BufferBody.nullish(), response: BufferBody.nullish() }).meta({ id: "BufferPolicy" });
 
+/** without `maxBytes`: agentgateway's default buffer size (frontendPolicies.http.maxBufferSize), so no answer is held unbounded */
+const DEFAULT_MAX_BYTES = 2_097_152;
+
 type Limit = { maxBytes: number; failOpen: boolean };
 const limitOf = (b: z.output<typeof BufferBody> | null | undefined): Limit | undefined =>
-  b ? { maxBytes: b.maxBytes ?? Number.MAX_SAFE_INTEGER, failOpen: b.failureMode === "failOpen" } : undefined;
+  b ? { maxBytes: b.maxBytes ?? DEFAULT_MAX_BYTES, failOpen: b.failureMode === "failOpen" } : undefined;
 
 export const buffer = definePolicy({
   key: "buffer",

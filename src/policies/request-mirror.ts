@@ -60,7 +60,7 @@ async function mirror(ctx: RequestContext, origin: string, body: Uint8Array | nu
   try {
     await runSend(ctx.route.policies.filter(sendsOnly), req, ctx);
     const res = await fetch(req.url, { method: req.method, headers: req.headers, body: req.body, redirect: "manual", signal: AbortSignal.timeout(MIRROR_TIMEOUT_MS) });
-    await res.arrayBuffer();
+    await res.body?.cancel(); // the answer is not wanted: nothing of it is held
   } catch {
     // the mirror's failure is not the client's
   }
