@@ -134,7 +134,9 @@ async function main(): Promise<number> {
 
   let stopWatching = () => {};
   if (source.kind === "file") {
-    stopWatching = watchConfigFile(source.path, await Bun.file(source.path).text(), () => {
+    // the baseline is the text the running config came from: an edit made while the gateway
+    // was starting is a change (the watcher checks once when it starts)
+    stopWatching = watchConfigFile(source.path, config.source?.text.reveal() ?? (await Bun.file(source.path).text()), () => {
       const next = loadConfigFile(source.path);
       if (!next.ok) {
         gateway.operations.configApplied(false);

@@ -1,7 +1,9 @@
 /**
  * Watches a config file for changes. Editors save by rename and Kubernetes swaps ConfigMap
  * symlinks, so the directory is watched and the file re-read; a change is reported only when the
- * content actually differs. Bursts of events are coalesced.
+ * content actually differs from `initialText` (the text the running config came from, so an
+ * edit made before watching began is caught by the one check at the start). Bursts of events
+ * are coalesced.
  */
 import { watch, type FSWatcher } from "node:fs";
 import { readFile } from "node:fs/promises";
@@ -34,6 +36,8 @@ export function watchConfigFile(path: string, initialText: string, onChange: (te
   } catch {
     return () => {};
   }
+  // an edit between loading the config and watching it raised no event here: look once now
+  timer = setTimeout(check, debounceMs);
   return () => {
     if (timer) clearTimeout(timer);
     watcher?.close();
