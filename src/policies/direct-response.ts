@@ -40,9 +40,8 @@ export const directResponse = definePolicy({
   compile(raw, ctx) {
     const entries: [RawEntry, YamlPath][] = "conditional" in raw ? raw.conditional.map((e, i) => [e, [...ctx.path, "conditional", i]]) : [[raw, ctx.path]];
     if ("conditional" in raw) raw.conditional.slice(0, -1).forEach((e, i) => !e.condition && ctx.issue([...ctx.path, "conditional", i], "only the last conditional entry may omit 'condition'"));
-    const answers = entries.map(([e, path]) => compileAnswer(e, path, ctx));
-    if (answers.some((a) => a === undefined)) return undefined;
-    const all = answers as Answer[];
+    const all = entries.map(([e, path]) => compileAnswer(e, path, ctx)).filter((a): a is Answer => a !== undefined);
+    if (all.length !== entries.length) return undefined; // each failure was reported
     const exprs = all.flatMap((a) => [a.condition, typeof a.body === "string" ? undefined : a.body, ...a.headers.map(([, e]) => e)]);
     const needsBody = exprs.some((e) => e?.needsBody);
     const respond = (reqCtx: RequestContext, next: () => Promise<Response>) => {
