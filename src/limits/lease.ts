@@ -56,6 +56,12 @@ const MAX_VIEWS = 10_000;
 
 const leaseSize = (spec: BucketSpec) => (spec.max < 64 ? 0 : Math.min(MAX_LEASE, Math.floor(spec.max / 64)));
 
+/** The tokens to ask for besides a take: what brings a lease under half its size back to its size, none while one is asked for. */
+function leaseWanted(v: View): number {
+  const size = leaseSize(v.spec);
+  return !v.asking && v.leased < size / 2 ? size - v.leased : 0;
+}
+
 export function leasedBuckets(remote: RemoteBuckets, now: () => number = () => performance.now()): Pick<LimitStore, "take" | "amend"> {
   const views = new Map<string, View>();
   const viewOf = (spec: BucketSpec, key: string): View => {
@@ -81,10 +87,10 @@ export function leasedBuckets(remote: RemoteBuckets, now: () => number = () => p
    * the lease back to its size (n = 0: nothing is spent by asking).
    */
   const topUp = (v: View, key: string) => {
-    const size = leaseSize(v.spec);
-    if (v.asking || v.leased >= size / 2) return;
+    const want = leaseWanted(v);
+    if (want === 0) return;
     v.asking = true;
-    remote.take([{ spec: v.spec, key, n: 0, want: size - v.leased }]).then(
+    remote.take([{ spec: v.spec, key, n: 0, want }]).then(
       (sts) => {
         v.asking = false;
         const st = sts?.[0];
@@ -116,7 +122,7 @@ export function leasedBuckets(remote: RemoteBuckets, now: () => number = () => p
       // to Redis, all of them (a take is all or none); leases are asked for on the way
       const asked: LeaseItem[] = items.map((i, j) => {
         const v = vs[j]!;
-        const lease = i.n > 0 && !v.asking && v.leased < leaseSize(i.spec) / 2 ? leaseSize(i.spec) - v.leased : 0;
+        const lease = i.n > 0 ? leaseWanted(v) : 0;
         if (lease > 0) v.asking = true;
         return { ...i, want: i.n + lease };
       });

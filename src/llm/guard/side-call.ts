@@ -82,9 +82,10 @@ export async function callGuardService(ctx: RequestContext, call: GuardCall, url
  * override that is not an http(s) URL is a config error (at the guard) rather than a crash.
  */
 export function serviceBase(ctx: PolicyCompileContext, envName: string, fallback: string): string {
-  const override = ctx.env?.[envName];
-  if (override && !isHttpUrl(override)) ctx.issue(ctx.path, `${envName} must be an http(s) URL (found ${JSON.stringify(override.slice(0, 80))})`);
-  return (override && isHttpUrl(override) ? override : fallback).replace(/\/+$/, "");
+  const override = ctx.env?.[envName] || undefined;
+  const usable = override !== undefined && isHttpUrl(override);
+  if (override !== undefined && !usable) ctx.issue(ctx.path, `${envName} must be an http(s) URL (found ${JSON.stringify(override.slice(0, 80))})`);
+  return (usable ? override : fallback).replace(/\/+$/, "");
 }
 
 /** Whether `text` is an absolute http or https URL. */
