@@ -1,5 +1,16 @@
-/** Headers a policy puts on the answer whatever it is: a success, or an error from further down. */
+/**
+ * What a policy puts on the answer: headers on whatever it is (a success, or an error from
+ * further down), or an answer of its own.
+ */
 import { HttpError } from "../http/errors.ts";
+import type { RequestContext } from "../server/context.ts";
+
+/** The policy's own answer (a preflight, a direct response, a redirect): the exchange is recorded and ends here. */
+export function answerHere(ctx: RequestContext, res: Response): Response {
+  ctx.outcome.answered(res.status);
+  ctx.outcome.finish();
+  return res;
+}
 
 /**
  * Runs `next` and adds `headers()` to its answer, or to the HttpError it throws (a rejected

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { parseDuration } from "../config/duration.ts";
 import { Duration } from "../config/schema/parts.ts";
-import { withAnswerHeaders } from "./answer-headers.ts";
+import { answerHere, withAnswerHeaders } from "./answer-headers.ts";
 import type { RequestContext } from "../server/context.ts";
 import { definePolicy } from "./types.ts";
 
@@ -50,9 +50,7 @@ function originMatcher(allowed: readonly string[]): (origin: string) => boolean 
 
 /** The gateway's own empty answer to a preflight (its exchange ends here). */
 function direct(ctx: RequestContext, headers: Record<string, string>): Response {
-  ctx.outcome.answered(200);
-  ctx.outcome.finish();
-  return new Response(null, { status: 200, headers });
+  return answerHere(ctx, new Response(null, { status: 200, headers }));
 }
 
 export const cors = definePolicy({

@@ -10,6 +10,7 @@ import { z } from "zod";
 import { HttpError } from "../http/errors.ts";
 import type { RequestContext } from "../server/context.ts";
 import { definePolicy } from "./types.ts";
+import { requestOrigin } from "./url-parts.ts";
 
 const CsrfSchema = z.strictObject({ additionalOrigins: z.array(z.string().min(1)).nullish() }).meta({ id: "CsrfPolicy" });
 
@@ -35,11 +36,6 @@ function allowed(ctx: RequestContext, trusted: ReadonlySet<string>): boolean {
   const origin = raw === null || raw === "null" ? undefined : raw;
   if (site !== null) return site === "same-origin" || site === "none" || (origin !== undefined && trusted.has(origin));
   if (origin === undefined) return true;
-  return origin === ownOrigin(ctx) || trusted.has(origin);
-}
-
-/** The request's own origin: its scheme and the Host it was sent to. */
-function ownOrigin(ctx: RequestContext): string {
-  const url = new URL(ctx.req.url);
-  return `${url.protocol}//${ctx.req.headers.get("host") ?? url.host}`;
+  const own = requestOrigin(ctx.req);
+  return origin === `${own.scheme}://${own.authority}` || trusted.has(origin);
 }

@@ -9,6 +9,7 @@ import { z } from "zod";
 import { celField, celVars, evalBool, evalValue, prepareCel, stringOf, type CelExpression } from "../cel/index.ts";
 import type { YamlPath } from "../config/errors.ts";
 import type { RequestContext } from "../server/context.ts";
+import { answerHere } from "./answer-headers.ts";
 import { definePolicy, type PolicyCompileContext } from "./types.ts";
 
 const Fields = {
@@ -75,7 +76,5 @@ function answerWith(a: Answer, ctx: RequestContext): Response {
   }
   const body = typeof a.body === "string" || a.body === undefined ? a.body : (stringOf(evalValue(a.body, vars)) ?? "");
   if (body !== undefined && !headers.has("content-type")) headers.set("content-type", "text/plain; charset=utf-8");
-  ctx.outcome.answered(a.status);
-  ctx.outcome.finish();
-  return new Response(a.status === 204 || a.status === 304 ? null : (body ?? null), { status: a.status, headers });
+  return answerHere(ctx, new Response(a.status === 204 || a.status === 304 ? null : (body ?? null), { status: a.status, headers }));
 }

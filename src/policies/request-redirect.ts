@@ -5,7 +5,8 @@
  * `prefix` replacing what the route matched), `status` (default 302). The query string is kept.
  */
 import { z } from "zod";
-import { AuthorityRewrite, PathRewrite, rewriteAuthority, rewritePath } from "./url-parts.ts";
+import { answerHere } from "./answer-headers.ts";
+import { AuthorityRewrite, PathRewrite, requestOrigin, rewriteAuthority, rewritePath } from "./url-parts.ts";
 import { definePolicy } from "./types.ts";
 
 const RequestRedirectSchema = z
@@ -30,14 +31,11 @@ export const requestRedirect = definePolicy({
     return {
       key: "requestRedirect",
       handle(ctx) {
-        const from = new URL(ctx.req.url);
+        const own = requestOrigin(ctx.req);
         // the request's own port stays only when the scheme does
-        const keepPort = scheme === undefined || `${scheme}:` === from.protocol;
-        const host = rewriteAuthority(ctx.req.headers.get("host") ?? from.host, authority, keepPort);
-        const target = `${scheme ?? from.protocol.slice(0, -1)}://${host}${path ? rewritePath(ctx.path, path, ctx.matchedPrefix) : ctx.path}${ctx.query ? `?${ctx.query}` : ""}`;
-        ctx.outcome.answered(status);
-        ctx.outcome.finish();
-        return Promise.resolve(new Response(null, { status, headers: { location: target } }));
+        const host = rewriteAuthority(own.authority, authority, scheme === undefined || scheme === own.scheme);
+        const target = `${scheme ?? own.scheme}://${host}${path ? rewritePath(ctx.path, path, ctx.matchedPrefix) : ctx.path}${ctx.query ? `?${ctx.query}` : ""}`;
+        return Promise.resolve(answerHere(ctx, new Response(null, { status, headers: { location: target } })));
       },
     };
   },

@@ -16,6 +16,12 @@ export const AuthorityRewrite = z
 
 export type RawAuthorityRewrite = z.output<typeof AuthorityRewrite>;
 
+/** Where the client sent the request: its scheme ("http", "https") and the Host it named (else the URL's). */
+export function requestOrigin(req: Request): { scheme: string; authority: string } {
+  const url = new URL(req.url);
+  return { scheme: url.protocol.slice(0, -1), authority: req.headers.get("host") ?? url.host };
+}
+
 /** `own` (host[:port]) rewritten by `a`; its port is kept only when `keepPort` (a redirect to another scheme drops it). */
 export function rewriteAuthority(own: string, a: RawAuthorityRewrite, keepPort = true): string {
   const host = own.replace(/:\d+$/, "");
