@@ -143,8 +143,21 @@ function liveStream(reads: Reads, opening: Uint8Array | string, pending: Promise
       }
       controller.write(opening);
       try {
-        for (let next = pending ?? reads.next(); ; next = reads.next()) {
-          const out = await next;
+        // one await per upstream read: the read itself (each further async layer costs a
+        // promise and a microtask turn per chunk)
+        let out = pending ? await pending : undefined;
+        for (;;) {
+          if (out === undefined) {
+            const read = reads.pending ?? reads.reader.read();
+            reads.pending = undefined;
+            let got: Outcome;
+            try {
+              got = reads.handle(await read);
+            } catch (err) {
+              got = reads.failed(err);
+            }
+            out = reads.account(got);
+          }
           if (cancelled) return;
           if (sizeOf(out.out) > 0) {
             wrote = true;
@@ -152,6 +165,7 @@ function liveStream(reads: Reads, opening: Uint8Array | string, pending: Promise
             if (written instanceof Promise) await written; // the client is slow: so is the upstream read
           }
           if (out.last) break;
+          out = undefined;
         }
         controller.close();
       } finally {
@@ -221,11 +235,6 @@ class Reads {
     } catch (err) {
       return this.failed(err);
     }
-  }
-
-  /** The same, once the answer is a stream: notes the first byte and the end. */
-  async next(): Promise<Outcome> {
-    return this.account(await this.output());
   }
 
   /** Notes what a streamed read means for the record: the first byte, the end. */

@@ -11,12 +11,6 @@ import type { FrameDecoder, SseEvent } from "../types.ts";
 const LF = 10;
 const CR = 13;
 
-export interface SseChunk {
-  /** the complete events of this read, as the upstream sent them (a view, not a copy) */
-  bytes: Uint8Array;
-  events: SseEvent[];
-}
-
 /** Cuts a byte stream at event boundaries, without decoding anything. */
 export interface SseFramer {
   /** Feeds one network read; returns the bytes of the events it completed (possibly empty). */
@@ -28,12 +22,6 @@ export interface SseFramer {
    */
   end(): Uint8Array;
   /** Bytes of an unfinished event still held (non-zero after `end()` = truncated stream). */
-  readonly pending: number;
-}
-
-export interface SseDecoder {
-  push(chunk: Uint8Array): SseChunk;
-  end(): SseChunk;
   readonly pending: number;
 }
 
@@ -79,19 +67,6 @@ export function createSseFramer(): SseFramer {
         return bytes;
       }
       return EMPTY;
-    },
-  };
-}
-
-/** The framer plus event parsing, for streams whose events the gateway reads. */
-export function createSseDecoder(): SseDecoder {
-  const framer = createSseFramer();
-  const decode = (bytes: Uint8Array): SseChunk => ({ bytes, events: bytes.byteLength === 0 ? [] : parseEvents(textDecoder.decode(bytes)) });
-  return {
-    push: (chunk) => decode(framer.push(chunk)),
-    end: () => decode(framer.end()),
-    get pending() {
-      return framer.pending;
     },
   };
 }
@@ -168,14 +143,15 @@ function parseLines(lines: string[]): SseEvent[] {
   return events;
 }
 
-/** The SSE decoder as a frame source for translated streams. */
+/** Events as a frame source for translated streams: only complete events are ever decoded. */
 export function sseFrames(): FrameDecoder<SseEvent> {
-  const d = createSseDecoder();
+  const framer = createSseFramer();
+  const events = (bytes: Uint8Array): SseEvent[] => (bytes.byteLength === 0 ? [] : parseEvents(textDecoder.decode(bytes)));
   return {
-    push: (chunk) => d.push(chunk).events,
-    end: () => d.end().events,
+    push: (chunk) => events(framer.push(chunk)),
+    end: () => events(framer.end()),
     get pending() {
-      return d.pending;
+      return framer.pending;
     },
   };
 }
