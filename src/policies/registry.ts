@@ -13,6 +13,7 @@ import { cors } from "./cors.ts";
 import { csrf } from "./csrf.ts";
 import { delay } from "./delay.ts";
 import { directResponse } from "./direct-response.ts";
+import { extAuthz } from "./ext-authz/index.ts";
 import { jwtAuth } from "./jwt-auth.ts";
 import { localRateLimit } from "./local-rate-limit.ts";
 import { backendAuth } from "./backend-auth.ts";
@@ -35,6 +36,8 @@ export const POLICIES: readonly PolicyModule[] = [
   jwtAuth,
   basicAuth,
   apiKey,
+  // the external service after the gateway's own credential checks (their identity is in the request it judges)
+  extAuthz,
   authorization,
   localRateLimit,
   budgets,

@@ -75,7 +75,7 @@ describe("errors name the file, line, column, YAML path and what was expected", 
       - host: a:1
         weight: heavy
     - policies:
-        extAuthz: {host: x}
+        extProc: {host: x}
       backends: [{host: b:2}]
 `);
     const byPath = Object.fromEntries(errs.map((e) => [e.path, e]));
@@ -84,7 +84,7 @@ describe("errors name the file, line, column, YAML path and what was expected", 
     expect(byPath["binds[0].listeners[0].routes[0].matchs"]!.line).toBe(5);
     expect(byPath["binds[0].listeners[0].routes[0].backends[0].ai.provider"]!.message).toContain("found openAI and anthropic");
     expect(byPath["binds[0].listeners[0].routes[0].backends[1].weight"]!.message).toBe("expected number, got a string");
-    expect(byPath["binds[0].listeners[0].routes[1].policies.extAuthz"]!.message).toBe("'extAuthz' is not supported yet by this gateway");
+    expect(byPath["binds[0].listeners[0].routes[1].policies.extProc"]!.message).toBe("'extProc' is not supported yet by this gateway");
     expect(errs.length).toBe(5);
   });
 

@@ -17,7 +17,7 @@ const files: Record<string, string> = {
 describe("README: access control and limits", () => {
   test("the section has an example per policy", () => {
     expect(blocks.length).toBeGreaterThanOrEqual(5);
-    for (const p of ["apiKey", "jwtAuth", "basicAuth", "cors", "authorization", "localRateLimit", "budgets", "redis"]) expect(section).toContain(`${p}:`);
+    for (const p of ["apiKey", "extAuthz", "jwtAuth", "basicAuth", "cors", "authorization", "localRateLimit", "budgets", "redis"]) expect(section).toContain(`${p}:`);
   });
   test.each(blocks.map((b, i) => [i, b] as const))("example %d loads", (_i, yaml) => {
     const loaded = loadConfigText(yaml, "README.md", { env, baseDir: "/docs", readFile: (p) => files[p] ?? (() => { throw Object.assign(new Error("ENOENT"), { code: "ENOENT" }); })() });

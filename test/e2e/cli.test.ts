@@ -67,10 +67,10 @@ describe("--validate-only", () => {
   test("an invalid config: every problem with file:line:col, exit 1, no secret", async () => {
     const dir = (await import("node:fs")).mkdtempSync("/tmp/agw-cli-");
     const file = join(dir, "bad.yaml");
-    writeFileSync(file, `binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        backendAuth: {key: $SECRET_KEY}\n        extAuthz: {host: x}\n      backends: [{ai: {name: x, provider: {openAi: {}}}}]\n`);
+    writeFileSync(file, `binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        backendAuth: {key: $SECRET_KEY}\n        extProc: {host: x}\n      backends: [{ai: {name: x, provider: {openAi: {}}}}]\n`);
     const r = await runToExit(["--validate-only", "-f", file], { env: { SECRET_KEY: "sk-very-secret-999" } });
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${file}:7:19 at binds[0].listeners[0].routes[0].policies.extAuthz: 'extAuthz' is not supported yet by this gateway`);
+    expect(r.stderr).toContain(`${file}:7:18 at binds[0].listeners[0].routes[0].policies.extProc: 'extProc' is not supported yet by this gateway`);
     expect(r.stderr).toContain(`${file}:8:44 at binds[0].listeners[0].routes[0].backends[0].ai.provider.openAi: unknown field 'openAi'`);
     expect(r.stderr).toContain("expected exactly one of openAI, anthropic"); // the spellings it accepts
     expect(r.stderr).not.toContain("sk-very-secret-999");
