@@ -24,17 +24,29 @@ export interface GrpcCheckOptions {
   timeoutMs: number;
 }
 
+/**
+ * One channel per service origin for the process: a config reload compiles the policy again but
+ * keeps talking over the same connection instead of leaving the old one open.
+ */
+const channels = new Map<string, Promise<Client>>();
+
+function channel(origin: string): Promise<Client> {
+  let c = channels.get(origin);
+  if (!c) {
+    c = import("@grpc/grpc-js").then((grpc) => {
+      const url = new URL(origin);
+      return new grpc.Client(url.host, url.protocol === "https:" ? grpc.credentials.createSsl() : grpc.credentials.createInsecure());
+    });
+    channels.set(origin, c);
+  }
+  return c;
+}
+
 export function grpcChecker(o: GrpcCheckOptions): (input: CheckInput) => Promise<Verdict> {
-  let client: Promise<Client> | undefined;
-  const connect = async () => {
-    const grpc = await import("@grpc/grpc-js");
-    const url = new URL(o.origin);
-    return new grpc.Client(url.host, url.protocol === "https:" ? grpc.credentials.createSsl() : grpc.credentials.createInsecure());
-  };
   return async (input) => {
     let answer: Buffer;
     try {
-      const c = await (client ??= connect());
+      const c = await channel(o.origin);
       answer = await new Promise<Buffer>((resolve, reject) => {
         const raw = (b: Buffer) => b;
         c.makeUnaryRequest(CHECK, raw, raw, Buffer.from(checkRequest(input, o)), { deadline: Date.now() + o.timeoutMs }, (err, value) => (err || !value ? reject(err ?? new Error("empty answer")) : resolve(value)));
