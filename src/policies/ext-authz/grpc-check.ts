@@ -5,12 +5,12 @@
  * body as text or bytes) and the static `context_extensions`. The answer: status code 0 allows
  * (with the ok response's header edits), anything else denies (with the denied response's status,
  * headers and body, 403 when it has none). The call goes through @grpc/grpc-js (already the OTLP
- * exporter's transport) with raw bytes on both sides: the messages are coded in protobuf.ts.
+ * exporter's transport, src/grpc/) with raw bytes on both sides.
  */
-import type { Client } from "@grpc/grpc-js";
 import { celVars, evalJson, type CelExpression } from "../../cel/index.ts";
 import { jwtOf } from "../identity.ts";
-import { bytesField, decode, message, messageField, numberOf, stringField, stringMapField, stringOf, stringsOf, structFields, subMessage, subMessages, varintField, type Decoded } from "./protobuf.ts";
+import { bytesField, decode, message, messageField, numberOf, stringField, stringMapField, stringOf, stringsOf, structFields, subMessage, subMessages, varintField, type Decoded } from "../../grpc/protobuf.ts";
+import { grpcFailure, unaryCall } from "../../grpc/unary.ts";
 import type { CheckInput, HeaderEdit, Verdict } from "./verdict.ts";
 
 const CHECK = "/envoy.service.auth.v3.Authorization/Check";
@@ -24,35 +24,13 @@ export interface GrpcCheckOptions {
   timeoutMs: number;
 }
 
-/**
- * One channel per service origin for the process: a config reload compiles the policy again but
- * keeps talking over the same connection instead of leaving the old one open.
- */
-const channels = new Map<string, Promise<Client>>();
-
-function channel(origin: string): Promise<Client> {
-  let c = channels.get(origin);
-  if (!c) {
-    c = import("@grpc/grpc-js").then((grpc) => {
-      const url = new URL(origin);
-      return new grpc.Client(url.host, url.protocol === "https:" ? grpc.credentials.createSsl() : grpc.credentials.createInsecure());
-    });
-    channels.set(origin, c);
-  }
-  return c;
-}
-
 export function grpcChecker(o: GrpcCheckOptions): (input: CheckInput) => Promise<Verdict> {
   return async (input) => {
-    let answer: Buffer;
+    let answer: Uint8Array;
     try {
-      const c = await channel(o.origin);
-      answer = await new Promise<Buffer>((resolve, reject) => {
-        const raw = (b: Buffer) => b;
-        c.makeUnaryRequest(CHECK, raw, raw, Buffer.from(checkRequest(input, o)), { deadline: Date.now() + o.timeoutMs }, (err, value) => (err || !value ? reject(err ?? new Error("empty answer")) : resolve(value)));
-      });
+      answer = await unaryCall(o.origin, CHECK, checkRequest(input, o), o.timeoutMs);
     } catch (err) {
-      return { kind: "failed", reason: `authorization service call failed: ${(err as { details?: string })?.details || (err as Error)?.message || "unknown error"}` };
+      return { kind: "failed", reason: `authorization service call failed: ${grpcFailure(err)}` };
     }
     try {
       return readCheckResponse(decode(answer));

@@ -1,9 +1,10 @@
 /**
  * OTLP transports for encoded export requests: HTTP (`POST <url>` with
- * `application/x-protobuf`, OTLP/HTTP) or gRPC (`TraceService/Export` unary call through
- * @grpc/grpc-js, loaded on first use), with the configured headers (gRPC metadata).
+ * `application/x-protobuf`, OTLP/HTTP) or gRPC (`TraceService/Export`, a unary call through
+ * src/grpc/unary.ts), with the configured headers (gRPC metadata).
  */
 import type { TracingSettings } from "../../config/model.ts";
+import { unaryCall } from "../../grpc/unary.ts";
 
 export type Transport = (body: Uint8Array) => Promise<void>;
 
@@ -24,19 +25,7 @@ function httpTransport(url: string, headers: Record<string, string>): Transport 
 }
 
 function grpcTransport(url: string, headers: Record<string, string>): Transport {
-  const target = url.replace(/^https?:\/\//, "");
-  const tls = url.startsWith("https:");
-  let client: Promise<(body: Uint8Array) => Promise<void>> | undefined;
-  const connect = async () => {
-    const grpc = await import("@grpc/grpc-js");
-    const c = new grpc.Client(target, tls ? grpc.credentials.createSsl() : grpc.credentials.createInsecure());
-    const metadata = new grpc.Metadata();
-    for (const [k, v] of Object.entries(headers)) metadata.set(k, v);
-    const raw = (b: Buffer) => b;
-    return (body: Uint8Array) =>
-      new Promise<void>((resolve, reject) => {
-        c.makeUnaryRequest(EXPORT_PATH, raw, raw, Buffer.from(body), metadata.clone(), { deadline: Date.now() + TIMEOUT_MS }, (err) => (err ? reject(err) : resolve()));
-      });
-  };
-  return async (body) => (await (client ??= connect()))(body);
+  // the collector's origin: OTLP/gRPC endpoints are written with or without a scheme
+  const origin = /^https?:\/\//.test(url) ? new URL(url).origin : `http://${url}`;
+  return async (body) => void (await unaryCall(origin, EXPORT_PATH, body, TIMEOUT_MS, headers));
 }

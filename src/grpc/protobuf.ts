@@ -1,8 +1,8 @@
 /**
- * The little protobuf the ext_authz gRPC call needs: messages built as nested byte arrays
+ * The little protobuf the gateway's gRPC calls need (ext_authz, rate limit service): messages built as nested byte arrays
  * (strings, varints, sub-messages, string maps) and a reader that lists a message's fields by
- * number. Field numbers are Envoy's (`envoy/service/auth/v3/external_auth.proto`,
- * `attribute_context.proto`, `config/core/v3/base.proto`). One request per exchange, a few
+ * number. Field numbers are in the callers (Envoy's `envoy/service/auth/v3/external_auth.proto`,
+ * `envoy/service/ratelimit/v3/rls.proto`...). One request per exchange, a few
  * hundred bytes: clarity over the OTLP encoder's speed tricks.
  */
 
