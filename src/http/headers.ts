@@ -59,3 +59,8 @@ export function compileHeaderOps(raw: RawHeaderModifier): ((headers: Headers) =>
     for (const [name, value] of add) headers.append(name, value);
   };
 }
+
+/** An HTTP header name (RFC 9110 token), lower case: what a service outside may name in its answer. */
+export function isHeaderName(name: string): boolean {
+  return /^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name);
+}

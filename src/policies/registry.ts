@@ -16,6 +16,7 @@ import { directResponse } from "./direct-response.ts";
 import { extAuthz } from "./ext-authz/index.ts";
 import { jwtAuth } from "./jwt-auth.ts";
 import { localRateLimit } from "./local-rate-limit.ts";
+import { remoteRateLimit } from "./remote-rate-limit/index.ts";
 import { backendAuth } from "./backend-auth.ts";
 import { backendTls } from "./backend-tls.ts";
 import { requestHeaderModifier } from "./request-header-modifier.ts";
@@ -40,6 +41,7 @@ export const POLICIES: readonly PolicyModule[] = [
   extAuthz,
   authorization,
   localRateLimit,
+  remoteRateLimit,
   budgets,
   // answers of the gateway's own, after the request was allowed and counted
   requestRedirect,

@@ -11,6 +11,7 @@ import { celVars, evalJson, type CelExpression } from "../../cel/index.ts";
 import { jwtOf } from "../identity.ts";
 import { bytesField, decode, message, messageField, numberOf, stringField, stringMapField, stringOf, stringsOf, structFields, subMessage, subMessages, varintField, type Decoded } from "../../grpc/protobuf.ts";
 import { grpcFailure, unaryCall } from "../../grpc/unary.ts";
+import { isHeaderName } from "../../http/headers.ts";
 import type { CheckInput, HeaderEdit, Verdict } from "./verdict.ts";
 
 const CHECK = "/envoy.service.auth.v3.Authorization/Check";
@@ -118,7 +119,7 @@ function headerOptions(m: Decoded, field: number): HeaderEdit[] {
     const header = subMessage(option, 1);
     if (!header) continue;
     const name = stringOf(header, 1).toLowerCase();
-    if (!/^[!#$%&'*+.^_`|~0-9a-z-]+$/.test(name)) continue;
+    if (!isHeaderName(name)) continue;
     const value = header.has(3) ? stringOf(header, 3) : stringOf(header, 2);
     const append = subMessage(option, 2);
     const actionCode = numberOf(option, 3);
