@@ -6,6 +6,8 @@
  * hundred bytes: clarity over the OTLP encoder's speed tricks.
  */
 
+import { concatBytes } from "../http/bytes.ts";
+
 const enc = new TextEncoder();
 const dec = new TextDecoder();
 
@@ -22,19 +24,9 @@ function varint(v: number): number[] {
 /** A message under construction: its fields, in order. */
 export type Fields = Uint8Array[];
 
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.byteLength;
-  }
-  return out;
-}
-
 /** A length-delimited field (wire type 2): bytes, a string or a sub-message. */
 export function bytesField(field: number, value: Uint8Array): Uint8Array {
-  return concat([new Uint8Array([...varint((field << 3) | 2), ...varint(value.byteLength)]), value]);
+  return concatBytes([new Uint8Array([...varint((field << 3) | 2), ...varint(value.byteLength)]), value]);
 }
 
 export function stringField(field: number, value: string): Uint8Array | undefined {
@@ -51,7 +43,7 @@ export function messageField(field: number, fields: readonly (Uint8Array | undef
 }
 
 export function message(fields: readonly (Uint8Array | undefined)[]): Uint8Array {
-  return concat(fields.filter((f): f is Uint8Array => f !== undefined));
+  return concatBytes(fields.filter((f): f is Uint8Array => f !== undefined));
 }
 
 /** `map<string, string>` entries: one `{key = 1, value = 2}` message per entry. */

@@ -10,6 +10,7 @@ import { celField, celVars, evalBool, evalValue, prepareCel, stringOf, type CelE
 import type { YamlPath } from "../config/errors.ts";
 import type { RequestContext } from "../server/context.ts";
 import { answerHere } from "./answer-headers.ts";
+import { conditionalEntries } from "./conditional.ts";
 import { definePolicy, type PolicyCompileContext } from "./types.ts";
 
 const Fields = {
@@ -39,8 +40,7 @@ export const directResponse = definePolicy({
   levels: ["route"],
   atRoute: "filter",
   compile(raw, ctx) {
-    const entries: [RawEntry, YamlPath][] = "conditional" in raw ? raw.conditional.map((e, i) => [e, [...ctx.path, "conditional", i]]) : [[raw, ctx.path]];
-    if ("conditional" in raw) raw.conditional.slice(0, -1).forEach((e, i) => !e.condition && ctx.issue([...ctx.path, "conditional", i], "only the last conditional entry may omit 'condition'"));
+    const entries: [RawEntry, YamlPath][] = "conditional" in raw ? conditionalEntries(raw.conditional, ctx) : [[raw, ctx.path]];
     const all = entries.map(([e, path]) => compileAnswer(e, path, ctx)).filter((a): a is Answer => a !== undefined);
     if (all.length !== entries.length) return undefined; // each failure was reported
     const exprs = all.flatMap((a) => [a.condition, typeof a.body === "string" ? undefined : a.body, ...a.headers.map(([, e]) => e)]);

@@ -21,6 +21,7 @@ import { HttpError } from "../http/errors.ts";
 import type { BucketSpec, BucketState, LimitStore, MaybePromise, TakeItem } from "../limits/store.ts";
 import type { RequestContext } from "../server/context.ts";
 import { withAnswerHeaders } from "./answer-headers.ts";
+import { conditionalEntries } from "./conditional.ts";
 import { definePolicy, type PolicyCompileContext } from "./types.ts";
 
 const SpecFields = {
@@ -64,8 +65,7 @@ export const localRateLimit = definePolicy({
   atRoute: "filter",
   compile(raw, ctx) {
     const conditional = !Array.isArray(raw);
-    const entries = Array.isArray(raw) ? raw.map((r, i) => [r, [...ctx.path, i]] as const) : raw.conditional.map((r, i) => [r, [...ctx.path, "conditional", i]] as const);
-    if (conditional) raw.conditional.slice(0, -1).forEach((r, i) => !r.condition && ctx.issue([...ctx.path, "conditional", i], "only the last conditional entry may omit 'condition'"));
+    const entries = Array.isArray(raw) ? raw.map((r, i) => [r, [...ctx.path, i]] as const) : conditionalEntries(raw.conditional, ctx);
     const limits = entries.map(([r, p]) => compileLimit(r, ctx, p));
     if (limits.some((l) => l === undefined)) return undefined;
     const all = limits as Limit[];

@@ -19,6 +19,7 @@ import { originOf } from "../../config/compile/backends.ts";
 import type { YamlPath } from "../../config/errors.ts";
 import { HttpError } from "../../http/errors.ts";
 import type { RequestContext } from "../../server/context.ts";
+import { conditionalEntries } from "../conditional.ts";
 import { definePolicy, type PolicyCompileContext } from "../types.ts";
 import { grpcChecker } from "./grpc-check.ts";
 import { httpChecker } from "./http-check.ts";
@@ -49,8 +50,7 @@ export const extAuthz = definePolicy({
   levels: ["gateway", "route", "llm", "backend"],
   atRoute: "filter",
   compile(raw, ctx) {
-    const entries: [RawExtAuthz & { condition?: string | null | undefined }, YamlPath][] = "conditional" in raw ? raw.conditional.map((e, i) => [e, [...ctx.path, "conditional", i]]) : [[raw, ctx.path]];
-    if ("conditional" in raw) raw.conditional.slice(0, -1).forEach((e, i) => !e.condition && ctx.issue([...ctx.path, "conditional", i], "only the last conditional entry may omit 'condition'"));
+    const entries: [RawExtAuthz & { condition?: string | null | undefined }, YamlPath][] = "conditional" in raw ? conditionalEntries(raw.conditional, ctx) : [[raw, ctx.path]];
     const compiled = entries.map(([e, path]) => compileEntry(e, path, ctx));
     const all = compiled.filter((a): a is { authz: Authz; exprs: CelExpression[] } => a !== undefined);
     if (all.length !== entries.length) return undefined; // each failure was reported

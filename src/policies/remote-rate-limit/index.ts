@@ -23,6 +23,7 @@ import { HttpError } from "../../http/errors.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { withAnswerHeaders } from "../answer-headers.ts";
 import { editable } from "../ext-authz/verdict.ts";
+import { conditionalEntries } from "../conditional.ts";
 import { definePolicy, type PolicyCompileContext } from "../types.ts";
 import { shouldRateLimit, UNITS, type RlsAnswer, type RlsDescriptor } from "./rls.ts";
 import { RemoteRateLimitSchema, type RawDescriptor, type RawRemoteRateLimit } from "./schema.ts";
@@ -53,8 +54,7 @@ export const remoteRateLimit = definePolicy({
   levels: ["route", "llm"],
   atRoute: "filter",
   compile(raw, ctx) {
-    const entries: [RawRemoteRateLimit, YamlPath][] = "conditional" in raw ? raw.conditional.map((e, i) => [e, [...ctx.path, "conditional", i]]) : [[raw, ctx.path]];
-    if ("conditional" in raw) raw.conditional.slice(0, -1).forEach((e, i) => !e.condition && ctx.issue([...ctx.path, "conditional", i], "only the last conditional entry may omit 'condition'"));
+    const entries: [RawRemoteRateLimit, YamlPath][] = "conditional" in raw ? conditionalEntries(raw.conditional, ctx) : [[raw, ctx.path]];
     const compiled = entries.map(([e, path]) => compileLimiter(e, path, ctx));
     const limiters = compiled.filter((l): l is Limiter => l !== undefined);
     if (limiters.length !== entries.length) return undefined; // each failure was reported
