@@ -7,6 +7,7 @@
  * The macro hooks receive the library's checker and evaluator; only the few methods used below
  * are relied on (the same ones the library's own `cel.bind` uses), and the version is pinned.
  */
+import { Cidr, parseCidr, parseIp, type Ip } from "./ip.ts";
 import { Environment } from "@marcbachmann/cel-js";
 
 /** The top-level names of agentgateway's CEL context; every one is bound on each evaluation (null when absent). */
@@ -69,6 +70,7 @@ export function createEnvironment(): Environment {
   registerPlain(env);
   registerMinMax(env);
   registerNamespaces(env);
+  registerNetwork(env);
   registerMacros(env);
   return env;
 }
@@ -132,6 +134,23 @@ function registerNamespaces(env: Environment): void {
     decode: ["(dyn): bytes", (v: string) => new Uint8Array(Buffer.from(text(v), "base64"))],
   });
   ns("sha256", { encode: ["(dyn): string", (v: string | Uint8Array) => new Bun.CryptoHasher("sha256").update(v).digest("hex")] });
+}
+
+/** `cidr("10.0.0.0/8").containsIP(source.address)`, `.containsCIDR(...)`, `ip(...)` (Kubernetes CEL's network library, as agentgateway). */
+function registerNetwork(env: Environment): void {
+  env.registerType("net.CIDR", Cidr);
+  env.registerType("net.IP", IpAddress);
+  env.registerFunction("cidr(string): net.CIDR", (s: string) => parseCidr(s));
+  env.registerFunction("ip(string): net.IP", (s: string) => new IpAddress(parseIp(s)));
+  env.registerFunction("net.CIDR.containsIP(string): bool", (c: Cidr, s: string) => c.containsIP(parseIp(s)));
+  env.registerFunction("net.CIDR.containsIP(net.IP): bool", (c: Cidr, a: IpAddress) => c.containsIP(a.ip));
+  env.registerFunction("net.CIDR.containsCIDR(string): bool", (c: Cidr, s: string) => c.containsCIDR(parseCidr(s)));
+  env.registerFunction("net.IP.family(): int", (a: IpAddress) => (a.ip.v6 ? 6n : 4n));
+}
+
+/** An `ip(...)` value for CEL (a class: CEL types are told apart by constructor). */
+class IpAddress {
+  constructor(readonly ip: Ip) {}
 }
 
 function registerMacros(env: Environment): void {

@@ -12,6 +12,7 @@ import type { Policy } from "../policies/types.ts";
 import type { Router } from "../routing/router.ts";
 import type { Catalog } from "../telemetry/cost/catalog.ts";
 import type { Secret } from "./secret.ts";
+import type { NetworkAuthorization } from "./compile/network-authorization.ts";
 
 export interface GatewayConfig {
   binds: ReadonlyMap<number, BindConfig>;
@@ -25,6 +26,8 @@ export interface GatewayConfig {
    * untouched (zero copy) and the gateway asks no usage of the upstream.
    */
   usageWanted: boolean;
+  /** `frontendPolicies.networkAuthorization`: why a client's connection is refused (undefined: not configured) */
+  networkAuthorization: NetworkAuthorization | undefined;
   /** ms of silence after which a stream gets a `: keep-alive` comment (undefined: off) */
   streamKeepAliveMs: number | undefined;
   /** list prices for cost (`config.modelCatalog`, else the bundled catalog); undefined when turned off */

@@ -300,7 +300,6 @@ export const FrontendPolicies = z.strictObject({
   ...notYetFields([
     "tls",
     "tcp",
-    "networkAuthorization",
     "networkExtAuthz",
     "proxy",
     "proxyProtocol",
@@ -309,6 +308,8 @@ export const FrontendPolicies = z.strictObject({
   ]),
   accessLog: AccessLog.nullish(),
   tracing: FrontendTracing.nullish(),
+  /** CEL rules over the client's connection (`source.address`, `source.port`) */
+  networkAuthorization: AuthorizationSchema.nullish(),
 });
 
 export const ConfigSchema = z

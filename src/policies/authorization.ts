@@ -9,7 +9,8 @@
  * On a route or the listener it runs once per request; on a backend, before each upstream call.
  */
 import { z } from "zod";
-import { celField, celVars, evalBool, prepareCel, type CelExpression } from "../cel/index.ts";
+import { celField, celVars, evalBool, prepareCel, type CelExpression, type IssueSink } from "../cel/index.ts";
+import type { YamlPath } from "../config/errors.ts";
 import type { RequestContext } from "../server/context.ts";
 import { forbidden } from "./credential.ts";
 import { definePolicy } from "./types.ts";
@@ -23,7 +24,7 @@ const Rule = z.union([
 
 export const AuthorizationSchema = z.strictObject({ rules: z.array(Rule) }).meta({ id: "AuthorizationPolicy" });
 
-interface Rules {
+export interface Rules {
   allow: CelExpression[];
   deny: CelExpression[];
   require: CelExpression[];
@@ -39,18 +40,24 @@ export function decide(rules: Rules, vars: object): string | undefined {
   return rules.allow.length === 1 ? `the rule ${JSON.stringify(rules.allow[0]!.source)} does not allow it` : `none of the ${rules.allow.length} allow rules matches`;
 }
 
+/** The rules compiled (a rule that does not compile is reported at its path and left out). */
+export function compileRules(raw: z.output<typeof AuthorizationSchema>, sink: IssueSink, path: YamlPath): Rules {
+  const rules: Rules = { allow: [], deny: [], require: [] };
+  raw.rules.forEach((r, i) => {
+    const [kind, source, at] = typeof r === "string" ? (["allow", r, [i]] as const) : "allow" in r ? (["allow", r.allow, [i, "allow"]] as const) : "deny" in r ? (["deny", r.deny, [i, "deny"]] as const) : (["require", r.require, [i, "require"]] as const);
+    const expr = celField(sink, source, [...path, "rules", ...at]);
+    if (expr) rules[kind].push(expr);
+  });
+  return rules;
+}
+
 export const authorization = definePolicy({
   key: "authorization",
   schema: AuthorizationSchema,
   levels: ["gateway", "route", "backend", "llm"],
   atRoute: "filter",
   compile(raw, ctx) {
-    const rules: Rules = { allow: [], deny: [], require: [] };
-    raw.rules.forEach((r, i) => {
-      const [kind, source, at] = typeof r === "string" ? (["allow", r, [i]] as const) : "allow" in r ? (["allow", r.allow, [i, "allow"]] as const) : "deny" in r ? (["deny", r.deny, [i, "deny"]] as const) : (["require", r.require, [i, "require"]] as const);
-      const expr = celField(ctx, source, [...ctx.path, "rules", ...at]);
-      if (expr) rules[kind].push(expr);
-    });
+    const rules = compileRules(raw, ctx, ctx.path);
     const all = [...rules.allow, ...rules.deny, ...rules.require];
     if (all.length === 0) return undefined;
     const check = async (reqCtx: RequestContext) => {

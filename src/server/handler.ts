@@ -4,6 +4,7 @@
  * backend's handler. Every failure becomes an OpenAI-shaped error; every exchange gets one
  * outcome record, finished when its answer (or stream) is complete.
  */
+import type { NetworkAuthorization } from "../config/compile/network-authorization.ts";
 import type { Backend, BindConfig, GatewayConfig, ListenerConfig, RouteConfig } from "../config/model.ts";
 import { asHttpError, HttpError } from "../http/errors.ts";
 import { clientErrorResponse, formatOfPath } from "../llm/formats/errors.ts";
@@ -51,6 +52,7 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
     const { path, query } = requestTarget(req.url);
     outcome.path(path);
     pathFormat = formatOfPath(path);
+    if (config.networkAuthorization) refuseConnection(config.networkAuthorization, server.requestIP?.(req) ?? undefined);
     const bind = config.binds.get(port);
     if (!bind) throw new HttpError(404, `no bind for port ${port}`, { code: "route_not_found" });
     const host = hostOf(req.headers.get("host"));
@@ -86,6 +88,12 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
   } catch (err) {
     return failed(err, outcome, h.logger, ctx?.errorFormat ?? pathFormat);
   }
+}
+
+/** `frontendPolicies.networkAuthorization`: a refused client gets a 403 and the connection closed. */
+function refuseConnection(check: NetworkAuthorization, source: { address: string; port: number } | undefined): void {
+  const why = check(source);
+  if (why) throw new HttpError(403, `connection not authorized: ${why}`, { type: "permission_error", code: "network_authorization_denied", headers: { connection: "close" } });
 }
 
 async function serveBackend(ctx: RequestContext, route: RouteConfig): Promise<Response> {

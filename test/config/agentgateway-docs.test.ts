@@ -39,7 +39,7 @@ const readFile = (path: string) => {
 describe("agentgateway's documentation examples", () => {
   test("there are examples for this issue's policies among them", () => {
     const uses = (re: RegExp) => files.filter((f) => re.test(readFileSync(join(DIR, f), "utf8"))).length;
-    expect(files.length).toBeGreaterThanOrEqual(207);
+    expect(files.length).toBeGreaterThanOrEqual(210);
     expect(uses(/^\s+policies:\s*\n\s+apiKey:/m)).toBeGreaterThanOrEqual(1);
     for (const p of ["jwtAuth", "basicAuth", "cors", "authorization", "localRateLimit"]) expect(uses(new RegExp(`^\\s+${p}:`, "m"))).toBeGreaterThanOrEqual(1);
   });

@@ -5,6 +5,7 @@ import type { RawConfig } from "../schema.ts";
 import { USAGE_FIELDS } from "../../telemetry/access-log.ts";
 import { compileCatalog } from "./catalog.ts";
 import type { CompileContext } from "./context.ts";
+import { compileNetworkAuthorization } from "./network-authorization.ts";
 import { compileOperations } from "./operations.ts";
 import { compileTelemetryFields } from "./telemetry-fields.ts";
 
@@ -30,6 +31,7 @@ export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<Gatew
   const keepAlive = cfg.streamKeepAlive ?? "15s";
   const streamKeepAliveMs = keepAlive === "off" ? undefined : parseDuration(keepAlive);
   return {
+    networkAuthorization: compileNetworkAuthorization(ctx, raw),
     streamKeepAliveMs,
     readiness,
     logging,
