@@ -95,7 +95,7 @@ function readCheckResponse(m: Decoded): Verdict {
     const status = denied ? numberOf(subMessage(denied, 1) ?? new Map(), 1) : 0;
     return {
       kind: "deny",
-      status: status >= 200 && status <= 599 ? status : 403,
+      status: status || 403,
       body: denied ? stringOf(denied, 3) : "",
       headers: denied ? headerOptions(denied, 2).map((e) => [e.name, e.value] as const) : [],
     };

@@ -58,8 +58,7 @@ export const extAuthz = definePolicy({
     const authz = all.map((a) => a.authz);
     const verdictFor = async (reqCtx: RequestContext): Promise<Allowed | undefined> => {
       await prepareCel(reqCtx, exprs);
-      const vars = authz.some((a) => a.condition) ? celVars(reqCtx) : undefined;
-      const a = authz.find((x) => !x.condition || evalBool(x.condition, vars!));
+      const a = authz.find((x) => !x.condition || evalBool(x.condition, celVars(reqCtx)));
       return a ? decide(a, reqCtx) : undefined;
     };
     const present = (headers: Headers, reqCtx: RequestContext) => {
@@ -100,7 +99,8 @@ async function decide(a: Authz, ctx: RequestContext): Promise<Allowed | undefine
   }
   if (verdict.kind === "deny") {
     const text = verdict.body.trim();
-    throw denied(verdict.status, text ? `denied by the external authorization service: ${text}` : "denied by the external authorization service", "external_authorization_denied", verdict.headers);
+    // a denial is an error status whatever the service said (a 2xx "denial" would read as success)
+    throw denied(verdict.status >= 300 && verdict.status <= 599 ? verdict.status : 403, text ? `denied by the external authorization service: ${text}` : "denied by the external authorization service", "external_authorization_denied", verdict.headers);
   }
   allowed.set(ctx, verdict);
   return verdict;
