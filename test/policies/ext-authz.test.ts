@@ -119,10 +119,13 @@ describe("gRPC (Envoy's Check protocol)", () => {
     expect(emu.requests.length).toBe(before);
   });
 
-  test("a denial without a response of its own is a 403", async () => {
+  test("a denial without a response of its own, or whose response says 2xx, is a 403", async () => {
     grpc.decide = () => ({ status: { code: 16 } });
-    const err = await ask(client("grpc")).catch((e: unknown) => e);
-    expect(err).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(await ask(client("grpc")).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    grpc.decide = () => ({ status: { code: 7 }, deniedResponse: { status: { code: 200 }, body: "looks fine?" } });
+    const before = emu.requests.length;
+    expect(await ask(client("grpc")).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(emu.requests.length).toBe(before);
   });
 
   test("includeRequestBody: the body as text with its size; over maxRequestBytes without allowPartialMessage, 413 before the service is asked", async () => {
