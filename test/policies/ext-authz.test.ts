@@ -45,7 +45,7 @@ binds:
   )}${route("http-path", `{host: "${http.host}", protocol: {http: {path: '"/check?route=" + request.path'}}}`)}${route("http-escape", `{host: "${http.host}", protocol: {http: {path: '"//${bystander.host}/stolen"'}}}`)}${route(
     "http-escape2",
     `{host: "${http.host}", protocol: {http: {path: '"/\\\\\\\\${bystander.host}/stolen"'}}}`,
-  )}${route("grpc-meta", `{host: "${grpc.host}", protocol: {grpc: {metadata: {dev.example.request: '{"path": request.path, "n": 2, "ok": true, "tags": ["a", "b"], "none": null}', dev.example.bad: '"not a map"'}}}}`)}${route(
+  )}${route("grpc-cached", `{host: "${grpc.host}", cache: {key: ['request.headers["authorization"]'], ttl: 'duration("60s")'}}`)}${route("grpc-meta", `{host: "${grpc.host}", protocol: {grpc: {metadata: {dev.example.request: '{"path": request.path, "n": 2, "ok": true, "tags": ["a", "b"], "none": null}', dev.example.bad: '"not a map"'}}}}`)}${route(
     "conditional",
     `{conditional: [{condition: 'request.headers["x-tier"] == "free"', host: "${grpc.host}"}, {host: "${http.host}", protocol: {http: {}}}]}`,
   )}
@@ -199,6 +199,26 @@ describe("gRPC metadata, the conditional form, a backend", () => {
   });
 });
 
+describe("cache", () => {
+  test("a verdict is reused for the same key within its TTL, allowing and denying; another key asks again", async () => {
+    let allow = true;
+    grpc.decide = () => (allow ? { status: { code: 0 }, okResponse: { headers: [{ header: { key: "x-user", value: "cached-alice" } }] } } : { status: { code: 7 }, deniedResponse: { status: { code: 403 }, body: "no" } });
+    const asked = grpc.seen.length;
+    await ask(client("grpc-cached"));
+    allow = false; // the service changed its mind: the cached verdict still holds for this key
+    await ask(client("grpc-cached"));
+    expect(grpc.seen.length).toBe(asked + 1);
+    expect(emu.requests.at(-1)!.headers.get("x-user")).toBe("cached-alice");
+
+    const other = new OpenAI({ baseURL: `${gw.origin()}/grpc-cached/v1`, apiKey: "another-token", maxRetries: 0 });
+    const denied = await ask(other).catch((e: unknown) => e);
+    expect(denied).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(await ask(other).catch((e: unknown) => e)).toBeInstanceOf(OpenAI.PermissionDeniedError);
+    expect(grpc.seen.length).toBe(asked + 2); // the denial was cached too
+    grpc.decide = () => ({ status: { code: 0 } });
+  });
+});
+
 describe("HTTP", () => {
   test("the service gets the client's method and path, only its authorization header (plus the CEL headers); an allowing answer's included headers reach the provider", async () => {
     http.decide = () => new Response(null, { status: 200, headers: { "x-user-id": "u-42", "x-other": "not copied" } });
@@ -255,7 +275,7 @@ test("on an Anthropic Messages route the denial is in Anthropic's error shape", 
 });
 
 test("unsupported extAuthz fields fail the load by name, located", () => {
-  for (const [field, name] of [["cache: {key: [], ttl: '1s'}", "cache"], ["service: {name: a/b, port: 1}", "service"], ["policies: {}", "policies"], ["protocol: {http: {redirect: '\"/login\"'}}", "redirect"]] as const) {
+  for (const [field, name] of [["service: {name: a/b, port: 1}", "service"], ["policies: {}", "policies"], ["protocol: {http: {redirect: '\"/login\"'}}", "redirect"]] as const) {
     const r = loadConfigText(`binds:
 - port: 0
   listeners:

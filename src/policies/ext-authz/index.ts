@@ -12,7 +12,7 @@
  * `{conditional: [...]}`: the first entry whose `condition` holds asks its service (none: no
  * check). On a backend, the service is asked before each upstream call.
  * Not supported yet (fail the load by name): a `backend` or `service` target, `policies` for the
- * call, `cache`, HTTP `redirect`, `body` and `metadata`.
+ * call, HTTP `redirect`, `body` and `metadata`. `cache` keeps verdicts per CEL key (cache.ts).
  */
 import { celField, celVars, evalBool, prepareCel, type CelExpression } from "../../cel/index.ts";
 import { originOf } from "../../config/compile/backends.ts";
@@ -21,6 +21,7 @@ import { HttpError } from "../../http/errors.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { conditionalEntries } from "../conditional.ts";
 import { definePolicy, type PolicyCompileContext } from "../types.ts";
+import { compileCache, type VerdictCache } from "./cache.ts";
 import { grpcChecker } from "./grpc-check.ts";
 import { httpChecker } from "./http-check.ts";
 import { ExtAuthzSchema, type RawExtAuthz, type RawFailureMode } from "./schema.ts";
@@ -42,6 +43,7 @@ interface Authz {
   include: readonly string[] | undefined;
   body: RawExtAuthz["includeRequestBody"];
   failure: RawFailureMode;
+  cache: VerdictCache | undefined;
 }
 
 export const extAuthz = definePolicy({
@@ -92,7 +94,11 @@ export const extAuthz = definePolicy({
 
 /** Asks the service; an allowing verdict is kept for the exchange's upstream request and answer, any other is thrown. */
 async function decide(a: Authz, ctx: RequestContext): Promise<Allowed | undefined> {
-  const verdict = await a.check(await checkInput(ctx, a.include, a.body));
+  const cache = a.cache;
+  const key = cache?.keyOf(celVars(ctx));
+  const cached = cache && key !== undefined ? cache.get(key) : undefined;
+  const verdict = cached ?? (await a.check(await checkInput(ctx, a.include, a.body)));
+  if (cache && key !== undefined && !cached) cache.put(key, verdict, celVars(ctx));
   if (verdict.kind === "failed") {
     if (a.failure === "allow") return undefined;
     throw denied(failureStatus(a.failure), `external authorization failed: ${verdict.reason}`, "external_authorization_failed", []);
@@ -114,12 +120,13 @@ function compileEntry(e: RawExtAuthz & { condition?: string | null | undefined }
   }
   const condition = e.condition ? celField(ctx, e.condition, [...path, "condition"]) : undefined;
   const asked = checker(e, origin, path, ctx);
-  if (!asked || (e.condition && !condition)) return undefined;
+  const cache = e.cache ? compileCache(e.cache, [...path, "cache"], ctx) : undefined;
+  if (!asked || (e.condition && !condition) || (e.cache && !cache)) return undefined;
   const http = e.protocol && "http" in e.protocol;
   return {
     // gRPC sends every header by default, HTTP only `authorization` (agentgateway's defaults)
-    authz: { condition, check: asked.check, include: e.includeRequestHeaders ?? (http ? ["authorization"] : undefined), body: e.includeRequestBody, failure: e.failureMode ?? "deny" },
-    exprs: [...asked.exprs, ...(condition ? [condition] : [])],
+    authz: { condition, check: asked.check, include: e.includeRequestHeaders ?? (http ? ["authorization"] : undefined), body: e.includeRequestBody, failure: e.failureMode ?? "deny", cache },
+    exprs: [...asked.exprs, ...(condition ? [condition] : []), ...(cache?.exprs ?? [])],
   };
 }
 

@@ -39,7 +39,9 @@ const Fields = {
       packAsBytes: z.boolean().nullish(),
     })
     .nullish(),
-  ...notYetFields(["backend", "service", "policies", "cache"]),
+  /** CEL `key` values and `ttl` (a duration, a timestamp or unix seconds): verdicts reused per key */
+  cache: z.strictObject({ key: z.array(z.string().min(1)), ttl: z.string().min(1), maxEntries: z.int().min(0).nullish() }).nullish(),
+  ...notYetFields(["backend", "service", "policies"]),
 };
 
 const Plain = z.strictObject(Fields);
