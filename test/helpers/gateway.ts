@@ -208,3 +208,19 @@ export function providerSuite<E extends { host: string; stop(): unknown }>(
     },
   };
 }
+
+/**
+ * A bind route's YAML, under `routes:`: requests to `/<name>/...` served as `/...` by an OpenAI
+ * emulator at `upstreamHost`, with `policies` (each a policy's flow-style YAML value).
+ */
+export function prefixedOpenAIRoute(name: string, upstreamHost: string, policies: Record<string, string>): string {
+  return `
+    - name: ${name}
+      matches: [{path: {pathPrefix: /${name}/}}]
+      policies:
+        urlRewrite: {path: {prefix: /}}${Object.entries(policies)
+          .map(([key, value]) => `\n        ${key}: ${value}`)
+          .join("")}
+      backends:
+      - ai: {name: openai, hostOverride: "${upstreamHost}", provider: {openAI: {}}}`;
+}

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../emulators/openai.ts";
 import { startGrpcAuthz, startHttpAuthz, type GrpcAuthz, type HttpAuthz } from "../emulators/ext-authz.ts";
-import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+import { prefixedOpenAIRoute, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { loadConfigText } from "../../src/config/load.ts";
 
 let emu: OpenAIEmulator;
@@ -26,15 +26,7 @@ beforeAll(async () => {
   grpc = await startGrpcAuthz(() => ({ status: { code: 0 } }));
   http = startHttpAuthz(() => new Response(null, { status: 200 }));
   bystander = startHttpAuthz(() => new Response("should never be asked", { status: 200 }));
-  const route = (name: string, extAuthz: string) => `
-    - name: ${name}
-      matches: [{path: {pathPrefix: /${name}/}}]
-      policies:
-        urlRewrite: {path: {prefix: /}}
-        backendAuth: {key: sk-backend-secret}
-        extAuthz: ${extAuthz}
-      backends:
-      - ai: {name: openai, hostOverride: "${emu.host}", provider: {openAI: {}}}`;
+  const route = (name: string, extAuthz: string) => prefixedOpenAIRoute(name, emu.host, { backendAuth: "{key: sk-backend-secret}", extAuthz: extAuthz });
   gw = await startTestGateway(`
 binds:
 - port: 0

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../emulators/openai.ts";
 import { startRateLimitService, type RateLimitService } from "../emulators/rate-limit-service.ts";
-import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
+import { prefixedOpenAIRoute, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 
 let emu: OpenAIEmulator;
 let rls: RateLimitService;
@@ -18,15 +18,7 @@ let gw: TestGateway;
 beforeAll(async () => {
   emu = startOpenAIEmulator();
   rls = await startRateLimitService({ user: 2, team: 1_000_000 });
-  const route = (name: string, policy: string) => `
-    - name: ${name}
-      matches: [{path: {pathPrefix: /${name}/}}]
-      policies:
-        urlRewrite: {path: {prefix: /}}
-        backendAuth: {key: sk-backend}
-        remoteRateLimit: ${policy}
-      backends:
-      - ai: {name: openai, hostOverride: "${emu.host}", provider: {openAI: {}}}`;
+  const route = (name: string, policy: string) => prefixedOpenAIRoute(name, emu.host, { backendAuth: "{key: sk-backend}", remoteRateLimit: policy });
   gw = await startTestGateway(`
 binds:
 - port: 0

@@ -9,6 +9,7 @@
  */
 import { celVars, evalJson, type CelExpression } from "../../cel/index.ts";
 import { jwtOf } from "../identity.ts";
+import { requestOrigin } from "../url-parts.ts";
 import { bytesField, decode, message, messageField, numberOf, stringField, stringMapField, stringOf, stringsOf, structFields, subMessage, subMessages, varintField, type Decoded } from "../../grpc/protobuf.ts";
 import { grpcFailure, unaryCall } from "../../grpc/unary.ts";
 import { isHeaderName } from "../../http/headers.ts";
@@ -45,14 +46,15 @@ export function grpcChecker(o: GrpcCheckOptions): (input: CheckInput) => Promise
 export function checkRequest(input: CheckInput, o: Pick<GrpcCheckOptions, "context" | "packAsBytes" | "metadata">): Uint8Array {
   const { ctx } = input;
   const source = ctx.source();
+  const { scheme, authority } = requestOrigin(ctx.req);
   const now = Date.now();
   const http = [
     stringField(1, ctx.req.headers.get("traceparent") ?? crypto.randomUUID()),
     stringField(2, ctx.method),
     ...stringMapField(3, input.headers),
     stringField(4, ctx.query ? `${ctx.path}?${ctx.query}` : ctx.path),
-    stringField(5, input.headers.find(([k]) => k === ":authority")?.[1] ?? ctx.req.headers.get("host") ?? ""),
-    stringField(6, new URL(ctx.req.url).protocol.slice(0, -1)),
+    stringField(5, authority),
+    stringField(6, scheme),
     varintField(9, input.size),
     stringField(10, "HTTP/1.1"),
     ...(input.body.byteLength > 0 ? [o.packAsBytes ? bytesField(12, input.body) : stringField(11, new TextDecoder().decode(input.body))] : []),

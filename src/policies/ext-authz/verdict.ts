@@ -2,6 +2,7 @@
  * What an authorization service said, whatever its protocol, and what the check request carries.
  */
 import type { RequestContext } from "../../server/context.ts";
+import { gatewayManagedHeader } from "../../http/headers.ts";
 import { requestOrigin } from "../url-parts.ts";
 
 /** How an allowing answer edits the upstream request's headers (Envoy's HeaderAppendAction). */
@@ -23,20 +24,9 @@ export interface CheckInput {
   partial: boolean;
 }
 
-/**
- * Headers that are not the service's to set on the upstream request: the upstream's host comes
- * from the config only, and framing is the gateway's.
- */
-const PROTECTED = new Set(["host", "content-length", "transfer-encoding", "connection", "upgrade", "te", "keep-alive"]);
-
-export function editable(name: string): boolean {
-  return !name.startsWith(":") && !PROTECTED.has(name.toLowerCase());
-}
-
-/** Headers passed back to the client from a denial: not framing ones. */
+/** Headers passed back to the client from a verdict: not the ones the gateway manages, nor the body's type. */
 export function answerable(name: string): boolean {
-  const n = name.toLowerCase();
-  return editable(n) && n !== "content-type" && n !== "content-encoding";
+  return !gatewayManagedHeader(name) && name.toLowerCase() !== "content-type";
 }
 
 /** The pseudo headers of the client's request, as Envoy names them. */
@@ -64,9 +54,10 @@ export function selectHeaders(ctx: RequestContext, include: readonly string[] | 
 }
 
 export function applyEdits(headers: Headers, edits: readonly HeaderEdit[], remove: readonly string[]): void {
-  for (const name of remove) if (editable(name)) headers.delete(name);
+  // the upstream's host and the framing are the gateway's, never the service's
+  for (const name of remove) if (!gatewayManagedHeader(name)) headers.delete(name);
   for (const e of edits) {
-    if (!editable(e.name)) continue;
+    if (gatewayManagedHeader(e.name)) continue;
     const has = headers.has(e.name);
     if (e.action === "append") headers.append(e.name, e.value);
     else if (e.action === "set" || (e.action === "addIfAbsent" && !has) || (e.action === "setIfExists" && has)) headers.set(e.name, e.value);

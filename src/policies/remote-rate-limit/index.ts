@@ -20,9 +20,9 @@ import { originOf } from "../../config/compile/backends.ts";
 import type { YamlPath } from "../../config/errors.ts";
 import { grpcFailure } from "../../grpc/unary.ts";
 import { HttpError } from "../../http/errors.ts";
+import { gatewayManagedHeader } from "../../http/headers.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { withAnswerHeaders } from "../answer-headers.ts";
-import { editable } from "../ext-authz/verdict.ts";
 import { conditionalEntries } from "../conditional.ts";
 import { definePolicy, type PolicyCompileContext } from "../types.ts";
 import { shouldRateLimit, UNITS, type RlsAnswer, type RlsDescriptor } from "./rls.ts";
@@ -69,7 +69,7 @@ export const remoteRateLimit = definePolicy({
         if (!limiter) return next();
         const answers = await Promise.all([ask(limiter, descriptors(limiter.requests, vars, costOr(vars, undefined))), askTokens(limiter, reqCtx, vars)]);
         const allowed = answers.filter((a): a is RlsAnswer => a !== undefined);
-        const upstream = allowed.flatMap((a) => a.requestHeaders.filter(([name]) => editable(name)));
+        const upstream = allowed.flatMap((a) => a.requestHeaders.filter(([name]) => !gatewayManagedHeader(name)));
         if (upstream.length > 0) upstreamHeaders.set(reqCtx, upstream);
         const answerHeaders: Record<string, string> = {};
         for (const a of allowed) Object.assign(answerHeaders, answeredHeaders(a));
@@ -171,7 +171,7 @@ function limitHeaders(a: RlsAnswer): Record<string, string> {
 
 /** The service's response headers (not framing ones) and `x-ratelimit-*`. */
 function answeredHeaders(a: RlsAnswer): Record<string, string> {
-  return { ...Object.fromEntries(a.responseHeaders.filter(([name]) => editable(name))), ...limitHeaders(a) };
+  return { ...Object.fromEntries(a.responseHeaders.filter(([name]) => !gatewayManagedHeader(name))), ...limitHeaders(a) };
 }
 
 function overLimit(l: Limiter, a: RlsAnswer): HttpError {
