@@ -8,7 +8,13 @@
  * says how far from the bare proxy any Bun translator is on this machine: the gateway's
  * translated-stream figures are read against this floor, not only against the bare proxy.
  *
- *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010
+ * With `--tap` it is the floor of a proxy that must read an OpenAI stream to find its usage (what
+ * the gateway does whenever the access log, a metric or a limit wants tokens): the same request
+ * forwarded, each upstream read searched for `"usage":` with one native substring search and
+ * written on through a direct stream. Reading a fetch body in JavaScript at all ends Bun's native
+ * pipe, so this, not the bare proxy, is what a usage-reading passthrough can reach.
+ *
+ *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010 [--tap]
  */
 export {}; // a module: its names do not clash with the other bench scripts
 
@@ -53,10 +59,40 @@ function translator(model: string) {
   };
 }
 
+const USAGE = Buffer.from('"usage":');
+
+/** OpenAI stream in, the same bytes out, each read searched for the usage event. */
+async function tap(req: Request): Promise<Response> {
+  const res = await fetch(`${upstream}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer sk-bench" },
+    body: await req.arrayBuffer(),
+  });
+  const reader = res.body!.getReader();
+  let usageSeen = false;
+  return new Response(
+    new ReadableStream({
+      type: "direct",
+      async pull(controller) {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          if (!usageSeen) usageSeen = Buffer.from(value.buffer, value.byteOffset, value.byteLength).indexOf(USAGE) !== -1;
+          controller.write(value);
+        }
+      },
+    }),
+    { status: res.status, headers: { "content-type": "text/event-stream" } },
+  );
+}
+
+const TAP = process.argv.includes("--tap");
+
 const server = Bun.serve({
   port: Number(arg("--port") ?? 4030),
   hostname: "127.0.0.1",
   async fetch(req) {
+    if (TAP) return tap(req);
     const body = (await req.json()) as { model: string; messages: unknown[]; stream?: boolean };
     const res = await fetch(`${upstream}/v1/messages`, {
       method: "POST",

@@ -6,6 +6,7 @@
  *
  *   bun bench/run.ts [--duration 4] [--rounds 3] [--only openai-stream,anthropic-stream] [--skip-core] [--bin dist/agentgateway]
  *   bun bench/run.ts --floor --only anthropic-stream --skip-core   # bench/floor.ts in the gateway's place
+ *   bun bench/run.ts --floor --only openai-stream --skip-core      # the floor of a passthrough that reads usage
  *   bun bench/run.ts --first-token-only --skip-core --only anthropic-stream   # time to first token alone
  *
  * Results: a table on stdout, bench/results/<time>.json and .md, and (a whole run only) bench/results/latest.md.
@@ -129,9 +130,9 @@ async function stack(s: Scenario, delayMs: number) {
   const proxy = s.baseline
     ? startGateway(s.baseline(`http://127.0.0.1:${up}`, bare), bare, "baseline.yaml")
     : spawn([process.execPath, "bench/bare-proxy.ts", "--port", String(bare), "--upstream", `http://127.0.0.1:${up}`]);
-  if (FLOOR && s.name !== "anthropic-stream") throw new Error(`--floor measures anthropic-stream only, not ${s.name}`);
+  if (FLOOR && s.name !== "anthropic-stream" && s.name !== "openai-stream") throw new Error(`--floor measures anthropic-stream and openai-stream only, not ${s.name}`);
   const gateway = FLOOR
-    ? spawn([process.execPath, "bench/floor.ts", "--port", String(gw), "--upstream", `http://127.0.0.1:${up}`])
+    ? spawn([process.execPath, "bench/floor.ts", "--port", String(gw), "--upstream", `http://127.0.0.1:${up}`, ...(s.name === "openai-stream" ? ["--tap"] : [])])
     : startGateway(s.config(`http://127.0.0.1:${up}`, gw), gw, "config.yaml");
   await Promise.all([waitForPort(up, upstream), waitForPort(bare, proxy), waitForPort(gw, gateway)]);
   return {
