@@ -7,29 +7,39 @@
  * committed). Answers that come in time are returned as they are: no cost on the usual path.
  */
 import { errorBody, asHttpError } from "../../http/errors.ts";
-
-const KEEP_ALIVE = ": keep-alive\n\n";
-const SILENT = Symbol("silent");
+import { afterSilence, KEEP_ALIVE } from "./silence.ts";
 
 /** A client format's error event (formats/errors.ts), for answers that are not OpenAI-shaped. */
 export type ErrorEvent = (status: number, message: string, type: string, code: string | null) => string;
 
-export async function keepAliveUntilAnswered(answer: Promise<Response>, intervalMs: number | undefined, headers: () => Headers, errorEvent?: ErrorEvent): Promise<Response> {
+export function keepAliveUntilAnswered(answer: Promise<Response>, intervalMs: number | undefined, headers: () => Headers, errorEvent?: ErrorEvent): Promise<Response> {
   if (intervalMs === undefined) return answer;
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const silent = new Promise<typeof SILENT>((resolve) => (timer = setTimeout(resolve, intervalMs, SILENT)));
-  // the race must not leave a rejection unhandled when the timer wins
-  const settled = answer.then(
-    (res) => ({ res }),
-    (err: unknown) => ({ err }),
-  );
-  const first = await Promise.race([settled, silent]);
-  clearTimeout(timer);
-  if (first !== SILENT) {
-    if ("err" in first) throw first.err;
-    return first.res;
-  }
-  return new Response(lateStream(settled, intervalMs, errorEvent), { status: 200, headers: headers() });
+  // one promise settled by whichever comes first: no race, no async layer (each layer between
+  // the answer and Bun measured as a few percent of the throughput of fast streams)
+  return new Promise((resolve, reject) => {
+    let silent = false;
+    const cancel = afterSilence(intervalMs, () => {
+      silent = true;
+      const settled = answer.then(
+        (res) => ({ res }),
+        (err: unknown) => ({ err }),
+      );
+      resolve(new Response(lateStream(settled, intervalMs, errorEvent), { status: 200, headers: headers() }));
+    });
+    answer.then(
+      (res) => {
+        if (silent) return;
+        cancel();
+        resolve(res);
+      },
+      (err: unknown) => {
+        // after a keep-alive answer, `settled` reports the failure as an event
+        if (silent) return;
+        cancel();
+        reject(err);
+      },
+    );
+  });
 }
 
 /** Message, type and code of an error body in any client's shape (each has `error.message`). */

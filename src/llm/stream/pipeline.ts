@@ -16,6 +16,7 @@ import { openaiErrorEvent } from "../hub/openai-writer.ts";
 import type { ByteTranslator, ClientStreamWriter, StreamFailure } from "../hub/parts.ts";
 import type { Usage } from "../types.ts";
 import { createOpenAITap } from "./openai-tap.ts";
+import { KEEP_ALIVE, SILENT, settlesWithin } from "./silence.ts";
 import { createSseFramer } from "./sse.ts";
 
 export interface StreamOutcome {
@@ -89,8 +90,9 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody>
   const ka = opts.keepAliveMs;
   // silent for longer than the keep-alive: answer now, with a comment, and go on as a stream
   // (a failure after this point is an error event, no longer an HTTP status)
-  if (ka !== undefined && (await settlesWithin(first, ka)) === SILENT) return liveStream(reads, KEEP_ALIVE, first.then((o) => reads.account(o)), ka);
-  let head = await first;
+  const settled = ka === undefined ? await first : await settlesWithin(first, ka);
+  if (settled === SILENT) return liveStream(reads, KEEP_ALIVE, first.then((o) => reads.account(o)), ka);
+  let head = settled;
   // Nothing was said yet and the answer is an error: a real HTTP status serves the client
   // better (SDK retries, error classes) than an error event under 200.
   const refusal = head.last ? relay.rejection(head.out) : undefined;
@@ -106,20 +108,6 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody>
     return head.out;
   }
   return liveStream(reads, head.out, undefined, ka);
-}
-
-const KEEP_ALIVE = ": keep-alive\n\n";
-const SILENT = Symbol("silent");
-
-/** `p`'s value, or SILENT when it has not settled within `ms` (the timer is cleared either way). */
-async function settlesWithin<T>(p: Promise<T>, ms: number): Promise<T | typeof SILENT> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const silent = new Promise<typeof SILENT>((resolve) => (timer = setTimeout(resolve, ms, SILENT)));
-  try {
-    return await Promise.race([p, silent]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 /**

@@ -1,0 +1,79 @@
+/**
+ * "Has this been silent for N ms?" for every streamed request, on one coarse process-wide clock.
+ *
+ * Keep-alive comments must go out when an upstream has said nothing for the keep-alive interval
+ * (15 s by default), which almost never happens: nearly every stream answers in time. A timer and
+ * a promise race per request for that rare case measured 6 µs of CPU a streamed request and 10%
+ * of the throughput of fast streams (A/B of one binary with `streamKeepAlive` on and off). Here a
+ * request registers a deadline in a set and removes it when the answer comes; one interval timer,
+ * running only while deadlines are pending, fires the late ones. A deadline fires between `ms` and
+ * `ms + TICK_MS` after it was set; intervals under a second (tests, unusual configs) get their own
+ * timer, where a quarter second would matter.
+ */
+
+const TICK_MS = 250;
+
+interface Deadline {
+  due: number;
+  fire: () => void;
+}
+
+const pending = new Set<Deadline>();
+let ticker: ReturnType<typeof setInterval> | undefined;
+
+function sweep(): void {
+  const now = performance.now();
+  for (const d of pending) {
+    if (d.due > now) continue;
+    pending.delete(d);
+    d.fire();
+  }
+  if (pending.size === 0) {
+    clearInterval(ticker);
+    ticker = undefined;
+  }
+}
+
+/** Calls `fire` once after `ms`, unless the returned cancel runs first. */
+export function afterSilence(ms: number, fire: () => void): () => void {
+  if (ms < 1000) {
+    const timer = setTimeout(fire, ms);
+    return () => clearTimeout(timer);
+  }
+  const d: Deadline = { due: performance.now() + ms, fire };
+  pending.add(d);
+  if (ticker === undefined) {
+    ticker = setInterval(sweep, TICK_MS);
+    // pending keep-alives alone must not hold a stopping process open
+    ticker.unref?.();
+  }
+  return () => pending.delete(d);
+}
+
+export const SILENT = Symbol("silent");
+
+/** The SSE comment that keeps a silent stream's connection open. */
+export const KEEP_ALIVE = ": keep-alive\n\n";
+
+/** `p`'s outcome, or SILENT when it has not settled within `ms` (a rejection after SILENT is ignored). */
+export function settlesWithin<T>(p: Promise<T>, ms: number): Promise<T | typeof SILENT> {
+  return new Promise((resolve, reject) => {
+    let silent = false;
+    const cancel = afterSilence(ms, () => {
+      silent = true;
+      resolve(SILENT);
+    });
+    p.then(
+      (v) => {
+        if (silent) return;
+        cancel();
+        resolve(v);
+      },
+      (err: unknown) => {
+        if (silent) return;
+        cancel();
+        reject(err);
+      },
+    );
+  });
+}
