@@ -40,7 +40,7 @@ export async function fromSharedFiles(deps: CredentialDeps): Promise<ResolvedCre
     const now = deps.now();
     return { creds: { accessKeyId, secretAccessKey, sessionToken: profile.aws_session_token || undefined }, expiresAt: Infinity, refreshAt: now + FILE_RECHECK_MS };
   }
-  if (profile.credential_process) return fromProcess(profile.credential_process, name);
+  if (profile.credential_process) return await fromProcess(profile.credential_process, name);
   const needs = ["role_arn", "sso_session", "sso_start_url", "web_identity_token_file"].filter((k) => profile[k]);
   if (needs.length > 0 || explicit) {
     throw new CredentialError(

@@ -123,7 +123,7 @@ async function entraToken(source: Extract<AzureSource, { kind: "clientSecret" | 
   }
   const url = `${authority}/${encodeURIComponent(source.tenantId)}/oauth2/v2.0/token`;
   const res = await tokenFetch(url, { method: "POST", headers: { "content-type": "application/x-www-form-urlencoded" }, body: form.toString() });
-  return grantOf(res, "Microsoft Entra ID");
+  return await grantOf(res, "Microsoft Entra ID");
 }
 
 /** Managed identity through the instance metadata service. */
@@ -136,7 +136,7 @@ async function imdsToken(source: Extract<AzureSource, { kind: "managedIdentity" 
   if (source.objectId) url.searchParams.set("object_id", source.objectId);
   if (source.resourceId) url.searchParams.set("msi_res_id", source.resourceId);
   const res = await tokenFetch(url.toString(), { headers: { metadata: "true" } });
-  return grantOf(res, "Azure managed identity (IMDS)");
+  return await grantOf(res, "Azure managed identity (IMDS)");
 }
 
 async function tokenFetch(url: string, init: RequestInit): Promise<Response> {

@@ -97,7 +97,7 @@ export async function gcpToken(opts: GcpAuthOptions, audience?: string): Promise
     return { value: token, expiresAt: token.expiresAt };
   };
   // the cache is shared by every authorizer, so the clock goes with the call (the options' own)
-  return tokens.get(cacheKey(opts.credential, env, audience), fetchFresh, now);
+  return await tokens.get(cacheKey(opts.credential, env, audience), fetchFresh, now);
 }
 
 /** Forgets cached tokens (tests). */
@@ -188,7 +188,7 @@ async function fetchToken(credential: GcpCredential, env: Record<string, string 
       const tokenUri = env.GOOGLE_OAUTH_TOKEN_URI ?? credential.tokenUri;
       const assertion = await signServiceAccountJwt(credential, tokenUri, audience, now);
       const form = new URLSearchParams({ grant_type: "urn:ietf:params:oauth:grant-type:jwt-bearer", assertion });
-      return exchange(tokenUri, form, audience, now, credential.quotaProject, "service-account key");
+      return await exchange(tokenUri, form, audience, now, credential.quotaProject, "service-account key");
     }
     case "authorized_user": {
       if (audience !== undefined) throw authError(401, "idToken needs a service_account key or the metadata server; authorized_user credentials cannot mint ID tokens here");
@@ -198,10 +198,10 @@ async function fetchToken(credential: GcpCredential, env: Record<string, string 
         client_secret: credential.clientSecret,
         refresh_token: credential.refreshToken,
       });
-      return exchange(env.GOOGLE_OAUTH_TOKEN_URI ?? credential.tokenUri, form, undefined, now, credential.quotaProject, "authorized_user credential");
+      return await exchange(env.GOOGLE_OAUTH_TOKEN_URI ?? credential.tokenUri, form, undefined, now, credential.quotaProject, "authorized_user credential");
     }
     case "metadata":
-      return fromMetadataServer(credential.host, audience, now);
+      return await fromMetadataServer(credential.host, audience, now);
   }
 }
 

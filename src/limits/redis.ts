@@ -140,14 +140,14 @@ class Connection {
       await this.connecting;
       if (!this.client.connected) throw new Error("not connected");
     }
-    return this.client.send(command, args);
+    return await this.client.send(command, args);
   }
   async script(s: { text: string; sha: string }, keys: string[], args: string[]): Promise<unknown> {
     try {
       return await this.send("EVALSHA", [s.sha, String(keys.length), ...keys, ...args]);
     } catch (err) {
       if (!String((err as Error)?.message).includes("NOSCRIPT")) throw err;
-      return this.send("EVAL", [s.text, String(keys.length), ...keys, ...args]);
+      return await this.send("EVAL", [s.text, String(keys.length), ...keys, ...args]);
     }
   }
 }

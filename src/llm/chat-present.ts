@@ -47,10 +47,10 @@ export async function present(ctx: RequestContext, call: ChatCall, res: Response
   const format = client.format;
   if (!res.ok) {
     const err = await upstreamError(ctx, target, res);
-    return format ? reshapeError(format.name, err) : err;
+    return format ? await reshapeError(format.name, err) : err;
   }
   const guards = responseGuardsOf(target);
-  if (!call.hub) return passThrough(ctx, call, res, guards);
+  if (!call.hub) return await passThrough(ctx, call, res, guards);
   const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
   const writerCtx: WriterContext = { model, created: streamCtx.created, state: client.read.state };
   if (!call.stream) {
@@ -68,7 +68,7 @@ export async function present(ctx: RequestContext, call: ChatCall, res: Response
   }
   const writer = format ? format.writer(writerCtx) : openaiChunkWriter(streamCtx);
   const hub = call.hub;
-  return translated(ctx, call, res.body!, writer, (w) => hub.stream(streamCtx, w), guards?.streaming ? guards : undefined);
+  return await translated(ctx, call, res.body!, writer, (w) => hub.stream(streamCtx, w), guards?.streaming ? guards : undefined);
 }
 
 /** A stream read as hub parts and written for the client, through the response guards when they apply to streams. */
@@ -95,11 +95,11 @@ export function usageWanted(ctx: RequestContext, target: ProviderTarget): boolea
 async function passThrough(ctx: RequestContext, call: ChatCall, res: Response, guards: GuardSet | undefined): Promise<Response> {
   const { target, model } = call;
   const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-  if (!call.stream || !isSse || !res.body) return guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res);
+  if (!call.stream || !isSse || !res.body) return await (guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res));
   if (guards?.streaming) {
     // the answer's text must be seen before the client gets it: read as hub parts
     const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers };
-    return translated(ctx, call, res.body, openaiChunkWriter(streamCtx), (w) => openaiStream(streamCtx, w), guards);
+    return await translated(ctx, call, res.body, openaiChunkWriter(streamCtx), (w) => openaiStream(streamCtx, w), guards);
   }
   if (!usageWanted(ctx, target)) return zeroCopy(ctx, target, res);
   const body = await passthroughStream({

@@ -23,9 +23,9 @@ export async function serveCountTokens(ctx: RequestContext, targets: readonly Pr
   const body = await ctx.json();
   const pathModel = modelFromPath(ctx.path);
   ctx.outcome.requested("count_tokens", typeof body.model === "string" ? body.model : pathModel);
-  return firstAnswer(ctx, targets, async (target) => {
+  return await firstAnswer(ctx, targets, async (target) => {
     if (target.provider.nativePath(route, target.model ?? (typeof body.model === "string" ? body.model : pathModel)) !== undefined) {
-      return forwardNative(ctx, target, route as RouteType, body);
+      return await forwardNative(ctx, target, route as RouteType, body);
     }
     const request = hubRequest(route, body, ctx);
     const draft = bodyDraft(request);

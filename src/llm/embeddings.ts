@@ -16,7 +16,7 @@ export async function serveEmbeddings(ctx: RequestContext, targets: readonly Pro
   const client = await ctx.json();
   if (client.input === undefined) throw new HttpError(400, "request is missing field 'input'", { code: "missing_field", param: "input" });
   ctx.outcome.requested("embeddings", typeof client.model === "string" ? client.model : undefined);
-  return firstAnswer(ctx, targets, (target) => embed(ctx, target, client));
+  return await firstAnswer(ctx, targets, (target) => embed(ctx, target, client));
 }
 
 async function embed(ctx: RequestContext, target: ProviderTarget, client: Record<string, unknown>): Promise<Response> {
@@ -36,7 +36,7 @@ async function embed(ctx: RequestContext, target: ProviderTarget, client: Record
     const path = target.pathOverride ?? target.provider.nativePath("embeddings", model);
     if (path === undefined) throw new HttpError(400, `embeddings are not supported for provider ${target.provider.telemetryName}`, { code: "unsupported_route" });
     const res = await call(path, draft.changed ? JSON.stringify(body) : await ctx.bytes());
-    return res.ok ? relayJson(ctx, target, res) : upstreamError(ctx, target, res);
+    return await (res.ok ? relayJson(ctx, target, res) : upstreamError(ctx, target, res));
   }
   const translated = emb.request({ ...body }, model);
   const path = target.pathOverride ?? emb.path(model);
@@ -45,7 +45,7 @@ async function embed(ctx: RequestContext, target: ProviderTarget, client: Record
   const failed = answers.find((r) => !r.ok);
   if (failed) {
     for (const r of answers) if (r !== failed) r.body?.cancel().catch(() => {});
-    return upstreamError(ctx, target, failed);
+    return await upstreamError(ctx, target, failed);
   }
   const texts = await Promise.all(answers.map(readUpstreamText));
   const text = Array.isArray(translated) ? `[${texts.join(",")}]` : texts[0]!;

@@ -22,14 +22,14 @@ import type { RouteType } from "./types.ts";
 export async function servePassthrough(ctx: RequestContext, targets: readonly ProviderTarget[], parse: boolean): Promise<Response> {
   const body = parse ? await ctx.json() : undefined;
   ctx.outcome.requested(undefined, typeof body?.model === "string" ? body.model : undefined);
-  return firstAnswer(ctx, targets, (target) => forward(ctx, target, "passthrough", target.pathOverride ?? target.passthroughPath(ctx.path), undefined));
+  return await firstAnswer(ctx, targets, (target) => forward(ctx, target, "passthrough", target.pathOverride ?? target.passthroughPath(ctx.path), undefined));
 }
 
 /** An API the provider serves natively (count tokens, realtime...), or a 400 naming the route type. */
 export async function serveNative(ctx: RequestContext, targets: readonly ProviderTarget[], routeType: RouteType): Promise<Response> {
   const client = routeType === "geminiCountTokens" || routeType === "anthropicTokenCount" ? await ctx.json() : undefined;
   ctx.outcome.requested(routeType, typeof client?.model === "string" ? client.model : modelFromPath(ctx.path));
-  return firstAnswer(ctx, targets, (target) => {
+  return await firstAnswer(ctx, targets, (target) => {
     if (target.provider.nativePath(routeType, target.model ?? modelFromPath(ctx.path)) === undefined) {
       throw new HttpError(400, `route type '${routeType}' is not supported for provider ${target.provider.telemetryName} yet`, { code: "unsupported_route" });
     }
@@ -79,7 +79,7 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
   const res = await callProvider(ctx, target, { path, body: payload, query, clientHeaders: nativeHeaders(target) });
   if (!res.ok && !(res.headers.get("content-type") ?? "").includes("json")) {
     // a text/plain 404 or an HTML error page: wrapped so the SDKs can read it
-    return reshapeError(formatOfRoute(route), await upstreamError(ctx, target, res));
+    return await reshapeError(formatOfRoute(route), await upstreamError(ctx, target, res));
   }
   const headers = downstreamHeaders(res.headers);
   if (!res.body) return answer(ctx, target, new Response(null, { status: res.status, headers }));

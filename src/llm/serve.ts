@@ -28,23 +28,23 @@ export async function serveAiBackend(ctx: RequestContext, backend: AiBackend): P
   const routes = targets[0]!.routes;
   const routeType = detectRouteType(ctx.method, ctx.path, routes?.table, routes ? routes.fallback : "passthrough");
   checkMethod(routeType, ctx.method, ctx.path);
-  if (routeType === "models") return listModels(ctx, backend.groups.flat());
-  return serveRouteType(ctx, targets, routeType);
+  if (routeType === "models") return await listModels(ctx, backend.groups.flat());
+  return await serveRouteType(ctx, targets, routeType);
 }
 
 export async function serveLlmBackend(ctx: RequestContext, backend: LlmBackend): Promise<Response> {
   const routeType = detectRouteType(ctx.method, ctx.path, undefined, "passthrough");
   checkMethod(routeType, ctx.method, ctx.path);
-  if (routeType === "models") return listModels(ctx, [...backend.models.filter((m) => m.visibility === "public"), ...[...backend.virtualModels.values()].map((v) => v.listing)]);
+  if (routeType === "models") return await listModels(ctx, [...backend.models.filter((m) => m.visibility === "public"), ...[...backend.virtualModels.values()].map((v) => v.listing)]);
   // the realtime socket names its model in the query (a GET has no body)
   const queryModel = routeType === "realtime" ? (new URLSearchParams(ctx.query).get("model") ?? undefined) : undefined;
   const model = modelFromPath(ctx.path) ?? queryModel ?? (await bodyModel(ctx));
   const virtual = backend.virtualModels.get(model);
-  if (virtual) return serveRouteType(ctx, orderCandidates(await virtualGroups(ctx, virtual), ctx.deps.random), routeType);
+  if (virtual) return await serveRouteType(ctx, orderCandidates(await virtualGroups(ctx, virtual), ctx.deps.random), routeType);
   const entry = backend.models.find((m) => m.visibility === "public" && m.matches(model) && (m.headerMatches.length === 0 || m.headerMatches.some((h) => h(ctx.req.headers))));
   if (!entry) throw new HttpError(404, `model '${model}' is not configured on this gateway`, { code: "model_not_found", param: "model" });
   const type = routeType === "passthrough" && entry.target.passthrough === "detect" ? "detect" : routeType;
-  return serveRouteType(ctx, [entry.target], type);
+  return await serveRouteType(ctx, [entry.target], type);
 }
 
 /** The targets a virtual model routes this request to: its first route whose condition holds. */

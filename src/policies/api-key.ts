@@ -58,11 +58,11 @@ export const apiKey = definePolicy({
         const presented = location.extract(reqCtx);
         if (presented === undefined) {
           if (mode === "strict") throw unauthorized(`an API key is required: send it in ${location.describe}`, "missing_api_key");
-          return next();
+          return await next();
         }
         const id = keys.get(sha256Hex(presented));
         if (!id) {
-          if (mode === "permissive") return next();
+          if (mode === "permissive") return await next();
           throw unauthorized(`API key not recognised: check the key sent in ${location.describe}`, "invalid_api_key");
         }
         setApiKey(reqCtx, id);
@@ -72,7 +72,7 @@ export const apiKey = definePolicy({
             throw forbidden(`model ${model} is not allowed for this API key (allowed: ${id.allowedModels!.join(", ") || "none"})`, "model_not_allowed");
           }
         }
-        return next();
+        return await next();
       },
       send: (req, reqCtx) => location.strip(req, reqCtx),
     };

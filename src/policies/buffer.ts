@@ -39,7 +39,7 @@ export const buffer = definePolicy({
           }
         }
         const res = await next();
-        return response && res.body ? buffered(res, response) : res;
+        return response && res.body ? await buffered(res, response) : res;
       },
     };
   },

@@ -44,11 +44,11 @@ export const requestMirror = definePolicy({
     return {
       key: "requestMirror",
       handle: async (reqCtx, next) => {
-        if (share <= 0 || (share < 1 && reqCtx.deps.random() >= share)) return next();
+        if (share <= 0 || (share < 1 && reqCtx.deps.random() >= share)) return await next();
         const hasBody = reqCtx.method !== "GET" && reqCtx.method !== "HEAD" && reqCtx.req.body !== null;
         const body = hasBody ? await reqCtx.bytes() : null; // the primary call then reads the same bytes
         void mirror(reqCtx, origin, body);
-        return next();
+        return await next();
       },
     };
   },

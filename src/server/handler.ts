@@ -106,9 +106,9 @@ async function serveBackend(ctx: RequestContext, route: RouteConfig): Promise<Re
       return res;
     }
     case "ai":
-      return serveAiBackend(ctx, backend);
+      return await serveAiBackend(ctx, backend);
     case "llm":
-      return serveLlmBackend(ctx, backend);
+      return await serveLlmBackend(ctx, backend);
   }
 }
 

@@ -61,7 +61,7 @@ export const extAuthz = definePolicy({
     const verdictFor = async (reqCtx: RequestContext): Promise<Allowed | undefined> => {
       await prepareCel(reqCtx, exprs);
       const a = authz.find((x) => !x.condition || evalBool(x.condition, celVars(reqCtx)));
-      return a ? decide(a, reqCtx) : undefined;
+      return a ? await decide(a, reqCtx) : undefined;
     };
     const present = (headers: Headers, reqCtx: RequestContext) => {
       for (const [name, value] of allowed.get(reqCtx)?.answer ?? []) if (answerable(name)) headers.append(name, value);
@@ -81,7 +81,7 @@ export const extAuthz = definePolicy({
       key: "extAuthz",
       async handle(reqCtx, next) {
         await verdictFor(reqCtx);
-        return next();
+        return await next();
       },
       send(req, reqCtx) {
         const v = allowed.get(reqCtx);
