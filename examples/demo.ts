@@ -106,7 +106,7 @@ console.log(
     "  export OPENAI_API_KEY=sk-...\n" +
     "  bun src/main.ts examples/openai-sdk-guide.yaml     (or ./agentgateway examples/openai-sdk-guide.yaml)\n",
 );
-await gateway.stop(1000);
+await gateway.stop({ minMs: 0, maxMs: 1000 });
 emulator.stop(true);
 
 function portIsFree(p: number): boolean {

@@ -32,7 +32,8 @@ usage:
 ports: admin page localhost:15000 (/ui), metrics [::]:15020 (/metrics), readiness [::]:15021 (/healthz/ready)
 environment: LOG_FORMAT=json, ADMIN_ADDR / STATS_ADDR / READINESS_ADDR=ip:port|off, OTLP_ENDPOINT,
   and any $VAR the config references.
-signals: SIGTERM / SIGINT drain in-flight requests and exit; the config file is reloaded when it changes.
+signals: SIGTERM / SIGINT drain in-flight requests and exit; the config file is reloaded when it changes
+  and on SIGHUP.
 docs: README.md (quick start, config reference, troubleshooting)`;
 
 type Source = { kind: "file"; path: string } | { kind: "inline"; text: string } | { kind: "stdin" };
@@ -134,10 +135,9 @@ async function main(): Promise<number> {
 
   let stopWatching = () => {};
   if (source.kind === "file") {
-    // the baseline is the text the running config came from: an edit made while the gateway
-    // was starting is a change (the watcher checks once when it starts)
-    stopWatching = watchConfigFile(source.path, config.source?.text.reveal() ?? (await Bun.file(source.path).text()), () => {
-      const next = loadConfigFile(source.path);
+    const path = source.path;
+    const reload = (why: string) => {
+      const next = loadConfigFile(path);
       if (!next.ok) {
         gateway.operations.configApplied(false);
         logger.error(`config reload failed; the previous config keeps serving\n${formatIssues(next.errors)}`);
@@ -147,13 +147,20 @@ async function main(): Promise<number> {
         const startupOnly = startupSettingsChanged(gateway.config, next.value);
         gateway.apply(next.value);
         gateway.operations.configApplied(true);
-        logger.info("config reloaded", { binds: next.value.binds.size });
+        logger.info("config reloaded", { binds: next.value.binds.size, trigger: why });
         if (startupOnly) logger.warn(`config reloaded, but ${startupOnly} change only at restart (as in agentgateway)`);
       } catch (err) {
         gateway.operations.configApplied(false);
         logger.error(`config reload failed: ${(err as Error).message}; the previous config keeps serving`);
       }
-    });
+    };
+    // the baseline is the text the running config came from: an edit made while the gateway
+    // was starting is a change (the watcher checks once when it starts)
+    stopWatching = watchConfigFile(path, config.source?.text.reveal() ?? (await Bun.file(path).text()), () => reload("file changed"));
+    // SIGHUP re-reads the file now (where file events do not arrive: some network and container mounts)
+    process.on("SIGHUP", () => reload("SIGHUP"));
+  } else {
+    process.on("SIGHUP", () => logger.warn("SIGHUP: the config came from the command line or stdin; there is no file to reload"));
   }
 
   const exitCode = await new Promise<number>((resolve) => {

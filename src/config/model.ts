@@ -50,6 +50,8 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** seconds a connection may sit idle (Bun.serve idleTimeout, at most 255) */
   idleTimeoutSec: number;
+  /** shutdown (SIGTERM): listeners keep accepting for `minMs` after readiness starts failing; in-flight requests are cut at `maxMs` */
+  termination: { minMs: number; maxMs: number };
 }
 
 export interface TracingSettings {

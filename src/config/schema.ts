@@ -237,6 +237,10 @@ export const RawConfigSection = z.strictObject({
   modelCatalog: ModelCatalogSources.nullish(),
   /** Our extension: a `: keep-alive` comment after this much silence in a stream ("off" disables; default 15s). */
   streamKeepAlive: z.union([z.literal("off"), Duration]).nullish(),
+  /** On SIGTERM: the longest in-flight requests may run before they are cut (default 30s). */
+  connectionTerminationDeadline: Duration.nullish(),
+  /** On SIGTERM: how long the listeners keep accepting after readiness starts failing, so load balancers notice first (default 0). */
+  connectionMinTerminationDeadline: Duration.nullish(),
   logging: z
     .strictObject({
       format: z.enum(["text", "json"]).nullish(),
@@ -271,8 +275,6 @@ export const RawConfigSection = z.strictObject({
     "mcp",
     "sensitiveHeaders",
     "customFunctions",
-    "connectionTerminationDeadline",
-    "connectionMinTerminationDeadline",
     "workerThreads",
     "backend",
     "hbone",

@@ -26,8 +26,12 @@ export interface Gateway {
   readonly readinessPort: number | undefined;
   /** metrics, traces and the admin page (src/server/operations.ts) */
   readonly operations: Operations;
-  /** stops accepting, waits for in-flight requests up to `graceMs`, then closes everything */
-  stop(graceMs?: number): Promise<void>;
+  /**
+   * Readiness starts failing; the listeners keep accepting for `minMs` (load balancers notice first),
+   * then stop accepting; in-flight requests get until `maxMs` after the call, then everything
+   * closes. Default: the config's `connection(Min)TerminationDeadline`.
+   */
+  stop(deadlines?: Partial<GatewayConfig["termination"]>): Promise<void>;
 }
 
 export interface StartOptions {
@@ -110,15 +114,19 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
       return readiness?.port;
     },
     operations: ops,
-    async stop(graceMs = 30_000) {
+    async stop(deadlines) {
+      const { minMs, maxMs } = { ...config.termination, ...deadlines };
       ready = false;
+      const started = performance.now();
+      if (minMs > 0) await Bun.sleep(minMs);
       collector.stop();
       const all = [...servers.values()].map((s) => s.server);
       servers.clear();
       const drained = Promise.all(all.map((s) => s.stop(false)));
+      const graceMs = Math.max(0, maxMs - (performance.now() - started));
       const deadline = new Promise<"timeout">((r) => setTimeout(() => r("timeout"), graceMs).unref?.());
       if ((await Promise.race([drained, deadline])) === "timeout") {
-        logger.warn(`in-flight requests still running after ${graceMs}ms; closing them`);
+        logger.warn(`in-flight requests still running ${maxMs}ms after shutdown began; closing them`);
         await Promise.all(all.map((s) => s.stop(true)));
       }
       await readiness?.stop(true);

@@ -17,7 +17,7 @@ const files = readdirSync(DIR).filter((f) => f.endsWith(".yaml")).sort();
  * among them the guard services' endpoint overrides (AGW_*_BASE_URL, AWS_ENDPOINT_URL_*).
  */
 const env = new Proxy({} as Record<string, string | undefined>, {
-  get: (_t, k) => (typeof k !== "string" ? undefined : k === "READINESS_ADDR" ? "off" : /^(LOG_FORMAT|ADMIN_ADDR|STATS_ADDR|AGW_.*|AWS_ENDPOINT_URL_.*)$/.test(k) ? undefined : `placeholder-${k.toLowerCase()}`),
+  get: (_t, k) => (typeof k !== "string" ? undefined : k === "READINESS_ADDR" ? "off" : /^(LOG_FORMAT|ADMIN_ADDR|STATS_ADDR|AGW_.*|AWS_ENDPOINT_URL_.*|CONNECTION_(MIN_)?TERMINATION_DEADLINE)$/.test(k) ? undefined : `placeholder-${k.toLowerCase()}`),
   has: () => true,
 });
 

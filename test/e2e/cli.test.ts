@@ -163,6 +163,38 @@ describe("running", () => {
     // the file watcher's reload can take seconds on a loaded CI box: waitForLog waits up to 10 s
   }, 20_000);
 
+  test("SIGHUP re-reads the config file at once and the process keeps serving", async () => {
+    const a = freePort();
+    const gw = await startGatewayProcess(`binds:${bindYaml(a)}`);
+    try {
+      gw.proc.kill("SIGHUP");
+      const line = await gw.waitForLog((l) => l.message === "config reloaded");
+      expect(line.trigger).toBe("SIGHUP");
+      expect((await chat(a)).status).toBe(200);
+      expect(gw.proc.exitCode).toBeNull();
+    } finally {
+      await gw.stop();
+    }
+  }, 20_000);
+
+  test("connectionMinTerminationDeadline: after SIGTERM readiness fails (500) while new requests are still served, then the process exits 0", async () => {
+    const [a, ready] = [freePort(), freePort()];
+    const gw = await startGatewayProcess(`config:\n  connectionMinTerminationDeadline: 2s\nbinds:${bindYaml(a)}`, { env: { READINESS_ADDR: `127.0.0.1:${ready}` } });
+    const readiness = () => fetch(`http://127.0.0.1:${ready}/healthz/ready`).then((r) => r.status, () => 0);
+    await eventually(async () => (await readiness()) === 200, 5000, "never ready");
+    gw.proc.kill("SIGTERM");
+    await eventually(async () => (await readiness()) === 500, 1500, "readiness did not turn 500");
+    expect((await chat(a)).status).toBe(200); // a load balancer that has not noticed yet still gets answers
+    expect(await gw.proc.exited).toBe(0);
+    expect(await chat(a).then((r) => `answered ${r.status}`, (e: Error & { code?: string }) => e.code)).toBe("ECONNREFUSED");
+  }, 20_000);
+
+  test("a shutdown deadline from the environment that is not a duration fails the load by name", async () => {
+    const r = await runToExit(["--validate-only", "-c", `binds:${bindYaml(freePort())}`], { env: { CONNECTION_TERMINATION_DEADLINE: "soon" } });
+    expect(r.code).toBe(1);
+    expect(r.stdout + r.stderr).toContain('CONNECTION_TERMINATION_DEADLINE="soon" is not a duration');
+  });
+
   test("SIGTERM drains an in-flight stream, then exits 0", async () => {
     const a = freePort();
     const gw = await startGatewayProcess(`binds:${bindYaml(a)}`);

@@ -50,7 +50,7 @@ export async function startTestGateway(yaml: string, env: Record<string, string 
       logger.flush();
       return raw;
     },
-    stop: () => gateway.stop(2000),
+    stop: () => gateway.stop({ minMs: 0, maxMs: 2000 }),
   };
 }
 

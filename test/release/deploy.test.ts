@@ -71,9 +71,17 @@ describe("deploy/ manifests", () => {
     const used = [...text.replace(/^\s*#.*$/gm, "").matchAll(/\$\{?([A-Z_][A-Z0-9_]*)/g)].map((m) => m[1]!);
     expect(used.length).toBeGreaterThan(0);
     for (const v of used) expect(Object.keys(secret)).toContain(v);
-    const loaded = loadConfigText(text, "configmap", { env: secret });
+    const pod = find("Deployment", "agentgateway").spec.template.spec;
+    const podEnv: Record<string, string> = Object.fromEntries(pod.containers[0].env.map((e: { name: string; value: string }) => [e.name, e.value]));
+    const loaded = loadConfigText(text, "configmap", { env: { ...secret, ...podEnv } });
     if (!loaded.ok) throw new Error(JSON.stringify(loaded.errors));
     expect([...loaded.value.binds.keys()]).toEqual([4000]);
+    // the replicas share their limits through the Redis of redis.yaml
+    expect(text).toMatch(/^\s+redis: \{url: \$REDIS_URL/m);
+    expect(secret.REDIS_URL).toBe(`redis://${find("Service", "agentgateway-redis").metadata.name}:6379`);
+    // Kubernetes kills the pod only after the gateway's own drain deadline
+    expect(loaded.value.termination.minMs).toBeGreaterThan(0);
+    expect(loaded.value.termination.maxMs).toBeLessThan(pod.terminationGracePeriodSeconds * 1000);
     expect(loaded.value.stats).toEqual({ hostname: "::", port: 15020 });
     expect(loaded.value.readiness).toEqual({ hostname: "::", port: 15021 });
   });

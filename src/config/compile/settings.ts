@@ -2,6 +2,7 @@
 import { parseDuration } from "../duration.ts";
 import type { GatewayConfig, ListenAddress, LogLevel } from "../model.ts";
 import type { RawConfig } from "../schema.ts";
+import { Duration } from "../schema/parts.ts";
 import { USAGE_FIELDS } from "../../telemetry/access-log.ts";
 import { compileCatalog } from "./catalog.ts";
 import type { CompileContext } from "./context.ts";
@@ -12,6 +13,7 @@ import { compileTelemetryFields } from "./telemetry-fields.ts";
 export const DEFAULT_MAX_BODY_BYTES = 32 * 1024 * 1024;
 const DEFAULT_IDLE_TIMEOUT_SEC = 120;
 const MAX_IDLE_TIMEOUT_SEC = 255; // Bun.serve's ceiling
+const DEFAULT_TERMINATION_MS = 30_000;
 
 export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<GatewayConfig, "binds"> {
   const cfg = raw.config ?? {};
@@ -42,7 +44,23 @@ export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<Gatew
     usageWanted: logsUsage,
     maxBodyBytes: http?.maxBufferSize ?? DEFAULT_MAX_BODY_BYTES,
     idleTimeoutSec,
+    termination: compileTermination(ctx, cfg),
   };
+}
+
+/** agentgateway's shutdown deadlines: the environment (`CONNECTION_MIN_TERMINATION_DEADLINE`, `CONNECTION_TERMINATION_DEADLINE`) over `config:`. */
+function compileTermination(ctx: CompileContext, cfg: NonNullable<RawConfig["config"]>): GatewayConfig["termination"] {
+  const deadline = (field: "connectionMinTerminationDeadline" | "connectionTerminationDeadline", env: string, fallback: number) => {
+    const fromEnv = ctx.env[env];
+    if (fromEnv === undefined || fromEnv === "") return cfg[field] ? parseDuration(cfg[field]) : fallback;
+    if (Duration.safeParse(fromEnv).success) return parseDuration(fromEnv);
+    ctx.issue(["config", field], `${env}=${JSON.stringify(fromEnv)} is not a duration (expected e.g. 5s, 500ms, 1m30s)`);
+    return fallback;
+  };
+  const minMs = deadline("connectionMinTerminationDeadline", "CONNECTION_MIN_TERMINATION_DEADLINE", 0);
+  const maxMs = deadline("connectionTerminationDeadline", "CONNECTION_TERMINATION_DEADLINE", Math.max(DEFAULT_TERMINATION_MS, minMs));
+  if (maxMs < minMs) ctx.issue(["config", "connectionTerminationDeadline"], `connectionTerminationDeadline (${maxMs}ms) cannot be less than connectionMinTerminationDeadline (${minMs}ms)`);
+  return { minMs, maxMs };
 }
 
 /** An `ip:port` address of `config:` (the environment's override already applied); "off" is null. */
