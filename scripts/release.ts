@@ -37,6 +37,17 @@ function revision(): string {
   return git("status", "--porcelain", "--untracked-files=no") ? `${sha}-dirty` : sha;
 }
 
+/**
+ * Where install.sh downloads from: RELEASE_URL, else the GitHub release of this version in the
+ * repository GitHub Actions names (GITHUB_REPOSITORY) or `origin` points at. Undefined when
+ * none is known: install.sh then asks its user for AGW_RELEASE_URL instead of guessing.
+ */
+export function releaseUrlFor(version: string, env: Record<string, string | undefined>, origin: string): string | undefined {
+  if (env.RELEASE_URL) return env.RELEASE_URL.replace(/\/+$/, "");
+  const repo = env.GITHUB_REPOSITORY || /github\.com[:/]([\w.-]+\/[\w.-]+?)(?:\.git)?$/.exec(origin)?.[1];
+  return repo ? `https://github.com/${repo}/releases/download/v${version}` : undefined;
+}
+
 export const fileName = (target: string) => `agentgateway-${target}${target.startsWith("windows") ? ".exe" : ""}`;
 
 function build(target: string, out: string, defines: Record<string, string>, bytecode: boolean): void {
@@ -67,11 +78,13 @@ function main(): void {
   console.log(`agentgateway ${version} (${defines.AGW_GIT_REVISION}, ${date}) -> ${out}`);
   for (const t of targets) build(t, out, { ...defines, AGW_BUILD_TARGET: `bun-${t}` }, !process.argv.includes("--no-bytecode"));
 
-  const releaseUrl = process.env.RELEASE_URL ?? `https://github.com/OWNER/REPO/releases/download/v${version}`;
-  writeFileSync(join(out, "install.sh"), readFileSync(join(ROOT, "scripts/install.sh"), "utf8").replace("__RELEASE_URL__", releaseUrl).replace("__VERSION__", version), { mode: 0o755 });
+  const releaseUrl = releaseUrlFor(version, process.env, git("remote", "get-url", "origin"));
+  const script = readFileSync(join(ROOT, "scripts/install.sh"), "utf8");
+  // only the default is filled in; install.sh's own check for the placeholder stays
+  writeFileSync(join(out, "install.sh"), (releaseUrl ? script.replace("__RELEASE_URL__", releaseUrl) : script).replace("__VERSION__", version), { mode: 0o755 });
   const files = [...targets.map(fileName), "install.sh"];
   writeFileSync(join(out, "SHA256SUMS"), files.map((f) => `${sha256(join(out, f))}  ${f}\n`).join(""));
-  console.log(`  SHA256SUMS (${files.length} files), install.sh (downloads from ${releaseUrl})`);
+  console.log(`  SHA256SUMS (${files.length} files), install.sh (${releaseUrl ? `downloads from ${releaseUrl}` : "no release address known (set RELEASE_URL or GITHUB_REPOSITORY): its users must set AGW_RELEASE_URL"})`);
 }
 
 if (import.meta.main) main();

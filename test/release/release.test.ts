@@ -47,3 +47,23 @@ describe.skipIf(!HOST)("bun run release (this platform)", () => {
     expect(existsSync(join(bin, "agentgateway"))).toBe(true); // the verified one stays
   }, 60_000);
 });
+
+describe("where install.sh downloads from", () => {
+  test("RELEASE_URL, else the GitHub release of the repository Actions or origin names, else nothing (no guessed address)", async () => {
+    const { releaseUrlFor } = await import("../../scripts/release.ts");
+    expect(releaseUrlFor("1.2.3", { RELEASE_URL: "https://dl.example.com/agw/1.2.3/" }, "git@github.com:a/b.git")).toBe("https://dl.example.com/agw/1.2.3");
+    expect(releaseUrlFor("1.2.3", { GITHUB_REPOSITORY: "acme/gw" }, "")).toBe("https://github.com/acme/gw/releases/download/v1.2.3");
+    expect(releaseUrlFor("1.2.3", {}, "git@github.com:acme/agent.gateway.git")).toBe("https://github.com/acme/agent.gateway/releases/download/v1.2.3");
+    expect(releaseUrlFor("1.2.3", {}, "https://github.com/acme/gw")).toBe("https://github.com/acme/gw/releases/download/v1.2.3");
+    expect(releaseUrlFor("1.2.3", {}, "/work/main")).toBeUndefined();
+  });
+
+  test("an install.sh built without a known address asks for AGW_RELEASE_URL instead of downloading from a placeholder", () => {
+    const script = readFileSync(join(ROOT, "scripts/install.sh"), "utf8").replace("__VERSION__", "1.2.3");
+    const dir = mkdtempSync(join(tmpdir(), "agw-install-"));
+    writeFileSync(join(dir, "install.sh"), script);
+    const r = Bun.spawnSync(["sh", join(dir, "install.sh")], { env: { PATH: process.env.PATH!, HOME: dir } });
+    expect(r.exitCode).not.toBe(0);
+    expect(r.stderr.toString()).toContain("set AGW_RELEASE_URL");
+  });
+});
