@@ -15,7 +15,8 @@
  *   tools: function                   function tools; custom -> a function taking `{input: string}`
  *                                     (calls come back as custom_tool_call); other types dropped
  *   tool_choice, parallel_tool_calls  the same meaning
- *   reasoning.effort                  reasoning_effort
+ *   reasoning.effort                  reasoning_effort (translated providers only: derived,
+ *                                     not sent to OpenAI-format chat backends)
  *   max_output_tokens                 max_completion_tokens
  *   text.format                       response_format (json_schema, json_object)
  * Refused (400): previous_response_id and conversation (the gateway keeps no state: send the
@@ -62,7 +63,10 @@ export function readResponses(body: Record<string, unknown>): HubRead {
   else if (format?.type === "json_object") req.response_format = { type: "json_object" };
   const stream = body.stream === true;
   if (stream) req.stream = true;
-  return { request: req, stream, state };
+  // the effort goes to translated providers in their own shape (a thinking budget, a level); an
+  // OpenAI-format chat backend behind a Responses client (vLLM, a compatible API) may not reason
+  // or know the field, so it does not get it (adapt.ts), as for the other formats' readers
+  return { request: req, stream, state, derived: ["reasoning_effort"] };
 }
 
 /** Items in order into chat messages: assistant text, calls and reasoning merge into one turn. */

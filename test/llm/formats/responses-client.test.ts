@@ -11,7 +11,7 @@ import { functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, t
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
 import { accessLogs, eventually, gatewayFor, openaiClient, type ProviderGateway } from "../../helpers/gateway.ts";
 import { PINNED as BEDROCK } from "../providers/bedrock/scripts.ts";
-import { bedrockText, bedrockThinkingTool, SIGNATURE } from "./scripts.ts";
+import { bedrockText, bedrockThinkingTool, openaiTextStream, SIGNATURE } from "./scripts.ts";
 
 const TOOLS: OpenAI.Responses.Tool[] = [
   { type: "function", name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }, strict: false },
@@ -172,12 +172,37 @@ describe("Responses client on Gemini", () => {
 
   test("non-streamed function call, then the answer", async () => {
     emu.enqueue({ events: functionCallEvents([{ name: "get_weather", args: { city: "Rome" } }]) }, { events: textEvents(["Warm."]) });
-    const first = await gw.client.responses.create({ model: "m", input: "Rome?", tools: TOOLS });
+    const first = await gw.client.responses.create({ model: "m", input: "Rome?", tools: TOOLS, reasoning: { effort: "low" } });
+    // the effort reaches Gemini in its own shape (a thinking budget), not as reasoning_effort
+    expect(emu.lastJson().generationConfig.thinkingConfig).toBeDefined();
+    expect(emu.lastJson()).not.toHaveProperty("reasoning_effort");
     const call = first.output.find((o) => o.type === "function_call") as OpenAI.Responses.ResponseFunctionToolCall;
     expect(call).toMatchObject({ name: "get_weather", arguments: '{"city":"Rome"}' });
     const second = await gw.client.responses.create({ model: "m", tools: TOOLS, input: [{ role: "user", content: "Rome?" }, call, { type: "function_call_output", call_id: call.call_id, output: "30C" }] });
     expect(second.output_text).toBe("Warm.");
     expect(emu.lastJson().contents[2].parts[0].functionResponse).toMatchObject({ name: "get_weather" });
+  });
+});
+
+describe("Responses client on an OpenAI-compatible chat-only backend (vLLM)", () => {
+  let emu: OpenAIEmulator;
+  let gw: ProviderGateway;
+  beforeAll(async () => {
+    emu = startOpenAIEmulator();
+    gw = await gatewayFor("custom", emu, { name: "vllm", settings: { providerOverride: "vllm", formats: [{ type: "completions" }] }, auth: { key: "sk-gw" } });
+  });
+  afterAll(async () => {
+    await gw.stop();
+    await emu.stop();
+  });
+
+  test("reasoning.effort is not sent as reasoning_effort: a chat backend may not reason or know the field", async () => {
+    emu.enqueue(openaiTextStream(["fine"]));
+    const { final } = await collect(await gw.client.responses.create({ model: "m", input: "hi", reasoning: { effort: "high" }, stream: true }));
+    expect(final!.output[0]).toMatchObject({ type: "message", content: [{ type: "output_text", text: "fine" }] });
+    const sent = emu.lastJson();
+    expect(sent.messages).toEqual([{ role: "user", content: "hi" }]);
+    expect(sent).not.toHaveProperty("reasoning_effort");
   });
 });
 
