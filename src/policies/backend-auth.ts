@@ -56,7 +56,7 @@ const AzureAuth = z
   })
   .superRefine(exactlyOne(["explicitConfig", "implicit"], "azure")).meta({ id: "AzureAuth" });
 
-export const BackendAuthSchema = z
+const BackendAuthObject = z
   .strictObject({
     key: z
       .union([
@@ -69,11 +69,22 @@ export const BackendAuthSchema = z
     gcp: GcpAuth.optional(),
     aws: AwsAuth.optional(),
     azure: AzureAuth.optional(),
-    ...notYetFields(["credentials", "jwtSign", "oauthTokenExchange", "crossAppAccess"]),
+    ...notYetFields(["credentials", "jwtSign", "oauthTokenExchange", "crossAppAccess", "copilot"]),
   })
-  .superRefine(exactlyOne(["key", "passthrough", "gcp", "aws", "azure"], "backendAuth")).meta({ id: "BackendAuth" });
+  .superRefine(exactlyOne(["key", "passthrough", "gcp", "aws", "azure"], "backendAuth"));
 
-export type RawBackendAuth = z.output<typeof BackendAuthSchema>;
+/**
+ * agentgateway's unit variant `backendAuth: copilot` (GitHub Copilot's token exchange) is a bare
+ * string: declared so the load fails naming it, not with "expected object".
+ */
+const CopilotAuth = z
+  .literal("copilot")
+  .superRefine((_value, ctx) => ctx.addIssue({ code: "custom", message: "'copilot' is not supported yet by this gateway" }))
+  .meta({ description: "Not supported yet by this gateway (agentgateway backendAuth 'copilot')." });
+
+export const BackendAuthSchema = z.union([BackendAuthObject, CopilotAuth]).meta({ id: "BackendAuth" });
+
+export type RawBackendAuth = z.output<typeof BackendAuthObject>;
 
 export type CloudAuthFactory<C> = (config: C, ctx: PolicyCompileContext, path: YamlPath) => Authorizer | undefined;
 
@@ -101,7 +112,8 @@ export function authPolicy(authorize: Authorizer, replacesClientAuth: boolean, s
   };
 }
 
-export function compileBackendAuth(raw: RawBackendAuth, ctx: PolicyCompileContext, path: YamlPath): Policy | undefined {
+export function compileBackendAuth(raw: RawBackendAuth | "copilot", ctx: PolicyCompileContext, path: YamlPath): Policy | undefined {
+  if (raw === "copilot") return undefined; // never valid: the schema refuses it by name
   const placed = typeof raw.key === "object" && "value" in raw.key ? { at: "key", location: raw.key.location } : { at: "passthrough", location: raw.passthrough?.location };
   if (placed.location?.expression !== undefined) {
     ctx.issue([...path, placed.at, "location", "expression"], "an expression reads a credential but cannot place one upstream: use a header, a queryParameter or a cookie");

@@ -123,6 +123,24 @@ llm:
     expect(messages).toContain("llm.models[1].params: provider bedrock requires params.awsRegion");
   });
 
+  test("backendAuth copilot (agentgateway's GitHub Copilot auth, not implemented) fails the load by name, in both spellings", () => {
+    const at = "binds[0].listeners[0].routes[0].policies.backendAuth";
+    for (const [auth, path] of [
+      ["copilot", at],
+      ["{copilot: {}}", `${at}.copilot`],
+    ] as const) {
+      const errs = errorsOf(`binds:
+- port: 3000
+  listeners:
+  - routes:
+    - policies:
+        backendAuth: ${auth}
+      backends: [{ai: {name: a, provider: {openAI: {}}}}]
+`);
+      expect(errs.map((e) => [e.path, e.message])).toEqual([[path, "'copilot' is not supported yet by this gateway"]]);
+    }
+  });
+
   test("a secret never appears in an error message", () => {
     const secret = "sk-live-SUPERSECRET-123";
     const r = loadConfigText(
