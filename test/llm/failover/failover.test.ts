@@ -142,12 +142,14 @@ describe("failover to the next provider", () => {
     expect(r.response.headers.get("x-agw-provider")).toBe("c");
   });
 
-  test("all evicted: 503 with the soonest retry-after, no upstream call", async () => {
-    a.script(status(500));
+  test("all evicted: 503 with the soonest retry-after (b, the middle one), no upstream call", async () => {
+    // each evicted for a different time: a 40 s and c 60 s (as their retry-after asks), b 30 s
+    // (the default), so only the soonest, not the first or the last candidate, says 20 s below
+    a.script(status(429, "{}", { "retry-after": "40" }));
     b.script(status(500));
-    c.script(status(500));
+    c.script(status(429, "{}", { "retry-after": "60" }));
     const err = (await ask().catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
-    expect(err.status).toBe(500); // the last provider's own answer
+    expect(err.status).toBe(429); // the last provider's own answer
     clock += 10_000;
     const before = counts();
     const evicted = await fetch(`${gw.baseURL()}/chat/completions`, {
@@ -157,7 +159,9 @@ describe("failover to the next provider", () => {
     });
     expect(evicted.status).toBe(503);
     expect(evicted.headers.get("retry-after")).toBe("20");
-    expect(((await evicted.json()) as { error: { code: string } }).error.code).toBe("no_healthy_backend");
+    const body = (await evicted.json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("no_healthy_backend");
+    expect(body.error.message).toContain("back in 20s");
     expect(counts()).toEqual(before);
   });
 });
