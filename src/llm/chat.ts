@@ -75,7 +75,8 @@ function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], cl
     runPresent(ctx.route.policies, h, ctx);
     return h;
   };
-  return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, headers, format ? (...e) => clientErrorEvent(format, ...e) : undefined);
+  const model = typeof asked === "string" ? asked : "";
+  return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, headers, format ? (...e) => clientErrorEvent(format, ...e, model) : undefined);
 }
 
 /**

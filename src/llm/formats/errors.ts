@@ -8,7 +8,9 @@
  */
 import { errorBody, type HttpError } from "../../http/errors.ts";
 import { failureCode, failureStatus, upstreamErrorType } from "../hub/failure.ts";
+import { randomId } from "../hub/literals.ts";
 import type { StreamFailure } from "../hub/parts.ts";
+import { failedResponseEvents } from "../hub/responses-object.ts";
 import type { RouteType } from "../types.ts";
 import type { ClientFormatName } from "./types.ts";
 
@@ -146,10 +148,14 @@ export function failureFields(f: StreamFailure): { status: number; type: string;
   return { status, type: upstreamErrorType(status), code: failureCode(f) };
 }
 
-/** An error event inside a stream of `format` (after the answer's status went out). */
-export function clientErrorEvent(format: ClientFormatName, status: number, message: string, type: string, code: string | null): string {
+/**
+ * An error event inside a stream of `format` (after the answer's status went out, before any of
+ * the answer: a keep-alive comment was all). A Responses stream ends in `response.failed` too,
+ * which is how Responses clients (Codex) read a failed answer; `model` is that Response's.
+ */
+export function clientErrorEvent(format: ClientFormatName, status: number, message: string, type: string, code: string | null, model = ""): string {
   if (format === "anthropic") return `event: error\ndata: ${anthropicErrorJson(status, message)}\n\n`;
   if (format === "gemini") return `data: ${googleErrorJson(status, message)}\r\n\r\n`;
-  if (format === "responses") return `event: error\ndata: ${JSON.stringify({ type: "error", code: code ?? type, message, param: null })}\n\n`;
+  if (format === "responses") return failedResponseEvents({ id: randomId("resp_"), created: Math.floor(Date.now() / 1000), model, code: code ?? type, message });
   return `data: ${errorBody(message, type, code)}\n\n`;
 }

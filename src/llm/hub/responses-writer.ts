@@ -21,9 +21,9 @@
  */
 import { failureFields } from "../formats/errors.ts";
 import type { WriterContext } from "../formats/types.ts";
-import type { Usage } from "../types.ts";
 import { joinLiterals, literalText, randomId } from "./literals.ts";
 import type { ClientStreamWriter, HubMessage, JsonStringLiteral, StreamFailure } from "./parts.ts";
+import { responseError, responseObject } from "./responses-object.ts";
 import { envelopeRedacted, envelopeSigned } from "./thinking-envelope.ts";
 import { WriterBase } from "./writer-base.ts";
 
@@ -46,28 +46,6 @@ interface Item {
   encrypted?: string;
   /** the item's final JSON, once done */
   json?: string;
-}
-
-export function responsesUsage(u: Usage | undefined): Record<string, unknown> | null {
-  if (!u) return null;
-  return {
-    input_tokens: u.inputTokens,
-    input_tokens_details: { cached_tokens: u.cachedInputTokens ?? 0 },
-    output_tokens: u.outputTokens,
-    output_tokens_details: { reasoning_tokens: u.reasoningTokens ?? 0 },
-    total_tokens: u.totalTokens,
-  };
-}
-
-/** The Response object around `output` (JSON text) in `status`. */
-export function responseObject(f: { id: string; created: number; model: string; status: string; output: string; usage: Usage | undefined; incomplete?: string | undefined; error?: string | undefined }): string {
-  const incomplete = f.incomplete ? `{"reason":"${f.incomplete}"}` : "null";
-  return (
-    `{"id":${JSON.stringify(f.id)},"object":"response","created_at":${f.created},"status":"${f.status}","background":false,"error":${f.error ?? "null"},` +
-    `"incomplete_details":${incomplete},"instructions":null,"max_output_tokens":null,"model":${JSON.stringify(f.model)},"output":${f.output},` +
-    `"parallel_tool_calls":true,"previous_response_id":null,"reasoning":{"effort":null,"summary":null},"store":false,"temperature":null,` +
-    `"text":{"format":{"type":"text"}},"tool_choice":"auto","tools":[],"top_p":null,"truncation":"disabled","usage":${JSON.stringify(responsesUsage(f.usage))},"metadata":{}}`
-  );
 }
 
 const INCOMPLETE = { length: "max_output_tokens", content_filter: "content_filter" } as const;
@@ -229,9 +207,8 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
     this.ended = true;
     this.failed = failure;
     const { code } = failureFields(failure);
-    const message = JSON.stringify(failure.message);
-    this.event("error", `"code":${JSON.stringify(code)},"message":${message},"param":null`);
-    this.event("response.failed", `"response":${this.response("failed", { error: `{"code":${JSON.stringify(code)},"message":${message}}` })}`);
+    this.event("error", `"code":${JSON.stringify(code)},"message":${JSON.stringify(failure.message)},"param":null`);
+    this.event("response.failed", `"response":${this.response("failed", { error: responseError(code, failure.message) })}`);
   }
 }
 
