@@ -2,6 +2,11 @@
  * How the agent suite's emulators answer (the logic of the research fakes, on the gateway's
  * translated requests): a conversation with a tool result -> "DONE. Tool said: <result>"; a
  * USE_TOOL prompt -> a call of the agent's shell tool; anything else -> "pong".
+ *
+ * The command the tool runs computes its output (`42x`), which appears nowhere in the prompt,
+ * the command or the call: an answer that has it can only have come from running the tool (an
+ * agent that refused the call, or echoed the command back in an error, does not produce it).
+ * No `$((...))`: Gemini CLI refuses commands with `$(` in them.
  */
 import { turn, type AnthropicEvent, type Reply as AnthropicReply, type RecordedRequest as AnthropicRequest } from "../emulators/anthropic.ts";
 import { ev, type Reply, type RecordedBedrockRequest, type StreamEvent } from "../emulators/bedrock.ts";
@@ -9,11 +14,15 @@ import { event, type Reply as GeminiReply, type RecordedRequest as GeminiRequest
 import type { RecordedRequest } from "../emulators/openai.ts";
 
 /** The shell tools of the three agents, with the arguments each expects. */
+export const TOOL_COMMAND = "expr 6 '*' 7 | sed 's/$/x/'";
+/** What the command prints: only running it produces this text. */
+export const TOOL_OUTPUT = "42x";
+
 const SHELL_TOOLS: Record<string, Record<string, unknown>> = {
-  Bash: { command: "echo hello-from-tool", description: "Print a greeting" },
-  exec_command: { cmd: "echo hello-from-tool" },
-  run_shell_command: { command: "echo hello-from-tool", description: "print a greeting" },
-  shell: { command: ["bash", "-lc", "echo hello-from-tool"] },
+  Bash: { command: TOOL_COMMAND, description: "Multiply and mark" },
+  exec_command: { cmd: TOOL_COMMAND },
+  run_shell_command: { command: TOOL_COMMAND, description: "multiply and mark" },
+  shell: { command: ["bash", "-lc", TOOL_COMMAND] },
 };
 
 type Decision = { text: string } | { tool: string; args: string };
