@@ -18,7 +18,7 @@ export function compileGuards(raw: RawPromptGuard, ctx: PolicyCompileContext): G
   const request = (raw.request ?? []).map((g, i) => compileGuard(g, { ...ctx, path: [...ctx.path, "request", i] })).filter((g): g is Guard => g !== undefined);
   const response = (raw.response ?? []).map((g, i) => compileGuard(g, { ...ctx, path: [...ctx.path, "response", i] })).filter((g): g is Guard => g !== undefined);
   if (request.length === 0 && response.length === 0) return undefined;
-  return { request, response, streaming: raw.streaming === "Enabled" };
+  return { request, response, streaming: raw.streaming === "Enabled", key: JSON.stringify(raw) };
 }
 
 /** A response guard has the same shape without `scope` and `openAIModeration`. */

@@ -18,21 +18,57 @@ export function checkGuardable(set: GuardSet, draft: BodyDraft): void {
   }
 }
 
+/** A request's messages as one guard set judged them: what it let through (masked or not). */
+interface Judged {
+  key: string;
+  input: unknown[];
+  /** `input` as JSON, computed when a later attempt's messages are not the same array */
+  json?: string;
+  output: unknown[];
+}
+
+/** The verdicts of each client request so far (guards run before each failover attempt's call). */
+const judgedIn = new WeakMap<RequestContext, Judged[]>();
+
+/**
+ * Runs the request guards once per client request: a failover attempt whose target has the same
+ * guards (by configuration) and sends the same messages gets the first verdict, so a guard
+ * service is not called again (and the log does not count its verdict twice). A target whose
+ * prompts, overrides or transformations change the messages, or whose guards differ, is judged
+ * anew: its provider gets other texts, and only a verdict on those texts covers them.
+ */
 export async function guardRequest(set: GuardSet, draft: BodyDraft, ctx: RequestContext): Promise<void> {
   const initial = draft.body.messages;
   if (!isList(initial) || set.request.length === 0) return;
+  const judged = judgedIn.get(ctx);
+  const earlier = judged?.find((j) => j.key === set.key && sameMessages(j, initial));
+  if (earlier) {
+    if (earlier.output !== earlier.input) draft.set("messages", earlier.output);
+    return;
+  }
+  const messages = await judge(set, initial, ctx);
+  const entry = { key: set.key, input: initial, output: messages };
+  if (judged) judged.push(entry);
+  else judgedIn.set(ctx, [entry]);
+  if (messages !== initial) draft.set("messages", messages);
+}
+
+function sameMessages(j: Judged, messages: unknown[]): boolean {
+  if (j.input === messages) return true;
+  j.json ??= JSON.stringify(j.input);
+  return j.json === JSON.stringify(messages);
+}
+
+/** The messages after every request guard: the same array when none masked anything. */
+async function judge(set: GuardSet, initial: Record<string, unknown>[], ctx: RequestContext): Promise<Record<string, unknown>[]> {
   let messages = initial;
-  let changed = false;
   for (const guard of set.request) {
     const texts = requestTexts(messages, guard.scope);
     if (texts.slots.length === 0) continue;
     const verdict = await runGuard(guard, texts.slots, "request", ctx);
-    if (verdict.action === "mask") {
-      messages = texts.apply(verdict.texts);
-      changed = true;
-    }
+    if (verdict.action === "mask") messages = texts.apply(verdict.texts);
   }
-  if (changed) draft.set("messages", messages);
+  return messages;
 }
 
 function isList(x: unknown): x is Record<string, unknown>[] {

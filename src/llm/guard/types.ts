@@ -50,6 +50,11 @@ export interface GuardSet {
   response: readonly Guard[];
   /** response guards also apply to streamed answers (`streaming: Enabled`) */
   streaming: boolean;
+  /**
+   * The configuration it was compiled from (JSON): each provider target compiles its own set, and
+   * sets with equal keys give equal verdicts on equal texts (a failover reuses them, request.ts).
+   */
+  key: string;
 }
 
 /** The default rejection (agentgateway's). */
