@@ -63,7 +63,7 @@ function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], cl
     }
     const call = await prepare(ctx, target, client);
     const body = runUpstreamBody(target.policies, call.body, ctx);
-    const res = await callProvider(ctx, target, { path: call.path, body, headers: call.headers, clientHeaders: format ? formatHeaders(ctx.req.headers, target) : undefined });
+    const res = await callProvider(ctx, target, { path: call.path, body, headers: call.headers, clientHeaders: format ? formatHeaders(target, call.model) : undefined });
     return present(ctx, call, res, client);
   });
   // (a Gemini stream without alt=sse is a JSON array, passed through: no comments in it)

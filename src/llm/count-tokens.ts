@@ -48,7 +48,7 @@ async function providerCount(ctx: RequestContext, target: ProviderTarget, req: C
   const counter = target.provider.countTokens;
   const model = target.model ?? req.model;
   if (!counter || typeof model !== "string") return undefined;
-  const res = await callProvider(ctx, target, { path: counter.path(model), body: counter.request(req, model), clientHeaders: formatHeaders(ctx.req.headers, target) });
+  const res = await callProvider(ctx, target, { path: counter.path(model), body: counter.request(req, model), clientHeaders: formatHeaders(target, model) });
   const text = await res.text().catch(() => "");
   if (!res.ok) return undefined;
   try {

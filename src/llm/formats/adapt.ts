@@ -8,7 +8,8 @@
  *                             reason); streams ask for usage (stream_options.include_usage),
  *                             which the client's writer reports
  *   Claude translators        everything stays (Anthropic, Claude on Vertex): server tools
- *   (Anthropic, Vertex)       included, cache_control and signed thinking replayed
+ *   (Anthropic, Vertex)       included, cache_control and signed thinking replayed; the
+ *                             client's anthropic-beta header goes on as it is (headers.ts)
  *   Bedrock                   server tools go (Converse takes function tools only); for Claude
  *                             models the client's anthropic-beta flags that Bedrock knows go in
  *                             additionalModelRequestFields.anthropic_beta
@@ -27,13 +28,19 @@ const BEDROCK_BETAS = /^(interleaved-thinking-|context-1m-|token-efficient-tools
 export function adaptRequest(read: HubRead, req: ChatRequest, target: ProviderTarget, model: string, headers: Headers): ChatRequest {
   const provider = target.provider;
   if (!provider.chat) return forOpenAIFormat(read, req);
-  if (provider.telemetryName === "anthropic" || (provider.telemetryName === "gcp.vertex_ai" && isClaude(model))) return req;
+  if (speaksMessages(target, model)) return req;
   const out = withFunctionToolsOnly(req);
   if (provider.telemetryName === "aws.bedrock" && modelFamily(model) === "anthropic") {
     const betas = (headers.get("anthropic-beta") ?? "").split(",").map((b) => b.trim()).filter((b) => BEDROCK_BETAS.test(b));
     if (betas.length > 0) out.additionalModelRequestFields = { ...(out.additionalModelRequestFields as object | undefined), anthropic_beta: betas };
   }
   return out;
+}
+
+/** The target's translation is Anthropic Messages (Anthropic itself, Claude on Vertex's rawPredict). */
+export function speaksMessages(target: ProviderTarget, model: string): boolean {
+  const name = target.provider.telemetryName;
+  return name === "anthropic" || (name === "gcp.vertex_ai" && isClaude(model));
 }
 
 function withFunctionToolsOnly(req: ChatRequest): ChatRequest {

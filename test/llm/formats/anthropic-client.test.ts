@@ -324,7 +324,7 @@ describe("Anthropic client on Claude on Vertex: through the hub, signed thinking
     await emu.stop();
   });
 
-  test("rawPredict with the Vertex body; thinking blocks, cache_control and server tools replayed", async () => {
+  test("rawPredict with the Vertex body; thinking blocks, cache_control, server tools and beta flags replayed", async () => {
     emu.enqueue(
       turn([
         { type: "message_start", message: { id: "msg_v1", type: "message", role: "assistant", model: "claude-sonnet-4", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 9, output_tokens: 1 } } },
@@ -345,9 +345,12 @@ describe("Anthropic client on Claude on Vertex: through the hub, signed thinking
         { role: "assistant", content: [{ type: "thinking", thinking: "t", signature: "s1" }, { type: "text", text: "ok" }] },
         { role: "user", content: "go on" },
       ],
-    });
+    }, { headers: { "anthropic-beta": "context-1m-2025-08-07,interleaved-thinking-2025-05-14" } });
     expect(msg.content).toMatchObject([{ type: "text", text: "Done" }]);
     const req = emu.requests[0]!;
+    // Vertex takes Claude's beta flags in the header, as Anthropic does; the version is in the body
+    expect(req.headers.get("anthropic-beta")).toBe("context-1m-2025-08-07,interleaved-thinking-2025-05-14");
+    expect(req.headers.get("anthropic-version")).toBeNull();
     expect(req.path).toBe("/v1/projects/p1/locations/us-east5/publishers/anthropic/models/claude-sonnet-4@20250514:rawPredict");
     expect(req.json.anthropic_version).toBe("vertex-2023-10-16");
     expect(req.json.thinking).toEqual({ type: "enabled", budget_tokens: 1024 });
