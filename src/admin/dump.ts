@@ -6,7 +6,8 @@
  */
 import { buildInfo } from "../build-info.ts";
 import type { Backend, CustomField, GatewayConfig, ListenAddress, ProviderTarget, RouteConfig, UpstreamTarget } from "../config/model.ts";
-import { readRuntimeState } from "../telemetry/runtime-state.ts";
+import { providerHealth } from "../llm/failover/status.ts";
+import { limitsView } from "../limits/observed.ts";
 
 export interface TargetView {
   name: string;
@@ -108,10 +109,12 @@ export function configDump(config: GatewayConfig) {
   return { binds: bindsView(config), backends: backendsView(config), version: buildInfo, config: settingsView(config) };
 }
 
-/** The page's state view: backends and providers with their health, and limits per key. */
+/**
+ * The page's state view: backends and providers with their health (learnt from traffic; the
+ * clock is the gateway's default, performance.now), and rate-limit and budget state per key.
+ */
 export function stateView(config: GatewayConfig) {
-  const live = readRuntimeState();
-  return { backends: backendsView(config), health: live.health, limits: live.limits };
+  return { backends: backendsView(config), health: providerHealth(config, performance.now()), limits: limitsView(config.limitTable) };
 }
 
 /** Every credential the compiled config holds, revealed only to scrub it from what the page shows. */

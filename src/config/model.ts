@@ -7,6 +7,7 @@ import type { UpstreamOrigin } from "../http/upstream-url.ts";
 import type { HealthSettings, TargetHealth } from "../llm/failover/health.ts";
 import type { WeightedTarget } from "../llm/failover/order.ts";
 import type { Provider } from "../llm/types.ts";
+import type { LimitTable } from "../limits/observed.ts";
 import type { Chain } from "../policies/chain.ts";
 import type { Policy } from "../policies/types.ts";
 import type { Router } from "../routing/router.ts";
@@ -50,6 +51,8 @@ export interface GatewayConfig {
   maxBodyBytes: number;
   /** seconds a connection may sit idle (Bun.serve idleTimeout, at most 255) */
   idleTimeoutSec: number;
+  /** what this config's rate limits and budgets last saw per key (the admin page's `/ui/limits`) */
+  limitTable: LimitTable;
   /** shutdown (SIGTERM): listeners keep accepting for `minMs` after readiness starts failing; in-flight requests are cut at `maxMs` */
   termination: { minMs: number; maxMs: number };
 }

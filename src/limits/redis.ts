@@ -7,6 +7,7 @@
  */
 import { RedisClient } from "bun";
 import { HttpError } from "../http/errors.ts";
+import { policyMetrics } from "../telemetry/metrics/policy-metrics.ts";
 import { notice } from "./notice.ts";
 import { leasedBuckets, type LeaseItem, type RemoteBuckets, type RemoteState } from "./lease.ts";
 import type { BucketSpec, BudgetSpec, LimitStore, TakeItem } from "./store.ts";
@@ -170,14 +171,18 @@ function boundedCalls(settings: RedisSettings, c: Connection): Bounded {
   return async (op, open) => {
     let timer: ReturnType<typeof setTimeout> | undefined;
     try {
-      return await Promise.race([
+      const answer = await Promise.race([
         op(),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => reject(new Error(`no answer within ${settings.timeoutMs} ms`)), settings.timeoutMs);
         }),
       ]);
+      policyMetrics.redis("ok");
+      return answer;
     } catch (err) {
       c.reset();
+      policyMetrics.redis("error");
+      policyMetrics.redis(settings.failureMode);
       const why = (err as Error)?.message ?? String(err);
       if (settings.failureMode === "failClosed") {
         notice("error", `redis:closed:${where}`, `rate limits: Redis at ${where} is unavailable (${why}); failing closed: requests are refused with 503`, { redis: where });

@@ -12,7 +12,9 @@ import { z } from "zod";
 import { celField, celVars, evalString, prepareCel, type CelExpression } from "../cel/index.ts";
 import { HttpError } from "../http/errors.ts";
 import { notice } from "../limits/notice.ts";
+import { observe, observedLimit, type ObservedLimit } from "../limits/observed.ts";
 import type { BudgetSpec, LimitStore } from "../limits/store.ts";
+import { policyMetrics } from "../telemetry/metrics/policy-metrics.ts";
 import type { ExchangeOutcome } from "../telemetry/outcome.ts";
 import { definePolicy } from "./types.ts";
 
@@ -30,6 +32,7 @@ export const BudgetsSchema = z
 
 interface Budget {
   spec: BudgetSpec;
+  observed: ObservedLimit;
   max: number;
   window: string;
   key: CelExpression | undefined;
@@ -46,7 +49,7 @@ export const budgets = definePolicy({
       const key = b.key === undefined ? undefined : celField(ctx, b.key, [...ctx.path, i, "key"]);
       if (b.key !== undefined && !key) return;
       const id = `${ctx.path.join(".")}~${i}~${b.window}~${Bun.hash(b.key ?? "").toString(36)}`;
-      list.push({ spec: { id, windowMs: WINDOWS[b.window] }, max: b.maxCost, window: b.window, key });
+      list.push({ spec: { id, windowMs: WINDOWS[b.window] }, observed: observedLimit(ctx.limitTable, [...ctx.path, i].join("."), "budget", b.maxCost, b.key), max: b.maxCost, window: b.window, key });
     });
     if (list.length === 0) return undefined;
     const exprs = list.map((b) => b.key);
@@ -60,6 +63,7 @@ export const budgets = definePolicy({
         for (const [i, b] of list.entries()) {
           const got = store.spent(b.spec, keys[i]!);
           const spent = got instanceof Promise ? await got : got;
+          seen(b, keys[i]!, spent);
           if (spent >= b.max) throw exhausted(b, spent);
         }
         reqCtx.outcome.onFinish((rec) => charge(rec, list, keys, store));
@@ -79,6 +83,14 @@ function charge(rec: Readonly<ExchangeOutcome>, list: readonly Budget[], keys: r
   }
   if (cost.total <= 0) return;
   list.forEach((b, i) => void store.charge(b.spec, keys[i]!, cost.total));
+}
+
+/** The admin page's view of the key's spend, and agentgateway_rate_limit_checks_total. */
+function seen(b: Budget, key: string, spent: number): void {
+  policyMetrics.rateLimit("budget", spent >= b.max ? "limited" : "allowed");
+  // a total budget never resets: its entry lives until the page's table is full
+  const end = b.spec.windowMs === 0 ? undefined : (Math.floor(Date.now() / b.spec.windowMs) + 1) * b.spec.windowMs;
+  observe(b.observed, key, spent, end, end ?? Infinity);
 }
 
 function exhausted(b: Budget, spent: number): HttpError {

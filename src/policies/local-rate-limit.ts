@@ -18,8 +18,10 @@ import { celField, celVars, evalBool, evalString, prepareCel, type CelExpression
 import { parseDuration } from "../config/duration.ts";
 import { Duration } from "../config/schema/parts.ts";
 import { HttpError } from "../http/errors.ts";
+import { observe, observedLimit, type ObservedLimit } from "../limits/observed.ts";
 import type { BucketSpec, BucketState, LimitStore, MaybePromise, TakeItem } from "../limits/store.ts";
 import type { RequestContext } from "../server/context.ts";
+import { policyMetrics } from "../telemetry/metrics/policy-metrics.ts";
 import { withAnswerHeaders } from "./answer-headers.ts";
 import { conditionalEntries } from "./conditional.ts";
 import { definePolicy, type PolicyCompileContext } from "./types.ts";
@@ -39,6 +41,7 @@ export const LocalRateLimitSchema = z
 
 interface Limit {
   spec: BucketSpec;
+  observed: ObservedLimit;
   type: "requests" | "tokens";
   key: CelExpression | undefined;
   condition: CelExpression | undefined;
@@ -55,7 +58,8 @@ function compileLimit(raw: z.output<typeof RateLimitSpec> & { condition?: string
   const condition = raw.condition ? celField(ctx, raw.condition, [...path, "condition"]) : undefined;
   if ((raw.key !== undefined && !key) || (raw.condition && !condition) || max < perFill || intervalMs <= 0) return undefined;
   const id = `${path.join(".")}~${Bun.hash(JSON.stringify([max, perFill, intervalMs, raw.type ?? "requests", raw.key ?? ""])).toString(36)}`;
-  return { spec: { id, max, perFill, intervalMs }, type: raw.type ?? "requests", key, condition, interval: raw.fillInterval };
+  const type = raw.type ?? "requests";
+  return { spec: { id, max, perFill, intervalMs }, observed: observedLimit(ctx.limitTable, path.join("."), type, max, raw.key), type, key, condition, interval: raw.fillInterval };
 }
 
 export const localRateLimit = definePolicy({
@@ -113,6 +117,7 @@ function applyLimits(limits: readonly Limit[], ctx: RequestContext, store: Limit
 
 function settle(limits: readonly Limit[], items: readonly TakeItem[], states: readonly BucketState[], ctx: RequestContext, store: LimitStore): BucketState | undefined {
   let status: BucketState | undefined;
+  states.forEach((st, i) => seen(limits[i]!, items[i]!.key, st));
   for (const [i, st] of states.entries()) {
     if (!st.allowed) throw rateLimited(limits[i]!, st);
     if (!status || st.remaining < status.remaining) status = st;
@@ -125,6 +130,16 @@ function settle(limits: readonly Limit[], items: readonly TakeItem[], states: re
     });
   }
   return status;
+}
+
+/** The admin page's view of the bucket, and agentgateway_rate_limit_checks_total. */
+function seen(l: Limit, key: string, st: BucketState): void {
+  policyMetrics.rateLimit(l.type, st.allowed ? "allowed" : "limited");
+  const now = Date.now();
+  const { max, perFill, intervalMs } = l.spec;
+  // full again after the next refill and as many more as the missing tokens need
+  const fullIn = st.resetMs + Math.max(0, Math.ceil((max - st.remaining) / Math.max(perFill, 1)) - 1) * intervalMs;
+  observe(l.observed, key, max - st.remaining, now + st.resetMs, now + fullIn);
 }
 
 export function rateLimitHeaders(st: BucketState): Record<string, string> {

@@ -22,6 +22,7 @@ import type { RawFileOrInline } from "../config/schema/parts.ts";
 import type { HealthSettings } from "../llm/failover/health.ts";
 import type { GuardSet } from "../llm/guard/types.ts";
 import type { RouteType, UpstreamRequest } from "../llm/types.ts";
+import type { LimitTable } from "../limits/observed.ts";
 import type { LimitStore } from "../limits/store.ts";
 import type { RequestContext } from "../server/context.ts";
 import type { RetrySettings } from "./retry.ts";
@@ -97,6 +98,8 @@ export interface PolicyCompileContext {
   readonly region?: string | undefined;
   /** where rate-limit buckets and budgets live (`config.redis`, else this process) */
   readonly limits: LimitStore;
+  /** where limits and budgets record what each key last saw (the admin page) */
+  readonly limitTable: LimitTable;
   /** compiled as a backend policy: only `prepare`, `send` and `present` run there, never `handle` */
   readonly atBackend?: boolean;
   /** the environment the config was loaded with (guard services' endpoint overrides) */

@@ -73,21 +73,3 @@ test("the admin address is loopback by default, and off with ADMIN_ADDR=off", as
   const off = loadConfigText("binds: []", "t.yaml", { env: { ADMIN_ADDR: "off" } });
   expect(off.ok && off.value.admin).toBeNull();
 });
-
-test("the backends view reads provider health from whoever registers it (the slot failover fills)", async () => {
-  const { registerStateReader } = await import("../../src/telemetry/runtime-state.ts");
-  const gw = await startTestGateway(yaml, { ADMIN_ADDR: "127.0.0.1:0", OPENAI_KEY: "k" });
-  const base = `http://127.0.0.1:${gw.gateway.operations.adminPort}`;
-  try {
-    expect(await (await fetch(`${base}/api/state`)).json()).toMatchObject({ health: null, limits: null });
-    registerStateReader("health", () => [{ target: "o", healthy: false, evictedUntil: 1, consecutiveFailures: 3 }]);
-    registerStateReader("limits", () => [{ policy: "route0 localRateLimit[0]", kind: "requests", key: "team-a", used: 3, limit: 10 }]);
-    const state = (await (await fetch(`${base}/api/state`)).json()) as { health: unknown[]; limits: Record<string, unknown>[] };
-    expect(state.health).toEqual([{ target: "o", healthy: false, evictedUntil: 1, consecutiveFailures: 3 }]);
-    expect(state.limits[0]).toMatchObject({ key: "team-a", used: 3, limit: 10 });
-  } finally {
-    registerStateReader("health", undefined);
-    registerStateReader("limits", undefined);
-    await gw.stop();
-  }
-});

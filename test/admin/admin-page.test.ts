@@ -102,7 +102,7 @@ describe("admin page in headless Chromium", () => {
         expect(await page.locator("#effective").innerText()).toContain("openai-main");
         expect(await page.locator("#file").innerText()).toContain("[redacted]");
       }
-      if (view === "/ui/backends") expect(await page.locator("main").innerText()).toContain("not tracked");
+      if (view === "/ui/backends") expect(await page.locator("main").innerText()).toContain("healthy");
       if (view === "/ui/listeners") expect(await page.locator("main").innerText()).toContain("chat");
       await page.close();
     }, 20_000);

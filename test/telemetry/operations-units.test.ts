@@ -66,20 +66,18 @@ describe("registry", () => {
   });
 });
 
-test("policies count rate-limit, Redis and guardrail decisions once metrics are on", () => {
+test("policies count rate-limit and Redis decisions only once metrics are on", () => {
   policyMetrics.rateLimit("requests", "limited"); // no sink yet: nothing happens
   const m = createGatewayMetrics({ remove: new Set(), version: "1.2.3" });
   const uninstall = installPolicyMetrics(m.families);
   policyMetrics.rateLimit("requests", "limited");
   policyMetrics.rateLimit("requests", "limited");
   policyMetrics.redis("failOpen");
-  policyMetrics.guardrail("Request", "Reject");
   uninstall();
   policyMetrics.redis("failOpen");
   const text = m.registry.render(false);
   expect(text).toContain('agentgateway_rate_limit_checks_total{kind="requests",result="limited"} 2\n');
   expect(text).toContain('agentgateway_redis_operations_total{result="failOpen"} 1\n');
-  expect(text).toContain('agentgateway_guardrail_checks_total{phase="Request",action="Reject"} 1\n');
 });
 
 test("the config file view: variables kept, credentials redacted by key and by value", () => {

@@ -109,26 +109,33 @@ async function listeners() {
 
 async function backends() {
   const state = await getJson("/api/state");
-  const health = new Map((state.health ?? []).map((h) => [h.target, h]));
+  const health = new Map(state.health.map((h) => [`${h.backend}\u0000${h.provider}`, h]));
   const rows = [];
   for (const b of state.backends)
     for (const t of b.targets) {
-      const h = health.get(t.name);
-      const healthText = state.health === null ? "not tracked" : !h ? "healthy" : h.healthy ? "healthy" : `evicted${h.evictedUntil ? ` until ${new Date(h.evictedUntil).toLocaleTimeString()}` : ""}`;
-      rows.push(row([b.name, b.kind, t.name, t.provider ?? "(http)", t.model ?? "", t.group ?? "", t.upstream, healthText]));
+      const h = health.get(`${b.name}\u0000${t.name}`);
+      rows.push(row([b.name, b.kind, t.name, t.provider ?? "(http)", t.model ?? "", t.group ?? "", t.upstream, h ? healthText(h) : ""]));
     }
-  const note = state.health === null ? el("p", { class: "muted" }, "Health and eviction are not tracked by this build: every provider is always tried.") : null;
   const models = state.backends.flatMap((b) => (b.models ?? []).map((m) => row([m.name, m.visibility, m.target])));
   return [
-    section("Backends and providers", note, table(["backend", "kind", "target", "provider", "model", "group", "upstream", "health"], rows)),
+    section("Backends and providers", table(["backend", "kind", "target", "provider", "model", "group", "upstream", "health"], rows)),
     models.length ? section("llm: models", table(["model", "visibility", "provider"], models)) : null,
   ];
 }
 
+/** "healthy", or "evicted for 12s (3 failures in a row, last 503)", with the score when it dropped */
+function healthText(h) {
+  const failures = h.consecutiveFailures ? `${h.consecutiveFailures} failure${h.consecutiveFailures === 1 ? "" : "s"} in a row` : "";
+  const last = h.lastFailure ? `last ${h.lastFailure.status ?? "no answer"} ${Math.round(h.lastFailure.agoMs / 1000)}s ago` : "";
+  const detail = [failures, last, h.score < 1 ? `score ${h.score}` : ""].filter(Boolean).join(", ");
+  const head = h.evicted ? `evicted for ${Math.ceil(h.evictedForMs / 1000)}s` : "healthy";
+  return detail ? `${head} (${detail})` : head;
+}
+
 async function limits() {
   const state = await getJson("/api/state");
-  if (state.limits === null) return [section("Rate limits and budgets", el("p", { class: "muted" }, "No rate-limit or budget state is tracked by this build."))];
-  const rows = state.limits.map((l) => row([l.policy, l.kind, l.key === "" ? "(whole policy)" : l.key, l.used, l.limit, l.resetsAt ? new Date(l.resetsAt).toLocaleTimeString() : ""]));
+  if (state.limits.length === 0) return [section("Rate limits and budgets", el("p", { class: "muted" }, "No key has used a rate limit or budget yet (or every bucket is full again)."))];
+  const rows = state.limits.map((l) => row([l.policy, l.kind, l.key === "" ? "(whole policy)" : l.key, l.kind === "budget" ? `$${l.used}` : l.used, l.kind === "budget" ? `$${l.limit}` : l.limit, l.resetsAt ? new Date(l.resetsAt).toLocaleTimeString() : "never"]));
   return [section("Rate limits and budgets", table(["policy", "kind", "key", "used", "limit", "resets"], rows))];
 }
 

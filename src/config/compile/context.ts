@@ -9,6 +9,7 @@ import type { ConfigIssue, YamlPath } from "../errors.ts";
 import type { Locator } from "../parse.ts";
 import type { RawFileOrInline } from "../schema/parts.ts";
 import { Secret } from "../secret.ts";
+import { limitTable, type LimitTable } from "../../limits/observed.ts";
 import { memoryStore, type LimitStore } from "../../limits/store.ts";
 
 export interface CompileOptions {
@@ -23,6 +24,8 @@ export interface CompileContext {
   readonly issues: ConfigIssue[];
   /** the store limits and budgets compile against (set from `config.redis` before policies compile) */
   limits: LimitStore;
+  /** what the limits and budgets of this config last saw per key (the admin page) */
+  readonly limitTable: LimitTable;
   issue(path: YamlPath, message: string, at?: "key" | "value"): void;
   readFile(file: string, path: YamlPath): string | undefined;
   resolveFile(file: string): string;
@@ -37,6 +40,7 @@ export function compileContext(locator: Locator, opts: CompileOptions): CompileC
     env: opts.env,
     issues,
     limits: memoryStore(),
+    limitTable: limitTable(),
     issue: (path, message, at) => void issues.push(locator.issue(path, message, at)),
     resolveFile: (file) => (isAbsolute(file) ? file : resolve(opts.baseDir, file)),
     readFile(file, path) {
@@ -53,7 +57,7 @@ export function compileContext(locator: Locator, opts: CompileOptions): CompileC
       const text = ctx.readFile(raw.file, [...path, "file"]);
       return text === undefined ? undefined : new Secret(text.trim());
     },
-    policy: (path, region, atBackend) => ({ path, issue: (p, m) => ctx.issue(p, m), secret: ctx.secret, readFile: ctx.readFile, resolveFile: ctx.resolveFile, region, atBackend, limits: ctx.limits, env: opts.env }),
+    policy: (path, region, atBackend) => ({ path, issue: (p, m) => ctx.issue(p, m), secret: ctx.secret, readFile: ctx.readFile, resolveFile: ctx.resolveFile, region, atBackend, limits: ctx.limits, limitTable: ctx.limitTable, env: opts.env }),
   };
   return ctx;
 }

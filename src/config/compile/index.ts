@@ -46,5 +46,5 @@ export function compileConfig(raw: RawConfig, locator: Locator, opts: CompileOpt
 
   const binds = listeners.binds();
   if (ctx.issues.length > 0) return { ok: false, errors: ctx.issues };
-  return { ok: true, value: { binds, ...settings } };
+  return { ok: true, value: { binds, ...settings, limitTable: ctx.limitTable } };
 }

@@ -15,7 +15,7 @@ const DEFAULT_IDLE_TIMEOUT_SEC = 120;
 const MAX_IDLE_TIMEOUT_SEC = 255; // Bun.serve's ceiling
 const DEFAULT_TERMINATION_MS = 30_000;
 
-export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<GatewayConfig, "binds"> {
+export function compileSettings(ctx: CompileContext, raw: RawConfig): Omit<GatewayConfig, "binds" | "limitTable"> {
   const cfg = raw.config ?? {};
   const envFormat = ctx.env.LOG_FORMAT?.toLowerCase();
   const logging = {

@@ -22,6 +22,7 @@ import { grpcFailure } from "../../grpc/unary.ts";
 import { HttpError } from "../../http/errors.ts";
 import { gatewayManagedHeader } from "../../http/headers.ts";
 import type { RequestContext } from "../../server/context.ts";
+import { policyMetrics } from "../../telemetry/metrics/policy-metrics.ts";
 import { withAnswerHeaders } from "../answer-headers.ts";
 import { conditionalEntries } from "../conditional.ts";
 import { definePolicy, type PolicyCompileContext } from "../types.ts";
@@ -67,7 +68,7 @@ export const remoteRateLimit = definePolicy({
         const vars = celVars(reqCtx);
         const limiter = limiters.find((l) => !l.condition || evalBool(l.condition, vars));
         if (!limiter) return await next();
-        const answers = await Promise.all([ask(limiter, descriptors(limiter.requests, vars, costOr(vars, undefined))), askTokens(limiter, reqCtx, vars)]);
+        const answers = await Promise.all([ask(limiter, descriptors(limiter.requests, vars, costOr(vars, undefined)), "requests"), askTokens(limiter, reqCtx, vars)]);
         const allowed = answers.filter((a): a is RlsAnswer => a !== undefined);
         const upstream = allowed.flatMap((a) => a.requestHeaders.filter(([name]) => !gatewayManagedHeader(name)));
         if (upstream.length > 0) upstreamHeaders.set(reqCtx, upstream);
@@ -136,7 +137,7 @@ function limitOverride(v: unknown): RlsDescriptor["override"] {
 }
 
 /** Asks the service; a refusal is thrown, an answer that allows returned (undefined: not asked, or failing open). */
-async function ask(l: Limiter, sent: RlsDescriptor[]): Promise<RlsAnswer | undefined> {
+async function ask(l: Limiter, sent: RlsDescriptor[], kind: "requests" | "tokens"): Promise<RlsAnswer | undefined> {
   if (sent.length === 0) return undefined;
   let answer: RlsAnswer;
   try {
@@ -145,6 +146,7 @@ async function ask(l: Limiter, sent: RlsDescriptor[]): Promise<RlsAnswer | undef
     if (l.failOpen) return undefined;
     throw new HttpError(500, `rate limit service unavailable: ${grpcFailure(err)}`, { code: "rate_limit_service_unavailable" });
   }
+  policyMetrics.rateLimit(kind, answer.over ? "limited" : "allowed");
   if (answer.over) throw overLimit(l, answer);
   return answer;
 }
@@ -152,7 +154,7 @@ async function ask(l: Limiter, sent: RlsDescriptor[]): Promise<RlsAnswer | undef
 /** Token descriptors: checked now without counting, charged with the exchange's usage when it ends. */
 async function askTokens(l: Limiter, ctx: RequestContext, vars: CelVars): Promise<RlsAnswer | undefined> {
   if (l.tokens.length === 0) return undefined;
-  const answer = await ask(l, descriptors(l.tokens, vars, () => 0));
+  const answer = await ask(l, descriptors(l.tokens, vars, () => 0), "tokens");
   ctx.outcome.onFinish((rec) => {
     const u = rec.usage;
     if (!u) return;

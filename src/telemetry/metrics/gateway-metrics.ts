@@ -30,8 +30,8 @@ export interface GatewayMetrics {
   readonly wantsUsage: boolean;
   /** `agentgateway_config_synchronized`: 1 after a good (re)load, 0 after a failed one */
   configSynchronized(ok: boolean): void;
-  /** our extension families (rate limits, Redis, guardrails): see policy-metrics.ts */
-  readonly families: Readonly<Record<"guardrailChecks" | "rateLimitChecks" | "redisOperations", Family>>;
+  /** the families policies count into directly (rate limits, Redis): see policy-metrics.ts */
+  readonly families: Readonly<Record<"rateLimitChecks" | "redisOperations", Family>>;
 }
 
 /**
@@ -66,8 +66,14 @@ export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; versio
     const seconds = (r.durationMs ?? 0) / 1000;
     h.duration.observe(seconds);
     if (r.attempts > 1) h.retries.inc(r.attempts - 1);
+    if (r.guardrails !== undefined) for (const g of r.guardrails) guardrailCheck(g.phase, g.action).inc();
     if (r.protocol === "llm" && r.provider !== undefined && r.operation !== undefined) recordGenAi(r, route, seconds);
   };
+
+  const GUARD_PHASE = { request: "Request", response: "Response" } as const;
+  const GUARD_ACTION = { allow: "Allow", mask: "Mask", reject: "Reject", failOpen: "FailOpen" } as const;
+  const guardrailCheck = (phase: keyof typeof GUARD_PHASE, action: keyof typeof GUARD_ACTION) =>
+    f.guardrailChecks.get(`${phase}/${action}`, () => [GUARD_PHASE[phase], GUARD_ACTION[action]]);
 
   function recordGenAi(r: Readonly<ExchangeOutcome>, route: ResolvedRoute, seconds: number): void {
     const requestModel = r.requestModel ?? "unknown";
@@ -102,7 +108,7 @@ export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; versio
     listener,
     wantsUsage: !f.tokens.removed || !f.cost.removed || !f.tpot.removed,
     configSynchronized: (ok) => f.synced.only().set(ok ? 1 : 0),
-    families: { guardrailChecks: f.guardrailChecks, rateLimitChecks: f.rateLimitChecks, redisOperations: f.redisOperations },
+    families: { rateLimitChecks: f.rateLimitChecks, redisOperations: f.redisOperations },
   };
 }
 

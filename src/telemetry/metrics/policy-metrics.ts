@@ -1,12 +1,12 @@
 /**
  * Counters for decisions that are not one per exchange (rate-limit and budget checks, Redis
- * round trips, guardrail verdicts). The policies that make them call these functions; they cost
- * nothing until the stats endpoint is on (the gateway installs the sink when it starts), and
- * the policies need no reference to the running gateway.
+ * round trips shared by many requests). The policies that make them call these functions; they
+ * cost nothing until the stats endpoint is on (the gateway installs the sink when it starts),
+ * and the policies need no reference to the running gateway. (Guardrail verdicts are on the
+ * outcome record, and counted from it.)
  *
  *   policyMetrics.rateLimit("requests", "limited")
  *   policyMetrics.redis("failOpen")
- *   policyMetrics.guardrail("Request", "Reject")
  */
 import type { Family } from "./registry.ts";
 
@@ -14,31 +14,26 @@ export type RateLimitKind = "requests" | "tokens" | "budget";
 export type RateLimitResult = "allowed" | "limited";
 /** `ok` and `error` per round trip; `failOpen` / `failClosed` when an outage decided the answer */
 export type RedisResult = "ok" | "error" | "failOpen" | "failClosed";
-export type GuardrailPhase = "Request" | "Response";
-export type GuardrailAction = "Allow" | "Mask" | "Reject" | "FailOpen";
 
 export interface PolicyMetrics {
   rateLimit(kind: RateLimitKind, result: RateLimitResult): void;
   redis(result: RedisResult): void;
-  guardrail(phase: GuardrailPhase, action: GuardrailAction): void;
 }
 
-const NONE: PolicyMetrics = { rateLimit() {}, redis() {}, guardrail() {} };
+const NONE: PolicyMetrics = { rateLimit() {}, redis() {} };
 let sink: PolicyMetrics = NONE;
 
 /** What policies call. */
 export const policyMetrics: PolicyMetrics = {
   rateLimit: (kind, result) => sink.rateLimit(kind, result),
   redis: (result) => sink.redis(result),
-  guardrail: (phase, action) => sink.guardrail(phase, action),
 };
 
 /** Installs the families to count into (one metrics registry per process); returns the uninstall. */
-export function installPolicyMetrics(families: Readonly<Record<"guardrailChecks" | "rateLimitChecks" | "redisOperations", Family>>): () => void {
+export function installPolicyMetrics(families: Readonly<Record<"rateLimitChecks" | "redisOperations", Family>>): () => void {
   const installed: PolicyMetrics = {
     rateLimit: (kind, result) => families.rateLimitChecks.get(`${kind}/${result}`, () => [kind, result]).inc(),
     redis: (result) => families.redisOperations.get(result, () => [result]).inc(),
-    guardrail: (phase, action) => families.guardrailChecks.get(`${phase}/${action}`, () => [phase, action]).inc(),
   };
   sink = installed;
   return () => {
