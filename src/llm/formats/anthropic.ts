@@ -10,7 +10,9 @@
  *   assistant text / tool_use             content / tool_calls (arguments as JSON text, ids kept)
  *   thinking / redacted_thinking          thinking_blocks, replayed by the Claude translators
  *                                         (Bedrock, Vertex); unsigned ones (from providers that do
- *                                         not sign) are dropped
+ *                                         not sign) are dropped; those carrying a Gemini thought
+ *                                         signature (the writer's envelope) become the signature
+ *                                         of the next tool_use, or of the text, for Gemini
  *   tools (name, input_schema)            function tools; server tools (typed: web_search...)
  *                                         are kept for Claude and dropped elsewhere (adapt.ts);
  *                                         `defer_loading` tools are dropped
@@ -27,6 +29,8 @@
 import { badRequest } from "../../http/errors.ts";
 import { anthropicMessage, anthropicWriter } from "../hub/anthropic-writer.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
+import { openGeminiEnvelope } from "../hub/thinking-envelope.ts";
+import { signatureField } from "../providers/gemini/signature.ts";
 import { THINKING_BUDGET, type ThinkingEffort } from "../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../types.ts";
 import type { ClientFormat, HubRead } from "./types.ts";
@@ -159,14 +163,23 @@ function toolResult(b: Block, where: string): { message: ChatMessage; media: Blo
 
 function assistantTurn(blocks: Block[]): ChatMessage {
   const texts: string[] = [];
-  const calls: unknown[] = [];
+  const calls: Block[] = [];
   const thinkingBlocks: ThinkingBlock[] = [];
+  /** Gemini signatures: of the next tool_use, and of the answer text */
+  let callSignature: string | undefined;
+  let answerSignature: string | undefined;
   for (const b of blocks) {
     if (b?.type === "text" && typeof b.text === "string") texts.push(b.text);
     else if (b?.type === "tool_use" && typeof b.id === "string" && typeof b.name === "string") {
-      calls.push({ id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } });
+      const call: Block = { id: b.id, type: "function", function: { name: b.name, arguments: JSON.stringify(b.input ?? {}) } };
+      if (callSignature !== undefined) call.extra_content = signatureField(callSignature);
+      callSignature = undefined;
+      calls.push(call);
     } else if (b?.type === "thinking" && typeof b.thinking === "string" && typeof b.signature === "string" && b.signature !== "") {
-      thinkingBlocks.push({ type: "thinking", thinking: b.thinking, signature: b.signature });
+      const gemini = openGeminiEnvelope(b.signature);
+      if (gemini?.kind === "call") callSignature = gemini.signature;
+      else if (gemini) answerSignature = gemini.signature;
+      else thinkingBlocks.push({ type: "thinking", thinking: b.thinking, signature: b.signature });
     } else if (b?.type === "redacted_thinking" && typeof b.data === "string") {
       thinkingBlocks.push({ type: "redacted_thinking", data: b.data });
     }
@@ -174,6 +187,7 @@ function assistantTurn(blocks: Block[]): ChatMessage {
   const m: ChatMessage = { role: "assistant", content: texts.length > 0 ? texts.join("") : null };
   if (calls.length > 0) m.tool_calls = calls;
   if (thinkingBlocks.length > 0) m.thinking_blocks = thinkingBlocks;
+  if (answerSignature !== undefined) m.extra_content = signatureField(answerSignature);
   return m;
 }
 

@@ -11,7 +11,9 @@
  *   function_call_output items        tool messages
  *   custom_tool_call(_output)         the same, the free-form input as `{"input": ...}` arguments
  *   reasoning items                   thinking_blocks of the next assistant message, when their
- *                                     encrypted_content is the gateway's envelope; others dropped
+ *                                     encrypted_content is the gateway's envelope; a Gemini
+ *                                     signature's envelope signs the next function call (or the
+ *                                     turn's text) for Gemini; others dropped
  *   tools: function                   function tools; custom -> a function taking `{input: string}`
  *                                     (calls come back as custom_tool_call); other types dropped
  *   tool_choice, parallel_tool_calls  the same meaning
@@ -26,7 +28,8 @@
 import { badRequest } from "../../http/errors.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
 import { responsesObject, responsesWriter, type ResponsesState } from "../hub/responses-writer.ts";
-import { openEnvelope } from "../hub/thinking-envelope.ts";
+import { openEnvelope, openGeminiEnvelope } from "../hub/thinking-envelope.ts";
+import { signatureField } from "../providers/gemini/signature.ts";
 import type { ChatMessage, ChatRequest } from "../types.ts";
 import type { ClientFormat, HubRead } from "./types.ts";
 
@@ -73,6 +76,8 @@ export function readResponses(body: Record<string, unknown>): HubRead {
 class InputReader {
   private assistant: ChatMessage | undefined;
   private thinking: ThinkingBlock[] = [];
+  /** a Gemini signature for the next function call */
+  private callSignature: string | undefined;
 
   constructor(private readonly out: ChatMessage[]) {}
 
@@ -95,6 +100,7 @@ class InputReader {
 
   private push(m: ChatMessage): void {
     this.assistant = undefined;
+    this.callSignature = undefined;
     this.out.push(m);
   }
 
@@ -109,7 +115,10 @@ class InputReader {
         const args = type === "function_call" ? (typeof item.arguments === "string" ? item.arguments : "{}") : JSON.stringify({ input: item.input ?? "" });
         if (typeof item.call_id !== "string" || typeof item.name !== "string") throw badRequest(where, `'${where}' needs 'call_id' and 'name'`);
         const turn = this.turn();
-        turn.tool_calls = [...(turn.tool_calls ?? []), { id: item.call_id, type: "function", function: { name: item.name, arguments: args } }];
+        const call: Item = { id: item.call_id, type: "function", function: { name: item.name, arguments: args } };
+        if (this.callSignature !== undefined) call.extra_content = signatureField(this.callSignature);
+        this.callSignature = undefined;
+        turn.tool_calls = [...(turn.tool_calls ?? []), call];
         return;
       }
       case "function_call_output":
@@ -117,6 +126,10 @@ class InputReader {
         if (typeof item.call_id !== "string") throw badRequest(`${where}.call_id`, `'${where}.call_id' is required`);
         return this.push({ role: "tool", tool_call_id: item.call_id, content: outputText(item.output) });
       case "reasoning": {
+        const gemini = openGeminiEnvelope(item.encrypted_content);
+        if (gemini?.kind === "call") this.callSignature = gemini.signature;
+        else if (gemini) this.turn().extra_content = signatureField(gemini.signature);
+        if (gemini) return;
         const summary = Array.isArray(item.summary) ? (item.summary as Item[]).map((s) => (typeof s?.text === "string" ? s.text : "")).join("") : "";
         const block = openEnvelope(item.encrypted_content, summary);
         if (block) this.thinking.push(block);

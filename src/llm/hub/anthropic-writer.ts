@@ -17,6 +17,11 @@
  * - Usage: `message_start` carries the input tokens known by then (0 on OpenAI-format upstreams,
  *   whose usage comes last); `message_delta` carries the final usage in full (input without
  *   cache, cache read and creation, output), which the SDKs take over.
+ * - Gemini's thought signatures (no Anthropic field of their own): a thinking block whose
+ *   signature is the gateway's envelope (thinking-envelope.ts), before the tool call it signs
+ *   (signing the open thinking block when there is one); the answer's signature is held until the
+ *   first tool call or the end, so that it does not split the text. Clients replay thinking
+ *   blocks verbatim, and the reader turns them back into Gemini's signatures.
  * - Failures after `message_start`: `event: error` with Anthropic's error type for the status.
  * Text-like values are placed as the JSON string literals they arrive as (no parse, no stringify).
  */
@@ -26,6 +31,7 @@ import type { WriterContext } from "../formats/types.ts";
 import { failureStatus } from "./failure.ts";
 import { randomId } from "./literals.ts";
 import type { ClientStreamWriter, FinishReason, HubMessage, JsonStringLiteral, StreamFailure } from "./parts.ts";
+import { envelopeGemini } from "./thinking-envelope.ts";
 import { WriterBase } from "./writer-base.ts";
 
 const STOP_REASON: Record<FinishReason, string> = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use", content_filter: "refusal" };
@@ -60,6 +66,8 @@ class AnthropicWriter extends WriterBase implements ClientStreamWriter {
   private readonly toolBlocks: number[] = [];
   /** `event: content_block_delta` ... up to the value, for the open block */
   private deltaHead = "";
+  /** the answer's signature (Gemini), written before the first tool call or at the end */
+  private answerSig: string | undefined;
 
   constructor(ctx: WriterContext) {
     super(ctx.model);
@@ -123,8 +131,20 @@ class AnthropicWriter extends WriterBase implements ClientStreamWriter {
     this.close();
   }
 
-  toolCall(call: { index: number; id: string; name: string; args?: JsonStringLiteral | undefined }): void {
+  override answerSignature(signature: string): void {
+    if (!this.ended) this.answerSig = signature;
+  }
+
+  private flushAnswerSignature(): void {
+    if (this.answerSig === undefined) return;
+    this.thinkingSigned(envelopeGemini("answer", this.answerSig));
+    this.answerSig = undefined;
+  }
+
+  toolCall(call: { index: number; id: string; name: string; args?: JsonStringLiteral | undefined; signature?: string | undefined }): void {
     if (this.ended) return;
+    this.flushAnswerSignature();
+    if (call.signature) this.thinkingSigned(envelopeGemini("call", call.signature));
     const block = `{"type":"tool_use","id":${JSON.stringify(call.id)},"name":${JSON.stringify(call.name)},"input":{}}`;
     this.toolBlocks[call.index] = this.begin("tool", block, "input_json_delta", "partial_json");
     if (call.args !== undefined && call.args.length > 2) this.buf += this.deltaHead + call.args + "}}\n\n";
@@ -142,6 +162,7 @@ class AnthropicWriter extends WriterBase implements ClientStreamWriter {
   end(): void {
     if (this.ended) return;
     this.open();
+    this.flushAnswerSignature();
     this.close();
     this.ended = true;
     const stop = anthropicStopReason(this.finishReason ?? "stop", this.toolBlocks.length > 0);
@@ -171,7 +192,11 @@ export function anthropicMessage(msg: HubMessage, ctx: WriterContext): string {
   if (msg.thinkingBlocks && msg.thinkingBlocks.length > 0) content.push(...msg.thinkingBlocks);
   else if (msg.reasoning) content.push({ type: "thinking", thinking: msg.reasoning, signature: "" });
   if (msg.text) content.push({ type: "text", text: msg.text });
-  for (const c of msg.toolCalls) content.push({ type: "tool_use", id: c.id, name: c.name, input: parseInput(c.arguments) });
+  if (msg.answerSignature) content.push(signatureBlock(envelopeGemini("answer", msg.answerSignature)));
+  for (const c of msg.toolCalls) {
+    if (c.signature) content.push(signatureBlock(envelopeGemini("call", c.signature)));
+    content.push({ type: "tool_use", id: c.id, name: c.name, input: parseInput(c.arguments) });
+  }
   return JSON.stringify({
     id: msg.id ?? randomId("msg_"),
     type: "message",
@@ -182,6 +207,10 @@ export function anthropicMessage(msg: HubMessage, ctx: WriterContext): string {
     stop_sequence: null,
     usage: anthropicUsage(msg.usage),
   });
+}
+
+function signatureBlock(signature: string): Record<string, unknown> {
+  return { type: "thinking", thinking: "", signature };
 }
 
 /** Tool arguments as the object Anthropic's `input` is ({} when the text is not a JSON object). */

@@ -16,6 +16,11 @@
  *   replay it; tool calls are `function_call` items (`function_call_arguments.delta`s) whose
  *   `call_id` is the provider's tool call id; calls of tools the client declared as `custom`
  *   tools come back as `custom_tool_call` items with the `input` text.
+ * - Gemini's thought signatures: a reasoning item whose `encrypted_content` is the gateway's
+ *   envelope (thinking-envelope.ts), before the tool call it signs (the open reasoning item when
+ *   there is one); the answer's signature is held until the first tool call or the end, so that
+ *   it does not split the message. Clients send reasoning items back, and the reader turns
+ *   them back into Gemini's signatures.
  * - Ids: `resp_`, `msg_`, `rs_`, `fc_`/`ctc_` plus random hex (one base per answer).
  * - Failures after the first event: `event: error` (the SDKs raise it) and `response.failed`.
  */
@@ -24,7 +29,7 @@ import type { WriterContext } from "../formats/types.ts";
 import { joinLiterals, literalText, randomId } from "./literals.ts";
 import type { ClientStreamWriter, HubMessage, JsonStringLiteral, StreamFailure } from "./parts.ts";
 import { responseError, responseObject } from "./responses-object.ts";
-import { envelopeRedacted, envelopeSigned } from "./thinking-envelope.ts";
+import { envelopeGemini, envelopeRedacted, envelopeSigned } from "./thinking-envelope.ts";
 import { WriterBase } from "./writer-base.ts";
 
 /** What the Responses reader tells the writer. */
@@ -65,6 +70,8 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
   private readonly calls: (Item | undefined)[] = [];
   private readonly customTools: ReadonlySet<string>;
   private textHead = "";
+  /** the answer's signature (Gemini), written before the first tool call or at the end */
+  private answerSig: string | undefined;
 
   constructor(private readonly ctx: WriterContext) {
     super(ctx.model);
@@ -159,8 +166,12 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
   }
 
   thinkingSigned(signature: string): void {
-    if (this.ended) return;
-    this.reasoningItem().encrypted = envelopeSigned(signature);
+    if (!this.ended) this.signReasoning(envelopeSigned(signature));
+  }
+
+  /** Closes the open reasoning item (or an empty one) with `encrypted` as its encrypted_content. */
+  private signReasoning(encrypted: string): void {
+    this.reasoningItem().encrypted = encrypted;
     this.closeOpen(false);
   }
 
@@ -171,8 +182,20 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
     this.closeOpen(false);
   }
 
-  toolCall(call: { index: number; id: string; name: string; args?: JsonStringLiteral | undefined }): void {
+  override answerSignature(signature: string): void {
+    if (!this.ended) this.answerSig = signature;
+  }
+
+  private flushAnswerSignature(): void {
+    if (this.answerSig === undefined) return;
+    this.signReasoning(envelopeGemini("answer", this.answerSig));
+    this.answerSig = undefined;
+  }
+
+  toolCall(call: { index: number; id: string; name: string; args?: JsonStringLiteral | undefined; signature?: string | undefined }): void {
     if (this.ended) return;
+    this.flushAnswerSignature();
+    if (call.signature) this.signReasoning(envelopeGemini("call", call.signature));
     this.closeOpen(false);
     const custom = this.customTools.has(call.name);
     const item = this.add(custom ? "custom_tool_call" : "function_call", custom ? "ctc_" : "fc_", { callId: call.id, name: call.name });
@@ -194,6 +217,7 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
   end(): void {
     if (this.ended) return;
     this.open();
+    this.flushAnswerSignature();
     this.closeOpen(true);
     this.ended = true;
     const reason = this.finishReason;
@@ -262,7 +286,10 @@ export function responsesObject(msg: HubMessage, ctx: WriterContext): string {
   }
   if (!msg.thinkingBlocks?.length && msg.reasoning) output.push(JSON.stringify({ id: id("rs_"), type: "reasoning", summary: [{ type: "summary_text", text: msg.reasoning }] }));
   if (msg.text) output.push(JSON.stringify({ id: id("msg_"), type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: msg.text, annotations: [], logprobs: [] }] }));
+  const signature = (encrypted: string) => output.push(JSON.stringify({ id: id("rs_"), type: "reasoning", summary: [], encrypted_content: encrypted }));
+  if (msg.answerSignature) signature(envelopeGemini("answer", msg.answerSignature));
   for (const c of msg.toolCalls) {
+    if (c.signature) signature(envelopeGemini("call", c.signature));
     const item = custom.has(c.name)
       ? { id: id("ctc_"), type: "custom_tool_call", status: "completed", call_id: c.id, name: c.name, input: customInput(c.arguments) }
       : { id: id("fc_"), type: "function_call", status: "completed", arguments: c.arguments || "{}", call_id: c.id, name: c.name };

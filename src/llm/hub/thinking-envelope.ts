@@ -9,11 +9,24 @@
  * On the next turn the readers turn enveloped items back into `thinking_blocks`, which the
  * Anthropic and Bedrock translators replay verbatim; items without the envelope (another
  * provider's encrypted reasoning) are dropped, since no other provider could verify them.
+ *
+ * The other way round, Gemini's thought signatures reach Anthropic and Responses clients as a
+ * thinking block's `signature` or a reasoning item's `encrypted_content` (the one opaque field
+ * each of those clients echoes back):
+ *
+ *   agw1.gc.<signature>   the signature of the tool call that follows (Gemini 3 refuses a turn
+ *                         whose function calls come back without it)
+ *   agw1.ga.<signature>   the signature of the answer text
+ *
+ * The readers turn them back into the hub's `extra_content.google.thought_signature` on the next
+ * tool call or on the message (providers/gemini/signature.ts), which the Gemini translator reads.
  */
 import type { ThinkingBlock } from "./parts.ts";
 
 const SIGNED = "agw1.t.";
 const REDACTED = "agw1.r.";
+const GEMINI_CALL = "agw1.gc.";
+const GEMINI_ANSWER = "agw1.ga.";
 
 export function envelopeSigned(signature: string): string {
   return SIGNED + signature;
@@ -28,5 +41,18 @@ export function openEnvelope(value: unknown, text: string): ThinkingBlock | unde
   if (typeof value !== "string") return undefined;
   if (value.startsWith(SIGNED)) return { type: "thinking", thinking: text, signature: value.slice(SIGNED.length) };
   if (value.startsWith(REDACTED)) return { type: "redacted_thinking", data: value.slice(REDACTED.length) };
+  return undefined;
+}
+
+/** A Gemini thought signature: of the next tool call, or of the answer text. */
+export function envelopeGemini(kind: "call" | "answer", signature: string): string {
+  return (kind === "call" ? GEMINI_CALL : GEMINI_ANSWER) + signature;
+}
+
+/** The Gemini signature an envelope carries, if it is one. */
+export function openGeminiEnvelope(value: unknown): { kind: "call" | "answer"; signature: string } | undefined {
+  if (typeof value !== "string") return undefined;
+  if (value.startsWith(GEMINI_CALL)) return { kind: "call", signature: value.slice(GEMINI_CALL.length) };
+  if (value.startsWith(GEMINI_ANSWER)) return { kind: "answer", signature: value.slice(GEMINI_ANSWER.length) };
   return undefined;
 }

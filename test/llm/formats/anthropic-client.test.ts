@@ -7,7 +7,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emulators/anthropic.ts";
 import { startBedrockEmulator, type BedrockEmulator } from "../../emulators/bedrock.ts";
-import { functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
+import { functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, thinkingEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
 import { accessLogs, eventually, gatewayFor, type ProviderGateway } from "../../helpers/gateway.ts";
 import { PINNED as BEDROCK } from "../providers/bedrock/scripts.ts";
@@ -275,6 +275,52 @@ describe("Anthropic client on Gemini", () => {
     expect(contents[1].parts[0].functionCall).toMatchObject({ name: "get_weather", args: { city: "Rome" } });
     expect(contents[2].parts[0].functionResponse).toMatchObject({ name: "get_weather", response: { output: "30C" } });
   });
+});
+
+describe("Anthropic client on Gemini 3: thought signatures round trip in thinking blocks", () => {
+  let emu: GeminiEmulator;
+  let gw: ProviderGateway;
+  beforeAll(async () => {
+    emu = startGeminiEmulator();
+    gw = await gatewayFor("gemini", emu, { settings: { model: "gemini-3-pro-preview" }, auth: { key: GEMINI_TEST_KEY } });
+  });
+  afterAll(async () => {
+    await gw.stop();
+    await emu.stop();
+  });
+
+  for (const callStreamed of [true, false]) {
+    test(`the call's and the answer's signatures go back to Gemini on later turns (${callStreamed ? "streamed call, whole answer" : "whole call, streamed answer"})`, async () => {
+      const ask = (params: Anthropic.MessageCreateParamsNonStreaming, streamed: boolean) => (streamed ? client(gw).messages.stream(params).finalMessage() : client(gw).messages.create(params));
+      emu.enqueue(
+        { events: functionCallEvents([{ name: "get_weather", args: { city: "Rome" }, thoughtSignature: "sig-call" }]) },
+        { events: thinkingEvents(["Weighing it."], ["Warm ", "in Rome."], "sig-text") },
+        { events: textEvents(["Bye."]) },
+      );
+      const base = { model: "m", max_tokens: 500, tools: [WEATHER_TOOL] };
+      const first = await ask({ ...base, messages: [{ role: "user", content: "Rome?" }] }, callStreamed);
+      // the signature rides in a thinking block just before the call it signs
+      expect(first.content).toMatchObject([{ type: "thinking", thinking: "", signature: "agw1.gc.sig-call" }, { type: "tool_use", name: "get_weather", input: { city: "Rome" } }]);
+      const call = first.content[1] as Anthropic.ToolUseBlock;
+      const history: Anthropic.MessageParam[] = [
+        { role: "user", content: "Rome?" },
+        { role: "assistant", content: first.content },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: "30C" }] },
+      ];
+      const second = await ask({ ...base, messages: history }, !callStreamed);
+      expect(emu.lastJson().contents[1].parts).toMatchObject([{ functionCall: { name: "get_weather", args: { city: "Rome" } }, thoughtSignature: "sig-call" }]);
+      expect(second.content).toMatchObject([
+        { type: "thinking", thinking: "Weighing it.", signature: "" },
+        { type: "text", text: "Warm in Rome." },
+        { type: "thinking", thinking: "", signature: "agw1.ga.sig-text" },
+      ]);
+
+      await ask({ ...base, messages: [...history, { role: "assistant", content: second.content }, { role: "user", content: "Thanks" }] }, false);
+      const contents = emu.lastJson().contents;
+      expect(contents[1].parts[0].thoughtSignature).toBe("sig-call");
+      expect(contents[3]).toEqual({ role: "model", parts: [{ text: "Warm in Rome.", thoughtSignature: "sig-text" }] });
+    });
+  }
 });
 
 describe("Anthropic client on Anthropic: passthrough", () => {

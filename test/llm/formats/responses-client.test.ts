@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emulators/anthropic.ts";
 import { startBedrockEmulator, type BedrockEmulator } from "../../emulators/bedrock.ts";
-import { functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
+import { functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, thinkingEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
 import { accessLogs, eventually, gatewayFor, openaiClient, type ProviderGateway } from "../../helpers/gateway.ts";
 import { PINNED as BEDROCK } from "../providers/bedrock/scripts.ts";
@@ -182,6 +182,51 @@ describe("Responses client on Gemini", () => {
     expect(second.output_text).toBe("Warm.");
     expect(emu.lastJson().contents[2].parts[0].functionResponse).toMatchObject({ name: "get_weather" });
   });
+});
+
+describe("Responses client on Gemini 3: thought signatures round trip in reasoning items", () => {
+  let emu: GeminiEmulator;
+  let gw: ProviderGateway;
+  beforeAll(async () => {
+    emu = startGeminiEmulator();
+    gw = await gatewayFor("gemini", emu, { settings: { model: "gemini-3-pro-preview" }, auth: { key: GEMINI_TEST_KEY } });
+  });
+  afterAll(async () => {
+    await gw.stop();
+    await emu.stop();
+  });
+
+  for (const callStreamed of [true, false]) {
+    test(`the call's and the answer's signatures go back to Gemini on later turns (${callStreamed ? "streamed call, whole answer" : "whole call, streamed answer"})`, async () => {
+      const ask = (params: Omit<OpenAI.Responses.ResponseCreateParamsNonStreaming, "stream">, streamed: boolean) =>
+        streamed ? gw.client.responses.stream(params).finalResponse() : gw.client.responses.create({ ...params, stream: false });
+      emu.enqueue(
+        { events: functionCallEvents([{ name: "get_weather", args: { city: "Rome" }, thoughtSignature: "sig-call" }]) },
+        { events: thinkingEvents(["Weighing it."], ["Warm ", "in Rome."], "sig-text") },
+        { events: textEvents(["Bye."]) },
+      );
+      const first = await ask({ model: "m", tools: TOOLS, input: "Rome?" }, callStreamed);
+      // the signature rides in a reasoning item just before the call it signs
+      expect(first.output).toMatchObject([
+        { type: "reasoning", summary: [], encrypted_content: "agw1.gc.sig-call" },
+        { type: "function_call", name: "get_weather", arguments: '{"city":"Rome"}' },
+      ]);
+      const call = first.output[1] as OpenAI.Responses.ResponseFunctionToolCall;
+      const input: OpenAI.Responses.ResponseInputItem[] = [{ role: "user", content: "Rome?" }, ...(first.output as OpenAI.Responses.ResponseInputItem[]), { type: "function_call_output", call_id: call.call_id, output: "30C" }];
+      const second = await ask({ model: "m", tools: TOOLS, input }, !callStreamed);
+      expect(emu.lastJson().contents[1].parts).toMatchObject([{ functionCall: { name: "get_weather", args: { city: "Rome" } }, thoughtSignature: "sig-call" }]);
+      expect(second.output).toMatchObject([
+        { type: "reasoning", summary: [{ type: "summary_text", text: "Weighing it." }] },
+        { type: "message", content: [{ type: "output_text", text: "Warm in Rome." }] },
+        { type: "reasoning", summary: [], encrypted_content: "agw1.ga.sig-text" },
+      ]);
+
+      await ask({ model: "m", tools: TOOLS, input: [...input, ...(second.output as OpenAI.Responses.ResponseInputItem[]), { role: "user", content: "Thanks" }] }, false);
+      const contents = emu.lastJson().contents;
+      expect(contents[1].parts[0].thoughtSignature).toBe("sig-call");
+      expect(contents[3]).toEqual({ role: "model", parts: [{ text: "Warm in Rome.", thoughtSignature: "sig-text" }] });
+    });
+  }
 });
 
 describe("Responses client on an OpenAI-compatible chat-only backend (vLLM)", () => {
