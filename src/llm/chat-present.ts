@@ -10,6 +10,7 @@ import { downstreamHeaders } from "../http/headers.ts";
 import type { RequestContext } from "../server/context.ts";
 import { answer, answerStream, JSON_HEADERS, readUpstreamText, relayJson, sseHeaders, streamEnded, upstreamError } from "./answer.ts";
 import type { ChatClient } from "./chat.ts";
+import { mayMoveOn } from "./failover/loop.ts";
 import { reshapeError } from "./formats/errors.ts";
 import type { WriterContext } from "./formats/types.ts";
 import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
@@ -101,7 +102,8 @@ async function passThrough(ctx: RequestContext, call: ChatCall, res: Response, g
     const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers };
     return await translated(ctx, call, res.body, openaiChunkWriter(streamCtx), (w) => openaiStream(streamCtx, w), guards);
   }
-  if (!usageWanted(ctx, target)) return zeroCopy(ctx, target, res);
+  // untouched bytes are answered on the upstream's headers: not while another provider may still answer instead
+  if (!usageWanted(ctx, target) && !mayMoveOn(ctx)) return zeroCopy(ctx, target, res);
   const body = await passthroughStream({
     upstream: res.body,
     clientWantsUsage: call.clientWantsUsage,

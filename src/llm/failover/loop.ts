@@ -172,6 +172,15 @@ export function screenAnswer(ctx: RequestContext, target: ProviderTarget, res: R
   throw new MovedOn(step);
 }
 
+/**
+ * Whether a failed answer of this exchange could still be replaced by another attempt (several
+ * candidates, a retry policy, an evicting health policy): then an answer is only given once its
+ * first event is read, never on its headers alone.
+ */
+export function mayMoveOn(ctx: RequestContext): boolean {
+  return loops.has(ctx);
+}
+
 /** The current attempt of `ctx`'s loop reached its upstream call. */
 export function upstreamCalled(ctx: RequestContext): void {
   const loop = loops.get(ctx);
@@ -185,7 +194,8 @@ export function upstreamCalled(ctx: RequestContext): void {
 function thrownReport(err: unknown): AttemptReport | undefined {
   if (!(err instanceof HttpError) || err.code?.startsWith("guardrail") || err.status === 501 || err.status === 499) return undefined;
   if (err.code === "upstream_unreachable") return { status: undefined };
-  if (err.code === "upstream_timeout") return { status: undefined, timedOut: true };
+  // a stream silent before its first event until the deadline cut it is a timeout too
+  if (err.code === "upstream_timeout" || (err.status === 504 && err.code === "upstream_stream_error")) return { status: undefined, timedOut: true };
   return { status: err.status };
 }
 

@@ -5,6 +5,13 @@
  * interval, the client gets a 200 event stream now, `: keep-alive` comments while it waits, and
  * then the answer's own bytes (or, for an error, an error event: past this point the status is
  * committed). Answers that come in time are returned as they are: no cost on the usual path.
+ *
+ * It wraps the whole candidate loop, and an answer is not there until its first event is (the
+ * pipeline reads it before answering): comments sent while a provider is silent, with or without
+ * its headers, commit nothing, so a provider that stalls until its deadline
+ * (`backendRequestTimeout`) or opens with an error event is failed over like one that refused.
+ * Who answered cannot be a header any more by then: a `: x-agw-provider: <name>` comment says it
+ * before the answer's bytes, and the access log's `endpoint` has it as always.
  */
 import { errorBody, asHttpError } from "../../http/errors.ts";
 import { afterSilence, KEEP_ALIVE } from "./silence.ts";
@@ -75,7 +82,10 @@ function lateStream(settled: Promise<{ res: Response } | { err: unknown }>, inte
         controller.write(`data: ${text.startsWith("{") ? text : errorBody(`upstream answered HTTP ${outcome.res.status}`, "api_error", "upstream_error")}\n\n`);
       } else {
         // the answer's own stream: a keep-alive interval of silence already passed, so reading it
-        // in JavaScript is not what latency is made of here
+        // in JavaScript is not what latency is made of here. The headers went out before a
+        // provider was chosen: a comment names it (the access log has it too).
+        const provider = outcome.res.headers.get("x-agw-provider");
+        if (provider) controller.write(`: x-agw-provider: ${provider}\n\n`);
         const reader = outcome.res.body.getReader();
         upstream = reader;
         for (;;) {

@@ -16,7 +16,7 @@ import { openaiErrorEvent } from "../hub/openai-writer.ts";
 import type { ByteTranslator, ClientStreamWriter, StreamFailure } from "../hub/parts.ts";
 import type { Usage } from "../types.ts";
 import { createOpenAITap } from "./openai-tap.ts";
-import { KEEP_ALIVE, SILENT, settlesWithin } from "./silence.ts";
+import { KEEP_ALIVE } from "./silence.ts";
 import { createSseFramer } from "./sse.ts";
 
 export interface StreamOutcome {
@@ -40,19 +40,21 @@ export interface RelayOptions {
   onEnd(outcome: StreamOutcome): void;
   startedAt: number;
   /**
-   * ms of silence after which a `: keep-alive` comment goes to the client (undefined: never).
+   * ms of silence after the answer started after which a `: keep-alive` comment goes to the
+   * client (undefined: never); before it starts, the pre-answer keep-alive sends them.
    * Reasoning models can think for minutes; proxies with 60 s idle timeouts cut silent streams.
    */
   keepAliveMs?: number | undefined;
 }
 
 /** One step of a relay: what to send (possibly empty) and whether the stream is complete. */
-interface Step {
+export interface Step {
   out: Uint8Array | string;
   done: boolean;
 }
 
-interface Relay {
+/** What a stream format makes of the upstream's bytes (OpenAI passthrough, translated, native: native.ts). */
+export interface Relay {
   step(chunk: Uint8Array): Step;
   /** upstream ended: the closing bytes (or an error event if the stream was incomplete) */
   end(): string;
@@ -79,20 +81,19 @@ interface UpstreamReader {
 
 /**
  * Relays an upstream body through `relay`. Reads until there is something to send before
- * answering (so a failure before any content can still be a real HTTP error); when that already
- * completes the stream, the client gets a plain body. Otherwise the rest goes out through a
- * direct stream: each read's output is written to the socket as it comes, without a queue or a
- * promise per chunk (measured: about 3 µs a chunk, against 4-5 for a pull stream).
+ * answering (so a failure before any content can still be a real HTTP error, and the candidate
+ * loop can still move on to another provider); when that already completes the stream, the client
+ * gets a plain body. Otherwise the rest goes out through a direct stream: each read's output is
+ * written to the socket as it comes, without a queue or a promise per chunk (measured: about 3 µs
+ * a chunk, against 4-5 for a pull stream).
+ *
+ * Silence before the first output does not commit the answer: the pre-answer keep-alive
+ * (keep-alive.ts, around the whole candidate loop) sends the client its comments meanwhile, so a
+ * stall that ends in a timeout (`backendRequestTimeout`) is still a failure of this attempt.
  */
-async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody> {
+export async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody> {
   const reads = new Reads(opts, relay);
-  const first = reads.output();
-  const ka = opts.keepAliveMs;
-  // silent for longer than the keep-alive: answer now, with a comment, and go on as a stream
-  // (a failure after this point is an error event, no longer an HTTP status)
-  const settled = ka === undefined ? await first : await settlesWithin(first, ka);
-  if (settled === SILENT) return liveStream(reads, KEEP_ALIVE, first.then((o) => reads.account(o)), ka);
-  let head = settled;
+  let head = await reads.output();
   // Nothing was said yet and the answer is an error: a real HTTP status serves the client
   // better (SDK retries, error classes) than an error event under 200.
   const refusal = head.last ? relay.rejection(head.out) : undefined;
@@ -107,16 +108,16 @@ async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody>
     reads.finish();
     return head.out;
   }
-  return liveStream(reads, head.out, undefined, ka);
+  return liveStream(reads, head.out, opts.keepAliveMs);
 }
 
 /**
- * The rest of an answer as a direct stream: `opening` first, then the output of `pending` (a read
- * already under way) and of every later read as it comes, without a queue or a promise per
- * chunk (measured: about 3 µs a chunk, against 4-5 for a pull stream). With a keep-alive, one
- * timer per stream writes a comment after each interval in which nothing was written.
+ * The rest of an answer as a direct stream: `opening` first, then the output of every later read
+ * as it comes (a read `readyNow` left under way first), without a queue or a promise per chunk
+ * (measured: about 3 µs a chunk, against 4-5 for a pull stream). With a keep-alive, one timer per
+ * stream writes a comment after each interval in which nothing was written.
  */
-function liveStream(reads: Reads, opening: Uint8Array | string, pending: Promise<Outcome> | undefined, keepAliveMs: number | undefined): ReadableStream<Uint8Array> {
+function liveStream(reads: Reads, opening: Uint8Array | string, keepAliveMs: number | undefined): ReadableStream<Uint8Array> {
   let cancelled = false;
   let timer: ReturnType<typeof setInterval> | undefined;
   return new ReadableStream<Uint8Array>({
@@ -133,19 +134,16 @@ function liveStream(reads: Reads, opening: Uint8Array | string, pending: Promise
       try {
         // one await per upstream read: the read itself (each further async layer costs a
         // promise and a microtask turn per chunk)
-        let out = pending ? await pending : undefined;
         for (;;) {
-          if (out === undefined) {
-            const read = reads.pending ?? reads.reader.read();
-            reads.pending = undefined;
-            let got: Outcome;
-            try {
-              got = reads.handle(await read);
-            } catch (err) {
-              got = reads.failed(err);
-            }
-            out = reads.account(got);
+          const read = reads.pending ?? reads.reader.read();
+          reads.pending = undefined;
+          let got: Outcome;
+          try {
+            got = reads.handle(await read);
+          } catch (err) {
+            got = reads.failed(err);
           }
+          const out = reads.account(got);
           if (cancelled) return;
           if (sizeOf(out.out) > 0) {
             wrote = true;
@@ -153,7 +151,6 @@ function liveStream(reads: Reads, opening: Uint8Array | string, pending: Promise
             if (written instanceof Promise) await written; // the client is slow: so is the upstream read
           }
           if (out.last) break;
-          out = undefined;
         }
         controller.close();
       } finally {

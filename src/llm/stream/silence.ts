@@ -50,30 +50,5 @@ export function afterSilence(ms: number, fire: () => void): () => void {
   return () => pending.delete(d);
 }
 
-export const SILENT = Symbol("silent");
-
 /** The SSE comment that keeps a silent stream's connection open. */
 export const KEEP_ALIVE = ": keep-alive\n\n";
-
-/** `p`'s outcome, or SILENT when it has not settled within `ms` (a rejection after SILENT is ignored). */
-export function settlesWithin<T>(p: Promise<T>, ms: number): Promise<T | typeof SILENT> {
-  return new Promise((resolve, reject) => {
-    let silent = false;
-    const cancel = afterSilence(ms, () => {
-      silent = true;
-      resolve(SILENT);
-    });
-    p.then(
-      (v) => {
-        if (silent) return;
-        cancel();
-        resolve(v);
-      },
-      (err: unknown) => {
-        if (silent) return;
-        cancel();
-        reject(err);
-      },
-    );
-  });
-}
