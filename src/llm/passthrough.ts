@@ -9,12 +9,13 @@ import { HttpError } from "../http/errors.ts";
 import { downstreamHeaders } from "../http/headers.ts";
 import { bodyDraft, runPrepare } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
-import { answerStream, upstreamError, answer } from "./answer.ts";
+import { answerStream, upstreamError, answer, streamEnded } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { formatOfRoute, reshapeError } from "./formats/errors.ts";
 import { nativeHeaders } from "./formats/headers.ts";
 import { nativeUsageTap, type UsageTap } from "./formats/native-usage.ts";
 import { modelFromPath } from "./requested-model.ts";
+import { nativeStream, nativeStreamRoute, type NativeStreamRoute } from "./stream/native.ts";
 import { firstAnswer } from "./targets.ts";
 import type { RouteType } from "./types.ts";
 
@@ -84,7 +85,26 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
   const headers = downstreamHeaders(res.headers);
   if (!res.body) return answer(ctx, target, new Response(null, { status: res.status, headers }));
   const tap = res.ok && (ctx.usageWanted || ctx.route.consumesUsage || target.consumesUsage) ? nativeUsageTap(route) : undefined;
+  const native = res.ok && (res.headers.get("content-type") ?? "").includes("text/event-stream") ? nativeStreamRoute(route) : undefined;
+  if (native) return await answerNativeStream(ctx, target, res.body, native, tap, headers);
   return answerStream(ctx, target, relayBody(ctx, res.body, tap), res.status, headers);
+}
+
+/**
+ * A chat stream in the client's own format: its first event read before answering (an error
+ * there is an HTTP error the candidate loop can move on from), then relayed as it comes.
+ */
+async function answerNativeStream(ctx: RequestContext, target: ProviderTarget, upstream: ReadableStream<Uint8Array>, route: NativeStreamRoute, tap: UsageTap | undefined, headers: Headers): Promise<Response> {
+  ctx.outcome.answered(200); // the stream may end (and finish the exchange) before this returns
+  const body = await nativeStream({
+    upstream,
+    route,
+    tap,
+    keepAliveMs: ctx.streamKeepAliveMs,
+    startedAt: ctx.outcome.record.start,
+    onEnd: (o) => streamEnded(ctx, o, target.model ?? ""),
+  });
+  return answerStream(ctx, target, body, 200, headers);
 }
 
 /** Streams a body through unchanged (usage read on the way when `tap`), finishing the exchange when it ends. */
