@@ -86,10 +86,13 @@ describe("connection reset at every byte of a streamed answer", () => {
       }
     }
     cutAt = undefined;
-    // all three outcomes happened: cuts in the head, in the body, and after the last byte
+    // all three outcomes happened: cuts in the head, in the body, and after the last byte. How
+    // many cuts in the body surface as an error event rather than a 502 depends on how the bytes
+    // before the reset coalesce into reads (an answer whose first read already ends broken is
+    // still refused with a status): 86 to 361 of 1208 on this machine class, so only a floor.
     expect(outcomes.complete).toBeGreaterThanOrEqual(1);
     expect(outcomes.errorBeforeHeaders).toBeGreaterThan(10);
-    expect(outcomes.errorEvent).toBeGreaterThan(100);
+    expect(outcomes.errorEvent).toBeGreaterThan(10);
     // and the gateway still serves
     expect((await streamThrough(client)).text).toStartWith("Once upon a time");
   }, 120_000);
