@@ -103,7 +103,9 @@ describe("running", () => {
     try {
       const listening = gw.logs().filter((l) => String(l.message).startsWith("listening on"));
       expect(listening.map((l) => l.bind).sort()).toEqual([a, b].sort());
-      const r = await fetch(`http://127.0.0.1:${ready}/healthz/ready`);
+      // the bind lines are written before the readiness server opens (the same start-up, a few
+      // µs later): a scraper can see them first
+      const r = await eventually(() => fetch(`http://127.0.0.1:${ready}/healthz/ready`).catch(() => undefined), 3000, "readiness never answered");
       expect([r.status, await r.text()]).toEqual([200, "ready\n"]);
       expect((await fetch(`http://127.0.0.1:${ready}/healthz/ready`, { method: "POST" })).status).toBe(405);
       expect((await fetch(`http://127.0.0.1:${ready}/other`)).status).toBe(404);
