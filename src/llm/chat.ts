@@ -20,11 +20,11 @@ import { present, usageWanted, type ChatCall, type HubChat } from "./chat-presen
 import { adaptRequest } from "./formats/adapt.ts";
 import { clientErrorEvent } from "./formats/errors.ts";
 import { formatHeaders } from "./formats/headers.ts";
-import type { ClientFormat, HubRead } from "./formats/types.ts";
+import type { ClientFormat, ClientFormatName, HubRead } from "./formats/types.ts";
 import { forwardNative } from "./passthrough.ts";
 import { fromOpenAICompletion } from "./providers/openai/response.ts";
 import { openaiStream } from "./providers/openai/stream.ts";
-import { keepAliveUntilAnswered } from "./stream/keep-alive.ts";
+import { keepAliveUntilAnswered, type LateAnswer } from "./stream/keep-alive.ts";
 import { firstAnswer } from "./targets.ts";
 import type { ChatRequest } from "./types.ts";
 
@@ -69,14 +69,14 @@ function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], cl
   // (a Gemini stream without alt=sse is a JSON array, passed through: no comments in it)
   if (!client.read.stream || client.read.refuse) return answer;
   // a silent upstream: keep-alive comments until the answer starts (then errors are events)
-  const format = client.format?.name;
-  const headers = () => {
-    const h = sseHeaders(new Headers());
-    runPresent(ctx.route.policies, h, ctx);
-    return h;
-  };
-  const model = typeof asked === "string" ? asked : "";
-  return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, headers, format ? (...e) => clientErrorEvent(format, ...e, model) : undefined);
+  return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, lateAnswer, { ctx, format: client.format?.name, model: typeof asked === "string" ? asked : "" });
+}
+
+/** The headers and error event of a keep-alive answer (module-level: see keepAliveUntilAnswered). */
+function lateAnswer({ ctx, format, model }: { ctx: RequestContext; format: ClientFormatName | undefined; model: string }): LateAnswer {
+  const headers = sseHeaders(new Headers());
+  runPresent(ctx.route.policies, headers, ctx);
+  return { headers, errorEvent: format ? (...e) => clientErrorEvent(format, ...e, model) : undefined };
 }
 
 /**

@@ -14,39 +14,73 @@
  * before the answer's bytes, and the access log's `endpoint` has it as always.
  */
 import { errorBody, asHttpError } from "../../http/errors.ts";
-import { afterSilence, KEEP_ALIVE } from "./silence.ts";
+import { afterSilence, cancelSilence, KEEP_ALIVE } from "./silence.ts";
 
 /** A client format's error event (formats/errors.ts), for answers that are not OpenAI-shaped. */
 export type ErrorEvent = (status: number, message: string, type: string, code: string | null) => string;
 
-export function keepAliveUntilAnswered(answer: Promise<Response>, intervalMs: number | undefined, headers: () => Headers, errorEvent?: ErrorEvent): Promise<Response> {
+/** What a late answer needs besides the answer: its headers and, for non-OpenAI clients, their error event. Built only if it is late. */
+export interface LateAnswer {
+  headers: Headers;
+  errorEvent?: ErrorEvent | undefined;
+}
+
+interface Waiting<T> {
+  answer: Promise<Response>;
+  intervalMs: number;
+  resolve: (res: Response) => void;
+  late: (arg: T) => LateAnswer;
+  arg: T;
+  silent: boolean;
+}
+
+/**
+ * The answer, or (after `intervalMs` of silence) a 200 event stream of keep-alive comments that
+ * goes on with the answer; `late(arg)` builds what that stream needs, only when it is late.
+ *
+ * The deadline set holds the waiting request through a WeakRef. Held strongly (the promise Bun
+ * awaits, the answer, their resolvers, from a process-wide set that outlives every request), it
+ * measured 10-15 µs more CPU for each fast stream; weakly, 1-5 µs (docs/performance.md). The
+ * request stays alive anyway while it waits: its pending upstream call holds the answer, whose
+ * reactions below hold `w` (a test collects garbage during a silent upstream and still gets
+ * the comment).
+ */
+export function keepAliveUntilAnswered<T>(answer: Promise<Response>, intervalMs: number | undefined, late: (arg: T) => LateAnswer, arg: T): Promise<Response> {
   if (intervalMs === undefined) return answer;
   // one promise settled by whichever comes first: no race, no async layer (each layer between
   // the answer and Bun measured as a few percent of the throughput of fast streams)
   return new Promise((resolve, reject) => {
-    let silent = false;
-    const cancel = afterSilence(intervalMs, () => {
-      silent = true;
-      const settled = answer.then(
-        (res) => ({ res }),
-        (err: unknown) => ({ err }),
-      );
-      resolve(new Response(lateStream(settled, intervalMs, errorEvent), { status: 200, headers: headers() }));
-    });
+    const w: Waiting<T> = { answer, intervalMs, resolve, late, arg, silent: false };
+    const deadline = afterSilence(intervalMs, answerLateRef, new WeakRef(w));
     answer.then(
       (res) => {
-        if (silent) return;
-        cancel();
+        if (w.silent) return;
+        cancelSilence(deadline);
         resolve(res);
       },
       (err: unknown) => {
         // after a keep-alive answer, `settled` reports the failure as an event
-        if (silent) return;
-        cancel();
+        if (w.silent) return;
+        cancelSilence(deadline);
         reject(err);
       },
     );
   });
+}
+
+function answerLateRef<T>(r: WeakRef<Waiting<T>>): void {
+  const w = r.deref();
+  if (w) answerLate(w);
+}
+
+function answerLate<T>(w: Waiting<T>): void {
+  w.silent = true;
+  const settled = w.answer.then(
+    (res) => ({ res }),
+    (err: unknown) => ({ err }),
+  );
+  const { headers, errorEvent } = w.late(w.arg);
+  w.resolve(new Response(lateStream(settled, w.intervalMs, errorEvent), { status: 200, headers }));
 }
 
 /** Message, type and code of an error body in any client's shape (each has `error.message`). */

@@ -15,7 +15,8 @@ const TICK_MS = 250;
 
 interface Deadline {
   due: number;
-  fire: () => void;
+  fire: (arg: never) => void;
+  arg: unknown;
 }
 
 const pending = new Set<Deadline>();
@@ -26,7 +27,7 @@ function sweep(): void {
   for (const d of pending) {
     if (d.due > now) continue;
     pending.delete(d);
-    d.fire();
+    (d.fire as (arg: unknown) => void)(d.arg);
   }
   if (pending.size === 0) {
     clearInterval(ticker);
@@ -34,21 +35,30 @@ function sweep(): void {
   }
 }
 
-/** Calls `fire` once after `ms`, unless the returned cancel runs first. */
-export function afterSilence(ms: number, fire: () => void): () => void {
-  if (ms < 1000) {
-    const timer = setTimeout(fire, ms);
-    return () => clearTimeout(timer);
-  }
-  const d: Deadline = { due: performance.now() + ms, fire };
+/**
+ * Calls `fire(arg)` once after `ms`, unless the returned deadline is cancelled first
+ * (`cancelSilence`). What is held here outlives requests: hold a request's objects weakly
+ * (keep-alive.ts says why and what it measured).
+ */
+export function afterSilence<T>(ms: number, fire: (arg: T) => void, arg: T): Deadline | ReturnType<typeof setTimeout> {
+  if (ms < 1000) return setTimeout(fire, ms, arg);
+  const d: Deadline = { due: performance.now() + ms, fire, arg };
   pending.add(d);
   if (ticker === undefined) {
     ticker = setInterval(sweep, TICK_MS);
     // pending keep-alives alone must not hold a stopping process open
     ticker.unref?.();
   }
-  return () => pending.delete(d);
+  return d;
 }
+
+/** Cancels what afterSilence armed (nothing happens if it already fired). */
+export function cancelSilence(d: Deadline | ReturnType<typeof setTimeout>): void {
+  if (isDeadline(d)) pending.delete(d);
+  else clearTimeout(d);
+}
+
+const isDeadline = (d: Deadline | ReturnType<typeof setTimeout>): d is Deadline => typeof d === "object" && d !== null && "due" in d;
 
 /** The SSE comment that keeps a silent stream's connection open. */
 export const KEEP_ALIVE = ": keep-alive\n\n";

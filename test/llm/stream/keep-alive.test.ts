@@ -84,3 +84,27 @@ test("the SDK reads the answer unchanged", async () => {
 test("streamKeepAlive: off sends no comment", async () => {
   expect(await rawStream(off)).not.toContain(": keep-alive");
 });
+
+test("a keep-alive of a second or more (the shared sweeper) still fires when the process collects garbage while the upstream is silent", async () => {
+  // the sweeper holds a waiting request only weakly (see keepAliveUntilAnswered): the request's
+  // own pending upstream call must keep it alive, across full collections
+  const silent = Bun.serve({
+    port: 0,
+    async fetch() {
+      await Bun.sleep(1600);
+      return slowStream();
+    },
+  });
+  const gw = await startTestGateway(config("1s").replace(emu.host, `127.0.0.1:${silent.port}`));
+  try {
+    const collecting = setInterval(() => Bun.gc(true), 100);
+    const res = await fetch(`${gw.baseURL()}/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: ask });
+    const first = new TextDecoder().decode((await res.body!.getReader().read()).value);
+    clearInterval(collecting);
+    expect(res.status).toBe(200);
+    expect(first).toStartWith(": keep-alive"); // the comment went out before the upstream answered
+  } finally {
+    await gw.stop();
+    silent.stop(true);
+  }
+}, 10_000);
