@@ -41,7 +41,7 @@ export function createLogger(opts: { format: "text" | "json"; level: LogLevel; s
     level: opts.level,
     line(level, target, fields) {
       if (LEVELS[level] > LEVELS[logger.level]) return;
-      const time = new Date().toISOString();
+      const time = isoNow();
       pending.push(logger.format === "json" ? jsonLine(time, level, target, fields) : textLine(time, level, target, fields));
       if (!scheduled) {
         scheduled = true;
@@ -74,6 +74,23 @@ function textLine(time: string, level: string, target: string, fields: Record<st
 }
 
 function textValue(v: unknown): string {
-  const s = typeof v === "string" ? v : typeof v === "number" || typeof v === "boolean" ? String(v) : JSON.stringify(v);
-  return /^[^\s"=]*$/.test(s) && s !== "" ? s : JSON.stringify(s);
+  if (typeof v === "number" || typeof v === "boolean") return String(v); // never needs quotes
+  const s = typeof v === "string" ? v : JSON.stringify(v);
+  return BARE.test(s) ? s : JSON.stringify(s);
+}
+
+/** a value written without quotes: not empty, no space, quote or `=` */
+const BARE = /^[^\s"=]+$/;
+
+let lastMs = -1;
+let lastIso = "";
+
+/** The time of a line: lines written in the same millisecond (most of them, under load) share one string. */
+function isoNow(): string {
+  const ms = Date.now();
+  if (ms !== lastMs) {
+    lastMs = ms;
+    lastIso = new Date(ms).toISOString();
+  }
+  return lastIso;
 }
