@@ -5,8 +5,11 @@
  * Anthropic-shaped errors. Tests queue (or script) the answers ("turns" written as the event
  * sequence Anthropic would stream); a non-streaming request gets the same turn folded into one
  * Message, as the real API would answer. Every request is recorded (method, path, query, headers,
- * body and parsed JSON) for assertions on what the gateway sent.
+ * body and parsed JSON) for assertions on what the gateway sent. Thinking is checked as Anthropic
+ * checks it (anthropic-thinking.ts): signatures it did not issue, and tool loops that do not open
+ * with thinking while thinking is enabled, are refused with Anthropic's 400.
  */
+import { issuedIn, thinkingRefusal } from "./anthropic-thinking.ts";
 import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream } from "./scripted.ts";
 
 export type { RecordedRequest };
@@ -43,6 +46,8 @@ export type Reply = Turn | HttpReply;
 export interface AnthropicEmulator extends ScriptedUpstream<Reply> {
   /** the model list served on GET .../models */
   models: { id: string; display_name: string; created_at: string }[];
+  /** signatures (or redacted data) Claude issued elsewhere (another platform, an earlier session): taken back like its own */
+  acceptSignatures(...values: string[]): void;
 }
 
 export function turn(events: AnthropicEvent[], opts: Omit<Turn, "kind" | "events"> = {}): Turn {
@@ -111,6 +116,8 @@ export function startAnthropicEmulator(): AnthropicEmulator {
     { id: "claude-opus-4-1-20250805", display_name: "Claude Opus 4.1", created_at: "2025-08-05T00:00:00Z" },
     { id: "claude-sonnet-4-20250514", display_name: "Claude Sonnet 4", created_at: "2025-05-22T00:00:00Z" },
   ];
+  /** what this Claude signed: the signatures and redacted data of its answers */
+  const issued = new Set<string>();
   const upstream = startScriptedUpstream<Reply>({
     name: "anthropic",
     async answer(req, next) {
@@ -118,8 +125,11 @@ export function startAnthropicEmulator(): AnthropicEmulator {
         const data = emu.models.map((m) => ({ type: "model", ...m }));
         return Response.json({ data, has_more: false, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null });
       }
+      const refusal = createsMessage(req.path) && req.json ? thinkingRefusal(req.json, issued) : undefined;
+      if (refusal) return Response.json({ type: "error", error: { type: "invalid_request_error", message: refusal }, request_id: REQUEST_ID }, { status: 400, headers: { "request-id": REQUEST_ID } });
       const reply = await next();
       if (!reply) return Response.json({ type: "error", error: { type: "api_error", message: "emulator: no reply queued" } }, { status: 500 });
+      if (reply.kind === "turn") for (const value of issuedIn(reply.events.filter((e) => !("raw" in e)) as Record<string, unknown>[])) issued.add(value);
       if (reply.kind === "http") {
         const headers = { "content-type": reply.json !== undefined ? "application/json" : "text/plain", "request-id": REQUEST_ID, ...reply.headers };
         return new Response(reply.json !== undefined ? JSON.stringify(reply.json) : (reply.text ?? ""), { status: reply.status, headers });
@@ -131,8 +141,14 @@ export function startAnthropicEmulator(): AnthropicEmulator {
       });
     },
   });
-  const emu: AnthropicEmulator = Object.assign(upstream, { models });
+  const acceptSignatures = (...values: string[]) => values.forEach((v) => issued.add(v));
+  const emu: AnthropicEmulator = Object.assign(upstream, { models, acceptSignatures });
   return emu;
+}
+
+/** Messages, and Vertex's rawPredict / streamRawPredict (count_tokens answers without generating) */
+function createsMessage(path: string): boolean {
+  return path.endsWith("/messages") || path.endsWith(":rawPredict") || path.endsWith(":streamRawPredict");
 }
 
 function sseBody(t: Turn): ReadableStream<Uint8Array> {

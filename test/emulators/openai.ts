@@ -3,6 +3,11 @@
  * bench emulator's answers by default, every request recorded (path, headers, body), and per-test
  * scripts or queued Responses for errors and faults. A raw TCP variant sends exact bytes and cuts
  * the connection wherever a test says.
+ *
+ * Like OpenAI, `POST /v1/responses` refuses a reasoning item whose `encrypted_content` it did not
+ * issue (OpenAI encrypts it with its own key; anything else fails to decrypt): 400
+ * `invalid_encrypted_content`. A test that scripts an answer with encrypted reasoning gets the
+ * value from `issueEncryptedContent()`, as OpenAI would have issued it.
  */
 import type { Socket } from "bun";
 import { openaiUpstream, type UpstreamOptions } from "../../bench/upstream.ts";
@@ -13,15 +18,41 @@ export type { RecordedRequest };
 /** A reply is the exact Response to send; a script that never settles leaves the request hanging. */
 export type Script = ScriptFn<Response>;
 
-export type OpenAIEmulator = ScriptedUpstream<Response>;
+export interface OpenAIEmulator extends ScriptedUpstream<Response> {
+  /** an `encrypted_content` value as OpenAI issues it (Fernet-like), accepted back on later requests */
+  issueEncryptedContent(): string;
+}
 
 export function startOpenAIEmulator(opts: Partial<UpstreamOptions> = {}): OpenAIEmulator {
   const fallback = openaiUpstream({ chunks: opts.chunks ?? 8, delayMs: opts.delayMs ?? 0 });
-  return startScriptedUpstream<Response>({
+  const issued = new Set<string>();
+  const upstream = startScriptedUpstream<Response>({
     name: "openai",
     defaultReply: (rec) => fallback(new Request(`http://openai${rec.path}${rec.query}`, { method: rec.method, headers: rec.headers, body: rec.body || undefined })),
-    answer: async (_rec, reply) => (await reply())!,
+    answer: async (rec, reply) => {
+      const foreign = rec.method === "POST" && rec.path.endsWith("/responses") ? unverifiable(rec.json, issued) : undefined;
+      if (foreign !== undefined) {
+        const message = `The encrypted content ${foreign.slice(0, 4)}...${foreign.slice(-4)} could not be verified. Reason: Encrypted content could not be decrypted or parsed.`;
+        return Response.json({ error: { message, type: "invalid_request_error", param: null, code: "invalid_encrypted_content" } }, { status: 400 });
+      }
+      return (await reply())!;
+    },
   });
+  const issueEncryptedContent = () => {
+    const value = `gAAAAA${Buffer.from(crypto.getRandomValues(new Uint8Array(48))).toString("base64")}`;
+    issued.add(value);
+    return value;
+  };
+  return Object.assign(upstream, { issueEncryptedContent });
+}
+
+/** The first reasoning item's `encrypted_content` in the input that this OpenAI did not issue. */
+function unverifiable(body: { input?: unknown } | undefined, issued: ReadonlySet<string>): string | undefined {
+  if (!Array.isArray(body?.input)) return undefined;
+  for (const item of body.input as { type?: unknown; encrypted_content?: unknown }[]) {
+    if (item?.type === "reasoning" && typeof item.encrypted_content === "string" && !issued.has(item.encrypted_content)) return item.encrypted_content;
+  }
+  return undefined;
 }
 
 /** A server that answers every connection with `bytes`, cut off after `cutAt` bytes (reset). */

@@ -371,6 +371,7 @@ describe("Anthropic client on Claude on Vertex: through the hub, signed thinking
   });
 
   test("rawPredict with the Vertex body; thinking blocks, cache_control, server tools and beta flags replayed", async () => {
+    emu.acceptSignatures("s1"); // Claude's, from an earlier answer
     emu.enqueue(
       turn([
         { type: "message_start", message: { id: "msg_v1", type: "message", role: "assistant", model: "claude-sonnet-4", content: [], stop_reason: null, stop_sequence: null, usage: { input_tokens: 9, output_tokens: 1 } } },

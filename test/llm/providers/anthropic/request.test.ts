@@ -115,6 +115,7 @@ describe("messages", () => {
       { type: "thinking", thinking: "Let me check the weather.", signature: "EqQBCgIYAhIM1gbcDa9GJwZA2b3h" },
       { type: "redacted_thinking", data: "EmwKAhgBEgy3va3pzix/LafPsn4a" },
     ];
+    t.emu.acceptSignatures("EqQBCgIYAhIM1gbcDa9GJwZA2b3h", "EmwKAhgBEgy3va3pzix/LafPsn4a"); // Claude's, from an earlier answer
     const body = await sent({
       messages: [
         { role: "user", content: "Weather in Paris?" },
