@@ -2,7 +2,9 @@
  * Requests the gateway forwards as they are: passthrough routes (the client's path below the
  * provider's base path) and APIs the provider speaks in the client's own format (Anthropic
  * messages on Anthropic, OpenAI responses on OpenAI). Only the model (chat family), the
- * credentials and the headers change; the answer streams back unchanged.
+ * credentials and the headers change (and the gateway's own envelopes in a conversation another
+ * provider answered, which this one could not verify: formats/native-envelopes.ts); the answer
+ * streams back unchanged.
  */
 import type { ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
@@ -13,6 +15,7 @@ import { answerStream, upstreamError, answer, streamEnded } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { formatOfRoute, reshapeError } from "./formats/errors.ts";
 import { nativeHeaders } from "./formats/headers.ts";
+import { withoutEnvelopes } from "./formats/native-envelopes.ts";
 import { nativeUsageTap, type UsageTap } from "./formats/native-usage.ts";
 import { modelFromPath } from "./requested-model.ts";
 import { nativeStream, nativeStreamRoute, type NativeStreamRoute } from "./stream/native.ts";
@@ -69,9 +72,11 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
     payload = rewritten ? JSON.stringify(chat) : await ctx.bytes();
   } else if (chat) {
     const draft = bodyDraft(chat);
+    const bytes = await ctx.bytes(); // read already: `chat` was parsed from them
+    withoutEnvelopes(route, draft, bytes);
     runPrepare(target.policies, draft, ctx);
     if (target.model !== undefined && typeof draft.body.model === "string") draft.set("model", target.model);
-    payload = draft.changed ? JSON.stringify(draft.body) : await ctx.bytes();
+    payload = draft.changed ? JSON.stringify(draft.body) : bytes;
   } else if (ctx.method !== "GET" && ctx.method !== "HEAD") {
     payload = ctx.bodyRead ? await ctx.bytes() : ctx.req.body;
   }

@@ -29,7 +29,7 @@
 import { badRequest } from "../../http/errors.ts";
 import { anthropicMessage, anthropicWriter } from "../hub/anthropic-writer.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
-import { openGeminiEnvelope } from "../hub/thinking-envelope.ts";
+import { claudeIssued, openGeminiEnvelope } from "../hub/thinking-envelope.ts";
 import { signatureField } from "../providers/gemini/signature.ts";
 import { THINKING_BUDGET, type ThinkingEffort } from "../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../types.ts";
@@ -179,9 +179,9 @@ function assistantTurn(blocks: Block[]): ChatMessage {
       const gemini = openGeminiEnvelope(b.signature);
       if (gemini?.kind === "call") callSignature = gemini.signature;
       else if (gemini) answerSignature = gemini.signature;
-      else thinkingBlocks.push({ type: "thinking", thinking: b.thinking, signature: b.signature });
+      else pushIssued(thinkingBlocks, { type: "thinking", thinking: b.thinking, signature: b.signature });
     } else if (b?.type === "redacted_thinking" && typeof b.data === "string") {
-      thinkingBlocks.push({ type: "redacted_thinking", data: b.data });
+      pushIssued(thinkingBlocks, { type: "redacted_thinking", data: b.data });
     }
   }
   const m: ChatMessage = { role: "assistant", content: texts.length > 0 ? texts.join("") : null };
@@ -189,6 +189,12 @@ function assistantTurn(blocks: Block[]): ChatMessage {
   if (thinkingBlocks.length > 0) m.thinking_blocks = thinkingBlocks;
   if (answerSignature !== undefined) m.extra_content = signatureField(answerSignature);
   return m;
+}
+
+/** A block Claude can verify: opened when the gateway enveloped it, left out for any other envelope. */
+function pushIssued(blocks: ThinkingBlock[], block: ThinkingBlock): void {
+  const issued = claudeIssued(block);
+  if (issued) blocks.push(issued);
 }
 
 function tools(body: Record<string, unknown>, req: ChatRequest): void {

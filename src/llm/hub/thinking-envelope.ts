@@ -20,9 +20,16 @@
  *
  * The readers turn them back into the hub's `extra_content.google.thought_signature` on the next
  * tool call or on the message (providers/gemini/signature.ts), which the Gemini translator reads.
+ *
+ * An envelope never reaches a provider as it is: no provider issued it, so none could verify it
+ * (Claude answers 400 "Invalid `signature` in `thinking` block", OpenAI `invalid_encrypted_content`).
+ * `claudeIssued` opens one for Claude, and native passthrough strips the rest
+ * (formats/native-envelopes.ts).
  */
 import type { ThinkingBlock } from "./parts.ts";
 
+/** What every envelope starts with (a client's own values never do). */
+export const ENVELOPE = "agw1.";
 const SIGNED = "agw1.t.";
 const REDACTED = "agw1.r.";
 const GEMINI_CALL = "agw1.gc.";
@@ -54,5 +61,24 @@ export function openGeminiEnvelope(value: unknown): { kind: "call" | "answer"; s
   if (typeof value !== "string") return undefined;
   if (value.startsWith(GEMINI_CALL)) return { kind: "call", signature: value.slice(GEMINI_CALL.length) };
   if (value.startsWith(GEMINI_ANSWER)) return { kind: "answer", signature: value.slice(GEMINI_ANSWER.length) };
+  return undefined;
+}
+
+/** Whether `value` is a gateway envelope, of any kind (this version's or a later one's). */
+export function isEnvelope(value: unknown): value is string {
+  return typeof value === "string" && value.startsWith(ENVELOPE);
+}
+
+/**
+ * A thinking block as Claude issued it: an `agw1.t.` / `agw1.r.` envelope opened to the signature
+ * or redacted data inside, a block without an envelope as it is, undefined for any other envelope
+ * (a Gemini signature: nothing Claude could verify).
+ */
+export function claudeIssued<B extends ThinkingBlock>(block: B): B | undefined {
+  const value = block.type === "thinking" ? block.signature : block.data;
+  if (!isEnvelope(value)) return block;
+  const opened = openEnvelope(value, block.type === "thinking" ? block.thinking : "");
+  if (opened?.type === "thinking" && block.type === "thinking") return { ...block, signature: opened.signature };
+  if (opened?.type === "redacted_thinking" && block.type === "redacted_thinking") return { ...block, data: opened.data };
   return undefined;
 }

@@ -10,17 +10,63 @@
 import { HttpError } from "../../http/errors.ts";
 import { DEFAULT_MAX_TOKENS, requestedMaxTokens } from "../chat-request.ts";
 import { reasoningEffort, thinkingBudget } from "../reasoning-effort.ts";
-import type { ChatRequest } from "../types.ts";
+import type { ChatMessage, ChatRequest } from "../types.ts";
 
 /**
  * Claude's `thinking` object: the client's own (sent by clients that know Anthropic's API) wins,
  * else the budget for `reasoning_effort`; undefined for `none` or no effort. The effort is
- * validated either way.
+ * validated either way. Left out, too, while a tool loop runs that did not open with Claude's
+ * signed thinking (see loopLacksThinking).
  */
 export function claudeThinking(req: ChatRequest): Record<string, unknown> | undefined {
   const budget = thinkingBudget(reasoningEffort(req));
-  if (req.thinking && typeof req.thinking === "object" && !Array.isArray(req.thinking)) return req.thinking as Record<string, unknown>;
-  return budget === undefined ? undefined : { type: "enabled", budget_tokens: budget };
+  const own = req.thinking && typeof req.thinking === "object" && !Array.isArray(req.thinking) ? (req.thinking as Record<string, unknown>) : undefined;
+  const thinking = own ?? (budget === undefined ? undefined : { type: "enabled", budget_tokens: budget });
+  if (!thinking || thinking.type === "disabled" || !loopLacksThinking(req.messages.flatMap(hubStep))) return thinking;
+  return undefined;
+}
+
+/** One message as Claude's tool-loop rule sees it. */
+export interface LoopStep {
+  role: "user" | "assistant";
+  /** a user message that carries tool results */
+  toolResults?: boolean;
+  /** an assistant message whose first block is a (redacted) thinking block */
+  opensWithThinking?: boolean;
+}
+
+/**
+ * Whether `thinking` would make Claude refuse the conversation: with thinking on, the assistant
+ * turn in progress (since the last user message without tool results), once tool results
+ * continue it, must open with a signed thinking block, or Claude answers 400 ("When `thinking` is
+ * enabled, a final `assistant` message must start with a thinking block ... To avoid this
+ * requirement, disable `thinking`"). That happens when the loop began on another provider (a
+ * Gemini answer, or Claude Code history from another backend): its thinking has no signature Claude
+ * could verify, so it is not sent. No signed block can be made up, so the request goes without
+ * `thinking` until the loop ends, as LiteLLM does with `modify_params` (thinking is dropped when
+ * tool calls come back without thinking blocks); Claude thinks again on the next user turn.
+ * Consecutive messages of one role are one turn to Claude (it merges them), and so here.
+ */
+export function loopLacksThinking(steps: readonly LoopStep[]): boolean {
+  const turns: LoopStep[] = [];
+  for (const step of steps) {
+    const last = turns.at(-1);
+    if (last?.role !== step.role) turns.push({ ...step });
+    else if (step.toolResults) last.toolResults = true;
+  }
+  let start = turns.length - 1;
+  while (start >= 0 && !(turns[start]!.role === "user" && !turns[start]!.toolResults)) start--;
+  const opening = turns[start + 1];
+  return opening?.role === "assistant" && turns.length > start + 2 && !opening.opensWithThinking;
+}
+
+/** A hub message as Claude's translators send it (system and developer messages go to `system`). */
+function hubStep(m: ChatMessage): LoopStep[] {
+  if (m.role === "system" || m.role === "developer") return [];
+  if (m.role === "tool") return [{ role: "user", toolResults: true }];
+  if (m.role !== "assistant") return [{ role: "user" }];
+  const blocks = Array.isArray(m.thinking_blocks) ? (m.thinking_blocks as { type?: unknown }[]) : [];
+  return [{ role: "assistant", opensWithThinking: blocks.some((b) => b?.type === "thinking" || b?.type === "redacted_thinking") }];
 }
 
 /** The `max_tokens` to send with `thinking` (see above). */

@@ -53,6 +53,29 @@ describe("Anthropic Messages", () => {
     const effort = (budget: number) => readMessages({ model: "m", messages: [], thinking: { type: "enabled", budget_tokens: budget } }).request.reasoning_effort;
     expect([1024, 2048, 3000, 8192, 20000].map(effort)).toEqual(["low", "medium", "high", "xhigh", "max"]);
   });
+
+  test("thinking blocks: the gateway's envelopes of Claude's values opened, other envelopes left out", () => {
+    const { request } = readMessages({
+      model: "m",
+      messages: [
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "plan", signature: "agw1.t.claude-sig" },
+            { type: "redacted_thinking", data: "agw1.r.claude-data" },
+            { type: "redacted_thinking", data: "agw1.zz.unknown" },
+            { type: "thinking", thinking: "own", signature: "EqQB" },
+            { type: "text", text: "ok" },
+          ],
+        },
+      ],
+    });
+    expect(request.messages[0]!.thinking_blocks).toEqual([
+      { type: "thinking", thinking: "plan", signature: "claude-sig" },
+      { type: "redacted_thinking", data: "claude-data" },
+      { type: "thinking", thinking: "own", signature: "EqQB" },
+    ]);
+  });
 });
 
 describe("OpenAI Responses", () => {

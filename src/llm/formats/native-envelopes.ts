@@ -1,0 +1,120 @@
+/**
+ * A conversation the gateway answered through another provider, now passed through natively.
+ * Claude Code's history may hold thinking blocks whose `signature` is a gateway envelope (a Gemini
+ * thought signature, hub/thinking-envelope.ts), Codex's history reasoning items whose
+ * `encrypted_content` is one; sent as they are, Claude answers 400 "Invalid `signature` in
+ * `thinking` block" and OpenAI 400 `invalid_encrypted_content`. So before a native passthrough:
+ *
+ *   Anthropic Messages   a (redacted) thinking block holding an `agw1.t.` / `agw1.r.` envelope gets
+ *   (and count_tokens)   the Claude signature inside back (the gateway's writers only put them in
+ *                        Responses and Gemini answers, so this is for histories carried across
+ *                        client formats); one holding any other envelope is left out, and so is
+ *                        one with an empty signature (reasoning the gateway showed from a provider
+ *                        without signatures: Gemini's thoughts, vLLM's reasoning_content), and an
+ *                        assistant message left empty with them. If `thinking` is on and the tool
+ *                        loop in progress now opens without thinking, Claude would refuse it:
+ *                        `thinking` goes for this request (providers/claude-thinking.ts says why).
+ *   OpenAI Responses     a reasoning item whose `encrypted_content` is an envelope is left out:
+ *                        no Responses-native provider (OpenAI, Azure, custom) issued any of them,
+ *                        the Claude signatures in `agw1.t.` included.
+ *
+ * The hot path stays as it was: the body is looked at only when its bytes contain `agw1.` (or, for
+ * Messages, `"signature":""` as clients serialize an unsigned block), and re-serialized only when
+ * something changed; otherwise the client's bytes go unchanged.
+ */
+import { Buffer } from "node:buffer";
+import type { BodyDraft } from "../../policies/types.ts";
+import type { ThinkingBlock } from "../hub/parts.ts";
+import { claudeIssued, ENVELOPE, isEnvelope } from "../hub/thinking-envelope.ts";
+import { loopLacksThinking, type LoopStep } from "../providers/claude-thinking.ts";
+import type { RouteType } from "../types.ts";
+
+type Item = Record<string, unknown>;
+
+/** Takes the envelopes out of `draft` (the client's body) for a native `route`; `bytes` are the client's. */
+export function withoutEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint8Array): void {
+  if (route === "responses") {
+    if (contains(bytes, ENVELOPE)) withoutEnvelopedReasoning(draft);
+  } else if (route === "messages" || route === "anthropicTokenCount") {
+    if (contains(bytes, ENVELOPE) || contains(bytes, UNSIGNED)) withoutEnvelopedThinking(draft);
+  }
+}
+
+/** An unsigned thinking block as JSON.stringify writes it (Claude Code, the SDKs) */
+const UNSIGNED = '"signature":""';
+
+function contains(bytes: Uint8Array, text: string): boolean {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(text);
+}
+
+function withoutEnvelopedReasoning(draft: BodyDraft): void {
+  const input = draft.body.input;
+  if (!Array.isArray(input)) return;
+  const kept = (input as Item[]).filter((item) => !(item?.type === "reasoning" && isEnvelope(item.encrypted_content)));
+  if (kept.length !== input.length) draft.set("input", kept);
+}
+
+function withoutEnvelopedThinking(draft: BodyDraft): void {
+  const messages = draft.body.messages;
+  if (!Array.isArray(messages)) return;
+  let changed = false;
+  const out: Item[] = [];
+  for (const m of messages as Item[]) {
+    const content = m?.role === "assistant" && Array.isArray(m.content) ? issuedBlocks(m.content as Item[]) : undefined;
+    if (content === undefined || content === m.content) {
+      out.push(m);
+      continue;
+    }
+    changed = true;
+    // an assistant message left empty goes: Claude refuses empty content, and merges the turns around it
+    if (content.length > 0) out.push({ ...m, content });
+  }
+  if (!changed) return;
+  draft.set("messages", out);
+  if (thinkingOn(draft.body.thinking) && loopLacksThinking(out.flatMap(wireStep))) withoutThinking(draft);
+}
+
+/** `blocks` with each (redacted) thinking block as Claude issued it; the same array when none changed. */
+function issuedBlocks(blocks: Item[]): Item[] {
+  let out: Item[] | undefined;
+  blocks.forEach((b, i) => {
+    const issued = !isThinkingBlock(b) ? b : b.type === "thinking" && b.signature === "" ? undefined : claudeIssued(b);
+    if (issued === b && out === undefined) return;
+    out ??= blocks.slice(0, i);
+    if (issued) out.push(issued);
+  });
+  return out ?? blocks;
+}
+
+/** A thinking or redacted thinking block with its signed value (the type claudeIssued takes). */
+function isThinkingBlock(b: Item): b is Item & ThinkingBlock {
+  return (b?.type === "thinking" && typeof b.signature === "string" && typeof b.thinking === "string") || (b?.type === "redacted_thinking" && typeof b.data === "string");
+}
+
+function thinkingOn(t: unknown): boolean {
+  const type = (t as { type?: unknown } | null | undefined)?.type;
+  return type === "enabled" || type === "adaptive";
+}
+
+/** A Messages message as the tool-loop rule sees it (a mid-conversation `system` message is no turn). */
+function wireStep(m: Item): LoopStep[] {
+  const content = Array.isArray(m?.content) ? (m.content as Item[]) : [];
+  if (m?.role === "assistant") return [{ role: "assistant", opensWithThinking: content[0]?.type === "thinking" || content[0]?.type === "redacted_thinking" }];
+  if (m?.role === "user") return [{ role: "user", toolResults: content.some((b) => b?.type === "tool_result") }];
+  return [];
+}
+
+/**
+ * The request without `thinking`, and without the context edit that only manages thinking blocks
+ * (`clear_thinking_*`, documented for requests with thinking on) so it cannot be refused for
+ * lacking it.
+ */
+function withoutThinking(draft: BodyDraft): void {
+  draft.delete("thinking");
+  const management = draft.body.context_management as { edits?: unknown } | null | undefined;
+  if (!Array.isArray(management?.edits)) return;
+  const edits = (management.edits as Item[]).filter((e) => !(typeof e?.type === "string" && e.type.startsWith("clear_thinking")));
+  if (edits.length === management.edits.length) return;
+  if (edits.length > 0) draft.set("context_management", { ...management, edits });
+  else draft.delete("context_management");
+}

@@ -1,0 +1,127 @@
+/**
+ * The envelope clean-up before a native passthrough, on its own (provider-switch.test.ts drives
+ * it over HTTP): what goes, what is opened, what stays byte for byte, and Claude's tool-loop rule
+ * that decides when `thinking` must go with it.
+ */
+import { describe, expect, test } from "bun:test";
+import { withoutEnvelopes } from "../../../src/llm/formats/native-envelopes.ts";
+import { loopLacksThinking } from "../../../src/llm/providers/claude-thinking.ts";
+import { bodyDraft } from "../../../src/policies/chain.ts";
+import type { RouteType } from "../../../src/llm/types.ts";
+
+function clean(route: RouteType, body: Record<string, unknown>) {
+  const draft = bodyDraft(body);
+  withoutEnvelopes(route, draft, new TextEncoder().encode(JSON.stringify(body)));
+  return draft;
+}
+
+const toolUse = { type: "tool_use", id: "t1", name: "Bash", input: { command: "ls" } };
+const toolResult = { role: "user", content: [{ type: "tool_result", tool_use_id: "t1", content: "ok" }] };
+
+describe("Anthropic Messages", () => {
+  test("envelopes holding Claude's values are opened; Gemini's and unsigned blocks go; an emptied message goes", () => {
+    const draft = clean("messages", {
+      model: "claude-x",
+      messages: [
+        { role: "user", content: "go" },
+        { role: "assistant", content: [{ type: "thinking", thinking: "", signature: "agw1.ga.g-sig" }] },
+        { role: "user", content: "and?" },
+        {
+          role: "assistant",
+          content: [
+            { type: "thinking", thinking: "plan", signature: "agw1.t.claude-sig" },
+            { type: "redacted_thinking", data: "agw1.r.claude-data" },
+            { type: "thinking", thinking: "shown", signature: "" },
+            { type: "thinking", thinking: "", signature: "agw1.gc.g-call" },
+            { type: "redacted_thinking", data: "agw1.zz.later-kind" },
+            toolUse,
+          ],
+        },
+        toolResult,
+      ],
+    });
+    expect(draft.body.messages).toEqual([
+      { role: "user", content: "go" },
+      { role: "user", content: "and?" },
+      { role: "assistant", content: [{ type: "thinking", thinking: "plan", signature: "claude-sig" }, { type: "redacted_thinking", data: "claude-data" }, toolUse] },
+      toolResult,
+    ]);
+  });
+
+  test("a body without envelopes or unsigned blocks is not touched, even when it names one in text", () => {
+    const body = { model: "claude-x", thinking: { type: "enabled", budget_tokens: 1024 }, messages: [{ role: "user", content: "what is agw1.gc.?" }, { role: "assistant", content: [toolUse] }, toolResult] };
+    const draft = clean("messages", body);
+    expect(draft.changed).toBe(false);
+    expect(draft.body).toBe(body);
+  });
+
+  test("thinking (enabled or adaptive) goes with a loop that no longer opens with thinking, with the edit that clears thinking", () => {
+    for (const thinking of [{ type: "enabled", budget_tokens: 1024 }, { type: "adaptive" }]) {
+      const draft = clean("anthropicTokenCount", {
+        model: "claude-x",
+        thinking,
+        context_management: { edits: [{ type: "clear_thinking_20251015", keep: "all" }, { type: "clear_tool_uses_20250919" }] },
+        messages: [{ role: "user", content: "go" }, { role: "assistant", content: [{ type: "thinking", thinking: "", signature: "agw1.gc.s" }, toolUse] }, toolResult],
+      });
+      expect(draft.body.thinking).toBeUndefined();
+      expect(draft.body.context_management).toEqual({ edits: [{ type: "clear_tool_uses_20250919" }] });
+    }
+  });
+
+  test("thinking stays when the loop still opens with Claude's thinking, or when no loop is running", () => {
+    const thinking = { type: "enabled", budget_tokens: 1024 };
+    const signed = { type: "thinking", thinking: "t", signature: "agw1.t.claude" };
+    const loop = clean("messages", { thinking, messages: [{ role: "user", content: "go" }, { role: "assistant", content: [signed, { type: "thinking", thinking: "", signature: "agw1.gc.s" }, toolUse] }, toolResult] });
+    expect(loop.body.thinking).toEqual(thinking);
+    const ended = clean("messages", { thinking, messages: [{ role: "user", content: "go" }, { role: "assistant", content: [{ type: "thinking", thinking: "", signature: "agw1.gc.s" }, toolUse] }, toolResult, { role: "assistant", content: "done" }, { role: "user", content: "next" }] });
+    expect(ended.changed).toBe(true);
+    expect(ended.body.thinking).toEqual(thinking);
+  });
+});
+
+describe("OpenAI Responses", () => {
+  test("reasoning items holding an envelope go; OpenAI's own and everything else stay", () => {
+    const own = { type: "reasoning", id: "rs_1", summary: [], encrypted_content: "gAAAAAown" };
+    const input = [
+      { role: "user", content: "go" },
+      { type: "reasoning", id: "rs_2", summary: [], encrypted_content: "agw1.gc.s" },
+      { type: "reasoning", id: "rs_3", summary: [{ type: "summary_text", text: "t" }], encrypted_content: "agw1.t.claude" },
+      own,
+      { type: "function_call", call_id: "c1", name: "f", arguments: "{}" },
+      { type: "function_call_output", call_id: "c1", output: "agw1.gc. in a tool's output" },
+    ];
+    expect(clean("responses", { model: "gpt-5", input }).body.input).toEqual([input[0], own, input[4], input[5]]);
+    const untouched = { model: "gpt-5", input: [own, input[5]] };
+    expect(clean("responses", untouched).changed).toBe(false);
+  });
+
+  test("other routes are never looked at", () => {
+    const body = { messages: [{ role: "assistant", content: [{ type: "thinking", thinking: "", signature: "agw1.gc.s" }] }] };
+    expect(clean("completions", body).changed).toBe(false);
+  });
+});
+
+describe("Claude's tool-loop rule", () => {
+  const user = { role: "user" as const };
+  const results = { role: "user" as const, toolResults: true };
+  const thinks = { role: "assistant" as const, opensWithThinking: true };
+  const calls = { role: "assistant" as const };
+
+  test("a loop whose turn opened without thinking lacks it; one that opened with it does not", () => {
+    expect(loopLacksThinking([user, calls, results])).toBe(true);
+    expect(loopLacksThinking([user, thinks, results, calls, results])).toBe(false);
+    expect(loopLacksThinking([user, calls, results, thinks, results])).toBe(true);
+  });
+
+  test("no loop: a fresh user turn, or an assistant turn not continued by tool results", () => {
+    expect(loopLacksThinking([user, calls, results, calls, user])).toBe(false);
+    expect(loopLacksThinking([user, calls])).toBe(false);
+    expect(loopLacksThinking([user])).toBe(false);
+  });
+
+  test("consecutive messages of one role are one turn, as Claude merges them", () => {
+    // tool results followed by a user message in the same turn (one Anthropic message with both)
+    expect(loopLacksThinking([user, calls, results, user])).toBe(true);
+    expect(loopLacksThinking([user, thinks, calls, results])).toBe(false);
+  });
+});

@@ -1,0 +1,222 @@
+/**
+ * A coding agent's conversation that switches provider mid-way, over real HTTP with the official
+ * SDKs: Claude Code's (Anthropic SDK) and Codex's (OpenAI SDK, `responses`) first turn is answered
+ * by Gemini 3, whose thought signatures come back inside the gateway's envelopes; the next turn
+ * goes to a provider that speaks the client's format natively (Anthropic, OpenAI), which would
+ * refuse those envelopes as Claude and OpenAI do (the emulators check signatures and encrypted
+ * reasoning as the real APIs do). The gateway takes out what the target cannot verify, drops
+ * `thinking` while a tool loop that began elsewhere runs, and forwards everything else untouched.
+ */
+import Anthropic from "@anthropic-ai/sdk";
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import type OpenAI from "openai";
+import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emulators/anthropic.ts";
+import { event, functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, thinkingEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
+import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
+import { openaiClient, startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
+import { json, messageDelta, messageStart, messageStop, plainText, PLAIN_TEXT, signature, stop, thinking, thinkingStart, toolStart } from "../providers/anthropic/scripts.ts";
+import { WEATHER_TOOL } from "./scripts.ts";
+
+let gemini: GeminiEmulator;
+let claude: AnthropicEmulator;
+let openai: OpenAIEmulator;
+let gw: TestGateway;
+
+beforeAll(async () => {
+  gemini = startGeminiEmulator();
+  claude = startAnthropicEmulator();
+  openai = startOpenAIEmulator();
+  gw = await startTestGateway(`
+llm:
+  port: 0
+  models:
+  - name: "gemini-*"
+    provider: gemini
+    params: {baseUrl: "http://${gemini.host}", apiKey: ${GEMINI_TEST_KEY}}
+  - name: "claude-*"
+    provider: anthropic
+    params: {baseUrl: "http://${claude.host}/v1", apiKey: sk-ant-gateway}
+  - name: "gpt-*"
+    provider: openai
+    params: {baseUrl: "http://${openai.host}/v1", apiKey: sk-gateway}
+`);
+});
+afterAll(async () => {
+  await gw.stop();
+  await Promise.all([gemini.stop(), claude.stop(), openai.stop()]);
+});
+
+const anthropic = () => new Anthropic({ baseURL: gw.origin(), apiKey: "sk-ant-client", maxRetries: 0 });
+const GEMINI = "gemini-3-pro-preview";
+const CLAUDE = "claude-sonnet-4-5";
+
+/** Gemini 3's tool call turn: a thought summary, then the call with its signature. */
+function geminiToolCall(): void {
+  gemini.enqueue({ events: [event([{ text: "Rome: ask the tool.", thought: true }]), ...functionCallEvents([{ name: "get_weather", args: { city: "Rome" }, thoughtSignature: "sig-call" }])] });
+}
+
+describe("Claude Code: a history answered by Gemini, continued on Anthropic (passthrough)", () => {
+  for (const streamed of [true, false]) {
+    test(`the tool loop goes on without the Gemini signatures, thinking off until it ends (${streamed ? "streamed" : "whole"} Gemini turn)`, async () => {
+      geminiToolCall();
+      const base = { max_tokens: 4096, tools: [WEATHER_TOOL] };
+      const ask = { ...base, model: GEMINI, messages: [{ role: "user" as const, content: "Weather in Rome?" }] };
+      const first = streamed ? await anthropic().messages.stream(ask).finalMessage() : await anthropic().messages.create(ask);
+      const call = first.content.find((b) => b.type === "tool_use") as Anthropic.ToolUseBlock;
+      expect(first.content.filter((b) => b.type === "thinking").map((b) => (b as Anthropic.ThinkingBlock).signature)).toContain("agw1.gc.sig-call");
+
+      claude.enqueue(turn(plainText));
+      const history: Anthropic.MessageParam[] = [
+        { role: "user", content: "Weather in Rome?" },
+        { role: "assistant", content: first.content },
+        { role: "user", content: [{ type: "tool_result", tool_use_id: call.id, content: "30C" }] },
+      ];
+      const second = await anthropic().messages.create({ ...base, model: CLAUDE, thinking: { type: "enabled", budget_tokens: 1024 }, messages: history });
+      expect(second.content).toMatchObject([{ type: "text", text: PLAIN_TEXT }]);
+
+      const sent = claude.requests.at(-1)!;
+      expect(sent.body).not.toContain("agw1.");
+      expect(sent.json.messages[1]).toEqual({ role: "assistant", content: [{ type: "tool_use", id: call.id, name: "get_weather", input: { city: "Rome" } }] });
+      // Claude refuses a tool loop that does not open with its own thinking while thinking is on
+      expect(sent.json.thinking).toBeUndefined();
+      expect(sent.json.max_tokens).toBe(4096);
+    });
+  }
+
+  test("after the loop, Claude thinks again; Gemini's answer signature is left out", async () => {
+    gemini.enqueue({ events: thinkingEvents(["Weighing it."], ["Warm ", "in Rome."], "sig-text") });
+    const first = await anthropic().messages.create({ model: GEMINI, max_tokens: 500, messages: [{ role: "user", content: "Rome?" }] });
+    expect(first.content).toMatchObject([{ type: "thinking", signature: "" }, { type: "text", text: "Warm in Rome." }, { type: "thinking", signature: "agw1.ga.sig-text" }]);
+
+    claude.enqueue(turn(plainText));
+    const thinkingOn = { type: "enabled" as const, budget_tokens: 1024 };
+    await anthropic()
+      .messages.stream({ model: CLAUDE, max_tokens: 4096, thinking: thinkingOn, messages: [{ role: "user", content: "Rome?" }, { role: "assistant", content: first.content }, { role: "user", content: "Thanks" }] })
+      .finalMessage();
+    const sent = claude.requests.at(-1)!;
+    expect(sent.body).not.toContain("agw1.");
+    expect(sent.json.messages[1]).toEqual({ role: "assistant", content: [{ type: "text", text: "Warm in Rome." }] });
+    expect(sent.json.thinking).toEqual(thinkingOn);
+  });
+
+  test("Claude's own signed thinking stays; a loop Claude opened keeps thinking", async () => {
+    // Claude answered the first turn (thinking, signed, then a call); Gemini answered a side question before
+    claude.enqueue(
+      turn([
+        messageStart("msg_t1", { input_tokens: 20, output_tokens: 1 }, CLAUDE),
+        thinkingStart(0),
+        thinking(0, "Call the tool."),
+        signature(0, "EqQBClaudeOwn=="),
+        stop(0),
+        toolStart(1, "toolu_1", "get_weather"),
+        json(1, '{"city":"Oslo"}'),
+        stop(1),
+        messageDelta("tool_use", { output_tokens: 9 }),
+        messageStop,
+      ]),
+    );
+    const thinkingOn = { type: "enabled" as const, budget_tokens: 1024 };
+    const first = await anthropic().messages.create({ model: CLAUDE, max_tokens: 4096, thinking: thinkingOn, tools: [WEATHER_TOOL], messages: [{ role: "user", content: "Oslo?" }] });
+    gemini.enqueue({ events: thinkingEvents([], ["Sure."], "sig-aside") });
+    const aside = await anthropic().messages.create({ model: GEMINI, max_tokens: 100, messages: [{ role: "user", content: "Ready?" }] });
+
+    claude.enqueue(turn(plainText));
+    const history: Anthropic.MessageParam[] = [
+      { role: "user", content: "Ready?" },
+      { role: "assistant", content: aside.content },
+      { role: "user", content: "Oslo?" },
+      { role: "assistant", content: first.content },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_1", content: "-3C" }] },
+    ];
+    await anthropic().messages.create({ model: CLAUDE, max_tokens: 4096, thinking: thinkingOn, tools: [WEATHER_TOOL], messages: history });
+    const sent = claude.requests.at(-1)!.json;
+    expect(sent.messages[1]).toEqual({ role: "assistant", content: [{ type: "text", text: "Sure." }] });
+    expect(sent.messages[3].content[0]).toEqual({ type: "thinking", thinking: "Call the tool.", signature: "EqQBClaudeOwn==" });
+    expect(sent.thinking).toEqual(thinkingOn);
+  });
+
+  test("a request without envelopes is forwarded byte for byte, even one that mentions agw1.", async () => {
+    claude.enqueue(turn(plainText), turn(plainText));
+    for (const mention of ["no envelope here", "what does agw1.gc. mean?"]) {
+      const body = `{"model": "${CLAUDE}",  "max_tokens":64, "messages":[ {"role":"user","content":"${mention}"} ]}`;
+      const res = await fetch(`${gw.origin()}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": "sk-ant-client", "anthropic-version": "2023-06-01" }, body });
+      expect(res.status).toBe(200);
+      expect(claude.requests.at(-1)!.body).toBe(body);
+    }
+  });
+});
+
+describe("Codex: a history answered by Gemini, continued on OpenAI (passthrough)", () => {
+  const TOOLS: OpenAI.Responses.Tool[] = [{ type: "function", name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }, strict: false }];
+  const completed = (text: string) =>
+    Response.json({
+      id: "resp_up",
+      object: "response",
+      created_at: 1,
+      status: "completed",
+      model: "gpt-5",
+      usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } },
+      output: [{ id: "msg_1", type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text, annotations: [] }] }],
+    });
+
+  for (const streamed of [true, false]) {
+    test(`reasoning items holding Gemini signatures are left out; OpenAI's own stay (${streamed ? "streamed" : "whole"} Gemini turn)`, async () => {
+      geminiToolCall();
+      const client = openaiClient(gw.baseURL());
+      const ask = { model: GEMINI, tools: TOOLS, input: "Weather in Rome?" };
+      const first = streamed ? await client.responses.stream(ask).finalResponse() : await client.responses.create(ask);
+      const call = first.output.find((i) => i.type === "function_call") as OpenAI.Responses.ResponseFunctionToolCall;
+      expect(first.output.some((i) => i.type === "reasoning" && i.encrypted_content === "agw1.gc.sig-call")).toBe(true);
+
+      // an earlier turn OpenAI itself answered, with encrypted reasoning it issued
+      const own: OpenAI.Responses.ResponseReasoningItem = { id: "rs_own", type: "reasoning", summary: [], encrypted_content: openai.issueEncryptedContent() };
+      openai.enqueue(completed("Warm in Rome."));
+      const input: OpenAI.Responses.ResponseInputItem[] = [
+        { role: "user", content: "Hi" },
+        own,
+        { role: "assistant", content: "Hello." },
+        { role: "user", content: "Weather in Rome?" },
+        ...(first.output as OpenAI.Responses.ResponseInputItem[]),
+        { type: "function_call_output", call_id: call.call_id, output: "30C" },
+      ];
+      const second = await client.responses.create({ model: "gpt-5", tools: TOOLS, store: false, include: ["reasoning.encrypted_content"], input });
+      expect(second.output_text).toBe("Warm in Rome.");
+
+      const sent = openai.requests.at(-1)!;
+      expect(sent.body).not.toContain("agw1.");
+      const forwarded: unknown[] = sent.json.input;
+      // only the enveloped item went: the call, its output and OpenAI's own reasoning stay
+      const expected: unknown[] = input.filter((i) => !(i.type === "reasoning" && i.encrypted_content?.startsWith("agw1.")));
+      expect(forwarded).toEqual(expected);
+      expect(forwarded).toHaveLength(input.length - 1);
+      expect(forwarded[1]).toEqual(own);
+    });
+  }
+
+  test("a request without envelopes is forwarded byte for byte", async () => {
+    openai.enqueue(completed("hi"));
+    const body = `{"model":"gpt-5",  "input":[{"role":"user","content":"hello"}], "store":false}`;
+    const res = await fetch(`${gw.baseURL()}/responses`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer sk-client" }, body });
+    expect(res.status).toBe(200);
+    expect(openai.requests.at(-1)!.body).toBe(body);
+  });
+});
+
+describe("Codex: a history answered by Gemini, continued on Claude (through the hub)", () => {
+  test("the Gemini signatures stay in the hub; thinking waits for the loop to end", async () => {
+    geminiToolCall();
+    const client = openaiClient(gw.baseURL());
+    const TOOL: OpenAI.Responses.Tool = { type: "function", name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } }, strict: false };
+    const first = await client.responses.create({ model: GEMINI, tools: [TOOL], input: "Weather in Rome?" });
+    const call = first.output.find((i) => i.type === "function_call") as OpenAI.Responses.ResponseFunctionToolCall;
+
+    claude.enqueue(turn(plainText));
+    const input = [{ role: "user" as const, content: "Weather in Rome?" }, ...(first.output as OpenAI.Responses.ResponseInputItem[]), { type: "function_call_output" as const, call_id: call.call_id, output: "30C" }];
+    const second = await client.responses.create({ model: CLAUDE, tools: [TOOL], reasoning: { effort: "high" }, input });
+    expect(second.output_text).toBe(PLAIN_TEXT);
+    const sent = claude.requests.at(-1)!;
+    expect(sent.body).not.toContain("agw1.");
+    expect(sent.json.thinking).toBeUndefined();
+    expect(sent.json.messages[1].content).toEqual([{ type: "tool_use", id: call.call_id, name: "get_weather", input: { city: "Rome" } }]);
+  });
+});
