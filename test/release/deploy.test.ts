@@ -57,6 +57,13 @@ describe("deploy/ manifests", () => {
     expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(30);
   });
 
+  test("the image is named once, in the kustomization, with no placeholder to edit", () => {
+    const image = find("Deployment", "agentgateway").spec.template.spec.containers[0].image as string;
+    const override = (kustomization.images as { name: string; newTag?: string; newName?: string }[]).find((i) => i.name === image);
+    expect(override?.newTag).toBe(JSON.parse(read("package.json")).version);
+    expect(`${image}:${override?.newTag}`).not.toMatch(/OWNER|example/i);
+  });
+
   test("the Service selects the gateway's pods; Redis has a Deployment and a Service", () => {
     const svc = find("Service", "agentgateway");
     expect(svc.spec.selector).toEqual(find("Deployment", "agentgateway").spec.template.metadata.labels);
