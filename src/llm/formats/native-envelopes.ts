@@ -22,7 +22,7 @@
  * Messages, `"signature":""` as clients serialize an unsigned block), and re-serialized only when
  * something changed; otherwise the client's bytes go unchanged.
  */
-import { Buffer } from "node:buffer";
+import { indexOfBytes } from "../../http/bytes.ts";
 import type { BodyDraft } from "../../policies/types.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
 import { claudeIssued, ENVELOPE, isEnvelope } from "../hub/thinking-envelope.ts";
@@ -44,7 +44,7 @@ export function withoutEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint
 const UNSIGNED = '"signature":""';
 
 function contains(bytes: Uint8Array, text: string): boolean {
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).includes(text);
+  return indexOfBytes(bytes, text) !== -1;
 }
 
 function withoutEnvelopedReasoning(draft: BodyDraft): void {
