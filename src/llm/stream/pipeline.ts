@@ -14,6 +14,7 @@ import { HttpError } from "../../http/errors.ts";
 import { failureHttpError, failureLogLine } from "../hub/failure.ts";
 import { openaiErrorEvent } from "../hub/openai-writer.ts";
 import type { ByteTranslator, ClientStreamWriter, StreamFailure } from "../hub/parts.ts";
+import { STATUS_OF_TYPE } from "../providers/openai/stream.ts";
 import type { Usage } from "../types.ts";
 import { createOpenAITap } from "./openai-tap.ts";
 import { KEEP_ALIVE } from "./silence.ts";
@@ -333,14 +334,6 @@ function startsWithErrorEvent(head: Uint8Array | string): boolean {
   for (let i = 0; i < ERROR_EVENT.byteLength; i++) if (bytes[i] !== ERROR_EVENT[i]) return false;
   return true;
 }
-
-const STATUS_OF_TYPE: Record<string, number> = {
-  invalid_request_error: 400,
-  authentication_error: 401,
-  permission_error: 403,
-  not_found_error: 404,
-  rate_limit_error: 429,
-};
 
 /**
  * The error event that opens an OpenAI-format stream (the upstream's own, or the gateway's), as

@@ -49,7 +49,8 @@ interface Chunk {
   error?: { message?: unknown; type?: unknown; code?: unknown; status?: unknown };
 }
 
-const STATUS_OF_TYPE: Record<string, number> = { invalid_request_error: 400, authentication_error: 401, permission_error: 403, not_found_error: 404, rate_limit_error: 429 };
+/** The status an OpenAI-format error event's `type` stands for (the same error answered as HTTP). */
+export const STATUS_OF_TYPE: Readonly<Record<string, number>> = { invalid_request_error: 400, authentication_error: 401, permission_error: 403, not_found_error: 404, rate_limit_error: 429 };
 
 class OpenAIMachine implements FrameMachine<SseEvent> {
   finished = false;
