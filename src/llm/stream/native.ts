@@ -19,7 +19,7 @@ import { failureHttpError, failureLogLine } from "../hub/failure.ts";
 import type { StreamFailure } from "../hub/parts.ts";
 import { statusOfAnthropicType } from "../providers/anthropic/error.ts";
 import type { RouteType } from "../types.ts";
-import { relayBody, type RelayedBody, type RelayOptions } from "./pipeline.ts";
+import { relayBody, textOf, type RelayedBody, type RelayOptions } from "./pipeline.ts";
 import { createSseFramer } from "./sse.ts";
 
 export type NativeStreamRoute = "messages" | "responses" | "generateContent";
@@ -65,11 +65,6 @@ export function nativeStream(opts: RelayOptions & { route: NativeStreamRoute; ta
 }
 
 const EMPTY = new Uint8Array(0);
-const decoder = new TextDecoder();
-
-function textOf(bytes: Uint8Array): string {
-  return bytes.byteLength === 0 ? "" : decoder.decode(bytes);
-}
 
 /** The events before the first one with content: held, and read for an error. */
 class StreamHead {

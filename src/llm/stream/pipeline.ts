@@ -31,6 +31,7 @@ export interface StreamOutcome {
 }
 
 const encoder = new TextEncoder();
+const decoder = new TextDecoder();
 
 /** What a relayed answer is: a plain body when the whole stream was already here, else a stream. */
 export type RelayedBody = Uint8Array | string | ReadableStream<Uint8Array>;
@@ -321,8 +322,9 @@ export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boole
   });
 }
 
-function textOf(out: Uint8Array | string): string {
-  return typeof out === "string" ? out : new TextDecoder().decode(out);
+/** A relay output as text (relays answer bytes or strings; error events and closings are text). */
+export function textOf(out: Uint8Array | string): string {
+  return typeof out === "string" ? out : out.byteLength === 0 ? "" : decoder.decode(out);
 }
 
 const ERROR_EVENT = encoder.encode('data: {"error"');
