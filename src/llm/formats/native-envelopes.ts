@@ -19,10 +19,11 @@
  *                        the Claude signatures in `agw1.t.` included.
  *
  * The hot path stays as it was: the body is looked at only when its bytes contain `agw1.` (or, for
- * Messages, `"signature":""` as clients serialize an unsigned block), and re-serialized only when
- * something changed; otherwise the client's bytes go unchanged.
+ * Messages, an empty `"signature"` member: `"signature":""` from JSON.stringify, `"signature": ""`
+ * from Python's json.dumps, or with any other JSON whitespace around the colon, found by a byte
+ * scan), and re-serialized only when something changed; otherwise the client's bytes go unchanged.
  */
-import { indexOfBytes } from "../../http/bytes.ts";
+import { hasJsonMember, indexOfBytes } from "../../http/bytes.ts";
 import type { BodyDraft } from "../../policies/types.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
 import { claudeIssued, ENVELOPE, isEnvelope } from "../hub/thinking-envelope.ts";
@@ -36,12 +37,9 @@ export function withoutEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint
   if (route === "responses") {
     if (contains(bytes, ENVELOPE)) withoutEnvelopedReasoning(draft);
   } else if (route === "messages" || route === "anthropicTokenCount") {
-    if (contains(bytes, ENVELOPE) || contains(bytes, UNSIGNED)) withoutEnvelopedThinking(draft);
+    if (contains(bytes, ENVELOPE) || hasJsonMember(bytes, "signature", '""')) withoutEnvelopedThinking(draft);
   }
 }
-
-/** An unsigned thinking block as JSON.stringify writes it (Claude Code, the SDKs) */
-const UNSIGNED = '"signature":""';
 
 function contains(bytes: Uint8Array, text: string): boolean {
   return indexOfBytes(bytes, text) !== -1;

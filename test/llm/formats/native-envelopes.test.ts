@@ -55,6 +55,22 @@ describe("Anthropic Messages", () => {
     expect(draft.body).toBe(body);
   });
 
+  test("an unsigned block is found however the client spaced its JSON; a body that only names one is not touched", () => {
+    const unsigned = { model: "claude-x", messages: [{ role: "user", content: "go" }, { role: "assistant", content: [{ type: "thinking", thinking: "t", signature: "" }, { type: "text", text: "ok" }] }] };
+    const compact = JSON.stringify(unsigned);
+    for (const spacing of ['"signature": ""', '"signature" :\t""', '"signature":\r\n    ""', '"signature"\n:\n""']) {
+      const draft = bodyDraft(unsigned);
+      withoutEnvelopes("messages", draft, new TextEncoder().encode(compact.replace('"signature":""', spacing)));
+      expect(draft.body.messages).toEqual([unsigned.messages[0], { role: "assistant", content: [{ type: "text", text: "ok" }] }]);
+    }
+    // `"signature"` as a value, or quoted inside a text, is no unsigned block: the body is not read
+    for (const text of ['{"x": "signature", "y": ""}', '{"content": "say \\"signature\\": \\"\\""}', '{"signature": "abc"}']) {
+      const draft = bodyDraft(unsigned);
+      withoutEnvelopes("messages", draft, new TextEncoder().encode(text));
+      expect(draft.changed).toBe(false);
+    }
+  });
+
   test("thinking (enabled or adaptive) goes with a loop that no longer opens with thinking, with the edit that clears thinking", () => {
     for (const thinking of [{ type: "enabled", budget_tokens: 1024 }, { type: "adaptive" }]) {
       const draft = clean("anthropicTokenCount", {

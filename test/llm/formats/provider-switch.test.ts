@@ -11,7 +11,7 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type OpenAI from "openai";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emulators/anthropic.ts";
-import { event, functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, thinkingEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
+import { event, functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, thinkingEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
 import { openaiClient, startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { json, messageDelta, messageStart, messageStop, plainText, PLAIN_TEXT, signature, stop, thinking, thinkingStart, toolStart } from "../providers/anthropic/scripts.ts";
@@ -49,6 +49,16 @@ afterAll(async () => {
 const anthropic = () => new Anthropic({ baseURL: gw.origin(), apiKey: "sk-ant-client", maxRetries: 0 });
 const GEMINI = "gemini-3-pro-preview";
 const CLAUDE = "claude-sonnet-4-5";
+
+/** JSON as Python's json.dumps writes it by default: `", "` between items, `": "` after keys. */
+function pythonJson(v: unknown): string {
+  if (Array.isArray(v)) return `[${v.map(pythonJson).join(", ")}]`;
+  if (v !== null && typeof v === "object") {
+    const members = Object.entries(v).filter(([, x]) => x !== undefined);
+    return `{${members.map(([k, x]) => `${JSON.stringify(k)}: ${pythonJson(x)}`).join(", ")}}`;
+  }
+  return JSON.stringify(v);
+}
 
 /** Gemini 3's tool call turn: a thought summary, then the call with its signature. */
 function geminiToolCall(): void {
@@ -134,6 +144,29 @@ describe("Claude Code: a history answered by Gemini, continued on Anthropic (pas
     expect(sent.messages[3].content[0]).toEqual({ type: "thinking", thinking: "Call the tool.", signature: "EqQBClaudeOwn==" });
     expect(sent.thinking).toEqual(thinkingOn);
   });
+
+  for (const [style, serialize] of [
+    ["indented, as JSON.stringify(body, null, 2) writes it", (v: unknown) => JSON.stringify(v, null, 2)],
+    ["with Python's separators, as json.dumps writes it (httpx, the anthropic Python SDK)", pythonJson],
+  ] as const) {
+    test(`unsigned thinking shown from another provider is left out of a body ${style}`, async () => {
+      // Gemini 2.5's thoughts carry no signature: Claude Code gets them as a thinking block signed ""
+      gemini.enqueue({ events: [event([{ text: "Weighing it.", thought: true }]), ...textEvents(["Warm in Rome."])] });
+      const first = await anthropic().messages.create({ model: "gemini-2.5-flash", max_tokens: 500, messages: [{ role: "user", content: "Rome?" }] });
+      expect(first.content).toMatchObject([{ type: "thinking", thinking: "Weighing it.", signature: "" }, { type: "text", text: "Warm in Rome." }]);
+
+      claude.enqueue(turn(plainText));
+      const thinkingOn = { type: "enabled", budget_tokens: 1024 };
+      const history = [{ role: "user", content: "Rome?" }, { role: "assistant", content: first.content }, { role: "user", content: "Thanks" }];
+      const body = serialize({ model: CLAUDE, max_tokens: 4096, thinking: thinkingOn, messages: history });
+      expect(body).not.toContain('"signature":""');
+      const res = await fetch(`${gw.origin()}/v1/messages`, { method: "POST", headers: { "content-type": "application/json", "x-api-key": "sk-ant-client", "anthropic-version": "2023-06-01" }, body });
+      expect(res.status).toBe(200);
+      const sent = claude.requests.at(-1)!.json;
+      expect(sent.messages[1]).toEqual({ role: "assistant", content: [{ type: "text", text: "Warm in Rome." }] });
+      expect(sent.thinking).toEqual(thinkingOn);
+    });
+  }
 
   test("a request without envelopes is forwarded byte for byte, even one that mentions agw1.", async () => {
     claude.enqueue(turn(plainText), turn(plainText));
