@@ -14,19 +14,24 @@
  *                        assistant message left empty with them. If `thinking` is on and the tool
  *                        loop in progress now opens without thinking, Claude would refuse it:
  *                        `thinking` goes for this request (providers/claude-thinking.ts says why).
- *   OpenAI Responses     a reasoning item whose `encrypted_content` is an envelope is left out:
- *                        no Responses-native provider (OpenAI, Azure, custom) issued any of them,
- *                        the Claude signatures in `agw1.t.` included.
+ *   OpenAI Responses     a reasoning item the gateway wrote is left out: one whose
+ *                        `encrypted_content` is an envelope (`agw1.u.`, reasoning no provider
+ *                        signed, included) or whose id is the gateway's (`rs_agw_`: Codex sends
+ *                        no ids, the SDKs may send no encrypted_content), and an `item_reference`
+ *                        to one. No Responses-native provider (OpenAI, Azure, custom) issued any
+ *                        of them, the Claude signatures in `agw1.t.` included: OpenAI answers 400
+ *                        `invalid_encrypted_content`, or 404 "Item with id 'rs_...' not found".
  *
  * The hot path stays as it was: the body is looked at only when its bytes contain `agw1.` (or, for
- * Messages, an empty `"signature"` member: `"signature":""` from JSON.stringify, `"signature": ""`
- * from Python's json.dumps, or with any other JSON whitespace around the colon, found by a byte
- * scan), and re-serialized only when something changed; otherwise the client's bytes go unchanged.
+ * Responses, `"rs_agw_`; for Messages, an empty `"signature"` member: `"signature":""` from
+ * JSON.stringify, `"signature": ""` from Python's json.dumps, or with any other JSON whitespace
+ * around the colon, found by a byte scan), and re-serialized only when something changed;
+ * otherwise the client's bytes go unchanged.
  */
 import { hasJsonMember, indexOfBytes } from "../../http/bytes.ts";
 import type { BodyDraft } from "../../policies/types.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
-import { claudeIssued, ENVELOPE, isEnvelope } from "../hub/thinking-envelope.ts";
+import { claudeIssued, ENVELOPE, GATEWAY_REASONING_ID, gatewayReasoningId, isEnvelope } from "../hub/thinking-envelope.ts";
 import { loopLacksThinking, type LoopStep } from "../providers/claude-thinking.ts";
 import type { RouteType } from "../types.ts";
 
@@ -35,7 +40,7 @@ type Item = Record<string, unknown>;
 /** Takes the envelopes out of `draft` (the client's body) for a native `route`; `bytes` are the client's. */
 export function withoutEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint8Array): void {
   if (route === "responses") {
-    if (contains(bytes, ENVELOPE)) withoutEnvelopedReasoning(draft);
+    if (contains(bytes, ENVELOPE) || contains(bytes, GATEWAY_REASONING_VALUE)) withoutGatewayReasoning(draft);
   } else if (route === "messages" || route === "anthropicTokenCount") {
     if (contains(bytes, ENVELOPE) || hasJsonMember(bytes, "signature", '""')) withoutEnvelopedThinking(draft);
   }
@@ -45,11 +50,20 @@ function contains(bytes: Uint8Array, text: string): boolean {
   return indexOfBytes(bytes, text) !== -1;
 }
 
-function withoutEnvelopedReasoning(draft: BodyDraft): void {
+/** A string value that starts as the gateway's reasoning ids do (the id of an item or of an item_reference). */
+const GATEWAY_REASONING_VALUE = `"${GATEWAY_REASONING_ID}`;
+
+function withoutGatewayReasoning(draft: BodyDraft): void {
   const input = draft.body.input;
   if (!Array.isArray(input)) return;
-  const kept = (input as Item[]).filter((item) => !(item?.type === "reasoning" && isEnvelope(item.encrypted_content)));
+  const kept = (input as Item[]).filter((item) => !gatewayReasoning(item));
   if (kept.length !== input.length) draft.set("input", kept);
+}
+
+/** A reasoning item the gateway wrote (an envelope as encrypted_content, or its id), or a reference to one. */
+function gatewayReasoning(item: Item): boolean {
+  if (item?.type === "reasoning") return isEnvelope(item.encrypted_content) || gatewayReasoningId(item.id);
+  return item?.type === "item_reference" && gatewayReasoningId(item.id);
 }
 
 function withoutEnvelopedThinking(draft: BodyDraft): void {

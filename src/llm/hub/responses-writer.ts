@@ -13,7 +13,8 @@
  *   reasoning is a `reasoning` item whose summary is the reasoning text
  *   (`reasoning_summary_text.delta`s) and, when the provider signed it, whose `encrypted_content`
  *   carries the signature in the gateway's envelope (thinking-envelope.ts), so the next turn can
- *   replay it; tool calls are `function_call` items (`function_call_arguments.delta`s) whose
+ *   replay it; unsigned reasoning gets the empty `agw1.u.` envelope instead, so that no reasoning
+ *   item the gateway wrote can pass for OpenAI's (native-envelopes.ts leaves them out); tool calls are `function_call` items (`function_call_arguments.delta`s) whose
  *   `call_id` is the provider's tool call id; calls of tools the client declared as `custom`
  *   tools come back as `custom_tool_call` items with the `input` text.
  * - Gemini's thought signatures: a reasoning item whose `encrypted_content` is the gateway's
@@ -21,7 +22,8 @@
  *   there is one); the answer's signature is held until the first tool call or the end, so that
  *   it does not split the message. Clients send reasoning items back, and the reader turns
  *   them back into Gemini's signatures.
- * - Ids: `resp_`, `msg_`, `rs_`, `fc_`/`ctc_` plus random hex (one base per answer).
+ * - Ids: `resp_`, `msg_`, `rs_agw_`, `fc_`/`ctc_` plus random hex (one base per answer); the
+ *   reasoning ids say they are the gateway's (thinking-envelope.ts).
  * - Failures after the first event: `event: error` (the SDKs raise it) and `response.failed`.
  */
 import { failureFields } from "../formats/errors.ts";
@@ -29,7 +31,7 @@ import type { WriterContext } from "../formats/types.ts";
 import { joinLiterals, literalText, randomId } from "./literals.ts";
 import type { ClientStreamWriter, HubMessage, JsonStringLiteral, StreamFailure } from "./parts.ts";
 import { responseError, responseObject } from "./responses-object.ts";
-import { envelopeGemini, envelopeRedacted, envelopeSigned } from "./thinking-envelope.ts";
+import { envelopeGemini, envelopeRedacted, envelopeSigned, envelopeUnsigned, GATEWAY_REASONING_ID } from "./thinking-envelope.ts";
 import { WriterBase } from "./writer-base.ts";
 
 /** What the Responses reader tells the writer. */
@@ -154,7 +156,7 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
   private reasoningItem(): Item {
     if (this.current?.kind === "reasoning") return this.current;
     this.closeOpen(true);
-    return (this.current = this.add("reasoning", "rs_"));
+    return (this.current = this.add("reasoning", GATEWAY_REASONING_ID));
   }
 
   reasoning(value: JsonStringLiteral): void {
@@ -178,7 +180,7 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
   thinkingRedacted(data: string): void {
     if (this.ended) return;
     this.closeOpen(true);
-    this.current = this.add("reasoning", "rs_", { encrypted: envelopeRedacted(data) });
+    this.current = this.add("reasoning", GATEWAY_REASONING_ID, { encrypted: envelopeRedacted(data) });
     this.closeOpen(false);
   }
 
@@ -256,7 +258,7 @@ function itemJson(item: Item, status: "in_progress" | "completed"): string {
     }
     case "reasoning": {
       const summary = status === "completed" && item.parts.length > 0 ? `[{"type":"summary_text","text":${text}}]` : "[]";
-      const encrypted = item.encrypted !== undefined && status === "completed" ? `,"encrypted_content":${JSON.stringify(item.encrypted)}` : "";
+      const encrypted = status === "completed" ? `,"encrypted_content":${JSON.stringify(item.encrypted ?? envelopeUnsigned())}` : "";
       return `{${id},"type":"reasoning","summary":${summary}${encrypted}}`;
     }
     case "function_call": {
@@ -282,11 +284,13 @@ export function responsesObject(msg: HubMessage, ctx: WriterContext): string {
   for (const b of msg.thinkingBlocks ?? []) {
     const summary = b.type === "thinking" && b.thinking !== "" ? [{ type: "summary_text", text: b.thinking }] : [];
     const encrypted = b.type === "thinking" ? envelopeSigned(b.signature) : envelopeRedacted(b.data);
-    output.push(JSON.stringify({ id: id("rs_"), type: "reasoning", summary, encrypted_content: encrypted }));
+    output.push(JSON.stringify({ id: id(GATEWAY_REASONING_ID), type: "reasoning", summary, encrypted_content: encrypted }));
   }
-  if (!msg.thinkingBlocks?.length && msg.reasoning) output.push(JSON.stringify({ id: id("rs_"), type: "reasoning", summary: [{ type: "summary_text", text: msg.reasoning }] }));
+  if (!msg.thinkingBlocks?.length && msg.reasoning) {
+    output.push(JSON.stringify({ id: id(GATEWAY_REASONING_ID), type: "reasoning", summary: [{ type: "summary_text", text: msg.reasoning }], encrypted_content: envelopeUnsigned() }));
+  }
   if (msg.text) output.push(JSON.stringify({ id: id("msg_"), type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: msg.text, annotations: [], logprobs: [] }] }));
-  const signature = (encrypted: string) => output.push(JSON.stringify({ id: id("rs_"), type: "reasoning", summary: [], encrypted_content: encrypted }));
+  const signature = (encrypted: string) => output.push(JSON.stringify({ id: id(GATEWAY_REASONING_ID), type: "reasoning", summary: [], encrypted_content: encrypted }));
   if (msg.answerSignature) signature(envelopeGemini("answer", msg.answerSignature));
   for (const c of msg.toolCalls) {
     if (c.signature) signature(envelopeGemini("call", c.signature));

@@ -21,6 +21,17 @@
  * The readers turn them back into the hub's `extra_content.google.thought_signature` on the next
  * tool call or on the message (providers/gemini/signature.ts), which the Gemini translator reads.
  *
+ * Reasoning no provider signed (Gemini's thought summaries, vLLM's reasoning_content) reaches
+ * Responses clients as a reasoning item that carries nothing to verify; it is marked twice so
+ * that a native passthrough can leave it out (OpenAI answers 404 "Item with id 'rs_...' not found"
+ * for a reasoning item it did not issue):
+ *
+ *   agw1.u.               its `encrypted_content`: an envelope with nothing inside (Codex sends
+ *                         reasoning items back without their ids, but with this field)
+ *   rs_agw_...            the id of every reasoning item the gateway writes (OpenAI's are `rs_`
+ *                         and hex digits only, which never spell `agw`): for clients that keep
+ *                         ids and not encrypted_content, or send an `item_reference` by id
+ *
  * An envelope never reaches a provider as it is: no provider issued it, so none could verify it
  * (Claude answers 400 "Invalid `signature` in `thinking` block", OpenAI `invalid_encrypted_content`).
  * `claudeIssued` opens one for Claude, and native passthrough strips the rest
@@ -34,6 +45,10 @@ const SIGNED = "agw1.t.";
 const REDACTED = "agw1.r.";
 const GEMINI_CALL = "agw1.gc.";
 const GEMINI_ANSWER = "agw1.ga.";
+const UNSIGNED = "agw1.u.";
+
+/** How the id of a reasoning item the gateway wrote starts. */
+export const GATEWAY_REASONING_ID = "rs_agw_";
 
 export function envelopeSigned(signature: string): string {
   return SIGNED + signature;
@@ -41,6 +56,16 @@ export function envelopeSigned(signature: string): string {
 
 export function envelopeRedacted(data: string): string {
   return REDACTED + data;
+}
+
+/** The `encrypted_content` of a reasoning item whose reasoning no provider signed. */
+export function envelopeUnsigned(): string {
+  return UNSIGNED;
+}
+
+/** Whether `id` names a reasoning item the gateway wrote (no provider issued it). */
+export function gatewayReasoningId(id: unknown): boolean {
+  return typeof id === "string" && id.startsWith(GATEWAY_REASONING_ID);
 }
 
 /** The thinking block an envelope stands for (`text` is the reasoning text it signed). */

@@ -111,6 +111,21 @@ describe("OpenAI Responses", () => {
     expect(clean("responses", untouched).changed).toBe(false);
   });
 
+  test("reasoning items the gateway wrote go by their id, and references to them; OpenAI's ids stay", () => {
+    const own = { type: "reasoning", id: "rs_02a6cf253028183700690ee34d4eb88196ad7ebd2b9b7070e2", summary: [] };
+    const input = [
+      { role: "user", content: "go" },
+      { type: "reasoning", id: "rs_agw_0123456789abcdef01234567_0", summary: [{ type: "summary_text", text: "shown" }] },
+      { type: "item_reference", id: "rs_agw_0123456789abcdef01234567_2" },
+      own,
+      { type: "item_reference", id: own.id },
+      { type: "message", id: "msg_agw_x", role: "assistant", content: [{ type: "output_text", text: "rs_agw_ in a text" }] },
+    ];
+    // no `agw1.` in these bytes: the ids alone make the body worth reading
+    expect(clean("responses", { model: "gpt-5", input }).body.input).toEqual([input[0], own, input[4], input[5]]);
+    expect(clean("responses", { model: "gpt-5", input: [own, input[4], input[5]] }).changed).toBe(false);
+  });
+
   test("other routes are never looked at", () => {
     const body = { messages: [{ role: "assistant", content: [{ type: "thinking", thinking: "", signature: "agw1.gc.s" }] }] };
     expect(clean("completions", body).changed).toBe(false);

@@ -193,16 +193,18 @@ describe("Codex: a history answered by Gemini, continued on OpenAI (passthrough)
     });
 
   for (const streamed of [true, false]) {
-    test(`reasoning items holding Gemini signatures are left out; OpenAI's own stay (${streamed ? "streamed" : "whole"} Gemini turn)`, async () => {
+    test(`the reasoning items the gateway wrote are left out; OpenAI's own stay (${streamed ? "streamed" : "whole"} Gemini turn)`, async () => {
       geminiToolCall();
       const client = openaiClient(gw.baseURL());
       const ask = { model: GEMINI, tools: TOOLS, input: "Weather in Rome?" };
       const first = streamed ? await client.responses.stream(ask).finalResponse() : await client.responses.create(ask);
       const call = first.output.find((i) => i.type === "function_call") as OpenAI.Responses.ResponseFunctionToolCall;
       expect(first.output.some((i) => i.type === "reasoning" && i.encrypted_content === "agw1.gc.sig-call")).toBe(true);
+      // (the whole turn also has the thought summary as a reasoning item of its own, unsigned)
+      expect(first.output.filter((i) => i.type === "reasoning").every((i) => i.id?.startsWith("rs_agw_"))).toBe(true);
 
       // an earlier turn OpenAI itself answered, with encrypted reasoning it issued
-      const own: OpenAI.Responses.ResponseReasoningItem = { id: "rs_own", type: "reasoning", summary: [], encrypted_content: openai.issueEncryptedContent() };
+      const own: OpenAI.Responses.ResponseReasoningItem = openai.issueReasoning();
       openai.enqueue(completed("Warm in Rome."));
       const input: OpenAI.Responses.ResponseInputItem[] = [
         { role: "user", content: "Hi" },
@@ -217,14 +219,53 @@ describe("Codex: a history answered by Gemini, continued on OpenAI (passthrough)
 
       const sent = openai.requests.at(-1)!;
       expect(sent.body).not.toContain("agw1.");
+      expect(sent.body).not.toContain("rs_agw_");
+      // only the gateway's reasoning went: the call, its output and OpenAI's own reasoning stay
       const forwarded: unknown[] = sent.json.input;
-      // only the enveloped item went: the call, its output and OpenAI's own reasoning stay
-      const expected: unknown[] = input.filter((i) => !(i.type === "reasoning" && i.encrypted_content?.startsWith("agw1.")));
-      expect(forwarded).toEqual(expected);
-      expect(forwarded).toHaveLength(input.length - 1);
+      expect(forwarded).toEqual(input.filter((i) => i.type !== "reasoning" || i === own));
       expect(forwarded[1]).toEqual(own);
     });
   }
+
+  /** An item as Codex sends it back: without its id (Codex never sends item ids), `encrypted_content` null when it had none. */
+  function asCodexSends(item: OpenAI.Responses.ResponseInputItem): Record<string, unknown> {
+    const { id: _id, ...rest } = item as unknown as Record<string, unknown>;
+    return item.type === "reasoning" ? { ...rest, encrypted_content: item.encrypted_content ?? null } : rest;
+  }
+
+  for (const { who, codex, streamed, store } of [
+    { who: "an SDK client that keeps item ids", codex: false, streamed: false, store: true },
+    { who: "an SDK client that keeps item ids", codex: false, streamed: true, store: false },
+    { who: "Codex, which drops them", codex: true, streamed: true, store: false },
+  ]) {
+    test(`reasoning shown from a provider without signatures is left out: ${who} (store: ${store})`, async () => {
+      // Gemini's thought summary is not signed (its signature comes with the answer text)
+      gemini.enqueue({ events: thinkingEvents(["Weighing it."], ["Warm ", "in Rome."], "sig-text") });
+      const client = openaiClient(gw.baseURL());
+      const ask = { model: GEMINI, input: "Rome?" };
+      const first = streamed ? await client.responses.stream(ask).finalResponse() : await client.responses.create(ask);
+      expect(first.output[0]).toMatchObject({ type: "reasoning", summary: [{ type: "summary_text", text: "Weighing it." }], encrypted_content: "agw1.u." });
+      expect(first.output[0]!.id).toStartWith("rs_agw_");
+
+      openai.enqueue(completed("You're welcome."));
+      const history = [{ role: "user", content: "Rome?" }, ...first.output, { role: "user", content: "Thanks" }] as OpenAI.Responses.ResponseInputItem[];
+      const input = codex ? history.map(asCodexSends) : history;
+      const second = await client.responses.create({ model: "gpt-5", store, input: input as OpenAI.Responses.ResponseInputItem[] });
+      expect(second.output_text).toBe("You're welcome.");
+      const forwarded: unknown[] = openai.requests.at(-1)!.json.input;
+      expect(forwarded).toEqual(input.filter((i) => i.type !== "reasoning"));
+      expect(forwarded).toHaveLength(3);
+    });
+  }
+
+  test("a reference to a reasoning item the gateway wrote is left out; OpenAI's own references stay", async () => {
+    const own = openai.issueReasoning();
+    openai.enqueue(completed("ok"));
+    const input = [{ role: "user", content: "Hi" }, { type: "item_reference", id: "rs_agw_0123456789abcdef01234567_0" }, { type: "item_reference", id: own.id }, { role: "user", content: "Again" }];
+    const res = await fetch(`${gw.baseURL()}/responses`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer sk-client" }, body: JSON.stringify({ model: "gpt-5", input }) });
+    expect(res.status).toBe(200);
+    expect(openai.requests.at(-1)!.json.input).toEqual([input[0], input[2], input[3]]);
+  });
 
   test("a request without envelopes is forwarded byte for byte", async () => {
     openai.enqueue(completed("hi"));
