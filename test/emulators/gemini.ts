@@ -11,7 +11,14 @@
  *
  * Like the real API it rejects what Gemini rejects and the gateway must never send: unknown
  * auth, empty contents or parts, a Gemini 3 function call replayed without its thought
- * signature, and (on Vertex) function call ids.
+ * signature, and (on Vertex) function call ids. Thought signatures are checked as Gemini checks
+ * them: the field is bytes, so a value that is not base64 fails to parse (400 "Invalid value at
+ * 'contents[i].parts[j].thought_signature' (TYPE_BYTES), Base64 decoding failed"; the gateway's
+ * `agw1.` envelopes are such values), and one Gemini did not issue is refused (400 "Corrupted
+ * thought signature."), except Google's documented stand-ins (`skip_thought_signature_validator`,
+ * `context_engineering_is_the_way_to_go`). The emulator cannot verify a signature, so it
+ * remembers what it issued: the signatures in the answers it served, plus what a test declares
+ * Gemini issued elsewhere (`acceptSignatures`).
  */
 import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream } from "./scripted.ts";
 
@@ -33,7 +40,10 @@ export type Reply =
   | { events: Record<string, unknown>[]; delayMs?: number; format?: "google" | "compact" }
   | { status: number; body: unknown; headers?: Record<string, string> };
 
-export type GeminiEmulator = ScriptedUpstream<Reply>;
+export interface GeminiEmulator extends ScriptedUpstream<Reply> {
+  /** thought signatures Gemini issued elsewhere (an earlier session): taken back like its own */
+  acceptSignatures(...values: string[]): void;
+}
 
 /** The AI Studio key the emulator accepts unless told otherwise. */
 export const GEMINI_TEST_KEY = "AIzaTestKey0123456789";
@@ -50,7 +60,9 @@ const MODEL_VERSION = "gemini-2.5-flash";
 export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmulator {
   const apiKey = opts.apiKey ?? GEMINI_TEST_KEY;
   const accessToken = opts.accessToken ?? "ya29.test-access-token";
-  return startScriptedUpstream<Reply>({
+  /** the thought signatures this Gemini issued */
+  const issued = new Set<string>(STAND_INS);
+  const upstream = startScriptedUpstream<Reply>({
     name: "gemini",
     defaultReply: () => ({ events: textEvents(["Hello", " from", " Gemini."]) }),
     record: (base) => ({ ...base, path: decodeURIComponent(base.path) }),
@@ -74,10 +86,11 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
       switch (method) {
         case "generateContent":
         case "streamGenerateContent": {
-          const invalid = checkGenerateContent(json as Record<string, unknown>, model, Boolean(vertex));
+          const invalid = checkGenerateContent(json as Record<string, unknown>, model, Boolean(vertex), issued);
           if (invalid) return invalid;
           const reply = (await next())!;
           if ("status" in reply) return Response.json(reply.body, { status: reply.status, headers: reply.headers });
+          for (const signature of signaturesIn(reply.events)) issued.add(signature);
           if (method === "generateContent") return Response.json(mergeEvents(reply.events));
           if (alt !== "sse") return Response.json(reply.events);
           return sseResponse(reply.events, reply.delayMs ?? 0, reply.format === "compact" ? JSON.stringify : googleJson);
@@ -87,6 +100,9 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
           return Response.json({ embeddings: reqs.map((r) => ({ values: vectorOf(r.content?.parts?.[0]?.text ?? "") })) });
         }
         case "countTokens": {
+          const request = json as { contents?: unknown; generateContentRequest?: { contents?: unknown } } | undefined;
+          const unparsable = signatureRefusal(request?.contents ?? request?.generateContentRequest?.contents, undefined);
+          if (unparsable) return unparsable;
           const text = JSON.stringify((json as { contents?: unknown })?.contents ?? []);
           return Response.json({ totalTokens: Math.ceil(text.length / 4), promptTokensDetails: [{ modality: "TEXT", tokenCount: Math.ceil(text.length / 4) }] });
         }
@@ -108,6 +124,7 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
       }
     },
   });
+  return Object.assign(upstream, { acceptSignatures: (...values: string[]) => values.forEach((v) => issued.add(v)) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -134,9 +151,11 @@ function checkBearer(headers: Headers, token: string | RegExp): Response | undef
   return undefined;
 }
 
-function checkGenerateContent(body: Record<string, unknown> | undefined, model: string, vertex: boolean): Response | undefined {
+function checkGenerateContent(body: Record<string, unknown> | undefined, model: string, vertex: boolean, issued: ReadonlySet<string>): Response | undefined {
   const contents = body?.contents as { role?: string; parts?: Record<string, any>[] }[] | undefined;
   if (!Array.isArray(contents) || contents.length === 0) return googleError(400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified");
+  const signatures = signatureRefusal(contents, issued);
+  if (signatures) return signatures;
   for (const [i, c] of contents.entries()) {
     if (!Array.isArray(c.parts) || c.parts.length === 0) {
       return googleError(400, "INVALID_ARGUMENT", `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.`);
@@ -158,6 +177,40 @@ function checkGenerateContent(body: Record<string, unknown> | undefined, model: 
     }
   }
   return undefined;
+}
+
+/** Google's documented stand-ins for a signature Gemini never issued (history from another model). */
+const STAND_INS = ["skip_thought_signature_validator", "context_engineering_is_the_way_to_go"];
+
+/** Base64 or base64url, padded or not: what the JSON form of a protobuf `bytes` field takes. */
+const BYTES = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9_-])*={0,2}$/;
+
+/**
+ * Gemini's 400 for the first thought signature in `contents` it cannot take: one that is not
+ * bytes at all, or (when `issued` is given) one it did not issue.
+ */
+function signatureRefusal(contents: unknown, issued: ReadonlySet<string> | undefined): Response | undefined {
+  if (!Array.isArray(contents)) return undefined;
+  for (const [i, c] of (contents as { parts?: unknown }[]).entries()) {
+    for (const [j, p] of (Array.isArray(c?.parts) ? (c.parts as Part[]) : []).entries()) {
+      const signature = p?.thoughtSignature;
+      if (typeof signature !== "string") continue;
+      if (!BYTES.test(signature) || signature.replace(/=+$/, "").length % 4 === 1) {
+        return googleError(400, "INVALID_ARGUMENT", `Invalid value at 'contents[${i}].parts[${j}].thought_signature' (TYPE_BYTES), Base64 decoding failed for "${signature}"`);
+      }
+      if (issued && !issued.has(signature)) return googleError(400, "INVALID_ARGUMENT", "Corrupted thought signature.");
+    }
+  }
+  return undefined;
+}
+
+/** The thought signatures in an answer's events (what Gemini issues by answering). */
+function signaturesIn(events: readonly Record<string, any>[]): string[] {
+  const out: string[] = [];
+  for (const e of events) {
+    for (const p of (e.candidates?.[0]?.content?.parts ?? []) as Part[]) if (typeof p.thoughtSignature === "string") out.push(p.thoughtSignature);
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -89,6 +89,7 @@ describe("gemini: thinking", () => {
   });
 
   test("the answer's signature is replayed on the model turn's last text part", async () => {
+    emu.acceptSignatures("dGV4dC1zaWc="); // Gemini signed "Hello!" in an earlier session
     emu.script(() => ({ events: textEvents(["Sure."]) }));
     await client.chat.completions.create({
       model: "gemini-3-pro-preview",
