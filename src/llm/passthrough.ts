@@ -47,19 +47,21 @@ export async function serveNative(ctx: RequestContext, targets: readonly Provide
  * passes through. Gemini names the model in the path: it is read from there (aliases apply to
  * it), and the upstream path is the provider's own for that model and the client's action.
  */
-export function forwardNative(ctx: RequestContext, target: ProviderTarget, route: RouteType, body: Record<string, unknown> | undefined): Promise<Response> {
+export async function forwardNative(ctx: RequestContext, target: ProviderTarget, route: RouteType, body: Record<string, unknown> | undefined): Promise<Response> {
   const pathModel = modelFromPath(ctx.path);
   if (pathModel === undefined || body === undefined) {
     const path = target.provider.nativePath(route, target.model)!;
-    return forward(ctx, target, route, target.pathOverride ?? path, body);
+    return await forward(ctx, target, route, target.pathOverride ?? path, body);
   }
   const draft = bodyDraft({ ...body, model: pathModel });
   runPrepare(target.policies, draft, ctx);
   const model = target.model ?? String(draft.body.model);
+  // after the policies: what Gemini 3 needs in place of a foreign signature depends on the model they settle on
+  withoutEnvelopes(route, draft, await ctx.bytes(), model);
   const { model: _inPath, ...native } = draft.body;
   const base = target.provider.nativePath(route, model)!;
   const path = ctx.path.endsWith(":streamGenerateContent") ? base.replace(/:generateContent$/, ":streamGenerateContent") : base;
-  return forward(ctx, target, route, target.pathOverride ?? path, native, draft.changed || model !== pathModel);
+  return await forward(ctx, target, route, target.pathOverride ?? path, native, draft.changed || model !== pathModel);
 }
 
 /**

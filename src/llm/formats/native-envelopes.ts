@@ -2,8 +2,10 @@
  * A conversation the gateway answered through another provider, now passed through natively.
  * Claude Code's history may hold thinking blocks whose `signature` is a gateway envelope (a Gemini
  * thought signature, hub/thinking-envelope.ts), Codex's history reasoning items whose
- * `encrypted_content` is one; sent as they are, Claude answers 400 "Invalid `signature` in
- * `thinking` block" and OpenAI 400 `invalid_encrypted_content`. So before a native passthrough:
+ * `encrypted_content` is one, a Gemini client's history parts whose `thoughtSignature` is one
+ * (Claude's signed thinking); sent as they are, Claude answers 400 "Invalid `signature` in
+ * `thinking` block", OpenAI 400 `invalid_encrypted_content` and Gemini 400 "Base64 decoding
+ * failed". So before a native passthrough:
  *
  *   Anthropic Messages   a (redacted) thinking block holding an `agw1.t.` / `agw1.r.` envelope gets
  *   (and count_tokens)   the Claude signature inside back (the gateway's writers only put them in
@@ -21,6 +23,12 @@
  *                        to one. No Responses-native provider (OpenAI, Azure, custom) issued any
  *                        of them, the Claude signatures in `agw1.t.` included: OpenAI answers 400
  *                        `invalid_encrypted_content`, or 404 "Item with id 'rs_...' not found".
+ *   Gemini (and Vertex)  in `parts[].thoughtSignature` (generateContent, streamGenerateContent,
+ *                        countTokens): `agw1.gc.` / `agw1.ga.` envelopes get Gemini's own
+ *                        signature inside back; any other envelope is taken out, with the thought
+ *                        part carrying it; for Gemini 3, a model turn that held one and whose
+ *                        first function call is left unsigned gets Google's documented stand-in
+ *                        signature there (gemini-envelopes.ts says why).
  *
  * The hot path stays as it was: the body is looked at only when its bytes contain `agw1.` (or, for
  * Responses, `"rs_agw_`; for Messages, an empty `"signature"` member: `"signature":""` from
@@ -34,12 +42,18 @@ import type { ThinkingBlock } from "../hub/parts.ts";
 import { claudeIssued, ENVELOPE, GATEWAY_REASONING_ID, gatewayReasoningId, isEnvelope } from "../hub/thinking-envelope.ts";
 import { loopLacksThinking, type LoopStep } from "../providers/claude-thinking.ts";
 import type { RouteType } from "../types.ts";
+import { withoutGeminiEnvelopes } from "./gemini-envelopes.ts";
 
 type Item = Record<string, unknown>;
 
-/** Takes the envelopes out of `draft` (the client's body) for a native `route`; `bytes` are the client's. */
-export function withoutEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint8Array): void {
-  if (route === "responses") {
+/**
+ * Takes the envelopes out of `draft` (the client's body) for a native `route`; `bytes` are the
+ * client's, `model` the one the request goes to (Gemini's routes name it in the path).
+ */
+export function withoutEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint8Array, model = ""): void {
+  if (route === "generateContent" || route === "geminiCountTokens") {
+    if (contains(bytes, ENVELOPE)) withoutGeminiEnvelopes(draft, model);
+  } else if (route === "responses") {
     if (contains(bytes, ENVELOPE) || contains(bytes, GATEWAY_REASONING_VALUE)) withoutGatewayReasoning(draft);
   } else if (route === "messages" || route === "anthropicTokenCount") {
     if (contains(bytes, ENVELOPE) || hasJsonMember(bytes, "signature", '""')) withoutEnvelopedThinking(draft);

@@ -34,8 +34,8 @@
  *
  * An envelope never reaches a provider as it is: no provider issued it, so none could verify it
  * (Claude answers 400 "Invalid `signature` in `thinking` block", OpenAI `invalid_encrypted_content`).
- * `claudeIssued` opens one for Claude, and native passthrough strips the rest
- * (formats/native-envelopes.ts).
+ * `claudeIssued` opens one for Claude; before a native passthrough, Gemini's are opened for Gemini
+ * and the rest are stripped (formats/native-envelopes.ts).
  */
 import type { ThinkingBlock } from "./parts.ts";
 

@@ -132,6 +132,81 @@ describe("OpenAI Responses", () => {
   });
 });
 
+describe("Gemini generateContent and countTokens", () => {
+  const gemini = (route: RouteType, body: Record<string, unknown>, model: string) => {
+    const draft = bodyDraft(body);
+    withoutEnvelopes(route, draft, new TextEncoder().encode(JSON.stringify(body)), model);
+    return draft;
+  };
+  const call = { functionCall: { name: "f", args: {} } };
+  const contents = [
+    { role: "user", parts: [{ text: "go" }] },
+    {
+      role: "model",
+      parts: [
+        { thought: true, text: "plan", thoughtSignature: "agw1.t.claude-sig" },
+        { thought: true, text: "", thoughtSignature: "agw1.r.claude-data" },
+        { text: "", thoughtSignature: "agw1.zz.later-kind" },
+        { text: "Checking.", thoughtSignature: "agw1.t.x" },
+        call,
+        { ...call, thoughtSignature: "agw1.gc.own-call" },
+      ],
+    },
+    { role: "model", parts: [{ text: "Done.", thoughtSignature: "agw1.ga.own-text" }, { thought: true, text: "", thoughtSignature: "agw1.t.y" }] },
+    { role: "model", parts: [{ thought: true, text: "", thoughtSignature: "agw1.t.z" }] },
+  ];
+
+  test("Gemini's envelopes are opened in place; other envelopes go, with their thought parts, emptied texts and contents", () => {
+    const draft = gemini("generateContent", { contents }, "gemini-2.5-flash");
+    expect(draft.body.contents).toEqual([
+      contents[0],
+      { role: "model", parts: [{ text: "Checking." }, call, { ...call, thoughtSignature: "own-call" }] },
+      { role: "model", parts: [{ text: "Done.", thoughtSignature: "own-text" }] },
+    ]);
+    // the client's objects are left as they were (another target may read them)
+    expect(contents[1]!.parts[0]).toEqual({ thought: true, text: "plan", thoughtSignature: "agw1.t.claude-sig" });
+  });
+
+  test("Gemini 3: a model turn that held a foreign envelope and whose first call is left unsigned gets Google's stand-in", () => {
+    const body = {
+      contents: [
+        { role: "model", parts: [{ thought: true, text: "", thoughtSignature: "agw1.t.claude" }, call, call] },
+        { role: "model", parts: [{ ...call, thoughtSignature: "agw1.t.claude" }] },
+        { role: "model", parts: [{ ...call, thoughtSignature: "agw1.gc.own" }, { text: "x", thoughtSignature: "agw1.t.claude" }] },
+        { role: "model", parts: [call, { text: "signed elsewhere", thoughtSignature: "agw1.ga.own" }] },
+      ],
+    };
+    const stand = { ...call, thoughtSignature: "skip_thought_signature_validator" };
+    expect(gemini("generateContent", body, "gemini-3-pro-preview").body.contents).toEqual([
+      { role: "model", parts: [stand, call] },
+      { role: "model", parts: [stand] },
+      { role: "model", parts: [{ ...call, thoughtSignature: "own" }, { text: "x" }] },
+      // no foreign envelope here: the unsigned call is the client's, as sent
+      { role: "model", parts: [call, { text: "signed elsewhere", thoughtSignature: "own" }] },
+    ]);
+    expect(gemini("generateContent", body, "gemini-2.5-pro").body.contents).toEqual([
+      { role: "model", parts: [call, call] },
+      { role: "model", parts: [call] },
+      { role: "model", parts: [{ ...call, thoughtSignature: "own" }, { text: "x" }] },
+      { role: "model", parts: [call, { text: "signed elsewhere", thoughtSignature: "own" }] },
+    ]);
+  });
+
+  test("countTokens: top-level contents, or those of the request it counts", () => {
+    const wrapped = gemini("geminiCountTokens", { generateContentRequest: { model: "models/m", contents } }, "gemini-2.5-flash");
+    expect((wrapped.body.generateContentRequest as { model: string; contents: unknown[] }).contents).toHaveLength(3);
+    expect((wrapped.body.generateContentRequest as { model: string }).model).toBe("models/m");
+    expect(gemini("geminiCountTokens", { contents }, "gemini-2.5-flash").body.contents).toHaveLength(3);
+  });
+
+  test("a body without envelopes is not touched, even when it names one", () => {
+    const body = { contents: [{ role: "user", parts: [{ text: "what is agw1.gc.?" }] }, { role: "model", parts: [{ ...call, thoughtSignature: "c2ln" }] }] };
+    const draft = gemini("generateContent", body, "gemini-3-pro-preview");
+    expect(draft.changed).toBe(false);
+    expect(draft.body).toBe(body);
+  });
+});
+
 describe("Claude's tool-loop rule", () => {
   const user = { role: "user" as const };
   const results = { role: "user" as const, toolResults: true };

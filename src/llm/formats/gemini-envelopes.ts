@@ -1,0 +1,94 @@
+/**
+ * The gateway's envelopes in a Gemini-native request (generateContent, streamGenerateContent,
+ * countTokens) passed through to Gemini or Vertex. A Gemini client's history the gateway answered
+ * through another provider may hold `parts[].thoughtSignature` values that are envelopes
+ * (hub/thinking-envelope.ts): Claude's signed thinking written into a Gemini answer (`agw1.t.`,
+ * `agw1.r.`), or a history carried across client formats with Gemini's own signatures still
+ * wrapped (`agw1.gc.`, `agw1.ga.`). Gemini reads the field as bytes: an envelope fails to parse
+ * (400 "Base64 decoding failed"), and a signature it did not issue is refused (400 "Corrupted
+ * thought signature."). So:
+ *
+ *   agw1.gc. / agw1.ga.   opened: the part gets Gemini's own signature back, in place
+ *   any other envelope    taken off the part; a thought part carrying one goes with it (another
+ *                         model's reasoning, nothing Gemini could verify), and so does a part
+ *                         left as empty text; a content left without parts goes (Gemini refuses
+ *                         empty `parts`)
+ *
+ * Gemini 3 refuses a model turn whose first function call has no signature ("Function call is
+ * missing a thought_signature"). A model turn that held another provider's envelope was written
+ * from that provider's answer (Claude's signed thinking, then its tool call, which Claude does
+ * not sign, or a call whose only signature was foreign): a trace from another model, for which
+ * Google documents a stand-in signature that skips the check: "You can set the following dummy
+ * signatures of either "context_engineering_is_the_way_to_go" or
+ * "skip_thought_signature_validator"" (https://ai.google.dev/gemini-api/docs/thought-signatures,
+ * FAQs) and "You can set thought_signature to skip_thought_signature_validator" (Vertex AI,
+ * https://cloud.google.com/vertex-ai/generative-ai/docs/thought-signatures). So the first
+ * function call of such a turn, left without a signature, gets `skip_thought_signature_validator`
+ * (the value both front doors document, and the one the translator uses for calls without a
+ * signature: providers/gemini/request.ts). A turn without any envelope goes as the client sent it.
+ *
+ * Nothing is changed in place: the client's objects may be read again for another target.
+ */
+import type { BodyDraft } from "../../policies/types.ts";
+import { isEnvelope, openGeminiEnvelope } from "../hub/thinking-envelope.ts";
+import { SKIP_SIGNATURE_CHECK } from "../providers/gemini/signature.ts";
+
+type Part = Record<string, unknown>;
+type Content = Record<string, unknown>;
+
+/** Takes the envelopes out of a Gemini request for `model` (the one the request goes to). */
+export function withoutGeminiEnvelopes(draft: BodyDraft, model: string): void {
+  const gemini3 = model.includes("gemini-3");
+  const contents = cleanContents(draft.body.contents, gemini3);
+  if (contents) draft.set("contents", contents);
+  // countTokens may name the whole request it counts instead
+  const inner = draft.body.generateContentRequest as Record<string, unknown> | null | undefined;
+  const innerContents = cleanContents(inner?.contents, gemini3);
+  if (innerContents) draft.set("generateContentRequest", { ...inner, contents: innerContents });
+}
+
+/** `contents` without the envelopes, or undefined when there was none in them. */
+function cleanContents(contents: unknown, gemini3: boolean): Content[] | undefined {
+  if (!Array.isArray(contents)) return undefined;
+  let out: Content[] | undefined;
+  (contents as Content[]).forEach((c, i) => {
+    const parts = Array.isArray(c?.parts) ? cleanParts(c.parts as Part[], gemini3 && c.role === "model") : undefined;
+    if (parts === undefined && out === undefined) return;
+    out ??= (contents as Content[]).slice(0, i);
+    if (parts === undefined) out.push(c);
+    else if (parts.length > 0) out.push({ ...c, parts });
+  });
+  return out;
+}
+
+/** `parts` with Gemini's envelopes opened and the others taken out; undefined when none had one. */
+function cleanParts(parts: Part[], needsCallSignature: boolean): Part[] | undefined {
+  if (!parts.some((p) => isEnvelope(p?.thoughtSignature))) return undefined;
+  const out: Part[] = [];
+  let foreign = false;
+  for (const p of parts) {
+    const signature = p?.thoughtSignature;
+    if (!isEnvelope(signature)) {
+      out.push(p);
+      continue;
+    }
+    const own = openGeminiEnvelope(signature);
+    if (own) {
+      out.push({ ...p, thoughtSignature: own.signature });
+      continue;
+    }
+    foreign = true;
+    if (p.thought === true) continue;
+    const { thoughtSignature: _foreign, ...bare } = p;
+    if (bare.text !== "") out.push(bare);
+  }
+  if (needsCallSignature && foreign) return withStandIn(out);
+  return out;
+}
+
+/** `parts` with Google's stand-in signature on the first function call when it has none. */
+function withStandIn(parts: Part[]): Part[] {
+  const first = parts.findIndex((p) => p.functionCall);
+  if (first < 0 || parts[first]!.thoughtSignature !== undefined) return parts;
+  return parts.map((p, i) => (i === first ? { ...p, thoughtSignature: SKIP_SIGNATURE_CHECK } : p));
+}
