@@ -7,6 +7,7 @@
  *   bun bench/run.ts [--duration 4] [--rounds 3] [--only openai-stream,anthropic-stream] [--skip-core] [--bin dist/agentgateway]
  *   bun bench/run.ts --floor --only anthropic-stream --skip-core   # bench/floor.ts in the gateway's place
  *   bun bench/run.ts --floor --only openai-stream --skip-core      # the floor of a passthrough that reads usage
+ *   bun bench/run.ts --floor --only resilience-stream --skip-core  # the floor of masking a stream, against reading one
  *   bun bench/run.ts --first-token-only --skip-core --only anthropic-stream   # time to first token alone
  *
  * Results: a table on stdout, bench/results/<time>.json and .md, and (a whole run only) bench/results/latest.md.
@@ -32,6 +33,8 @@ const ONLY = arg("--only")?.split(",");
 const BIN = arg("--bin");
 /** the minimal translator (bench/floor.ts) stands in for the gateway: the floor of translation on Bun */
 const FLOOR = process.argv.includes("--floor");
+/** what bench/floor.ts runs as, per scenario --floor measures */
+const FLOOR_MODES: Record<string, string[]> = { "anthropic-stream": [], "openai-stream": ["--tap"], "resilience-stream": ["--guard"] };
 /** only the first-token figures of the translation scenarios (no load runs): a quick check of time to first token */
 const FIRST_TOKEN_ONLY = process.argv.includes("--first-token-only");
 const CHUNKS = 20;
@@ -126,14 +129,16 @@ async function stack(s: Scenario, delayMs: number) {
     writeFileSync(cfg, config);
     return spawn([...(BIN ? [resolve(ROOT, BIN)] : [process.execPath, "src/main.ts"]), cfg], opsAddrs());
   };
-  // a feature scenario's baseline is the same gateway without the feature, in the bare proxy's place
+  const floor = (port: number, mode: string[]) => spawn([process.execPath, "bench/floor.ts", "--port", String(port), "--upstream", `http://127.0.0.1:${up}`, ...mode]);
+  if (FLOOR && !(s.name in FLOOR_MODES)) throw new Error(`--floor measures ${Object.keys(FLOOR_MODES).join(", ")} only, not ${s.name}`);
+  // a feature scenario's baseline is the same gateway without the feature, in the bare proxy's
+  // place (with --floor: the floor of reading the stream, against the floor of guarding it)
   const proxy = s.baseline
-    ? startGateway(s.baseline(`http://127.0.0.1:${up}`, bare), bare, "baseline.yaml")
+    ? FLOOR
+      ? floor(bare, ["--tap"])
+      : startGateway(s.baseline(`http://127.0.0.1:${up}`, bare), bare, "baseline.yaml")
     : spawn([process.execPath, "bench/bare-proxy.ts", "--port", String(bare), "--upstream", `http://127.0.0.1:${up}`]);
-  if (FLOOR && s.name !== "anthropic-stream" && s.name !== "openai-stream") throw new Error(`--floor measures anthropic-stream and openai-stream only, not ${s.name}`);
-  const gateway = FLOOR
-    ? spawn([process.execPath, "bench/floor.ts", "--port", String(gw), "--upstream", `http://127.0.0.1:${up}`, ...(s.name === "openai-stream" ? ["--tap"] : [])])
-    : startGateway(s.config(`http://127.0.0.1:${up}`, gw), gw, "config.yaml");
+  const gateway = FLOOR ? floor(gw, FLOOR_MODES[s.name]!) : startGateway(s.config(`http://127.0.0.1:${up}`, gw), gw, "config.yaml");
   await Promise.all([waitForPort(up, upstream), waitForPort(bare, proxy), waitForPort(gw, gateway)]);
   return {
     direct: `http://127.0.0.1:${up}`,
