@@ -22,7 +22,13 @@
  * events all pass unchanged goes on as its own bytes. (Working on the bytes instead, decoding
  * only each literal, measured slower: 0.59x of the tap floor against 0.71x.)
  *
- *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010 [--tap | --guard]
+ * With `--to-anthropic` it is the floor of the other direction (an Anthropic Messages client,
+ * Claude Code, on an OpenAI-format upstream): the Messages request sent on as a chat request, and
+ * each OpenAI chunk parsed and written as Anthropic events (`message_start` and the block's start
+ * first; a `content_block_delta` per text delta; the block's stop, `message_delta` with the stop
+ * reason and usage, and `message_stop` last).
+ *
+ *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010 [--tap | --guard | --to-anthropic]
  */
 import { builtinRule, StreamMasker } from "../src/llm/guard/regex.ts";
 const arg = (name: string) => {
@@ -164,7 +170,73 @@ async function guard(req: Request): Promise<Response> {
   );
 }
 
+const event = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`;
+
+/** OpenAI SSE bytes -> Anthropic Messages events, event by event. */
+function toAnthropic(model: string) {
+  let buffer = "";
+  let started = false;
+  let stop = "end_turn";
+  let outputTokens = 0;
+  return (bytes: Uint8Array): string => {
+    buffer += dec.decode(bytes, { stream: true });
+    let out = "";
+    let end: number;
+    while ((end = buffer.indexOf("\n\n")) !== -1) {
+      const data = buffer.slice(buffer.indexOf("data: ") + 6, end);
+      buffer = buffer.slice(end + 2);
+      if (data === "[DONE]") {
+        out += event("message_delta", `{"type":"message_delta","delta":{"stop_reason":"${stop}","stop_sequence":null},"usage":{"output_tokens":${outputTokens}}}`);
+        out += event("message_stop", `{"type":"message_stop"}`);
+        continue;
+      }
+      const c = JSON.parse(data) as { id: string; choices: { delta?: { content?: string }; finish_reason?: string | null }[]; usage?: { prompt_tokens: number; completion_tokens: number } | null };
+      if (!started) {
+        started = true;
+        out += event("message_start", `{"type":"message_start","message":{"id":"msg_${c.id}","type":"message","role":"assistant","model":"${model}","content":[],"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":0,"output_tokens":0}}}`);
+        out += event("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`);
+      }
+      const choice = c.choices[0];
+      const text = choice?.delta?.content;
+      if (text) out += event("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":${JSON.stringify(text)}}}`);
+      if (choice?.finish_reason) {
+        stop = choice.finish_reason === "length" ? "max_tokens" : "end_turn";
+        out += event("content_block_stop", `{"type":"content_block_stop","index":0}`);
+      }
+      if (c.usage) outputTokens = c.usage.completion_tokens;
+    }
+    return out;
+  };
+}
+
+/** An Anthropic Messages stream answered from an OpenAI-format upstream. */
+async function anthropicClient(req: Request): Promise<Response> {
+  const body = (await req.json()) as { model: string; max_tokens: number; messages: unknown[] };
+  const res = await fetch(`${upstream}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer sk-bench" },
+    body: JSON.stringify({ model: "gpt-4o-mini", max_tokens: body.max_tokens, messages: body.messages, stream: true, stream_options: { include_usage: true } }),
+  });
+  const translate = toAnthropic(body.model);
+  const reader = res.body!.getReader();
+  return new Response(
+    new ReadableStream({
+      type: "direct",
+      async pull(controller) {
+        for (;;) {
+          const { done, value } = await reader.read();
+          if (done) return controller.close();
+          const text = translate(value);
+          if (text) controller.write(text);
+        }
+      },
+    }),
+    { headers: { "content-type": "text/event-stream" } },
+  );
+}
+
 const TAP = process.argv.includes("--tap");
+const TO_ANTHROPIC = process.argv.includes("--to-anthropic");
 const GUARD = process.argv.includes("--guard");
 
 const server = Bun.serve({
@@ -173,6 +245,7 @@ const server = Bun.serve({
   async fetch(req) {
     if (TAP) return tap(req);
     if (GUARD) return guard(req);
+    if (TO_ANTHROPIC) return anthropicClient(req);
     const body = (await req.json()) as { model: string; messages: unknown[]; stream?: boolean };
     const res = await fetch(`${upstream}/v1/messages`, {
       method: "POST",
