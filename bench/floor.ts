@@ -28,7 +28,11 @@
  * first; a `content_block_delta` per text delta; the block's stop, `message_delta` with the stop
  * reason and usage, and `message_stop` last).
  *
- *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010 [--tap | --guard | --to-anthropic]
+ * With `--json` it is the floor of a gateway's JSON exchange: the client's body parsed (a gateway
+ * routes on its `model`), sent on, the answer read whole and parsed (its `usage` is what the log,
+ * metrics and limits count), and returned.
+ *
+ *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010 [--tap | --guard | --to-anthropic | --json]
  */
 import { builtinRule, StreamMasker } from "../src/llm/guard/regex.ts";
 const arg = (name: string) => {
@@ -235,7 +239,23 @@ async function anthropicClient(req: Request): Promise<Response> {
   );
 }
 
+/** A chat request answered in JSON: routed on its model, its usage read. */
+async function json(req: Request): Promise<Response> {
+  const body = await req.text();
+  const model = (JSON.parse(body) as { model?: unknown }).model;
+  if (typeof model !== "string") return Response.json({ error: { message: "model?" } }, { status: 400 });
+  const res = await fetch(`${upstream}/v1/chat/completions`, {
+    method: "POST",
+    headers: { "content-type": "application/json", authorization: "Bearer sk-bench" },
+    body,
+  });
+  const text = await res.text();
+  const usage = (JSON.parse(text) as { usage?: { total_tokens?: number } }).usage;
+  return new Response(text, { status: res.status, headers: { "content-type": "application/json", "x-tokens": String(usage?.total_tokens ?? 0) } });
+}
+
 const TAP = process.argv.includes("--tap");
+const JSON_MODE = process.argv.includes("--json");
 const TO_ANTHROPIC = process.argv.includes("--to-anthropic");
 const GUARD = process.argv.includes("--guard");
 
@@ -243,6 +263,7 @@ const server = Bun.serve({
   port: Number(arg("--port") ?? 4030),
   hostname: "127.0.0.1",
   async fetch(req) {
+    if (JSON_MODE) return json(req);
     if (TAP) return tap(req);
     if (GUARD) return guard(req);
     if (TO_ANTHROPIC) return anthropicClient(req);
