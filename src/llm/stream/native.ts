@@ -17,9 +17,10 @@ import { clientErrorEvent, failureFields, formatOfRoute } from "../formats/error
 import type { UsageTap } from "../formats/native-usage.ts";
 import { failureHttpError, failureLogLine } from "../hub/failure.ts";
 import type { StreamFailure } from "../hub/parts.ts";
-import { statusOfAnthropicType } from "../providers/anthropic/error.ts";
 import type { RouteType } from "../types.ts";
+import { anthropicEventError, errorMemberEvent, responsesEventError, type ErrorReader } from "./error-events.ts";
 import { relayBody, textOf, type RelayedBody, type RelayOptions } from "./pipeline.ts";
+import { SseHeadJudge, type HeadVerdict } from "./sse-head.ts";
 import { createSseFramer } from "./sse.ts";
 
 export type NativeStreamRoute = "messages" | "responses" | "generateContent";
@@ -66,25 +67,34 @@ export function nativeStream(opts: RelayOptions & { route: NativeStreamRoute; ta
 
 const EMPTY = new Uint8Array(0);
 
-/** The events before the first one with content: held, and read for an error. */
+/** Each format's error event (error-events.ts). */
+const ERROR_EVENTS: Record<NativeStreamRoute, ErrorReader> = {
+  messages: anthropicEventError,
+  responses: responsesEventError,
+  generateContent: errorMemberEvent,
+};
+
+/** The events before the first one with content: held, and read for an error (sse-head.ts). */
 class StreamHead {
   started = false;
-  failure: StreamFailure | undefined;
   private held: Uint8Array[] = [];
+  private readonly judge: SseHeadJudge;
 
-  constructor(private readonly route: NativeStreamRoute) {}
+  constructor(route: NativeStreamRoute) {
+    this.judge = new SseHeadJudge(ERROR_EVENTS[route]);
+  }
+
+  get failure(): StreamFailure | undefined {
+    return this.judge.error?.failure;
+  }
 
   /** Takes whole events: hold them, start the answer with them (the held bytes go out), or fail. */
-  push(events: Uint8Array): "hold" | "start" | "fail" {
+  push(events: Uint8Array): HeadVerdict {
     if (events.byteLength === 0) return "hold";
     this.held.push(events);
-    for (const block of textOf(events).replace(/\r\n?/g, "\n").split("\n\n")) {
-      const verdict = this.judge(block);
-      if (verdict === "hold") continue;
-      if (verdict === "start") this.started = true;
-      return verdict;
-    }
-    return "hold";
+    const verdict = this.judge.judge(events);
+    if (verdict === "start") this.started = true;
+    return verdict;
   }
 
   /** The bytes held so far (the upstream's own), once. */
@@ -93,60 +103,4 @@ class StreamHead {
     this.held = [];
     return out;
   }
-
-  private judge(block: string): "hold" | "start" | "fail" {
-    let name: string | undefined;
-    let data = "";
-    for (const line of block.split("\n")) {
-      if (line.startsWith("event:")) name = line.slice(6).trim();
-      else if (line.startsWith("data:")) data += (data ? "\n" : "") + line.slice(line.startsWith("data: ") ? 6 : 5);
-    }
-    if (!data && !name) return "hold"; // comments, blank lines
-    let json: Record<string, any>;
-    try {
-      json = (JSON.parse(data) as Record<string, any> | null) ?? {};
-    } catch {
-      return "start"; // not an event this gateway reads: the client's business
-    }
-    const type: unknown = name ?? json.type;
-    this.failure = failureOf(this.route, type, json);
-    if (this.failure) return "fail";
-    return typeof type === "string" && HEAD_EVENTS.has(type) ? "hold" : "start";
-  }
-}
-
-/** Events that open a stream before anything is said. */
-const HEAD_EVENTS = new Set(["message_start", "ping", "response.created", "response.in_progress", "response.queued"]);
-
-/** The failure an event stands for, when it is an error event of the route's format. */
-function failureOf(route: NativeStreamRoute, type: unknown, json: Record<string, any>): StreamFailure | undefined {
-  if (route === "messages" && type === "error") {
-    const e = json.error ?? {};
-    return provider(e.message, statusOfAnthropicType(e.type), e.type);
-  }
-  if (route === "responses" && (type === "error" || type === "response.failed")) {
-    const e = type === "error" ? json : (json.response?.error ?? {});
-    return provider(e.message, statusOfResponsesCode(e.code), e.code);
-  }
-  if (route === "generateContent" && json.error) {
-    const e = json.error;
-    return provider(e.message, typeof e.code === "number" && e.code >= 400 && e.code <= 599 ? e.code : undefined, e.status);
-  }
-  return undefined;
-}
-
-function provider(message: unknown, status: number | undefined, code: unknown): StreamFailure {
-  const f: StreamFailure = { kind: "provider", message: typeof message === "string" ? message : "upstream error event" };
-  if (status !== undefined) f.status = status;
-  if (typeof code === "string") f.providerCode = code;
-  return f;
-}
-
-/** OpenAI's error codes in Responses streams, by the status the same error has as an answer. */
-function statusOfResponsesCode(code: unknown): number | undefined {
-  if (typeof code !== "string") return undefined;
-  if (code.includes("rate_limit") || code === "insufficient_quota") return 429;
-  if (code === "server_error") return 500;
-  if (code.startsWith("invalid")) return 400;
-  return undefined;
 }
