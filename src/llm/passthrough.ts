@@ -4,7 +4,9 @@
  * messages on Anthropic, OpenAI responses on OpenAI). Only the model (chat family), the
  * credentials and the headers change (and the gateway's own envelopes in a conversation another
  * provider answered, which this one could not verify: formats/native-envelopes.ts); the answer
- * streams back unchanged.
+ * streams back unchanged. A stream's head is read first when an error there could still be failed
+ * over from: always for chat in the client's format (stream/native.ts), for other streams only
+ * while another attempt could replace it (stream/held-head.ts).
  */
 import type { ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
@@ -13,11 +15,13 @@ import { bodyDraft, runPrepare } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
 import { answerStream, upstreamError, answer, streamEnded } from "./answer.ts";
 import { callProvider } from "./call.ts";
+import { mayMoveOn, screenAnswer } from "./failover/loop.ts";
 import { formatOfRoute, reshapeError } from "./formats/errors.ts";
 import { nativeHeaders } from "./formats/headers.ts";
 import { withoutEnvelopes } from "./formats/native-envelopes.ts";
 import { nativeUsageTap, type UsageTap } from "./formats/native-usage.ts";
 import { modelFromPath } from "./requested-model.ts";
+import { headJudge, readHead, type ByteReader, type HeadJudge } from "./stream/held-head.ts";
 import { nativeStream, nativeStreamRoute, type NativeStreamRoute } from "./stream/native.ts";
 import { firstAnswer } from "./targets.ts";
 import type { RouteType } from "./types.ts";
@@ -92,9 +96,27 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
   const headers = downstreamHeaders(res.headers);
   if (!res.body) return answer(ctx, target, new Response(null, { status: res.status, headers }));
   const tap = res.ok && (ctx.usageWanted || ctx.route.consumesUsage || target.consumesUsage) ? nativeUsageTap(route) : undefined;
-  const native = res.ok && (res.headers.get("content-type") ?? "").includes("text/event-stream") ? nativeStreamRoute(route) : undefined;
+  const contentType = res.headers.get("content-type") ?? "";
+  const native = res.ok && contentType.includes("text/event-stream") ? nativeStreamRoute(route) : undefined;
   if (native) return await answerNativeStream(ctx, target, res.body, native, tap, headers);
-  return answerStream(ctx, target, relayBody(ctx, res.body, tap), res.status, headers);
+  // only while another attempt could replace a failed answer: otherwise the relay reads nothing
+  const judge = res.ok && mayMoveOn(ctx) ? headJudge(contentType) : undefined;
+  if (judge) return await answerHeldStream(ctx, target, res, judge, tap, headers);
+  return answerStream(ctx, target, relayBody(ctx, res.body.getReader(), tap), res.status, headers);
+}
+
+/**
+ * A passed-through stream (SSE or AWS event stream) another attempt could still replace: relayed
+ * from its first content on (held-head.ts); an error before it is answered as the provider's HTTP
+ * error, screened by the loop like one (which moves on from a 429 or 5xx).
+ */
+async function answerHeldStream(ctx: RequestContext, target: ProviderTarget, res: Response, judge: HeadJudge, tap: UsageTap | undefined, headers: Headers): Promise<Response> {
+  const head = await readHead(res.body!, judge);
+  if ("held" in head) return answerStream(ctx, target, relayBody(ctx, head.reader, tap, head.held), res.status, headers);
+  const { status, body, headers: extra } = head.refusal;
+  for (const name in extra) headers.set(name, extra[name]!);
+  headers.set("content-type", "application/json");
+  return answer(ctx, target, screenAnswer(ctx, target, new Response(body, { status, headers })));
 }
 
 /**
@@ -114,9 +136,12 @@ async function answerNativeStream(ctx: RequestContext, target: ProviderTarget, u
   return answerStream(ctx, target, body, 200, headers);
 }
 
-/** Streams a body through unchanged (usage read on the way when `tap`), finishing the exchange when it ends. */
-function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>, tap: UsageTap | undefined): ReadableStream<Uint8Array> {
-  const reader = body.getReader();
+/**
+ * Streams a body through unchanged (usage read on the way when `tap`), finishing the exchange when
+ * it ends; `head`: bytes already read from `reader`, sent first.
+ */
+function relayBody(ctx: RequestContext, reader: ByteReader, tap: UsageTap | undefined, head?: Uint8Array): ReadableStream<Uint8Array> {
+  let opening = head !== undefined && head.byteLength > 0 ? head : undefined;
   const end = (error?: string) => {
     const usage = tap?.end();
     if (usage) ctx.outcome.answered(ctx.outcome.record.status ?? 200, { usage, responseModel: tap?.model });
@@ -126,6 +151,12 @@ function relayBody(ctx: RequestContext, body: ReadableStream<Uint8Array>, tap: U
   return new ReadableStream<Uint8Array>(
     {
       async pull(controller) {
+        if (opening) {
+          tap?.push(opening);
+          controller.enqueue(opening);
+          opening = undefined;
+          return;
+        }
         try {
           const { done, value } = await reader.read();
           if (done) {

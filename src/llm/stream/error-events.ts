@@ -58,6 +58,17 @@ export const errorMemberEvent: ErrorReader = (_type, json, data) => {
   return { failure: provider(e.message, status, code), body: data };
 };
 
+/**
+ * An error event of any of these formats, told apart by shape (a passthrough route does not say
+ * which format its answer is in).
+ */
+export const anyEventError: ErrorReader = (type, json, data) => {
+  if (type === "response.failed") return responsesEventError(type, json, data);
+  // Anthropic's error event carries an `error` object; Responses' has its fields at the top
+  if (type === "error") return json.error && typeof json.error === "object" ? anthropicEventError(type, json, data) : responsesEventError(type, json, data);
+  return errorMemberEvent(type, json, data);
+};
+
 function provider(message: unknown, status: number | undefined, code: unknown): StreamFailure {
   const f: StreamFailure = { kind: "provider", message: typeof message === "string" ? message : "upstream error event" };
   if (status !== undefined) f.status = status;

@@ -283,7 +283,7 @@ async function drain(reader: UpstreamReader): Promise<void> {
 }
 
 /** A read that threw: the connection broke, timed out, or the client went away. */
-function connectionFailure(err: unknown): StreamFailure {
+export function connectionFailure(err: unknown): StreamFailure {
   const name = (err as Error | undefined)?.name;
   if (name === "TimeoutError") return { kind: "connection", message: "upstream request timed out mid-stream", status: 504 };
   if (name === "AbortError") return { kind: "connection", message: "client disconnected" };
