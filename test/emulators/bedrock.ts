@@ -37,6 +37,8 @@ export type Reply =
       mangle?(bytes: Uint8Array): Uint8Array;
       /** writes the stream in pieces of this many bytes (frames split across reads) */
       splitEvery?: number;
+      /** breaks the connection after this many bytes (a connection cut mid-stream) */
+      cutAfterBytes?: number;
     }
   | { status: number; errorType: string; message: string; headers?: Record<string, string> };
 
@@ -203,11 +205,20 @@ function streamResponse(script: Extract<Reply, { events: StreamEvent[] }>, reque
   if (script.mangle) bytes = script.mangle(bytes);
   const frames = script.splitEvery ? split(bytes, script.splitEvery) : script.delayMs ? script.events.map(encodeEvent) : [bytes];
   let i = 0;
+  let sent = 0;
+  const cut = script.cutAfterBytes;
   const body = new ReadableStream<Uint8Array>({
     async pull(controller) {
       if (i > 0 && script.delayMs) await Bun.sleep(script.delayMs);
       if (i >= frames.length) return controller.close();
-      controller.enqueue(frames[i++]!);
+      const frame = frames[i++]!;
+      if (cut !== undefined && sent + frame.byteLength >= cut) {
+        controller.enqueue(frame.subarray(0, cut - sent));
+        controller.error(new Error("emulated connection cut"));
+        return;
+      }
+      sent += frame.byteLength;
+      controller.enqueue(frame);
       if (i === frames.length) controller.close();
     },
   });

@@ -1,13 +1,13 @@
 /**
  * The head of a passed-through stream, held until it says something, when another attempt could
- * still replace a failed answer (the candidate loop's `mayMoveOn`). The format is told by the
- * answer's content type: SSE (any format the gateway knows: sse-head.ts, error-events.ts). Reads
- * go on until the first one that carries content; then everything read so far goes out as it
- * came and the rest is relayed unchanged (passthrough.ts).
+ * still replace a failed answer (the candidate loop's `mayMoveOn`). The formats are told by the
+ * answer's content type: SSE (any format the gateway knows: sse-head.ts, error-events.ts) and AWS
+ * event streams (eventstream-head.ts). Reads go on until the first one that carries content; then
+ * everything read so far goes out as it came and the rest is relayed unchanged (passthrough.ts).
  *
  * Before that first content:
- *   - an error event is a refusal: the HTTP error the provider answers the same error with,
- *     which the loop screens like any answer (and fails over from on a 429 or 5xx);
+ *   - an error event or exception is a refusal: the HTTP error the provider answers the same error
+ *     with, which the loop screens like any answer (and fails over from on a 429 or 5xx);
  *   - a broken connection or the backend timeout is a thrown HTTP error (502, 504), a failure of
  *     the attempt like a refused connection;
  *   - an end inside an event or frame is a 502 (`upstream_stream_incomplete`); an end after whole
@@ -15,6 +15,7 @@
  */
 import { concatBytes } from "../../http/bytes.ts";
 import { anyEventError } from "./error-events.ts";
+import { eventStreamHead } from "./eventstream-head.ts";
 import { failureHttpError, failureStatus } from "../hub/failure.ts";
 import { connectionFailure } from "./pipeline.ts";
 import { SseHeadJudge, type HeadVerdict } from "./sse-head.ts";
@@ -48,6 +49,7 @@ export type Head = { held: Uint8Array; reader: ByteReader } | { refusal: Refusal
 /** The judge for an answer's content type, when it is a stream format the gateway can read. */
 export function headJudge(contentType: string): HeadJudge | undefined {
   if (contentType.includes("text/event-stream")) return sseHead();
+  if (contentType.includes("application/vnd.amazon.eventstream")) return eventStreamHead();
   return undefined;
 }
 

@@ -8,6 +8,15 @@
 import { upstreamErrorType } from "../../hub/failure.ts";
 import { messageOf } from "../../upstream-error.ts";
 
+/**
+ * Statuses as Bedrock documents them. The in-stream exceptions have theirs in the stream unions
+ * of the API reference: ConverseStreamOutput
+ * (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ConverseStreamOutput.html:
+ * internalServerException 500, modelStreamErrorException 424, serviceUnavailableException 503,
+ * throttlingException 429, validationException 400) and InvokeModelWithResponseStream's
+ * ResponseStream (https://docs.aws.amazon.com/bedrock/latest/APIReference/API_runtime_ResponseStream.html:
+ * the same, plus modelTimeoutException 408).
+ */
 const STATUS: Record<string, number> = {
   ValidationException: 400,
   ServiceQuotaExceededException: 400,
@@ -30,7 +39,12 @@ const STATUS: Record<string, number> = {
 
 /** The status of an exception kind, either spelling (`ThrottlingException`, `throttlingException`). */
 export function exceptionStatus(kind: string): number {
-  return STATUS[kind.charAt(0).toUpperCase() + kind.slice(1)] ?? 500;
+  return STATUS[httpErrorType(kind)] ?? 500;
+}
+
+/** An in-stream exception's name as HTTP errors spell it (`throttlingException` -> `ThrottlingException`). */
+export function httpErrorType(kind: string): string {
+  return kind.charAt(0).toUpperCase() + kind.slice(1);
 }
 
 /** `ValidationException:http://internal.amazon.com/coral/...` -> `ValidationException` */
