@@ -17,12 +17,20 @@
  *                        loop in progress now opens without thinking, Claude would refuse it:
  *                        `thinking` goes for this request (providers/claude-thinking.ts says why).
  *   OpenAI Responses     a reasoning item the gateway wrote is left out: one whose
- *                        `encrypted_content` is an envelope (`agw1.u.`, reasoning no provider
+ *   (OpenAI, Azure)      `encrypted_content` is an envelope (`agw1.u.`, reasoning no provider
  *                        signed, included) or whose id is the gateway's (`rs_agw_`: Codex sends
- *                        no ids, the SDKs may send no encrypted_content), and an `item_reference`
- *                        to one. No Responses-native provider (OpenAI, Azure, custom) issued any
- *                        of them, the Claude signatures in `agw1.t.` included: OpenAI answers 400
- *                        `invalid_encrypted_content`, or 404 "Item with id 'rs_...' not found".
+ *                        no ids to OpenAI, the SDKs may send no encrypted_content). The other
+ *                        items the gateway wrote (messages, function and custom tool calls) go
+ *                        on without their ids (`msg_agw_`, `fc_agw_`, `ctc_agw_`: the SDKs keep
+ *                        them, Codex sends them to Azure): the content is the conversation, the
+ *                        id a name no provider holds. An `item_reference` to any of them is left
+ *                        out: it carries nothing but the id, and the gateway keeps no answers to
+ *                        find the item by (a client that sent the item itself has it kept, id
+ *                        removed). No Responses-native provider (OpenAI, Azure, custom) issued
+ *                        any of these, the Claude signatures in `agw1.t.` included: OpenAI
+ *                        answers 400 `invalid_encrypted_content`, or 404 "Item with id '...' not
+ *                        found" for an id it does not hold, Azure the same with a 400
+ *                        (hub/gateway-ids.ts has the reports).
  *   Gemini (and Vertex)  in `parts[].thoughtSignature` (generateContent, streamGenerateContent,
  *                        countTokens): `agw1.gc.` / `agw1.ga.` envelopes get Gemini's own
  *                        signature inside back; any other envelope is taken out, with the thought
@@ -31,7 +39,7 @@
  *                        signature there (gemini-envelopes.ts says why).
  *
  * The hot path stays as it was: the body is looked at only when its bytes contain `agw1.` (or, for
- * Responses, `"rs_agw_`; for Messages, an empty `"signature"` member: `"signature":""` from
+ * Responses, `_agw_`; for Messages, an empty `"signature"` member: `"signature":""` from
  * JSON.stringify, `"signature": ""` from Python's json.dumps, or with any other JSON whitespace
  * around the colon, found by a byte scan), and re-serialized only when something changed;
  * otherwise the client's bytes go unchanged.
@@ -39,7 +47,8 @@
 import { hasJsonMember, indexOfBytes } from "../../http/bytes.ts";
 import type { BodyDraft } from "../../policies/types.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
-import { claudeIssued, ENVELOPE, GATEWAY_REASONING_ID, gatewayReasoningId, isEnvelope } from "../hub/thinking-envelope.ts";
+import { gatewayId, GATEWAY_ID_MARK } from "../hub/gateway-ids.ts";
+import { claudeIssued, ENVELOPE, isEnvelope } from "../hub/thinking-envelope.ts";
 import { loopLacksThinking, type LoopStep } from "../providers/claude-thinking.ts";
 import type { RouteType } from "../types.ts";
 import { withoutGeminiEnvelopes } from "./gemini-envelopes.ts";
@@ -54,7 +63,7 @@ export function withoutEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint
   if (route === "generateContent" || route === "geminiCountTokens") {
     if (contains(bytes, ENVELOPE)) withoutGeminiEnvelopes(draft, model);
   } else if (route === "responses") {
-    if (contains(bytes, ENVELOPE) || contains(bytes, GATEWAY_REASONING_VALUE)) withoutGatewayReasoning(draft);
+    if (contains(bytes, ENVELOPE) || contains(bytes, GATEWAY_ID_MARK)) withoutGatewayItems(draft);
   } else if (route === "messages" || route === "anthropicTokenCount") {
     if (contains(bytes, ENVELOPE) || hasJsonMember(bytes, "signature", '""')) withoutEnvelopedThinking(draft);
   }
@@ -64,20 +73,35 @@ function contains(bytes: Uint8Array, text: string): boolean {
   return indexOfBytes(bytes, text) !== -1;
 }
 
-/** A string value that starts as the gateway's reasoning ids do (the id of an item or of an item_reference). */
-const GATEWAY_REASONING_VALUE = `"${GATEWAY_REASONING_ID}`;
-
-function withoutGatewayReasoning(draft: BodyDraft): void {
+function withoutGatewayItems(draft: BodyDraft): void {
   const input = draft.body.input;
   if (!Array.isArray(input)) return;
-  const kept = (input as Item[]).filter((item) => !gatewayReasoning(item));
-  if (kept.length !== input.length) draft.set("input", kept);
+  let changed = false;
+  const kept: Item[] = [];
+  for (const item of input as Item[]) {
+    const issued = asIssued(item);
+    changed ||= issued !== item;
+    if (issued) kept.push(issued);
+  }
+  if (changed) draft.set("input", kept);
 }
 
-/** A reasoning item the gateway wrote (an envelope as encrypted_content, or its id), or a reference to one. */
-function gatewayReasoning(item: Item): boolean {
-  if (item?.type === "reasoning") return isEnvelope(item.encrypted_content) || gatewayReasoningId(item.id);
-  return item?.type === "item_reference" && gatewayReasoningId(item.id);
+/**
+ * `item` as a Responses API can take it: the item itself when the gateway wrote nothing of it,
+ * undefined when it must go (the gateway's reasoning, a reference to an item the gateway wrote),
+ * the item without its id when the gateway minted that.
+ */
+function asIssued(item: Item): Item | undefined {
+  if (item?.type === "reasoning" && (isEnvelope(item.encrypted_content) || gatewayId(item.id))) return undefined;
+  if (!gatewayId(item?.id)) return item;
+  if (isReference(item)) return undefined;
+  const { id: _minted, ...rest } = item;
+  return rest;
+}
+
+/** An `item_reference` (its `type` may be left out: then it is an id alone, with no role). */
+function isReference(item: Item): boolean {
+  return item.type === "item_reference" || (item.type == null && item.role === undefined);
 }
 
 function withoutEnvelopedThinking(draft: BodyDraft): void {

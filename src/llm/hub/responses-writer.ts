@@ -22,8 +22,9 @@
  *   there is one); the answer's signature is held until the first tool call or the end, so that
  *   it does not split the message. Clients send reasoning items back, and the reader turns
  *   them back into Gemini's signatures.
- * - Ids: `resp_`, `msg_`, `rs_agw_`, `fc_`/`ctc_` plus random hex (one base per answer); the
- *   reasoning ids say they are the gateway's (thinking-envelope.ts).
+ * - Ids: `resp_` plus random hex for the answer; items `msg_agw_`, `rs_agw_`, `fc_agw_`/`ctc_agw_`
+ *   plus the same hex and their index (gateway-ids.ts): no Responses API issued them, and the
+ *   mark says so to a native passthrough, which sends the items on without them.
  * - Failures after the first event: `event: error` (the SDKs raise it) and `response.failed`.
  */
 import { failureFields } from "../formats/errors.ts";
@@ -31,7 +32,8 @@ import type { WriterContext } from "../formats/types.ts";
 import { joinLiterals, literalText, randomId } from "./literals.ts";
 import type { ClientStreamWriter, HubMessage, JsonStringLiteral, StreamFailure } from "./parts.ts";
 import { responseError, responseObject } from "./responses-object.ts";
-import { envelopeGemini, envelopeRedacted, envelopeSigned, envelopeUnsigned, GATEWAY_REASONING_ID } from "./thinking-envelope.ts";
+import { GATEWAY_ID } from "./gateway-ids.ts";
+import { envelopeGemini, envelopeRedacted, envelopeSigned, envelopeUnsigned } from "./thinking-envelope.ts";
 import { WriterBase } from "./writer-base.ts";
 
 /** What the Responses reader tells the writer. */
@@ -145,7 +147,7 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
     if (this.skip(value)) return;
     if (this.current?.kind !== "message") {
       this.closeOpen(true);
-      const item = (this.current = this.add("message", "msg_"));
+      const item = (this.current = this.add("message", GATEWAY_ID.message));
       this.event("response.content_part.added", `${this.where(item)},"content_index":0,"part":{"type":"output_text","text":"","annotations":[],"logprobs":[]}`);
       this.textHead = `,${this.where(item)},"content_index":0,"delta":`;
     }
@@ -156,7 +158,7 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
   private reasoningItem(): Item {
     if (this.current?.kind === "reasoning") return this.current;
     this.closeOpen(true);
-    return (this.current = this.add("reasoning", GATEWAY_REASONING_ID));
+    return (this.current = this.add("reasoning", GATEWAY_ID.reasoning));
   }
 
   reasoning(value: JsonStringLiteral): void {
@@ -180,7 +182,7 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
   thinkingRedacted(data: string): void {
     if (this.ended) return;
     this.closeOpen(true);
-    this.current = this.add("reasoning", GATEWAY_REASONING_ID, { encrypted: envelopeRedacted(data) });
+    this.current = this.add("reasoning", GATEWAY_ID.reasoning, { encrypted: envelopeRedacted(data) });
     this.closeOpen(false);
   }
 
@@ -200,7 +202,7 @@ class ResponsesWriter extends WriterBase implements ClientStreamWriter {
     if (call.signature) this.signReasoning(envelopeGemini("call", call.signature));
     this.closeOpen(false);
     const custom = this.customTools.has(call.name);
-    const item = this.add(custom ? "custom_tool_call" : "function_call", custom ? "ctc_" : "fc_", { callId: call.id, name: call.name });
+    const item = this.add(custom ? "custom_tool_call" : "function_call", custom ? GATEWAY_ID.customToolCall : GATEWAY_ID.functionCall, { callId: call.id, name: call.name });
     this.calls[call.index] = item;
     if (call.args !== undefined && call.args.length > 2) this.args(item, call.args);
   }
@@ -284,19 +286,19 @@ export function responsesObject(msg: HubMessage, ctx: WriterContext): string {
   for (const b of msg.thinkingBlocks ?? []) {
     const summary = b.type === "thinking" && b.thinking !== "" ? [{ type: "summary_text", text: b.thinking }] : [];
     const encrypted = b.type === "thinking" ? envelopeSigned(b.signature) : envelopeRedacted(b.data);
-    output.push(JSON.stringify({ id: id(GATEWAY_REASONING_ID), type: "reasoning", summary, encrypted_content: encrypted }));
+    output.push(JSON.stringify({ id: id(GATEWAY_ID.reasoning), type: "reasoning", summary, encrypted_content: encrypted }));
   }
   if (!msg.thinkingBlocks?.length && msg.reasoning) {
-    output.push(JSON.stringify({ id: id(GATEWAY_REASONING_ID), type: "reasoning", summary: [{ type: "summary_text", text: msg.reasoning }], encrypted_content: envelopeUnsigned() }));
+    output.push(JSON.stringify({ id: id(GATEWAY_ID.reasoning), type: "reasoning", summary: [{ type: "summary_text", text: msg.reasoning }], encrypted_content: envelopeUnsigned() }));
   }
-  if (msg.text) output.push(JSON.stringify({ id: id("msg_"), type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: msg.text, annotations: [], logprobs: [] }] }));
-  const signature = (encrypted: string) => output.push(JSON.stringify({ id: id(GATEWAY_REASONING_ID), type: "reasoning", summary: [], encrypted_content: encrypted }));
+  if (msg.text) output.push(JSON.stringify({ id: id(GATEWAY_ID.message), type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: msg.text, annotations: [], logprobs: [] }] }));
+  const signature = (encrypted: string) => output.push(JSON.stringify({ id: id(GATEWAY_ID.reasoning), type: "reasoning", summary: [], encrypted_content: encrypted }));
   if (msg.answerSignature) signature(envelopeGemini("answer", msg.answerSignature));
   for (const c of msg.toolCalls) {
     if (c.signature) signature(envelopeGemini("call", c.signature));
     const item = custom.has(c.name)
-      ? { id: id("ctc_"), type: "custom_tool_call", status: "completed", call_id: c.id, name: c.name, input: customInput(c.arguments) }
-      : { id: id("fc_"), type: "function_call", status: "completed", arguments: c.arguments || "{}", call_id: c.id, name: c.name };
+      ? { id: id(GATEWAY_ID.customToolCall), type: "custom_tool_call", status: "completed", call_id: c.id, name: c.name, input: customInput(c.arguments) }
+      : { id: id(GATEWAY_ID.functionCall), type: "function_call", status: "completed", arguments: c.arguments || "{}", call_id: c.id, name: c.name };
     output.push(JSON.stringify(item));
   }
   const incomplete = msg.finish === "length" || msg.finish === "content_filter" ? INCOMPLETE[msg.finish] : undefined;

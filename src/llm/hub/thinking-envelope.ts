@@ -27,10 +27,10 @@
  * for a reasoning item it did not issue):
  *
  *   agw1.u.               its `encrypted_content`: an envelope with nothing inside (Codex sends
- *                         reasoning items back without their ids, but with this field)
- *   rs_agw_...            the id of every reasoning item the gateway writes (OpenAI's are `rs_`
- *                         and hex digits only, which never spell `agw`): for clients that keep
- *                         ids and not encrypted_content, or send an `item_reference` by id
+ *                         reasoning items back without their ids on OpenAI, but with this field)
+ *   rs_agw_...            the id of every reasoning item the gateway writes (gateway-ids.ts): for
+ *                         clients that keep ids and not encrypted_content, or send an
+ *                         `item_reference` by id
  *
  * An envelope never reaches a provider as it is: no provider issued it, so none could verify it
  * (Claude answers 400 "Invalid `signature` in `thinking` block", OpenAI `invalid_encrypted_content`).
@@ -47,9 +47,6 @@ const GEMINI_CALL = "agw1.gc.";
 const GEMINI_ANSWER = "agw1.ga.";
 const UNSIGNED = "agw1.u.";
 
-/** How the id of a reasoning item the gateway wrote starts. */
-export const GATEWAY_REASONING_ID = "rs_agw_";
-
 export function envelopeSigned(signature: string): string {
   return SIGNED + signature;
 }
@@ -61,11 +58,6 @@ export function envelopeRedacted(data: string): string {
 /** The `encrypted_content` of a reasoning item whose reasoning no provider signed. */
 export function envelopeUnsigned(): string {
   return UNSIGNED;
-}
-
-/** Whether `id` names a reasoning item the gateway wrote (no provider issued it). */
-export function gatewayReasoningId(id: unknown): boolean {
-  return typeof id === "string" && id.startsWith(GATEWAY_REASONING_ID);
 }
 
 /** The thinking block an envelope stands for (`text` is the reasoning text it signed). */

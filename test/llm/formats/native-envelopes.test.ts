@@ -119,11 +119,41 @@ describe("OpenAI Responses", () => {
       { type: "item_reference", id: "rs_agw_0123456789abcdef01234567_2" },
       own,
       { type: "item_reference", id: own.id },
-      { type: "message", id: "msg_agw_x", role: "assistant", content: [{ type: "output_text", text: "rs_agw_ in a text" }] },
+      { type: "message", id: "msg_0a1b2c", role: "assistant", content: [{ type: "output_text", text: "rs_agw_ in a text" }] },
     ];
     // no `agw1.` in these bytes: the ids alone make the body worth reading
     expect(clean("responses", { model: "gpt-5", input }).body.input).toEqual([input[0], own, input[4], input[5]]);
     expect(clean("responses", { model: "gpt-5", input: [own, input[4], input[5]] }).changed).toBe(false);
+  });
+
+  test("the other items the gateway wrote stay without their ids; references to them go, typed or not", () => {
+    const content = [{ type: "output_text", text: "Checking.", annotations: [] }];
+    const call = { type: "function_call", status: "completed", arguments: "{}", call_id: "toolu_1", name: "f" };
+    const custom = { type: "custom_tool_call", status: "completed", call_id: "tooluse_2", name: "apply_patch", input: "*** Begin Patch" };
+    const input = [
+      { role: "user", content: "go", id: "msg_own1" },
+      { type: "message", id: "msg_agw_0123456789abcdef01234567_0", status: "completed", role: "assistant", content },
+      { id: "fc_agw_0123456789abcdef01234567_1", ...call },
+      { id: "ctc_agw_0123456789abcdef01234567_2", ...custom },
+      { type: "function_call_output", call_id: "toolu_1", output: "ok" },
+      { type: "item_reference", id: "fc_agw_0123456789abcdef01234567_1" },
+      { id: "msg_agw_0123456789abcdef01234567_0" },
+      { type: "function_call", id: "fc_0a1b2c", call_id: "call_9", name: "f", arguments: "{}" },
+    ];
+    expect(clean("responses", { model: "gpt-5", input }).body.input).toEqual([
+      input[0],
+      { type: "message", status: "completed", role: "assistant", content },
+      call,
+      custom,
+      input[4],
+      input[7],
+    ]);
+  });
+
+  test("a body that only mentions the mark in a text, or has no input list, is not touched", () => {
+    const mentioned = { model: "gpt-5", input: [{ role: "user", content: "what is msg_agw_?" }, { type: "message", id: "msg_0a1b2c", role: "assistant", content: [] }] };
+    expect(clean("responses", mentioned).changed).toBe(false);
+    expect(clean("responses", { model: "gpt-5", input: "what is fc_agw_?" }).changed).toBe(false);
   });
 
   test("other routes are never looked at", () => {

@@ -5,7 +5,8 @@
  * goes to a provider that speaks the client's format natively (Anthropic, OpenAI), which would
  * refuse those envelopes as Claude and OpenAI do (the emulators check signatures and encrypted
  * reasoning as the real APIs do). The gateway takes out what the target cannot verify, drops
- * `thinking` while a tool loop that began elsewhere runs, and forwards everything else untouched.
+ * `thinking` while a tool loop that began elsewhere runs, sends the items it wrote on without the
+ * ids it minted for them (provider-switch-ids.test.ts), and forwards everything else untouched.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
@@ -219,12 +220,17 @@ describe("Codex: a history answered by Gemini, continued on OpenAI (passthrough)
 
       const sent = openai.requests.at(-1)!;
       expect(sent.body).not.toContain("agw1.");
-      expect(sent.body).not.toContain("rs_agw_");
-      // only the gateway's reasoning went: the call, its output and OpenAI's own reasoning stay
+      expect(sent.body).not.toContain("_agw_");
+      // only the gateway's reasoning went: the call (without the id the gateway minted), its output and OpenAI's own reasoning stay
       const forwarded: unknown[] = sent.json.input;
-      expect(forwarded).toEqual(input.filter((i) => i.type !== "reasoning" || i === own));
+      expect(forwarded).toEqual(input.filter((i) => i.type !== "reasoning" || i === own).map(withoutMintedId));
       expect(forwarded[1]).toEqual(own);
     });
+  }
+
+  /** An item as the gateway sends it on: without an id it minted (`msg_agw_...`, `fc_agw_...`). */
+  function withoutMintedId(item: object): Record<string, unknown> {
+    return Object.fromEntries(Object.entries(item).filter(([key, value]) => key !== "id" || !String(value).includes("_agw_")));
   }
 
   /** An item as Codex sends it back: without its id (Codex never sends item ids), `encrypted_content` null when it had none. */
@@ -253,7 +259,7 @@ describe("Codex: a history answered by Gemini, continued on OpenAI (passthrough)
       const second = await client.responses.create({ model: "gpt-5", store, input: input as OpenAI.Responses.ResponseInputItem[] });
       expect(second.output_text).toBe("You're welcome.");
       const forwarded: unknown[] = openai.requests.at(-1)!.json.input;
-      expect(forwarded).toEqual(input.filter((i) => i.type !== "reasoning"));
+      expect(forwarded).toEqual(input.filter((i) => i.type !== "reasoning").map(withoutMintedId));
       expect(forwarded).toHaveLength(3);
     });
   }
