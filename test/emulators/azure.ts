@@ -6,11 +6,14 @@
  *   /openai/responses, /openai/models                same, without a deployment
  *   /api/projects/{project}/openai/v1/{suffix}       Foundry project endpoint
  * Auth is an `api-key` header or an Entra ID bearer token. Answers are the OpenAI emulator's
- * (Azure speaks the OpenAI format), plus a small Responses API answer. Built on the shared
+ * (Azure speaks the OpenAI format), plus a small Responses API answer; like Azure, `responses`
+ * refuses input items it did not issue as OpenAI does, an unknown id with a 400 rather than a 404
+ * (responses-items.ts). Built on the shared
  * scripted-upstream API (scripted.ts): every request is recorded, and a request Azure would accept
  * is answered by `script(fn)`, then `enqueue(...)` (exact Responses), then those defaults.
  */
 import { openaiUpstream } from "../../bench/upstream.ts";
+import { inputRefusal, issuedNothing } from "./responses-items.ts";
 import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream } from "./scripted.ts";
 
 export type { RecordedRequest };
@@ -32,6 +35,8 @@ const DATED_VERSION = /^\d{4}-\d{2}-\d{2}(-preview)?$/;
 
 export function startAzureEmulator(opts: AzureEmulatorOptions = {}): AzureEmulator {
   const openai = openaiUpstream({ chunks: 4, delayMs: 0 });
+  const issued = issuedNothing();
+  issued.ids.add(AZURE_MESSAGE_ID);
   return startScriptedUpstream<Response>({
     name: "azure",
     defaultReply(rec) {
@@ -61,10 +66,14 @@ export function startAzureEmulator(opts: AzureEmulatorOptions = {}): AzureEmulat
           "Access denied due to invalid subscription key or wrong API endpoint. Make sure to provide a valid key for an active subscription and use a correct regional API endpoint for your resource.",
         );
       }
-      return (await reply())!;
+      const refusal = rec.method === "POST" && rec.path.endsWith("/responses") ? inputRefusal(rec.json, issued, 400) : undefined;
+      return refusal ?? (await reply())!;
     },
   });
 }
+
+/** The id of the message in its own Responses answer (the one item it issues). */
+const AZURE_MESSAGE_ID = "msg_azure_1";
 
 function azureError(status: number, code: string, message: string): Response {
   return Response.json({ error: { code, message } }, { status });
@@ -80,7 +89,7 @@ function responsesAnswer(body: { model?: string; input?: unknown }): Response {
     model: body?.model ?? "gpt-4o-mini",
     output: [
       {
-        id: "msg_azure_1",
+        id: AZURE_MESSAGE_ID,
         type: "message",
         role: "assistant",
         status: "completed",

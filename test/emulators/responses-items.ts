@@ -1,0 +1,88 @@
+/**
+ * How the Responses API (OpenAI's, and Azure's, which runs it) checks the items of a request's
+ * `input` against what it issued, for the OpenAI and Azure emulators. What the real APIs answer,
+ * from public reports:
+ *
+ * - An item id with the wrong prefix for its type: 400 `invalid_value`, "Invalid 'input[1].id':
+ *   '__fake_id__'. Expected an ID that begins with 'fc'." (openai/openai-cs-agents-demo#34, on
+ *   Azure; router-for-me/CLIProxyAPI#4641 for 'msg', 'fc', 'ctc' on OpenAI's Codex backend;
+ *   BerriAI/litellm#27333 for `chatcmpl-` ids given as message ids).
+ * - An item id it does not hold (never issued, or not persisted because `store` was false): the
+ *   item is looked up and not found, "Item with id '...' not found. Items are not persisted when
+ *   `store` is set to false. Try again with `store` set to true, or remove this item from your
+ *   input.", 404 on OpenAI (continuedev/continue#9101, can1357/oh-my-pi#41 for `rs_` ids;
+ *   numman-ali/opencode-openai-codex-auth#21 for a `msg_` id; openclaw/openclaw#84904 and
+ *   jrkropp/open-webui-developer-toolkit#715 for `rs_`, `msg_` and `fc_` ids replayed after a
+ *   tool call), 400 on Azure, with `store` false or true (openai/codex#3292, openai/codex#3528,
+ *   twentyhq/twenty#23182). Items without an id are taken as they are: they are what Codex sends
+ *   OpenAI (it serializes no ids but on Azure), and the documented way to carry a conversation
+ *   with `store: false`.
+ * - Reasoning: its encrypted content must be one it issued (400 `invalid_encrypted_content`,
+ *   "could not be verified"); with `store: false` an issued id also needs its encrypted content,
+ *   nothing having been persisted; with neither an id nor encrypted content it is refused for its
+ *   missing `id`, which the API reference marks required (that refusal's wording is the
+ *   emulator's).
+ *
+ * An `item_reference` names an item by id only (its `type` may be left out): it is found or not.
+ * The emulators give the first refusal in input order. Reports also show OpenAI taking ids a
+ * client made up in its own shape (Codex's `msg_` + UUIDv7, openai/codex#28814); the emulators
+ * take the stricter reading, in which only what they issued is found.
+ */
+
+/** What an emulator gave out: encrypted reasoning and item ids (persisted: it answered with `store` on). */
+export interface Issued {
+  encrypted: Set<string>;
+  ids: Set<string>;
+}
+
+export function issuedNothing(): Issued {
+  return { encrypted: new Set(), ids: new Set() };
+}
+
+/** The prefix each item type's ids start with. */
+const PREFIX: Record<string, string> = { message: "msg", function_call: "fc", custom_tool_call: "ctc", reasoning: "rs" };
+
+type InputItem = { type?: unknown; role?: unknown; id?: unknown; encrypted_content?: unknown };
+
+/**
+ * The API's answer to the first item of `body.input` it would refuse, or undefined when it takes
+ * them all; `notFound` is the status of an unknown id (OpenAI 404, Azure 400).
+ */
+export function inputRefusal(body: { input?: unknown; store?: unknown } | undefined, issued: Issued, notFound: 400 | 404): Response | undefined {
+  if (!Array.isArray(body?.input)) return undefined;
+  const stored = body.store !== false; // the API's default is true
+  for (const [i, item] of (body.input as InputItem[]).entries()) {
+    const refusal = itemRefusal(item, i, stored, issued, notFound);
+    if (refusal) return refusal;
+  }
+  return undefined;
+}
+
+function itemRefusal(item: InputItem, i: number, stored: boolean, issued: Issued, notFound: 400 | 404): Response | undefined {
+  const id = typeof item?.id === "string" ? item.id : undefined;
+  const prefix = typeof item?.type === "string" ? PREFIX[item.type] : undefined;
+  if (id !== undefined && prefix !== undefined && !id.startsWith(prefix)) {
+    return apiError(400, `Invalid 'input[${i}].id': '${id}'. Expected an ID that begins with '${prefix}'.`, `input[${i}].id`, "invalid_value");
+  }
+  const reference = item?.type === "item_reference" || (item?.type == null && item?.role === undefined);
+  if (item?.type !== "reasoning") return id !== undefined && (prefix !== undefined || reference) && !issued.ids.has(id) ? unknownItem(id, stored, notFound) : undefined;
+  const encrypted = typeof item.encrypted_content === "string" ? item.encrypted_content : undefined;
+  if (id !== undefined && (!issued.ids.has(id) || (!stored && encrypted === undefined))) return unknownItem(id, stored, notFound);
+  if (encrypted !== undefined && !issued.encrypted.has(encrypted)) return undecryptable(encrypted);
+  if (id === undefined && encrypted === undefined) return apiError(400, `Missing required parameter: 'input[${i}].id'.`, `input[${i}].id`, "missing_required_parameter");
+  return undefined;
+}
+
+function unknownItem(id: string, stored: boolean, status: 400 | 404): Response {
+  const unstored = " Items are not persisted when `store` is set to false. Try again with `store` set to true, or remove this item from your input.";
+  return apiError(status, `Item with id '${id}' not found.${stored ? "" : unstored}`, "input", null);
+}
+
+function undecryptable(value: string): Response {
+  const message = `The encrypted content ${value.slice(0, 4)}...${value.slice(-4)} could not be verified. Reason: Encrypted content could not be decrypted or parsed.`;
+  return apiError(400, message, null, "invalid_encrypted_content");
+}
+
+function apiError(status: number, message: string, param: string | null, code: string | null): Response {
+  return Response.json({ error: { message, type: "invalid_request_error", param, code } }, { status });
+}
