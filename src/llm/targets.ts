@@ -12,11 +12,16 @@ import type { AiBackend, ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
 import type { RequestContext } from "../server/context.ts";
 import { runCandidates } from "./failover/loop.ts";
-import { equalWeights, orderCandidates } from "./failover/order.ts";
+import { equalWeights, orderCandidates, type WeightedTarget } from "./failover/order.ts";
+
+/** Each backend's groups as weighted targets, made once per config (not per request). */
+const weighted = new WeakMap<AiBackend, WeightedTarget[][]>();
 
 /** The candidates of an `ai` backend: groups in priority order, each group's members shuffled. */
 export function candidates(backend: AiBackend, random: () => number): ProviderTarget[] {
-  const out = orderCandidates(equalWeights(backend.groups), random);
+  let groups = weighted.get(backend);
+  if (!groups) weighted.set(backend, (groups = equalWeights(backend.groups)));
+  const out = orderCandidates(groups, random);
   if (out.length === 0) throw new HttpError(503, `ai backend '${backend.name}' has no usable provider`, { code: "no_healthy_backend" });
   return out;
 }

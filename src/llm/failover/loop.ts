@@ -129,7 +129,8 @@ export async function runCandidates(ctx: RequestContext, candidates: readonly Pr
   const retry = policy?.precondition ? await preconditioned(ctx, policy, policy.precondition) : policy;
   const only = candidates.length === 1 ? candidates[0]! : undefined;
   if (only && !retry && !only.healthPolicy?.evicts) return stamped(await attempt(only), only); // nothing to decide
-  await prepareCel(ctx, [retry?.condition, ...candidates.map((t) => t.healthPolicy?.unhealthy)]);
+  // (most loops have no expression to prepare: no array, no await for them)
+  if (retry?.condition || candidates.some((t) => t.healthPolicy?.unhealthy)) await prepareCel(ctx, [retry?.condition, ...candidates.map((t) => t.healthPolicy?.unhealthy)]);
   // a body that may be sent more than once is buffered (within the body limit)
   if (ctx.req.body !== null && !ctx.bodyRead && ctx.method !== "GET" && ctx.method !== "HEAD") await ctx.bytes();
   const loop = new CandidateLoop(ctx, candidates, retry);
