@@ -14,11 +14,13 @@
  * signature, and (on Vertex) function call ids. Thought signatures are checked as Gemini checks
  * them: the field is bytes, so a value that is not base64 fails to parse (400 "Invalid value at
  * 'contents[i].parts[j].thought_signature' (TYPE_BYTES), Base64 decoding failed"; the gateway's
- * `agw1.` envelopes are such values), and one Gemini did not issue is refused (400 "Corrupted
- * thought signature."), except Google's documented stand-ins (`skip_thought_signature_validator`,
- * `context_engineering_is_the_way_to_go`). The emulator cannot verify a signature, so it
- * remembers what it issued: the signatures in the answers it served, plus what a test declares
- * Gemini issued elsewhere (`acceptSignatures`).
+ * envelopes written as text, `agw1.`..., are such values), and one Gemini did not issue is
+ * refused (400 "Corrupted thought signature."), except Google's documented stand-ins
+ * (`skip_thought_signature_validator`, `context_engineering_is_the_way_to_go`). The emulator
+ * cannot verify a signature, so it remembers what it issued: the signatures in the answers it
+ * served, plus what a test declares Gemini issued elsewhere (`acceptSignatures`), as bytes, as
+ * Gemini holds them: one sent back in the URL-safe alphabet (as the Python SDK re-encodes it) or
+ * without padding is the same signature.
  */
 import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream } from "./scripted.ts";
 
@@ -61,7 +63,7 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
   const apiKey = opts.apiKey ?? GEMINI_TEST_KEY;
   const accessToken = opts.accessToken ?? "ya29.test-access-token";
   /** the thought signatures this Gemini issued */
-  const issued = new Set<string>(STAND_INS);
+  const issued = new Set<string>(STAND_INS.map(bytesOf));
   const upstream = startScriptedUpstream<Reply>({
     name: "gemini",
     defaultReply: () => ({ events: textEvents(["Hello", " from", " Gemini."]) }),
@@ -90,7 +92,7 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
           if (invalid) return invalid;
           const reply = (await next())!;
           if ("status" in reply) return Response.json(reply.body, { status: reply.status, headers: reply.headers });
-          for (const signature of signaturesIn(reply.events)) issued.add(signature);
+          for (const signature of signaturesIn(reply.events)) issued.add(bytesOf(signature));
           if (method === "generateContent") return Response.json(mergeEvents(reply.events));
           if (alt !== "sse") return Response.json(reply.events);
           return sseResponse(reply.events, reply.delayMs ?? 0, reply.format === "compact" ? JSON.stringify : googleJson);
@@ -124,7 +126,7 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
       }
     },
   });
-  return Object.assign(upstream, { acceptSignatures: (...values: string[]) => values.forEach((v) => issued.add(v)) });
+  return Object.assign(upstream, { acceptSignatures: (...values: string[]) => values.forEach((v) => issued.add(bytesOf(v))) });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -185,6 +187,11 @@ const STAND_INS = ["skip_thought_signature_validator", "context_engineering_is_t
 /** Base64 or base64url, padded or not: what the JSON form of a protobuf `bytes` field takes. */
 const BYTES = /^(?:[A-Za-z0-9+/]|[A-Za-z0-9_-])*={0,2}$/;
 
+/** A signature's bytes (as canonical base64): what Gemini holds of it, whichever alphabet carried it. */
+function bytesOf(signature: string): string {
+  return Buffer.from(signature, "base64").toString("base64");
+}
+
 /**
  * Gemini's 400 for the first thought signature in `contents` it cannot take: one that is not
  * bytes at all, or (when `issued` is given) one it did not issue.
@@ -198,7 +205,7 @@ function signatureRefusal(contents: unknown, issued: ReadonlySet<string> | undef
       if (!BYTES.test(signature) || signature.replace(/=+$/, "").length % 4 === 1) {
         return googleError(400, "INVALID_ARGUMENT", `Invalid value at 'contents[${i}].parts[${j}].thought_signature' (TYPE_BYTES), Base64 decoding failed for "${signature}"`);
       }
-      if (issued && !issued.has(signature)) return googleError(400, "INVALID_ARGUMENT", "Corrupted thought signature.");
+      if (issued && !issued.has(bytesOf(signature))) return googleError(400, "INVALID_ARGUMENT", "Corrupted thought signature.");
     }
   }
   return undefined;
