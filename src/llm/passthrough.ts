@@ -3,7 +3,8 @@
  * provider's base path) and APIs the provider speaks in the client's own format (Anthropic
  * messages on Anthropic, OpenAI responses on OpenAI). Only the model (chat family), the
  * credentials and the headers change (and the gateway's own envelopes in a conversation another
- * provider answered, which this one could not verify: formats/native-envelopes.ts); the answer
+ * provider answered, which this one could not verify: formats/native-envelopes.ts, and
+ * formats/gemini-envelopes.ts for those in base64 in Gemini's thought signatures); the answer
  * streams back unchanged. A stream's head is read first when an error there could still be failed
  * over from: always for chat in the client's format (stream/native.ts), for other streams only
  * while another attempt could replace it (stream/held-head.ts).
@@ -17,6 +18,7 @@ import { answerStream, upstreamError, answer, streamEnded } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { mayMoveOn, screenAnswer } from "./failover/loop.ts";
 import { formatOfRoute, reshapeError } from "./formats/errors.ts";
+import { withoutEncodedGeminiEnvelopes } from "./formats/gemini-envelopes.ts";
 import { nativeHeaders } from "./formats/headers.ts";
 import { withoutEnvelopes } from "./formats/native-envelopes.ts";
 import { nativeUsageTap, type UsageTap } from "./formats/native-usage.ts";
@@ -61,7 +63,9 @@ export async function forwardNative(ctx: RequestContext, target: ProviderTarget,
   runPrepare(target.policies, draft, ctx);
   const model = target.model ?? String(draft.body.model);
   // after the policies: what Gemini 3 needs in place of a foreign signature depends on the model they settle on
-  withoutEnvelopes(route, draft, await ctx.bytes(), model);
+  const bytes = await ctx.bytes();
+  withoutEnvelopes(route, draft, bytes, model);
+  withoutEncodedGeminiEnvelopes(route, draft, bytes, model);
   const { model: _inPath, ...native } = draft.body;
   const base = target.provider.nativePath(route, model)!;
   const path = ctx.path.endsWith(":streamGenerateContent") ? base.replace(/:generateContent$/, ":streamGenerateContent") : base;
@@ -80,6 +84,7 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
     const draft = bodyDraft(chat);
     const bytes = await ctx.bytes(); // read already: `chat` was parsed from them
     withoutEnvelopes(route, draft, bytes);
+    withoutEncodedGeminiEnvelopes(route, draft, bytes);
     runPrepare(target.policies, draft, ctx);
     if (target.model !== undefined && typeof draft.body.model === "string") draft.set("model", target.model);
     payload = draft.changed ? JSON.stringify(draft.body) : bytes;

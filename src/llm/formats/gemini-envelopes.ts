@@ -4,9 +4,12 @@
  * through another provider may hold `parts[].thoughtSignature` values that are envelopes
  * (hub/thinking-envelope.ts): Claude's signed thinking written into a Gemini answer (`agw1.t.`,
  * `agw1.r.`), or a history carried across client formats with Gemini's own signatures still
- * wrapped (`agw1.gc.`, `agw1.ga.`). Gemini reads the field as bytes: an envelope fails to parse
- * (400 "Base64 decoding failed"), and a signature it did not issue is refused (400 "Corrupted
- * thought signature."). So:
+ * wrapped (`agw1.gc.`, `agw1.ga.`). The gateway writes them in base64 (the field is bytes); the
+ * SDKs may send them back in either alphabet, padded or not, and histories from before hold them
+ * as text: all read alike (hub/thought-signature.ts), and a value that is none of these (Gemini's
+ * own signature) is left as it is. Gemini reads the field as bytes: an envelope as text fails to
+ * parse (400 "Base64 decoding failed"), and a signature it did not issue is refused (400
+ * "Corrupted thought signature."). So:
  *
  *   agw1.gc. / agw1.ga.   opened: the part gets Gemini's own signature back, in place
  *   any other envelope    taken off the part; a thought part carrying one goes with it (another
@@ -29,12 +32,25 @@
  *
  * Nothing is changed in place: the client's objects may be read again for another target.
  */
+import { indexOfBytes } from "../../http/bytes.ts";
 import type { BodyDraft } from "../../policies/types.ts";
-import { isEnvelope, openGeminiEnvelope } from "../hub/thinking-envelope.ts";
+import { ENVELOPE, openGeminiEnvelope } from "../hub/thinking-envelope.ts";
+import { envelopeInThoughtSignature, mayHoldEncodedEnvelope } from "../hub/thought-signature.ts";
 import { SKIP_SIGNATURE_CHECK } from "../providers/gemini/signature.ts";
+import type { RouteType } from "../types.ts";
 
 type Part = Record<string, unknown>;
 type Content = Record<string, unknown>;
+
+/**
+ * The envelopes native-envelopes.ts does not look for: its byte gate finds the text form
+ * (`agw1.`), and the gateway now writes them in base64. For a Gemini request whose bytes hold the
+ * base64 mark and no `agw1.` (a body holding that was cleaned already, both forms alike).
+ */
+export function withoutEncodedGeminiEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint8Array, model = ""): void {
+  if (route !== "generateContent" && route !== "geminiCountTokens") return;
+  if (mayHoldEncodedEnvelope(bytes) && indexOfBytes(bytes, ENVELOPE) === -1) withoutGeminiEnvelopes(draft, model);
+}
 
 /** Takes the envelopes out of a Gemini request for `model` (the one the request goes to). */
 export function withoutGeminiEnvelopes(draft: BodyDraft, model: string): void {
@@ -63,16 +79,17 @@ function cleanContents(contents: unknown, gemini3: boolean): Content[] | undefin
 
 /** `parts` with Gemini's envelopes opened and the others taken out; undefined when none had one. */
 function cleanParts(parts: Part[], needsCallSignature: boolean): Part[] | undefined {
-  if (!parts.some((p) => isEnvelope(p?.thoughtSignature))) return undefined;
+  const envelopes = parts.map((p) => envelopeInThoughtSignature(p?.thoughtSignature));
+  if (envelopes.every((e) => e === undefined)) return undefined;
   const out: Part[] = [];
   let foreign = false;
-  for (const p of parts) {
-    const signature = p?.thoughtSignature;
-    if (!isEnvelope(signature)) {
+  for (const [i, p] of parts.entries()) {
+    const envelope = envelopes[i];
+    if (envelope === undefined) {
       out.push(p);
       continue;
     }
-    const own = openGeminiEnvelope(signature);
+    const own = openGeminiEnvelope(envelope);
     if (own) {
       out.push({ ...p, thoughtSignature: own.signature });
       continue;

@@ -10,7 +10,10 @@
  *   functionCall parts                  tool_calls (the call's id, or `call_<turn>_<n>` made up)
  *   functionResponse parts              tool messages, matched to their call by id, else by name
  *   thought parts with the gateway's    thinking_blocks (their text is the turn's thought text);
- *   signature envelope                  other thoughts and signatures are Gemini's own: dropped
+ *   signature envelope                  the envelope in base64 (either alphabet, as the SDKs
+ *                                       send it back) or as text (histories from before:
+ *                                       hub/thought-signature.ts); other thoughts and
+ *                                       signatures are Gemini's own: dropped
  *   tools.functionDeclarations          function tools (`parameters` OpenAPI types lower-cased,
  *                                       `parametersJsonSchema` as is); other tools dropped
  *   toolConfig.functionCallingConfig    tool_choice (AUTO, ANY (one allowed name: that tool), NONE)
@@ -23,6 +26,7 @@ import { badRequest } from "../../http/errors.ts";
 import { geminiResponse, geminiWriter } from "../hub/gemini-writer.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
 import { openEnvelope } from "../hub/thinking-envelope.ts";
+import { envelopeInThoughtSignature } from "../hub/thought-signature.ts";
 import { modelFromPath } from "../requested-model.ts";
 import type { ChatMessage, ChatRequest } from "../types.ts";
 import { effortForBudget } from "./anthropic.ts";
@@ -86,7 +90,7 @@ class ContentsReader {
     for (const p of parts) {
       if (p.thought === true) {
         if (typeof p.text === "string") thought += p.text;
-        const block = openEnvelope(p.thoughtSignature, thought);
+        const block = openEnvelope(envelopeInThoughtSignature(p.thoughtSignature), thought);
         if (block) {
           blocks.push(block);
           thought = "";

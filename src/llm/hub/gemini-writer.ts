@@ -8,9 +8,10 @@
  *   the first content part, so a failure before it is still a real HTTP error.
  * - Parts: answer text `{text}`, reasoning `{text, thought: true}`; a signed thinking block ends
  *   with a `{text: "", thought: true, thoughtSignature}` part carrying the signature in the
- *   gateway's envelope (thinking-envelope.ts); tool calls are one whole `functionCall` part each
- *   (`{name, args, id}`: Gemini sends arguments as an object, so fragments are held until the
- *   call is complete), the id being the provider's tool call id.
+ *   gateway's envelope (thinking-envelope.ts), in base64 since the field is bytes
+ *   (thought-signature.ts: the Go, .NET and Python SDKs decode it); tool calls are one whole
+ *   `functionCall` part each (`{name, args, id}`: Gemini sends arguments as an object, so
+ *   fragments are held until the call is complete), the id being the provider's tool call id.
  * - The last chunk has `finishReason` (stop and tool_calls -> STOP, length -> MAX_TOKENS,
  *   content_filter -> SAFETY) and `usageMetadata` (candidates exclude thoughts, as Gemini counts).
  * - Failures after the first chunk: `data: {"error":{"code","message","status"}}`.
@@ -21,6 +22,7 @@ import type { Usage } from "../types.ts";
 import { joinLiterals, literalText, randomId } from "./literals.ts";
 import type { ClientStreamWriter, FinishReason, HubMessage, JsonStringLiteral, StreamFailure } from "./parts.ts";
 import { envelopeRedacted, envelopeSigned } from "./thinking-envelope.ts";
+import { asThoughtSignature } from "./thought-signature.ts";
 import { WriterBase } from "./writer-base.ts";
 
 const FINISH: Record<FinishReason, string> = { stop: "STOP", tool_calls: "STOP", length: "MAX_TOKENS", content_filter: "SAFETY" };
@@ -115,13 +117,14 @@ class GeminiWriter extends WriterBase implements ClientStreamWriter {
   thinkingSigned(signature: string): void {
     if (this.ended) return;
     this.flushCalls();
-    this.chunk(`{"thought":true,"text":"","thoughtSignature":${JSON.stringify(envelopeSigned(signature))}}`);
+    // base64 needs no JSON escaping
+    this.chunk(`{"thought":true,"text":"","thoughtSignature":"${asThoughtSignature(envelopeSigned(signature))}"}`);
   }
 
   thinkingRedacted(data: string): void {
     if (this.ended) return;
     this.flushCalls();
-    this.chunk(`{"thought":true,"text":"","thoughtSignature":${JSON.stringify(envelopeRedacted(data))}}`);
+    this.chunk(`{"thought":true,"text":"","thoughtSignature":"${asThoughtSignature(envelopeRedacted(data))}"}`);
   }
 
   override answerSignature(signature: string): void {
@@ -169,8 +172,8 @@ class GeminiWriter extends WriterBase implements ClientStreamWriter {
 export function geminiResponse(msg: HubMessage, ctx: WriterContext): string {
   const parts: string[] = [];
   for (const b of msg.thinkingBlocks ?? []) {
-    if (b.type === "thinking") parts.push(JSON.stringify({ thought: true, text: b.thinking, thoughtSignature: envelopeSigned(b.signature) }));
-    else parts.push(JSON.stringify({ thought: true, text: "", thoughtSignature: envelopeRedacted(b.data) }));
+    const envelope = b.type === "thinking" ? envelopeSigned(b.signature) : envelopeRedacted(b.data);
+    parts.push(JSON.stringify({ thought: true, text: b.type === "thinking" ? b.thinking : "", thoughtSignature: asThoughtSignature(envelope) }));
   }
   if (!msg.thinkingBlocks?.length && msg.reasoning) parts.push(JSON.stringify({ thought: true, text: msg.reasoning }));
   if (msg.text) parts.push(JSON.stringify(msg.answerSignature ? { text: msg.text, thoughtSignature: msg.answerSignature } : { text: msg.text }));

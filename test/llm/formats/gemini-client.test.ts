@@ -112,7 +112,8 @@ describe("Gemini client on Bedrock and Anthropic", () => {
     const chunks = await streamed(await genai(gwB).models.generateContentStream({ model: "m", contents: "Oslo?", config: { tools: TOOLS, thinkingConfig: { thinkingBudget: 2048, includeThoughts: true } } }));
     const parts = chunks.flatMap((c) => c.candidates?.[0]?.content?.parts ?? []);
     expect(parts.filter((p) => p.thought).map((p) => p.text).join("")).toBe("The user wants the weather; I should call the tool.");
-    expect(parts.find((p) => p.thoughtSignature)?.thoughtSignature).toBe(`agw1.t.${SIGNATURE}`);
+    // the envelope's bytes in base64 (the field is bytes: typed SDKs decode it)
+    expect(parts.find((p) => p.thoughtSignature)?.thoughtSignature).toBe(Buffer.from(`agw1.t.${SIGNATURE}`).toString("base64"));
     const call = parts.find((p) => p.functionCall)!.functionCall!;
     expect(call).toEqual({ id: "tooluse_fmt01", name: "get_weather", args: { city: "Oslo" } });
     expect(bedrock.requests[0]!.json.additionalModelRequestFields).toEqual({ thinking: { type: "enabled", budget_tokens: 2048 } });

@@ -1,12 +1,12 @@
 /**
  * A Gemini-native client's conversation that switches provider mid-way, over real HTTP with the
  * official google-genai SDK: a turn answered by Claude (its signed thinking comes back as a
- * thought part whose `thoughtSignature` is the gateway's `agw1.t.` envelope), or a history carried
- * over from Claude Code's format (Gemini's own signatures still in `agw1.gc.` / `agw1.ga.`
- * envelopes), continues on Gemini or Vertex, passed through. The Gemini emulator refuses what
- * Gemini refuses: a signature that is not base64, one it did not issue, and a Gemini 3 function
- * call turn without a signature. The gateway opens Gemini's envelopes, takes the others out, and
- * gives a Gemini 3 call left unsigned Google's documented stand-in.
+ * thought part whose `thoughtSignature` is the gateway's `agw1.t.` envelope, in base64), or a
+ * history carried over from Claude Code's format (Gemini's own signatures still in `agw1.gc.` /
+ * `agw1.ga.` envelopes), continues on Gemini or Vertex, passed through. The Gemini emulator
+ * refuses what Gemini refuses: a signature that is not base64, one it did not issue, and a
+ * Gemini 3 function call turn without a signature. The gateway opens Gemini's envelopes, takes
+ * the others out, and gives a Gemini 3 call left unsigned Google's documented stand-in.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI, Type, type Content, type Part, type Tool } from "@google/genai";
@@ -55,7 +55,7 @@ async function claudeTurn(streamed: boolean): Promise<Part[]> {
   const parts = streamed
     ? (await Array.fromAsync(await genai(gw).models.generateContentStream(ask))).flatMap((c) => c.candidates?.[0]?.content?.parts ?? []).filter((p) => p.text !== "" || p.thoughtSignature)
     : (await genai(gw).models.generateContent(ask)).candidates![0]!.content!.parts!;
-  expect(parts.filter((p) => p.thoughtSignature).map((p) => p.thoughtSignature)).toEqual([`agw1.t.${THINKING_SIGNATURE}`]);
+  expect(parts.filter((p) => p.thoughtSignature).map((p) => p.thoughtSignature)).toEqual([Buffer.from(`agw1.t.${THINKING_SIGNATURE}`).toString("base64")]);
   return parts;
 }
 
@@ -90,6 +90,7 @@ describe("Gemini client: a turn Claude answered, continued on Gemini (passthroug
       const action = streamed ? "streamGenerateContent" : "generateContent";
       expect(sent.path).toBe(on === "Vertex" ? `/v1/projects/proj-1/locations/us-central1/publishers/google/models/gemini-3-pro-preview:${action}` : `/v1beta/models/gemini-3-pro-preview:${action}`);
       expect(sent.body).not.toContain("agw1.");
+      expect(sent.body).not.toContain("YWd3MS");
       // Claude's thought text (unsigned in a stream) may stay; its signature and the part carrying it go
       const modelParts = sent.json.contents[1].parts as Part[];
       expect(modelParts.filter((p) => !p.thought)).toEqual([{ functionCall: model.find((p) => p.functionCall)!.functionCall, thoughtSignature: STAND_IN }]);
@@ -116,6 +117,7 @@ describe("Gemini client: a turn Claude answered, continued on Gemini (passthroug
     const sent = gemini.requests.at(-1)!;
     expect(sent.path).toEndWith(":countTokens");
     expect(sent.body).not.toContain("agw1.");
+    expect(sent.body).not.toContain("YWd3MS");
   });
 });
 
