@@ -143,6 +143,24 @@ test("a full batch and the next: 600 traced requests arrive as 600 distinct span
   }
 }, 30_000);
 
+test("spans not exported yet when the gateway stops are sent before it exits", async () => {
+  const emu = startOpenAIEmulator();
+  const receiver = startHttpReceiver();
+  const gw = await startTestGateway(config(emu.host, `    otlpEndpoint: ${receiver.endpoint}\n    otlpProtocol: http\n    randomSampling: true`));
+  try {
+    // fewer than a batch, stopped before the 1 s flush: only the shutdown can send them
+    await Promise.all(Array.from({ length: 5 }, () => chat(gw)));
+    expect(receiver.spans.length).toBe(0);
+    await gw.stop();
+    expect(receiver.spans.length).toBe(5);
+    expect(new Set(receiver.spans.map((s) => s.spanId))).toEqual(new Set(emu.requests.map((r) => r.headers.get("traceparent")!.split("-")[2]!)));
+  } finally {
+    await gw.stop();
+    await receiver.stop();
+    await emu.stop();
+  }
+});
+
 describe("OTLP over gRPC (the default protocol)", () => {
   test("random sampling starts new traces; the provider sees the gateway's span as parent; errors set the span status", async () => {
     const emu = startOpenAIEmulator();

@@ -11,7 +11,7 @@
  */
 import type { TracingSettings } from "../../config/model.ts";
 import type { Logger } from "../log.ts";
-import type { OutcomeListener } from "../outcome.ts";
+import type { ExchangeOutcome, OutcomeListener } from "../outcome.ts";
 import { emitSpanAttributes } from "./attributes.ts";
 import { otlpTransport, type Transport } from "./exporter.ts";
 import { SpanBatch } from "./otlp-encode.ts";
@@ -35,6 +35,13 @@ export interface TracerOptions {
 }
 
 const BATCH = 512;
+/**
+ * Spans are written 32 at a time, not as each exchange ends: one span cost 5.4-5.8 µs written
+ * between requests (its code and data cold again) against 2 µs in a loop, and writing them
+ * together measured 3-7 µs of CPU less a traced request (A/B, openai-json, 50 connections,
+ * batches of 4 to 64 alike). The records wait at most until the next batch or the timer's flush.
+ */
+const ENCODE_EVERY = 32;
 const MAX_QUEUE = 8192;
 const MAX_IN_FLIGHT = 4;
 const FLUSH_MS = 1000;
@@ -59,6 +66,7 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
   };
 
   const seal = () => {
+    encodePending();
     if (batch.count === 0) return;
     ready.push({ spans: batch.count, body: batch.take(resource, scope) });
   };
@@ -74,28 +82,39 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
   const timer = setInterval(flush, FLUSH_MS);
   timer.unref?.();
 
+  /** finished exchanges whose spans are not written yet */
+  const pending: { r: ExchangeOutcome; t: TraceContext; endMs: number }[] = [];
+  const encodePending = () => {
+    for (const { r, t, endMs } of pending) {
+      batch.add({
+        traceId: t.traceId,
+        spanId: t.spanId,
+        parentSpanId: t.parentSpanId,
+        flags: t.flags,
+        name: `${r.method} ${r.path || "unknown"}`,
+        kind: 2,
+        startMs: endMs - (r.durationMs ?? 0),
+        endMs,
+        attributes: (emit) => emitSpanAttributes(r, settings.remove, emit),
+        status: r.errorKind ? { code: 2, message: r.error ?? r.errorKind } : { code: 0 },
+      });
+    }
+    pending.length = 0;
+  };
+
   const listener: OutcomeListener = (r) => {
     const t = r.trace;
     if (t === undefined || r.custom?.untraced) return;
-    if (ready.length * BATCH + batch.count >= MAX_QUEUE) {
+    if (ready.length * BATCH + batch.count + pending.length >= MAX_QUEUE) {
       dropped++;
       warn("trace export is behind: spans dropped", { dropped });
       return;
     }
-    const endMs = performance.timeOrigin + performance.now();
-    batch.add({
-      traceId: t.traceId,
-      spanId: t.spanId,
-      parentSpanId: t.parentSpanId,
-      flags: t.flags,
-      name: `${r.method} ${r.path || "unknown"}`,
-      kind: 2,
-      startMs: endMs - (r.durationMs ?? 0),
-      endMs,
-      attributes: (emit) => emitSpanAttributes(r, settings.remove, emit),
-      status: r.errorKind ? { code: 2, message: r.error ?? r.errorKind } : { code: 0 },
-    });
-    if (batch.count >= BATCH) flush();
+    pending.push({ r, t, endMs: performance.timeOrigin + performance.now() });
+    if (pending.length >= ENCODE_EVERY) {
+      encodePending();
+      if (batch.count >= BATCH) flush();
+    }
   };
 
   return {
@@ -103,7 +122,7 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
     listener,
     async shutdown() {
       clearInterval(timer);
-      while (batch.count > 0 || ready.length > 0 || inFlight.size > 0) {
+      while (pending.length > 0 || batch.count > 0 || ready.length > 0 || inFlight.size > 0) {
         flush();
         await Promise.race([Promise.all(inFlight), Bun.sleep(TIMEOUT_GRACE_MS)]);
         if (inFlight.size > 0) break;
