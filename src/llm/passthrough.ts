@@ -18,7 +18,6 @@ import { answerStream, upstreamError, answer, streamEnded } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { mayMoveOn, screenAnswer } from "./failover/loop.ts";
 import { formatOfRoute, reshapeError } from "./formats/errors.ts";
-import { withoutEncodedGeminiEnvelopes } from "./formats/gemini-envelopes.ts";
 import { nativeHeaders } from "./formats/headers.ts";
 import { withoutEnvelopes } from "./formats/native-envelopes.ts";
 import { nativeUsageTap, type UsageTap } from "./formats/native-usage.ts";
@@ -65,7 +64,6 @@ export async function forwardNative(ctx: RequestContext, target: ProviderTarget,
   // after the policies: what Gemini 3 needs in place of a foreign signature depends on the model they settle on
   const bytes = await ctx.bytes();
   withoutEnvelopes(route, draft, bytes, model);
-  withoutEncodedGeminiEnvelopes(route, draft, bytes, model);
   const { model: _inPath, ...native } = draft.body;
   const base = target.provider.nativePath(route, model)!;
   const path = ctx.path.endsWith(":streamGenerateContent") ? base.replace(/:generateContent$/, ":streamGenerateContent") : base;
@@ -84,7 +82,6 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
     const draft = bodyDraft(chat);
     const bytes = await ctx.bytes(); // read already: `chat` was parsed from them
     withoutEnvelopes(route, draft, bytes);
-    withoutEncodedGeminiEnvelopes(route, draft, bytes);
     runPrepare(target.policies, draft, ctx);
     if (target.model !== undefined && typeof draft.body.model === "string") draft.set("model", target.model);
     payload = draft.changed ? JSON.stringify(draft.body) : bytes;

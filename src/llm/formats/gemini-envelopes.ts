@@ -32,25 +32,13 @@
  *
  * Nothing is changed in place: the client's objects may be read again for another target.
  */
-import { indexOfBytes } from "../../http/bytes.ts";
 import type { BodyDraft } from "../../policies/types.ts";
-import { ENVELOPE, openGeminiEnvelope } from "../hub/thinking-envelope.ts";
-import { envelopeInThoughtSignature, mayHoldEncodedEnvelope } from "../hub/thought-signature.ts";
+import { openGeminiEnvelope } from "../hub/thinking-envelope.ts";
+import { envelopeInThoughtSignature } from "../hub/thought-signature.ts";
 import { SKIP_SIGNATURE_CHECK } from "../providers/gemini/signature.ts";
-import type { RouteType } from "../types.ts";
 
 type Part = Record<string, unknown>;
 type Content = Record<string, unknown>;
-
-/**
- * The envelopes native-envelopes.ts does not look for: its byte gate finds the text form
- * (`agw1.`), and the gateway now writes them in base64. For a Gemini request whose bytes hold the
- * base64 mark and no `agw1.` (a body holding that was cleaned already, both forms alike).
- */
-export function withoutEncodedGeminiEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint8Array, model = ""): void {
-  if (route !== "generateContent" && route !== "geminiCountTokens") return;
-  if (mayHoldEncodedEnvelope(bytes) && indexOfBytes(bytes, ENVELOPE) === -1) withoutGeminiEnvelopes(draft, model);
-}
 
 /** Takes the envelopes out of a Gemini request for `model` (the one the request goes to). */
 export function withoutGeminiEnvelopes(draft: BodyDraft, model: string): void {

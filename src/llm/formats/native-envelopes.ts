@@ -39,7 +39,7 @@
  *                        signature there (gemini-envelopes.ts says why).
  *
  * The hot path stays as it was: the body is looked at only when its bytes contain `agw1.` (or, for
- * Responses, `_agw_`; for Messages, an empty `"signature"` member: `"signature":""` from
+ * Gemini, `"YWd3MS`, the start of an envelope in base64; for Responses, `_agw_`; for Messages, an empty `"signature"` member: `"signature":""` from
  * JSON.stringify, `"signature": ""` from Python's json.dumps, or with any other JSON whitespace
  * around the colon, found by a byte scan), and re-serialized only when something changed;
  * otherwise the client's bytes go unchanged.
@@ -52,6 +52,7 @@ import { claudeIssued, ENVELOPE, isEnvelope } from "../hub/thinking-envelope.ts"
 import { loopLacksThinking, type LoopStep } from "../providers/claude-thinking.ts";
 import type { RouteType } from "../types.ts";
 import { withoutGeminiEnvelopes } from "./gemini-envelopes.ts";
+import { mayHoldEncodedEnvelope } from "../hub/thought-signature.ts";
 
 type Item = Record<string, unknown>;
 
@@ -61,7 +62,8 @@ type Item = Record<string, unknown>;
  */
 export function withoutEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint8Array, model = ""): void {
   if (route === "generateContent" || route === "geminiCountTokens") {
-    if (contains(bytes, ENVELOPE)) withoutGeminiEnvelopes(draft, model);
+    // the gateway writes its envelopes in a thoughtSignature as base64 (hub/thought-signature.ts); histories from before, as text
+    if (contains(bytes, ENVELOPE) || mayHoldEncodedEnvelope(bytes)) withoutGeminiEnvelopes(draft, model);
   } else if (route === "responses") {
     if (contains(bytes, ENVELOPE) || contains(bytes, GATEWAY_ID_MARK)) withoutGatewayItems(draft);
   } else if (route === "messages" || route === "anthropicTokenCount") {
