@@ -40,7 +40,6 @@ const arg = (name: string) => {
   return i === -1 ? undefined : process.argv[i + 1];
 };
 const upstream = arg("--upstream") ?? "http://127.0.0.1:4010";
-const enc = new TextEncoder();
 const dec = new TextDecoder();
 
 const chunk = (id: string, model: string, created: number, delta: string, finish: string | null) =>
@@ -76,31 +75,42 @@ function translator(model: string) {
   };
 }
 
-const USAGE = Buffer.from('"usage":');
+/** A chat-completions request to the upstream (the modes that read an OpenAI-format answer). */
+const openaiCall = (body: string | ArrayBuffer) =>
+  fetch(`${upstream}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer sk-bench" }, body });
 
-/** OpenAI stream in, the same bytes out, each read searched for the usage event. */
-async function tap(req: Request): Promise<Response> {
-  const res = await fetch(`${upstream}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer sk-bench" },
-    body: await req.arrayBuffer(),
-  });
+/** The upstream's body through `step` (called once more with undefined at the end), written as it comes through a direct stream. */
+function relay(res: Response, step: (read: Uint8Array | undefined) => string | Uint8Array, opts: { flush?: boolean } = {}): Response {
   const reader = res.body!.getReader();
-  let usageSeen = false;
   return new Response(
     new ReadableStream({
       type: "direct",
       async pull(controller) {
         for (;;) {
           const { done, value } = await reader.read();
+          const out = step(done ? undefined : value);
+          if (out.length > 0) {
+            controller.write(out);
+            if (opts.flush) controller.flush();
+          }
           if (done) return controller.close();
-          if (!usageSeen) usageSeen = Buffer.from(value.buffer, value.byteOffset, value.byteLength).indexOf(USAGE) !== -1;
-          controller.write(value);
         }
       },
     }),
     { status: res.status, headers: { "content-type": "text/event-stream" } },
   );
+}
+
+const USAGE = Buffer.from('"usage":');
+
+/** OpenAI stream in, the same bytes out, each read searched for the usage event. */
+async function tap(req: Request): Promise<Response> {
+  let usageSeen = false;
+  return relay(await openaiCall(await req.arrayBuffer()), (read) => {
+    if (!read) return "";
+    if (!usageSeen) usageSeen = Buffer.from(read.buffer, read.byteOffset, read.byteLength).indexOf(USAGE) !== -1;
+    return read;
+  });
 }
 
 const CONTENT = '"content":"';
@@ -152,26 +162,8 @@ function masker() {
 
 /** OpenAI stream in, its answer text masked as it passes. */
 async function guard(req: Request): Promise<Response> {
-  const res = await fetch(`${upstream}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer sk-bench" },
-    body: await req.arrayBuffer(),
-  });
-  const reader = res.body!.getReader();
   const mask = masker();
-  return new Response(
-    new ReadableStream({
-      type: "direct",
-      async pull(controller) {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return controller.close();
-          controller.write(mask(value));
-        }
-      },
-    }),
-    { status: res.status, headers: { "content-type": "text/event-stream" } },
-  );
+  return relay(await openaiCall(await req.arrayBuffer()), (read) => (read ? mask(read) : ""));
 }
 
 const event = (type: string, data: string) => `event: ${type}\ndata: ${data}\n\n`;
@@ -216,27 +208,9 @@ function toAnthropic(model: string) {
 /** An Anthropic Messages stream answered from an OpenAI-format upstream. */
 async function anthropicClient(req: Request): Promise<Response> {
   const body = (await req.json()) as { model: string; max_tokens: number; messages: unknown[] };
-  const res = await fetch(`${upstream}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer sk-bench" },
-    body: JSON.stringify({ model: "gpt-4o-mini", max_tokens: body.max_tokens, messages: body.messages, stream: true, stream_options: { include_usage: true } }),
-  });
+  const res = await openaiCall(JSON.stringify({ model: "gpt-4o-mini", max_tokens: body.max_tokens, messages: body.messages, stream: true, stream_options: { include_usage: true } }));
   const translate = toAnthropic(body.model);
-  const reader = res.body!.getReader();
-  return new Response(
-    new ReadableStream({
-      type: "direct",
-      async pull(controller) {
-        for (;;) {
-          const { done, value } = await reader.read();
-          if (done) return controller.close();
-          const text = translate(value);
-          if (text) controller.write(text);
-        }
-      },
-    }),
-    { headers: { "content-type": "text/event-stream" } },
-  );
+  return relay(res, (read) => (read ? translate(read) : ""));
 }
 
 /** A chat request answered in JSON: routed on its model, its usage read. */
@@ -244,11 +218,7 @@ async function json(req: Request): Promise<Response> {
   const body = await req.text();
   const model = (JSON.parse(body) as { model?: unknown }).model;
   if (typeof model !== "string") return Response.json({ error: { message: "model?" } }, { status: 400 });
-  const res = await fetch(`${upstream}/v1/chat/completions`, {
-    method: "POST",
-    headers: { "content-type": "application/json", authorization: "Bearer sk-bench" },
-    body,
-  });
+  const res = await openaiCall(body);
   const text = await res.text();
   const usage = (JSON.parse(text) as { usage?: { total_tokens?: number } }).usage;
   return new Response(text, { status: res.status, headers: { "content-type": "application/json", "x-tokens": String(usage?.total_tokens ?? 0) } });
@@ -273,25 +243,7 @@ const server = Bun.serve({
       headers: { "content-type": "application/json", "x-api-key": "sk-ant-bench", "anthropic-version": "2023-06-01" },
       body: JSON.stringify({ model: body.model, max_tokens: 4096, messages: body.messages, stream: true }),
     });
-    const translate = translator(body.model);
-    const reader = res.body!.getReader();
-    return new Response(
-      new ReadableStream({
-        type: "direct",
-        async pull(controller) {
-          for (;;) {
-            const { done, value } = await reader.read();
-            const text = translate(done ? undefined : value);
-            if (text) {
-              controller.write(enc.encode(text));
-              controller.flush();
-            }
-            if (done) return controller.close();
-          }
-        },
-      }),
-      { headers: { "content-type": "text/event-stream" } },
-    );
+    return relay(res, translator(body.model), { flush: true });
   },
 });
 console.log(`floor translator on http://127.0.0.1:${server.port} -> ${upstream}`);
