@@ -18,12 +18,12 @@ import { GoogleGenAI, Type, type Part, type Tool } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startAnthropicEmulator, turn, type AnthropicEmulator, type AnthropicEvent } from "../../emulators/anthropic.ts";
 import { startBedrockEmulator, type BedrockEmulator } from "../../emulators/bedrock.ts";
-import { GEMINI_TEST_KEY, startGeminiEmulator, textEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
+import { startGeminiEmulator, textEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
 import { gatewayFor, startTestGateway, type ProviderGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { json, messageDelta, messageStart, messageStop, plainText, signature, stop, thinking, thinkingStart, THINKING_SIGNATURE, toolStart } from "../providers/anthropic/scripts.ts";
 import { PINNED as BEDROCK, REDACTED as BEDROCK_REDACTED, redactedReasoning } from "../providers/bedrock/scripts.ts";
-import { bedrockThinkingTool, openaiJson, SIGNATURE } from "./scripts.ts";
+import { bedrockThinkingTool, openaiJson, SIGNATURE, switchConfig } from "./scripts.ts";
 
 /** Go's `base64.StdEncoding` (encoding/json's `[]byte`), .NET's `Convert.FromBase64String`: standard alphabet, padded, canonical. */
 function strictBase64(value: string | undefined): string {
@@ -80,17 +80,7 @@ let gw: TestGateway;
 beforeAll(async () => {
   claude = startAnthropicEmulator();
   gemini = startGeminiEmulator();
-  gw = await startTestGateway(`
-llm:
-  port: 0
-  models:
-  - name: "gemini-*"
-    provider: gemini
-    params: {baseUrl: "http://${gemini.host}", apiKey: ${GEMINI_TEST_KEY}}
-  - name: "claude-*"
-    provider: anthropic
-    params: {baseUrl: "http://${claude.host}/v1", apiKey: sk-ant-gateway}
-`);
+  gw = await startTestGateway(switchConfig({ gemini, claude }));
 });
 afterAll(async () => {
   await gw.stop();

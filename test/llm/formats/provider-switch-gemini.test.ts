@@ -12,10 +12,10 @@ import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI, Type, type Content, type Part, type Tool } from "@google/genai";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emulators/anthropic.ts";
-import { functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, thinkingEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
+import { functionCallEvents, startGeminiEmulator, textEvents, thinkingEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
 import { gatewayFor, startTestGateway, type ProviderGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { thinkingTool, THINKING_SIGNATURE } from "../providers/anthropic/scripts.ts";
-import { WEATHER_TOOL } from "./scripts.ts";
+import { switchConfig, WEATHER_TOOL } from "./scripts.ts";
 
 let gemini: GeminiEmulator;
 let claude: AnthropicEmulator;
@@ -25,17 +25,7 @@ let vertex: ProviderGateway;
 beforeAll(async () => {
   gemini = startGeminiEmulator();
   claude = startAnthropicEmulator();
-  gw = await startTestGateway(`
-llm:
-  port: 0
-  models:
-  - name: "gemini-*"
-    provider: gemini
-    params: {baseUrl: "http://${gemini.host}", apiKey: ${GEMINI_TEST_KEY}}
-  - name: "claude-*"
-    provider: anthropic
-    params: {baseUrl: "http://${claude.host}/v1", apiKey: sk-ant-gateway}
-`);
+  gw = await startTestGateway(switchConfig({ gemini, claude }));
   vertex = await gatewayFor("vertex", gemini, { settings: { projectId: "proj-1", region: "us-central1" }, auth: { key: "ya29.test-access-token" } });
 });
 afterAll(async () => {

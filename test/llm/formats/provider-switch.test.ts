@@ -12,11 +12,11 @@ import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import type OpenAI from "openai";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emulators/anthropic.ts";
-import { event, functionCallEvents, GEMINI_TEST_KEY, startGeminiEmulator, textEvents, thinkingEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
+import { event, functionCallEvents, startGeminiEmulator, textEvents, thinkingEvents, type GeminiEmulator } from "../../emulators/gemini.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
 import { openaiClient, startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { json, messageDelta, messageStart, messageStop, plainText, PLAIN_TEXT, signature, stop, thinking, thinkingStart, toolStart } from "../providers/anthropic/scripts.ts";
-import { WEATHER_TOOL } from "./scripts.ts";
+import { switchConfig, WEATHER_TOOL } from "./scripts.ts";
 
 let gemini: GeminiEmulator;
 let claude: AnthropicEmulator;
@@ -27,20 +27,7 @@ beforeAll(async () => {
   gemini = startGeminiEmulator();
   claude = startAnthropicEmulator();
   openai = startOpenAIEmulator();
-  gw = await startTestGateway(`
-llm:
-  port: 0
-  models:
-  - name: "gemini-*"
-    provider: gemini
-    params: {baseUrl: "http://${gemini.host}", apiKey: ${GEMINI_TEST_KEY}}
-  - name: "claude-*"
-    provider: anthropic
-    params: {baseUrl: "http://${claude.host}/v1", apiKey: sk-ant-gateway}
-  - name: "gpt-*"
-    provider: openai
-    params: {baseUrl: "http://${openai.host}/v1", apiKey: sk-gateway}
-`);
+  gw = await startTestGateway(switchConfig({ gemini, claude, openai }));
 });
 afterAll(async () => {
   await gw.stop();

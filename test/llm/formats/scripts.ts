@@ -3,8 +3,28 @@
  * frames them) for the OpenAI emulator, and the tool-and-thinking turns for Bedrock and Gemini.
  */
 import { ev, type StreamEvent } from "../../emulators/bedrock.ts";
+import { GEMINI_TEST_KEY } from "../../emulators/gemini.ts";
 
 const CREATED = 1_764_000_000;
+
+/**
+ * The provider-switch suites' gateway: an `llm:` config that sends `gemini-*`, `claude-*` (and,
+ * when given, `gpt-*`) to these emulators, so one conversation can move between them.
+ */
+export function switchConfig(to: { gemini: { host: string }; claude: { host: string }; openai?: { host: string } }): string {
+  const gpt = to.openai ? `\n  - name: "gpt-*"\n    provider: openai\n    params: {baseUrl: "http://${to.openai.host}/v1", apiKey: sk-gateway}` : "";
+  return `
+llm:
+  port: 0
+  models:
+  - name: "gemini-*"
+    provider: gemini
+    params: {baseUrl: "http://${to.gemini.host}", apiKey: ${GEMINI_TEST_KEY}}
+  - name: "claude-*"
+    provider: anthropic
+    params: {baseUrl: "http://${to.claude.host}/v1", apiKey: sk-ant-gateway}${gpt}
+`;
+}
 
 /** An OpenAI SSE answer from chunk deltas (role first, finish, usage, [DONE]). */
 export function openaiSse(deltas: Record<string, unknown>[], finish: string, usage = { prompt_tokens: 21, completion_tokens: 9, total_tokens: 30 }, model = "gpt-4o-mini"): Response {
