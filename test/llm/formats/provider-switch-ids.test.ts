@@ -17,7 +17,7 @@ import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai
 import { openaiClient, startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { MODEL as BEDROCK_MODEL } from "../providers/bedrock/scripts.ts";
 import { oneTool } from "../providers/anthropic/scripts.ts";
-import { bedrockThinkingTool, SIGNATURE } from "./scripts.ts";
+import { bedrockThinkingTool, responsesCompleted, SIGNATURE } from "./scripts.ts";
 
 const AZURE_KEY = "0123456789abcdef0123456789abcdef";
 
@@ -62,17 +62,7 @@ const WEATHER: OpenAI.Responses.Tool = { type: "function", name: "get_weather", 
 const PATCH: OpenAI.Responses.Tool = { type: "custom", name: "apply_patch", description: "Apply a patch" };
 
 /** A Response with one message, as OpenAI or Azure answers (the emulators check the input before it is sent). */
-function completed(text: string): Response {
-  return Response.json({
-    id: "resp_up",
-    object: "response",
-    created_at: 1,
-    status: "completed",
-    model: "gpt-5",
-    usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } },
-    output: [{ id: "msg_up", type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text, annotations: [] }] }],
-  });
-}
+const completed = (text: string) => responsesCompleted(text, "msg_up");
 
 type Item = Record<string, unknown>;
 const asItem = (item: object): Item => ({ ...item });

@@ -16,7 +16,7 @@ import { event, functionCallEvents, startGeminiEmulator, textEvents, thinkingEve
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
 import { openaiClient, startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { json, messageDelta, messageStart, messageStop, plainText, PLAIN_TEXT, signature, stop, thinking, thinkingStart, toolStart } from "../providers/anthropic/scripts.ts";
-import { switchConfig, WEATHER_TOOL } from "./scripts.ts";
+import { responsesCompleted, switchConfig, WEATHER_TOOL } from "./scripts.ts";
 
 let gemini: GeminiEmulator;
 let claude: AnthropicEmulator;
@@ -169,16 +169,7 @@ describe("Claude Code: a history answered by Gemini, continued on Anthropic (pas
 
 describe("Codex: a history answered by Gemini, continued on OpenAI (passthrough)", () => {
   const TOOLS: OpenAI.Responses.Tool[] = [{ type: "function", name: "get_weather", description: "Weather", parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] }, strict: false }];
-  const completed = (text: string) =>
-    Response.json({
-      id: "resp_up",
-      object: "response",
-      created_at: 1,
-      status: "completed",
-      model: "gpt-5",
-      usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } },
-      output: [{ id: "msg_1", type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text, annotations: [] }] }],
-    });
+  const completed = (text: string) => responsesCompleted(text, "msg_1");
 
   for (const streamed of [true, false]) {
     test(`the reasoning items the gateway wrote are left out; OpenAI's own stay (${streamed ? "streamed" : "whole"} Gemini turn)`, async () => {

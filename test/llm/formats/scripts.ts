@@ -93,3 +93,16 @@ export const WEATHER_TOOL = {
   description: "Current weather for a city",
   input_schema: { type: "object" as const, properties: { city: { type: "string" } }, required: ["city"] },
 };
+
+/** A whole Responses answer with one message, as OpenAI or Azure answers (`itemId` its message's id). */
+export function responsesCompleted(text: string, itemId: string): Response {
+  return Response.json({
+    id: "resp_up",
+    object: "response",
+    created_at: 1,
+    status: "completed",
+    model: "gpt-5",
+    usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } },
+    output: [{ id: itemId, type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text, annotations: [] }] }],
+  });
+}
