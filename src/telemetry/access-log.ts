@@ -19,10 +19,12 @@ export const USAGE_FIELDS = [
 export function accessLog(logger: Logger, remove: () => ReadonlySet<string>): OutcomeListener {
   return (r) => {
     if (r.custom?.unlogged) return;
-    const fields = accessLogFields(r);
-    if (r.custom) Object.assign(fields, r.custom.log);
-    for (const name of remove()) delete fields[name];
-    logger.line(r.status !== undefined && r.status >= 500 ? "warn" : "info", "request", fields);
+    logger.line(r.status !== undefined && r.status >= 500 ? "warn" : "info", "request", () => {
+      const fields = accessLogFields(r);
+      if (r.custom) Object.assign(fields, r.custom.log);
+      for (const name of remove()) delete fields[name];
+      return fields;
+    });
   };
 }
 
