@@ -28,25 +28,19 @@ export function formatTraceparent(t: TraceContext): string {
   return `00-${t.traceId}-${t.spanId}-${t.flags.toString(16).padStart(2, "0")}`;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
-const pool = new Uint8Array(4096);
+const pool = Buffer.alloc(4096);
 let poolAt = pool.length;
 
-/** `bytes` random bytes as lower-case hex, never all zero (random bytes drawn in blocks). */
+/** `bytes` random bytes as lower-case hex, never all zero (random bytes drawn in blocks; one native hex conversion, a flat string). */
 export function randomHex(bytes: number): string {
   for (;;) {
     if (poolAt + bytes > pool.length) {
       crypto.getRandomValues(pool);
       poolAt = 0;
     }
-    let s = "";
-    let zero = true;
-    for (let i = 0; i < bytes; i++) {
-      const b = pool[poolAt++]!;
-      if (b !== 0) zero = false;
-      s += HEX[b];
-    }
-    if (!zero) return s;
+    const from = poolAt;
+    poolAt += bytes;
+    for (let i = from; i < poolAt; i++) if (pool[i] !== 0) return pool.toString("hex", from, poolAt);
   }
 }
 
