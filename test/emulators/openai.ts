@@ -10,11 +10,12 @@
  * id '...' not found."), reasoning whose `encrypted_content` it did not issue (400
  * `invalid_encrypted_content`). A test that scripts an answer with items the client sends back
  * gets them from `issueReasoning()`, `issueMessage()` or `issueEncryptedContent()`, as OpenAI
- * would have issued them (and, with `store` on, kept them).
+ * would have issued them (and, with `store` on, kept them). A `previous_response_id` must name a
+ * whole Response it answered with `store` on (400 `previous_response_not_found` otherwise).
  */
 import type { Socket } from "bun";
 import { openaiUpstream, type UpstreamOptions } from "../../bench/upstream.ts";
-import { inputRefusal, issuedNothing } from "./responses-items.ts";
+import { inputRefusal, issuedNothing, keepResponse, previousResponseRefusal } from "./responses-items.ts";
 import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream, type ScriptFn } from "./scripted.ts";
 
 export type { RecordedRequest };
@@ -38,8 +39,12 @@ export function startOpenAIEmulator(opts: Partial<UpstreamOptions> = {}): OpenAI
     name: "openai",
     defaultReply: (rec) => fallback(new Request(`http://openai${rec.path}${rec.query}`, { method: rec.method, headers: rec.headers, body: rec.body || undefined })),
     answer: async (rec, reply) => {
-      const refusal = rec.method === "POST" && rec.path.endsWith("/responses") ? inputRefusal(rec.json, issued, 404) : undefined;
-      return refusal ?? (await reply())!;
+      if (rec.method !== "POST" || !rec.path.endsWith("/responses")) return (await reply())!;
+      const refusal = previousResponseRefusal(rec.json, issued) ?? inputRefusal(rec.json, issued, 404);
+      if (refusal) return refusal;
+      const res = (await reply())!;
+      keepResponse(rec.json, res, issued);
+      return res;
     },
   });
   /** an id as OpenAI's look: the prefix and 50 hex digits */

@@ -23,20 +23,51 @@
  *   missing `id`, which the API reference marks required (that refusal's wording is the
  *   emulator's).
  *
+ * - A `previous_response_id` naming a response it does not hold (never issued, or answered with
+ *   `store: false`): 400 `previous_response_not_found`, "Previous response with id 'resp_...' not
+ *   found.", param `previous_response_id` (microsoft/semantic-kernel#13128 on OpenAI;
+ *   bigduu/Bamboo-agent#513 the same fields). Checked before the items.
+ *
  * An `item_reference` names an item by id only (its `type` may be left out): it is found or not.
  * The emulators give the first refusal in input order. Reports also show OpenAI taking ids a
  * client made up in its own shape (Codex's `msg_` + UUIDv7, openai/codex#28814); the emulators
  * take the stricter reading, in which only what they issued is found.
  */
 
-/** What an emulator gave out: encrypted reasoning and item ids (persisted: it answered with `store` on). */
+/** What an emulator gave out: encrypted reasoning, item ids and response ids (persisted: it answered with `store` on). */
 export interface Issued {
   encrypted: Set<string>;
   ids: Set<string>;
+  responses: Set<string>;
 }
 
 export function issuedNothing(): Issued {
-  return { encrypted: new Set(), ids: new Set() };
+  return { encrypted: new Set(), ids: new Set(), responses: new Set() };
+}
+
+/** The API's answer to a `previous_response_id` it does not hold, or undefined (none, or one it holds). */
+export function previousResponseRefusal(body: { previous_response_id?: unknown } | undefined, issued: Issued): Response | undefined {
+  const id = body?.previous_response_id;
+  if (typeof id !== "string" || issued.responses.has(id)) return undefined;
+  return apiError(400, `Previous response with id '${id}' not found.`, "previous_response_id", "previous_response_not_found");
+}
+
+/**
+ * Keeps the id of a whole Response the API answered with `store` on (its default), as the API
+ * keeps the response for a later `previous_response_id`; streamed answers are not read. Read from
+ * a copy as the answer goes out (not awaited: a test's answer may stall mid-body on purpose); the
+ * client has the whole answer, and so the id is kept, before it can chain on it.
+ */
+export function keepResponse(body: { store?: unknown } | undefined, res: Response, issued: Issued): void {
+  if (body?.store === false || !res.ok || !(res.headers.get("content-type") ?? "").includes("application/json")) return;
+  res
+    .clone()
+    .json()
+    .then((r) => {
+      const id = (r as { id?: unknown } | null)?.id;
+      if (typeof id === "string" && id.startsWith("resp_")) issued.responses.add(id);
+    })
+    .catch(() => {}); // not a Response (a scripted fault): nothing to keep
 }
 
 /** The prefix each item type's ids start with. */
