@@ -96,6 +96,7 @@ async function prepare(ctx: RequestContext, target: ProviderTarget, client: Chat
   if (model === undefined) throw new HttpError(400, "request is missing string field 'model'", { code: "missing_model", param: "model" });
   if (asked !== model) draft.set("model", model);
   if (client.read.refuse) throw new HttpError(400, client.read.refuse, { code: "unsupported_request" });
+  if (client.read.nativeOnly) throw client.read.nativeOnly;
   let request = draft.body as ChatRequest;
   if (client.format) request = adaptRequest(client.read, request, target, model, ctx.req.headers);
   const stream = client.read.stream;

@@ -21,11 +21,14 @@
  *                                     not sent to OpenAI-format chat backends)
  *   max_output_tokens                 max_completion_tokens
  *   text.format                       response_format (json_schema, json_object)
- * Refused (400): previous_response_id and conversation (the gateway keeps no state: send the
- * whole input, as Codex does with store:false), background. Dropped: store, include, metadata,
- * prompt_cache_key, safety_identifier, user, service_tier, truncation, text.verbosity.
+ * Refused (400) for these providers: previous_response_id and conversation (the gateway keeps no
+ * state: send the whole input, as Codex does with store:false), background. OpenAI and Azure hold
+ * their own responses and get them (passthrough), so the refusal waits until a provider is
+ * chosen (`nativeOnly`); a chain on a response the gateway wrote is refused before a passthrough
+ * too (responses-chain.ts). Dropped: store, include, metadata, prompt_cache_key,
+ * safety_identifier, user, service_tier, truncation, text.verbosity.
  */
-import { badRequest } from "../../http/errors.ts";
+import { badRequest, type HttpError } from "../../http/errors.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
 import { responsesObject, responsesWriter, type ResponsesState } from "../hub/responses-writer.ts";
 import { openEnvelope, openGeminiEnvelope } from "../hub/thinking-envelope.ts";
@@ -45,10 +48,7 @@ export const responsesFormat: ClientFormat = {
 
 export function readResponses(body: Record<string, unknown>): HubRead {
   if (body.model !== undefined && typeof body.model !== "string") throw badRequest("model", "'model' must be a string");
-  for (const k of ["previous_response_id", "conversation"]) {
-    if (body[k] !== undefined && body[k] !== null) throw badRequest(k, `'${k}' needs stored responses, which this provider does not keep: send the whole conversation as 'input'`, "unsupported_parameter");
-  }
-  if (body.background === true) throw badRequest("background", "background responses are not supported for this provider", "unsupported_parameter");
+  const nativeOnly = statefulField(body);
   const messages: ChatMessage[] = [];
   if (typeof body.instructions === "string" && body.instructions !== "") messages.push({ role: "system", content: body.instructions });
   if (typeof body.input === "string") messages.push({ role: "user", content: body.input });
@@ -69,7 +69,18 @@ export function readResponses(body: Record<string, unknown>): HubRead {
   // the effort goes to translated providers in their own shape (a thinking budget, a level); an
   // OpenAI-format chat backend behind a Responses client (vLLM, a compatible API) may not reason
   // or know the field, so it does not get it (adapt.ts), as for the other formats' readers
-  return { request: req, stream, state, derived: ["reasoning_effort"] };
+  const read: HubRead = { request: req, stream, state, derived: ["reasoning_effort"] };
+  if (nativeOnly) read.nativeOnly = nativeOnly;
+  return read;
+}
+
+/** The 400 for a field that needs the provider's stored responses, which a translated provider has none of. */
+function statefulField(body: Record<string, unknown>): HttpError | undefined {
+  for (const k of ["previous_response_id", "conversation"]) {
+    if (body[k] !== undefined && body[k] !== null) return badRequest(k, `'${k}' needs stored responses, which this provider does not keep: send the whole conversation as 'input'`, "unsupported_parameter");
+  }
+  if (body.background === true) return badRequest("background", "background responses are not supported for this provider", "unsupported_parameter");
+  return undefined;
 }
 
 /** Items in order into chat messages: assistant text, calls and reasoning merge into one turn. */

@@ -5,6 +5,7 @@
  * and writes the hub's answer parts back in the client's own shape. When the provider speaks the
  * client's format natively, neither runs: the request passes through (passthrough.ts).
  */
+import type { HttpError } from "../../http/errors.ts";
 import type { ClientStreamWriter, HubMessage } from "../hub/parts.ts";
 import type { ChatRequest, RouteType } from "../types.ts";
 
@@ -33,6 +34,13 @@ export interface HubRead {
   derived?: readonly string[];
   /** why the request can only pass through to a provider of its own format (400 otherwise) */
   refuse?: string;
+  /**
+   * The 400 a provider that would get the request translated answers with: it asks for what only
+   * a provider of the client's own format keeps (Responses' stored responses). Known only once a
+   * provider is chosen, so the reader sets it rather than throwing; unlike `refuse`, the native
+   * answer is the usual one (a stream gets keep-alive comments).
+   */
+  nativeOnly?: HttpError;
 }
 
 /** Where the request came from: the path names the model and the action on Gemini routes. */

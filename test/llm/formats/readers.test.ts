@@ -109,9 +109,17 @@ describe("OpenAI Responses", () => {
     expect(state).toEqual({ customTools: ["apply_patch"] });
   });
 
-  test("state the gateway does not keep is refused", () => {
-    expect(() => readResponses({ model: "m", input: "x", conversation: "conv_1" })).toThrow(HttpError);
-    expect(() => readResponses({ model: "m", input: "x", background: true })).toThrow(HttpError);
+  test("state the gateway does not keep is refused once a provider is chosen (OpenAI and Azure keep their own)", () => {
+    for (const [field, body] of [
+      ["previous_response_id", { previous_response_id: "resp_1" }],
+      ["conversation", { conversation: "conv_1" }],
+      ["background", { background: true }],
+    ] as const) {
+      const { nativeOnly } = readResponses({ model: "m", input: "x", ...body });
+      expect(nativeOnly).toBeInstanceOf(HttpError);
+      expect([nativeOnly!.status, nativeOnly!.param, nativeOnly!.code]).toEqual([400, field, "unsupported_parameter"]);
+    }
+    expect(readResponses({ model: "m", input: "x", previous_response_id: null }).nativeOnly).toBeUndefined();
   });
 });
 
