@@ -30,7 +30,9 @@
  *                        any of these, the Claude signatures in `agw1.t.` included: OpenAI
  *                        answers 400 `invalid_encrypted_content`, or 404 "Item with id '...' not
  *                        found" for an id it does not hold, Azure the same with a 400
- *                        (hub/gateway-ids.ts has the reports).
+ *                        (hub/gateway-ids.ts has the reports). A `previous_response_id` naming a
+ *                        response the gateway wrote (`resp_agw_`) is answered here with a 400
+ *                        that says so, with no upstream call (responses-chain.ts).
  *   Gemini (and Vertex)  in `parts[].thoughtSignature` (generateContent, streamGenerateContent,
  *                        countTokens): `agw1.gc.` / `agw1.ga.` envelopes get Gemini's own
  *                        signature inside back; any other envelope is taken out, with the thought
@@ -52,6 +54,7 @@ import { claudeIssued, ENVELOPE, isEnvelope } from "../hub/thinking-envelope.ts"
 import { loopLacksThinking, type LoopStep } from "../providers/claude-thinking.ts";
 import type { RouteType } from "../types.ts";
 import { withoutGeminiEnvelopes } from "./gemini-envelopes.ts";
+import { refuseGatewayChain } from "./responses-chain.ts";
 import { mayHoldEncodedEnvelope } from "../hub/thought-signature.ts";
 
 type Item = Record<string, unknown>;
@@ -65,7 +68,10 @@ export function withoutEnvelopes(route: RouteType, draft: BodyDraft, bytes: Uint
     // the gateway writes its envelopes in a thoughtSignature as base64 (hub/thought-signature.ts); histories from before, as text
     if (contains(bytes, ENVELOPE) || mayHoldEncodedEnvelope(bytes)) withoutGeminiEnvelopes(draft, model);
   } else if (route === "responses") {
-    if (contains(bytes, ENVELOPE) || contains(bytes, GATEWAY_ID_MARK)) withoutGatewayItems(draft);
+    if (contains(bytes, ENVELOPE) || contains(bytes, GATEWAY_ID_MARK)) {
+      refuseGatewayChain(draft.body);
+      withoutGatewayItems(draft);
+    }
   } else if (route === "messages" || route === "anthropicTokenCount") {
     if (contains(bytes, ENVELOPE) || hasJsonMember(bytes, "signature", '""')) withoutEnvelopedThinking(draft);
   }

@@ -4,6 +4,7 @@
  * that decides when `thinking` must go with it.
  */
 import { describe, expect, test } from "bun:test";
+import { HttpError } from "../../../src/http/errors.ts";
 import { withoutEnvelopes } from "../../../src/llm/formats/native-envelopes.ts";
 import { loopLacksThinking } from "../../../src/llm/providers/claude-thinking.ts";
 import { bodyDraft } from "../../../src/policies/chain.ts";
@@ -154,6 +155,23 @@ describe("OpenAI Responses", () => {
     const mentioned = { model: "gpt-5", input: [{ role: "user", content: "what is msg_agw_?" }, { type: "message", id: "msg_0a1b2c", role: "assistant", content: [] }] };
     expect(clean("responses", mentioned).changed).toBe(false);
     expect(clean("responses", { model: "gpt-5", input: "what is fc_agw_?" }).changed).toBe(false);
+  });
+
+  test("a chain on a response the gateway wrote is refused (400, previous_response_not_found); one on OpenAI's own is not touched", () => {
+    const err = (() => {
+      try {
+        clean("responses", { model: "gpt-5", previous_response_id: "resp_agw_0123456789abcdef01234567", input: "and?" });
+      } catch (e) {
+        return e;
+      }
+    })() as HttpError;
+    expect(err).toBeInstanceOf(HttpError);
+    expect([err.status, err.type, err.param, err.code]).toEqual([400, "invalid_request_error", "previous_response_id", "previous_response_not_found"]);
+    expect(err.message).toContain("the gateway wrote it from another provider's answer, and the gateway keeps no responses");
+    // OpenAI's id, with an item the gateway wrote in the input: the chain stays, the item loses its id
+    const draft = clean("responses", { model: "gpt-5", previous_response_id: "resp_03ff6708f0b7052c016a6842c51b38819a85bf9627eaae3516", input: [{ type: "message", id: "msg_agw_0123456789abcdef01234567_0", role: "assistant", content: [] }] });
+    expect(draft.body.previous_response_id).toBe("resp_03ff6708f0b7052c016a6842c51b38819a85bf9627eaae3516");
+    expect(draft.body.input).toEqual([{ type: "message", role: "assistant", content: [] }]);
   });
 
   test("other routes are never looked at", () => {
