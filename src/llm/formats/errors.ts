@@ -8,6 +8,7 @@
  */
 import { errorBody, type HttpError } from "../../http/errors.ts";
 import { failureCode, failureStatus, upstreamErrorType } from "../hub/failure.ts";
+import { GATEWAY_ID } from "../hub/gateway-ids.ts";
 import { randomId } from "../hub/literals.ts";
 import type { StreamFailure } from "../hub/parts.ts";
 import { failedResponseEvents } from "../hub/responses-object.ts";
@@ -156,6 +157,6 @@ export function failureFields(f: StreamFailure): { status: number; type: string;
 export function clientErrorEvent(format: ClientFormatName, status: number, message: string, type: string, code: string | null, model = ""): string {
   if (format === "anthropic") return `event: error\ndata: ${anthropicErrorJson(status, message)}\n\n`;
   if (format === "gemini") return `data: ${googleErrorJson(status, message)}\r\n\r\n`;
-  if (format === "responses") return failedResponseEvents({ id: randomId("resp_"), created: Math.floor(Date.now() / 1000), model, code: code ?? type, message });
+  if (format === "responses") return failedResponseEvents({ id: randomId(GATEWAY_ID.response), created: Math.floor(Date.now() / 1000), model, code: code ?? type, message });
   return `data: ${errorBody(message, type, code)}\n\n`;
 }

@@ -1,7 +1,9 @@
 /**
- * The ids the gateway mints for the items of the Responses answers it writes for another provider
- * (responses-writer.ts): `<prefix>_agw_<24 hex>_<n>`, one base per answer.
+ * The ids the gateway mints for the Responses answers it writes for another provider
+ * (responses-writer.ts): the answer's `resp_agw_<24 hex>`, its items' `<prefix>_agw_<24 hex>_<n>`
+ * (the same hex: one base per answer).
  *
+ *   resp_agw_...  the response (also a failed one, formats/errors.ts)
  *   msg_agw_...   a message          fc_agw_...    a function call
  *   ctc_agw_...   a custom tool call  rs_agw_...    a reasoning item
  *
@@ -18,6 +20,14 @@
  * 'input[1].id': ... Expected an ID that begins with 'fc'.", openai/openai-cs-agents-demo#34) and
  * takes letters, digits, `_` and `-` (stacklok/mecatl#406). OpenAI's own ids are the prefix and
  * hex digits (`msg_05f9bc0e...`), the ids Codex makes up the prefix and a UUID: none holds `_agw_`.
+ *
+ * The response id keeps OpenAI's `resp_` (its own are `resp_` and 50 hex digits,
+ * `resp_03ff6708...3516` in agno-agi/agno#9240; clients may check the prefix). An SDK client with
+ * `store: true` chains a turn on it with `previous_response_id`; OpenAI never issued it and the
+ * gateway keeps no responses, so OpenAI would answer 400 `previous_response_not_found` "Previous
+ * response with id '...' not found." (microsoft/semantic-kernel#13128), which says nothing of why.
+ * A native passthrough answers such a chain itself instead (formats/responses-chain.ts). The
+ * gateway mints no conversation ids (`conv_`): a `conversation` is always the provider's.
  */
 
 /** What every id the gateway mints holds, just after its prefix. */
@@ -25,6 +35,7 @@ export const GATEWAY_ID_MARK = "_agw_";
 
 /** How the id of each item the gateway writes starts. */
 export const GATEWAY_ID = {
+  response: `resp${GATEWAY_ID_MARK}`,
   message: `msg${GATEWAY_ID_MARK}`,
   functionCall: `fc${GATEWAY_ID_MARK}`,
   customToolCall: `ctc${GATEWAY_ID_MARK}`,

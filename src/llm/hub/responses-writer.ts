@@ -22,9 +22,10 @@
  *   there is one); the answer's signature is held until the first tool call or the end, so that
  *   it does not split the message. Clients send reasoning items back, and the reader turns
  *   them back into Gemini's signatures.
- * - Ids: `resp_` plus random hex for the answer; items `msg_agw_`, `rs_agw_`, `fc_agw_`/`ctc_agw_`
- *   plus the same hex and their index (gateway-ids.ts): no Responses API issued them, and the
- *   mark says so to a native passthrough, which sends the items on without them.
+ * - Ids: `resp_agw_` plus random hex for the answer; items `msg_agw_`, `rs_agw_`,
+ *   `fc_agw_`/`ctc_agw_` plus the same hex and their index (gateway-ids.ts): no Responses API
+ *   issued them, and the mark says so to a native passthrough, which sends the items on without
+ *   them and answers a `previous_response_id` naming the answer itself (a 400 saying why).
  * - Failures after the first event: `event: error` (the SDKs raise it) and `response.failed`.
  */
 import { failureFields } from "../formats/errors.ts";
@@ -66,7 +67,7 @@ export function responsesWriter(ctx: WriterContext): ClientStreamWriter {
 class ResponsesWriter extends WriterBase implements ClientStreamWriter {
   private seq = 0;
   private readonly base = randomId("");
-  private readonly id = `resp_${this.base}`;
+  private readonly id = `${GATEWAY_ID.response}${this.base}`;
   private readonly items: Item[] = [];
   /** the open message or reasoning item */
   private current: Item | undefined;
@@ -302,5 +303,5 @@ export function responsesObject(msg: HubMessage, ctx: WriterContext): string {
     output.push(JSON.stringify(item));
   }
   const incomplete = msg.finish === "length" || msg.finish === "content_filter" ? INCOMPLETE[msg.finish] : undefined;
-  return responseObject({ id: `resp_${base}`, created: ctx.created, model: msg.model ?? ctx.model, status: incomplete ? "incomplete" : "completed", output: `[${output.join(",")}]`, usage: msg.usage, incomplete });
+  return responseObject({ id: `${GATEWAY_ID.response}${base}`, created: ctx.created, model: msg.model ?? ctx.model, status: incomplete ? "incomplete" : "completed", output: `[${output.join(",")}]`, usage: msg.usage, incomplete });
 }

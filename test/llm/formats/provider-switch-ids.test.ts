@@ -7,17 +7,20 @@
  * emulators/responses-items.ts). SDK clients send the output back with its ids (`store` on or off),
  * Codex with ids on Azure (`store: true`) and without them on OpenAI: the gateway sends the items
  * on without the ids it minted, and leaves out references to them; everything else goes as sent.
+ * SDK clients with `store: true` may chain instead (`previous_response_id`): a chain on a response
+ * the gateway wrote (`resp_agw_`, which OpenAI would answer 400 `previous_response_not_found`) is
+ * answered by the gateway itself, saying why; a chain on OpenAI's own goes on untouched.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import type OpenAI from "openai";
+import OpenAI from "openai";
 import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emulators/anthropic.ts";
 import { startAzureEmulator, type AzureEmulator } from "../../emulators/azure.ts";
 import { startBedrockEmulator, TEST_CREDENTIALS, type BedrockEmulator } from "../../emulators/bedrock.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
 import { openaiClient, startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { MODEL as BEDROCK_MODEL } from "../providers/bedrock/scripts.ts";
-import { oneTool } from "../providers/anthropic/scripts.ts";
-import { bedrockThinkingTool, responsesCompleted, SIGNATURE } from "./scripts.ts";
+import { oneTool, plainText } from "../providers/anthropic/scripts.ts";
+import { bedrockText, bedrockThinkingTool, responsesCompleted, SIGNATURE } from "./scripts.ts";
 
 const AZURE_KEY = "0123456789abcdef0123456789abcdef";
 
@@ -169,5 +172,62 @@ describe("Codex on OpenAI: no item ids", () => {
     const res = await fetch(`${gw.origin()}/openai/v1/responses`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer sk-client" }, body });
     expect(res.status).toBe(200);
     expect(openai.requests.at(-1)!.body).toBe(body);
+  });
+});
+
+describe("SDK clients that chain turns with previous_response_id (store: true)", () => {
+  type BadRequest = InstanceType<typeof OpenAI.BadRequestError>;
+
+  /** A first turn on Claude (streamed) or Bedrock (whole), written by the gateway's Responses writer. */
+  async function gatewayWritten(from: "claude" | "bedrock"): Promise<OpenAI.Responses.Response> {
+    if (from === "claude") claude.enqueue(turn(plainText));
+    else bedrock.enqueue({ events: bedrockText(["Hello ", "there."]) });
+    const ask = { model: "m", store: true, input: "Hi" };
+    const first = from === "claude" ? await client("claude").responses.stream(ask).finalResponse() : await client("bedrock").responses.create(ask);
+    expect(first.id).toMatch(/^resp_agw_[0-9a-f]{24}$/);
+    return first;
+  }
+
+  for (const [from, to, streamed] of [["claude", "openai", false], ["bedrock", "openai", true], ["claude", "azure", false]] as const) {
+    test(`a chain on a response ${from} answered through the gateway is refused by the gateway on ${to}, which gets no request (${streamed ? "streamed" : "whole"})`, async () => {
+      const first = await gatewayWritten(from);
+      const upstream = to === "openai" ? openai : azure;
+      const before = upstream.requests.length;
+      const ask = { model: "gpt-5", store: true, previous_response_id: first.id, input: "And in French?" };
+      const err = (await (streamed ? client(to).responses.stream(ask).finalResponse() : client(to).responses.create(ask)).catch((e: unknown) => e)) as BadRequest;
+      expect(err).toBeInstanceOf(OpenAI.BadRequestError);
+      expect([err.status, err.param, err.code, (err.error as { type?: string }).type]).toEqual([400, "previous_response_id", "previous_response_not_found", "invalid_request_error"]);
+      expect(err.message).toContain(`Previous response with id '${first.id}' not found: the gateway wrote it from another provider's answer, and the gateway keeps no responses`);
+      expect(err.message).toContain("Send the conversation in 'input' instead");
+      expect(upstream.requests.length).toBe(before);
+    });
+  }
+
+  test("a chain on OpenAI's own response goes to OpenAI untouched, and OpenAI resolves it", async () => {
+    openai.enqueue(completed("Hello."), completed("Bonjour."));
+    const first = await client("openai").responses.create({ model: "gpt-5", store: true, input: "Hi" });
+    const second = await client("openai").responses.create({ model: "gpt-5", store: true, previous_response_id: first.id, input: "And in French?" });
+    expect(second.output_text).toBe("Bonjour.");
+    expect(openai.requests.at(-1)!.json).toEqual({ model: "gpt-5", store: true, previous_response_id: first.id, input: "And in French?" });
+  });
+
+  test("a chain on a response OpenAI does not hold gets OpenAI's own answer (400 previous_response_not_found)", async () => {
+    const before = openai.requests.length;
+    const err = (await client("openai")
+      .responses.create({ model: "gpt-5", store: true, previous_response_id: "resp_0123456789abcdef0123456789abcdef0123456789abcdef01", input: "And?" })
+      .catch((e: unknown) => e)) as BadRequest;
+    expect([err.status, err.param, err.code, err.message]).toEqual([400, "previous_response_id", "previous_response_not_found", "400 Previous response with id 'resp_0123456789abcdef0123456789abcdef0123456789abcdef01' not found."]);
+    expect(openai.requests.length).toBe(before + 1);
+  });
+
+  test("a translated provider refuses every chain as before (the gateway keeps no responses), without calling it", async () => {
+    const first = await gatewayWritten("bedrock");
+    const before = claude.requests.length;
+    for (const id of [first.id, "resp_0123456789abcdef0123456789abcdef0123456789abcdef01"]) {
+      const err = (await client("claude").responses.create({ model: "m", previous_response_id: id, input: "And?" }).catch((e: unknown) => e)) as BadRequest;
+      expect([err.status, err.param, err.code]).toEqual([400, "previous_response_id", "unsupported_parameter"]);
+      expect(err.message).toContain("'previous_response_id' needs stored responses, which this provider does not keep");
+    }
+    expect(claude.requests.length).toBe(before);
   });
 });
