@@ -23,16 +23,7 @@ import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai
 import { gatewayFor, startTestGateway, type ProviderGateway, type TestGateway } from "../../helpers/gateway.ts";
 import { json, messageDelta, messageStart, messageStop, plainText, signature, stop, thinking, thinkingStart, THINKING_SIGNATURE, toolStart } from "../providers/anthropic/scripts.ts";
 import { PINNED as BEDROCK, REDACTED as BEDROCK_REDACTED, redactedReasoning } from "../providers/bedrock/scripts.ts";
-import { bedrockThinkingTool, openaiJson, SIGNATURE, switchConfig } from "./scripts.ts";
-
-/** Go's `base64.StdEncoding` (encoding/json's `[]byte`), .NET's `Convert.FromBase64String`: standard alphabet, padded, canonical. */
-function strictBase64(value: string | undefined): string {
-  const bytes = Buffer.from(value ?? "", "base64");
-  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value ?? "") || bytes.toString("base64") !== value) {
-    throw new Error(`illegal base64 data: ${value}`);
-  }
-  return bytes.toString("utf8");
-}
+import { bedrockThinkingTool, openaiJson, SIGNATURE, strictBase64, switchConfig } from "./scripts.ts";
 
 /** What the Python SDK sends back: the bytes it decoded, URL-safe (`base64.urlsafe_b64encode`: padded). */
 const pythonSdk = (v: string) => Buffer.from(v, "base64").toString("base64url").padEnd(Math.ceil(v.length / 4) * 4, "=");

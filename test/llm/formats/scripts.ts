@@ -1,6 +1,7 @@
 /**
  * Upstream answers the client-format suites script: OpenAI chat-completion streams (as OpenAI
- * frames them) for the OpenAI emulator, and the tool-and-thinking turns for Bedrock and Gemini.
+ * frames them) for the OpenAI emulator, and the tool-and-thinking turns for Bedrock and Gemini;
+ * and how the typed Gemini SDKs decode a thought signature (strictBase64).
  */
 import { ev, type StreamEvent } from "../../emulators/bedrock.ts";
 import { GEMINI_TEST_KEY } from "../../emulators/gemini.ts";
@@ -105,4 +106,17 @@ export function responsesCompleted(text: string, itemId: string): Response {
     usage: { input_tokens: 5, output_tokens: 2, total_tokens: 7, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } },
     output: [{ id: itemId, type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text, annotations: [] }] }],
   });
+}
+
+/**
+ * A `thoughtSignature` as Go's `base64.StdEncoding` (encoding/json's `[]byte`) and .NET's
+ * `Convert.FromBase64String` decode it: standard alphabet, padded, canonical; its bytes as text.
+ * Throws as those SDKs would on anything else.
+ */
+export function strictBase64(value: string | undefined): string {
+  const bytes = Buffer.from(value ?? "", "base64");
+  if (!/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(value ?? "") || bytes.toString("base64") !== value) {
+    throw new Error(`illegal base64 data: ${value}`);
+  }
+  return bytes.toString("utf8");
 }
