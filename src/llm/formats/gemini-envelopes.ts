@@ -3,11 +3,13 @@
  * countTokens) passed through to Gemini or Vertex. A Gemini client's history the gateway answered
  * through another provider may hold `parts[].thoughtSignature` values that are envelopes
  * (hub/thinking-envelope.ts): Claude's signed thinking written into a Gemini answer (`agw1.t.`,
- * `agw1.r.`), or a history carried across client formats with Gemini's own signatures still
- * wrapped (`agw1.gc.`, `agw1.ga.`). The gateway writes them in base64 (the field is bytes); the
- * SDKs may send them back in either alphabet, padded or not, and histories from before hold them
- * as text: all read alike (hub/thought-signature.ts), and a value that is none of these (Gemini's
- * own signature) is left as it is. Gemini reads the field as bytes: an envelope as text fails to
+ * `agw1.r.`), a function call its provider did not sign (`agw1.n.`, "no signature": every such
+ * call the gateway writes into a Gemini answer carries it), or a history carried across client
+ * formats with Gemini's own signatures still wrapped (`agw1.gc.`, `agw1.ga.`). The gateway
+ * writes them in base64 (the field is bytes); the SDKs may send them back in either alphabet,
+ * padded or not, and histories from before hold them as text: all read alike
+ * (hub/thought-signature.ts), and a value that is none of these (Gemini's own signature) is left
+ * as it is. Gemini reads the field as bytes: an envelope as text fails to
  * parse (400 "Base64 decoding failed"), and a signature it did not issue is refused (400
  * "Corrupted thought signature."). So:
  *
@@ -18,17 +20,22 @@
  *                         empty `parts`)
  *
  * Gemini 3 refuses a model turn whose first function call has no signature ("Function call is
- * missing a thought_signature"). A model turn that held another provider's envelope was written
- * from that provider's answer (Claude's signed thinking, then its tool call, which Claude does
- * not sign, or a call whose only signature was foreign): a trace from another model, for which
- * Google documents a stand-in signature that skips the check: "You can set the following dummy
- * signatures of either "context_engineering_is_the_way_to_go" or
+ * missing a thought_signature"; Google validates the steps of the current turn, since the last
+ * user text: https://ai.google.dev/gemini-api/docs/thought-signatures). A model turn that held
+ * another envelope was written from another provider's answer (a call that provider did not
+ * sign, marked `agw1.n.`: Claude without thinking, an OpenAI-format model, Bedrock without
+ * reasoning; or Claude's signed thinking before such a call): a trace from another model, for
+ * which Google documents a stand-in signature that skips the check: "You can set the following
+ * dummy signatures of either "context_engineering_is_the_way_to_go" or
  * "skip_thought_signature_validator"" (https://ai.google.dev/gemini-api/docs/thought-signatures,
  * FAQs) and "You can set thought_signature to skip_thought_signature_validator" (Vertex AI,
  * https://cloud.google.com/vertex-ai/generative-ai/docs/thought-signatures). So the first
  * function call of such a turn, left without a signature, gets `skip_thought_signature_validator`
  * (the value both front doors document, and the one the translator uses for calls without a
- * signature: providers/gemini/request.ts). A turn without any envelope goes as the client sent it.
+ * signature: providers/gemini/request.ts). The turn's other calls go without one, as Gemini
+ * signs only the first of parallel calls. Other models need none: Gemini 2.5 validates no
+ * signature on calls, so there every such envelope just goes. A turn without any envelope goes as
+ * the client sent it.
  *
  * Nothing is changed in place: the client's objects may be read again for another target.
  */

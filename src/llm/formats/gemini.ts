@@ -7,7 +7,10 @@
  *   systemInstruction                   a system message
  *   contents user / model               user / assistant messages; text, inlineData (data: URL),
  *                                       fileData (its URI) as text / image_url / file parts
- *   functionCall parts                  tool_calls (the call's id, or `call_<turn>_<n>` made up)
+ *   functionCall parts                  tool_calls (the call's id, or `call_<turn>_<n>` made up);
+ *                                       their thoughtSignature is not read: Gemini's own, or
+ *                                       the gateway's `agw1.n.` ("no signature"), no other
+ *                                       provider could take
  *   functionResponse parts              tool messages, matched to their call by id, else by name
  *   thought parts with the gateway's    thinking_blocks (their text is the turn's thought text);
  *   signature envelope                  the envelope in base64 (either alphabet, as the SDKs

@@ -11,7 +11,10 @@
  *   gateway's envelope (thinking-envelope.ts), in base64 since the field is bytes
  *   (thought-signature.ts: the Go, .NET and Python SDKs decode it); tool calls are one whole
  *   `functionCall` part each (`{name, args, id}`: Gemini sends arguments as an object, so
- *   fragments are held until the call is complete), the id being the provider's tool call id.
+ *   fragments are held until the call is complete), the id being the provider's tool call id;
+ *   its `thoughtSignature` is the provider's signature (Gemini's, through Google's
+ *   OpenAI-compatible convention), else the gateway's `agw1.n.` envelope in base64 ("no
+ *   signature": Gemini 3 refuses the call back without one; thinking-envelope.ts).
  * - The last chunk has `finishReason` (stop and tool_calls -> STOP, length -> MAX_TOKENS,
  *   content_filter -> SAFETY) and `usageMetadata` (candidates exclude thoughts, as Gemini counts).
  * - Failures after the first chunk: `data: {"error":{"code","message","status"}}`.
@@ -21,7 +24,7 @@ import type { WriterContext } from "../formats/types.ts";
 import type { Usage } from "../types.ts";
 import { joinLiterals, literalText, randomId } from "./literals.ts";
 import type { ClientStreamWriter, FinishReason, HubMessage, JsonStringLiteral, StreamFailure } from "./parts.ts";
-import { envelopeRedacted, envelopeSigned } from "./thinking-envelope.ts";
+import { envelopeNoSignature, envelopeRedacted, envelopeSigned } from "./thinking-envelope.ts";
 import { asThoughtSignature } from "./thought-signature.ts";
 import { WriterBase } from "./writer-base.ts";
 
@@ -36,7 +39,13 @@ export function geminiUsage(u: Usage | undefined): Record<string, number> | unde
   return out;
 }
 
-/** A function call part: `args` is the argument JSON text (an object), `{}` when it is not one. */
+/** The `thoughtSignature` of a call its provider did not sign, as a JSON string (made once). */
+const NO_SIGNATURE = JSON.stringify(asThoughtSignature(envelopeNoSignature()));
+
+/**
+ * A function call part: `args` is the argument JSON text (an object), `{}` when it is not one;
+ * `signature` the provider's, the no-signature envelope when it gave none.
+ */
 function callPart(id: string, name: string, argsText: string, signature: string | undefined): string {
   let args = "{}";
   try {
@@ -45,8 +54,8 @@ function callPart(id: string, name: string, argsText: string, signature: string 
   } catch {
     // not JSON: {} (the client could not use it either)
   }
-  const sig = signature ? `,"thoughtSignature":${JSON.stringify(signature)}` : "";
-  return `{"functionCall":{"name":${JSON.stringify(name)},"args":${args},"id":${JSON.stringify(id)}}${sig}}`;
+  const sig = signature ? JSON.stringify(signature) : NO_SIGNATURE;
+  return `{"functionCall":{"name":${JSON.stringify(name)},"args":${args},"id":${JSON.stringify(id)}},"thoughtSignature":${sig}}`;
 }
 
 export function geminiWriter(ctx: WriterContext): ClientStreamWriter {

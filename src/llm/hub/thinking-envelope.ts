@@ -32,6 +32,16 @@
  *                         clients that keep ids and not encrypted_content, or send an
  *                         `item_reference` by id
  *
+ * A function call the gateway writes into a Gemini answer from a provider that gave no signature
+ * for it (Claude without thinking, an OpenAI-format model, Bedrock without reasoning) carries a
+ * `thoughtSignature` all the same, saying so (Gemini 3 refuses a turn whose function call comes
+ * back without one, and a Gemini client's history without any envelope is passed through as it
+ * is, so the gateway has to mark the call to find it again):
+ *
+ *   agw1.n.               a call no provider signed: before Gemini 3 it becomes Google's stand-in
+ *                         signature, elsewhere it goes (formats/gemini-envelopes.ts); the Gemini
+ *                         reader never reads a call's signature, so no other provider gets it
+ *
  * An envelope never reaches a provider as it is: no provider issued it, so none could verify it
  * (Claude answers 400 "Invalid `signature` in `thinking` block", OpenAI `invalid_encrypted_content`).
  * `claudeIssued` opens one for Claude; before a native passthrough, Gemini's are opened for Gemini
@@ -46,6 +56,7 @@ const REDACTED = "agw1.r.";
 const GEMINI_CALL = "agw1.gc.";
 const GEMINI_ANSWER = "agw1.ga.";
 const UNSIGNED = "agw1.u.";
+const NO_SIGNATURE = "agw1.n.";
 
 export function envelopeSigned(signature: string): string {
   return SIGNED + signature;
@@ -58,6 +69,11 @@ export function envelopeRedacted(data: string): string {
 /** The `encrypted_content` of a reasoning item whose reasoning no provider signed. */
 export function envelopeUnsigned(): string {
   return UNSIGNED;
+}
+
+/** The `thoughtSignature` (before base64) of a function call whose provider gave it no signature. */
+export function envelopeNoSignature(): string {
+  return NO_SIGNATURE;
 }
 
 /** The thinking block an envelope stands for (`text` is the reasoning text it signed). */

@@ -32,6 +32,8 @@ const unpadded = (v: string) => Buffer.from(v, "base64").toString("base64url");
 const b64 = (text: string) => Buffer.from(text).toString("base64");
 
 const REDACTED = "EmwKAhgBEgy3va3pzix/LafPsn4aDP+redacted/data+of/Claude/opaque==";
+/** What a call no provider signed carries (in base64): the gateway's "no signature" envelope. */
+const NO_SIGNATURE = "agw1.n.";
 const TOOLS: Tool[] = [{ functionDeclarations: [{ name: "get_weather", description: "Weather", parameters: { type: Type.OBJECT, properties: { location: { type: Type.STRING } } } }] }];
 const THINKING = { thinkingBudget: 1024, includeThoughts: true };
 
@@ -82,10 +84,10 @@ describe("every thoughtSignature the gateway writes is standard base64", () => {
   for (const streamed of [true, false]) {
     const how = streamed ? "streamGenerateContent" : "generateContent";
 
-    test(`Anthropic (${how}): signed and redacted thinking`, async () => {
+    test(`Anthropic (${how}): signed and redacted thinking, then the call Claude does not sign`, async () => {
       claude.enqueue(turn(claudeTurn));
       const parts = await answerParts(gw, "claude-sonnet-4-5", streamed);
-      expect(decoded(parts)).toEqual([`agw1.t.${THINKING_SIGNATURE}`, `agw1.r.${REDACTED}`]);
+      expect(decoded(parts)).toEqual([`agw1.t.${THINKING_SIGNATURE}`, `agw1.r.${REDACTED}`, NO_SIGNATURE]);
     });
   }
 
@@ -102,10 +104,10 @@ describe("every thoughtSignature the gateway writes is standard base64", () => {
     });
 
     for (const streamed of [true, false]) {
-      test(`${streamed ? "ConverseStream" : "Converse"}: signed, then redacted reasoning`, async () => {
+      test(`${streamed ? "ConverseStream" : "Converse"}: signed, then redacted reasoning, each with the call Bedrock does not sign`, async () => {
         bedrock.enqueue({ events: bedrockThinkingTool("get_weather", '{"location":"Oslo"}') }, { events: redactedReasoning });
-        expect(decoded(await answerParts(gwB, "m", streamed))).toEqual([`agw1.t.${SIGNATURE}`]);
-        expect(decoded(await answerParts(gwB, "m", streamed))).toEqual([`agw1.r.${BEDROCK_REDACTED}`]);
+        expect(decoded(await answerParts(gwB, "m", streamed))).toEqual([`agw1.t.${SIGNATURE}`, NO_SIGNATURE]);
+        expect(decoded(await answerParts(gwB, "m", streamed))).toEqual([`agw1.r.${BEDROCK_REDACTED}`, NO_SIGNATURE]);
       });
     }
   });

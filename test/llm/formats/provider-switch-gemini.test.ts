@@ -1,9 +1,11 @@
 /**
  * A Gemini-native client's conversation that switches provider mid-way, over real HTTP with the
  * official google-genai SDK: a turn answered by Claude (its signed thinking comes back as a
- * thought part whose `thoughtSignature` is the gateway's `agw1.t.` envelope, in base64), or a
- * history carried over from Claude Code's format (Gemini's own signatures still in `agw1.gc.` /
- * `agw1.ga.` envelopes), continues on Gemini or Vertex, passed through. The Gemini emulator
+ * thought part whose `thoughtSignature` is the gateway's `agw1.t.` envelope, in base64, and its
+ * call with the `agw1.n.` envelope, "no signature"), or a history carried over from Claude Code's
+ * format (Gemini's own signatures still in `agw1.gc.` / `agw1.ga.` envelopes), continues on
+ * Gemini or Vertex, passed through (gemini-unsigned-calls.test.ts: calls from providers that sign
+ * nothing, without thinking). The Gemini emulator
  * refuses what Gemini refuses: a signature that is not base64, one it did not issue, and a
  * Gemini 3 function call turn without a signature. The gateway opens Gemini's envelopes, takes
  * the others out, and gives a Gemini 3 call left unsigned Google's documented stand-in.
@@ -45,7 +47,8 @@ async function claudeTurn(streamed: boolean): Promise<Part[]> {
   const parts = streamed
     ? (await Array.fromAsync(await genai(gw).models.generateContentStream(ask))).flatMap((c) => c.candidates?.[0]?.content?.parts ?? []).filter((p) => p.text !== "" || p.thoughtSignature)
     : (await genai(gw).models.generateContent(ask)).candidates![0]!.content!.parts!;
-  expect(parts.filter((p) => p.thoughtSignature).map((p) => p.thoughtSignature)).toEqual([Buffer.from(`agw1.t.${THINKING_SIGNATURE}`).toString("base64")]);
+  // the thinking in an agw1.t. envelope; the call, which Claude does not sign, in the "no signature" one
+  expect(parts.filter((p) => p.thoughtSignature).map((p) => p.thoughtSignature)).toEqual([`agw1.t.${THINKING_SIGNATURE}`, "agw1.n."].map((e) => Buffer.from(e).toString("base64")));
   return parts;
 }
 

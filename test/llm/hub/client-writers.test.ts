@@ -131,12 +131,17 @@ describe("Gemini writer", () => {
     w.toolCall({ index: 0, id: "c1", name: "f" });
     w.toolArgs(0, literal('{"q":'));
     w.toolArgs(0, literal('"x"}'));
+    w.toolCall({ index: 1, id: "c2", name: "g", args: literal("{}"), signature: "c2lnLWNhbGw=" });
     w.finish("tool_calls");
     w.usage({ inputTokens: 10, outputTokens: 6, totalTokens: 16, reasoningTokens: 2 });
     w.end();
     const chunks = events(w.take()).map(([, d]) => d);
     expect(chunks[0]!.candidates[0].content.parts).toEqual([{ thought: true, text: "think" }]);
-    expect(chunks[1]!.candidates[0].content.parts).toEqual([{ functionCall: { name: "f", args: { q: "x" }, id: "c1" } }]);
+    // a call the provider did not sign carries the gateway's "no signature" envelope (agw1.n., in base64); a signed one its signature
+    expect(chunks[1]!.candidates[0].content.parts).toEqual([
+      { functionCall: { name: "f", args: { q: "x" }, id: "c1" }, thoughtSignature: Buffer.from("agw1.n.").toString("base64") },
+      { functionCall: { name: "g", args: {}, id: "c2" }, thoughtSignature: "c2lnLWNhbGw=" },
+    ]);
     expect(chunks[2]).toMatchObject({ candidates: [{ finishReason: "STOP" }], usageMetadata: { promptTokenCount: 10, candidatesTokenCount: 4, thoughtsTokenCount: 2, totalTokenCount: 16 }, modelVersion: "gw-model" });
   });
 
