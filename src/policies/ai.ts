@@ -98,10 +98,12 @@ function compileHubRequest(raw: RawAiPolicy, guards: GuardSet | undefined): Poli
       mark(draft, target);
     };
   }
-  return async (draft, ctx, target) => {
+  // synchronous while the guards answer at once (regex): no promise on the request's path
+  return (draft, ctx, target) => {
     if (streamGuards) checkGuardable(streamGuards, draft);
     prompts?.(draft);
-    await guardRequest(guarded, draft, ctx);
+    const judging = guardRequest(guarded, draft, ctx);
+    if (judging) return judging.then(() => mark(draft, target));
     mark(draft, target);
   };
 }

@@ -37,7 +37,7 @@ const judgedIn = new WeakMap<RequestContext, Judged[]>();
  * prompts, overrides or transformations change the messages, or whose guards differ, is judged
  * anew: its provider gets other texts, and only a verdict on those texts covers them.
  */
-export async function guardRequest(set: GuardSet, draft: BodyDraft, ctx: RequestContext): Promise<void> {
+export function guardRequest(set: GuardSet, draft: BodyDraft, ctx: RequestContext): void | Promise<void> {
   const initial = draft.body.messages;
   if (!isList(initial) || set.request.length === 0) return;
   const judged = judgedIn.get(ctx);
@@ -46,11 +46,14 @@ export async function guardRequest(set: GuardSet, draft: BodyDraft, ctx: Request
     if (earlier.output !== earlier.input) draft.set("messages", earlier.output);
     return;
   }
-  const messages = await judge(set, initial, ctx);
-  const entry = { key: set.key, input: initial, output: messages };
-  if (judged) judged.push(entry);
-  else judgedIn.set(ctx, [entry]);
-  if (messages !== initial) draft.set("messages", messages);
+  const settle = (messages: Record<string, unknown>[]) => {
+    const entry = { key: set.key, input: initial, output: messages };
+    if (judged) judged.push(entry);
+    else judgedIn.set(ctx, [entry]);
+    if (messages !== initial) draft.set("messages", messages);
+  };
+  const messages = judge(set, initial, ctx, 0);
+  return messages instanceof Promise ? messages.then(settle) : settle(messages);
 }
 
 function sameMessages(j: Judged, messages: unknown[]): boolean {
@@ -59,13 +62,19 @@ function sameMessages(j: Judged, messages: unknown[]): boolean {
   return j.json === JSON.stringify(messages);
 }
 
-/** The messages after every request guard: the same array when none masked anything. */
-async function judge(set: GuardSet, initial: Record<string, unknown>[], ctx: RequestContext): Promise<Record<string, unknown>[]> {
+/**
+ * The messages after every request guard from the `from`th on: the same array when none masked
+ * anything. Synchronous while the guards answer at once (regex guards: no promise or microtask on
+ * the request's path); from the first guard service on, a promise.
+ */
+function judge(set: GuardSet, initial: Record<string, unknown>[], ctx: RequestContext, from: number): Record<string, unknown>[] | Promise<Record<string, unknown>[]> {
   let messages = initial;
-  for (const guard of set.request) {
+  for (let i = from; i < set.request.length; i++) {
+    const guard = set.request[i]!;
     const texts = requestTexts(messages, guard.scope);
     if (texts.slots.length === 0) continue;
-    const verdict = await runGuard(guard, texts.slots, "request", ctx);
+    const verdict = runGuard(guard, texts.slots, "request", ctx);
+    if (verdict instanceof Promise) return verdict.then((v) => judge(set, v.action === "mask" ? texts.apply(v.texts) : messages, ctx, i + 1));
     if (verdict.action === "mask") messages = texts.apply(verdict.texts);
   }
   return messages;
@@ -79,19 +88,30 @@ function isList(x: unknown): x is Record<string, unknown>[] {
  * One guard's verdict: a rejection is thrown as the guard's HTTP error; a guard service that
  * failed is a 503 (`failClosed`, the default) or a pass (`failOpen`). Recorded in the outcome.
  */
-export async function runGuard(guard: Guard, slots: readonly TextSlot[], phase: Phase, ctx: RequestContext): Promise<Verdict> {
-  let verdict: Verdict;
+export function runGuard(guard: Guard, slots: readonly TextSlot[], phase: Phase, ctx: RequestContext): Verdict | Promise<Verdict> {
+  let pending: Verdict | Promise<Verdict>;
   try {
-    verdict = await guard.check(slots, phase, ctx);
+    pending = guard.check(slots, phase, ctx);
   } catch (err) {
-    if (!(err instanceof GuardCallError)) throw err;
-    if (guard.failOpen) {
-      ctx.outcome.guarded(phase, guard.kind, "failOpen");
-      return { action: "pass" };
-    }
-    ctx.outcome.guarded(phase, guard.kind, "reject");
-    throw new HttpError(503, `prompt guard failed (${guard.kind}): ${err.message}`, { code: "guardrail_failed" });
+    return failedGuard(guard, err, phase, ctx);
   }
+  if (pending instanceof Promise) return pending.then((v) => settled(guard, v, phase, ctx), (err: unknown) => failedGuard(guard, err, phase, ctx));
+  return settled(guard, pending, phase, ctx);
+}
+
+/** A guard that could not judge: a 503 (`failClosed`, the default) or a pass (`failOpen`). */
+function failedGuard(guard: Guard, err: unknown, phase: Phase, ctx: RequestContext): Verdict {
+  if (!(err instanceof GuardCallError)) throw err;
+  if (guard.failOpen) {
+    ctx.outcome.guarded(phase, guard.kind, "failOpen");
+    return { action: "pass" };
+  }
+  ctx.outcome.guarded(phase, guard.kind, "reject");
+  throw new HttpError(503, `prompt guard failed (${guard.kind}): ${err.message}`, { code: "guardrail_failed" });
+}
+
+/** A guard's verdict, recorded; a rejection thrown as the guard's HTTP error. */
+function settled(guard: Guard, verdict: Verdict, phase: Phase, ctx: RequestContext): Verdict {
   ctx.outcome.guarded(phase, guard.kind, verdict.action === "pass" ? "allow" : verdict.action);
   if (verdict.action === "reject") throw rejectionError(guard, verdict);
   return verdict;
