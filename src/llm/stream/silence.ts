@@ -15,8 +15,8 @@ const TICK_MS = 250;
 
 interface Deadline {
   due: number;
-  fire: (arg: never) => void;
-  arg: unknown;
+  /** `fire(arg)`, bound where nothing else is in scope (see afterSilence) */
+  fire: () => void;
 }
 
 const pending = new Set<Deadline>();
@@ -27,7 +27,7 @@ function sweep(): void {
   for (const d of pending) {
     if (d.due > now) continue;
     pending.delete(d);
-    (d.fire as (arg: unknown) => void)(d.arg);
+    d.fire();
   }
   if (pending.size === 0) {
     clearInterval(ticker);
@@ -42,7 +42,7 @@ function sweep(): void {
  */
 export function afterSilence<T>(ms: number, fire: (arg: T) => void, arg: T): Deadline | ReturnType<typeof setTimeout> {
   if (ms < 1000) return setTimeout(fire, ms, arg);
-  const d: Deadline = { due: performance.now() + ms, fire, arg };
+  const d: Deadline = { due: performance.now() + ms, fire: bind(fire, arg) };
   pending.add(d);
   if (ticker === undefined) {
     ticker = setInterval(sweep, TICK_MS);
@@ -50,6 +50,11 @@ export function afterSilence<T>(ms: number, fire: (arg: T) => void, arg: T): Dea
     ticker.unref?.();
   }
   return d;
+}
+
+/** `fire` bound to `arg` in a scope of its own: a closure made in the caller's would hold the caller's other variables too. */
+function bind<T>(fire: (arg: T) => void, arg: T): () => void {
+  return () => fire(arg);
 }
 
 /** Cancels what afterSilence armed (nothing happens if it already fired). */
