@@ -43,6 +43,7 @@ import type { BodyDraft } from "../../policies/types.ts";
 import { openGeminiEnvelope } from "../hub/thinking-envelope.ts";
 import { envelopeInThoughtSignature } from "../hub/thought-signature.ts";
 import { SKIP_SIGNATURE_CHECK } from "../providers/gemini/signature.ts";
+import { replaced } from "./replaced.ts";
 
 type Part = Record<string, unknown>;
 type Content = Record<string, unknown>;
@@ -61,15 +62,11 @@ export function withoutGeminiEnvelopes(draft: BodyDraft, model: string): void {
 /** `contents` without the envelopes, or undefined when there was none in them. */
 function cleanContents(contents: unknown, gemini3: boolean): Content[] | undefined {
   if (!Array.isArray(contents)) return undefined;
-  let out: Content[] | undefined;
-  (contents as Content[]).forEach((c, i) => {
+  return replaced(contents as Content[], (c) => {
     const parts = Array.isArray(c?.parts) ? cleanParts(c.parts as Part[], gemini3 && c.role === "model") : undefined;
-    if (parts === undefined && out === undefined) return;
-    out ??= (contents as Content[]).slice(0, i);
-    if (parts === undefined) out.push(c);
-    else if (parts.length > 0) out.push({ ...c, parts });
+    if (parts === undefined) return c;
+    return parts.length > 0 ? { ...c, parts } : undefined;
   });
-  return out;
 }
 
 /** `parts` with Gemini's envelopes opened and the others taken out; undefined when none had one. */

@@ -41,21 +41,23 @@
  *                        signature there (gemini-envelopes.ts says why).
  *
  * The hot path stays as it was: the body is looked at only when its bytes contain `agw1.` (or, for
- * Gemini, `"YWd3MS`, the start of an envelope in base64; for Responses, `_agw_`; for Messages, an empty `"signature"` member: `"signature":""` from
- * JSON.stringify, `"signature": ""` from Python's json.dumps, or with any other JSON whitespace
- * around the colon, found by a byte scan), and re-serialized only when something changed;
- * otherwise the client's bytes go unchanged.
+ * Gemini, `"YWd3MS`, the start of an envelope in base64; for Responses, `_agw_`; for Messages, an
+ * empty `"signature"` member: `"signature":""` from JSON.stringify, `"signature": ""` from
+ * Python's json.dumps, or with any other JSON whitespace around the colon, found by a byte scan),
+ * and re-serialized only when something changed (replaced.ts); otherwise the client's bytes go
+ * unchanged.
  */
 import { hasJsonMember, indexOfBytes } from "../../http/bytes.ts";
 import type { BodyDraft } from "../../policies/types.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
 import { gatewayId, GATEWAY_ID_MARK } from "../hub/gateway-ids.ts";
 import { claudeIssued, ENVELOPE, isEnvelope } from "../hub/thinking-envelope.ts";
+import { mayHoldEncodedEnvelope } from "../hub/thought-signature.ts";
 import { loopLacksThinking, type LoopStep } from "../providers/claude-thinking.ts";
 import type { RouteType } from "../types.ts";
 import { withoutGeminiEnvelopes } from "./gemini-envelopes.ts";
 import { refuseGatewayChain } from "./responses-chain.ts";
-import { mayHoldEncodedEnvelope } from "../hub/thought-signature.ts";
+import { replaced } from "./replaced.ts";
 
 type Item = Record<string, unknown>;
 
@@ -84,14 +86,8 @@ function contains(bytes: Uint8Array, text: string): boolean {
 function withoutGatewayItems(draft: BodyDraft): void {
   const input = draft.body.input;
   if (!Array.isArray(input)) return;
-  let changed = false;
-  const kept: Item[] = [];
-  for (const item of input as Item[]) {
-    const issued = asIssued(item);
-    changed ||= issued !== item;
-    if (issued) kept.push(issued);
-  }
-  if (changed) draft.set("input", kept);
+  const kept = replaced(input as Item[], asIssued);
+  if (kept) draft.set("input", kept);
 }
 
 /**
@@ -115,33 +111,21 @@ function isReference(item: Item): boolean {
 function withoutEnvelopedThinking(draft: BodyDraft): void {
   const messages = draft.body.messages;
   if (!Array.isArray(messages)) return;
-  let changed = false;
-  const out: Item[] = [];
-  for (const m of messages as Item[]) {
-    const content = m?.role === "assistant" && Array.isArray(m.content) ? issuedBlocks(m.content as Item[]) : undefined;
-    if (content === undefined || content === m.content) {
-      out.push(m);
-      continue;
-    }
-    changed = true;
+  const out = replaced(messages as Item[], (m) => {
+    const content = m?.role === "assistant" && Array.isArray(m.content) ? replaced(m.content as Item[], issuedBlock) : undefined;
+    if (content === undefined) return m;
     // an assistant message left empty goes: Claude refuses empty content, and merges the turns around it
-    if (content.length > 0) out.push({ ...m, content });
-  }
-  if (!changed) return;
+    return content.length > 0 ? { ...m, content } : undefined;
+  });
+  if (!out) return;
   draft.set("messages", out);
   if (thinkingOn(draft.body.thinking) && loopLacksThinking(out.flatMap(wireStep))) withoutThinking(draft);
 }
 
-/** `blocks` with each (redacted) thinking block as Claude issued it; the same array when none changed. */
-function issuedBlocks(blocks: Item[]): Item[] {
-  let out: Item[] | undefined;
-  blocks.forEach((b, i) => {
-    const issued = !isThinkingBlock(b) ? b : b.type === "thinking" && b.signature === "" ? undefined : claudeIssued(b);
-    if (issued === b && out === undefined) return;
-    out ??= blocks.slice(0, i);
-    if (issued) out.push(issued);
-  });
-  return out ?? blocks;
+/** A (redacted) thinking block as Claude issued it (undefined: left out); any other block as it is. */
+function issuedBlock(b: Item): Item | undefined {
+  if (!isThinkingBlock(b)) return b;
+  return b.type === "thinking" && b.signature === "" ? undefined : claudeIssued(b);
 }
 
 /** A thinking or redacted thinking block with its signed value (the type claudeIssued takes). */
