@@ -66,8 +66,8 @@ function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], cl
     const res = await callProvider(ctx, target, { path: call.path, body, headers: call.headers, clientHeaders: format ? formatHeaders(target, call.model) : undefined });
     return present(ctx, call, res, client);
   });
-  // (a Gemini stream without alt=sse is a JSON array, passed through: no comments in it)
-  if (!client.read.stream || client.read.refuse) return answer;
+  // (a Gemini stream without alt=sse is a JSON array, passed through: not an event stream, no comments in it)
+  if (!client.read.stream) return answer;
   // a silent upstream: keep-alive comments until the answer starts (then errors are events)
   return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, lateAnswer, { ctx, format: client.format?.name, model: typeof asked === "string" ? asked : "" });
 }
@@ -95,7 +95,6 @@ async function prepare(ctx: RequestContext, target: ProviderTarget, client: Chat
   const model = target.model ?? (typeof asked === "string" ? asked : undefined);
   if (model === undefined) throw new HttpError(400, "request is missing string field 'model'", { code: "missing_model", param: "model" });
   if (asked !== model) draft.set("model", model);
-  if (client.read.refuse) throw new HttpError(400, client.read.refuse, { code: "unsupported_request" });
   if (client.read.nativeOnly) throw client.read.nativeOnly;
   let request = draft.body as ChatRequest;
   if (client.format) request = adaptRequest(client.read, request, target, model, ctx.req.headers);

@@ -25,7 +25,7 @@
  *                                       response_format, thinkingConfig -> reasoning_effort
  * Dropped: safetySettings, cachedContent, labels (Gemini's own).
  */
-import { badRequest } from "../../http/errors.ts";
+import { badRequest, HttpError } from "../../http/errors.ts";
 import { geminiResponse, geminiWriter } from "../hub/gemini-writer.ts";
 import type { ThinkingBlock } from "../hub/parts.ts";
 import { openEnvelope } from "../hub/thinking-envelope.ts";
@@ -64,9 +64,13 @@ export function readGenerateContent(body: Obj, from: ReadContext): HubRead {
   generation(body.generationConfig as Obj | undefined, req);
   const stream = isStreamAction(from.path);
   if (stream) req.stream = true;
-  // without alt=sse Gemini streams one JSON array; only Gemini itself answers that (agentgateway's rule)
-  const refuse = stream && new URLSearchParams(from.query).get("alt") !== "sse" ? "streamGenerateContent needs ?alt=sse for this provider (server-sent events)" : undefined;
-  return { request: req, stream, derived: ["reasoning_effort", "top_k"], ...(refuse ? { refuse } : {}) };
+  const read: HubRead = { request: req, stream, derived: ["reasoning_effort", "top_k"] };
+  // without alt=sse Gemini streams one JSON array, not events; only Gemini itself answers that (agentgateway's rule)
+  if (stream && new URLSearchParams(from.query).get("alt") !== "sse") {
+    read.stream = false;
+    read.nativeOnly = new HttpError(400, "streamGenerateContent needs ?alt=sse for this provider (server-sent events)", { code: "unsupported_request" });
+  }
+  return read;
 }
 
 class ContentsReader {

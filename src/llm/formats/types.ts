@@ -24,6 +24,7 @@ export interface WriterContext {
 /** The client's request as the hub request, and what the answer needs. */
 export interface HubRead {
   request: ChatRequest;
+  /** the answer is an event stream (keep-alive comments may go before it) */
   stream: boolean;
   state?: unknown;
   /**
@@ -32,13 +33,11 @@ export interface HubRead {
    * refuse them on models that do not reason.
    */
   derived?: readonly string[];
-  /** why the request can only pass through to a provider of its own format (400 otherwise) */
-  refuse?: string;
   /**
    * The 400 a provider that would get the request translated answers with: it asks for what only
-   * a provider of the client's own format keeps (Responses' stored responses). Known only once a
-   * provider is chosen, so the reader sets it rather than throwing; unlike `refuse`, the native
-   * answer is the usual one (a stream gets keep-alive comments).
+   * a provider of the client's own format can give (Responses' stored responses, Gemini's stream
+   * as one JSON array). Known only once a provider is chosen, so the reader sets it rather than
+   * throwing.
    */
   nativeOnly?: HttpError;
 }

@@ -89,6 +89,20 @@ describe("Gemini client on an OpenAI-format provider", () => {
     expect(res.status).toBe(400);
     expect(((await res.json()) as { error: { status: string } }).error.status).toBe("INVALID_ARGUMENT");
   });
+
+  test("a stream without alt=sse (one JSON array, only Gemini answers it) is a Google 400 naming alt=sse; the provider gets nothing", async () => {
+    const before = emu.requests.length;
+    const res = await fetch(`${gw.origin()}/v1beta/models/gpt-4o:streamGenerateContent`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ contents: [{ role: "user", parts: [{ text: "hi" }] }] }),
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { error: { code: number; message: string; status: string } };
+    expect(body.error).toMatchObject({ code: 400, status: "INVALID_ARGUMENT" });
+    expect(body.error.message).toContain("alt=sse");
+    expect(emu.requests.length).toBe(before);
+  });
 });
 
 describe("Gemini client on Bedrock and Anthropic", () => {

@@ -125,7 +125,7 @@ describe("OpenAI Responses", () => {
 
 describe("Gemini generateContent", () => {
   test("model and stream from the path; media, schemas, thinking level, candidates", () => {
-    const { request, stream, refuse } = readGenerateContent(
+    const { request, stream, nativeOnly } = readGenerateContent(
       {
         systemInstruction: { role: "user", parts: [{ text: "sys" }] },
         contents: [{ role: "user", parts: [{ text: "look" }, { inlineData: { mimeType: "image/jpeg", data: "AA" } }, { fileData: { mimeType: "application/pdf", fileUri: "gs://b/f.pdf" } }] }],
@@ -136,7 +136,7 @@ describe("Gemini generateContent", () => {
       from("/v1/models/gemini-3-pro:streamGenerateContent", "alt=sse"),
     );
     expect(stream).toBe(true);
-    expect(refuse).toBeUndefined();
+    expect(nativeOnly).toBeUndefined();
     expect(request.model).toBe("gemini-3-pro");
     expect(request.messages).toEqual([
       { role: "system", content: "sys" },
@@ -147,6 +147,6 @@ describe("Gemini generateContent", () => {
   });
 
   test("a stream without alt=sse can only pass through", () => {
-    expect(readGenerateContent({ contents: [] }, from("/v1beta/models/m:streamGenerateContent")).refuse).toContain("alt=sse");
+    expect(readGenerateContent({ contents: [] }, from("/v1beta/models/m:streamGenerateContent")).nativeOnly?.message).toContain("alt=sse");
   });
 });
