@@ -14,6 +14,8 @@ export interface ReceivedSpan {
   startNs: bigint;
   endNs: bigint;
   attributes: Record<string, string | number | boolean>;
+  /** every attribute key as sent, in order (a key sent twice shows here twice) */
+  attributeKeys: string[];
   status: { code: number; message: string };
   resource: Record<string, string | number | boolean>;
   scope: string;
@@ -103,6 +105,7 @@ export function decodeExport(body: Uint8Array): ReceivedSpan[] {
           startNs: int(m, 7),
           endNs: int(m, 8),
           attributes: keyValues(all(m, 9)),
+          attributeKeys: all(m, 9).map((kv) => str(fields(kv), 1)),
           status: { code: Number(int(status, 3)), message: str(status, 2) },
           resource,
           scope,

@@ -197,7 +197,7 @@ test("config.tracing without an endpoint is refused", async () => {
 describe("frontendPolicies.tracing (agentgateway's replacement for config.tracing)", () => {
   const frontend = (host: string, tracing: string) => config(host, tracing, "frontendPolicies");
 
-  test("host (gRPC by default), attributes and resources by CEL, remove, and a keep-filter after sampling", async () => {
+  test("host (gRPC by default), attributes and resources by CEL (one replacing a built-in), remove, and a keep-filter after sampling", async () => {
     const emu = startOpenAIEmulator();
     const receiver = await startGrpcReceiver();
     const gw = await startTestGateway(
@@ -206,7 +206,7 @@ describe("frontendPolicies.tracing (agentgateway's replacement for config.tracin
         [
           `    host: ${receiver.endpoint.replace("http://", "")}`,
           `    randomSampling: true`,
-          `    attributes: {tenant: 'request.headers["x-tenant"]', model.asked: 'llm.requestModel'}`,
+          `    attributes: {tenant: 'request.headers["x-tenant"]', model.asked: 'llm.requestModel', gen_ai.provider.name: '"house-openai"'}`,
           `    resources: {service.name: '"edge-gateway"', deployment.environment: '"test"'}`,
           `    remove: [http.path]`,
           `    filter: 'request.headers["x-tenant"] != "quiet"'`,
@@ -221,6 +221,10 @@ describe("frontendPolicies.tracing (agentgateway's replacement for config.tracin
       const span = await eventually(() => receiver.spans.find((s) => s.traceId === kept), 5000, "no span for the kept request");
       expect(span.attributes.tenant).toBe("acme");
       expect(span.attributes["model.asked"]).toBe("gpt-4o-mini");
+      // a custom attribute of a built-in's name replaces it: sent once, with the custom value
+      expect(span.attributes["gen_ai.provider.name"]).toBe("house-openai");
+      expect(span.attributeKeys.filter((k) => k === "gen_ai.provider.name")).toHaveLength(1);
+      expect(new Set(span.attributeKeys).size).toBe(span.attributeKeys.length);
       expect(span.attributes["http.path"]).toBeUndefined();
       expect(span.attributes["http.method"]).toBe("POST");
       expect(span.resource["service.name"]).toBe("edge-gateway");
