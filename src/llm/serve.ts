@@ -1,6 +1,9 @@
 /**
  * Serving one request on an LLM backend (`ai` or `llm:`): which provider(s) may serve it, which
  * API the path speaks, then chat, embeddings, the model list, a native API or a passthrough.
+ * First of all, a path naming a response the gateway wrote (`/responses/resp_agw_...`: retrieve,
+ * delete, cancel, input items) is answered here with a 404 saying why, on either backend form:
+ * no provider holds it (formats/responses-chain.ts).
  */
 import type { AiBackend, LlmBackend, ProviderTarget, VirtualModel } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
@@ -11,6 +14,7 @@ import { anthropicFormat } from "./formats/anthropic.ts";
 import { formatOfRoute } from "./formats/errors.ts";
 import { geminiFormat } from "./formats/gemini.ts";
 import { responsesFormat } from "./formats/responses.ts";
+import { refuseGatewayResponsePath } from "./formats/responses-chain.ts";
 import { serveRealtime } from "./realtime.ts";
 import { serveEmbeddings } from "./embeddings.ts";
 import { listModels } from "./models.ts";
@@ -23,6 +27,7 @@ import { candidates } from "./targets.ts";
 import type { RouteType } from "./types.ts";
 
 export async function serveAiBackend(ctx: RequestContext, backend: AiBackend): Promise<Response> {
+  refuseGatewayResponsePath(ctx.path);
   const targets = candidates(backend, ctx.deps.random);
   // the route table of the provider first in line (normally set once, on the backend)
   const routes = targets[0]!.routes;
@@ -33,6 +38,7 @@ export async function serveAiBackend(ctx: RequestContext, backend: AiBackend): P
 }
 
 export async function serveLlmBackend(ctx: RequestContext, backend: LlmBackend): Promise<Response> {
+  refuseGatewayResponsePath(ctx.path);
   const routeType = detectRouteType(ctx.method, ctx.path, undefined, "passthrough");
   checkMethod(routeType, ctx.method, ctx.path);
   if (routeType === "models") return await listModels(ctx, [...backend.models.filter((m) => m.visibility === "public"), ...[...backend.virtualModels.values()].map((v) => v.listing)]);

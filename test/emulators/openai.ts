@@ -11,11 +11,16 @@
  * `invalid_encrypted_content`). A test that scripts an answer with items the client sends back
  * gets them from `issueReasoning()`, `issueMessage()` or `issueEncryptedContent()`, as OpenAI
  * would have issued them (and, with `store` on, kept them). A `previous_response_id` must name a
- * whole Response it answered with `store` on (400 `previous_response_not_found` otherwise).
+ * whole Response it answered with `store` on (400 `previous_response_not_found` otherwise). A
+ * function or custom tool call output needs its call earlier in `input` (400 "No tool call found
+ * for function call output with call_id ..."), unless the request chains on stored state. The
+ * paths of a response (`GET`/`DELETE /v1/responses/{id}`, `/cancel`, `/input_items`) answer 404
+ * "Response with id '...' not found." for one it does not hold; GET returns, DELETE removes one
+ * it holds.
  */
 import type { Socket } from "bun";
 import { openaiUpstream, type UpstreamOptions } from "../../bench/upstream.ts";
-import { inputRefusal, issuedNothing, keepResponse, previousResponseRefusal } from "./responses-items.ts";
+import { inputRefusal, issuedNothing, keepResponse, previousResponseRefusal, storedResponseAnswer } from "./responses-items.ts";
 import { startScriptedUpstream, type RecordedRequest, type ScriptedUpstream, type ScriptFn } from "./scripted.ts";
 
 export type { RecordedRequest };
@@ -39,6 +44,8 @@ export function startOpenAIEmulator(opts: Partial<UpstreamOptions> = {}): OpenAI
     name: "openai",
     defaultReply: (rec) => fallback(new Request(`http://openai${rec.path}${rec.query}`, { method: rec.method, headers: rec.headers, body: rec.body || undefined })),
     answer: async (rec, reply) => {
+      const stored = storedResponseAnswer(rec, issued);
+      if (stored) return stored;
       if (rec.method !== "POST" || !rec.path.endsWith("/responses")) return (await reply())!;
       const refusal = previousResponseRefusal(rec.json, issued) ?? inputRefusal(rec.json, issued, 404);
       if (refusal) return refusal;

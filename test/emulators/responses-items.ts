@@ -28,21 +28,34 @@
  *   found.", param `previous_response_id` (microsoft/semantic-kernel#13128 on OpenAI;
  *   bigduu/Bamboo-agent#513 the same fields). Checked before the items.
  *
+ * - A tool call output with no call of its kind and `call_id` before it in `input`: 400, "No tool
+ *   call found for function call output with call_id call_....", param `input`, code null
+ *   (openai/codex#17630, continuedev/continue#10092 on OpenAI; cline/cline#9288 the same body
+ *   behind another OpenAI host), and "No tool call found for custom tool call output with call_id
+ *   ..." for a custom tool call's (the wording proxies in front of OpenAI's Codex backend match
+ *   on). Not checked when the request chains on stored state (`previous_response_id`,
+ *   `conversation`), where the call may be.
+ * - Retrieving, deleting, cancelling or listing the input items of a response it does not hold
+ *   (`/responses/{id}`, `/cancel`, `/input_items`): 404, "Response with id 'resp_...' not found.",
+ *   type `invalid_request_error` (the wording OpenAI-compatible servers copy:
+ *   vllm-project/vllm serving_responses.py). A response it holds is returned by GET and removed by
+ *   DELETE; cancel and input items of one are left to the test's script or queue.
+ *
  * An `item_reference` names an item by id only (its `type` may be left out): it is found or not.
  * The emulators give the first refusal in input order. Reports also show OpenAI taking ids a
  * client made up in its own shape (Codex's `msg_` + UUIDv7, openai/codex#28814); the emulators
  * take the stricter reading, in which only what they issued is found.
  */
 
-/** What an emulator gave out: encrypted reasoning, item ids and response ids (persisted: it answered with `store` on). */
+/** What an emulator gave out: encrypted reasoning, item ids and responses by id (persisted: it answered with `store` on). */
 export interface Issued {
   encrypted: Set<string>;
   ids: Set<string>;
-  responses: Set<string>;
+  responses: Map<string, unknown>;
 }
 
 export function issuedNothing(): Issued {
-  return { encrypted: new Set(), ids: new Set(), responses: new Set() };
+  return { encrypted: new Set(), ids: new Set(), responses: new Map() };
 }
 
 /** The API's answer to a `previous_response_id` it does not hold, or undefined (none, or one it holds). */
@@ -65,28 +78,70 @@ export function keepResponse(body: { store?: unknown } | undefined, res: Respons
     .json()
     .then((r) => {
       const id = (r as { id?: unknown } | null)?.id;
-      if (typeof id === "string" && id.startsWith("resp_")) issued.responses.add(id);
+      if (typeof id === "string" && id.startsWith("resp_")) issued.responses.set(id, r);
     })
     .catch(() => {}); // not a Response (a scripted fault): nothing to keep
+}
+
+/** A response's own paths: `/responses/{id}`, `/responses/{id}/cancel`, `/responses/{id}/input_items`. */
+const RESPONSE_PATH = /\/responses\/([^/]+)(\/cancel|\/input_items)?$/;
+
+/**
+ * The API's answer to a request on a response's own path: a 404 for one it does not hold, the
+ * response for a GET of one it holds, the deletion for a DELETE; undefined for other requests
+ * (cancel and input items of a response it holds: the test's reply).
+ */
+export function storedResponseAnswer(rec: { method: string; path: string }, issued: Issued): Response | undefined {
+  const match = RESPONSE_PATH.exec(rec.path);
+  if (!match || match[1] === "compact") return undefined;
+  const id = decodeURIComponent(match[1]!);
+  if (!issued.responses.has(id)) return apiError(404, `Response with id '${id}' not found.`, null, null);
+  if (match[2] !== undefined) return undefined;
+  if (rec.method === "GET") return Response.json(issued.responses.get(id));
+  if (rec.method !== "DELETE") return undefined;
+  issued.responses.delete(id);
+  return Response.json({ id, object: "response", deleted: true });
 }
 
 /** The prefix each item type's ids start with. */
 const PREFIX: Record<string, string> = { message: "msg", function_call: "fc", custom_tool_call: "ctc", reasoning: "rs" };
 
-type InputItem = { type?: unknown; role?: unknown; id?: unknown; encrypted_content?: unknown };
+type InputItem = { type?: unknown; role?: unknown; id?: unknown; encrypted_content?: unknown; call_id?: unknown };
+
+type Body = { input?: unknown; store?: unknown; previous_response_id?: unknown; conversation?: unknown };
 
 /**
  * The API's answer to the first item of `body.input` it would refuse, or undefined when it takes
  * them all; `notFound` is the status of an unknown id (OpenAI 404, Azure 400).
  */
-export function inputRefusal(body: { input?: unknown; store?: unknown } | undefined, issued: Issued, notFound: 400 | 404): Response | undefined {
+export function inputRefusal(body: Body | undefined, issued: Issued, notFound: 400 | 404): Response | undefined {
   if (!Array.isArray(body?.input)) return undefined;
   const stored = body.store !== false; // the API's default is true
+  // with stored state to draw on, a call may be there rather than in `input`
+  const calls = body.previous_response_id == null && body.conversation == null ? new Set<string>() : undefined;
   for (const [i, item] of (body.input as InputItem[]).entries()) {
-    const refusal = itemRefusal(item, i, stored, issued, notFound);
+    const refusal = itemRefusal(item, i, stored, issued, notFound) ?? orphanRefusal(item, calls);
     if (refusal) return refusal;
   }
   return undefined;
+}
+
+/** The output item type of each tool call type, and how the API names it in its refusal. */
+const OUTPUT: Record<string, { call: string; named: string }> = {
+  function_call_output: { call: "function_call", named: "function call output" },
+  custom_tool_call_output: { call: "custom_tool_call", named: "custom tool call output" },
+};
+
+/** Remembers a call in `calls` (its type and call_id); refuses an output whose call is not there. */
+function orphanRefusal(item: InputItem, calls: Set<string> | undefined): Response | undefined {
+  if (!calls || typeof item?.type !== "string") return undefined;
+  const output = OUTPUT[item.type];
+  if (!output) {
+    if (typeof item.call_id === "string") calls.add(`${item.type} ${item.call_id}`);
+    return undefined;
+  }
+  if (calls.has(`${output.call} ${String(item.call_id)}`)) return undefined;
+  return apiError(400, `No tool call found for ${output.named} with call_id ${String(item.call_id)}.`, "input", null);
 }
 
 function itemRefusal(item: InputItem, i: number, stored: boolean, issued: Issued, notFound: 400 | 404): Response | undefined {

@@ -23,16 +23,25 @@
  *                        items the gateway wrote (messages, function and custom tool calls) go
  *                        on without their ids (`msg_agw_`, `fc_agw_`, `ctc_agw_`: the SDKs keep
  *                        them, Codex sends them to Azure): the content is the conversation, the
- *                        id a name no provider holds. An `item_reference` to any of them is left
- *                        out: it carries nothing but the id, and the gateway keeps no answers to
- *                        find the item by (a client that sent the item itself has it kept, id
- *                        removed). No Responses-native provider (OpenAI, Azure, custom) issued
- *                        any of these, the Claude signatures in `agw1.t.` included: OpenAI
- *                        answers 400 `invalid_encrypted_content`, or 404 "Item with id '...' not
- *                        found" for an id it does not hold, Azure the same with a 400
- *                        (hub/gateway-ids.ts has the reports). A `previous_response_id` naming a
- *                        response the gateway wrote (`resp_agw_`) is answered here with a 400
- *                        that says so, with no upstream call (responses-chain.ts).
+ *                        id a name no provider holds. An `item_reference` to a message or
+ *                        reasoning item the gateway wrote is left out: it carries nothing but the
+ *                        id, and the gateway keeps no answers to find the item by (a client that
+ *                        sent the item itself has it kept, id removed). One to a function or
+ *                        custom tool call the gateway wrote, not also sent whole, is answered
+ *                        with a 400 instead, with no upstream call: left out, it would leave that
+ *                        call's output alone, which OpenAI refuses with "No tool call found for
+ *                        function call output with call_id ...", naming the output and not the
+ *                        reference that was dropped; the gateway's 400 names the reference and
+ *                        asks for the call item itself, which the client has (responses-chain.ts).
+ *                        No Responses-native provider (OpenAI, Azure, custom) issued any of
+ *                        these, the Claude signatures in `agw1.t.` included: OpenAI answers 400
+ *                        `invalid_encrypted_content`, or 404 "Item with id '...' not found" for
+ *                        an id it does not hold, Azure the same with a 400 (hub/gateway-ids.ts
+ *                        has the reports). A `previous_response_id` naming a response the
+ *                        gateway wrote (`resp_agw_`) is answered here with a 400 that says so,
+ *                        with no upstream call (responses-chain.ts); a retrieve, delete, cancel
+ *                        or input items list of one, with a 404 (by its path, in llm/serve.ts:
+ *                        there is no body to look at).
  *   Gemini (and Vertex)  in `parts[].thoughtSignature` (generateContent, streamGenerateContent,
  *                        countTokens): `agw1.gc.` / `agw1.ga.` envelopes get Gemini's own
  *                        signature inside back; any other envelope is taken out, with the thought
@@ -56,7 +65,7 @@ import { mayHoldEncodedEnvelope } from "../hub/thought-signature.ts";
 import { loopLacksThinking, type LoopStep } from "../providers/claude-thinking.ts";
 import type { RouteType } from "../types.ts";
 import { withoutGeminiEnvelopes } from "./gemini-envelopes.ts";
-import { refuseGatewayChain } from "./responses-chain.ts";
+import { refuseGatewayCallReference, refuseGatewayChain } from "./responses-chain.ts";
 import { replaced } from "./replaced.ts";
 
 type Item = Record<string, unknown>;
@@ -86,19 +95,27 @@ function contains(bytes: Uint8Array, text: string): boolean {
 function withoutGatewayItems(draft: BodyDraft): void {
   const input = draft.body.input;
   if (!Array.isArray(input)) return;
-  const kept = replaced(input as Item[], asIssued);
+  const items = input as Item[];
+  // the gateway's items the client sent whole: a reference to one of them is redundant, not missing
+  const carried = new Set(items.filter((i) => gatewayId(i?.id) && !isReference(i)).map((i) => i.id));
+  const kept = replaced(items, (item) => asIssued(item, carried));
   if (kept) draft.set("input", kept);
 }
 
 /**
  * `item` as a Responses API can take it: the item itself when the gateway wrote nothing of it,
- * undefined when it must go (the gateway's reasoning, a reference to an item the gateway wrote),
- * the item without its id when the gateway minted that.
+ * undefined when it must go (the gateway's reasoning, a reference to a message or reasoning item
+ * the gateway wrote, or to an item `carried` whole), the item without its id when the gateway
+ * minted that. A reference to a call the gateway wrote, not carried, is a 400: left out, it would
+ * leave the call's output without its call.
  */
-function asIssued(item: Item): Item | undefined {
+function asIssued(item: Item, carried: ReadonlySet<unknown>): Item | undefined {
   if (item?.type === "reasoning" && (isEnvelope(item.encrypted_content) || gatewayId(item.id))) return undefined;
   if (!gatewayId(item?.id)) return item;
-  if (isReference(item)) return undefined;
+  if (isReference(item)) {
+    if (!carried.has(item.id)) refuseGatewayCallReference(item.id);
+    return undefined;
+  }
   const { id: _minted, ...rest } = item;
   return rest;
 }

@@ -26,8 +26,10 @@
  * `store: true` chains a turn on it with `previous_response_id`; OpenAI never issued it and the
  * gateway keeps no responses, so OpenAI would answer 400 `previous_response_not_found` "Previous
  * response with id '...' not found." (microsoft/semantic-kernel#13128), which says nothing of why.
- * A native passthrough answers such a chain itself instead (formats/responses-chain.ts). The
- * gateway mints no conversation ids (`conv_`): a `conversation` is always the provider's.
+ * A native passthrough answers such a chain itself instead, and the gateway answers a retrieve,
+ * delete, cancel or input items list of such a response (by its path), and an `item_reference` to
+ * a call it wrote (formats/responses-chain.ts). The gateway mints no conversation ids (`conv_`):
+ * a `conversation` is always the provider's.
  */
 
 /** What every id the gateway mints holds, just after its prefix. */

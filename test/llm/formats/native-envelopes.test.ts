@@ -127,7 +127,7 @@ describe("OpenAI Responses", () => {
     expect(clean("responses", { model: "gpt-5", input: [own, input[4], input[5]] }).changed).toBe(false);
   });
 
-  test("the other items the gateway wrote stay without their ids; references to them go, typed or not", () => {
+  test("the other items the gateway wrote stay without their ids; references to them go, typed or not (a call's as it is sent whole too)", () => {
     const content = [{ type: "output_text", text: "Checking.", annotations: [] }];
     const call = { type: "function_call", status: "completed", arguments: "{}", call_id: "toolu_1", name: "f" };
     const custom = { type: "custom_tool_call", status: "completed", call_id: "tooluse_2", name: "apply_patch", input: "*** Begin Patch" };
@@ -149,6 +149,30 @@ describe("OpenAI Responses", () => {
       input[4],
       input[7],
     ]);
+  });
+
+  test("a reference to a function or custom tool call the gateway wrote, not sent whole, is refused (400 on input, naming it)", () => {
+    const refusal = (input: unknown[]) => {
+      try {
+        clean("responses", { model: "gpt-5", input });
+      } catch (e) {
+        return e as HttpError;
+      }
+      return undefined;
+    };
+    const output = { type: "function_call_output", call_id: "toolu_1", output: "ok" };
+    for (const [reference, kind, type] of [
+      [{ type: "item_reference", id: "fc_agw_0123456789abcdef01234567_1" }, "function call", "function_call"],
+      [{ id: "ctc_agw_0123456789abcdef01234567_2" }, "custom tool call", "custom_tool_call"],
+    ] as const) {
+      const err = refusal([{ role: "user", content: "go" }, reference, output]);
+      expect(err).toBeInstanceOf(HttpError);
+      expect([err!.status, err!.type, err!.param, err!.code]).toEqual([400, "invalid_request_error", "input", "item_not_found"]);
+      expect(err!.message).toStartWith(`Item with id '${reference.id}' not found: it is a ${kind} the gateway wrote from another provider's answer`);
+      expect(err!.message).toContain(`Send the ${kind} item itself in 'input' instead of the reference, as the client received it in that response's output (type '${type}'`);
+    }
+    // a message's reference still just goes
+    expect(refusal([{ type: "item_reference", id: "msg_agw_0123456789abcdef01234567_0" }, output])).toBeUndefined();
   });
 
   test("a body that only mentions the mark in a text, or has no input list, is not touched", () => {

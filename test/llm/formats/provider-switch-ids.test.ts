@@ -6,7 +6,8 @@
  * item's id up and refuse one they do not hold (the emulators answer as they do:
  * emulators/responses-items.ts). SDK clients send the output back with its ids (`store` on or off),
  * Codex with ids on Azure (`store: true`) and without them on OpenAI: the gateway sends the items
- * on without the ids it minted, and leaves out references to them; everything else goes as sent.
+ * on without the ids it minted, and leaves out references to them (but to its calls:
+ * provider-switch-references.test.ts); everything else goes as sent.
  * SDK clients with `store: true` may chain instead (`previous_response_id`): a chain on a response
  * the gateway wrote (`resp_agw_`, which OpenAI would answer 400 `previous_response_not_found`) is
  * answered by the gateway itself, saying why; a chain on OpenAI's own goes on untouched.
@@ -117,15 +118,17 @@ describe("SDK clients that send the output back as input, ids and all, to OpenAI
     });
   }
 
-  test("a reference to an item the gateway wrote is left out (its content is nowhere OpenAI can read); one to OpenAI's own stays", async () => {
+  test("a reference to a message the gateway wrote is left out (its content is nowhere OpenAI can read); one to OpenAI's own stays", async () => {
     const output = await claudeToolTurn(false);
     const own = openai.issueMessage("Hello.");
     openai.enqueue(completed("ok"));
+    const message = (output[0] as OpenAI.Responses.ResponseOutputMessage).id;
+    // (a reference to the call would be refused: provider-switch-references.test.ts)
     const input = [
       { role: "user", content: "Hi" },
       { type: "item_reference", id: own.id },
-      { type: "item_reference", id: (output[0] as OpenAI.Responses.ResponseOutputMessage).id },
-      { id: (output[1] as OpenAI.Responses.ResponseFunctionToolCall).id }, // the type of a reference may be left out
+      { type: "item_reference", id: message },
+      { id: message }, // the type of a reference may be left out
       { role: "user", content: "Go on" },
     ];
     const res = await fetch(`${gw.origin()}/openai/v1/responses`, { method: "POST", headers: { "content-type": "application/json", authorization: "Bearer sk-client" }, body: JSON.stringify({ model: "gpt-5", input }) });
