@@ -161,7 +161,8 @@ class Writer {
  * byte, and looking the key up per attribute, were most of a span's cost in the gateway's
  * profile; a copy of bytes written once is a fraction of it. `values` keeps the encoded KeyValue
  * of at most PER_KEY string values a key, so ids and durations stop being added once that many
- * were seen. Names come from the code and the config, so the keys are bounded too.
+ * were seen, and none longer than MAX_KEPT_LENGTH. Names come from the code and the config, so the
+ * keys are bounded too.
  */
 export interface AttributeKey {
   readonly name: string;
@@ -176,6 +177,8 @@ export type EmitAttribute = (key: AttributeKey, value: AttributeValue | undefine
 
 const keys = new Map<string, AttributeKey>();
 const PER_KEY = 64;
+/** values a client chooses (a path, a header in a custom attribute) are kept only when short: at most 64 x 256 characters a key */
+const MAX_KEPT_LENGTH = 256;
 
 export function attributeKey(name: string): AttributeKey {
   let key = keys.get(name);
@@ -192,7 +195,7 @@ function encoded(write: (w: Writer) => void): Uint8Array {
 /** the KeyValue contents for a string value, when it is or can still be kept */
 function recurringKeyValue(key: AttributeKey, value: string): Uint8Array | undefined {
   let bytes = key.values.get(value);
-  if (bytes === undefined && key.values.size < PER_KEY) {
+  if (bytes === undefined && key.values.size < PER_KEY && value.length <= MAX_KEPT_LENGTH) {
     bytes = encoded((w) => {
       w.raw(key.field);
       const any = w.begin(2);

@@ -1,0 +1,72 @@
+/**
+ * The span encoder against a protobuf reader written separately (test/helpers/otlp.ts): what a
+ * collector decodes is what the span's attributes are, whether a value's encoding was kept for
+ * reuse (a route or model seen before), was never kept (past 64 values of a key, or too long for
+ * that), or holds text that is not ASCII.
+ */
+import { expect, test } from "bun:test";
+import type { ExchangeOutcome } from "../../src/telemetry/outcome.ts";
+import { emitSpanAttributes, spanAttributes } from "../../src/telemetry/tracing/attributes.ts";
+import { SpanBatch } from "../../src/telemetry/tracing/otlp-encode.ts";
+import { decodeExport } from "../helpers/otlp.ts";
+
+const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
+
+function exchange(i: number): ExchangeOutcome {
+  // paths: one recurring, then a new one each time (past the cache), some long, some not ASCII
+  const path = i % 3 === 0 ? "/v1/chat/completions" : i % 7 === 0 ? `/v1/${"x".repeat(300 + i)}` : i % 5 === 0 ? `/v1/é/${i}/ü✓` : `/v1/chat/${i}`;
+  return {
+    start: 0,
+    bind: 3000,
+    method: "POST",
+    path,
+    listener: "default",
+    route: i % 2 ? "ns/route-a" : "ns/route-b",
+    protocol: "llm",
+    operation: "chat",
+    provider: "openai",
+    endpoint: "api.openai.com:443",
+    attempts: 1 + (i % 3),
+    requestModel: "gpt-4o-mini",
+    responseModel: `gpt-4o-mini-${i % 90}`,
+    usage: { inputTokens: i, outputTokens: 2 * i + 1, cachedInputTokens: 0, cacheWriteInputTokens: 0, reasoningTokens: 0 },
+    status: i % 11 ? 200 : 503,
+    firstByteMs: 0.5 + i / 7,
+    durationMs: 3 + i / 3,
+    cost: { status: "Exact", total: i * 1.5e-7, input: i * 1.5e-7, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 },
+    trace: { traceId: hex(i + 1, 32), spanId: hex(i + 1, 16), flags: 1 },
+    ...(i % 4 === 0 ? { custom: { log: {}, metrics: {}, trace: { tenant: `t-${i % 70}`, "http.method": "custom" } } } : {}),
+  } as ExchangeOutcome;
+}
+
+test("spans decode to their attributes, kept encodings or not, ASCII or not", () => {
+  const remove = new Set<string>();
+  const batch = new SpanBatch();
+  const records = Array.from({ length: 240 }, (_, i) => exchange(i));
+  for (const r of records) {
+    batch.add({
+      traceId: r.trace!.traceId,
+      spanId: r.trace!.spanId,
+      parentSpanId: undefined,
+      flags: 1,
+      name: `${r.method} ${r.path}`,
+      kind: 2,
+      startMs: 1_700_000_000_000,
+      endMs: 1_700_000_000_003.5,
+      attributes: (emit) => emitSpanAttributes(r, remove, emit),
+      status: { code: 0 },
+    });
+  }
+  const spans = decodeExport(batch.take({ "service.name": "agentgateway" }, { name: "agentgateway", version: "test" }));
+  expect(spans).toHaveLength(records.length);
+  for (const [i, span] of spans.entries()) {
+    const want = spanAttributes(records[i]!, remove);
+    expect(span.attributes).toEqual(want);
+    expect(span.attributeKeys).toHaveLength(Object.keys(want).length);
+    expect(span.name).toBe(`POST ${records[i]!.path}`);
+  }
+  // a custom attribute replaces the built-in of its name
+  expect(spans[0]!.attributes["http.method"]).toBe("custom");
+  expect(spans[1]!.attributes["http.method"]).toBe("POST");
+  expect(spans[5]!.attributes["http.path"]).toBe("/v1/é/5/ü✓");
+});
