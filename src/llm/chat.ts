@@ -90,7 +90,8 @@ function shapesHub(target: ProviderTarget): boolean {
 async function prepare(ctx: RequestContext, target: ProviderTarget, client: ChatClient): Promise<ChatCall> {
   const draft = bodyDraft(client.read.request);
   runPrepare(target.policies, draft, ctx);
-  await runHubRequest(target.policies, draft, ctx, target);
+  const hubbed = runHubRequest(target.policies, draft, ctx, target);
+  if (hubbed) await hubbed;
   const asked = draft.body.model;
   const model = target.model ?? (typeof asked === "string" ? asked : undefined);
   if (model === undefined) throw new HttpError(400, "request is missing string field 'model'", { code: "missing_model", param: "model" });
@@ -117,6 +118,6 @@ async function prepare(ctx: RequestContext, target: ProviderTarget, client: Chat
     // ask for usage upstream (telemetry, limits); the usage chunk is dropped before the client sees it
     draft.set("stream_options", { ...(request.stream_options ?? {}), include_usage: true });
   }
-  const body = draft.changed ? JSON.stringify(draft.body) : await ctx.bytes();
+  const body = draft.changed ? JSON.stringify(draft.body) : (ctx.parsedBytes ?? (await ctx.bytes()));
   return { ...base, request: draft.body as ChatRequest, path, body, hub: undefined };
 }

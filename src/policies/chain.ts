@@ -23,11 +23,19 @@ export function runPrepare(policies: readonly Policy[], draft: BodyDraft, ctx: R
   for (const p of policies) p.prepare?.(draft, ctx);
 }
 
-export async function runHubRequest(policies: readonly Policy[], draft: BodyDraft, ctx: RequestContext, target: ProviderTarget): Promise<void> {
-  for (const p of policies) {
-    const pending = p.hubRequest?.(draft, ctx, target);
-    if (pending) await pending;
+/*
+ * The hook runners below that may wait (`hubRequest`, `send`) run synchronously while every hook
+ * answers at once (most do: headers, keys, prompts) and return a promise only from the first hook
+ * that returns one; undefined means done. Callers await only a promise: each await, and each
+ * async function, is a microtask turn on every request.
+ */
+
+export function runHubRequest(policies: readonly Policy[], draft: BodyDraft, ctx: RequestContext, target: ProviderTarget, from = 0): Promise<void> | undefined {
+  for (let i = from; i < policies.length; i++) {
+    const pending = policies[i]!.hubRequest?.(draft, ctx, target);
+    if (pending) return pending.then(() => runHubRequest(policies, draft, ctx, target, i + 1));
   }
+  return undefined;
 }
 
 /** The `upstreamBody` hooks over a translated body; the body itself when there are none. */
@@ -37,11 +45,12 @@ export function runUpstreamBody(policies: readonly Policy[], body: string | Uint
   return out;
 }
 
-export async function runSend(policies: readonly Policy[], req: UpstreamRequest, ctx: RequestContext): Promise<void> {
-  for (const p of policies) {
-    const pending = p.send?.(req, ctx);
-    if (pending) await pending; // most hooks are synchronous: no microtask for them
+export function runSend(policies: readonly Policy[], req: UpstreamRequest, ctx: RequestContext, from = 0): Promise<void> | undefined {
+  for (let i = from; i < policies.length; i++) {
+    const pending = policies[i]!.send?.(req, ctx);
+    if (pending) return pending.then(() => runSend(policies, req, ctx, i + 1));
   }
+  return undefined;
 }
 
 export function runPresent(policies: readonly Policy[], headers: Headers, ctx: RequestContext, status = 200): void {

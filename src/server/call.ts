@@ -49,8 +49,10 @@ export async function callTarget(ctx: RequestContext, target: UpstreamTarget, in
   const req: UpstreamRequest = { url: upstreamUrl(target.origin, init.path, init.query), method: ctx.method, headers, body: init.body };
   // tracing (issue 15): a traced exchange continues its trace upstream, before any signer sees the headers
   if (ctx.outcome.record.trace) headers.set("traceparent", formatTraceparent(ctx.outcome.record.trace));
-  await runSend(ctx.route.policies, req, ctx);
-  await runSend(target.policies, req, ctx);
+  const routeSent = runSend(ctx.route.policies, req, ctx);
+  if (routeSent) await routeSent;
+  const targetSent = runSend(target.policies, req, ctx);
+  if (targetSent) await targetSent;
   init.finalize?.(req.headers);
   const streamed = req.body instanceof ReadableStream;
   if (!streamed) ctx.requestSent();

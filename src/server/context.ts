@@ -49,6 +49,8 @@ export interface RequestContext {
   bytes(): Promise<Uint8Array>;
   /** true once the body was read (a passthrough then forwards those bytes, not the consumed stream) */
   readonly bodyRead: boolean;
+  /** the bytes json() parsed, once it has: a caller forwarding them unchanged needs no await */
+  readonly parsedBytes: Uint8Array | undefined;
   /** the client's body as a JSON object (400 when it is not one); parsed once */
   json(): Promise<Record<string, unknown>>;
   /** the model the client asked for: the native URL path's, else the JSON body's `model`; read once */
@@ -85,6 +87,7 @@ export interface ContextInit {
 export function createContext(init: ContextInit): RequestContext {
   let bytes: Promise<Uint8Array> | undefined;
   let json: Promise<Record<string, unknown>> | undefined;
+  let parsedBytes: Uint8Array | undefined;
   let model: Promise<string | undefined> | undefined;
   let vars: Map<string, unknown> | undefined;
   const ctx: RequestContext = {
@@ -105,7 +108,14 @@ export function createContext(init: ContextInit): RequestContext {
     get bodyRead() {
       return bytes !== undefined;
     },
-    json: () => (json ??= ctx.bytes().then(parseJsonObject)),
+    get parsedBytes() {
+      return parsedBytes;
+    },
+    json: () =>
+      (json ??= ctx.bytes().then((b) => {
+        parsedBytes = b;
+        return parseJsonObject(b);
+      })),
     model: () => (model ??= requestedModel(ctx)),
     requestSent: init.requestSent,
     errorFormat: undefined,
