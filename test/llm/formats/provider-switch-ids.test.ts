@@ -14,51 +14,27 @@
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import OpenAI from "openai";
-import { startAnthropicEmulator, turn, type AnthropicEmulator } from "../../emulators/anthropic.ts";
-import { startAzureEmulator, type AzureEmulator } from "../../emulators/azure.ts";
-import { startBedrockEmulator, TEST_CREDENTIALS, type BedrockEmulator } from "../../emulators/bedrock.ts";
-import { startOpenAIEmulator, type OpenAIEmulator } from "../../emulators/openai.ts";
-import { openaiClient, startTestGateway, type TestGateway } from "../../helpers/gateway.ts";
-import { MODEL as BEDROCK_MODEL } from "../providers/bedrock/scripts.ts";
+import { turn, type AnthropicEmulator } from "../../emulators/anthropic.ts";
+import type { AzureEmulator } from "../../emulators/azure.ts";
+import type { BedrockEmulator } from "../../emulators/bedrock.ts";
+import type { OpenAIEmulator } from "../../emulators/openai.ts";
+import { openaiClient, type TestGateway } from "../../helpers/gateway.ts";
 import { oneTool, plainText } from "../providers/anthropic/scripts.ts";
+import { type FourProviders, startFourProviders } from "./four-providers.ts";
 import { bedrockText, bedrockThinkingTool, responsesCompleted, SIGNATURE } from "./scripts.ts";
 
-const AZURE_KEY = "0123456789abcdef0123456789abcdef";
-
+let setup: FourProviders;
 let claude: AnthropicEmulator;
 let bedrock: BedrockEmulator;
 let openai: OpenAIEmulator;
 let azure: AzureEmulator;
 let gw: TestGateway;
 
-/** A route serving `/<name>/...` as `/...` from one provider. */
-const route = (name: string, auth: unknown, backend: string) => `
-    - matches: [{path: {pathPrefix: /${name}/}}]
-      policies: {urlRewrite: {path: {prefix: /}}, backendAuth: ${JSON.stringify(auth)}}
-      backends: [{ai: ${backend}}]`;
-
 beforeAll(async () => {
-  claude = startAnthropicEmulator();
-  bedrock = startBedrockEmulator();
-  openai = startOpenAIEmulator();
-  azure = startAzureEmulator({ apiKey: AZURE_KEY });
-  const routes = [
-    route("claude", { key: "sk-ant-gw" }, `{name: claude, hostOverride: "${claude.host}", provider: {anthropic: {model: claude-x}}}`),
-    route("bedrock", { aws: TEST_CREDENTIALS }, `{name: bedrock, hostOverride: "${bedrock.host}", provider: {bedrock: {region: us-east-1, model: "${BEDROCK_MODEL}"}}}`),
-    route("openai", { key: "sk-gw" }, `{name: openai, hostOverride: "${openai.host}", provider: {openAI: {model: gpt-5}}}`),
-    route("azure", { key: AZURE_KEY }, `{name: azure, hostOverride: "${azure.host}", provider: {azure: {resourceName: myres, resourceType: openAI, model: gpt-5}}}`),
-  ];
-  gw = await startTestGateway(`
-binds:
-- port: 0
-  listeners:
-  - routes:${routes.join("")}
-`);
+  setup = await startFourProviders();
+  ({ claude, bedrock, openai, azure, gw } = setup);
 });
-afterAll(async () => {
-  await gw.stop();
-  await Promise.all([claude.stop(), bedrock.stop(), openai.stop(), azure.stop()]);
-});
+afterAll(() => setup.stop());
 
 const client = (provider: "claude" | "bedrock" | "openai" | "azure") => openaiClient(`${gw.origin()}/${provider}/v1`);
 
