@@ -14,15 +14,18 @@ export interface ExpandResult {
   value: string;
   /** names referenced without a default and not set */
   missing: string[];
+  /** names set to the empty string (an unquoted scalar left empty is no value at all) */
+  empty: string[];
   changed: boolean;
 }
 
 const NAME_CHAR = /[\p{L}\p{N}_]/u;
 
 export function expandEnv(input: string, env: Env): ExpandResult {
-  if (!input.includes("$")) return { value: input, missing: [], changed: false };
+  if (!input.includes("$")) return { value: input, missing: [], empty: [], changed: false };
   let out = "";
   const missing: string[] = [];
+  const empty: string[] = [];
   let i = 0;
   while (i < input.length) {
     const ch = input[i]!;
@@ -48,6 +51,7 @@ export function expandEnv(input: string, env: Env): ExpandResult {
       const sep = body.indexOf(":-");
       const name = sep === -1 ? body : body.slice(0, sep);
       const value = env[name];
+      if (value === "") empty.push(name);
       if (value !== undefined) out += value;
       else if (sep !== -1) out += body.slice(sep + 2);
       else missing.push(name);
@@ -63,9 +67,10 @@ export function expandEnv(input: string, env: Env): ExpandResult {
     }
     const name = input.slice(i + 1, j);
     const value = env[name];
+    if (value === "") empty.push(name);
     if (value !== undefined) out += value;
     else missing.push(name);
     i = j;
   }
-  return { value: out, missing, changed: true };
+  return { value: out, missing, empty, changed: true };
 }

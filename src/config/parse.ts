@@ -36,15 +36,16 @@ export function parseConfig(text: string, file: string, env: Env): Result<Parsed
 
   // Schema problems are reported together with missing variables (all at once), except at the
   // places whose value was missing: those would only repeat the same problem.
-  const envIssues = expandScalars(doc, env, locator);
-  issues.push(...envIssues);
-  const unset = new Set(envIssues.map((i) => i.path));
+  const expanded = expandScalars(doc, env, locator);
+  issues.push(...expanded.issues);
+  const unset = new Set(expanded.issues.map((i) => i.path));
 
   const data = doc.toJS({ maxAliasCount: 1000 }) ?? {};
   const parsed = ConfigSchema.safeParse(data);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
-      issues.push(...describeIssue(issue, [], data, locator).filter((i) => !unset.has(i.path)));
+      const described = describeIssue(issue, [], data, locator).filter((i) => !unset.has(i.path));
+      issues.push(...described.map((i) => withEmptyHint(i, expanded.emptied)));
     }
   }
   if (issues.length > 0 || !parsed.success) return { ok: false, errors: dedupe(issues) };
@@ -92,9 +93,15 @@ function locate(doc: Document, path: YamlPath): { node: YamlNode | null; key: Ya
   return { node, key };
 }
 
-/** Expands `$VAR` in every scalar (keys and values), never in comments. */
-function expandScalars(doc: Document, env: Env, locator: Locator): ConfigIssue[] {
+/**
+ * Expands `$VAR` in every scalar (keys and values), never in comments. Besides the issues of unset
+ * variables, it returns where a value came out empty from variables set to "" (by located path):
+ * `key: $KEY` with KEY empty is no value at all, and the schema's complaint there ("does not match
+ * any of the accepted forms") would not say why.
+ */
+function expandScalars(doc: Document, env: Env, locator: Locator): { issues: ConfigIssue[]; emptied: Map<string, string[]> } {
   const issues: ConfigIssue[] = [];
+  const emptied = new Map<string, string[]>();
   visit(doc, {
     Scalar(_key, node, ancestors) {
       if (typeof node.value !== "string" || !node.value.includes("$")) return;
@@ -105,10 +112,19 @@ function expandScalars(doc: Document, env: Env, locator: Locator): ConfigIssue[]
           locator.issue(path, `environment variable '${name}' is not set (use \${${name}:-default} for a fallback)`),
         );
       }
+      if (result.empty.length > 0 && result.value.trim() === "") emptied.set(formatPath(path), result.empty);
       if (result.changed) setExpanded(node, result.value);
     },
   });
-  return issues;
+  return { issues, emptied };
+}
+
+/** A schema issue at a value that variables set to "" left empty: the message says so. */
+function withEmptyHint(issue: ConfigIssue, emptied: ReadonlyMap<string, string[]>): ConfigIssue {
+  const names = emptied.get(issue.path);
+  if (!names) return issue;
+  const which = names.map((n) => `'${n}'`).join(", ");
+  return { ...issue, message: `${issue.message}: environment variable ${which} is set but empty, which leaves no value here` };
 }
 
 /** A plain (unquoted) scalar keeps YAML's typing after expansion: `port: $PORT` is a number. */

@@ -62,6 +62,18 @@ describe("errors name the file, line, column, YAML path and what was expected", 
     expect(formatIssues(errs)).toContain("cfg.yaml:7:16 at binds[0].listeners[0].routes[0].policies.backendAuth.key");
   });
 
+  test("a value left empty by a variable set to '' says so (unquoted, it is no value at all)", () => {
+    const cfg = "binds:\n- port: 3000\n  listeners:\n  - routes:\n    - policies:\n        backendAuth:\n          key: $OPENAI_API_KEY\n      backends:\n      - host: a:1\n";
+    const r = loadConfigText(cfg, "cfg.yaml", { env: { OPENAI_API_KEY: "" } });
+    expect(r.ok).toBe(false);
+    const errs = r.ok ? [] : r.errors;
+    expect(errs).toHaveLength(1);
+    expect(errs[0]).toMatchObject({ line: 7, path: "binds[0].listeners[0].routes[0].policies.backendAuth.key" });
+    expect(errs[0]!.message).toBe("value does not match any of the accepted forms: environment variable 'OPENAI_API_KEY' is set but empty, which leaves no value here");
+    // set to something, the same config loads
+    expect(loadConfigText(cfg, "cfg.yaml", { env: { OPENAI_API_KEY: "sk-1" } }).ok).toBe(true);
+  });
+
   test("several problems are reported in one run", () => {
     const errs = errorsOf(`binds:
 - port: 99999
