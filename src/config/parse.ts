@@ -37,7 +37,7 @@ export function parseConfig(text: string, file: string, env: Env): Result<Parsed
   // Schema problems are reported together with missing variables (all at once), except at the
   // places whose value was missing: those would only repeat the same problem.
   const expanded = expandScalars(doc, env, locator);
-  issues.push(...expanded.issues);
+  issues.push(...expanded.issues, ...emptiedKeys(expanded.emptied, locator));
   const unset = new Set(expanded.issues.map((i) => i.path));
 
   const data = doc.toJS({ maxAliasCount: 1000 }) ?? {};
@@ -99,9 +99,9 @@ function locate(doc: Document, path: YamlPath): { node: YamlNode | null; key: Ya
  * `key: $KEY` with KEY empty is no value at all, and the schema's complaint there ("does not match
  * any of the accepted forms") would not say why.
  */
-function expandScalars(doc: Document, env: Env, locator: Locator): { issues: ConfigIssue[]; emptied: Map<string, string[]> } {
+function expandScalars(doc: Document, env: Env, locator: Locator): { issues: ConfigIssue[]; emptied: Map<string, Emptied> } {
   const issues: ConfigIssue[] = [];
-  const emptied = new Map<string, string[]>();
+  const emptied = new Map<string, Emptied>();
   visit(doc, {
     Scalar(_key, node, ancestors) {
       if (typeof node.value !== "string" || !node.value.includes("$")) return;
@@ -112,19 +112,42 @@ function expandScalars(doc: Document, env: Env, locator: Locator): { issues: Con
           locator.issue(path, `environment variable '${name}' is not set (use \${${name}:-default} for a fallback)`),
         );
       }
-      if (result.empty.length > 0 && result.value.trim() === "") emptied.set(formatPath(path), result.empty);
+      if (result.empty.length > 0 && result.value.trim() === "") emptied.set(formatPath(path), { path, names: result.empty });
       if (result.changed) setExpanded(node, result.value);
     },
   });
   return { issues, emptied };
 }
 
+/**
+ * An `apiKey` left empty by a variable set to "": the schema takes it as absent, and a model
+ * without a key passes the client's own credentials on to the provider (agentgateway's rule, meant
+ * for deliberate passthrough). An empty variable is far more likely a key that was not exported, so
+ * the load fails instead of sending the client's credentials upstream.
+ */
+function emptiedKeys(emptied: ReadonlyMap<string, Emptied>, locator: Locator): ConfigIssue[] {
+  const keys = [...emptied.values()].filter((e) => e.path.at(-1) === "apiKey");
+  return keys.map((e) =>
+    locator.issue(
+      e.path,
+      `environment variable ${quotedNames(e.names)} is set but empty: without a key, requests would carry the client's own credentials to the provider (set it, or remove 'apiKey' to pass the client's credentials on deliberately)`,
+    ),
+  );
+}
+
+/** Where variables set to "" left a value empty, and which. */
+interface Emptied {
+  path: YamlPath;
+  names: string[];
+}
+
+const quotedNames = (names: readonly string[]) => names.map((n) => `'${n}'`).join(", ");
+
 /** A schema issue at a value that variables set to "" left empty: the message says so. */
-function withEmptyHint(issue: ConfigIssue, emptied: ReadonlyMap<string, string[]>): ConfigIssue {
-  const names = emptied.get(issue.path);
-  if (!names) return issue;
-  const which = names.map((n) => `'${n}'`).join(", ");
-  return { ...issue, message: `${issue.message}: environment variable ${which} is set but empty, which leaves no value here` };
+function withEmptyHint(issue: ConfigIssue, emptied: ReadonlyMap<string, Emptied>): ConfigIssue {
+  const e = emptied.get(issue.path);
+  if (!e) return issue;
+  return { ...issue, message: `${issue.message}: environment variable ${quotedNames(e.names)} is set but empty, which leaves no value here` };
 }
 
 /** A plain (unquoted) scalar keeps YAML's typing after expansion: `port: $PORT` is a number. */

@@ -74,6 +74,19 @@ describe("errors name the file, line, column, YAML path and what was expected", 
     expect(loadConfigText(cfg, "cfg.yaml", { env: { OPENAI_API_KEY: "sk-1" } }).ok).toBe(true);
   });
 
+  test("an llm: model's apiKey left empty by a variable fails the load: the client's own key would go upstream", () => {
+    const cfg = "llm:\n  port: 3000\n  models:\n  - name: gpt-5\n    provider: openai\n    params: {apiKey: $OPENAI_API_KEY}\n";
+    for (const quoted of [cfg, cfg.replace("$OPENAI_API_KEY", '"$OPENAI_API_KEY"')]) {
+      const errs = errorsOf(quoted, { OPENAI_API_KEY: "" });
+      expect(errs).toHaveLength(1);
+      expect(errs[0]).toMatchObject({ line: 6, path: "llm.models[0].params.apiKey" });
+      expect(errs[0]!.message).toContain("environment variable 'OPENAI_API_KEY' is set but empty: without a key, requests would carry the client's own credentials");
+      expect(() => load(quoted, { OPENAI_API_KEY: "sk-1" })).not.toThrow();
+    }
+    // no apiKey at all is the deliberate passthrough, and still loads
+    expect(() => load("llm:\n  port: 3000\n  models:\n  - name: gpt-5\n    provider: openai\n")).not.toThrow();
+  });
+
   test("several problems are reported in one run", () => {
     const errs = errorsOf(`binds:
 - port: 99999
