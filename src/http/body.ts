@@ -58,3 +58,37 @@ export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
   }
   return value as Record<string, unknown>;
 }
+
+/**
+ * Beyond this depth a stack overflow while handling a request is the body's doing: JSON.parse
+ * takes any depth, but JSON.stringify, structuredClone and the translators recurse, and give out
+ * somewhere past 20 000 levels (less on a deep call stack).
+ */
+const MAX_NESTING = 1000;
+
+/**
+ * A 400 for a request whose body nests too deeply for the gateway to walk (`err` a stack
+ * overflow, `body` the client's JSON); any other error as it is. The body is scanned only after
+ * such a failure, so requests that succeed pay nothing for the check.
+ */
+export function nestingError(err: unknown, body: Uint8Array | undefined): unknown {
+  if (!(err instanceof RangeError) || body === undefined || !nestsDeeperThan(body, MAX_NESTING)) return err;
+  return new HttpError(400, `request body nests more than ${MAX_NESTING} levels deep`, { code: "invalid_request_body" });
+}
+
+/** Whether JSON text opens more than `limit` arrays or objects inside each other (strings skipped). */
+export function nestsDeeperThan(bytes: Uint8Array, limit: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c) i++; // a backslash escapes the next byte (a quote among them)
+      else if (b === 0x22) inString = false;
+    } else if (b === 0x22) inString = true;
+    else if (b === 0x5b || b === 0x7b) {
+      if (++depth > limit) return true;
+    } else if (b === 0x5d || b === 0x7d) depth--;
+  }
+  return false;
+}

@@ -116,5 +116,7 @@ export function pathSegment(value: string, what: string): string {
     const c = value.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) throw new HttpError(400, `${what} contains a control character`, { code: "invalid_model", param: "model" });
   }
+  // a lone surrogate (JSON's "\ud800") has no UTF-8 form: encodeURIComponent would throw
+  if (!value.isWellFormed()) throw new HttpError(400, `${what} is not well-formed Unicode (a lone surrogate)`, { code: "invalid_model", param: "model" });
   return encodeURIComponent(value);
 }

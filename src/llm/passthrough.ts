@@ -14,12 +14,13 @@ import { HttpError } from "../http/errors.ts";
 import { downstreamHeaders } from "../http/headers.ts";
 import { bodyDraft, runPrepare } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
-import { answerStream, upstreamError, answer, streamEnded } from "./answer.ts";
+import { answerStream, upstreamError, answer, readUpstreamText, streamEnded } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { mayMoveOn, screenAnswer } from "./failover/loop.ts";
 import { formatOfRoute, reshapeError } from "./formats/errors.ts";
 import { nativeHeaders } from "./formats/headers.ts";
 import { withoutEnvelopes } from "./formats/native-envelopes.ts";
+import { scrub } from "./upstream-error.ts";
 import { nativeUsageTap, type UsageTap } from "./formats/native-usage.ts";
 import { modelFromPath } from "./requested-model.ts";
 import { headJudge, readHead, type ByteReader, type HeadJudge } from "./stream/held-head.ts";
@@ -91,10 +92,7 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
   // a Gemini client's key may ride in the query (`?key=`): never forwarded when the gateway has its own
   const query = target.stripClientAuth && (route === "generateContent" || route === "geminiCountTokens") ? withoutKey(ctx.query) : ctx.query;
   const res = await callProvider(ctx, target, { path, body: payload, query, clientHeaders: nativeHeaders(target) });
-  if (!res.ok && !(res.headers.get("content-type") ?? "").includes("json")) {
-    // a text/plain 404 or an HTML error page: wrapped so the SDKs can read it
-    return await reshapeError(formatOfRoute(route), await upstreamError(ctx, target, res));
-  }
+  if (!res.ok) return await relayError(ctx, target, route, res);
   const headers = downstreamHeaders(res.headers);
   if (!res.body) return answer(ctx, target, new Response(null, { status: res.status, headers }));
   const tap = res.ok && (ctx.usageWanted || ctx.route.consumesUsage || target.consumesUsage) ? nativeUsageTap(route) : undefined;
@@ -105,6 +103,17 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
   const judge = res.ok && mayMoveOn(ctx) ? headJudge(contentType) : undefined;
   if (judge) return await answerHeldStream(ctx, target, res, judge, tap, headers);
   return answerStream(ctx, target, relayBody(ctx, res.body.getReader(), tap), res.status, headers);
+}
+
+/**
+ * A provider's error answer: its JSON in the provider's own shape (the client's), with any
+ * credential of the target it quotes redacted (some proxies echo the request's headers back);
+ * anything else (a text/plain 404, an HTML error page) wrapped so the SDKs can read it.
+ */
+async function relayError(ctx: RequestContext, target: ProviderTarget, route: RouteType, res: Response): Promise<Response> {
+  if (!(res.headers.get("content-type") ?? "").includes("json")) return await reshapeError(formatOfRoute(route), await upstreamError(ctx, target, res));
+  const text = scrub(await readUpstreamText(res), target);
+  return answer(ctx, target, new Response(text, { status: res.status, headers: downstreamHeaders(res.headers) }));
 }
 
 /**

@@ -36,7 +36,7 @@ export async function upstreamErrorResponse(res: Response, target: ProviderTarge
 }
 
 /** An upstream that echoes the gateway's credential (some proxies do) must not pass it on. */
-function scrub(text: string, target: ProviderTarget): string {
+export function scrub(text: string, target: ProviderTarget): string {
   for (const secret of target.secrets) {
     const value = secret.reveal();
     if (value.length >= 4 && text.includes(value)) text = text.replaceAll(value, "[redacted]");

@@ -256,6 +256,8 @@ function invokeAnswer(modelId: string, body: any, requestId: string): Response {
   const headers = { "content-type": "application/json", "x-amzn-requestid": requestId };
   if (modelId.includes("titan-embed")) {
     if (typeof body?.inputText !== "string") return errorResponse(400, "ValidationException", "Malformed input request: #: required key [inputText] not found", requestId);
+    // Titan v2 takes 256, 512 or 1024 dimensions (v1 always 1536 in AWS, 1024 here)
+    if (body.dimensions !== undefined && ![256, 512, 1024].includes(body.dimensions)) return errorResponse(400, "ValidationException", `Malformed input request: #/dimensions: ${JSON.stringify(body.dimensions)} is not a valid enum value`, requestId);
     const tokens = Math.max(1, Math.ceil(body.inputText.length / 4));
     return new Response(JSON.stringify({ embedding: testVector(body.inputText, body.dimensions ?? 1024), inputTextTokenCount: tokens }), {
       headers: { ...headers, "x-amzn-bedrock-input-token-count": String(tokens) },
@@ -264,6 +266,7 @@ function invokeAnswer(modelId: string, body: any, requestId: string): Response {
   if (modelId.includes("cohere.embed")) {
     if (!Array.isArray(body?.texts) || typeof body.input_type !== "string") return errorResponse(400, "ValidationException", "Malformed input request: texts and input_type are required", requestId);
     if (body.texts.length > 96) return errorResponse(400, "ValidationException", "Malformed input request: expected maxLength: 96", requestId);
+    if (body.output_dimension !== undefined && ![256, 512, 1024, 1536].includes(body.output_dimension)) return errorResponse(400, "ValidationException", `Malformed input request: #/output_dimension: ${JSON.stringify(body.output_dimension)} is not a valid enum value`, requestId);
     const dims = body.output_dimension ?? 1024;
     const embeddings = body.texts.map((t: string) => testVector(t, dims));
     const tokens = body.texts.reduce((n: number, t: string) => n + Math.max(1, Math.ceil(t.length / 4)), 0);

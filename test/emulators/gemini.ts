@@ -105,7 +105,13 @@ export function startGeminiEmulator(opts: GeminiEmulatorOptions = {}): GeminiEmu
           const request = json as { contents?: unknown; generateContentRequest?: { contents?: unknown } } | undefined;
           const unparsable = signatureRefusal(request?.contents ?? request?.generateContentRequest?.contents, undefined);
           if (unparsable) return unparsable;
-          const text = JSON.stringify((json as { contents?: unknown })?.contents ?? []);
+          let text: string;
+          try {
+            text = JSON.stringify((json as { contents?: unknown })?.contents ?? []);
+          } catch {
+            // nested past what the stringify recursion takes: Google's JSON parser refuses deep nesting too
+            return googleError(400, "INVALID_ARGUMENT", "Invalid JSON payload received. Nesting too deep.");
+          }
           return Response.json({ totalTokens: Math.ceil(text.length / 4), promptTokensDetails: [{ modality: "TEXT", tokenCount: Math.ceil(text.length / 4) }] });
         }
         case "embedContent": {
@@ -159,10 +165,12 @@ function checkGenerateContent(body: Record<string, unknown> | undefined, model: 
   const signatures = signatureRefusal(contents, issued);
   if (signatures) return signatures;
   for (const [i, c] of contents.entries()) {
+    if (!c || typeof c !== "object") return googleError(400, "INVALID_ARGUMENT", `Invalid value at 'contents[${i}]' (type.googleapis.com/google.ai.generativelanguage.v1beta.Content), ${JSON.stringify(c)}`);
     if (!Array.isArray(c.parts) || c.parts.length === 0) {
       return googleError(400, "INVALID_ARGUMENT", `* GenerateContentRequest.contents[${i}].parts: contents.parts must not be empty.`);
     }
     for (const [j, p] of c.parts.entries()) {
+      if (!p || typeof p !== "object") return googleError(400, "INVALID_ARGUMENT", `Invalid value at 'contents[${i}].parts[${j}]' (type.googleapis.com/google.ai.generativelanguage.v1beta.Part), ${JSON.stringify(p)}`);
       if (p.text === "") return googleError(400, "INVALID_ARGUMENT", `Unable to submit request because it has an empty text parameter. contents[${i}].parts[${j}]`);
       if (vertex && (p.functionCall?.id !== undefined || p.functionResponse?.id !== undefined)) {
         return googleError(400, "INVALID_ARGUMENT", `Invalid JSON payload received. Unknown name "id" at 'contents[${i}].parts[${j}]': Cannot find field.`);

@@ -115,6 +115,7 @@ function userTurn(blocks: Block[], where: string): ChatMessage[] {
 }
 
 function userPart(b: Block, where: string): Block | undefined {
+  if (!b || typeof b !== "object") return undefined; // a null or scalar block carries nothing to read
   const cache = b.cache_control === undefined ? {} : { cache_control: b.cache_control };
   switch (b?.type) {
     case "text":

@@ -55,8 +55,8 @@ export function readGenerateContent(body: Obj, from: ReadContext): HubRead {
   if (model === undefined) throw badRequest("model", "the path names no model (/v1beta/models/{model}:generateContent)");
   if (!Array.isArray(body.contents)) throw badRequest("contents", "* GenerateContentRequest.contents: contents is not specified");
   const messages: ChatMessage[] = [];
-  const system = body.systemInstruction as { parts?: Obj[] } | string | undefined;
-  const systemText = typeof system === "string" ? system : (system?.parts ?? []).map((p) => (typeof p?.text === "string" ? p.text : "")).join("");
+  const system = body.systemInstruction as { parts?: unknown } | string | undefined;
+  const systemText = typeof system === "string" ? system : partsOf(system).map((p) => (typeof p.text === "string" ? p.text : "")).join("");
   if (systemText !== "") messages.push({ role: "system", content: systemText });
   new ContentsReader(messages).contents(body.contents as Obj[]);
   const req: ChatRequest = { model, messages };
@@ -82,7 +82,7 @@ class ContentsReader {
 
   contents(contents: Obj[]): void {
     contents.forEach((c, i) => {
-      const parts = Array.isArray(c?.parts) ? (c.parts as Obj[]) : [];
+      const parts = partsOf(c);
       if (c?.role === "model") this.model(parts);
       else this.user(parts, `contents[${i}]`);
       this.turn++;
@@ -106,7 +106,9 @@ class ContentsReader {
         const fc = p.functionCall as { name?: unknown; args?: unknown; id?: unknown };
         if (typeof fc.name !== "string") continue;
         const id = typeof fc.id === "string" && fc.id !== "" ? fc.id : `call_${this.turn}_${calls.length}`;
-        this.open.set(fc.name, [...(this.open.get(fc.name) ?? []), id]);
+        const open = this.open.get(fc.name);
+        if (open) open.push(id);
+        else this.open.set(fc.name, [id]);
         calls.push({ id, type: "function", function: { name: fc.name, arguments: JSON.stringify(fc.args ?? {}) } });
       } else if (typeof p.text === "string") text += p.text;
     }
@@ -148,6 +150,12 @@ class ContentsReader {
     }
     return ids?.shift();
   }
+}
+
+/** The parts of a content (or of the system instruction) that are objects: others carry nothing to read. */
+function partsOf(content: unknown): Obj[] {
+  const parts = (content as { parts?: unknown } | null | undefined)?.parts;
+  return Array.isArray(parts) ? (parts as unknown[]).filter((p): p is Obj => p !== null && typeof p === "object") : [];
 }
 
 function mediaPart(url: string, mimeType: string): Obj {

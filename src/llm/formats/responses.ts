@@ -103,7 +103,9 @@ class InputReader {
       this.out.push(this.assistant);
     }
     if (this.thinking.length > 0) {
-      this.assistant.thinking_blocks = [...((this.assistant.thinking_blocks as ThinkingBlock[]) ?? []), ...this.thinking];
+      const blocks = this.assistant.thinking_blocks as ThinkingBlock[] | undefined;
+      if (blocks) for (const b of this.thinking) blocks.push(b);
+      else this.assistant.thinking_blocks = this.thinking;
       this.thinking = [];
     }
     return this.assistant;
@@ -129,7 +131,9 @@ class InputReader {
         const call: Item = { id: item.call_id, type: "function", function: { name: item.name, arguments: args } };
         if (this.callSignature !== undefined) call.extra_content = signatureField(this.callSignature);
         this.callSignature = undefined;
-        turn.tool_calls = [...(turn.tool_calls ?? []), call];
+        // appended in place: a copy per call made long runs of calls quadratic
+        if (turn.tool_calls) turn.tool_calls.push(call);
+        else turn.tool_calls = [call];
         return;
       }
       case "function_call_output":

@@ -84,12 +84,17 @@ export function toAnthropicRequest(req: ChatRequest, model: string): Record<stri
 function convertMessages(input: ChatMessage[]): { system: Block[]; messages: AnthropicMessage[] } {
   const system: Block[] = [];
   const messages: AnthropicMessage[] = [];
-  /** appends to the last turn when it has the same role (Anthropic wants alternating turns) */
+  /**
+   * Appends to the last turn when it has the same role (Anthropic wants alternating turns), in
+   * place: copying the turn on every merge made long runs of one role quadratic.
+   */
   const add = (role: "user" | "assistant", content: string | Block[]) => {
     if (typeof content !== "string" && content.length === 0) return;
     const last = messages[messages.length - 1];
-    if (last && last.role === role) last.content = [...asBlocks(last.content), ...asBlocks(content)];
-    else messages.push({ role, content });
+    if (last && last.role === role) {
+      const blocks = typeof last.content === "string" ? (last.content = asBlocks(last.content)) : last.content;
+      for (const b of asBlocks(content)) blocks.push(b);
+    } else messages.push({ role, content });
   };
 
   input.forEach((m, i) => {
@@ -200,7 +205,9 @@ function assistantContent(m: ChatMessage, where: string): Block[] {
     }
   }
   blocks.push(...textBlocks(m.content, where));
-  (m.tool_calls ?? []).forEach((call, j) => blocks.push(toolUse(call, `${where}.tool_calls[${j}]`)));
+  const calls: unknown = m.tool_calls ?? [];
+  if (!Array.isArray(calls)) throw badRequest(`${where}.tool_calls`, `'${where}.tool_calls' must be an array`);
+  calls.forEach((call, j) => blocks.push(toolUse(call, `${where}.tool_calls[${j}]`)));
   return withMessageCache(blocks, m);
 }
 

@@ -29,8 +29,17 @@ function familyOf(model: string): Family {
   throw new HttpError(400, `embeddings through Bedrock support Amazon Titan text and Cohere embed models, not '${model}'`, { param: "model", code: "unsupported_model" });
 }
 
+/**
+ * OpenAI's own limit on an `input` array. Titan embeds one text per call, so the cap bounds the
+ * upstream calls one client request can start (a 20 000-string array would be 20 000 calls).
+ */
+const MAX_INPUTS = 2048;
+
 function inputsOf(input: unknown): string[] {
   if (typeof input === "string") return [input];
+  if (Array.isArray(input) && input.length > MAX_INPUTS) {
+    throw new HttpError(400, `'input' holds ${input.length} texts; at most ${MAX_INPUTS} can be embedded in one request`, { param: "input", code: "invalid_request_body" });
+  }
   if (Array.isArray(input) && input.length > 0 && input.every((i) => typeof i === "string")) return input as string[];
   throw new HttpError(400, "Bedrock embeddings take 'input' as a string or an array of strings (token arrays are not supported)", { param: "input" });
 }

@@ -21,6 +21,7 @@
 import { HttpError } from "../../../http/errors.ts";
 import { DEFAULT_MAX_TOKENS, requestedMaxTokens, requireSingleChoice, stopSequences } from "../../chat-request.ts";
 import { parseDataUrl } from "../../content/data-url.ts";
+import { lookup } from "../../lookup.ts";
 import { mediaTypeFromExtension } from "../../content/media-type.ts";
 import { toolArguments } from "../../content/tool-arguments.ts";
 import { clampEffort, reasoningEffort, thinkingEffort } from "../../reasoning-effort.ts";
@@ -72,6 +73,7 @@ export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: stri
   const messages: ConverseMessage[] = [];
   let usesTools = false;
   const historyToolNames = new Set<string>();
+  const rest = new Map<ConverseMessage, Block[]>();
   req.messages.forEach((m, i) => {
     switch (m.role) {
       case "system":
@@ -79,7 +81,7 @@ export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: stri
         system.push(...textBlocks(m, caches, `messages[${i}]`));
         return;
       case "user":
-        push(messages, "user", userBlocks(m, caches, `messages[${i}]`));
+        push(messages, rest, "user", userBlocks(m, caches, `messages[${i}]`));
         return;
       case "assistant": {
         const blocks = assistantBlocks(m, names, caches, `messages[${i}]`);
@@ -89,17 +91,18 @@ export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: stri
             historyToolNames.add((b.toolUse as { name: string }).name);
           }
         }
-        push(messages, "assistant", blocks);
+        push(messages, rest, "assistant", blocks);
         return;
       }
       case "tool":
         usesTools = true;
-        push(messages, "user", [toolResultBlock(m, `messages[${i}]`)]);
+        push(messages, rest, "user", [toolResultBlock(m, `messages[${i}]`)]);
         return;
       default:
         throw new HttpError(400, `messages[${i}].role '${m.role}' is not supported`, { param: `messages[${i}].role` });
     }
   });
+  joinRest(rest);
 
   const out: Record<string, unknown> = { messages };
   if (system.length > 0) out.system = system;
@@ -130,17 +133,28 @@ export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: stri
   return { body: JSON.stringify(out), state: names ? { toolNames: names } : undefined };
 }
 
-/** Appends blocks as a turn of `role`, merged into the previous turn when it has the same role. */
-function push(messages: ConverseMessage[], role: "user" | "assistant", blocks: Block[]): void {
+/**
+ * Appends blocks as a turn of `role`, merged into the previous turn when it has the same role.
+ * Tool results go first in a user turn (Claude requires them right after the tool calls): the
+ * turn's other blocks wait in `rest` until `joinRest` puts them after the results. Two lists
+ * appended to keep long runs of tool and user messages linear (an insert before the first other
+ * block, found by a scan, made them quadratic).
+ */
+function push(messages: ConverseMessage[], rest: Map<ConverseMessage, Block[]>, role: "user" | "assistant", blocks: Block[]): void {
   if (blocks.length === 0) return; // Bedrock rejects empty turns (e.g. an assistant message with content "")
-  const last = messages.at(-1);
-  if (last?.role === role) {
-    // tool results go first in a user turn (Claude requires them right after the tool calls)
-    if (role === "user" && blocks[0]!.toolResult && !last.content.every((b) => b.toolResult || b.cachePoint)) {
-      const firstOther = last.content.findIndex((b) => !b.toolResult && !b.cachePoint);
-      last.content.splice(firstOther, 0, ...blocks);
-    } else last.content.push(...blocks);
-  } else messages.push({ role, content: blocks });
+  let turn = messages.at(-1);
+  if (turn?.role !== role) messages.push((turn = { role, content: [] }));
+  let to = turn.content;
+  if (role === "user" && !blocks[0]!.toolResult) {
+    to = rest.get(turn) ?? [];
+    rest.set(turn, to);
+  }
+  for (const b of blocks) to.push(b);
+}
+
+/** Each user turn's blocks after its tool results (see `push`). */
+function joinRest(rest: Map<ConverseMessage, Block[]>): void {
+  for (const [turn, blocks] of rest) for (const b of blocks) turn.content.push(b);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -214,7 +228,7 @@ function imageBlock(url: unknown, where: string): Block {
 
 /** Converse's image format for a media type; undefined for types Bedrock does not take. */
 function imageFormat(mediaType: string | undefined): string | undefined {
-  return mediaType?.startsWith("image/") ? IMAGE_FORMATS[mediaType.slice("image/".length)] : undefined;
+  return mediaType?.startsWith("image/") ? lookup(IMAGE_FORMATS, mediaType.slice("image/".length)) : undefined;
 }
 
 function documentBlock(file: Part["file"], where: string, index: number): Block {
