@@ -55,20 +55,48 @@ export async function readUpstreamText(res: Response): Promise<string> {
   try {
     return await res.text();
   } catch (err) {
-    if ((err as Error)?.name === "TimeoutError") throw new HttpError(504, "upstream timed out sending its answer", { code: "upstream_timeout" });
-    throw new HttpError(502, "upstream connection failed while sending its answer", { code: "upstream_incomplete_response" });
+    throw readFailure(err);
   }
 }
 
-/** A buffered OpenAI-format answer: checked to be JSON (502 otherwise), usage read for the outcome. */
-export async function relayJson(ctx: RequestContext, target: ProviderTarget, res: Response): Promise<Response> {
-  const text = await readUpstreamText(res);
-  let parsed: { usage?: unknown; model?: unknown };
+/** An answer's body read whole, as bytes (a failure as for readUpstreamText). */
+export async function readUpstreamBytes(res: Response): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await res.arrayBuffer());
+  } catch (err) {
+    throw readFailure(err);
+  }
+}
+
+/** Reading an answer's body failed: it timed out (504) or the connection broke (502). */
+function readFailure(err: unknown): HttpError {
+  if ((err as Error)?.name === "TimeoutError") return new HttpError(504, "upstream timed out sending its answer", { code: "upstream_timeout" });
+  return new HttpError(502, "upstream connection failed while sending its answer", { code: "upstream_incomplete_response" });
+}
+
+/**
+ * An OpenAI-format answer's JSON, when it is an object whose `list` member is an array (the
+ * `choices` of a chat completion, the `data` of an embedding list): what the client's SDK reads.
+ * Anything else (not JSON, `null`, `choices: "x"`) is the upstream's fault, a 502, never relayed
+ * as a success.
+ */
+export function parseOpenAIAnswer(text: string, target: ProviderTarget, list: "choices" | "data"): Record<string, unknown> {
+  let parsed: unknown;
   try {
     parsed = JSON.parse(text);
   } catch {
     throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer that is not JSON`, { code: "upstream_invalid_response" });
   }
+  if (parsed === null || typeof parsed !== "object" || !Array.isArray((parsed as Record<string, unknown>)[list])) {
+    throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer without a '${list}' list`, { code: "upstream_invalid_response" });
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** A buffered OpenAI-format answer: checked to be one (502 otherwise: parseOpenAIAnswer), usage read for the outcome. */
+export async function relayJson(ctx: RequestContext, target: ProviderTarget, res: Response, list: "choices" | "data"): Promise<Response> {
+  const text = await readUpstreamText(res);
+  const parsed: { usage?: unknown; model?: unknown } = parseOpenAIAnswer(text, target, list);
   const headers = downstreamHeaders(res.headers);
   headers.set("content-type", "application/json");
   return answer(ctx, target, new Response(text, { status: res.status, headers }), {

@@ -96,7 +96,7 @@ export function usageWanted(ctx: RequestContext, target: ProviderTarget): boolea
 async function passThrough(ctx: RequestContext, call: ChatCall, res: Response, guards: GuardSet | undefined): Promise<Response> {
   const { target, model } = call;
   const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-  if (!call.stream || !isSse || !res.body) return await (guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res));
+  if (!call.stream || !isSse || !res.body) return await (guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res, "choices"));
   if (guards?.streaming) {
     // the answer's text must be seen before the client gets it: read as hub parts
     const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers };

@@ -36,7 +36,7 @@ async function embed(ctx: RequestContext, target: ProviderTarget, client: Record
     const path = target.pathOverride ?? target.provider.nativePath("embeddings", model);
     if (path === undefined) throw new HttpError(400, `embeddings are not supported for provider ${target.provider.telemetryName}`, { code: "unsupported_route" });
     const res = await call(path, draft.changed ? JSON.stringify(body) : await ctx.bytes());
-    return await (res.ok ? relayJson(ctx, target, res) : upstreamError(ctx, target, res));
+    return await (res.ok ? relayJson(ctx, target, res, "data") : upstreamError(ctx, target, res));
   }
   const translated = emb.request({ ...body }, model);
   const path = target.pathOverride ?? emb.path(model);

@@ -14,7 +14,7 @@ import { HttpError } from "../http/errors.ts";
 import { downstreamHeaders } from "../http/headers.ts";
 import { bodyDraft, runPrepare } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
-import { answerStream, upstreamError, answer, readUpstreamText, streamEnded } from "./answer.ts";
+import { answerStream, upstreamError, answer, readUpstreamBytes, readUpstreamText, streamEnded } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { mayMoveOn, screenAnswer } from "./failover/loop.ts";
 import { formatOfRoute, reshapeError } from "./formats/errors.ts";
@@ -99,6 +99,7 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
   const contentType = res.headers.get("content-type") ?? "";
   const native = res.ok && contentType.includes("text/event-stream") ? nativeStreamRoute(route) : undefined;
   if (native) return await answerNativeStream(ctx, target, res.body, native, tap, headers);
+  if (WHOLE_ROUTES.has(route) && contentType.includes("json")) return await answerWhole(ctx, target, res, tap, headers);
   // only while another attempt could replace a failed answer: otherwise the relay reads nothing
   const judge = res.ok && mayMoveOn(ctx) ? headJudge(contentType) : undefined;
   if (judge) return await answerHeldStream(ctx, target, res, judge, tap, headers);
@@ -114,6 +115,21 @@ async function relayError(ctx: RequestContext, target: ProviderTarget, route: Ro
   if (!(res.headers.get("content-type") ?? "").includes("json")) return await reshapeError(formatOfRoute(route), await upstreamError(ctx, target, res));
   const text = scrub(await readUpstreamText(res), target);
   return answer(ctx, target, new Response(text, { status: res.status, headers: downstreamHeaders(res.headers) }));
+}
+
+/** Routes whose JSON answers are one small document in the client's own format (see answerWhole). */
+const WHOLE_ROUTES: ReadonlySet<RouteType> = new Set(["messages", "responses", "generateContent", "anthropicTokenCount", "geminiCountTokens"]);
+
+/**
+ * A whole (non-streamed) answer of a chat-family route, read before it is answered: a connection
+ * that breaks mid-body is then a 502 in the client's shape, not a cut after a 200 (a client
+ * cannot use part of one JSON document). Other passthrough answers (files, audio) stream on.
+ */
+async function answerWhole(ctx: RequestContext, target: ProviderTarget, res: Response, tap: UsageTap | undefined, headers: Headers): Promise<Response> {
+  const bytes = await readUpstreamBytes(res);
+  tap?.push(bytes);
+  const usage = tap?.end();
+  return answer(ctx, target, new Response(bytes, { status: res.status, headers }), usage ? { usage, responseModel: tap?.model } : undefined);
 }
 
 /**

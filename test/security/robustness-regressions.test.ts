@@ -1,17 +1,23 @@
 /**
- * One focused test per fault the robustness fuzzer (robustness-client) found, over real HTTP
- * where the fault was one: each failed before its fix (a 500, a credential in an answer, a
- * quadratic translation).
+ * One focused test per fault the robustness fuzzers (robustness-client / robustness-upstream)
+ * found, over real HTTP where the fault was one: each failed before its fix (a 500, a crash of the
+ * request, a credential or invalid JSON in an answer, a quadratic translation).
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { encodeEvent, ev } from "../emulators/bedrock.ts";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { nestingError, nestsDeeperThan } from "../../src/http/body.ts";
+import { failureStatus } from "../../src/llm/hub/failure.ts";
+import { exceptionStatus } from "../../src/llm/providers/bedrock/error.ts";
 import { converseRequest } from "../../src/llm/providers/bedrock/request.ts";
+import { googleError } from "../../src/llm/providers/gemini/error.ts";
 import { toAnthropicRequest } from "../../src/llm/providers/anthropic/request.ts";
+import { openaiFinish } from "../../src/llm/providers/openai/stream.ts";
 import { readResponses } from "../../src/llm/formats/responses.ts";
+import { errorMemberEvent } from "../../src/llm/stream/error-events.ts";
 import { geminiFormat } from "../../src/llm/formats/gemini.ts";
 import type { ChatRequest } from "../../src/llm/types.ts";
-import { errorOf } from "./fuzz.ts";
+import { errorOf, sseData } from "./fuzz.ts";
 
 const KEY = "sk-regress-backend-Zx81Qp4Lm";
 const AWS = { accessKeyId: "AKIAREGRESSGATEWAY01", secretAccessKey: "regressSecret/Kq2Wm8Rt4Yp6Lk1Nv3Bx5Cd7Fg9" };
@@ -178,7 +184,7 @@ describe("translations stay linear in the number of messages", () => {
   });
 });
 
-describe("upstream answers relayed wrongly", () => {
+describe("upstream answers that were relayed or read wrongly", () => {
   test("a provider error quoting the gateway's credential is redacted on native passthrough routes too", async () => {
     answer = (req) => Response.json({ type: "error", error: { type: "authentication_error", message: `invalid x-api-key: ${req.headers.get("x-api-key")}` } }, { status: 401 });
     const res = await post("anthropic", "/v1/messages", { model: "m", max_tokens: 5, messages: hi });
@@ -190,5 +196,79 @@ describe("upstream answers relayed wrongly", () => {
     const long = await post("anthropic", "/v1/messages", { model: "m", max_tokens: 5, messages: hi });
     expect(long.status).toBe(400);
     expect(JSON.parse(long.text).error.message).toHaveLength(1_500_005);
+  });
+
+  test("an OpenAI-format answer that is JSON but no chat completion (or embedding list) is a 502, not a 200", async () => {
+    for (const body of ["null", "[]", '"x"', '{"choices":"x"}', "{}"]) {
+      answer = () => new Response(body, { headers: { "content-type": "application/json" } });
+      const res = await post("openai", "/v1/chat/completions", { model: "m", messages: hi });
+      expect(res.status).toBe(502);
+      expect(JSON.parse(res.text).error).toMatchObject({ code: "upstream_invalid_response" });
+    }
+    answer = () => Response.json({ object: "list" });
+    const emb = await post("openai", "/v1/embeddings", { model: "m", input: "x" });
+    expect(emb.status).toBe(502);
+  });
+
+  test("a whole native answer cut mid-body is a 502 in the client's shape, not a reset after a 200", async () => {
+    answer = () =>
+      new Response(
+        new ReadableStream({
+          async pull(c) {
+            c.enqueue(new TextEncoder().encode('{"id":"msg_1","type":"message","content":[{"type":"te'));
+            await Bun.sleep(5);
+            c.error(new Error("regression: connection cut"));
+          },
+        }),
+        { headers: { "content-type": "application/json" } },
+      );
+    const res = await post("anthropic", "/v1/messages", { model: "m", max_tokens: 5, messages: hi });
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.text)).toEqual({ type: "error", error: { type: "api_error", message: "upstream connection failed while sending its answer" } });
+  });
+
+  test("an event a translator cannot read ends the stream as an invalid event, not as a broken connection", async () => {
+    const text = (t: string) => `data: {"candidates":[{"content":{"role":"model","parts":[{"text":"${t}"}]},"index":0}]}\r\n\r\n`;
+    answer = () => new Response(`${text("Hello")}data: null\r\n\r\n${text("more")}`, { headers: { "content-type": "text/event-stream" } });
+    const res = await post("gemini", "/v1/chat/completions", { model: "gemini-2.5-flash", messages: hi, stream: true });
+    expect(res.status).toBe(200);
+    const last = JSON.parse(sseData(res.text).at(-1)!);
+    expect(last.error).toMatchObject({ code: "upstream_invalid_event", message: "upstream sent a stream the gateway could not read" });
+  });
+
+  test("a Bedrock tool call with no input is `args: {}` for a Gemini client, never an empty value", async () => {
+    const frames = [ev.start(), ev.toolStart(0, "tooluse_1", "f"), ev.blockStop(0), ev.stop("tool_use"), ev.metadata({ inputTokens: 1, outputTokens: 1 })].map(encodeEvent);
+    answer = () => new Response(new Blob(frames), { headers: { "content-type": "application/vnd.amazon.eventstream" } });
+    const res = await post("bedrock", "/v1beta/models/m:streamGenerateContent?alt=sse", { contents: [{ role: "user", parts: [{ text: "hi" }] }] });
+    expect(res.status).toBe(200);
+    const events = sseData(res.text).map((d) => JSON.parse(d));
+    expect(events.flatMap((e) => e.candidates?.[0]?.content?.parts ?? []).find((p: any) => p.functionCall)?.functionCall).toEqual({ name: "f", args: {}, id: "tooluse_1" });
+  });
+
+  test("Object.prototype's names as providers' enum values are unknown values, not table entries", async () => {
+    expect(openaiFinish("constructor")).toBe("stop");
+    expect(errorMemberEvent(undefined, { error: { type: "constructor", message: "x" } }, "")!.failure.status).toBeUndefined();
+    expect(exceptionStatus("__proto__")).toBe(500);
+    expect(exceptionStatus("toString")).toBe(500);
+    expect(googleError(500, { error: { code: 500, message: "x", status: "__proto__" } }).type).toBe("api_error");
+    // over HTTP: an OpenAI stream's error event of type `constructor` (its status looked up by type)
+    answer = () => new Response('data: {"error":{"message":"x","type":"constructor","code":"constructor"}}\n\n', { headers: { "content-type": "text/event-stream" } });
+    const res = await post("openai", "/v1/messages", { model: "m", max_tokens: 5, messages: hi, stream: true });
+    expect(res.status).toBe(502);
+    expect(JSON.parse(res.text)).toEqual({ type: "error", error: { type: "api_error", message: "x" } });
+  });
+
+  test("a model failure mid-stream (Bedrock's 424) is the server side's in every client's error types", async () => {
+    const frames = [ev.start(), ev.text(0, "Hel"), { exception: "modelStreamErrorException", message: "model failed" }].map(encodeEvent);
+    answer = () => new Response(new Blob(frames), { headers: { "content-type": "application/vnd.amazon.eventstream" } });
+    const messages = await post("bedrock", "/v1/messages", { model: "m", max_tokens: 5, messages: hi, stream: true });
+    expect(JSON.parse(sseData(messages.text).at(-1)!)).toEqual({ type: "error", error: { type: "api_error", message: "model failed" } });
+    const gemini = await post("bedrock", "/v1beta/models/m:streamGenerateContent?alt=sse", { contents: [{ role: "user", parts: [{ text: "hi" }] }] });
+    expect(JSON.parse(sseData(gemini.text).at(-1)!)).toEqual({ error: { code: 424, message: "model failed", status: "INTERNAL" } });
+  });
+
+  test("a failure's status is an error status whatever number the provider named", () => {
+    for (const status of [0, 200, 302, 600, 1.5, Number.NaN]) expect(failureStatus({ kind: "provider", message: "x", status })).toBe(502);
+    expect(failureStatus({ kind: "provider", message: "x", status: 429 })).toBe(429);
   });
 });

@@ -41,6 +41,9 @@ export function anthropicErrorType(status: number): string {
     case 529:
     case 503:
       return "overloaded_error";
+    case 408:
+    case 424:
+      return "api_error"; // a model timeout or failure (Bedrock's): the server side's, as upstreamErrorType has it
     default:
       return status >= 500 ? "api_error" : "invalid_request_error";
   }
@@ -72,7 +75,10 @@ export function googleStatus(status: number): string {
     case 503:
       return "UNAVAILABLE";
     case 504:
+    case 408:
       return "DEADLINE_EXCEEDED";
+    case 424:
+      return "INTERNAL"; // a model failure (Bedrock's): the server side's
     default:
       return status >= 500 ? "INTERNAL" : "FAILED_PRECONDITION";
   }

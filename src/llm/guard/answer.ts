@@ -5,9 +5,8 @@
  */
 import type { ProviderTarget } from "../../config/model.ts";
 import type { RequestContext } from "../../server/context.ts";
-import { HttpError } from "../../http/errors.ts";
 import { downstreamHeaders } from "../../http/headers.ts";
-import { answer, readUpstreamText } from "../answer.ts";
+import { answer, parseOpenAIAnswer, readUpstreamText } from "../answer.ts";
 import { usageFromOpenAI } from "../usage.ts";
 import type { ByteTranslator, ClientStreamWriter, HubMessage, HubWriter } from "../hub/parts.ts";
 import { runGuard } from "./request.ts";
@@ -42,13 +41,8 @@ export async function guardMessage(set: GuardSet, msg: HubMessage, ctx: RequestC
  */
 export async function relayGuardedJson(set: GuardSet, ctx: RequestContext, target: ProviderTarget, res: Response): Promise<Response> {
   const text = await readUpstreamText(res);
-  let parsed: { choices?: { message?: { content?: unknown } }[]; usage?: unknown; model?: unknown };
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer that is not JSON`, { code: "upstream_invalid_response" });
-  }
-  const messages = (parsed.choices ?? []).map((c) => c?.message).filter((m): m is { content: string } => typeof m?.content === "string" && m.content !== "");
+  const parsed = parseOpenAIAnswer(text, target, "choices") as { choices: { message?: { content?: unknown } }[]; usage?: unknown; model?: unknown };
+  const messages = parsed.choices.map((c) => c?.message).filter((m): m is { content: string } => typeof m?.content === "string" && m.content !== "");
   let body = text;
   if (messages.length > 0) {
     const masked = await guardTexts(set, messages.map((m) => m.content), ctx);

@@ -28,8 +28,10 @@ export function failureCode(f: StreamFailure): string {
   return f.kind === "provider" ? (f.providerCode ?? "upstream_error") : CODE_OF_KIND[f.kind];
 }
 
+/** The failure's status: the one it names when that is an error status (a provider may name any number), else 502. */
 export function failureStatus(f: StreamFailure): number {
-  return f.status ?? BAD_UPSTREAM;
+  const s = f.status;
+  return typeof s === "number" && Number.isInteger(s) && s >= 400 && s <= 599 ? s : BAD_UPSTREAM;
 }
 
 /**

@@ -49,7 +49,8 @@ const NO_SIGNATURE = JSON.stringify(asThoughtSignature(envelopeNoSignature()));
 function callPart(id: string, name: string, argsText: string, signature: string | undefined): string {
   let args = "{}";
   try {
-    const v = JSON.parse(argsText === "" ? "{}" : argsText) as unknown;
+    // no argument text at all (a call whose provider sent no input): `{}`, never an empty value
+    const v = argsText === "" ? undefined : (JSON.parse(argsText) as unknown);
     if (v && typeof v === "object" && !Array.isArray(v)) args = argsText;
   } catch {
     // not JSON: {} (the client could not use it either)

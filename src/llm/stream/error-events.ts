@@ -17,6 +17,7 @@
 import { errorBody } from "../../http/errors.ts";
 import { failureStatus, upstreamErrorType } from "../hub/failure.ts";
 import type { StreamFailure } from "../hub/parts.ts";
+import { lookup } from "../lookup.ts";
 import { statusOfAnthropicType } from "../providers/anthropic/error.ts";
 import { STATUS_OF_TYPE } from "../providers/openai/stream.ts";
 
@@ -53,7 +54,7 @@ export const responsesEventError: ErrorReader = (type, json) => {
 export const errorMemberEvent: ErrorReader = (_type, json, data) => {
   const e = json.error;
   if (!e || typeof e !== "object") return undefined;
-  const status = httpStatus(e.code) ?? httpStatus(e.status) ?? (typeof e.type === "string" ? STATUS_OF_TYPE[e.type] : undefined) ?? statusOfResponsesCode(e.code);
+  const status = httpStatus(e.code) ?? httpStatus(e.status) ?? (typeof e.type === "string" ? lookup(STATUS_OF_TYPE, e.type) : undefined) ?? statusOfResponsesCode(e.code);
   const code = [e.code, e.status, e.type].find((c) => typeof c === "string");
   return { failure: provider(e.message, status, code), body: data };
 };

@@ -14,6 +14,7 @@ import { HttpError } from "../../http/errors.ts";
 import { failureHttpError, failureLogLine } from "../hub/failure.ts";
 import { openaiErrorEvent } from "../hub/openai-writer.ts";
 import type { ByteTranslator, ClientStreamWriter, StreamFailure } from "../hub/parts.ts";
+import { lookup } from "../lookup.ts";
 import { STATUS_OF_TYPE } from "../providers/openai/stream.ts";
 import type { Usage } from "../types.ts";
 import { createOpenAITap } from "./openai-tap.ts";
@@ -198,12 +199,19 @@ class Reads {
 
   handle(r: ReadResult): Outcome {
     this.count++;
-    if (r.done) return { out: this.relay.end(), last: true };
-    const step = this.relay.step(r.value!);
-    // read the (normally empty) rest instead of cancelling, so the upstream connection goes
-    // back to the keep-alive pool rather than being torn down
-    if (step.done) void drain(this.reader);
-    return { out: step.out, last: step.done };
+    try {
+      if (r.done) return { out: this.relay.end(), last: true };
+      const step = this.relay.step(r.value!);
+      // read the (normally empty) rest instead of cancelling, so the upstream connection goes
+      // back to the keep-alive pool rather than being torn down
+      if (step.done) void drain(this.reader);
+      return { out: step.out, last: step.done };
+    } catch {
+      // a translator that could not read what the upstream sent: the stream is invalid (the
+      // callers' catch would take it for a broken connection)
+      this.reader.cancel().catch(() => {});
+      return { out: this.relay.broken(UNREADABLE), last: true };
+    }
   }
 
   failed(err: unknown): Outcome {
@@ -282,6 +290,8 @@ async function drain(reader: UpstreamReader): Promise<void> {
   await reader.cancel().catch(() => {});
 }
 
+const UNREADABLE: StreamFailure = { kind: "invalid", message: "upstream sent a stream the gateway could not read" };
+
 /** A read that threw: the connection broke, timed out, or the client went away. */
 export function connectionFailure(err: unknown): StreamFailure {
   const name = (err as Error | undefined)?.name;
@@ -350,7 +360,7 @@ function passthroughRejection(text: string): HttpError {
     // keep the defaults below
   }
   const type = typeof err.type === "string" ? err.type : "api_error";
-  const status = typeof err.status === "number" && err.status >= 400 && err.status <= 599 ? err.status : (STATUS_OF_TYPE[type] ?? 502);
+  const status = typeof err.status === "number" && err.status >= 400 && err.status <= 599 ? err.status : (lookup(STATUS_OF_TYPE, type) ?? 502);
   return new HttpError(status, typeof err.message === "string" ? err.message : "upstream error", {
     type,
     code: typeof err.code === "string" ? err.code : null,

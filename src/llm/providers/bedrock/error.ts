@@ -6,6 +6,7 @@
  * the stream hub, stream.ts).
  */
 import { upstreamErrorType } from "../../hub/failure.ts";
+import { lookup } from "../../lookup.ts";
 import { messageOf } from "../../upstream-error.ts";
 
 /**
@@ -39,7 +40,7 @@ const STATUS: Record<string, number> = {
 
 /** The status of an exception kind, either spelling (`ThrottlingException`, `throttlingException`). */
 export function exceptionStatus(kind: string): number {
-  return STATUS[httpErrorType(kind)] ?? 500;
+  return lookup(STATUS, httpErrorType(kind)) ?? 500;
 }
 
 /** An in-stream exception's name as HTTP errors spell it (`throttlingException` -> `ThrottlingException`). */

@@ -6,6 +6,7 @@
  * but SDKs and retry policies read it.
  */
 import { errorTypeFor } from "../../../http/errors.ts";
+import { lookup } from "../../lookup.ts";
 import { bodySnippet, messageOf } from "../../upstream-error.ts";
 import type { GoogleErrorBody } from "./wire.ts";
 
@@ -33,7 +34,7 @@ export function googleError(status: number, parsed: unknown): TranslatedError {
   const message = (typeof e?.message === "string" && e.message) || messageOf(parsed) || `Gemini returned HTTP ${status}`;
   const out: TranslatedError = {
     message,
-    type: (e?.status && TYPE_BY_STATUS[e.status]) || errorTypeFor(status),
+    type: (typeof e?.status === "string" && lookup(TYPE_BY_STATUS, e.status)) || errorTypeFor(status),
     code: typeof e?.status === "string" ? e.status : null,
   };
   const delay = e?.details?.find((d) => d?.["@type"]?.endsWith("google.rpc.RetryInfo"))?.retryDelay;

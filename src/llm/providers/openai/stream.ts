@@ -18,6 +18,7 @@
  * literal is cut out of the event (about a third of JSON.parse's time).
  */
 import { literal, trustedLiteral, type ByteTranslator, type FinishReason, type HubWriter } from "../../hub/parts.ts";
+import { lookup } from "../../lookup.ts";
 import { framed, type FrameMachine } from "../../stream/framed.ts";
 import { sseFrames } from "../../stream/sse.ts";
 import type { SseEvent, StreamContext } from "../../types.ts";
@@ -31,7 +32,7 @@ export function openaiStream(_ctx: StreamContext, out: HubWriter): ByteTranslato
 const FINISH: Record<string, FinishReason> = { stop: "stop", length: "length", tool_calls: "tool_calls", function_call: "tool_calls", content_filter: "content_filter" };
 
 export function openaiFinish(reason: unknown): FinishReason {
-  return (typeof reason === "string" && FINISH[reason]) || "stop";
+  return (typeof reason === "string" && lookup(FINISH, reason)) || "stop";
 }
 
 interface Delta {
@@ -111,7 +112,7 @@ class OpenAIMachine implements FrameMachine<SseEvent> {
   private error(err: NonNullable<Chunk["error"]>): void {
     this.finished = true;
     const type = str(err.type);
-    const status = typeof err.status === "number" ? err.status : type ? STATUS_OF_TYPE[type] : undefined;
+    const status = typeof err.status === "number" ? err.status : type ? lookup(STATUS_OF_TYPE, type) : undefined;
     this.out.fail({
       kind: "provider",
       message: typeof err.message === "string" ? err.message : "upstream reported an error mid-stream",
