@@ -84,8 +84,13 @@ describe("client bodies the gateway could not walk", () => {
     const chat = await post("anthropic", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deep(60_000)}}}]}`);
     expect(chat.status).toBe(400);
     expect(JSON.parse(chat.text).error).toMatchObject({ code: "invalid_request_body" });
-    // 2000 levels are fine
-    const fine = await post("anthropic", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deep(2000)}}}]}`);
+    // a body of 4 KB or more is scanned when parsed: 2000 levels are refused before any translation
+    // (re-serializing them would cost the square of the depth), 900 go through
+    const deeper = await post("anthropic", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deep(2000)}}}]}`);
+    expect(deeper.status).toBe(400);
+    expect(JSON.parse(deeper.text).error).toMatchObject({ message: "request body nests more than 1000 levels deep", code: "invalid_request_body" });
+    const fine = await post("anthropic", "/v1/chat/completions", `{"model":"m","messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${deep(900)}}}]}`);
+    expect(fine.status).not.toBe(400);
     expect(fine.status).not.toBe(500);
   }, 15_000);
 
