@@ -13,7 +13,8 @@
  * head and their framing are checked there, so they are held to that.
  */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { converseAnswer, encodeEvent, ev, type StreamEvent } from "../emulators/bedrock.ts";
+import { concat, converseAnswer, encodeEvent, ev, type StreamEvent } from "../emulators/bedrock.ts";
+import { cutAt } from "../helpers/replay.ts";
 import { startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 import { expectErrorShape, expectNothingLeaked, other, pool, prng, receive, slots, watchProcessErrors, type Json, type Received, type Rng, type Shape } from "./fuzz.ts";
 
@@ -423,30 +424,14 @@ function bigEvent(wire: Exclude<Wire, "bedrock">, model: string): Json {
 function splitInsideUtf8(b: Uint8Array): Uint8Array[] {
   const cuts: number[] = [];
   for (let i = 1; i < b.length; i++) if ((b[i]! & 0xc0) === 0x80 && (b[i - 1]! & 0xc0) !== 0x80) cuts.push(i + (cuts.length % 2)); // after the lead byte, or one further
-  const out: Uint8Array[] = [];
-  let from = 0;
-  for (const c of cuts) {
-    out.push(b.subarray(from, c));
-    from = c;
-  }
-  out.push(b.subarray(from));
-  return out;
+  return cutAt(b, cuts);
 }
 
 /** Malformed AWS event streams (Bedrock ConverseStream). */
 function eventStreamCases(rng: Rng): Malformed[] {
   const ct = CONTENT_TYPE.bedrock.stream;
   const frames = () => bedrockEvents().map(encodeEvent);
-  const join = (list: Uint8Array[]) => {
-    const out = new Uint8Array(list.reduce((n, f) => n + f.byteLength, 0));
-    let at = 0;
-    for (const f of list) {
-      out.set(f, at);
-      at += f.byteLength;
-    }
-    return out;
-  };
-  const es = (list: Uint8Array[], kind: string, extra: Partial<Answer> = {}): Malformed => ({ kind, answer: { contentType: ct, chunks: [join(list)], ...extra } });
+  const es = (list: Uint8Array[], kind: string, extra: Partial<Answer> = {}): Malformed => ({ kind, answer: { contentType: ct, chunks: [concat(list)], ...extra } });
   const corrupt = (at: number, f: (frame: Uint8Array) => void, kind: string) => {
     const list = frames();
     const frame = list[at]!.slice();
@@ -498,9 +483,9 @@ function eventStreamCases(rng: Rng): Malformed[] {
       es([...all.slice(0, 6), encodeEvent(ev.stop(p)), ...all.slice(7)], `stopReason ${JSON.stringify(p)}`),
     ]),
     es([...all.slice(0, 3), frame("x", "{}", "mystery-message-type"), ...all.slice(3)], "an unknown message type"),
-    { kind: "split every 7 bytes", answer: { contentType: ct, chunks: splitEvery(join(all), 7), pauseMs: 1 } },
+    { kind: "split every 7 bytes", answer: { contentType: ct, chunks: splitEvery(concat(all), 7), pauseMs: 1 } },
     es([...all.slice(0, 2), encodeEvent(ev.text(0, "é".repeat(2_000_000))), ...all.slice(2)], "an enormous frame (4 MB)"),
-    { kind: "as application/json", answer: { contentType: "application/json", chunks: [join(all)] } },
+    { kind: "as application/json", answer: { contentType: "application/json", chunks: [concat(all)] } },
   ];
   for (let i = 0; i < MUTATIONS; i++) {
     const events = bedrockEvents();
@@ -696,7 +681,7 @@ describe("upstream-side fuzz: malformed provider output is a clear failure in th
       for (const provider of Object.keys(PROVIDERS) as Provider[]) {
         const wire = route.wire(provider, route.stream);
         const valid: Answer = route.stream
-          ? { contentType: CONTENT_TYPE[wire].stream, chunks: [wire === "bedrock" ? concatFrames(bedrockEvents().map(encodeEvent)) : bytes(sseText(streamEvents(wire, "m"), wire))] }
+          ? { contentType: CONTENT_TYPE[wire].stream, chunks: [wire === "bedrock" ? concat(bedrockEvents().map(encodeEvent)) : bytes(sseText(streamEvents(wire, "m"), wire))] }
           : { contentType: CONTENT_TYPE[wire].json, chunks: [bytes(JSON.stringify(wholeAnswer(wire, "m")))] };
         answers.push(valid);
         const r = await send(route, provider, `fz-${answers.length - 1}`);
@@ -709,13 +694,4 @@ describe("upstream-side fuzz: malformed provider output is a clear failure in th
   });
 });
 
-function concatFrames(list: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(list.reduce((n, f) => n + f.byteLength, 0));
-  let at = 0;
-  for (const f of list) {
-    out.set(f, at);
-    at += f.byteLength;
-  }
-  return out;
-}
 
