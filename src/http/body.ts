@@ -61,34 +61,24 @@ export function parseJsonObject(bytes: Uint8Array): Record<string, unknown> {
 }
 
 /**
- * Bodies this long or longer are scanned for their nesting once parsed. JSON.parse takes any depth,
- * but re-serializing a deeply nested value (a tool's schema, on its way to another provider) costs
- * the square of its depth in JSON.stringify's cycle check: about 0.5 s at 30 000 levels, 1.4 s
- * before the stack gives out, from a 120 KB body. A shorter body cannot nest past ~2 000 levels
- * (a few ms), so the chat requests of the hot path are never scanned; the scan skips strings with
- * a native search and costs about 0.5 ms a MB (a third of parsing).
+ * Deeper than this, a body is refused when parsed. JSON.parse takes any depth, but
+ * re-serializing a deeply nested value (a tool's schema, on its way to another provider) costs
+ * the square of its depth in JSON.stringify's cycle check (about 0.5 s at 30 000 levels, 1.4 s
+ * from a 120 KB body), and the translators and JSON.stringify recurse: past ~20 000 levels the
+ * stack overflows.
+ */
+const MAX_NESTING = 1000;
+
+/**
+ * Bodies this long or longer are scanned for their nesting once parsed. A shorter one cannot nest
+ * past ~2 000 levels (a few ms to re-serialize, far from the stack's limit), so the chat requests
+ * of the hot path are never scanned; the scan skips strings with a native search and costs about
+ * 0.5 ms a MB (a third of parsing).
  */
 const SCAN_NESTING_FROM = 4096;
 
 function tooDeep(): HttpError {
   return new HttpError(400, `request body nests more than ${MAX_NESTING} levels deep`, { code: "invalid_request_body" });
-}
-
-/**
- * Beyond this depth a stack overflow while handling a request is the body's doing: JSON.parse
- * takes any depth, but JSON.stringify, structuredClone and the translators recurse, and give out
- * somewhere past 20 000 levels (less on a deep call stack).
- */
-const MAX_NESTING = 1000;
-
-/**
- * A 400 for a request whose body nests too deeply for the gateway to walk (`err` a stack
- * overflow, `body` the client's JSON); any other error as it is. The body is scanned only after
- * such a failure, so requests that succeed pay nothing for the check.
- */
-export function nestingError(err: unknown, body: Uint8Array | undefined): unknown {
-  if (!(err instanceof RangeError) || body === undefined || !nestsDeeperThan(body, MAX_NESTING)) return err;
-  return tooDeep();
 }
 
 /**

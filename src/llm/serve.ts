@@ -6,7 +6,6 @@
  * no provider holds it (formats/responses-chain.ts).
  */
 import type { AiBackend, LlmBackend, ProviderTarget, VirtualModel } from "../config/model.ts";
-import { nestingError } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import type { RequestContext } from "../server/context.ts";
 import { serveChat, serveFormat } from "./chat.ts";
@@ -28,39 +27,30 @@ import { candidates } from "./targets.ts";
 import type { RouteType } from "./types.ts";
 
 export async function serveAiBackend(ctx: RequestContext, backend: AiBackend): Promise<Response> {
-  try {
-    refuseGatewayResponsePath(ctx.path);
-    const targets = candidates(backend, ctx.deps.random);
-    // the route table of the provider first in line (normally set once, on the backend)
-    const routes = targets[0]!.routes;
-    const routeType = detectRouteType(ctx.method, ctx.path, routes?.table, routes ? routes.fallback : "passthrough");
-    checkMethod(routeType, ctx.method, ctx.path);
-    if (routeType === "models") return await listModels(ctx, backend.groups.flat());
-    return await serveRouteType(ctx, targets, routeType);
-  } catch (err) {
-    // a client body nested past what the gateway can walk overflows the stack: the client's 400
-    throw nestingError(err, ctx.parsedBytes);
-  }
+  refuseGatewayResponsePath(ctx.path);
+  const targets = candidates(backend, ctx.deps.random);
+  // the route table of the provider first in line (normally set once, on the backend)
+  const routes = targets[0]!.routes;
+  const routeType = detectRouteType(ctx.method, ctx.path, routes?.table, routes ? routes.fallback : "passthrough");
+  checkMethod(routeType, ctx.method, ctx.path);
+  if (routeType === "models") return await listModels(ctx, backend.groups.flat());
+  return await serveRouteType(ctx, targets, routeType);
 }
 
 export async function serveLlmBackend(ctx: RequestContext, backend: LlmBackend): Promise<Response> {
-  try {
-    refuseGatewayResponsePath(ctx.path);
-    const routeType = detectRouteType(ctx.method, ctx.path, undefined, "passthrough");
-    checkMethod(routeType, ctx.method, ctx.path);
-    if (routeType === "models") return await listModels(ctx, [...backend.models.filter((m) => m.visibility === "public"), ...[...backend.virtualModels.values()].map((v) => v.listing)]);
-    // the realtime socket names its model in the query (a GET has no body)
-    const queryModel = routeType === "realtime" ? (new URLSearchParams(ctx.query).get("model") ?? undefined) : undefined;
-    const model = modelFromPath(ctx.path) ?? queryModel ?? (await bodyModel(ctx));
-    const virtual = backend.virtualModels.get(model);
-    if (virtual) return await serveRouteType(ctx, orderCandidates(await virtualGroups(ctx, virtual), ctx.deps.random), routeType);
-    const entry = backend.models.find((m) => m.visibility === "public" && m.matches(model) && (m.headerMatches.length === 0 || m.headerMatches.some((h) => h(ctx.req.headers))));
-    if (!entry) throw new HttpError(404, `model '${model}' is not configured on this gateway`, { code: "model_not_found", param: "model" });
-    const type = routeType === "passthrough" && entry.target.passthrough === "detect" ? "detect" : routeType;
-    return await serveRouteType(ctx, [entry.target], type);
-  } catch (err) {
-    throw nestingError(err, ctx.parsedBytes);
-  }
+  refuseGatewayResponsePath(ctx.path);
+  const routeType = detectRouteType(ctx.method, ctx.path, undefined, "passthrough");
+  checkMethod(routeType, ctx.method, ctx.path);
+  if (routeType === "models") return await listModels(ctx, [...backend.models.filter((m) => m.visibility === "public"), ...[...backend.virtualModels.values()].map((v) => v.listing)]);
+  // the realtime socket names its model in the query (a GET has no body)
+  const queryModel = routeType === "realtime" ? (new URLSearchParams(ctx.query).get("model") ?? undefined) : undefined;
+  const model = modelFromPath(ctx.path) ?? queryModel ?? (await bodyModel(ctx));
+  const virtual = backend.virtualModels.get(model);
+  if (virtual) return await serveRouteType(ctx, orderCandidates(await virtualGroups(ctx, virtual), ctx.deps.random), routeType);
+  const entry = backend.models.find((m) => m.visibility === "public" && m.matches(model) && (m.headerMatches.length === 0 || m.headerMatches.some((h) => h(ctx.req.headers))));
+  if (!entry) throw new HttpError(404, `model '${model}' is not configured on this gateway`, { code: "model_not_found", param: "model" });
+  const type = routeType === "passthrough" && entry.target.passthrough === "detect" ? "detect" : routeType;
+  return await serveRouteType(ctx, [entry.target], type);
 }
 
 /** The targets a virtual model routes this request to: its first route whose condition holds. */
