@@ -20,10 +20,19 @@ export function responseGuardsOf(target: ProviderTarget): GuardSet | undefined {
   return undefined;
 }
 
-async function guardTexts(set: GuardSet, texts: string[], ctx: RequestContext): Promise<string[]> {
+/**
+ * The texts after every response guard from the `from`th on. Synchronous while the guards answer
+ * at once (regex guards: no promise or microtask on the answer's path); from the first guard
+ * service on, a promise.
+ */
+function guardTexts(set: GuardSet, texts: string[], ctx: RequestContext, from = 0): string[] | Promise<string[]> {
   let current = texts;
-  for (const guard of set.response) {
-    const v = await runGuard(guard, current.map((text) => ({ role: "assistant", scope: "messages" as const, text })), "response", ctx);
+  for (let i = from; i < set.response.length; i++) {
+    const v = runGuard(set.response[i]!, current.map((text) => ({ role: "assistant", scope: "messages" as const, text })), "response", ctx);
+    if (v instanceof Promise) {
+      const before = current;
+      return v.then((settled) => guardTexts(set, settled.action === "mask" ? settled.texts : before, ctx, i + 1));
+    }
     if (v.action === "mask") current = v.texts;
   }
   return current;
@@ -41,16 +50,26 @@ export async function guardMessage(set: GuardSet, msg: HubMessage, ctx: RequestC
  */
 export async function relayGuardedJson(set: GuardSet, ctx: RequestContext, target: ProviderTarget, res: Response): Promise<Response> {
   const text = await readUpstreamText(res);
-  const parsed = parseOpenAIAnswer(text, target, "choices") as { choices: { message?: { content?: unknown } }[]; usage?: unknown; model?: unknown };
+  const parsed = parseOpenAIAnswer(text, target, "choices") as GuardedAnswer;
   const messages = parsed.choices.map((c) => c?.message).filter((m): m is { content: string } => typeof m?.content === "string" && m.content !== "");
-  let body = text;
-  if (messages.length > 0) {
-    const masked = await guardTexts(set, messages.map((m) => m.content), ctx);
-    if (masked.some((t, i) => t !== messages[i]!.content)) {
-      messages.forEach((m, i) => (m.content = masked[i]!));
-      body = JSON.stringify(parsed);
-    }
-  }
+  if (messages.length === 0) return presentGuarded(ctx, target, res, parsed, text);
+  const masked = guardTexts(set, messages.map((m) => m.content), ctx);
+  const present = (texts: string[]) => {
+    if (!texts.some((t, i) => t !== messages[i]!.content)) return presentGuarded(ctx, target, res, parsed, text);
+    messages.forEach((m, i) => (m.content = texts[i]!));
+    return presentGuarded(ctx, target, res, parsed, JSON.stringify(parsed));
+  };
+  return masked instanceof Promise ? masked.then(present) : present(masked);
+}
+
+/** a type, not an interface: what parseOpenAIAnswer returns (a record) converts to it */
+type GuardedAnswer = {
+  choices: { message?: { content?: unknown } }[];
+  usage?: unknown;
+  model?: unknown;
+};
+
+function presentGuarded(ctx: RequestContext, target: ProviderTarget, res: Response, parsed: GuardedAnswer, body: string): Response {
   const headers = downstreamHeaders(res.headers);
   headers.set("content-type", "application/json");
   return answer(ctx, target, new Response(body, { status: res.status, headers }), {

@@ -83,6 +83,19 @@ describe("webhook", () => {
     hook.script(undefined);
   });
 
+  test("a regex guard then a webhook on a whole answer: the webhook judges the masked text, and its mask is what the client gets", async () => {
+    const chained = await guarded(`{response: [{regex: {rules: [{builtin: email}]}}, {webhook: {target: {host: "${hook.host}"}}}]}`);
+    const completion = (content: string) => Response.json({ id: "chatcmpl-1", object: "chat.completion", created: 1, model: "m", choices: [{ index: 0, message: { role: "assistant", content }, finish_reason: "stop" }], usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 } });
+    llm.script(() => completion("write to ana@example.com today"));
+    hook.script((r) => (r.path === "/response" ? { action: { body: { choices: [{ message: { role: "assistant", content: `${r.json.body.choices[0].message.content} (checked)` } }] } } } : undefined));
+    expect((await say(chained, "x")).choices[0]!.message.content).toBe("write to <EMAIL> today (checked)");
+    expect(hook.requests.at(-1)!.json.body.choices[0].message.content).toBe("write to <EMAIL> today");
+    // a webhook that passes leaves the regex's mask
+    hook.script(undefined);
+    expect((await say(chained, "x")).choices[0]!.message.content).toBe("write to <EMAIL> today");
+    llm.script(undefined);
+  });
+
   test("headers computed by CEL; :path and :method set the call, :authority the Host; the host stays the target", async () => {
     const computed = await guarded(
       `{request: [{webhook: {target: {host: "${hook.host}"}, headers: {x-model: 'llmRequest.model + "!"', x-user: 'request.headers["x-user"]', x-missing: 'request.headers["x-none"]', ":path": '"/guard/" + request.headers["x-user"] + "/request"', ":method": '"PUT"', ":authority": '"guards.internal"'}}}]}`,
