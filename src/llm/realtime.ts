@@ -22,7 +22,7 @@ const KEY_PROTOCOL = "openai-insecure-api-key.";
 const OPEN_TIMEOUT_MS = 15_000;
 
 export async function serveRealtime(ctx: RequestContext, targets: readonly ProviderTarget[]): Promise<Response> {
-  if (ctx.req.headers.get("upgrade")?.toLowerCase() !== "websocket" || !ctx.upgrade) {
+  if (ctx.req.headers.get("upgrade")?.toLowerCase() !== "websocket" || !ctx.canUpgrade) {
     throw new HttpError(426, "the realtime API is a WebSocket: send an upgrade request", { code: "upgrade_required", headers: { upgrade: "websocket" } });
   }
   const model = new URLSearchParams(ctx.query).get("model") ?? undefined;
@@ -118,7 +118,7 @@ function attach(ctx: RequestContext, _target: ProviderTarget, upstream: WebSocke
     },
   };
   const protocol = upstream.protocol;
-  if (!ctx.upgrade!(data, protocol ? { "sec-websocket-protocol": protocol } : undefined)) {
+  if (!ctx.upgrade(data, protocol ? { "sec-websocket-protocol": protocol } : undefined)) {
     upstream.close();
     throw new HttpError(400, "the request could not be upgraded to a WebSocket", { code: "upgrade_failed" });
   }

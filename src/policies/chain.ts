@@ -9,10 +9,13 @@ import type { BodyDraft, Middleware, Policy } from "./types.ts";
 
 export type Chain = (ctx: RequestContext, last: () => Promise<Response>) => Promise<Response>;
 
+/** The chain of policies without `handle` hooks (most): `last` itself. The handler calls on without it when it sees this one. */
+export const noMiddleware: Chain = (_ctx, last) => last();
+
 /** The `handle` hooks of `policies`, in order, around `last`. */
 export function composeChain(policies: readonly Policy[]): Chain {
   const handles = policies.map((p) => p.handle).filter((h): h is Middleware => h !== undefined);
-  if (handles.length === 0) return (_ctx, last) => last();
+  if (handles.length === 0) return noMiddleware;
   return (ctx, last) => {
     const run = (i: number): Promise<Response> => (i === handles.length ? last() : handles[i]!(ctx, () => run(i + 1)));
     return run(0);
@@ -83,27 +86,39 @@ function isStreamed(headers: Headers): boolean {
 
 /** A copy-on-write draft of the client's body: the client's object is never changed. */
 export function bodyDraft(client: Record<string, unknown>): BodyDraft {
-  let body: Record<string, unknown> = client;
-  let changed = false;
-  const own = () => {
-    if (!changed) {
-      body = { ...client };
-      changed = true;
+  return new Draft(client);
+}
+
+/** A class for the same reason as the request context's (src/server/context.ts): no closures per request. */
+class Draft implements BodyDraft {
+  private current: Record<string, unknown>;
+  private copied = false;
+
+  constructor(private readonly client: Record<string, unknown>) {
+    this.current = client;
+  }
+
+  get body(): Readonly<Record<string, unknown>> {
+    return this.current;
+  }
+
+  get changed(): boolean {
+    return this.copied;
+  }
+
+  set(key: string, value: unknown): void {
+    this.own()[key] = value;
+  }
+
+  delete(key: string): void {
+    if (key in this.current) delete this.own()[key];
+  }
+
+  private own(): Record<string, unknown> {
+    if (!this.copied) {
+      this.current = { ...this.client };
+      this.copied = true;
     }
-    return body;
-  };
-  return {
-    get body() {
-      return body;
-    },
-    set(key, value) {
-      own()[key] = value;
-    },
-    delete(key) {
-      if (key in body) delete own()[key];
-    },
-    get changed() {
-      return changed;
-    },
-  };
+    return this.current;
+  }
 }

@@ -13,7 +13,7 @@ import { setNoticeLogger } from "../limits/notice.ts";
 import { startReadiness } from "./readiness.ts";
 import type { OutcomeListener } from "../telemetry/outcome.ts";
 import { systemDeps, type Deps } from "./context.ts";
-import { handleRequest, type HandlerContext } from "./handler.ts";
+import { handleRequest, type HandlerContext, type ServerHandle } from "./handler.ts";
 import { relayHandler, UPGRADED, upgradeTo, type RelayedSocket } from "./websocket.ts";
 import { startIdleCollector } from "./idle-gc.ts";
 
@@ -138,7 +138,13 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
 
 /** One `Bun.serve` for one bind; every request goes to the shared handler. */
 function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx: HandlerContext): Server<RelayedSocket> {
-  return Bun.serve({
+  // the handler's view of this server, made once per bind rather than per request
+  const handle: ServerHandle = {
+    timeout: (r, s) => server.timeout(r, s),
+    requestIP: (r) => server.requestIP(r),
+    upgradeTo: (r, data, headers) => upgradeTo(server, r, data, headers),
+  };
+  const server: Server<RelayedSocket> = Bun.serve({
     port: bind.port,
     hostname,
     idleTimeout,
@@ -148,12 +154,8 @@ function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx:
     ...(bind.tls.length > 0 ? { tls: bind.tls.map((t) => ({ cert: t.cert, key: t.key, serverName: t.serverName })) } : {}),
     // WebSockets (the realtime route): upgraded requests answer UPGRADED, which Bun must not see
     websocket: relayHandler,
-    fetch: async (req, server) => {
-      const res = await handleRequest(req, bind.port, ctx, {
-        timeout: (r, s) => server.timeout(r, s),
-        requestIP: (r) => server.requestIP(r),
-        upgradeTo: (r, data, headers) => upgradeTo(server, r, data, headers),
-      });
+    fetch: async (req) => {
+      const res = await handleRequest(req, bind.port, ctx, handle);
       return res === UPGRADED ? undefined : res;
     },
     error(err) {
@@ -164,6 +166,7 @@ function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx:
       });
     },
   });
+  return server;
 }
 
 function sumPending(servers: Iterable<{ server: Server<RelayedSocket> }>): number {

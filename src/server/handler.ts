@@ -10,6 +10,7 @@ import { asHttpError, HttpError } from "../http/errors.ts";
 import { clientErrorResponse, formatOfPath } from "../llm/formats/errors.ts";
 import type { ClientFormatName } from "../llm/formats/types.ts";
 import { proxyHttp } from "../http/proxy.ts";
+import { noMiddleware } from "../policies/chain.ts";
 import { requestTarget } from "../http/request-path.ts";
 import { serveAiBackend, serveLlmBackend } from "../llm/serve.ts";
 import { hostnameMatches, hostOf } from "../routing/hostname.ts";
@@ -17,8 +18,7 @@ import { evaluateCustomFields } from "../telemetry/custom-fields.ts";
 import type { Logger } from "../telemetry/log.ts";
 import { recordOutcome, type ErrorKind, type OutcomeListener, type OutcomeRecorder } from "../telemetry/outcome.ts";
 import type { TraceContext } from "../telemetry/tracing/traceparent.ts";
-import { createContext, type Deps, type RequestContext } from "./context.ts";
-import type { RelayedSocket } from "./websocket.ts";
+import { createContext, type ContextServer, type Deps, type RequestContext } from "./context.ts";
 
 export interface HandlerContext {
   config(): GatewayConfig;
@@ -32,13 +32,8 @@ export interface HandlerContext {
   startTrace?: ((headers: Headers) => TraceContext | undefined) | undefined;
 }
 
-/** What the handler needs of the Bun server that received the request. */
-export interface ServerHandle {
-  timeout(req: Request, seconds: number): void;
-  /** WebSocket upgrades (the realtime route; src/server/websocket.ts) */
-  upgradeTo?(req: Request, data: RelayedSocket, headers?: Record<string, string>): boolean;
-  requestIP?(req: Request): { address: string; port: number } | null;
-}
+/** What the handler needs of the Bun server that received the request (one object per bind, not per request). */
+export type ServerHandle = ContextServer;
 
 export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response> {
   const config = h.config();
@@ -75,15 +70,13 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
       usageWanted: config.usageWanted || h.listenersWantUsage,
       streamKeepAliveMs: config.streamKeepAliveMs,
       maxBodyBytes: config.maxBodyBytes,
-      // LLM calls can think for minutes before the first byte; the idle timeout is for idle
-      // clients, so it is lifted only once the client has sent its whole request
-      requestSent: () => server.timeout(req, 0),
-      upgrade: server.upgradeTo ? (data, headers) => server.upgradeTo!(req, data, headers) : undefined,
-      source: () => server.requestIP?.(req),
+      server,
     });
     const c = ctx;
     const fields = config.telemetryFields;
     if (fields) outcome.onFinish((r) => outcome.customFields(evaluateCustomFields(fields, c, r)));
+    // (no closures on the way when neither the listener nor the route has a middleware)
+    if (listener.chain === noMiddleware && route.chain === noMiddleware) return await serveBackend(c, route);
     return await listener.chain(c, () => route.chain(c, () => serveBackend(c, route)));
   } catch (err) {
     return failed(err, outcome, h.logger, ctx?.errorFormat ?? pathFormat);

@@ -110,64 +110,89 @@ export function recordOutcome(
   now: () => number,
   catalog: Catalog | undefined,
 ): OutcomeRecorder {
-  const record: ExchangeOutcome = { ...base, attempts: 0 };
-  let local: OutcomeListener[] | undefined;
-  let finished = false;
-  return {
-    record,
-    path(path) {
-      record.path = path;
-    },
-    matched(listener, route) {
-      record.listener = listener;
-      record.route = route;
-    },
-    attempt(provider, endpoint, protocol) {
-      record.attempts++;
-      record.provider = provider;
-      record.endpoint = endpoint;
-      record.protocol = protocol;
-    },
-    attemptFailed(endpoint, status) {
-      (record.failedAttempts ??= []).push({ endpoint, status });
-    },
-    retried() {
-      record.retries = (record.retries ?? 0) + 1;
-    },
-    guarded(phase, kind, action) {
-      (record.guardrails ??= []).push({ phase, kind, action });
-    },
-    requested(operation, model) {
-      if (operation !== undefined) record.operation = operation;
-      if (model !== undefined) record.requestModel = model;
-    },
-    answered(status, details) {
-      record.status = status;
-      if (details?.usage) record.usage = details.usage;
-      if (details?.responseModel) record.responseModel = details.responseModel;
-      if (details?.firstByteMs !== undefined) record.firstByteMs = details.firstByteMs;
-    },
-    failed(status, kind, message) {
-      record.status = status;
-      record.errorKind = kind;
-      record.error = message.slice(0, 200);
-    },
-    traced(trace) {
-      if (trace) record.trace = trace;
-    },
-    customFields(values) {
-      record.custom = values;
-    },
-    onFinish(listener) {
-      (local ??= []).push(listener);
-    },
-    finish() {
-      if (finished) return;
-      finished = true;
-      record.durationMs = now() - record.start;
-      if (record.usage && record.provider) record.cost = costOf(catalog, record.provider, [record.responseModel, record.requestModel], record.usage);
-      if (local) for (const l of local) l(record);
-      for (const l of listeners) l(record);
-    },
-  };
+  return new Recorder({ ...base, attempts: 0 }, listeners, now, catalog);
+}
+
+/** A class so that its 14 methods are not 14 closures made for every request (see src/server/context.ts). */
+class Recorder implements OutcomeRecorder {
+  private local: OutcomeListener[] | undefined = undefined;
+  private finished = false;
+
+  constructor(
+    readonly record: ExchangeOutcome,
+    private readonly listeners: readonly OutcomeListener[],
+    private readonly now: () => number,
+    private readonly catalog: Catalog | undefined,
+  ) {}
+
+  path(path: string): void {
+    this.record.path = path;
+  }
+
+  matched(listener: string, route: string): void {
+    this.record.listener = listener;
+    this.record.route = route;
+  }
+
+  attempt(provider: string, endpoint: string, protocol: "llm" | "http"): void {
+    const record = this.record;
+    record.attempts++;
+    record.provider = provider;
+    record.endpoint = endpoint;
+    record.protocol = protocol;
+  }
+
+  attemptFailed(endpoint: string, status: number | undefined): void {
+    (this.record.failedAttempts ??= []).push({ endpoint, status });
+  }
+
+  retried(): void {
+    this.record.retries = (this.record.retries ?? 0) + 1;
+  }
+
+  guarded(phase: "request" | "response", kind: string, action: "allow" | "mask" | "reject" | "failOpen"): void {
+    (this.record.guardrails ??= []).push({ phase, kind, action });
+  }
+
+  requested(operation: string | undefined, model: string | undefined): void {
+    if (operation !== undefined) this.record.operation = operation;
+    if (model !== undefined) this.record.requestModel = model;
+  }
+
+  answered(status: number, details?: { usage?: Usage | undefined; responseModel?: string | undefined; firstByteMs?: number | undefined }): void {
+    const record = this.record;
+    record.status = status;
+    if (details?.usage) record.usage = details.usage;
+    if (details?.responseModel) record.responseModel = details.responseModel;
+    if (details?.firstByteMs !== undefined) record.firstByteMs = details.firstByteMs;
+  }
+
+  failed(status: number, kind: ErrorKind, message: string): void {
+    const record = this.record;
+    record.status = status;
+    record.errorKind = kind;
+    record.error = message.slice(0, 200);
+  }
+
+  traced(trace: TraceContext | undefined): void {
+    if (trace) this.record.trace = trace;
+  }
+
+  customFields(values: CustomFieldValues): void {
+    this.record.custom = values;
+  }
+
+  onFinish(listener: OutcomeListener): void {
+    (this.local ??= []).push(listener);
+  }
+
+  finish(): void {
+    if (this.finished) return;
+    this.finished = true;
+    const record = this.record;
+    record.durationMs = this.now() - record.start;
+    if (record.usage && record.provider) record.cost = costOf(this.catalog, record.provider, [record.responseModel, record.requestModel], record.usage);
+    if (this.local) for (const l of this.local) l(record);
+    for (const l of this.listeners) l(record);
+  }
 }
