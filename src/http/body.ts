@@ -13,14 +13,21 @@ function tooLarge(limit: number): HttpError {
   });
 }
 
-export async function readBody(req: Request, limit: number): Promise<Uint8Array> {
+export function readBody(req: Request, limit: number): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
   if (declared !== null) {
     const n = Number(declared);
-    if (n > limit) throw tooLarge(limit);
-    // known length within the limit: let Bun read it in one go
-    if (Number.isFinite(n)) return new Uint8Array(await req.arrayBuffer());
+    if (n > limit) return Promise.reject(tooLarge(limit));
+    // known length within the limit: let Bun read it in one go (a promise chain: no async frame)
+    if (Number.isFinite(n)) return req.arrayBuffer().then(bytesOf);
   }
+  return readChunked(req, limit);
+}
+
+const bytesOf = (buffer: ArrayBuffer) => new Uint8Array(buffer);
+
+/** A body of unknown length, read until the limit. */
+async function readChunked(req: Request, limit: number): Promise<Uint8Array> {
   const body = req.body;
   if (!body) return new Uint8Array(0);
   const chunks: Uint8Array[] = [];

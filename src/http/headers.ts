@@ -17,6 +17,9 @@ const NOT_FORWARDED = new Set([
   "accept-encoding",
 ]);
 
+const NOT_FORWARDED_NAMES = [...NOT_FORWARDED];
+const CLIENT_CREDENTIALS = ["authorization", "x-api-key", "api-key"];
+
 /**
  * Headers the gateway alone decides (framing, the connection, the upstream's `host`) and
  * HTTP/2 pseudo-headers: configurable edits (transformations) may not touch them.
@@ -28,22 +31,19 @@ export function gatewayManagedHeader(name: string): boolean {
 
 /** Client headers as they go to an upstream. */
 export function upstreamHeaders(client: Headers, stripAuth: boolean): Headers {
-  const out = new Headers();
-  for (const [name, value] of client) {
-    if (NOT_FORWARDED.has(name)) continue;
-    if (stripAuth && (name === "authorization" || name === "x-api-key" || name === "api-key")) continue;
-    out.append(name, value);
-  }
+  // a native copy, then deletes: iterating in JavaScript made an array and two strings per
+  // header (measured 1.0-1.1 µs a copy of 8 headers, against 0.5-0.8)
+  const out = new Headers(client);
+  for (const name of NOT_FORWARDED_NAMES) out.delete(name);
+  if (stripAuth) for (const name of CLIENT_CREDENTIALS) out.delete(name);
   return out;
 }
 
 /** Upstream response headers as they go to the client (the body is re-framed by Bun). */
 export function downstreamHeaders(upstream: Headers): Headers {
-  const out = new Headers();
-  for (const [name, value] of upstream) {
-    if (NOT_FORWARDED.has(name) || name === "content-encoding") continue;
-    out.append(name, value);
-  }
+  const out = new Headers(upstream);
+  for (const name of NOT_FORWARDED_NAMES) out.delete(name);
+  out.delete("content-encoding");
   return out;
 }
 

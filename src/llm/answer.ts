@@ -51,21 +51,20 @@ export async function upstreamError(ctx: RequestContext, target: ProviderTarget,
   return presented;
 }
 
-export async function readUpstreamText(res: Response): Promise<string> {
-  try {
-    return await res.text();
-  } catch (err) {
-    throw readFailure(err);
-  }
+export function readUpstreamText(res: Response): Promise<string> {
+  // a promise chain, not an async function: one frame fewer on every buffered answer
+  return res.text().catch(rethrowReadFailure);
 }
 
 /** An answer's body read whole, as bytes (a failure as for readUpstreamText). */
-export async function readUpstreamBytes(res: Response): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await res.arrayBuffer());
-  } catch (err) {
-    throw readFailure(err);
-  }
+export function readUpstreamBytes(res: Response): Promise<Uint8Array> {
+  return res.arrayBuffer().then(bytesOf, rethrowReadFailure);
+}
+
+const bytesOf = (buffer: ArrayBuffer) => new Uint8Array(buffer);
+
+function rethrowReadFailure(err: unknown): never {
+  throw readFailure(err);
 }
 
 /** Reading an answer's body failed: it timed out (504) or the connection broke (502). */

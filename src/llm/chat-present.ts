@@ -43,22 +43,30 @@ export interface ChatCall {
   hub: HubChat | undefined;
 }
 
-export async function present(ctx: RequestContext, call: ChatCall, res: Response, client: ChatClient): Promise<Response> {
+export function present(ctx: RequestContext, call: ChatCall, res: Response, client: ChatClient): Promise<Response> {
+  if (!res.ok) return presentError(ctx, call.target, res, client);
+  // (an OpenAI client's answer from an OpenAI-format upstream, the commonest, has no async frame here)
+  if (!call.hub) return passThrough(ctx, call, res, responseGuardsOf(call.target));
+  return presentHub(ctx, call, call.hub, res, client);
+}
+
+async function presentError(ctx: RequestContext, target: ProviderTarget, res: Response, client: ChatClient): Promise<Response> {
+  const err = await upstreamError(ctx, target, res);
+  return client.format ? await reshapeError(client.format.name, err) : err;
+}
+
+/** An answer read into the hub and written for the client. */
+async function presentHub(ctx: RequestContext, call: ChatCall, hub: HubChat, res: Response, client: ChatClient): Promise<Response> {
   const { target, model } = call;
   const format = client.format;
-  if (!res.ok) {
-    const err = await upstreamError(ctx, target, res);
-    return format ? await reshapeError(format.name, err) : err;
-  }
   const guards = responseGuardsOf(target);
-  if (!call.hub) return await passThrough(ctx, call, res, guards);
   const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
   const writerCtx: WriterContext = { model, created: streamCtx.created, state: client.read.state };
   if (!call.stream) {
     const text = await readUpstreamText(res);
     let msg: HubMessage;
     try {
-      msg = call.hub.response(text, streamCtx);
+      msg = hub.response(text, streamCtx);
     } catch (err) {
       if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
       throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
@@ -68,7 +76,6 @@ export async function present(ctx: RequestContext, call: ChatCall, res: Response
     return answer(ctx, target, new Response(json, { status: 200, headers: JSON_HEADERS }), { usage: msg.usage, responseModel: msg.model ?? model });
   }
   const writer = format ? format.writer(writerCtx) : openaiChunkWriter(streamCtx);
-  const hub = call.hub;
   return await translated(ctx, call, res.body!, writer, (w) => hub.stream(streamCtx, w), guards?.streaming ? guards : undefined);
 }
 
@@ -93,19 +100,24 @@ export function usageWanted(ctx: RequestContext, target: ProviderTarget): boolea
 }
 
 /** An OpenAI client's answer from an OpenAI-format upstream: relayed, usage read when wanted. */
-async function passThrough(ctx: RequestContext, call: ChatCall, res: Response, guards: GuardSet | undefined): Promise<Response> {
-  const { target, model } = call;
+function passThrough(ctx: RequestContext, call: ChatCall, res: Response, guards: GuardSet | undefined): Promise<Response> {
+  const { target } = call;
   const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-  if (!call.stream || !isSse || !res.body) return await (guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res, "choices"));
+  if (!call.stream || !isSse || !res.body) return guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res, "choices");
+  return passThroughStream(ctx, call, res, res.body, guards);
+}
+
+async function passThroughStream(ctx: RequestContext, call: ChatCall, res: Response, upstream: ReadableStream<Uint8Array>, guards: GuardSet | undefined): Promise<Response> {
+  const { target, model } = call;
   if (guards?.streaming) {
     // the answer's text must be seen before the client gets it: read as hub parts
     const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers };
-    return await translated(ctx, call, res.body, openaiChunkWriter(streamCtx), (w) => openaiStream(streamCtx, w), guards);
+    return await translated(ctx, call, upstream, openaiChunkWriter(streamCtx), (w) => openaiStream(streamCtx, w), guards);
   }
   // untouched bytes are answered on the upstream's headers: not while another provider may still answer instead
   if (!usageWanted(ctx, target) && !mayMoveOn(ctx)) return zeroCopy(ctx, target, res);
   const body = await passthroughStream({
-    upstream: res.body,
+    upstream,
     clientWantsUsage: call.clientWantsUsage,
     keepAliveMs: ctx.streamKeepAliveMs,
     startedAt: ctx.outcome.record.start,

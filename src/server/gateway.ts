@@ -14,7 +14,7 @@ import { startReadiness } from "./readiness.ts";
 import type { OutcomeListener } from "../telemetry/outcome.ts";
 import { systemDeps, type Deps } from "./context.ts";
 import { handleRequest, type HandlerContext, type ServerHandle } from "./handler.ts";
-import { relayHandler, UPGRADED, upgradeTo, type RelayedSocket } from "./websocket.ts";
+import { relayHandler, upgradeTo, type RelayedSocket } from "./websocket.ts";
 import { startIdleCollector } from "./idle-gc.ts";
 
 export interface Gateway {
@@ -152,12 +152,9 @@ function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx:
     // guards streamed passthrough bodies
     maxRequestBodySize: 1024 * 1024 * 1024 * 4,
     ...(bind.tls.length > 0 ? { tls: bind.tls.map((t) => ({ cert: t.cert, key: t.key, serverName: t.serverName })) } : {}),
-    // WebSockets (the realtime route): upgraded requests answer UPGRADED, which Bun must not see
+    // WebSockets (the realtime route): an upgraded request is answered undefined (handleRequest), as Bun wants
     websocket: relayHandler,
-    fetch: async (req) => {
-      const res = await handleRequest(req, bind.port, ctx, handle);
-      return res === UPGRADED ? undefined : res;
-    },
+    fetch: (req) => handleRequest(req, bind.port, ctx, handle),
     error(err) {
       ctx.logger.error("request failed", { error: String(err?.stack ?? err) });
       return new Response(errorBody("internal gateway error", "api_error", "internal_error"), {

@@ -5,7 +5,7 @@
  * outcome record, finished when its answer (or stream) is complete.
  */
 import type { NetworkAuthorization } from "../config/compile/network-authorization.ts";
-import type { Backend, BindConfig, GatewayConfig, ListenerConfig, RouteConfig } from "../config/model.ts";
+import type { Backend, BindConfig, GatewayConfig, HostBackend, ListenerConfig, RouteConfig } from "../config/model.ts";
 import { asHttpError, HttpError } from "../http/errors.ts";
 import { clientErrorResponse, formatOfPath } from "../llm/formats/errors.ts";
 import type { ClientFormatName } from "../llm/formats/types.ts";
@@ -19,6 +19,7 @@ import type { Logger } from "../telemetry/log.ts";
 import { recordOutcome, type ErrorKind, type OutcomeListener, type OutcomeRecorder } from "../telemetry/outcome.ts";
 import type { TraceContext } from "../telemetry/tracing/traceparent.ts";
 import { createContext, type ContextServer, type Deps, type RequestContext } from "./context.ts";
+import { UPGRADED } from "./websocket.ts";
 
 export interface HandlerContext {
   config(): GatewayConfig;
@@ -35,7 +36,8 @@ export interface HandlerContext {
 /** What the handler needs of the Bun server that received the request (one object per bind, not per request). */
 export type ServerHandle = ContextServer;
 
-export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response> {
+/** The answer to one request; undefined when it was upgraded to a WebSocket (Bun wants no response then). */
+export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response | undefined> {
   const config = h.config();
   const outcome = recordOutcome({ start: h.deps.now(), bind: port, method: req.method, path: "" }, h.outcomes, h.deps.now, config.catalog);
   if (h.startTrace) outcome.traced(h.startTrace(req.headers));
@@ -76,8 +78,8 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
     const fields = config.telemetryFields;
     if (fields) outcome.onFinish((r) => outcome.customFields(evaluateCustomFields(fields, c, r)));
     // (no closures on the way when neither the listener nor the route has a middleware)
-    if (listener.chain === noMiddleware && route.chain === noMiddleware) return await serveBackend(c, route);
-    return await listener.chain(c, () => route.chain(c, () => serveBackend(c, route)));
+    const res = listener.chain === noMiddleware && route.chain === noMiddleware ? await serveBackend(c, route) : await listener.chain(c, () => route.chain(c, () => serveBackend(c, route)));
+    return res === UPGRADED ? undefined : res;
   } catch (err) {
     return failed(err, outcome, h.logger, ctx?.errorFormat ?? pathFormat);
   }
@@ -89,20 +91,24 @@ function refuseConnection(check: NetworkAuthorization, source: { address: string
   if (why) throw new HttpError(403, `connection not authorized: ${why}`, { type: "permission_error", code: "network_authorization_denied", headers: { connection: "close" } });
 }
 
-async function serveBackend(ctx: RequestContext, route: RouteConfig): Promise<Response> {
+/** A plain function, not async: each layer of async function is a frame and a microtask turn on every request. */
+function serveBackend(ctx: RequestContext, route: RouteConfig): Promise<Response> {
   const backend = pickBackend(route, ctx.deps.random);
   if (!backend) throw new HttpError(500, `route '${route.key}' has no backends`, { code: "no_backend" });
   switch (backend.kind) {
-    case "host": {
-      const res = await proxyHttp(ctx, backend);
-      ctx.outcome.finish();
-      return res;
-    }
+    case "host":
+      return proxyHost(ctx, backend);
     case "ai":
-      return await serveAiBackend(ctx, backend);
+      return serveAiBackend(ctx, backend);
     case "llm":
-      return await serveLlmBackend(ctx, backend);
+      return serveLlmBackend(ctx, backend);
   }
+}
+
+async function proxyHost(ctx: RequestContext, backend: HostBackend): Promise<Response> {
+  const res = await proxyHttp(ctx, backend);
+  ctx.outcome.finish();
+  return res;
 }
 
 function failed(err: unknown, outcome: OutcomeRecorder, logger: Logger, format: ClientFormatName): Response {
