@@ -26,28 +26,43 @@ export interface FrameMachine<F> {
 }
 
 export function framed<F>(decoder: FrameDecoder<F>, machine: FrameMachine<NoInfer<F>>, out: HubWriter): ByteTranslator {
-  const feed = (frames: F[]) => {
+  return new Framed(decoder, machine, out);
+}
+
+/** A class: one is made for every translated stream (its methods are not closures made with it). */
+class Framed<F> implements ByteTranslator {
+  constructor(
+    private readonly decoder: FrameDecoder<F>,
+    private readonly machine: FrameMachine<F>,
+    private readonly out: HubWriter,
+  ) {}
+
+  private feed(frames: F[]): void {
+    const machine = this.machine;
     for (let i = 0; i < frames.length && !machine.finished; i++) machine.frame(frames[i]!);
-  };
-  return {
-    push(chunk) {
-      if (!machine.finished) feed(decoder.push(chunk));
-    },
-    end() {
-      if (!machine.finished && decoder.end) feed(decoder.end());
-      if (machine.finished) return;
-      if (decoder.pending > 0) {
-        machine.interrupted?.();
-        out.fail({ kind: "incomplete", message: "upstream stream was cut off mid-event" });
-        return;
-      }
-      machine.end();
-    },
-    interrupted() {
-      if (!machine.finished) machine.interrupted?.();
-    },
-    get pending() {
-      return decoder.pending;
-    },
-  };
+  }
+
+  push(chunk: Uint8Array): void {
+    if (!this.machine.finished) this.feed(this.decoder.push(chunk));
+  }
+
+  end(): void {
+    const { decoder, machine } = this;
+    if (!machine.finished && decoder.end) this.feed(decoder.end());
+    if (machine.finished) return;
+    if (decoder.pending > 0) {
+      machine.interrupted?.();
+      this.out.fail({ kind: "incomplete", message: "upstream stream was cut off mid-event" });
+      return;
+    }
+    machine.end();
+  }
+
+  interrupted(): void {
+    if (!this.machine.finished) this.machine.interrupted?.();
+  }
+
+  get pending(): number {
+    return this.decoder.pending;
+  }
 }

@@ -13,13 +13,14 @@
  * the rest is relayed as it came, cut at event boundaries only.
  */
 import { concatBytes } from "../../http/bytes.ts";
+import type { HttpError } from "../../http/errors.ts";
 import { clientErrorEvent, failureFields, formatOfRoute } from "../formats/errors.ts";
 import type { UsageTap } from "../formats/native-usage.ts";
 import { failureHttpError, failureLogLine } from "../hub/failure.ts";
 import type { StreamFailure } from "../hub/parts.ts";
-import type { RouteType } from "../types.ts";
+import type { RouteType, Usage } from "../types.ts";
 import { anthropicEventError, errorMemberEvent, responsesEventError, type ErrorReader } from "./error-events.ts";
-import { relayBody, textOf, type RelayedBody, type RelayOptions } from "./pipeline.ts";
+import { relayBody, textOf, type Relay, type RelayedBody, type RelayOptions, type Step } from "./pipeline.ts";
 import { SseHeadJudge, type HeadVerdict } from "./sse-head.ts";
 import { createSseFramer } from "./sse.ts";
 
@@ -31,38 +32,62 @@ export function nativeStreamRoute(route: RouteType): NativeStreamRoute | undefin
 }
 
 export function nativeStream(opts: RelayOptions & { route: NativeStreamRoute; tap: UsageTap | undefined }): Promise<RelayedBody> {
-  const { route, tap } = opts;
+  return relayBody(opts, new NativeRelay(opts.route, opts.tap));
+}
+
+/** A class, as the pipeline's relays are: one is made for every stream. */
+class NativeRelay implements Relay {
   // only whole events go out: a keep-alive comment after half an event would corrupt it
-  const framer = createSseFramer();
-  const head = new StreamHead(route);
-  let failure: StreamFailure | undefined;
-  const fail = (f: StreamFailure): string => {
-    failure = f;
-    if (!head.started) return "";
+  private readonly framer = createSseFramer();
+  private readonly head: StreamHead;
+  private failure: StreamFailure | undefined = undefined;
+
+  constructor(
+    private readonly route: NativeStreamRoute,
+    private readonly tap: UsageTap | undefined,
+  ) {
+    this.head = new StreamHead(route);
+  }
+
+  step(chunk: Uint8Array): Step {
+    this.tap?.push(chunk);
+    const events = this.framer.push(chunk);
+    const head = this.head;
+    if (head.started) return { out: events, done: false };
+    const verdict = head.push(events);
+    if (verdict === "fail") this.failure = head.failure;
+    return { out: verdict === "hold" ? EMPTY : head.take(), done: verdict === "fail" };
+  }
+
+  end(): string {
+    const last = this.framer.end();
+    // an answer with no content event at all (an empty stream) is passed on as it was
+    const out = this.head.started ? textOf(last) : textOf(this.head.take()) + textOf(last);
+    return this.framer.pending > 0 ? out + this.broken({ kind: "incomplete", message: "upstream stream was cut off mid-event" }) : out;
+  }
+
+  broken(f: StreamFailure): string {
+    this.failure = f;
+    if (!this.head.started) return "";
     const { status, type, code } = failureFields(f);
-    return clientErrorEvent(formatOfRoute(route), status, f.message, type, code);
-  };
-  return relayBody(opts, {
-    step(chunk) {
-      tap?.push(chunk);
-      const events = framer.push(chunk);
-      if (head.started) return { out: events, done: false };
-      const verdict = head.push(events);
-      if (verdict === "fail") failure = head.failure;
-      return { out: verdict === "hold" ? EMPTY : head.take(), done: verdict === "fail" };
-    },
-    end() {
-      const last = framer.end();
-      // an answer with no content event at all (an empty stream) is passed on as it was
-      const out = head.started ? textOf(last) : textOf(head.take()) + textOf(last);
-      return framer.pending > 0 ? out + fail({ kind: "incomplete", message: "upstream stream was cut off mid-event" }) : out;
-    },
-    broken: fail,
-    rejection: () => (failure && !head.started ? failureHttpError(failure) : undefined),
-    usage: () => tap?.end(),
-    responseModel: () => tap?.model,
-    error: () => (failure ? failureLogLine(failure) : undefined),
-  });
+    return clientErrorEvent(formatOfRoute(this.route), status, f.message, type, code);
+  }
+
+  rejection(): HttpError | undefined {
+    return this.failure && !this.head.started ? failureHttpError(this.failure) : undefined;
+  }
+
+  usage(): Usage | undefined {
+    return this.tap?.end();
+  }
+
+  responseModel(): string | undefined {
+    return this.tap?.model;
+  }
+
+  error(): string | undefined {
+    return this.failure ? failureLogLine(this.failure) : undefined;
+  }
 }
 
 const EMPTY = new Uint8Array(0);

@@ -17,7 +17,7 @@ import type { ByteTranslator, ClientStreamWriter, StreamFailure } from "../hub/p
 import { lookup } from "../lookup.ts";
 import { STATUS_OF_TYPE } from "../providers/openai/stream.ts";
 import type { Usage } from "../types.ts";
-import { createOpenAITap } from "./openai-tap.ts";
+import { createOpenAITap, type OpenAITap } from "./openai-tap.ts";
 import { KEEP_ALIVE } from "./silence.ts";
 import { createSseFramer } from "./sse.ts";
 
@@ -309,27 +309,50 @@ export function connectionFailure(err: unknown): StreamFailure {
  * (invalid, incomplete, broken streams) are the OpenAI writer's (same codes as translated streams).
  */
 export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean }): Promise<RelayedBody> {
-  const framer = createSseFramer();
-  const tap = createOpenAITap(opts.clientWantsUsage);
-  let failure: StreamFailure | undefined;
-  const fail = (f: StreamFailure): string => {
-    failure = f;
-    return openaiErrorEvent(f);
-  };
-  return relayBody(opts, {
-    usage: () => tap.usage,
-    responseModel: () => tap.responseModel,
-    step: (chunk) => tap.scan(framer.push(chunk)),
-    end() {
-      const last = textOf(tap.scan(framer.end()).out);
-      if (tap.sawDone || tap.sawError) return last;
-      const message = framer.pending > 0 ? "upstream stream was cut off mid-event" : "upstream stream ended without [DONE]";
-      return last + fail({ kind: "incomplete", message });
-    },
-    broken: fail,
-    rejection: (head) => (startsWithErrorEvent(head) ? passthroughRejection(textOf(head)) : undefined),
-    error: () => (failure ? failureLogLine(failure) : tap.sawError ? "upstream error event" : undefined),
-  });
+  return relayBody(opts, new PassthroughRelay(opts.clientWantsUsage));
+}
+
+/** Relays are classes: one is made for every stream, and its seven methods need not be closures made with it. */
+class PassthroughRelay implements Relay {
+  private readonly framer = createSseFramer();
+  private readonly tap: OpenAITap;
+  private failure: StreamFailure | undefined = undefined;
+
+  constructor(clientWantsUsage: boolean) {
+    this.tap = createOpenAITap(clientWantsUsage);
+  }
+
+  usage(): Usage | undefined {
+    return this.tap.usage;
+  }
+
+  responseModel(): string | undefined {
+    return this.tap.responseModel;
+  }
+
+  step(chunk: Uint8Array): Step {
+    return this.tap.scan(this.framer.push(chunk));
+  }
+
+  end(): string {
+    const last = textOf(this.tap.scan(this.framer.end()).out);
+    if (this.tap.sawDone || this.tap.sawError) return last;
+    const message = this.framer.pending > 0 ? "upstream stream was cut off mid-event" : "upstream stream ended without [DONE]";
+    return last + this.broken({ kind: "incomplete", message });
+  }
+
+  broken(failure: StreamFailure): string {
+    this.failure = failure;
+    return openaiErrorEvent(failure);
+  }
+
+  rejection(head: Uint8Array | string): HttpError | undefined {
+    return startsWithErrorEvent(head) ? passthroughRejection(textOf(head)) : undefined;
+  }
+
+  error(): string | undefined {
+    return this.failure ? failureLogLine(this.failure) : this.tap.sawError ? "upstream error event" : undefined;
+  }
 }
 
 /** A relay output as text (relays answer bytes or strings; error events and closings are text). */
@@ -382,28 +405,48 @@ export function translatedStream(
     writer: ClientStreamWriter;
   },
 ): Promise<RelayedBody> {
-  const { translator, writer } = opts;
-  return relayBody(opts, {
-    usage: () => writer.reportedUsage,
-    responseModel: () => writer.model,
-    error: () => (writer.failure ? failureLogLine(writer.failure) : undefined),
-    step(chunk) {
-      translator.push(chunk);
-      return { out: writer.take(), done: writer.done };
-    },
-    end() {
-      translator.end();
-      // a translator that neither finished nor failed the answer: never a silent cut
-      if (!writer.done) writer.fail({ kind: "incomplete", message: "upstream stream ended before the answer was complete" });
-      return writer.take();
-    },
-    broken(failure) {
-      if (!writer.done) {
-        translator.interrupted?.();
-        writer.fail(failure);
-      }
-      return writer.take();
-    },
-    rejection: () => (writer.failure && !writer.contentStarted ? failureHttpError(writer.failure) : undefined),
-  });
+  return relayBody(opts, new TranslatedRelay(opts.translator, opts.writer));
+}
+
+class TranslatedRelay implements Relay {
+  constructor(
+    private readonly translator: ByteTranslator,
+    private readonly writer: ClientStreamWriter,
+  ) {}
+
+  usage(): Usage | undefined {
+    return this.writer.reportedUsage;
+  }
+
+  responseModel(): string | undefined {
+    return this.writer.model;
+  }
+
+  error(): string | undefined {
+    return this.writer.failure ? failureLogLine(this.writer.failure) : undefined;
+  }
+
+  step(chunk: Uint8Array): Step {
+    this.translator.push(chunk);
+    return { out: this.writer.take(), done: this.writer.done };
+  }
+
+  end(): string {
+    this.translator.end();
+    // a translator that neither finished nor failed the answer: never a silent cut
+    if (!this.writer.done) this.writer.fail({ kind: "incomplete", message: "upstream stream ended before the answer was complete" });
+    return this.writer.take();
+  }
+
+  broken(failure: StreamFailure): string {
+    if (!this.writer.done) {
+      this.translator.interrupted?.();
+      this.writer.fail(failure);
+    }
+    return this.writer.take();
+  }
+
+  rejection(): HttpError | undefined {
+    return this.writer.failure && !this.writer.contentStarted ? failureHttpError(this.writer.failure) : undefined;
+  }
 }

@@ -29,46 +29,53 @@ const EMPTY = new Uint8Array(0);
 const textDecoder = new TextDecoder();
 
 export function createSseFramer(): SseFramer {
-  let held: Uint8Array = EMPTY;
-  return {
-    get pending() {
-      return held.byteLength;
-    },
-    push(chunk) {
-      let data: Uint8Array;
-      let scanFrom: number;
-      if (held.byteLength === 0) {
-        data = chunk;
-        scanFrom = 0;
-      } else {
-        data = new Uint8Array(held.byteLength + chunk.byteLength);
-        data.set(held, 0);
-        data.set(chunk, held.byteLength);
-        // the held bytes contained no boundary; one may end in the last 3 of them
-        scanFrom = Math.max(0, held.byteLength - 3);
-      }
-      const end = lastBoundary(data, scanFrom);
-      if (end === 0) {
-        held = held.byteLength === 0 ? chunk.slice() : data;
-        return EMPTY;
-      }
-      if (end === data.byteLength) {
-        held = EMPTY;
-        return data;
-      }
-      held = data.slice(end);
-      return data.subarray(0, end);
-    },
-    end() {
-      const n = held.byteLength;
-      if (n >= 2 && held[n - 1] === CR && (held[n - 2] === CR || held[n - 2] === LF)) {
-        const bytes = held;
-        held = EMPTY;
-        return bytes;
-      }
+  return new Framer();
+}
+
+/** A class: a framer is made for every stream, and its methods need not be closures made with it. */
+class Framer implements SseFramer {
+  private held: Uint8Array = EMPTY;
+
+  get pending(): number {
+    return this.held.byteLength;
+  }
+
+  push(chunk: Uint8Array): Uint8Array {
+    const held = this.held;
+    let data: Uint8Array;
+    let scanFrom: number;
+    if (held.byteLength === 0) {
+      data = chunk;
+      scanFrom = 0;
+    } else {
+      data = new Uint8Array(held.byteLength + chunk.byteLength);
+      data.set(held, 0);
+      data.set(chunk, held.byteLength);
+      // the held bytes contained no boundary; one may end in the last 3 of them
+      scanFrom = Math.max(0, held.byteLength - 3);
+    }
+    const end = lastBoundary(data, scanFrom);
+    if (end === 0) {
+      this.held = held.byteLength === 0 ? chunk.slice() : data;
       return EMPTY;
-    },
-  };
+    }
+    if (end === data.byteLength) {
+      this.held = EMPTY;
+      return data;
+    }
+    this.held = data.slice(end);
+    return data.subarray(0, end);
+  }
+
+  end(): Uint8Array {
+    const held = this.held;
+    const n = held.byteLength;
+    if (n >= 2 && held[n - 1] === CR && (held[n - 2] === CR || held[n - 2] === LF)) {
+      this.held = EMPTY;
+      return held;
+    }
+    return EMPTY;
+  }
 }
 
 /**
@@ -145,13 +152,25 @@ function parseLines(lines: string[]): SseEvent[] {
 
 /** Events as a frame source for translated streams: only complete events are ever decoded. */
 export function sseFrames(): FrameDecoder<SseEvent> {
-  const framer = createSseFramer();
-  const events = (bytes: Uint8Array): SseEvent[] => (bytes.byteLength === 0 ? [] : parseEvents(textDecoder.decode(bytes)));
-  return {
-    push: (chunk) => events(framer.push(chunk)),
-    end: () => events(framer.end()),
-    get pending() {
-      return framer.pending;
-    },
-  };
+  return new SseFrames();
+}
+
+class SseFrames implements FrameDecoder<SseEvent> {
+  private readonly framer = new Framer();
+
+  push(chunk: Uint8Array): SseEvent[] {
+    return eventsOf(this.framer.push(chunk));
+  }
+
+  end(): SseEvent[] {
+    return eventsOf(this.framer.end());
+  }
+
+  get pending(): number {
+    return this.framer.pending;
+  }
+}
+
+function eventsOf(bytes: Uint8Array): SseEvent[] {
+  return bytes.byteLength === 0 ? [] : parseEvents(textDecoder.decode(bytes));
 }
