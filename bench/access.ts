@@ -14,28 +14,9 @@ import { runLoad } from "./load.ts";
 import { openaiJson } from "./scenarios/openai.ts";
 import { openaiJsonAccess } from "./scenarios/access.ts";
 import type { Scenario } from "./scenario.ts";
+import { freePort, waitForPort } from "./ports.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
-
-function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = s.port;
-  s.stop(true);
-  return p;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return;
-    } catch {
-      await Bun.sleep(25);
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 function cpuUs(pid: number): number {
   try {

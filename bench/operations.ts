@@ -18,6 +18,7 @@ import type { Subprocess } from "bun";
 import { runLoad, type LoadResult } from "./load.ts";
 import type { Scenario } from "./scenario.ts";
 import { openaiJson, openaiStream } from "./scenarios/openai.ts";
+import { freePort } from "./ports.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (name: string) => {
@@ -31,13 +32,6 @@ const ON = new Set((arg("--on") ?? "metrics,traces,admin").split(","));
 const ONLY = arg("--only")?.split(",");
 const SAMPLING = Number(arg("--sampling") ?? 1);
 const procs: Subprocess[] = [];
-
-function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = s.port;
-  s.stop(true);
-  return p;
-}
 
 async function waitFor(url: string): Promise<void> {
   for (let i = 0; i < 400; i++) {

@@ -23,6 +23,7 @@ import { measureFirstChunk, type FirstChunkResult } from "./first-chunk.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { featureScenarios, openaiJson, openaiStream, openaiStreamUntouched, providerScenarios } from "./scenarios/index.ts";
 import { accessSummary, benchAccess } from "./access.ts";
+import { freePort, waitForPort } from "./ports.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (name: string) => {
@@ -55,27 +56,6 @@ interface Row {
 
 const rows: Row[] = [];
 const procs: Subprocess[] = [];
-
-function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = s.port;
-  s.stop(true);
-  return p;
-}
-
-async function waitForPort(port: number, proc: Subprocess): Promise<void> {
-  for (let i = 0; i < 200; i++) {
-    if (proc.exitCode !== null) throw new Error(`process exited with ${proc.exitCode}`);
-    try {
-      const s = await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } });
-      s.end();
-      return;
-    } catch {
-      await Bun.sleep(25);
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
-}
 
 function spawn(cmd: string[], env: Record<string, string> = {}): Subprocess {
   const p = Bun.spawn(cmd, { cwd: ROOT, env: { ...process.env, ...env }, stdout: "ignore", stderr: "inherit" });

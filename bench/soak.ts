@@ -11,6 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { openaiJson, openaiStream } from "./scenarios/index.ts";
+import { freePort, waitForPort } from "./ports.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (name: string, dflt: string) => {
@@ -21,28 +22,9 @@ const TOTAL = Number(arg("--requests", "1000000"));
 const CONCURRENCY = Number(arg("--concurrency", "64"));
 const BIN = process.argv.includes("--bin") ? arg("--bin", "") : undefined;
 
-function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const p = s.port;
-  s.stop(true);
-  return p;
-}
-
 function rssMb(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
   return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
-
-async function waitForPort(port: number): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    try {
-      (await Bun.connect({ hostname: "127.0.0.1", port, socket: { data() {} } })).end();
-      return;
-    } catch {
-      await Bun.sleep(25);
-    }
-  }
-  throw new Error(`nothing listens on ${port}`);
 }
 
 const up = freePort();
