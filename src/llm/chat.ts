@@ -12,6 +12,7 @@
 import type { ProviderTarget } from "../config/model.ts";
 import { HttpError } from "../http/errors.ts";
 import { bodyDraft, runHubRequest, runPrepare, runPresent, runUpstreamBody } from "../policies/chain.ts";
+import type { BodyDraft } from "../policies/types.ts";
 import type { RequestContext } from "../server/context.ts";
 import { sseHeaders } from "./answer.ts";
 import { callProvider } from "./call.ts";
@@ -61,7 +62,8 @@ function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], cl
     if (format && !shapesHub(target) && target.provider.nativePath(format.nativeRoute, target.model ?? asked) !== undefined) {
       return forwardNative(ctx, target, format.nativeRoute, client.body);
     }
-    const call = await prepare(ctx, target, client);
+    const prepared = prepare(ctx, target, client);
+    const call = prepared instanceof Promise ? await prepared : prepared;
     const body = runUpstreamBody(target.policies, call.body, ctx);
     const res = await callProvider(ctx, target, { path: call.path, body, headers: call.headers, clientHeaders: format ? formatHeaders(target, call.model) : undefined });
     return present(ctx, call, res, client);
@@ -87,11 +89,16 @@ function shapesHub(target: ProviderTarget): boolean {
   return target.policies.some((p) => p.hubRequest !== undefined || p.guards !== undefined);
 }
 
-async function prepare(ctx: RequestContext, target: ProviderTarget, client: ChatClient): Promise<ChatCall> {
+/** Synchronous unless a `hubRequest` hook waits (a guard service): no async frame or turn for the others. */
+function prepare(ctx: RequestContext, target: ProviderTarget, client: ChatClient): ChatCall | Promise<ChatCall> {
   const draft = bodyDraft(client.read.request);
   runPrepare(target.policies, draft, ctx);
   const hubbed = runHubRequest(target.policies, draft, ctx, target);
-  if (hubbed) await hubbed;
+  return hubbed ? hubbed.then(() => drafted(ctx, target, client, draft)) : drafted(ctx, target, client, draft);
+}
+
+/** The call, once every hook has drafted the body. */
+function drafted(ctx: RequestContext, target: ProviderTarget, client: ChatClient, draft: BodyDraft): ChatCall {
   const asked = draft.body.model;
   const model = target.model ?? (typeof asked === "string" ? asked : undefined);
   if (model === undefined) throw new HttpError(400, "request is missing string field 'model'", { code: "missing_model", param: "model" });
@@ -118,6 +125,7 @@ async function prepare(ctx: RequestContext, target: ProviderTarget, client: Chat
     // ask for usage upstream (telemetry, limits); the usage chunk is dropped before the client sees it
     draft.set("stream_options", { ...(request.stream_options ?? {}), include_usage: true });
   }
-  const body = draft.changed ? JSON.stringify(draft.body) : (ctx.parsedBytes ?? (await ctx.bytes()));
+  // unchanged: the client's own bytes, which json() kept when it parsed them (serveChat read them)
+  const body = draft.changed || !ctx.parsedBytes ? JSON.stringify(draft.body) : ctx.parsedBytes;
   return { ...base, request: draft.body as ChatRequest, path, body, hub: undefined };
 }

@@ -47,22 +47,21 @@ interface TapState {
 }
 
 export function createOpenAITap(clientWantsUsage: boolean): OpenAITap {
-  const state: TapState = { clientWantsUsage, usage: undefined, responseModel: undefined, sawDone: false, sawError: false };
-  return {
-    scan: (region) => scan(state, region),
-    get usage() {
-      return state.usage;
-    },
-    get responseModel() {
-      return state.responseModel;
-    },
-    get sawDone() {
-      return state.sawDone;
-    },
-    get sawError() {
-      return state.sawError;
-    },
-  };
+  return new Tap(clientWantsUsage);
+}
+
+/** A class: one tap is made for every tapped stream, and its state is its own fields (no closures, no accessor records). */
+class Tap implements OpenAITap, TapState {
+  usage: Usage | undefined = undefined;
+  responseModel: string | undefined = undefined;
+  sawDone = false;
+  sawError = false;
+
+  constructor(readonly clientWantsUsage: boolean) {}
+
+  scan(region: Uint8Array): TapStep {
+    return scan(this, region);
+  }
 }
 
 /** Handles one data payload (bytes [from, to) of `region`); returns "drop" | "invalid" | undefined. */

@@ -96,7 +96,15 @@ interface UpstreamReader {
  */
 export async function relayBody(opts: RelayOptions, relay: Relay): Promise<RelayedBody> {
   const reads = new Reads(opts, relay);
-  let head = await reads.output();
+  // read until there is something to send or the stream is over (in this frame: an async method
+  // of its own would be one more on every stream)
+  let head: Outcome;
+  try {
+    head = reads.handle(await reads.reader.read());
+    while (!head.last && sizeOf(head.out) === 0) head = reads.handle(await reads.reader.read());
+  } catch (err) {
+    head = reads.failed(err);
+  }
   // Nothing was said yet and the answer is an error: a real HTTP status serves the client
   // better (SDK retries, error classes) than an error event under 200.
   const refusal = head.last ? relay.rejection(head.out) : undefined;
@@ -219,19 +227,6 @@ class Reads {
     return { out: this.relay.broken(connectionFailure(err)), last: true };
   }
 
-  /** Reads until there is something to send or the stream is over. */
-  async output(): Promise<Outcome> {
-    try {
-      const first = this.pending ?? this.reader.read();
-      this.pending = undefined;
-      let out = this.handle(await first);
-      while (!out.last && sizeOf(out.out) === 0) out = this.handle(await this.reader.read());
-      return out;
-    } catch (err) {
-      return this.failed(err);
-    }
-  }
-
   /** Notes what a streamed read means for the record: the first byte, the end. */
   account(out: Outcome): Outcome {
     if (sizeOf(out.out) > 0) this.firstByteMs ??= performance.now() - this.opts.startedAt;
@@ -264,9 +259,17 @@ class Reads {
 
 const NOT_READY = Symbol("not ready");
 
+/** The pending `nextTurn`: every stream that asks in the same turn shares it (one promise and one immediate, not one each). */
+let turn: Promise<typeof NOT_READY> | undefined;
+
 /** Resolves after the current turn of the event loop (after pending I/O callbacks). */
 function nextTurn(): Promise<typeof NOT_READY> {
-  return new Promise((resolve) => setImmediate(resolve, NOT_READY));
+  return (turn ??= new Promise((resolve) => setImmediate(endTurn, resolve)));
+}
+
+function endTurn(resolve: (v: typeof NOT_READY) => void): void {
+  turn = undefined;
+  resolve(NOT_READY);
 }
 
 function joinOutputs(parts: (Uint8Array | string)[]): Uint8Array | string {
