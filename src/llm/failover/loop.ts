@@ -21,6 +21,7 @@
 import type { ProviderTarget } from "../../config/model.ts";
 import { HttpError } from "../../http/errors.ts";
 import { backoffDelay, MAX_RETRY_AFTER_MS, retriable, type RetrySettings } from "../../policies/retry.ts";
+import type { Policy } from "../../policies/types.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { celVars, evalBool, prepareCel, type CelExpression } from "../../cel/index.ts";
 import { evictionApplies, isUnhealthy, type AttemptReport } from "./health.ts";
@@ -55,7 +56,8 @@ class CandidateLoop {
     private readonly candidates: readonly ProviderTarget[],
     private readonly retry: RetrySettings | undefined,
   ) {
-    this.evicting = candidates.map((t) => evictionApplies(t.healthPolicy, candidates.length));
+    this.evicting = [];
+    for (const t of candidates) this.evicting.push(evictionApplies(t.healthPolicy, candidates.length));
   }
 
   private available(i: number): boolean {
@@ -125,12 +127,12 @@ class CandidateLoop {
  * order to try them (src/llm/failover/order.ts).
  */
 export async function runCandidates(ctx: RequestContext, candidates: readonly ProviderTarget[], attempt: (target: ProviderTarget) => Promise<Response>): Promise<Response> {
-  const policy = ctx.route.policies.find((p) => p.retry)?.retry;
+  const policy = retryOf(ctx.route.policies);
   const retry = policy?.precondition ? await preconditioned(ctx, policy, policy.precondition) : policy;
   const only = candidates.length === 1 ? candidates[0]! : undefined;
   if (only && !retry && !only.healthPolicy?.evicts) return stamped(await attempt(only), only); // nothing to decide
   // (most loops have no expression to prepare: no array, no await for them)
-  if (retry?.condition || candidates.some((t) => t.healthPolicy?.unhealthy)) await prepareCel(ctx, [retry?.condition, ...candidates.map((t) => t.healthPolicy?.unhealthy)]);
+  if (retry?.condition || someUnhealthyExpression(candidates)) await prepareCel(ctx, [retry?.condition, ...candidates.map((t) => t.healthPolicy?.unhealthy)]);
   // a body that may be sent more than once is buffered (within the body limit)
   if (ctx.req.body !== null && !ctx.bodyRead && ctx.method !== "GET" && ctx.method !== "HEAD") await ctx.bytes();
   const loop = new CandidateLoop(ctx, candidates, retry);
@@ -151,6 +153,17 @@ export async function runCandidates(ctx: RequestContext, candidates: readonly Pr
       target = step.target;
     }
   }
+}
+
+// (loops, not find/some callbacks: these run on every request a loop serves)
+function retryOf(policies: readonly Policy[]): RetrySettings | undefined {
+  for (const p of policies) if (p.retry) return p.retry;
+  return undefined;
+}
+
+function someUnhealthyExpression(candidates: readonly ProviderTarget[]): boolean {
+  for (const t of candidates) if (t.healthPolicy?.unhealthy) return true;
+  return false;
 }
 
 /** The route's retry policy for this request: none when its `precondition` is not true. */

@@ -12,7 +12,7 @@ import type { ByteTranslator, ClientStreamWriter, HubMessage, HubWriter } from "
 import { runGuard } from "./request.ts";
 import { gateUpstream } from "./stream-gate.ts";
 import { GuardedWriter } from "./stream.ts";
-import type { GuardSet } from "./types.ts";
+import type { GuardSet, TextSlot } from "./types.ts";
 
 /** The target's guards when it has response guards. */
 export function responseGuardsOf(target: ProviderTarget): GuardSet | undefined {
@@ -28,7 +28,7 @@ export function responseGuardsOf(target: ProviderTarget): GuardSet | undefined {
 function guardTexts(set: GuardSet, texts: string[], ctx: RequestContext, from = 0): string[] | Promise<string[]> {
   let current = texts;
   for (let i = from; i < set.response.length; i++) {
-    const v = runGuard(set.response[i]!, current.map((text) => ({ role: "assistant", scope: "messages" as const, text })), "response", ctx);
+    const v = runGuard(set.response[i]!, answerSlots(current), "response", ctx);
     if (v instanceof Promise) {
       const before = current;
       return v.then((settled) => guardTexts(set, settled.action === "mask" ? settled.texts : before, ctx, i + 1));
@@ -36,6 +36,12 @@ function guardTexts(set: GuardSet, texts: string[], ctx: RequestContext, from = 
     if (v.action === "mask") current = v.texts;
   }
   return current;
+}
+
+function answerSlots(texts: readonly string[]): TextSlot[] {
+  const slots: TextSlot[] = [];
+  for (const text of texts) slots.push({ role: "assistant", scope: "messages", text });
+  return slots;
 }
 
 export async function guardMessage(set: GuardSet, msg: HubMessage, ctx: RequestContext): Promise<HubMessage> {
@@ -51,15 +57,30 @@ export async function guardMessage(set: GuardSet, msg: HubMessage, ctx: RequestC
 export async function relayGuardedJson(set: GuardSet, ctx: RequestContext, target: ProviderTarget, res: Response): Promise<Response> {
   const text = await readUpstreamText(res);
   const parsed = parseOpenAIAnswer(text, target, "choices") as GuardedAnswer;
-  const messages = parsed.choices.map((c) => c?.message).filter((m): m is { content: string } => typeof m?.content === "string" && m.content !== "");
+  // loops, not map/filter callbacks: this runs on every guarded answer
+  const messages: { content: string }[] = [];
+  const contents: string[] = [];
+  for (const c of parsed.choices) {
+    const m = c?.message;
+    if (typeof m?.content !== "string" || m.content === "") continue;
+    messages.push(m as { content: string });
+    contents.push(m.content);
+  }
   if (messages.length === 0) return presentGuarded(ctx, target, res, parsed, text);
-  const masked = guardTexts(set, messages.map((m) => m.content), ctx);
-  const present = (texts: string[]) => {
-    if (!texts.some((t, i) => t !== messages[i]!.content)) return presentGuarded(ctx, target, res, parsed, text);
-    messages.forEach((m, i) => (m.content = texts[i]!));
-    return presentGuarded(ctx, target, res, parsed, JSON.stringify(parsed));
-  };
-  return masked instanceof Promise ? masked.then(present) : present(masked);
+  const masked = guardTexts(set, contents, ctx);
+  if (masked instanceof Promise) return masked.then((texts) => presentMasked(ctx, target, res, parsed, text, messages, texts));
+  return presentMasked(ctx, target, res, parsed, text, messages, masked);
+}
+
+/** The answer with the guards' texts in its messages; its own bytes when they changed nothing. */
+function presentMasked(ctx: RequestContext, target: ProviderTarget, res: Response, parsed: GuardedAnswer, text: string, messages: { content: string }[], texts: string[]): Response {
+  let changed = false;
+  for (let i = 0; i < messages.length; i++) {
+    if (texts[i] === messages[i]!.content) continue;
+    messages[i]!.content = texts[i]!;
+    changed = true;
+  }
+  return presentGuarded(ctx, target, res, parsed, changed ? JSON.stringify(parsed) : text);
 }
 
 /** a type, not an interface: what parseOpenAIAnswer returns (a record) converts to it */

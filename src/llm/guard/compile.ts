@@ -8,7 +8,7 @@ import type { PolicyCompileContext } from "../../policies/types.ts";
 import { builtinRule, maskText, patternRule, type Rule } from "./regex.ts";
 import type { RawPromptGuard, RawRequestGuard } from "./schema.ts";
 import { azureGuard, bedrockGuard, modelArmorGuard, moderationGuard } from "./services.ts";
-import { DEFAULT_REJECTION, type Guard, type GuardSet, type Rejection, type Scope, type Verdict } from "./types.ts";
+import { DEFAULT_REJECTION, type Guard, type GuardSet, type Rejection, type Scope, type TextSlot, type Verdict } from "./types.ts";
 import { webhookGuard } from "./webhook.ts";
 
 const KINDS = ["webhook", "openAIModeration", "bedrockGuardrails", "googleModelArmor", "azureContentSafety"] as const;
@@ -32,7 +32,7 @@ function compileGuard(raw: RawRequestGuard, ctx: PolicyCompileContext): Guard | 
   if (raw.regex) {
     const rules = regexRules(raw.regex.rules, ctx, [...ctx.path, "regex", "rules"]);
     const reject = raw.regex.action === "reject";
-    return { kind: "regex", ...base, regex: { rules, reject }, check: (slots) => regexVerdict(rules, reject, slots.map((s) => s.text)) };
+    return { kind: "regex", ...base, regex: { rules, reject }, check: (slots) => regexVerdict(rules, reject, textsOf(slots)) };
   }
   const check = raw.webhook
     ? webhookGuard(raw.webhook, at("webhook"))
@@ -64,13 +64,20 @@ function regexRules(raw: NonNullable<RawRequestGuard["regex"]>["rules"], ctx: Po
 /** Masks every text; a match rejects instead when the action is `reject`. */
 export function regexVerdict(rules: readonly Rule[], reject: boolean, texts: readonly string[]): Verdict {
   let matched = false;
-  const masked = texts.map((t) => {
+  const masked: string[] = [];
+  for (const t of texts) {
     const r = maskText(rules, t);
     matched ||= r.matched;
-    return r.text;
-  });
+    masked.push(r.text);
+  }
   if (!matched) return { action: "pass" };
   return reject ? { action: "reject" } : { action: "mask", texts: masked };
+}
+
+function textsOf(slots: readonly TextSlot[]): string[] {
+  const texts: string[] = [];
+  for (const s of slots) texts.push(s.text);
+  return texts;
 }
 
 function rejectionOf(raw: RawRequestGuard["rejection"]): Rejection {

@@ -41,19 +41,25 @@ export function guardRequest(set: GuardSet, draft: BodyDraft, ctx: RequestContex
   const initial = draft.body.messages;
   if (!isList(initial) || set.request.length === 0) return;
   const judged = judgedIn.get(ctx);
-  const earlier = judged?.find((j) => j.key === set.key && sameMessages(j, initial));
-  if (earlier) {
-    if (earlier.output !== earlier.input) draft.set("messages", earlier.output);
-    return;
+  if (judged) {
+    for (const earlier of judged) {
+      if (earlier.key !== set.key || !sameMessages(earlier, initial)) continue;
+      if (earlier.output !== earlier.input) draft.set("messages", earlier.output);
+      return;
+    }
   }
-  const settle = (messages: Record<string, unknown>[]) => {
-    const entry = { key: set.key, input: initial, output: messages };
-    if (judged) judged.push(entry);
-    else judgedIn.set(ctx, [entry]);
-    if (messages !== initial) draft.set("messages", messages);
-  };
   const messages = judge(set, initial, ctx, 0);
-  return messages instanceof Promise ? messages.then(settle) : settle(messages);
+  if (messages instanceof Promise) return messages.then((m) => settle(set, draft, ctx, initial, m));
+  settle(set, draft, ctx, initial, messages);
+}
+
+/** Records a verdict for the later attempts of the same request, and puts the masked messages in the draft. */
+function settle(set: GuardSet, draft: BodyDraft, ctx: RequestContext, initial: unknown[], messages: Record<string, unknown>[]): void {
+  const entry = { key: set.key, input: initial, output: messages };
+  const judged = judgedIn.get(ctx);
+  if (judged) judged.push(entry);
+  else judgedIn.set(ctx, [entry]);
+  if (messages !== initial) draft.set("messages", messages);
 }
 
 function sameMessages(j: Judged, messages: unknown[]): boolean {

@@ -25,36 +25,47 @@ function scopeOf(role: unknown): Scope {
 }
 
 export function requestTexts(messages: readonly Msg[], scopes: ReadonlySet<Scope>): RequestTexts {
-  const slots: TextSlot[] = [];
-  const refs: Ref[] = [];
-  messages.forEach((msg, m) => {
+  // loops, not forEach callbacks: this runs on every guarded request (closures made per call)
+  const found = new Texts(messages);
+  const toolInput = scopes.has("toolInput");
+  for (let m = 0; m < messages.length; m++) {
+    const msg = messages[m]!;
     const role = typeof msg.role === "string" ? msg.role : "user";
     const scope = scopeOf(role);
     if (scopes.has(scope)) {
       const c = msg.content;
-      if (typeof c === "string") {
-        slots.push({ role, scope, text: c });
-        refs.push({ m, part: -1 });
-      } else if (Array.isArray(c)) {
-        c.forEach((p: Msg, part) => {
-          if (p?.type === "text" && typeof p.text === "string") {
-            slots.push({ role, scope, text: p.text });
-            refs.push({ m, part });
-          }
-        });
+      if (typeof c === "string") found.add({ role, scope, text: c }, { m, part: -1 });
+      else if (Array.isArray(c)) {
+        for (let part = 0; part < c.length; part++) {
+          const p = c[part] as Msg | undefined;
+          if (p?.type === "text" && typeof p.text === "string") found.add({ role, scope, text: p.text }, { m, part });
+        }
       }
     }
-    if (scopes.has("toolInput") && Array.isArray(msg.tool_calls)) {
-      msg.tool_calls.forEach((tc: Msg, call) => {
-        const args = (tc?.function as Msg | undefined)?.arguments;
-        if (typeof args === "string") {
-          slots.push({ role, scope: "toolInput", text: args });
-          refs.push({ m, call });
-        }
-      });
+    if (toolInput && Array.isArray(msg.tool_calls)) {
+      for (let call = 0; call < msg.tool_calls.length; call++) {
+        const args = ((msg.tool_calls[call] as Msg | undefined)?.function as Msg | undefined)?.arguments;
+        if (typeof args === "string") found.add({ role, scope: "toolInput", text: args }, { m, call });
+      }
     }
-  });
-  return { slots, apply: (texts) => applyTexts(messages, refs, slots, texts) };
+  }
+  return found;
+}
+
+class Texts implements RequestTexts {
+  readonly slots: TextSlot[] = [];
+  private readonly refs: Ref[] = [];
+
+  constructor(private readonly messages: readonly Msg[]) {}
+
+  add(slot: TextSlot, ref: Ref): void {
+    this.slots.push(slot);
+    this.refs.push(ref);
+  }
+
+  apply(texts: readonly string[]): Msg[] {
+    return applyTexts(this.messages, this.refs, this.slots, texts);
+  }
 }
 
 function applyTexts(messages: readonly Msg[], refs: readonly Ref[], slots: readonly TextSlot[], texts: readonly string[]): Msg[] {
