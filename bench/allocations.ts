@@ -6,12 +6,13 @@
  * divided by N. Unlike a throughput bench it is exact and repeatable, so it shows what a change to
  * the hot path saves even when the saving is within the noise of req/s.
  *
- *   bun bench/allocations.ts [--scenario openai-json,anthropic-client-on-openai] [--requests 3000]
+ *   bun bench/allocations.ts [--scenario openai-json,openai-json-access-local,...] [--requests 3000]
  */
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { freePort, waitForPort } from "./ports.ts";
+import { openaiJsonAccess } from "./scenarios/access.ts";
 import { loadScenario } from "./scenarios/index.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -90,9 +91,10 @@ async function perRequest(cmd: string[], port: number, req: { path: string; body
 const WATCHED = ["Function", "JSLexicalEnvironment", "AsyncFunctionGenerator", "Promise", "Object", "Array", "string", "Headers"];
 const lines: string[] = [`# Allocations per request (${new Date().toISOString()}, ${REQUESTS} requests, GC off)`, ""];
 for (const name of SCENARIOS) {
-  const s = await loadScenario(name);
+  // (the access policies' scenario with in-process buckets; the Redis one needs a redis-server: bench/access.ts)
+  const s = name === "openai-json-access-local" ? openaiJsonAccess(undefined) : await loadScenario(name);
   const upPort = freePort();
-  const upstream = Bun.spawn([process.execPath, join(ROOT, "bench/serve-upstream.ts"), "--scenario", s.name, "--port", String(upPort), "--chunks", "20", "--delay-ms", "0"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
+  const upstream = Bun.spawn([process.execPath, join(ROOT, "bench/serve-upstream.ts"), "--scenario", s.name === "openai-json-access-local" ? "openai-json" : s.name, "--port", String(upPort), "--chunks", "20", "--delay-ms", "0"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
   try {
     await waitForPort(upPort, upstream);
     const origin = `http://127.0.0.1:${upPort}`;

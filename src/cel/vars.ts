@@ -20,9 +20,22 @@ import { apiKeyOf, basicAuthOf, jwtOf } from "../policies/identity.ts";
 import { celData } from "./functions.ts";
 import type { CelExpression } from "./index.ts";
 
-export type CelVars = Readonly<Record<string, unknown>>;
+/** The variables of one exchange (what each holds: the top of this file). */
+export interface CelVars {
+  readonly request: Record<string, unknown>;
+  readonly response: unknown;
+  readonly jwt: unknown;
+  readonly apiKey: unknown;
+  readonly basicAuth: unknown;
+  readonly llm: unknown;
+  readonly llmRequest: unknown;
+  readonly source: unknown;
+  readonly backend: null;
+  readonly metadata: Record<string, unknown>;
+}
 
 const CACHE = "cel:vars";
+const REQUEST = "cel:request";
 const BODY = "cel:body";
 const METADATA = "cel:metadata";
 
@@ -59,55 +72,79 @@ export async function prepareCel(ctx: RequestContext, exprs: readonly (CelExpres
 export function celVars(ctx: RequestContext): CelVars {
   const cached = ctx.vars.get(CACHE) as CelVars | undefined;
   if (cached) return cached;
-  let request: Record<string, unknown> | undefined;
-  const body = () => ctx.vars.get(BODY) as Body | undefined;
-  const vars = {
-    get request() {
-      return (request ??= requestVar(ctx, body));
-    },
-    response: null,
-    get jwt() {
-      const id = jwtOf(ctx);
-      return id ? { ...id.claims, rawToken: "<redacted>" } : null;
-    },
-    get apiKey() {
-      const id = apiKeyOf(ctx);
-      if (!id) return null;
-      const meta = id.metadata !== null && typeof id.metadata === "object" && !Array.isArray(id.metadata) ? id.metadata : {};
-      return { ...meta, metadata: id.metadata ?? null, key: id.fingerprint };
-    },
-    get basicAuth() {
-      const id = basicAuthOf(ctx);
-      return id ? { username: id.username } : null;
-    },
-    get llm() {
-      const json = body()?.json;
-      if (!json) return null;
-      return { requestModel: typeof json.model === "string" ? json.model : null, streaming: json.stream === true };
-    },
-    get llmRequest() {
-      const b = body();
-      if (!b?.json) return null;
-      return (b.cel ??= celData(b.json));
-    },
-    get source() {
-      const s = ctx.source();
-      return s ? { address: s.address, port: BigInt(s.port) } : null;
-    },
-    backend: null,
-    get metadata() {
-      return metadataOf(ctx);
-    },
-  };
+  const vars = new ExchangeVars(ctx);
   ctx.vars.set(CACHE, vars);
   return vars;
+}
+
+/**
+ * A class: its getters live on the prototype (an object literal of getters made 8 closures and
+ * their accessor records for every request that evaluates an expression). Copies with values
+ * bound over them (`withValues`) inherit from it, so its state lives in the exchange's `vars`, not
+ * in fields a copy would write its own of. Properties other than the variables are out of reach
+ * of expressions: they are type-checked against the declared variables at load.
+ */
+class ExchangeVars implements CelVars {
+  readonly response = null;
+  readonly backend = null;
+
+  constructor(private readonly exchange: RequestContext) {}
+
+  get request(): Record<string, unknown> {
+    const ctx = this.exchange;
+    let request = ctx.vars.get(REQUEST) as Record<string, unknown> | undefined;
+    if (!request) ctx.vars.set(REQUEST, (request = requestVar(ctx)));
+    return request;
+  }
+
+  get jwt(): unknown {
+    const id = jwtOf(this.exchange);
+    return id ? { ...id.claims, rawToken: "<redacted>" } : null;
+  }
+
+  get apiKey(): unknown {
+    const id = apiKeyOf(this.exchange);
+    if (!id) return null;
+    const meta = id.metadata !== null && typeof id.metadata === "object" && !Array.isArray(id.metadata) ? id.metadata : {};
+    return { ...meta, metadata: id.metadata ?? null, key: id.fingerprint };
+  }
+
+  get basicAuth(): unknown {
+    const id = basicAuthOf(this.exchange);
+    return id ? { username: id.username } : null;
+  }
+
+  get llm(): unknown {
+    const json = bodyOf(this.exchange)?.json;
+    if (!json) return null;
+    return { requestModel: typeof json.model === "string" ? json.model : null, streaming: json.stream === true };
+  }
+
+  get llmRequest(): unknown {
+    const b = bodyOf(this.exchange);
+    if (!b?.json) return null;
+    return (b.cel ??= celData(b.json));
+  }
+
+  get source(): unknown {
+    const s = this.exchange.source();
+    return s ? { address: s.address, port: BigInt(s.port) } : null;
+  }
+
+  get metadata(): Record<string, unknown> {
+    return metadataOf(this.exchange);
+  }
+}
+
+function bodyOf(ctx: RequestContext): Body | undefined {
+  return ctx.vars.get(BODY) as Body | undefined;
 }
 
 /**
  * `vars` with the upstream's answer bound as `response` (`code`, `headers` with lower-case
  * names): retry conditions and unhealthy expressions read it. The other variables stay lazy.
  */
-export function withResponse(vars: CelVars, code: number, headers: Headers | undefined): CelVars {
+export function withResponse<V extends object>(vars: V, code: number, headers: Headers | undefined): V {
   const h: Record<string, string> = {};
   headers?.forEach((v, k) => {
     h[k] = v;
@@ -119,19 +156,19 @@ export function withResponse(vars: CelVars, code: number, headers: Headers | und
  * `vars` with the LLM request as it is now (`llmRequest`, `llm.requestModel`, `llm.streaming`):
  * body transformations read the body they are changing, not the client's.
  */
-export function withLlmRequest(vars: CelVars, body: Readonly<Record<string, unknown>>): CelVars {
+export function withLlmRequest<V extends object>(vars: V, body: Readonly<Record<string, unknown>>): V {
   const llm = { requestModel: typeof body.model === "string" ? body.model : null, streaming: body.stream === true };
   return withValues(vars, { llmRequest: celData(body), llm });
 }
 
-/** A copy of `vars` (its getters stay lazy) with `values` bound over them. */
-export function withValues(vars: CelVars, values: Record<string, unknown>): CelVars {
-  const out = Object.defineProperties({}, Object.getOwnPropertyDescriptors(vars));
-  for (const [k, value] of Object.entries(values)) Object.defineProperty(out, k, { value, enumerable: true });
+/** `vars` with `values` bound over them; the other variables stay lazy (read through `vars`, its prototype). */
+export function withValues<V extends object>(vars: V, values: Partial<Record<keyof CelVars, unknown>>): V {
+  const out = Object.create(vars) as V;
+  for (const k in values) Object.defineProperty(out, k, { value: values[k as keyof CelVars], enumerable: true });
   return out;
 }
 
-function requestVar(ctx: RequestContext, body: () => Body | undefined): Record<string, unknown> {
+function requestVar(ctx: RequestContext): Record<string, unknown> {
   const headers: Record<string, string> = {};
   ctx.req.headers.forEach((v, k) => {
     headers[k] = v;
@@ -148,7 +185,7 @@ function requestVar(ctx: RequestContext, body: () => Body | undefined): Record<s
     version: "HTTP/1.1",
     headers,
     get body() {
-      return body()?.text ?? null;
+      return bodyOf(ctx)?.text ?? null;
     },
   };
 }

@@ -96,9 +96,10 @@ export const localRateLimit = definePolicy({
   },
 });
 
+// (loops below, not find/map/forEach callbacks: they run on every limited request)
 function firstMatching(limits: readonly Limit[], ctx: RequestContext): Limit[] {
-  const l = limits.find((x) => !x.condition || evalBool(x.condition, celVars(ctx)));
-  return l ? [l] : [];
+  for (const l of limits) if (!l.condition || evalBool(l.condition, celVars(ctx))) return [l];
+  return [];
 }
 
 function answer(status: BucketState | undefined, next: () => Promise<Response>): Promise<Response> {
@@ -110,19 +111,22 @@ function answer(status: BucketState | undefined, next: () => Promise<Response>):
 /** Takes from every bucket at once; the most constrained state, or a 429. Token buckets are charged at the end. */
 function applyLimits(limits: readonly Limit[], ctx: RequestContext, store: LimitStore): MaybePromise<BucketState | undefined> {
   if (limits.length === 0) return undefined;
-  const items: TakeItem[] = limits.map((l) => ({ spec: l.spec, key: l.key ? (evalString(l.key, celVars(ctx)) ?? "") : "", n: l.type === "requests" ? 1 : 0 }));
+  const items: TakeItem[] = [];
+  for (const l of limits) items.push({ spec: l.spec, key: l.key ? (evalString(l.key, celVars(ctx)) ?? "") : "", n: l.type === "requests" ? 1 : 0 });
   const taken = store.take(items);
   return taken instanceof Promise ? taken.then((states) => settle(limits, items, states, ctx, store)) : settle(limits, items, taken, ctx, store);
 }
 
 function settle(limits: readonly Limit[], items: readonly TakeItem[], states: readonly BucketState[], ctx: RequestContext, store: LimitStore): BucketState | undefined {
   let status: BucketState | undefined;
-  states.forEach((st, i) => seen(limits[i]!, items[i]!.key, st));
-  for (const [i, st] of states.entries()) {
+  for (let i = 0; i < states.length; i++) seen(limits[i]!, items[i]!.key, states[i]!);
+  const owed: TakeItem[] = [];
+  for (let i = 0; i < states.length; i++) {
+    const st = states[i]!;
     if (!st.allowed) throw rateLimited(limits[i]!, st);
     if (!status || st.remaining < status.remaining) status = st;
+    if (limits[i]!.type === "tokens") owed.push(items[i]!);
   }
-  const owed = items.filter((_, i) => limits[i]!.type === "tokens");
   if (owed.length > 0) {
     ctx.outcome.onFinish((rec) => {
       const n = rec.usage ? rec.usage.inputTokens + rec.usage.outputTokens : 0;

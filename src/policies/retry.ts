@@ -13,7 +13,7 @@
  */
 import { z } from "zod";
 import { parseDuration } from "../config/duration.ts";
-import { celField, evalBool, withResponse, type CelExpression, type CelVars } from "../cel/index.ts";
+import { celField, evalBool, withResponse, type CelExpression } from "../cel/index.ts";
 import { Duration } from "../config/schema/parts.ts";
 import type { AttemptReport } from "../llm/failover/health.ts";
 import { definePolicy } from "./types.ts";
@@ -67,7 +67,8 @@ export const retry = definePolicy({
  * timeout when 504 is among the codes (the client sees a timeout as a 504), an answer when its
  * status is among the codes or the `condition` holds (`vars`: the exchange's CEL variables).
  */
-export function retriable(settings: RetrySettings, report: AttemptReport, vars: () => CelVars): boolean {
+/** `vars`: the exchange's CEL variables, asked for only when the condition is evaluated */
+export function retriable(settings: RetrySettings, report: AttemptReport, vars: () => object): boolean {
   if (report.status === undefined) return report.timedOut === true ? settings.codes.has(504) : true;
   if (settings.codes.has(report.status)) return true;
   return settings.condition !== undefined && evalBool(settings.condition, withResponse(vars(), report.status, report.headers));

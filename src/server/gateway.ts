@@ -12,8 +12,8 @@ import { startOperations, type Operations } from "./operations.ts";
 import { setNoticeLogger } from "../limits/notice.ts";
 import { startReadiness } from "./readiness.ts";
 import type { OutcomeListener } from "../telemetry/outcome.ts";
-import { systemDeps, type Deps } from "./context.ts";
-import { handleRequest, type HandlerContext, type ServerHandle } from "./handler.ts";
+import { systemDeps, type ContextServer, type Deps } from "./context.ts";
+import { handleRequest, type HandlerContext } from "./handler.ts";
 import { relayHandler, upgradeTo, type RelayedSocket } from "./websocket.ts";
 import { startIdleCollector } from "./idle-gc.ts";
 
@@ -139,7 +139,7 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
 /** One `Bun.serve` for one bind; every request goes to the shared handler. */
 function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx: HandlerContext): Server<RelayedSocket> {
   // the handler's view of this server, made once per bind rather than per request
-  const handle: ServerHandle = {
+  const handle: ContextServer = {
     timeout: (r, s) => server.timeout(r, s),
     requestIP: (r) => server.requestIP(r),
     upgradeTo: (r, data, headers) => upgradeTo(server, r, data, headers),

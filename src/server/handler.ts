@@ -33,11 +33,8 @@ export interface HandlerContext {
   startTrace?: ((headers: Headers) => TraceContext | undefined) | undefined;
 }
 
-/** What the handler needs of the Bun server that received the request (one object per bind, not per request). */
-export type ServerHandle = ContextServer;
-
 /** The answer to one request; undefined when it was upgraded to a WebSocket (Bun wants no response then). */
-export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ServerHandle): Promise<Response | undefined> {
+export async function handleRequest(req: Request, port: number, h: HandlerContext, server: ContextServer): Promise<Response | undefined> {
   const config = h.config();
   const outcome = recordOutcome({ start: h.deps.now(), bind: port, method: req.method, path: "" }, h.outcomes, h.deps.now, config.catalog);
   if (h.startTrace) outcome.traced(h.startTrace(req.headers));
