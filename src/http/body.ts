@@ -2,7 +2,7 @@
  * Reading client request bodies the gateway must inspect (LLM routes), with a size limit that
  * holds with and without Content-Length, and JSON parsing that rejects bad UTF-8.
  */
-import { concatBytes } from "./bytes.ts";
+import { bytesOf, concatBytes } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
@@ -23,8 +23,6 @@ export function readBody(req: Request, limit: number): Promise<Uint8Array> {
   }
   return readChunked(req, limit);
 }
-
-const bytesOf = (buffer: ArrayBuffer) => new Uint8Array(buffer);
 
 /** A body of unknown length, read until the limit. */
 async function readChunked(req: Request, limit: number): Promise<Uint8Array> {

@@ -4,6 +4,7 @@
  * hooks, and recorded in the exchange's outcome.
  */
 import type { ProviderTarget } from "../config/model.ts";
+import { bytesOf } from "../http/bytes.ts";
 import { HttpError } from "../http/errors.ts";
 import { downstreamHeaders } from "../http/headers.ts";
 import { presentAnswer } from "../server/call.ts";
@@ -60,8 +61,6 @@ export function readUpstreamText(res: Response): Promise<string> {
 export function readUpstreamBytes(res: Response): Promise<Uint8Array> {
   return res.arrayBuffer().then(bytesOf, rethrowReadFailure);
 }
-
-const bytesOf = (buffer: ArrayBuffer) => new Uint8Array(buffer);
 
 function rethrowReadFailure(err: unknown): never {
   throw readFailure(err);

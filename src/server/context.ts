@@ -23,52 +23,6 @@ export interface Deps {
 
 export const systemDeps: Deps = { random: Math.random, now: () => performance.now(), wallClock: Date.now };
 
-export interface RequestContext {
-  readonly req: Request;
-  readonly method: string;
-  /** normalised (see src/http/request-path.ts) */
-  readonly path: string;
-  /** raw query without `?` */
-  readonly query: string;
-  /** lower-case Host without port */
-  readonly host: string;
-  readonly route: RouteConfig;
-  /** the path prefix (or exact path) the route matched the client's path by; undefined for a regex */
-  readonly matchedPrefix: string | undefined;
-  readonly deps: Deps;
-  readonly outcome: OutcomeRecorder;
-  /** ms of silence after which a stream gets a `: keep-alive` comment (undefined: off) */
-  readonly streamKeepAliveMs: number | undefined;
-  /** something configured for every exchange reads token usage (the access log's usage fields, metrics) */
-  readonly usageWanted: boolean;
-  /** aborts on client disconnect and on the deadlines policies set; policies may narrow it */
-  signal: AbortSignal;
-  /** each upstream call's own deadline (timeout.backendRequestTimeout), ms */
-  backendTimeoutMs: number | undefined;
-  /** the client's body, read once within the size limit */
-  bytes(): Promise<Uint8Array>;
-  /** true once the body was read (a passthrough then forwards those bytes, not the consumed stream) */
-  readonly bodyRead: boolean;
-  /** the bytes json() parsed, once it has: a caller forwarding them unchanged needs no await */
-  readonly parsedBytes: Uint8Array | undefined;
-  /** the client's body as a JSON object (400 when it is not one); parsed once */
-  json(): Promise<Record<string, unknown>>;
-  /** the model the client asked for: the native URL path's, else the JSON body's `model`; read once */
-  model(): Promise<string | undefined>;
-  /** the client's request is fully received: from now on silence is the upstream's, not the client's */
-  requestSent(): void;
-  /** values policies share with later ones (the caller's identity, token claims), by policy key */
-  readonly vars: Map<string, unknown>;
-  /** whose error shape the client reads, once the route type is known (else: by the path) */
-  errorFormat: ClientFormatName | undefined;
-  /** whether `upgrade` can turn this request into a WebSocket (its server supports it) */
-  readonly canUpgrade: boolean;
-  /** upgrades the request to a WebSocket relayed to an upstream socket; false when it could not */
-  upgrade(data: RelayedSocket, headers?: Record<string, string>): boolean;
-  /** the client's address (CEL `source.*`), when the server knows it */
-  source(): { address: string; port: number } | undefined;
-}
-
 /** What the context needs of the Bun server that received the request (one object per bind). */
 export interface ContextServer {
   timeout(req: Request, seconds: number): void;
@@ -92,7 +46,7 @@ export interface ContextInit {
 }
 
 export function createContext(init: ContextInit): RequestContext {
-  return new ExchangeContext(init);
+  return new RequestContext(init);
 }
 
 /**
@@ -100,20 +54,29 @@ export function createContext(init: ContextInit): RequestContext {
  * made 4 closures, 3 getters and their accessor records for every request (counted with the GC
  * off: 11 of the ~55 functions a JSON request allocated).
  */
-class ExchangeContext implements RequestContext {
+export class RequestContext {
   readonly req: Request;
   readonly method: string;
+  /** normalised (see src/http/request-path.ts) */
   readonly path: string;
+  /** raw query without `?` */
   readonly query: string;
+  /** lower-case Host without port */
   readonly host: string;
   readonly route: RouteConfig;
+  /** the path prefix (or exact path) the route matched the client's path by; undefined for a regex */
   readonly matchedPrefix: string | undefined;
   readonly deps: Deps;
   readonly outcome: OutcomeRecorder;
+  /** ms of silence after which a stream gets a `: keep-alive` comment (undefined: off) */
   readonly streamKeepAliveMs: number | undefined;
+  /** something configured for every exchange reads token usage (the access log's usage fields, metrics) */
   readonly usageWanted: boolean;
+  /** aborts on client disconnect and on the deadlines policies set; policies may narrow it */
   signal: AbortSignal;
+  /** each upstream call's own deadline (timeout.backendRequestTimeout), ms */
   backendTimeoutMs: number | undefined = undefined;
+  /** whose error shape the client reads, once the route type is known (else: by the path) */
   errorFormat: ClientFormatName | undefined = undefined;
   private readonly server: ContextServer;
   private readonly maxBodyBytes: number;
@@ -140,18 +103,22 @@ class ExchangeContext implements RequestContext {
     this.maxBodyBytes = init.maxBodyBytes;
   }
 
+  /** the client's body, read once within the size limit */
   bytes(): Promise<Uint8Array> {
     return (this.body ??= readBody(this.req, this.maxBodyBytes));
   }
 
+  /** true once the body was read (a passthrough then forwards those bytes, not the consumed stream) */
   get bodyRead(): boolean {
     return this.body !== undefined;
   }
 
+  /** the bytes json() parsed, once it has: a caller forwarding them unchanged needs no await */
   get parsedBytes(): Uint8Array | undefined {
     return this.jsonBytes;
   }
 
+  /** the client's body as a JSON object (400 when it is not one); parsed once */
   json(): Promise<Record<string, unknown>> {
     return (this.parsed ??= this.bytes().then((b) => {
       this.jsonBytes = b;
@@ -159,27 +126,36 @@ class ExchangeContext implements RequestContext {
     }));
   }
 
+  /** the model the client asked for: the native URL path's, else the JSON body's `model`; read once */
   model(): Promise<string | undefined> {
     return (this.asked ??= requestedModel(this));
   }
 
-  /** LLM calls can think for minutes before the first byte; the idle timeout is for idle clients, so it is lifted once the client has sent its whole request */
+  /**
+   * The client's request is fully received: from now on silence is the upstream's, not the
+   * client's. LLM calls can think for minutes before the first byte; the idle timeout is for idle
+   * clients, so it is lifted here.
+   */
   requestSent(): void {
     this.server.timeout(this.req, 0);
   }
 
+  /** values policies share with later ones (the caller's identity, token claims), by policy key */
   get vars(): Map<string, unknown> {
     return (this.shared ??= new Map());
   }
 
+  /** whether `upgrade` can turn this request into a WebSocket (its server supports it) */
   get canUpgrade(): boolean {
     return this.server.upgradeTo !== undefined;
   }
 
+  /** upgrades the request to a WebSocket relayed to an upstream socket; false when it could not */
   upgrade(data: RelayedSocket, headers?: Record<string, string>): boolean {
     return this.server.upgradeTo?.(this.req, data, headers) ?? false;
   }
 
+  /** the client's address (CEL `source.*`), when the server knows it */
   source(): { address: string; port: number } | undefined {
     return this.server.requestIP?.(this.req) ?? undefined;
   }

@@ -14,11 +14,19 @@ export function gatewayCommand(): string[] {
 }
 
 /** A free TCP port (bound and released: good enough on a test machine). */
+/** Ports handed out in this test process: the OS may offer a port again once it is closed. */
+const handedOut = new Set<number>();
+
+/** A port free now and not handed out before in this process (two ports of one test never collide). */
 export function freePort(): number {
-  const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
-  const port = s.port;
-  s.stop(true);
-  return port;
+  for (;;) {
+    const s = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const port = s.port;
+    s.stop(true);
+    if (handedOut.has(port)) continue;
+    handedOut.add(port);
+    return port;
+  }
 }
 
 export interface GatewayProcess {
