@@ -9,14 +9,15 @@ import { screenAnswer, upstreamCalled } from "./failover/loop.ts";
 
 export type ProviderCall = Pick<CallInit, "path" | "query" | "body" | "headers" | "recordAttempt" | "clientHeaders">;
 
-export async function callProvider(ctx: RequestContext, target: ProviderTarget, call: ProviderCall): Promise<Response> {
+/** Not async: the screening is the call's own last step (`screen`), so no frame of its own here. */
+export function callProvider(ctx: RequestContext, target: ProviderTarget, call: ProviderCall): Promise<Response> {
   upstreamCalled(ctx);
-  const res = await callTarget(ctx, target, {
+  return callTarget(ctx, target, {
     ...call,
     finalize: target.provider.finalizeHeaders,
     redirects: "refuse",
     provider: target.provider.telemetryName,
     protocol: "llm",
+    screen: screenAnswer,
   });
-  return screenAnswer(ctx, target, res);
 }

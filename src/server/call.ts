@@ -35,6 +35,8 @@ export interface CallInit {
   protocol: "llm" | "http";
   /** false for the further calls of one fanned-out request (Bedrock Titan embeds one input per call) */
   recordAttempt?: boolean;
+  /** the answer's first reader (the candidate loop's: a failure it moves on from throws here) */
+  screen?: ((ctx: RequestContext, target: UpstreamTarget, res: Response) => Response) | undefined;
 }
 
 export async function callTarget(ctx: RequestContext, target: UpstreamTarget, init: CallInit): Promise<Response> {
@@ -65,7 +67,7 @@ export async function callTarget(ctx: RequestContext, target: UpstreamTarget, in
       code: "upstream_redirect",
     });
   }
-  return res;
+  return init.screen ? init.screen(ctx, target, res) : res;
 }
 
 function isRedirect(status: number): boolean {

@@ -18,7 +18,7 @@
  * Answers are screened where they arrive (`screenAnswer`, called by the LLM upstream call), so
  * the chat, embeddings and passthrough code presents only the answer the loop keeps.
  */
-import type { ProviderTarget } from "../../config/model.ts";
+import type { ProviderTarget, UpstreamTarget } from "../../config/model.ts";
 import { HttpError } from "../../http/errors.ts";
 import { backoffDelay, MAX_RETRY_AFTER_MS, retriable, type RetrySettings } from "../../policies/retry.ts";
 import type { Policy } from "../../policies/types.ts";
@@ -177,7 +177,7 @@ async function preconditioned(ctx: RequestContext, retry: RetrySettings, precond
  * answer; a failure the loop can move on from is discarded (its body cancelled) and the attempt
  * ends here. Called for every LLM upstream call; outside a loop it does nothing.
  */
-export function screenAnswer(ctx: RequestContext, target: ProviderTarget, res: Response): Response {
+export function screenAnswer(ctx: RequestContext, target: UpstreamTarget, res: Response): Response {
   const loop = loops.get(ctx);
   if (!loop || loop.current !== target || loop.decided || res.status < 400) return res;
   const step = loop.failed({ status: res.status, headers: res.headers, retryAfterMs: retryAfterMs(res.headers, ctx.deps.wallClock()) });
