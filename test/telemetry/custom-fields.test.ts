@@ -135,6 +135,33 @@ binds:
   }
 });
 
+test("the access log's remove leaves those fields out of the line, built-in and added ones alike", async () => {
+  const emu = startOpenAIEmulator();
+  const gw = await startTestGateway(`
+frontendPolicies:
+  accessLog:
+    add: {team: '"blue"', region: '"eu"'}
+    remove: [gen_ai.usage.input_tokens, http.path, region]
+binds:
+- port: 0
+  listeners:
+  - routes:
+    - policies: {backendAuth: {key: ${BACKEND_KEY}}}
+      backends:
+      - ai: {name: openai, hostOverride: "${emu.host}", provider: {openAI: {}}}
+`);
+  try {
+    await openaiClient(gw.baseURL()).chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
+    const line = await eventually(() => accessLogs(gw).at(-1), 3000, "an access-log line");
+    expect(line).toMatchObject({ "http.status": 200, "gen_ai.request.model": "gpt-4o-mini", team: "blue" });
+    expect(line["gen_ai.usage.output_tokens"]).toBeGreaterThan(0);
+    for (const gone of ["gen_ai.usage.input_tokens", "http.path", "region"]) expect(line).not.toHaveProperty(gone);
+  } finally {
+    await gw.stop();
+    await emu.stop();
+  }
+});
+
 test("fields that read the request body, bad label names and bad CEL are refused at load, by path", () => {
   const load = (fields: string) => loadConfigText(`config:\n${fields}\nbinds: []\n`, "fields.yaml", { env: {} });
   const body = load("  logging:\n    fields:\n      add:\n        prompt: llmRequest.messages[0].content");
