@@ -18,7 +18,7 @@ import type { ByteTranslator, ClientStreamWriter, HubMessage, HubWriter } from "
 import { guardMessage, guardStream, relayGuardedJson, responseGuardsOf } from "./guard/answer.ts";
 import type { GuardSet } from "./guard/types.ts";
 import { openaiStream } from "./providers/openai/stream.ts";
-import { passthroughStream, translatedStream } from "./stream/pipeline.ts";
+import { passthroughStream, translatedStream } from "./stream/relays.ts";
 import type { ChatRequest, StreamContext } from "./types.ts";
 
 /** How an upstream's answers are read into the hub. */

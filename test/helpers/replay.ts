@@ -6,7 +6,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openaiChunkWriter } from "../../src/llm/hub/openai-writer.ts";
 import type { ByteTranslator, HubWriter } from "../../src/llm/hub/parts.ts";
-import { translatedStream } from "../../src/llm/stream/pipeline.ts";
+import { translatedStream } from "../../src/llm/stream/relays.ts";
 import type { StreamContext } from "../../src/llm/types.ts";
 
 export const RECORDED = join(import.meta.dir, "..", "fixtures", "recorded");

@@ -104,11 +104,11 @@ describe("custom fields in logs, metrics and traces", () => {
   });
 });
 
-test("the access log's filter writes only the exchanges it holds true for", async () => {
-  const emu = startOpenAIEmulator();
-  const gw = await startTestGateway(`
+/** A gateway on `emu` whose `frontendPolicies.accessLog` is `accessLog` (YAML, indented under it). */
+function withAccessLog(emu: { host: string }, accessLog: string): Promise<TestGateway> {
+  return startTestGateway(`
 frontendPolicies:
-  accessLog: {filter: 'request.headers["x-log"] == "yes" || response.code >= 400'}
+  accessLog:${accessLog}
 binds:
 - port: 0
   listeners:
@@ -117,6 +117,11 @@ binds:
       backends:
       - ai: {name: openai, hostOverride: "${emu.host}", provider: {openAI: {}}}
 `);
+}
+
+test("the access log's filter writes only the exchanges it holds true for", async () => {
+  const emu = startOpenAIEmulator();
+  const gw = await withAccessLog(emu, ` {filter: 'request.headers["x-log"] == "yes" || response.code >= 400'}`);
   try {
     const client = openaiClient(gw.baseURL());
     const ask = (headers: Record<string, string>) => client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] }, { headers });
@@ -137,19 +142,9 @@ binds:
 
 test("the access log's remove leaves those fields out of the line, built-in and added ones alike", async () => {
   const emu = startOpenAIEmulator();
-  const gw = await startTestGateway(`
-frontendPolicies:
-  accessLog:
+  const gw = await withAccessLog(emu, `
     add: {team: '"blue"', region: '"eu"'}
-    remove: [gen_ai.usage.input_tokens, http.path, region]
-binds:
-- port: 0
-  listeners:
-  - routes:
-    - policies: {backendAuth: {key: ${BACKEND_KEY}}}
-      backends:
-      - ai: {name: openai, hostOverride: "${emu.host}", provider: {openAI: {}}}
-`);
+    remove: [gen_ai.usage.input_tokens, http.path, region]`);
   try {
     await openaiClient(gw.baseURL()).chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }] });
     const line = await eventually(() => accessLogs(gw).at(-1), 3000, "an access-log line");

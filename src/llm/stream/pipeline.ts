@@ -7,19 +7,14 @@
  * a final OpenAI-shaped `data: {"error": ...}` event, never a silent cut; when it goes wrong
  * before anything of the answer was produced, the client gets a real HTTP error instead. A client
  * that goes away cancels the upstream request. Reads are pulled, so a slow client slows the
- * upstream read.
+ * upstream read. The relays of chat streams (passthrough with a usage tap, translated) are
+ * relays.ts; a client's own format from its own provider is native.ts.
  */
 import { concatBytes } from "../../http/bytes.ts";
-import { HttpError } from "../../http/errors.ts";
-import { failureHttpError, failureLogLine } from "../hub/failure.ts";
-import { openaiErrorEvent } from "../hub/openai-writer.ts";
-import type { ByteTranslator, ClientStreamWriter, StreamFailure } from "../hub/parts.ts";
-import { lookup } from "../lookup.ts";
-import { STATUS_OF_TYPE } from "../providers/openai/stream.ts";
+import type { HttpError } from "../../http/errors.ts";
+import type { StreamFailure } from "../hub/parts.ts";
 import type { Usage } from "../types.ts";
-import { createOpenAITap, type OpenAITap } from "./openai-tap.ts";
 import { KEEP_ALIVE } from "./silence.ts";
-import { createSseFramer } from "./sse.ts";
 
 export interface StreamOutcome {
   usage: Usage | undefined;
@@ -303,153 +298,7 @@ export function connectionFailure(err: unknown): StreamFailure {
   return { kind: "connection", message: "upstream connection failed mid-stream" };
 }
 
-// ---------------------------------------------------------------------------------------------
-
-/**
- * OpenAI-format upstream: bytes go to the client as they came, cut only at event boundaries.
- * The tap (openai-tap.ts) checks events cheaply, reads usage for telemetry, and drops the final
- * usage-only chunk when the gateway (not the client) asked for it. The gateway's own error events
- * (invalid, incomplete, broken streams) are the OpenAI writer's (same codes as translated streams).
- */
-export function passthroughStream(opts: RelayOptions & { clientWantsUsage: boolean }): Promise<RelayedBody> {
-  return relayBody(opts, new PassthroughRelay(opts.clientWantsUsage));
-}
-
-/** Relays are classes: one is made for every stream, and its seven methods need not be closures made with it. */
-class PassthroughRelay implements Relay {
-  private readonly framer = createSseFramer();
-  private readonly tap: OpenAITap;
-  private failure: StreamFailure | undefined = undefined;
-
-  constructor(clientWantsUsage: boolean) {
-    this.tap = createOpenAITap(clientWantsUsage);
-  }
-
-  usage(): Usage | undefined {
-    return this.tap.usage;
-  }
-
-  responseModel(): string | undefined {
-    return this.tap.responseModel;
-  }
-
-  step(chunk: Uint8Array): Step {
-    return this.tap.scan(this.framer.push(chunk));
-  }
-
-  end(): string {
-    const last = textOf(this.tap.scan(this.framer.end()).out);
-    if (this.tap.sawDone || this.tap.sawError) return last;
-    const message = this.framer.pending > 0 ? "upstream stream was cut off mid-event" : "upstream stream ended without [DONE]";
-    return last + this.broken({ kind: "incomplete", message });
-  }
-
-  broken(failure: StreamFailure): string {
-    this.failure = failure;
-    return openaiErrorEvent(failure);
-  }
-
-  rejection(head: Uint8Array | string): HttpError | undefined {
-    return startsWithErrorEvent(head) ? passthroughRejection(textOf(head)) : undefined;
-  }
-
-  error(): string | undefined {
-    return this.failure ? failureLogLine(this.failure) : this.tap.sawError ? "upstream error event" : undefined;
-  }
-}
-
 /** A relay output as text (relays answer bytes or strings; error events and closings are text). */
 export function textOf(out: Uint8Array | string): string {
   return typeof out === "string" ? out : out.byteLength === 0 ? "" : decoder.decode(out);
-}
-
-const ERROR_EVENT = encoder.encode('data: {"error"');
-
-function startsWithErrorEvent(head: Uint8Array | string): boolean {
-  if (typeof head === "string") return head.startsWith('data: {"error"');
-  const bytes = head;
-  if (bytes.byteLength < ERROR_EVENT.byteLength) return false;
-  for (let i = 0; i < ERROR_EVENT.byteLength; i++) if (bytes[i] !== ERROR_EVENT[i]) return false;
-  return true;
-}
-
-/**
- * The error event that opens an OpenAI-format stream (the upstream's own, or the gateway's), as
- * an HttpError: the event's status when it has one, else its type's.
- */
-function passthroughRejection(text: string): HttpError {
-  const json = text.slice(6, text.indexOf("\n\n") === -1 ? undefined : text.indexOf("\n\n"));
-  let err: { message?: unknown; type?: unknown; code?: unknown; param?: unknown; status?: unknown } = {};
-  try {
-    err = (JSON.parse(json) as { error?: typeof err }).error ?? {};
-  } catch {
-    // keep the defaults below
-  }
-  const type = typeof err.type === "string" ? err.type : "api_error";
-  const status = typeof err.status === "number" && err.status >= 400 && err.status <= 599 ? err.status : (lookup(STATUS_OF_TYPE, type) ?? 502);
-  return new HttpError(status, typeof err.message === "string" ? err.message : "upstream error", {
-    type,
-    code: typeof err.code === "string" ? err.code : null,
-    param: typeof err.param === "string" ? err.param : null,
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-
-/**
- * A provider-native stream, translated: `translator` turns the upstream bytes into hub parts
- * written to `writer`, whose text is sent after each read. A failure before any content (the
- * writer's `contentStarted` still false) is answered as an HTTP error with the failure's status,
- * type and code.
- */
-export function translatedStream(
-  opts: RelayOptions & {
-    translator: ByteTranslator;
-    writer: ClientStreamWriter;
-  },
-): Promise<RelayedBody> {
-  return relayBody(opts, new TranslatedRelay(opts.translator, opts.writer));
-}
-
-class TranslatedRelay implements Relay {
-  constructor(
-    private readonly translator: ByteTranslator,
-    private readonly writer: ClientStreamWriter,
-  ) {}
-
-  usage(): Usage | undefined {
-    return this.writer.reportedUsage;
-  }
-
-  responseModel(): string | undefined {
-    return this.writer.model;
-  }
-
-  error(): string | undefined {
-    return this.writer.failure ? failureLogLine(this.writer.failure) : undefined;
-  }
-
-  step(chunk: Uint8Array): Step {
-    this.translator.push(chunk);
-    return { out: this.writer.take(), done: this.writer.done };
-  }
-
-  end(): string {
-    this.translator.end();
-    // a translator that neither finished nor failed the answer: never a silent cut
-    if (!this.writer.done) this.writer.fail({ kind: "incomplete", message: "upstream stream ended before the answer was complete" });
-    return this.writer.take();
-  }
-
-  broken(failure: StreamFailure): string {
-    if (!this.writer.done) {
-      this.translator.interrupted?.();
-      this.writer.fail(failure);
-    }
-    return this.writer.take();
-  }
-
-  rejection(): HttpError | undefined {
-    return this.writer.failure && !this.writer.contentStarted ? failureHttpError(this.writer.failure) : undefined;
-  }
 }

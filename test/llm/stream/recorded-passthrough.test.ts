@@ -4,7 +4,8 @@
  * not the client, asked for it), and the tap reads the usage and the model for the log.
  */
 import { describe, expect, test } from "bun:test";
-import { passthroughStream, type StreamOutcome } from "../../../src/llm/stream/pipeline.ts";
+import type { StreamOutcome } from "../../../src/llm/stream/pipeline.ts";
+import { passthroughStream } from "../../../src/llm/stream/relays.ts";
 import { answer, cutAt, recorded } from "../../helpers/replay.ts";
 
 async function relay(reads: Uint8Array[], clientWantsUsage: boolean): Promise<{ text: string; outcome: StreamOutcome }> {

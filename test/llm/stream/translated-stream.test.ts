@@ -10,7 +10,8 @@ import { literal, type HubWriter } from "../../../src/llm/hub/parts.ts";
 import { geminiStream } from "../../../src/llm/providers/gemini/stream.ts";
 import { eventStreamFrames } from "../../../src/llm/stream/eventstream.ts";
 import { framed, type FrameMachine } from "../../../src/llm/stream/framed.ts";
-import { translatedStream, type StreamOutcome } from "../../../src/llm/stream/pipeline.ts";
+import type { StreamOutcome } from "../../../src/llm/stream/pipeline.ts";
+import { translatedStream } from "../../../src/llm/stream/relays.ts";
 import { sseFrames } from "../../../src/llm/stream/sse.ts";
 import type { SseEvent, StreamContext } from "../../../src/llm/types.ts";
 

@@ -6,7 +6,7 @@ import { describe, expect, test } from "bun:test";
 import { anthropicStream, compactDelta } from "../../../../src/llm/providers/anthropic/stream.ts";
 import { HttpError } from "../../../../src/http/errors.ts";
 import { openaiChunkWriter } from "../../../../src/llm/hub/openai-writer.ts";
-import { translatedStream } from "../../../../src/llm/stream/pipeline.ts";
+import { translatedStream } from "../../../../src/llm/stream/relays.ts";
 import { encodeEvents, type AnthropicEvent } from "../../../emulators/anthropic.ts";
 import * as s from "./scripts.ts";
 
