@@ -25,7 +25,7 @@ if (!config.ok) {
   process.exit(1);
 }
 // gateway log lines go to stderr, dimmed, so the SDK output stays readable
-const logger = createLogger({ format: "text", level: "info", sink: { write: (t) => void process.stderr.write(dim(t)) } });
+const logger = createLogger({ format: "text", level: "info", sink: { write: (bytes) => void process.stderr.write(dim(new TextDecoder().decode(bytes))) } });
 let gateway;
 try {
   gateway = startGateway(config.value, { logger });

@@ -32,7 +32,8 @@ export async function startTestGateway(yaml: string, env: Record<string, string 
     format: "json",
     level: "debug",
     sink: {
-      write(text) {
+      write(bytes) {
+        const text = new TextDecoder().decode(bytes);
         raw += text;
         for (const line of text.split("\n")) if (line) logs.push(JSON.parse(line));
       },
