@@ -52,6 +52,3 @@ export function hasJsonMember(bytes: Uint8Array, key: string, value: string): bo
   }
   return false;
 }
-
-/** A whole body's buffer as bytes (a `then` handler: module-level, so no closure per read). */
-export const bytesOf = (buffer: ArrayBuffer): Uint8Array => new Uint8Array(buffer);

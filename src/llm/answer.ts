@@ -4,7 +4,6 @@
  * hooks, and recorded in the exchange's outcome.
  */
 import type { ProviderTarget } from "../config/model.ts";
-import { bytesOf } from "../http/bytes.ts";
 import { HttpError } from "../http/errors.ts";
 import { downstreamHeaders } from "../http/headers.ts";
 import { presentAnswer } from "../server/call.ts";
@@ -59,7 +58,7 @@ export function readUpstreamText(res: Response): Promise<string> {
 
 /** An answer's body read whole, as bytes (a failure as for readUpstreamText). */
 export function readUpstreamBytes(res: Response): Promise<Uint8Array> {
-  return res.arrayBuffer().then(bytesOf, rethrowReadFailure);
+  return res.bytes().catch(rethrowReadFailure);
 }
 
 function rethrowReadFailure(err: unknown): never {

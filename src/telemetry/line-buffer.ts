@@ -108,21 +108,23 @@ export class LineBuffer {
 
   /** A number as JavaScript writes it; in JSON, NaN and the infinities are `null` (as JSON.stringify has them). */
   number(v: number, json: boolean): void {
-    if (Number.isSafeInteger(v) && v >= 0) this.digits(v);
+    // (int32 arithmetic: counts, statuses, ports and milliseconds; the rest as JavaScript writes them)
+    if (v >= 0 && v <= 0x7fffffff && (v | 0) === v) this.digits(v | 0);
     else if (json && !Number.isFinite(v)) this.raw("null");
     else this.raw(String(v));
   }
 
   private digits(v: number): void {
     let width = 1;
-    for (let p = 10; p <= v; p *= 10) width++;
+    for (let rest = (v / 10) | 0; rest > 0; rest = (rest / 10) | 0) width++;
     this.room(width);
     const bytes = this.bytes;
     let at = this.at + width;
     this.at = at;
     do {
-      bytes[--at] = 48 + (v % 10);
-      v = Math.floor(v / 10);
+      const next = (v / 10) | 0;
+      bytes[--at] = 48 + v - next * 10;
+      v = next;
     } while (v > 0);
   }
 }

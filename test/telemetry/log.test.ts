@@ -89,7 +89,7 @@ describe("the access log", () => {
     requestModel: "gpt-4o-mini",
     responseModel: "gpt-4o-mini-2024-07-18",
     attempts: 2,
-    usage: { inputTokens: 12, outputTokens: 30 },
+    usage: { inputTokens: 12, outputTokens: 30, totalTokens: 42 },
     status: 200,
     firstByteMs: 12.6,
     durationMs: 250.4,
