@@ -75,16 +75,27 @@ export function memoryStore(now: () => number = () => performance.now(), wallClo
   const windowOf = (spec: BudgetSpec) => (spec.windowMs === 0 ? 0 : Math.floor(wallClock() / spec.windowMs));
   return {
     kind: "memory",
+    // (loops, not map/every callbacks: this runs on every limited request)
     take(items) {
-      const bs = items.map((i) => bucket(i.spec, i.key));
-      const enough = items.map((i, j) => (i.n === 0 ? bs[j]!.available >= 1 : i.n <= bs[j]!.available));
-      const all = enough.every(Boolean);
+      const bs: Bucket[] = [];
+      const enough: boolean[] = [];
+      let all = true;
+      for (const i of items) {
+        const b = bucket(i.spec, i.key);
+        const ok = i.n === 0 ? b.available >= 1 : i.n <= b.available;
+        bs.push(b);
+        enough.push(ok);
+        all &&= ok;
+      }
       const t = now();
-      return items.map((i, j) => {
+      const states: BucketState[] = [];
+      for (let j = 0; j < items.length; j++) {
+        const i = items[j]!;
         const b = bs[j]!;
         if (all) b.available -= i.n;
-        return { allowed: enough[j]!, limit: i.spec.max, remaining: b.available, resetMs: Math.max(0, b.refillAt - t) };
-      });
+        states.push({ allowed: enough[j]!, limit: i.spec.max, remaining: b.available, resetMs: Math.max(0, b.refillAt - t) });
+      }
+      return states;
     },
     amend(spec, key, n) {
       const b = bucket(spec, key);

@@ -4,6 +4,7 @@
  */
 import { HttpError } from "../http/errors.ts";
 import type { RequestContext } from "../server/context.ts";
+import type { Next } from "./types.ts";
 
 /** The policy's own answer (a preflight, a direct response, a redirect): the exchange is recorded and ends here. */
 export function answerHere(ctx: RequestContext, res: Response): Response {
@@ -13,20 +14,18 @@ export function answerHere(ctx: RequestContext, res: Response): Response {
 }
 
 /**
- * Runs `next` and adds `headers()` to its answer, or to the HttpError it throws (a rejected
- * request keeps its CORS and rate-limit headers). Headers already set are kept.
+ * Runs `next` and adds `add` to its answer, or to the HttpError it throws (a rejected request
+ * keeps its CORS and rate-limit headers). Headers already set are kept.
  */
-export async function withAnswerHeaders(next: () => Promise<Response>, headers: () => Record<string, string> | undefined): Promise<Response> {
+export async function withAnswerHeaders(ctx: RequestContext, next: Next, add: Readonly<Record<string, string>>): Promise<Response> {
   let res: Response;
   try {
-    res = await next();
+    res = await next(ctx);
   } catch (err) {
-    const add = headers();
-    if (!add || !(err instanceof HttpError)) throw err;
+    if (!(err instanceof HttpError)) throw err;
     throw errorWithHeaders(err, add);
   }
-  const add = headers();
-  if (add) for (const k in add) if (!res.headers.has(k)) res.headers.set(k, add[k]!);
+  for (const k in add) if (!res.headers.has(k)) res.headers.set(k, add[k]!);
   return res;
 }
 

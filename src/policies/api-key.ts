@@ -13,7 +13,8 @@ import { AuthorizationLocation } from "../config/schema/parts.ts";
 import { modelPattern, type ModelMatcher } from "../llm/model-pattern.ts";
 import { credentialLocation, forbidden, unauthorized } from "./credential.ts";
 import { modelAllowed, setApiKey, type ApiKeyIdentity } from "./identity.ts";
-import { definePolicy, type PolicyCompileContext } from "./types.ts";
+import { definePolicy, type Next, type PolicyCompileContext } from "./types.ts";
+import type { RequestContext } from "../server/context.ts";
 
 const KeyFields = {
   metadata: z.unknown().optional(),
@@ -42,6 +43,15 @@ export function sha256Hex(text: string): string {
   return Bun.SHA256.hash(text, "hex");
 }
 
+/** A key limited to some models: the request's model is read first (it may be in the body). */
+async function modelChecked(ctx: RequestContext, id: ApiKeyIdentity, next: Next): Promise<Response> {
+  const model = await ctx.model();
+  if (model !== undefined && !modelAllowed(ctx, model)) {
+    throw forbidden(`model ${model} is not allowed for this API key (allowed: ${id.allowedModels!.join(", ") || "none"})`, "model_not_allowed");
+  }
+  return await next(ctx);
+}
+
 export const apiKey = definePolicy({
   key: "apiKey",
   schema: ApiKeySchema,
@@ -54,25 +64,20 @@ export const apiKey = definePolicy({
     if (!location) return undefined;
     return {
       key: "apiKey",
-      async handle(reqCtx, next) {
+      // not async: an async frame more on every request; a refusal is a rejected answer
+      handle(reqCtx, next) {
         const presented = location.extract(reqCtx);
         if (presented === undefined) {
-          if (mode === "strict") throw unauthorized(`an API key is required: send it in ${location.describe}`, "missing_api_key");
-          return await next();
+          if (mode === "strict") return Promise.reject(unauthorized(`an API key is required: send it in ${location.describe}`, "missing_api_key"));
+          return next(reqCtx);
         }
         const id = keys.get(sha256Hex(presented));
         if (!id) {
-          if (mode === "permissive") return await next();
-          throw unauthorized(`API key not recognised: check the key sent in ${location.describe}`, "invalid_api_key");
+          if (mode === "permissive") return next(reqCtx);
+          return Promise.reject(unauthorized(`API key not recognised: check the key sent in ${location.describe}`, "invalid_api_key"));
         }
         setApiKey(reqCtx, id);
-        if (id.allowsModel) {
-          const model = await reqCtx.model();
-          if (model !== undefined && !modelAllowed(reqCtx, model)) {
-            throw forbidden(`model ${model} is not allowed for this API key (allowed: ${id.allowedModels!.join(", ") || "none"})`, "model_not_allowed");
-          }
-        }
-        return await next();
+        return id.allowsModel ? modelChecked(reqCtx, id, next) : next(reqCtx);
       },
       send: (req, reqCtx) => location.strip(req, reqCtx),
     };

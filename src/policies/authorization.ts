@@ -69,7 +69,7 @@ export const authorization = definePolicy({
       key: "authorization",
       async handle(reqCtx, next) {
         await check(reqCtx);
-        return await next();
+        return await next(reqCtx);
       },
       // compiled on a backend, `handle` never runs: the rules are checked before each upstream call
       ...(ctx.atBackend ? { handle: undefined, send: (_req, reqCtx) => check(reqCtx) } : {}),

@@ -41,7 +41,7 @@ export const basicAuth = definePolicy({
         const encoded = location.extract(reqCtx);
         if (encoded === undefined) {
           if (mode === "strict") throw unauthorized(`credentials are required: send a user name and password with HTTP Basic authentication (${location.describe})`, "missing_credentials", challenge);
-          return await next();
+          return await next(reqCtx);
         }
         const decoded = Buffer.from(encoded, "base64").toString("utf8");
         const colon = decoded.indexOf(":");
@@ -51,7 +51,7 @@ export const basicAuth = definePolicy({
           throw unauthorized("invalid user name or password", "invalid_credentials", challenge);
         }
         setBasicAuth(reqCtx, { username });
-        return await next();
+        return await next(reqCtx);
       },
       send: (req, reqCtx) => location.strip(req, reqCtx),
     };

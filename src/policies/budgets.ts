@@ -67,7 +67,7 @@ export const budgets = definePolicy({
           if (spent >= b.max) throw exhausted(b, spent);
         }
         reqCtx.outcome.onFinish((rec) => charge(rec, list, keys, store));
-        return await next();
+        return await next(reqCtx);
       },
     };
   },

@@ -38,7 +38,7 @@ export const buffer = definePolicy({
             throw new HttpError(413, `request body of ${body.length} bytes is over buffer.request.maxBytes (${request.maxBytes})`, { code: "request_too_large" });
           }
         }
-        const res = await next();
+        const res = await next(ctx);
         return response && res.body ? await buffered(res, response) : res;
       },
     };

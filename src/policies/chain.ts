@@ -5,21 +5,42 @@
 import type { ProviderTarget } from "../config/model.ts";
 import type { UpstreamRequest } from "../llm/types.ts";
 import type { RequestContext } from "../server/context.ts";
-import type { BodyDraft, Middleware, Policy } from "./types.ts";
+import type { BodyDraft, Middleware, Next, Policy } from "./types.ts";
 
-export type Chain = (ctx: RequestContext, last: () => Promise<Response>) => Promise<Response>;
+/**
+ * The `handle` hooks of a listener or route around `last` (what follows them). Callers pass the
+ * same `last` every time (a module-level function), so the chain is linked once for it: no
+ * closure per request and hook.
+ */
+export type Chain = (ctx: RequestContext, last: Next) => Promise<Response>;
 
 /** The chain of policies without `handle` hooks (most): `last` itself. The handler calls on without it when it sees this one. */
-export const noMiddleware: Chain = (_ctx, last) => last();
+export const noMiddleware: Chain = (ctx, last) => last(ctx);
 
 /** The `handle` hooks of `policies`, in order, around `last`. */
 export function composeChain(policies: readonly Policy[]): Chain {
   const handles = policies.map((p) => p.handle).filter((h): h is Middleware => h !== undefined);
   if (handles.length === 0) return noMiddleware;
+  let linkedFor: Next | undefined;
+  let first: Next = (ctx) => Promise.reject(new Error(`chain used before it was linked (${ctx.path})`));
   return (ctx, last) => {
-    const run = (i: number): Promise<Response> => (i === handles.length ? last() : handles[i]!(ctx, () => run(i + 1)));
-    return run(0);
+    if (last !== linkedFor) {
+      linkedFor = last;
+      first = link(handles, last);
+    }
+    return first(ctx);
   };
+}
+
+/** `handles[0]` calling on to `handles[1]` ... then `last`, as one Next. */
+function link(handles: readonly Middleware[], last: Next): Next {
+  let next = last;
+  for (let i = handles.length - 1; i >= 0; i--) {
+    const handle = handles[i]!;
+    const after = next;
+    next = (ctx) => handle(ctx, after);
+  }
+  return next;
 }
 
 export function runPrepare(policies: readonly Policy[], draft: BodyDraft, ctx: RequestContext): void {

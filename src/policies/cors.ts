@@ -72,9 +72,9 @@ export const cors = definePolicy({
       key: "cors",
       handle(ctx, next) {
         const origin = ctx.req.headers.get("origin");
-        if (origin === null) return next();
+        if (origin === null) return next(ctx);
         const preflight = ctx.method === "OPTIONS" && !!ctx.req.headers.get("access-control-request-method");
-        if (!allows(origin)) return preflight ? Promise.resolve(direct(ctx, {})) : next();
+        if (!allows(origin)) return preflight ? Promise.resolve(direct(ctx, {})) : next(ctx);
         const common: Record<string, string> = { "access-control-allow-origin": origin, vary: "Origin" };
         if (credentials) common["access-control-allow-credentials"] = "true";
         if (expose) common["access-control-expose-headers"] = expose;
@@ -87,7 +87,7 @@ export const cors = definePolicy({
           if (maxAge) h["access-control-max-age"] = maxAge;
           return Promise.resolve(direct(ctx, h));
         }
-        return withAnswerHeaders(next, () => common);
+        return withAnswerHeaders(ctx, next, common);
       },
     };
   },

@@ -36,14 +36,16 @@ export function credentialLocation(raw: RawAuthorizationLocation | null | undefi
   if (raw?.expression !== undefined) return expressionLocation(raw.expression, at);
   const name = (raw?.header?.name ?? fallback.name).toLowerCase();
   const prefix = raw?.header ? (raw.header.prefix ?? "") : fallback.prefix;
-  const lowerPrefix = prefix.toLowerCase();
+  // the scheme as configured (`Bearer`), matched case-insensitively; the exact spelling first, with no copy
+  const scheme = prefix.trimEnd();
+  const lowerScheme = scheme.toLowerCase();
   return {
     extract(ctx) {
       const value = ctx.req.headers.get(name);
       if (value === null) return undefined;
       if (prefix === "") return value.trim() || undefined;
-      if (!value.toLowerCase().startsWith(lowerPrefix.trimEnd())) return undefined;
-      return value.slice(lowerPrefix.trimEnd().length).trim() || undefined;
+      if (!value.startsWith(scheme) && value.slice(0, scheme.length).toLowerCase() !== lowerScheme) return undefined;
+      return value.slice(scheme.length).trim() || undefined;
     },
     strip: (req) => req.headers.delete(name),
     describe: `the ${displayHeader(name)} header${prefix ? ` ("${prefix.trim()} ...")` : ""}`,

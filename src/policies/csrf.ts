@@ -25,7 +25,7 @@ export const csrf = definePolicy({
     const trusted = new Set(raw.additionalOrigins ?? []);
     return {
       key: "csrf",
-      handle: (ctx, next) => (SAFE.has(ctx.method) || allowed(ctx, trusted) ? next() : Promise.reject(new HttpError(403, "CSRF validation failed", { type: "permission_error", code: "csrf_failed" }))),
+      handle: (ctx, next) => (SAFE.has(ctx.method) || allowed(ctx, trusted) ? next(ctx) : Promise.reject(new HttpError(403, "CSRF validation failed", { type: "permission_error", code: "csrf_failed" }))),
     };
   },
 });

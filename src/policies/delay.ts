@@ -27,7 +27,7 @@ export const delay = definePolicy({
       key: "delay",
       handle: (reqCtx, next) => {
         const ms = fixed ?? millisOf(expr!, reqCtx);
-        return ms > 0 ? sleep(ms, reqCtx.signal).then(next) : next();
+        return ms > 0 ? sleep(ms, reqCtx.signal).then(() => next(reqCtx)) : next(reqCtx);
       },
     };
   },

@@ -11,7 +11,7 @@ import type { YamlPath } from "../config/errors.ts";
 import type { RequestContext } from "../server/context.ts";
 import { answerHere } from "./answer-headers.ts";
 import { conditionalEntries } from "./conditional.ts";
-import { definePolicy, type PolicyCompileContext } from "./types.ts";
+import { definePolicy, type Next, type PolicyCompileContext } from "./types.ts";
 
 const Fields = {
   status: z.number().int().min(100).max(599),
@@ -45,10 +45,10 @@ export const directResponse = definePolicy({
     if (all.length !== entries.length) return undefined; // each failure was reported
     const exprs = all.flatMap((a) => [a.condition, typeof a.body === "string" ? undefined : a.body, ...a.headers.map(([, e]) => e)]);
     const needsBody = exprs.some((e) => e?.needsBody);
-    const respond = (reqCtx: RequestContext, next: () => Promise<Response>) => {
+    const respond = (reqCtx: RequestContext, next: Next) => {
       const vars = celVars(reqCtx);
       const a = all.find((x) => !x.condition || evalBool(x.condition, vars));
-      return a ? Promise.resolve(answerWith(a, reqCtx)) : next();
+      return a ? Promise.resolve(answerWith(a, reqCtx)) : next(reqCtx);
     };
     return {
       key: "directResponse",

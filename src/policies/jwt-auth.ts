@@ -68,15 +68,15 @@ export const jwtAuth = definePolicy({
         const token = location.extract(reqCtx);
         if (token === undefined) {
           if (mode === "strict") throw unauthorized(`a bearer token is required: send a JWT in ${location.describe}`, "missing_token");
-          return await next();
+          return await next(reqCtx);
         }
         const verified = await verifyToken(token, providers, reqCtx);
         if (typeof verified === "string") {
-          if (mode === "permissive") return await next();
+          if (mode === "permissive") return await next(reqCtx);
           throw unauthorized(verified, "invalid_token");
         }
         setJwt(reqCtx, { claims: verified, token });
-        return await next();
+        return await next(reqCtx);
       },
       send: (req, reqCtx) => location.strip(req, reqCtx),
     };

@@ -24,7 +24,7 @@ import type { RequestContext } from "../server/context.ts";
 import { policyMetrics } from "../telemetry/metrics/policy-metrics.ts";
 import { withAnswerHeaders } from "./answer-headers.ts";
 import { conditionalEntries } from "./conditional.ts";
-import { definePolicy, type PolicyCompileContext } from "./types.ts";
+import { definePolicy, type Next, type PolicyCompileContext } from "./types.ts";
 
 const SpecFields = {
   maxTokens: z.int().min(0).optional(),
@@ -79,11 +79,11 @@ export const localRateLimit = definePolicy({
     const store = ctx.limits;
     // no await where nothing is pending (the in-process store answers synchronously): each one
     // is a promise and a turn of the microtask queue on every request
-    const limited = (reqCtx: RequestContext, next: () => Promise<Response>): Promise<Response> => {
+    const limited = (reqCtx: RequestContext, next: Next): Promise<Response> => {
       try {
         const selected = conditional ? firstMatching(all, reqCtx) : all;
         const status = applyLimits(selected, reqCtx, store);
-        return status instanceof Promise ? status.then((st) => answer(st, next)) : answer(status, next);
+        return status instanceof Promise ? status.then((st) => answer(st, reqCtx, next)) : answer(status, reqCtx, next);
       } catch (err) {
         return Promise.reject(err); // a 429 (or a CEL failure) is a rejected answer, as from any middleware
       }
@@ -102,10 +102,8 @@ function firstMatching(limits: readonly Limit[], ctx: RequestContext): Limit[] {
   return [];
 }
 
-function answer(status: BucketState | undefined, next: () => Promise<Response>): Promise<Response> {
-  if (!status) return next();
-  const headers = rateLimitHeaders(status);
-  return withAnswerHeaders(next, () => headers);
+function answer(status: BucketState | undefined, ctx: RequestContext, next: Next): Promise<Response> {
+  return status ? withAnswerHeaders(ctx, next, rateLimitHeaders(status)) : next(ctx);
 }
 
 /** Takes from every bucket at once; the most constrained state, or a 429. Token buckets are charged at the end. */

@@ -44,11 +44,11 @@ export const requestMirror = definePolicy({
     return {
       key: "requestMirror",
       handle: async (reqCtx, next) => {
-        if (share <= 0 || (share < 1 && reqCtx.deps.random() >= share)) return await next();
+        if (share <= 0 || (share < 1 && reqCtx.deps.random() >= share)) return await next(reqCtx);
         const hasBody = reqCtx.method !== "GET" && reqCtx.method !== "HEAD" && reqCtx.req.body !== null;
         const body = hasBody ? await reqCtx.bytes() : null; // the primary call then reads the same bytes
         void mirror(reqCtx, origin, body);
-        return await next();
+        return await next(reqCtx);
       },
     };
   },

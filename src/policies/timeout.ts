@@ -29,7 +29,7 @@ export const timeout = definePolicy({
       handle(ctx, next) {
         if (requestMs !== undefined) ctx.signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(requestMs)]);
         if (backendMs !== undefined) ctx.backendTimeoutMs = backendMs;
-        return next();
+        return next(ctx);
       },
     };
   },

@@ -27,7 +27,10 @@ import type { LimitStore } from "../limits/store.ts";
 import type { RequestContext } from "../server/context.ts";
 import type { RetrySettings } from "./retry.ts";
 
-export type Middleware = (ctx: RequestContext, next: () => Promise<Response>) => Promise<Response>;
+/** What follows a middleware: the rest of the chain, then the backend (made once per chain, not per request). */
+export type Next = (ctx: RequestContext) => Promise<Response>;
+
+export type Middleware = (ctx: RequestContext, next: Next) => Promise<Response>;
 
 /** The body of an LLM request on its way upstream: a copy of the client's, changed only through `set`. */
 export interface BodyDraft {

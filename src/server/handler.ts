@@ -75,7 +75,7 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
     const fields = config.telemetryFields;
     if (fields) outcome.onFinish((r) => outcome.customFields(evaluateCustomFields(fields, c, r)));
     // (no closures on the way when neither the listener nor the route has a middleware)
-    const res = listener.chain === noMiddleware && route.chain === noMiddleware ? await serveBackend(c, route) : await listener.chain(c, () => route.chain(c, () => serveBackend(c, route)));
+    const res = listener.chain === noMiddleware && route.chain === noMiddleware ? await serveBackend(c) : await listener.chain(c, throughRoute);
     return res === UPGRADED ? undefined : res;
   } catch (err) {
     return failed(err, outcome, h.logger, ctx?.errorFormat ?? pathFormat);
@@ -88,8 +88,14 @@ function refuseConnection(check: NetworkAuthorization, source: { address: string
   if (why) throw new HttpError(403, `connection not authorized: ${why}`, { type: "permission_error", code: "network_authorization_denied", headers: { connection: "close" } });
 }
 
+/** What follows the listener's policies: the route's, then its backend (module-level: chains are linked once for it). */
+function throughRoute(ctx: RequestContext): Promise<Response> {
+  return ctx.route.chain(ctx, serveBackend);
+}
+
 /** A plain function, not async: each layer of async function is a frame and a microtask turn on every request. */
-function serveBackend(ctx: RequestContext, route: RouteConfig): Promise<Response> {
+function serveBackend(ctx: RequestContext): Promise<Response> {
+  const route = ctx.route;
   const backend = pickBackend(route, ctx.deps.random);
   if (!backend) throw new HttpError(500, `route '${route.key}' has no backends`, { code: "no_backend" });
   switch (backend.kind) {

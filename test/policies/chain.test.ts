@@ -17,9 +17,9 @@ describe("composeChain", () => {
     const seen: string[] = [];
     const wrap = (name: string): Policy => ({
       key: name,
-      handle: async (_ctx, next) => {
+      handle: async (c, next) => {
         seen.push(`${name} in`);
-        const res = await next();
+        const res = await next(c);
         seen.push(`${name} out`);
         return new Response(`${name}(${await res.text()})`);
       },
@@ -36,11 +36,21 @@ describe("composeChain", () => {
     const seen: string[] = [];
     const chain = composeChain([
       { key: "deny", handle: async () => new Response("denied", { status: 403 }) },
-      { key: "later", handle: async (_c, next) => (seen.push("later"), next()) },
+      { key: "later", handle: async (c, next) => (seen.push("later"), next(c)) },
     ]);
     const res = await chain(ctx, async () => (seen.push("last"), new Response("x")));
     expect(res.status).toBe(403);
     expect(seen).toEqual([]);
+  });
+
+  test("linked once per last step: alternating last steps each get their own, with the context passed along", async () => {
+    const tag: Policy = { key: "tag", handle: async (c, next) => new Response(`tag(${await (await next(c)).text()})`) };
+    const chain = composeChain([tag, tag]);
+    const one = async (c: RequestContext) => new Response(`one:${c.path}`);
+    const two = async (c: RequestContext) => new Response(`two:${c.path}`);
+    const answers: string[] = [];
+    for (const [path, last] of [["/a", one], ["/b", two], ["/c", one]] as const) answers.push(await (await chain({ path } as RequestContext, last)).text());
+    expect(answers).toEqual(["tag(tag(one:/a))", "tag(tag(two:/b))", "tag(tag(one:/c))"]);
   });
 });
 

@@ -81,7 +81,7 @@ export const extAuthz = definePolicy({
       key: "extAuthz",
       async handle(reqCtx, next) {
         await verdictFor(reqCtx);
-        return await next();
+        return await next(reqCtx);
       },
       send(req, reqCtx) {
         const v = allowed.get(reqCtx);

@@ -67,14 +67,14 @@ export const remoteRateLimit = definePolicy({
         await prepareCel(reqCtx, exprs);
         const vars = celVars(reqCtx);
         const limiter = limiters.find((l) => !l.condition || evalBool(l.condition, vars));
-        if (!limiter) return await next();
+        if (!limiter) return await next(reqCtx);
         const answers = await Promise.all([ask(limiter, descriptors(limiter.requests, vars, costOr(vars, undefined)), "requests"), askTokens(limiter, reqCtx, vars)]);
         const allowed = answers.filter((a): a is RlsAnswer => a !== undefined);
         const upstream = allowed.flatMap((a) => a.requestHeaders.filter(([name]) => !gatewayManagedHeader(name)));
         if (upstream.length > 0) upstreamHeaders.set(reqCtx, upstream);
         const answerHeaders: Record<string, string> = {};
         for (const a of allowed) Object.assign(answerHeaders, answeredHeaders(a));
-        return await (Object.keys(answerHeaders).length > 0 ? withAnswerHeaders(next, () => answerHeaders) : next());
+        return await (Object.keys(answerHeaders).length > 0 ? withAnswerHeaders(reqCtx, next, answerHeaders) : next(reqCtx));
       },
       send(req, reqCtx) {
         for (const [name, value] of upstreamHeaders.get(reqCtx) ?? []) req.headers.set(name, value);
