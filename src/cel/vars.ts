@@ -16,7 +16,7 @@
  * body once, within the size limit), then `celVars` is synchronous.
  */
 import type { RequestContext } from "../server/context.ts";
-import { apiKeyOf, basicAuthOf, jwtOf } from "../policies/identity.ts";
+import { apiKeyOf, basicAuthOf, jwtOf, type ApiKeyIdentity } from "../policies/identity.ts";
 import { celData } from "./functions.ts";
 import type { CelExpression } from "./index.ts";
 
@@ -68,6 +68,18 @@ export async function prepareCel(ctx: RequestContext, exprs: readonly (CelExpres
   ctx.vars.set(BODY, body);
 }
 
+/** `apiKey` in CEL, made once per configured key (the identity is the config's; expressions never change values). */
+const apiKeyVars = new WeakMap<ApiKeyIdentity, Readonly<Record<string, unknown>>>();
+
+function apiKeyVar(id: ApiKeyIdentity): Readonly<Record<string, unknown>> {
+  let v = apiKeyVars.get(id);
+  if (!v) {
+    const meta = id.metadata !== null && typeof id.metadata === "object" && !Array.isArray(id.metadata) ? id.metadata : {};
+    apiKeyVars.set(id, (v = Object.freeze({ ...meta, metadata: id.metadata ?? null, key: id.fingerprint })));
+  }
+  return v;
+}
+
 /** The variables for `ctx`, one object per exchange (identity read at each access: it may be set later). */
 export function celVars(ctx: RequestContext): CelVars {
   const cached = ctx.vars.get(CACHE) as CelVars | undefined;
@@ -104,9 +116,7 @@ class ExchangeVars implements CelVars {
 
   get apiKey(): unknown {
     const id = apiKeyOf(this.exchange);
-    if (!id) return null;
-    const meta = id.metadata !== null && typeof id.metadata === "object" && !Array.isArray(id.metadata) ? id.metadata : {};
-    return { ...meta, metadata: id.metadata ?? null, key: id.fingerprint };
+    return id ? apiKeyVar(id) : null;
   }
 
   get basicAuth(): unknown {
