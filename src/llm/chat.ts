@@ -57,21 +57,24 @@ export async function serveFormat(ctx: RequestContext, targets: readonly Provide
 function serveClient(ctx: RequestContext, targets: readonly ProviderTarget[], client: ChatClient): Promise<Response> {
   const asked = client.read.request.model;
   ctx.outcome.requested("chat", typeof asked === "string" ? asked : undefined);
-  const answer = firstAnswer(ctx, targets, async (target) => {
-    const format = client.format;
-    if (format && !shapesHub(target) && target.provider.nativePath(format.nativeRoute, target.model ?? asked) !== undefined) {
-      return forwardNative(ctx, target, format.nativeRoute, client.body);
-    }
-    const prepared = prepare(ctx, target, client);
-    const call = prepared instanceof Promise ? await prepared : prepared;
-    const body = runUpstreamBody(target.policies, call.body, ctx);
-    const res = await callProvider(ctx, target, { path: call.path, body, headers: call.headers, clientHeaders: format ? formatHeaders(target, call.model) : undefined });
-    return present(ctx, call, res, client);
-  });
+  const answer = firstAnswer(ctx, targets, attemptChat, client);
   // (a Gemini stream without alt=sse is a JSON array, passed through: not an event stream, no comments in it)
   if (!client.read.stream) return answer;
   // a silent upstream: keep-alive comments until the answer starts (then errors are events)
   return keepAliveUntilAnswered(answer, ctx.streamKeepAliveMs, lateAnswer, { ctx, format: client.format?.name, model: typeof asked === "string" ? asked : "" });
+}
+
+/** One candidate's attempt at a chat request: natively when it speaks the client's format, else prepared, called, presented. */
+async function attemptChat(ctx: RequestContext, target: ProviderTarget, client: ChatClient): Promise<Response> {
+  const format = client.format;
+  if (format && !shapesHub(target) && target.provider.nativePath(format.nativeRoute, target.model ?? client.read.request.model) !== undefined) {
+    return forwardNative(ctx, target, format.nativeRoute, client.body);
+  }
+  const prepared = prepare(ctx, target, client);
+  const call = prepared instanceof Promise ? await prepared : prepared;
+  const body = runUpstreamBody(target.policies, call.body, ctx);
+  const res = await callProvider(ctx, target, { path: call.path, body, headers: call.headers, clientHeaders: format ? formatHeaders(target, call.model) : undefined });
+  return present(ctx, call, res, client);
 }
 
 /** The headers and error event of a keep-alive answer (module-level: see keepAliveUntilAnswered). */

@@ -23,7 +23,7 @@ export async function serveCountTokens(ctx: RequestContext, targets: readonly Pr
   const body = await ctx.json();
   const pathModel = modelFromPath(ctx.path);
   ctx.outcome.requested("count_tokens", typeof body.model === "string" ? body.model : pathModel);
-  return await firstAnswer(ctx, targets, async (target) => {
+  return await firstAnswer(ctx, targets, async (_c, target) => {
     if (target.provider.nativePath(route, target.model ?? (typeof body.model === "string" ? body.model : pathModel)) !== undefined) {
       return await forwardNative(ctx, target, route as RouteType, body);
     }
@@ -37,7 +37,7 @@ export async function serveCountTokens(ctx: RequestContext, targets: readonly Pr
     ctx.outcome.finish();
     const res = new Response(JSON.stringify(json), { headers: { "content-type": "application/json", "x-agw-token-count": native === undefined ? "estimate" : "provider" } });
     return presentResponse(ctx.route.policies, presentResponse(target.policies, res, ctx), ctx);
-  });
+  }, undefined);
 }
 
 /**

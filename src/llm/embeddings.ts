@@ -16,7 +16,7 @@ export async function serveEmbeddings(ctx: RequestContext, targets: readonly Pro
   const client = await ctx.json();
   if (client.input === undefined) throw new HttpError(400, "request is missing field 'input'", { code: "missing_field", param: "input" });
   ctx.outcome.requested("embeddings", typeof client.model === "string" ? client.model : undefined);
-  return await firstAnswer(ctx, targets, (target) => embed(ctx, target, client));
+  return await firstAnswer(ctx, targets, embed, client);
 }
 
 async function embed(ctx: RequestContext, target: ProviderTarget, client: Record<string, unknown>): Promise<Response> {

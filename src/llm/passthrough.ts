@@ -32,19 +32,24 @@ import type { RouteType } from "./types.ts";
 export async function servePassthrough(ctx: RequestContext, targets: readonly ProviderTarget[], parse: boolean): Promise<Response> {
   const body = parse ? await ctx.json() : undefined;
   ctx.outcome.requested(undefined, typeof body?.model === "string" ? body.model : undefined);
-  return await firstAnswer(ctx, targets, (target) => forward(ctx, target, "passthrough", target.pathOverride ?? target.passthroughPath(ctx.path), undefined));
+  return await firstAnswer(ctx, targets, (c, target) => forward(c, target, "passthrough", target.pathOverride ?? target.passthroughPath(c.path), undefined), undefined);
 }
 
 /** An API the provider serves natively (count tokens, realtime...), or a 400 naming the route type. */
 export async function serveNative(ctx: RequestContext, targets: readonly ProviderTarget[], routeType: RouteType): Promise<Response> {
   const client = routeType === "geminiCountTokens" || routeType === "anthropicTokenCount" ? await ctx.json() : undefined;
   ctx.outcome.requested(routeType, typeof client?.model === "string" ? client.model : modelFromPath(ctx.path));
-  return await firstAnswer(ctx, targets, (target) => {
-    if (target.provider.nativePath(routeType, target.model ?? modelFromPath(ctx.path)) === undefined) {
-      throw new HttpError(400, `route type '${routeType}' is not supported for provider ${target.provider.telemetryName} yet`, { code: "unsupported_route" });
-    }
-    return forwardNative(ctx, target, routeType, client);
-  });
+  return await firstAnswer(
+    ctx,
+    targets,
+    (c, target) => {
+      if (target.provider.nativePath(routeType, target.model ?? modelFromPath(c.path)) === undefined) {
+        throw new HttpError(400, `route type '${routeType}' is not supported for provider ${target.provider.telemetryName} yet`, { code: "unsupported_route" });
+      }
+      return forwardNative(c, target, routeType, client);
+    },
+    undefined,
+  );
 }
 
 /**

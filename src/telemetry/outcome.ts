@@ -110,7 +110,7 @@ export function recordOutcome(
   now: () => number,
   catalog: Catalog | undefined,
 ): OutcomeRecorder {
-  return new Recorder({ ...base, attempts: 0 }, listeners, now, catalog);
+  return new Recorder({ start: base.start, bind: base.bind, method: base.method, path: base.path, attempts: 0 }, listeners, now, catalog);
 }
 
 /** A class so that its 14 methods are not 14 closures made for every request (see src/server/context.ts). */
@@ -191,7 +191,7 @@ class Recorder implements OutcomeRecorder {
     this.finished = true;
     const record = this.record;
     record.durationMs = this.now() - record.start;
-    if (record.usage && record.provider) record.cost = costOf(this.catalog, record.provider, [record.responseModel, record.requestModel], record.usage);
+    if (record.usage && record.provider) record.cost = costOf(this.catalog, record.provider, record.responseModel, record.requestModel, record.usage);
     if (this.local) for (const l of this.local) l(record);
     for (const l of this.listeners) l(record);
   }

@@ -20,24 +20,24 @@ const catalog = mergeCatalogs([golden]);
 
 describe("costOf", () => {
   test("agentgateway's documented example: gpt-4o-mini, 14 in and 6 out = $0.0000057", () => {
-    const c = costOf(catalog, "openai", ["gpt-4o-mini"], { inputTokens: 14, outputTokens: 6, totalTokens: 20 });
+    const c = costOf(catalog, "openai", undefined, "gpt-4o-mini", { inputTokens: 14, outputTokens: 6, totalTokens: 20 });
     expect(c.status).toBe("Exact");
     expect(c.total).toBeCloseTo(0.0000057, 12);
   });
 
   test("cached input is priced apart when the model has a cache price, else as plain input", () => {
-    const c = costOf(catalog, "openai", ["gpt-4o-mini"], { inputTokens: 1000, cachedInputTokens: 400, outputTokens: 0, totalTokens: 1000 });
+    const c = costOf(catalog, "openai", undefined, "gpt-4o-mini", { inputTokens: 1000, cachedInputTokens: 400, outputTokens: 0, totalTokens: 1000 });
     expect(c.input).toBeCloseTo((600 * 0.15) / 1e6, 12);
     expect(c.cacheRead).toBeCloseTo((400 * 0.075) / 1e6, 12);
     // Anthropic's cache writes are priced; Gemini has no cache-write price, so writes count as input
-    const g = costOf(catalog, "gcp.gemini", ["gemini-2.5-pro"], { inputTokens: 1000, cacheWriteInputTokens: 100, outputTokens: 0, totalTokens: 1000 });
+    const g = costOf(catalog, "gcp.gemini", undefined, "gemini-2.5-pro", { inputTokens: 1000, cacheWriteInputTokens: 100, outputTokens: 0, totalTokens: 1000 });
     expect(g.input).toBeCloseTo((1000 * 1.25) / 1e6, 12);
     expect(g.cacheWrite).toBe(0);
   });
 
   test("a context tier applies above its threshold; reasoning falls back to the output price", () => {
-    const small = costOf(catalog, "gcp.gemini", ["gemini-2.5-pro"], { inputTokens: 200000, outputTokens: 100, reasoningTokens: 40, totalTokens: 200100 });
-    const large = costOf(catalog, "gcp.gemini", ["gemini-2.5-pro"], { inputTokens: 200001, outputTokens: 100, reasoningTokens: 40, totalTokens: 200101 });
+    const small = costOf(catalog, "gcp.gemini", undefined, "gemini-2.5-pro", { inputTokens: 200000, outputTokens: 100, reasoningTokens: 40, totalTokens: 200100 });
+    const large = costOf(catalog, "gcp.gemini", undefined, "gemini-2.5-pro", { inputTokens: 200001, outputTokens: 100, reasoningTokens: 40, totalTokens: 200101 });
     expect(small.input).toBeCloseTo((200000 * 1.25) / 1e6, 9);
     expect(large.input).toBeCloseTo((200001 * 2.5) / 1e6, 9);
     expect(small.output).toBeCloseTo((60 * 10) / 1e6, 12);
@@ -46,16 +46,16 @@ describe("costOf", () => {
 
   test("the response model first, then the request model; statuses for what is not priced", () => {
     const usage = { inputTokens: 10, outputTokens: 10, totalTokens: 20 };
-    expect(costOf(catalog, "openai", ["gpt-4o-mini-2024-07-18", "gpt-4o-mini"], usage).status).toBe("Exact");
-    expect(costOf(catalog, "openai", ["unknown"], usage).status).toBe("Missing");
-    expect(costOf(catalog, "azure", ["gpt-4o-mini"], usage).status).toBe("Missing");
-    expect(costOf(catalog, "openai", ["free-model"], usage).status).toBe("Unpriced");
-    expect(costOf(undefined, "openai", ["gpt-4o-mini"], usage).status).toBe("NoCatalog");
+    expect(costOf(catalog, "openai", "gpt-4o-mini-2024-07-18", "gpt-4o-mini", usage).status).toBe("Exact");
+    expect(costOf(catalog, "openai", undefined, "unknown", usage).status).toBe("Missing");
+    expect(costOf(catalog, "azure", undefined, "gpt-4o-mini", usage).status).toBe("Missing");
+    expect(costOf(catalog, "openai", undefined, "free-model", usage).status).toBe("Unpriced");
+    expect(costOf(undefined, "openai", undefined, "gpt-4o-mini", usage).status).toBe("NoCatalog");
   });
 
   test("later sources override earlier ones field by field", () => {
     const merged = mergeCatalogs([golden, { providers: { openai: { models: { "gpt-4o-mini": { rates: { output: "1" } } } } } }]);
-    const c = costOf(merged, "openai", ["gpt-4o-mini"], { inputTokens: 1_000_000, outputTokens: 1_000_000, totalTokens: 2_000_000 });
+    const c = costOf(merged, "openai", undefined, "gpt-4o-mini", { inputTokens: 1_000_000, outputTokens: 1_000_000, totalTokens: 2_000_000 });
     expect(c.input).toBeCloseTo(0.15, 9);
     expect(c.output).toBeCloseTo(1, 9);
   });

@@ -126,11 +126,14 @@ class CandidateLoop {
  * Runs `attempt` on the candidates in turn (see the top of this file). `candidates` are in the
  * order to try them (src/llm/failover/order.ts).
  */
-export async function runCandidates(ctx: RequestContext, candidates: readonly ProviderTarget[], attempt: (target: ProviderTarget) => Promise<Response>): Promise<Response> {
+/** One attempt of an exchange on one candidate. */
+export type Attempt<A> = (ctx: RequestContext, target: ProviderTarget, arg: A) => Promise<Response>;
+
+export async function runCandidates<A>(ctx: RequestContext, candidates: readonly ProviderTarget[], attempt: Attempt<A>, arg: A): Promise<Response> {
   const policy = retryOf(ctx.route.policies);
   const retry = policy?.precondition ? await preconditioned(ctx, policy, policy.precondition) : policy;
   const only = candidates.length === 1 ? candidates[0]! : undefined;
-  if (only && !retry && !only.healthPolicy?.evicts) return stamped(await attempt(only), only); // nothing to decide
+  if (only && !retry && !only.healthPolicy?.evicts) return stamped(await attempt(ctx, only, arg), only); // nothing to decide
   // (most loops have no expression to prepare: no array, no await for them)
   if (retry?.condition || someUnhealthyExpression(candidates)) await prepareCel(ctx, [retry?.condition, ...candidates.map((t) => t.healthPolicy?.unhealthy)]);
   // a body that may be sent more than once is buffered (within the body limit)
@@ -141,7 +144,7 @@ export async function runCandidates(ctx: RequestContext, candidates: readonly Pr
   for (;;) {
     loop.begin(target);
     try {
-      const res = await attempt(target);
+      const res = await attempt(ctx, target, arg);
       if (res.ok) loop.succeeded();
       return stamped(res, target);
     } catch (err) {

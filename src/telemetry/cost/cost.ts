@@ -22,40 +22,71 @@ export interface Cost {
   reasoning: number;
 }
 
-export function costOf(catalog: Catalog | undefined, provider: string, models: readonly (string | undefined)[], usage: Usage | undefined): Cost {
-  const zero = { total: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
-  if (!catalog) return { status: "NoCatalog", ...zero };
+/** The costs without a price (shared: a record's cost is read, never changed). */
+const NOTHING = { total: 0, input: 0, output: 0, cacheRead: 0, cacheWrite: 0, reasoning: 0 };
+const UNKNOWN: Readonly<Record<Exclude<CostStatus, "Exact">, Cost>> = {
+  NoCatalog: Object.freeze({ status: "NoCatalog", ...NOTHING }),
+  Missing: Object.freeze({ status: "Missing", ...NOTHING }),
+  Unpriced: Object.freeze({ status: "Unpriced", ...NOTHING }),
+};
+
+/**
+ * The cost of `usage` at the prices of `responseModel`, else of `requestModel`. This runs as
+ * every exchange with usage finishes: no objects but the answer's (it made six, two closures
+ * and two arrays).
+ */
+export function costOf(catalog: Catalog | undefined, provider: string, responseModel: string | undefined, requestModel: string | undefined, usage: Usage | undefined): Cost {
+  if (!catalog) return UNKNOWN.NoCatalog;
   const byModel = catalog.get(provider);
-  let priced: PricedModel | undefined;
-  for (const m of models) if (m !== undefined && (priced = byModel?.get(m))) break;
-  if (!priced) return { status: "Missing", ...zero };
-  if (Object.keys(priced.rates).length === 0 && priced.tiers.length === 0) return { status: "Unpriced", ...zero };
-  if (!usage) return { status: "Exact", ...zero };
-  return { status: "Exact", ...lineItems(priced, usage) };
+  const priced = (responseModel !== undefined ? byModel?.get(responseModel) : undefined) ?? (requestModel !== undefined ? byModel?.get(requestModel) : undefined);
+  if (!priced) return UNKNOWN.Missing;
+  if (priced.tiers.length === 0 && !hasRates(priced.rates)) return UNKNOWN.Unpriced;
+  return lineItems(priced, usage);
 }
 
-function lineItems(priced: PricedModel, u: Usage): Omit<Cost, "status"> {
+function hasRates(rates: NumericRates): boolean {
+  for (const _ in rates) return true;
+  return false;
+}
+
+function lineItems(priced: PricedModel, u: Usage | undefined): Cost {
+  if (!u) return { status: "Exact", ...NOTHING };
+  // a context tier's rates replace the model's, name by name (tiers: highest contextOver first)
+  let tier: NumericRates | undefined;
+  for (const t of priced.tiers) {
+    if (u.inputTokens > t.contextOver) {
+      tier = t.rates;
+      break;
+    }
+  }
+  const base = priced.rates;
   let cacheRead = u.cachedInputTokens ?? 0;
   let cacheWrite = u.cacheWriteInputTokens ?? 0;
-  const context = u.inputTokens;
-  const rates: NumericRates = { ...priced.rates, ...priced.tiers.find((t) => context > t.contextOver)?.rates };
   let input = u.inputTokens;
   // priced apart where the model has a price for it; otherwise billed as plain input
-  if (rates.cacheRead !== undefined) input -= cacheRead;
+  const cacheReadRate = tier?.cacheRead ?? base.cacheRead;
+  const cacheWriteRate = tier?.cacheWrite ?? base.cacheWrite;
+  if (cacheReadRate !== undefined) input -= cacheRead;
   else cacheRead = 0;
-  if (rates.cacheWrite !== undefined) input -= cacheWrite;
+  if (cacheWriteRate !== undefined) input -= cacheWrite;
   else cacheWrite = 0;
   const reasoning = u.reasoningTokens ?? 0;
-  const output = u.outputTokens - reasoning;
-  const usd = (tokens: number, rate: number | undefined) => (rate === undefined ? 0 : (Math.max(0, tokens) * rate) / 1_000_000);
-  const items = {
-    input: usd(input, rates.input),
-    output: usd(output, rates.output),
-    cacheRead: usd(cacheRead, rates.cacheRead),
-    cacheWrite: usd(cacheWrite, rates.cacheWrite),
-    reasoning: usd(reasoning, rates.reasoning ?? rates.output),
+  const outputRate = tier?.output ?? base.output;
+  const cost: Cost = {
+    status: "Exact",
+    total: 0,
+    input: usd(input, tier?.input ?? base.input),
+    output: usd(u.outputTokens - reasoning, outputRate),
+    cacheRead: usd(cacheRead, cacheReadRate),
+    cacheWrite: usd(cacheWrite, cacheWriteRate),
+    reasoning: usd(reasoning, tier?.reasoning ?? base.reasoning ?? outputRate),
   };
-  return { total: items.input + items.output + items.cacheRead + items.cacheWrite + items.reasoning, ...items };
+  cost.total = cost.input + cost.output + cost.cacheRead + cost.cacheWrite + cost.reasoning;
+  return cost;
+}
+
+function usd(tokens: number, rate: number | undefined): number {
+  return rate === undefined ? 0 : (Math.max(0, tokens) * rate) / 1_000_000;
 }
 
 /**
