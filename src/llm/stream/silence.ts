@@ -14,9 +14,21 @@
 const TICK_MS = 250;
 
 interface Deadline {
-  due: number;
-  /** `fire(arg)`, bound where nothing else is in scope (see afterSilence) */
-  fire: () => void;
+  readonly due: number;
+  run(): void;
+}
+
+/** A class: `fire` and its argument side by side, with no closure binding them for every request. */
+class Silence<T> implements Deadline {
+  constructor(
+    readonly due: number,
+    private readonly fire: (arg: T) => void,
+    private readonly arg: T,
+  ) {}
+
+  run(): void {
+    this.fire(this.arg);
+  }
 }
 
 const pending = new Set<Deadline>();
@@ -27,7 +39,7 @@ function sweep(): void {
   for (const d of pending) {
     if (d.due > now) continue;
     pending.delete(d);
-    d.fire();
+    d.run();
   }
   if (pending.size === 0) {
     clearInterval(ticker);
@@ -42,7 +54,7 @@ function sweep(): void {
  */
 export function afterSilence<T>(ms: number, fire: (arg: T) => void, arg: T): Deadline | ReturnType<typeof setTimeout> {
   if (ms < 1000) return setTimeout(fire, ms, arg);
-  const d: Deadline = { due: performance.now() + ms, fire: bind(fire, arg) };
+  const d = new Silence(performance.now() + ms, fire, arg);
   pending.add(d);
   if (ticker === undefined) {
     ticker = setInterval(sweep, TICK_MS);
@@ -52,18 +64,13 @@ export function afterSilence<T>(ms: number, fire: (arg: T) => void, arg: T): Dea
   return d;
 }
 
-/** `fire` bound to `arg` in a scope of its own: a closure made in the caller's would hold the caller's other variables too. */
-function bind<T>(fire: (arg: T) => void, arg: T): () => void {
-  return () => fire(arg);
-}
-
 /** Cancels what afterSilence armed (nothing happens if it already fired). */
 export function cancelSilence(d: Deadline | ReturnType<typeof setTimeout>): void {
   if (isDeadline(d)) pending.delete(d);
   else clearTimeout(d);
 }
 
-const isDeadline = (d: Deadline | ReturnType<typeof setTimeout>): d is Deadline => typeof d === "object" && d !== null && "due" in d;
+const isDeadline = (d: Deadline | ReturnType<typeof setTimeout>): d is Deadline => d instanceof Silence;
 
 /** The SSE comment that keeps a silent stream's connection open. */
 export const KEEP_ALIVE = ": keep-alive\n\n";
