@@ -123,6 +123,8 @@ async function main(): Promise<number> {
   }
 
   const logger = createLogger(config.logging);
+  // lines wait up to 10 ms for their batch: whatever ends the process writes them first
+  process.on("exit", () => logger.flush());
   let gateway;
   let quit = () => {};
   try {
