@@ -76,8 +76,8 @@ function writeObject(out: FieldSink, fields: Record<string, unknown>): void {
 export function createLogger(opts: { format: "text" | "json"; level: LogLevel; sink?: LogSink }): Logger {
   const sink = opts.sink ?? stdoutSink;
   const buffer = new LineBuffer();
-  const text = new TextLine(buffer);
-  const json = new JsonLine(buffer);
+  const text = new LineWriter(buffer, false);
+  const json = new LineWriter(buffer, true);
   let pending: PendingLine[] = [];
   let scheduled = false;
   const flush = () => {
@@ -112,25 +112,43 @@ export function createLogger(opts: { format: "text" | "json"; level: LogLevel; s
   return logger;
 }
 
-/** `<time> <level> <target> key=value ...`: values bare when they can be, else JSON strings. */
-class TextLine implements FieldSink {
-  constructor(private readonly b: LineBuffer) {}
+/**
+ * Writes lines in the configured format: text, `<time> <level> <target> key=value ...` with
+ * values bare when they can be (else JSON strings); or JSON, one object a line with time, level
+ * and target first, then the fields in order.
+ */
+class LineWriter implements FieldSink {
+  constructor(
+    private readonly b: LineBuffer,
+    private readonly json: boolean,
+  ) {}
 
   write(line: PendingLine): void {
     const b = this.b;
-    b.raw(line.time);
-    b.byte(32);
-    b.raw(line.level);
-    b.byte(32);
-    b.raw(line.target);
+    if (this.json) {
+      b.raw('{"time":');
+      b.jsonString(line.time);
+      b.raw(',"level":');
+      b.jsonString(line.level);
+      b.raw(',"target":');
+      b.jsonString(line.target);
+    } else {
+      b.raw(line.time);
+      b.byte(32);
+      b.raw(line.level);
+      b.byte(32);
+      b.raw(line.target);
+    }
     line.fields(this);
-    b.byte(10);
+    b.raw(this.json ? "}\n" : "\n");
   }
 
   private key(name: string): void {
-    this.b.byte(32);
-    this.b.raw(name);
-    this.b.byte(61);
+    const b = this.b;
+    b.byte(this.json ? 44 : 32); // `,` or a space
+    if (this.json) b.jsonString(name);
+    else b.raw(name);
+    b.byte(this.json ? 58 : 61); // `:` or `=`
   }
 
   field(name: string, v: unknown): void {
@@ -138,76 +156,35 @@ class TextLine implements FieldSink {
     const b = this.b;
     if (typeof v === "string") {
       this.key(name);
-      b.textValue(v);
+      if (this.json) b.jsonString(v);
+      else b.textValue(v);
     } else if (typeof v === "number") {
       this.key(name);
-      b.number(v, false); // never needs quotes
+      b.number(v, this.json);
     } else if (typeof v === "boolean") {
       this.key(name);
       b.raw(v ? "true" : "false");
     } else {
-      this.key(name);
-      b.textValue(String(JSON.stringify(v)));
+      // objects as JSON; what JSON.stringify leaves out (functions, symbols) a JSON line leaves out too
+      const j = JSON.stringify(v) as string | undefined;
+      if (!this.json) {
+        this.key(name);
+        b.textValue(String(j));
+      } else if (j !== undefined) {
+        this.key(name);
+        b.raw(j);
+      }
     }
   }
 
   amount(name: string, n: number | undefined, unit: string): void {
     if (n === undefined) return;
-    this.key(name);
-    this.b.number(Math.round(n), false);
-    this.b.raw(unit);
-  }
-}
-
-/** One JSON object a line: time, level and target first, then the fields in order. */
-class JsonLine implements FieldSink {
-  constructor(private readonly b: LineBuffer) {}
-
-  write(line: PendingLine): void {
     const b = this.b;
-    b.raw('{"time":');
-    b.jsonString(line.time);
-    b.raw(',"level":');
-    b.jsonString(line.level);
-    b.raw(',"target":');
-    b.jsonString(line.target);
-    line.fields(this);
-    b.raw("}\n");
-  }
-
-  private key(name: string): void {
-    this.b.byte(44);
-    this.b.jsonString(name);
-    this.b.byte(58);
-  }
-
-  field(name: string, v: unknown): void {
-    if (v === undefined) return;
-    const b = this.b;
-    if (typeof v === "string") {
-      this.key(name);
-      b.jsonString(v);
-    } else if (typeof v === "number") {
-      this.key(name);
-      b.number(v, true);
-    } else if (typeof v === "boolean") {
-      this.key(name);
-      b.raw(v ? "true" : "false");
-    } else {
-      const j = JSON.stringify(v); // undefined for functions and symbols: left out, as JSON.stringify would
-      if (j === undefined) return;
-      this.key(name);
-      b.raw(j);
-    }
-  }
-
-  amount(name: string, n: number | undefined, unit: string): void {
-    if (n === undefined) return;
     this.key(name);
-    this.b.byte(34);
-    this.b.number(Math.round(n), false);
-    this.b.raw(unit);
-    this.b.byte(34);
+    if (this.json) b.byte(34);
+    b.number(Math.round(n), false);
+    b.raw(unit);
+    if (this.json) b.byte(34);
   }
 }
 
