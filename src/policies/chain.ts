@@ -21,14 +21,10 @@ export const noMiddleware: Chain = (ctx, last) => last(ctx);
 export function composeChain(policies: readonly Policy[]): Chain {
   const handles = policies.map((p) => p.handle).filter((h): h is Middleware => h !== undefined);
   if (handles.length === 0) return noMiddleware;
-  let linkedFor: Next | undefined;
-  let first: Next = (ctx) => Promise.reject(new Error(`chain used before it was linked (${ctx.path})`));
+  let linked: { last: Next; first: Next } | undefined;
   return (ctx, last) => {
-    if (last !== linkedFor) {
-      linkedFor = last;
-      first = link(handles, last);
-    }
-    return first(ctx);
+    if (linked?.last !== last) linked = { last, first: link(handles, last) };
+    return linked.first(ctx);
   };
 }
 
