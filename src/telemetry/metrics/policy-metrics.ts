@@ -8,7 +8,7 @@
  *   policyMetrics.rateLimit("requests", "limited")
  *   policyMetrics.redis("failOpen")
  */
-import type { Family } from "./registry.ts";
+import type { Family, Series } from "./registry.ts";
 
 export type RateLimitKind = "requests" | "tokens" | "budget";
 export type RateLimitResult = "allowed" | "limited";
@@ -31,9 +31,13 @@ export const policyMetrics: PolicyMetrics = {
 
 /** Installs the families to count into (one metrics registry per process); returns the uninstall. */
 export function installPolicyMetrics(families: Readonly<Record<"rateLimitChecks" | "redisOperations", Family>>): () => void {
+  // each series looked up once: a check is counted on every limited request (no key string or
+  // label closure made for it)
+  const checks: Partial<Record<RateLimitKind, Partial<Record<RateLimitResult, Series>>>> = {};
+  const redis: Partial<Record<RedisResult, Series>> = {};
   const installed: PolicyMetrics = {
-    rateLimit: (kind, result) => families.rateLimitChecks.get(`${kind}/${result}`, () => [kind, result]).inc(),
-    redis: (result) => families.redisOperations.get(result, () => [result]).inc(),
+    rateLimit: (kind, result) => ((checks[kind] ??= {})[result] ??= families.rateLimitChecks.get(`${kind}/${result}`, () => [kind, result])).inc(),
+    redis: (result) => (redis[result] ??= families.redisOperations.get(result, () => [result])).inc(),
   };
   sink = installed;
   return () => {
