@@ -43,15 +43,19 @@ interface Entry {
   staleAt: number;
 }
 
-/** One config's table: what its policies observe and the admin page reads. */
+/**
+ * One config's table: what its policies observe and the admin page reads, by policy then key
+ * (two lookups of strings the request holds, not one of a string made for every request).
+ */
 export interface LimitTable {
-  readonly entries: Map<string, Entry>;
+  readonly entries: Map<string, Map<string, Entry>>;
+  size: number;
 }
 
 const MAX_ENTRIES = 1000;
 const CREDENTIAL = /(authorization|api[-_]?key|apikey|token|secret|password|cookie|basicauth)/i;
 
-export const limitTable = (): LimitTable => ({ entries: new Map() });
+export const limitTable = (): LimitTable => ({ entries: new Map(), size: 0 });
 
 /** What `observe()` needs at compile time; `keySource` is the key's CEL text, when there is one. */
 export function observedLimit(table: LimitTable, policy: string, kind: LimitKind, limit: number, keySource: string | undefined): ObservedLimit {
@@ -60,9 +64,9 @@ export function observedLimit(table: LimitTable, policy: string, kind: LimitKind
 
 /** Records what a request saw: `used` of `limit`, stale (dropped) after `staleAt` ms since the epoch. */
 export function observe(limit: ObservedLimit, key: string, used: number, resetsAt: number | undefined, staleAt: number): void {
-  const entries = limit.table.entries;
-  const id = `${limit.policy}\u0000${key}`;
-  const e = entries.get(id);
+  const table = limit.table;
+  let keys = table.entries.get(limit.policy);
+  const e = keys?.get(key);
   if (e) {
     e.limit = limit;
     e.used = used;
@@ -70,20 +74,39 @@ export function observe(limit: ObservedLimit, key: string, used: number, resetsA
     e.staleAt = staleAt;
     return;
   }
-  if (entries.size >= MAX_ENTRIES) entries.delete(entries.keys().next().value!);
-  entries.set(id, { limit, key, used, resetsAt, staleAt });
+  if (table.size >= MAX_ENTRIES) dropOldest(table);
+  if (!keys) table.entries.set(limit.policy, (keys = new Map()));
+  keys.set(key, { limit, key, used, resetsAt, staleAt });
+  table.size++;
+}
+
+/** The first entry of the first policy still observed (a policy's entries in the order first seen). */
+function dropOldest(table: LimitTable): void {
+  for (const [policy, keys] of table.entries) {
+    for (const key of keys.keys()) {
+      keys.delete(key);
+      table.size--;
+      break;
+    }
+    if (keys.size === 0) table.entries.delete(policy);
+    return;
+  }
 }
 
 /** The table the admin page shows, most constrained first. */
 export function limitsView(table: LimitTable, now = Date.now()): LimitView[] {
   const out: LimitView[] = [];
-  for (const [id, e] of table.entries) {
-    if (e.staleAt <= now) {
-      table.entries.delete(id);
-      continue;
+  for (const [policy, keys] of table.entries) {
+    for (const [k, e] of keys) {
+      if (e.staleAt <= now) {
+        keys.delete(k);
+        table.size--;
+        continue;
+      }
+      const key = e.limit.fingerprintKeys && e.key !== "" ? fingerprint(e.key) : e.key;
+      out.push({ policy: e.limit.policy, kind: e.limit.kind, key, used: round(e.used), limit: e.limit.limit, resetsAt: e.resetsAt });
     }
-    const key = e.limit.fingerprintKeys && e.key !== "" ? fingerprint(e.key) : e.key;
-    out.push({ policy: e.limit.policy, kind: e.limit.kind, key, used: round(e.used), limit: e.limit.limit, resetsAt: e.resetsAt });
+    if (keys.size === 0) table.entries.delete(policy);
   }
   return out.sort((a, b) => b.used / (b.limit || 1) - a.used / (a.limit || 1));
 }

@@ -58,17 +58,48 @@ interface Bucket {
 /** Buckets beyond this many are swept of the ones that are full again (idle tenants). */
 const SWEEP_AT = 10_000;
 
+/**
+ * Values by spec id, then key: two lookups of strings the request already holds (the key is
+ * often a stored fingerprint), where one of `id + key` made a string and hashed it every time.
+ */
+class ByKey<V> {
+  private readonly specs = new Map<string, Map<string, V>>();
+  size = 0;
+
+  get(id: string, key: string): V | undefined {
+    return this.specs.get(id)?.get(key);
+  }
+
+  set(id: string, key: string, value: V): void {
+    let keys = this.specs.get(id);
+    if (!keys) this.specs.set(id, (keys = new Map()));
+    if (!keys.has(key)) this.size++;
+    keys.set(key, value);
+  }
+
+  /** Removes the values `drop` says to (idle buckets). */
+  sweep(drop: (value: V) => boolean): void {
+    for (const [id, keys] of this.specs) {
+      for (const [key, value] of keys) {
+        if (!drop(value)) continue;
+        keys.delete(key);
+        this.size--;
+      }
+      if (keys.size === 0) this.specs.delete(id);
+    }
+  }
+}
+
 export function memoryStore(now: () => number = () => performance.now(), wallClock: () => number = Date.now): LimitStore {
-  const buckets = new Map<string, Bucket>();
-  const spend = new Map<string, { window: number; usd: number }>();
+  const buckets = new ByKey<Bucket>();
+  const spend = new ByKey<{ window: number; usd: number }>();
   const bucket = (spec: BucketSpec, key: string): Bucket => {
-    const id = `${spec.id}\u0000${key}`;
-    let b = buckets.get(id);
+    let b = buckets.get(spec.id, key);
     const t = now();
     if (!b) {
-      if (buckets.size >= SWEEP_AT) sweep(buckets, t);
+      if (buckets.size >= SWEEP_AT) buckets.sweep((idle) => full(idle, t));
       b = { available: spec.max, refillAt: t + spec.intervalMs, spec };
-      buckets.set(id, b);
+      buckets.set(spec.id, key, b);
     } else refill(b, t);
     return b;
   };
@@ -102,14 +133,13 @@ export function memoryStore(now: () => number = () => performance.now(), wallClo
       b.available = Math.max(0, b.available - n);
     },
     spent(spec, key) {
-      const s = spend.get(`${spec.id}\u0000${key}`);
+      const s = spend.get(spec.id, key);
       return s && s.window === windowOf(spec) ? s.usd : 0;
     },
     charge(spec, key, usd) {
-      const id = `${spec.id}\u0000${key}`;
       const w = windowOf(spec);
-      const s = spend.get(id);
-      spend.set(id, { window: w, usd: (s && s.window === w ? s.usd : 0) + usd });
+      const s = spend.get(spec.id, key);
+      spend.set(spec.id, key, { window: w, usd: (s && s.window === w ? s.usd : 0) + usd });
     },
   };
 }
@@ -123,9 +153,8 @@ function refill(b: Bucket, t: number): void {
   b.refillAt += intervals * spec.intervalMs;
 }
 
-function sweep(buckets: Map<string, Bucket>, t: number): void {
-  for (const [id, b] of buckets) {
-    refill(b, t);
-    if (b.available >= b.spec.max) buckets.delete(id);
-  }
+/** A bucket full again (refilled to `t`): an idle tenant's, which the sweep drops. */
+function full(b: Bucket, t: number): boolean {
+  refill(b, t);
+  return b.available >= b.spec.max;
 }
