@@ -16,6 +16,7 @@
  *   within 100 ms for a check to pass that Redis would refuse.
  * Everything else asks Redis, as before (src/limits/redis.ts batches the calls of one turn).
  */
+import { ByKey } from "./by-key.ts";
 import type { BucketSpec, BucketState, LimitStore, TakeItem } from "./store.ts";
 
 /** What Redis answered for one item: its state, and the tokens it took (n, more with a lease). */
@@ -63,14 +64,13 @@ function leaseWanted(v: View): number {
 }
 
 export function leasedBuckets(remote: RemoteBuckets, now: () => number = () => performance.now()): Pick<LimitStore, "take" | "amend"> {
-  const views = new Map<string, View>();
+  const views = new ByKey<View>();
   const viewOf = (spec: BucketSpec, key: string): View => {
-    const id = `${spec.id}\u0000${key}`;
-    let v = views.get(id);
+    let v = views.get(spec.id, key);
     if (!v) {
       if (views.size >= MAX_VIEWS) views.clear();
       v = { spec, leased: 0, remaining: 0, seenAt: -Infinity, resetAt: 0, asking: false };
-      views.set(id, v);
+      views.set(spec.id, key, v);
     }
     return v;
   };
@@ -106,18 +106,24 @@ export function leasedBuckets(remote: RemoteBuckets, now: () => number = () => p
   return {
     take(items) {
       const t = now();
-      const vs = items.map((i) => viewOf(i.spec, i.key));
-      const local = items.every((i, j) => {
-        const v = vs[j]!;
-        return i.n > 0 ? v.leased >= i.n : t - v.seenAt <= FRESH_MS && v.remaining >= Math.max(1, i.spec.max / 64);
-      });
+      // (loops, not map/every/forEach callbacks: the local path runs on every limited request)
+      const vs: View[] = [];
+      let local = true;
+      for (const i of items) {
+        const v = viewOf(i.spec, i.key);
+        vs.push(v);
+        local &&= i.n > 0 ? v.leased >= i.n : t - v.seenAt <= FRESH_MS && v.remaining >= Math.max(1, i.spec.max / 64);
+      }
       if (local) {
-        items.forEach((i, j) => {
+        const states: BucketState[] = [];
+        for (let j = 0; j < items.length; j++) {
+          const i = items[j]!;
           const v = vs[j]!;
           v.leased -= i.n;
           if (i.n > 0) topUp(v, i.key);
-        });
-        return vs.map((v) => state(v, t));
+          states.push(state(v, t));
+        }
+        return states;
       }
       // to Redis, all of them (a take is all or none); leases are asked for on the way
       const asked: LeaseItem[] = items.map((i, j) => {

@@ -7,6 +7,8 @@
  * ratelimit crate): a bucket starts full with `max` tokens; every `intervalMs` after its creation
  * `perFill` tokens are added, up to `max`.
  */
+import { ByKey } from "./by-key.ts";
+
 export interface BucketSpec {
   /** stable across replicas and reloads of the same config: the policy's place and settings */
   readonly id: string;
@@ -57,38 +59,6 @@ interface Bucket {
 
 /** Buckets beyond this many are swept of the ones that are full again (idle tenants). */
 const SWEEP_AT = 10_000;
-
-/**
- * Values by spec id, then key: two lookups of strings the request already holds (the key is
- * often a stored fingerprint), where one of `id + key` made a string and hashed it every time.
- */
-class ByKey<V> {
-  private readonly specs = new Map<string, Map<string, V>>();
-  size = 0;
-
-  get(id: string, key: string): V | undefined {
-    return this.specs.get(id)?.get(key);
-  }
-
-  set(id: string, key: string, value: V): void {
-    let keys = this.specs.get(id);
-    if (!keys) this.specs.set(id, (keys = new Map()));
-    if (!keys.has(key)) this.size++;
-    keys.set(key, value);
-  }
-
-  /** Removes the values `drop` says to (idle buckets). */
-  sweep(drop: (value: V) => boolean): void {
-    for (const [id, keys] of this.specs) {
-      for (const [key, value] of keys) {
-        if (!drop(value)) continue;
-        keys.delete(key);
-        this.size--;
-      }
-      if (keys.size === 0) this.specs.delete(id);
-    }
-  }
-}
 
 export function memoryStore(now: () => number = () => performance.now(), wallClock: () => number = Date.now): LimitStore {
   const buckets = new ByKey<Bucket>();
