@@ -1,0 +1,90 @@
+/**
+ * `bun bench/ab.ts --a dist/before --b dist/agentgateway [--scenario openai-json] [--delay 0]
+ *   [--rounds 10] [--duration 3] [--connections 50]`: one change measured, two gateway binaries
+ * side by side on one scenario (`openai-json-access-local` and the other access scenarios too), in
+ * alternating rounds against the same upstream. Prints each round and the median b/a req/s ratio
+ * with CPU per request: a change worth 2-3 % is below what two separate `bun run bench` runs can
+ * tell apart on a shared 2-core machine, but shows here over 10 alternating rounds.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import type { Subprocess } from "bun";
+import { runLoad } from "./load.ts";
+import { loadScenario } from "./scenarios/index.ts";
+import { openaiJsonAccess } from "./scenarios/access.ts";
+import type { Scenario } from "./scenario.ts";
+import { freePort, waitForPort } from "./ports.ts";
+
+const ROOT = resolve(import.meta.dir, "..");
+const arg = (n: string, d: string) => {
+  const i = process.argv.indexOf(n);
+  return i === -1 ? d : process.argv[i + 1]!;
+};
+
+function cpuUs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+  return (Number(f[11]) + Number(f[12])) * 10_000;
+}
+
+async function scenarioNamed(name: string): Promise<Scenario> {
+  if (name === "openai-json-access-local") return openaiJsonAccess(undefined);
+  return loadScenario(name);
+}
+
+const procs: Subprocess[] = [];
+function spawn(cmd: string[]): Subprocess {
+  const env = { ...process.env, READINESS_ADDR: "off", STATS_ADDR: "off", ADMIN_ADDR: "off" };
+  const p = Bun.spawn(cmd, { cwd: ROOT, env, stdout: "ignore", stderr: "inherit" });
+  procs.push(p);
+  return p;
+}
+
+async function gateway(bin: string, s: Scenario, origin: string): Promise<{ url: string; pid: number }> {
+  const port = freePort();
+  const cfg = join(mkdtempSync(join(tmpdir(), "agw-ab-")), "config.yaml");
+  writeFileSync(cfg, s.config(origin, port));
+  const p = spawn([resolve(ROOT, bin), cfg]);
+  await waitForPort(port);
+  return { url: `http://127.0.0.1:${port}`, pid: p.pid };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+async function main() {
+  const s = await scenarioNamed(arg("--scenario", "openai-json"));
+  const rounds = Number(arg("--rounds", "10"));
+  const seconds = Number(arg("--duration", "3"));
+  const connections = Number(arg("--connections", "50"));
+  const up = freePort();
+  spawn([process.execPath, "bench/serve-upstream.ts", "--scenario", s.name.replace(/-access-local$/, ""), "--port", String(up), "--delay-ms", arg("--delay", "0")]);
+  await waitForPort(up);
+  const origin = `http://127.0.0.1:${up}`;
+  const sides = { a: await gateway(arg("--a", "dist/agentgateway"), s, origin), b: await gateway(arg("--b", "dist/agentgateway"), s, origin) };
+  const load = async (side: "a" | "b", sec: number) => {
+    const c0 = cpuUs(sides[side].pid);
+    const r = await runLoad({ url: sides[side].url + s.gatewayRequest.path, body: s.gatewayRequest.body, headers: s.gatewayRequest.headers ?? {}, connections, durationSec: sec });
+    if (r.errors > 0) throw new Error(`${side}: ${r.errors} errors`);
+    return { rps: r.rps, cpu: (cpuUs(sides[side].pid) - c0) / Math.max(1, r.requests) };
+  };
+  await load("a", 1);
+  await load("b", 1);
+  const ratios: number[] = [];
+  const cpu = { a: [] as number[], b: [] as number[] };
+  for (let i = 0; i < rounds; i++) {
+    const got: Record<string, { rps: number; cpu: number }> = {};
+    for (const side of i % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const)) got[side] = await load(side, seconds);
+    ratios.push(got.b!.rps / got.a!.rps);
+    cpu.a.push(got.a!.cpu);
+    cpu.b.push(got.b!.cpu);
+    console.log(`round ${i + 1}: b/a ${(got.b!.rps / got.a!.rps).toFixed(3)}x  ${got.a!.rps.toFixed(0)} -> ${got.b!.rps.toFixed(0)} req/s  cpu/request ${got.a!.cpu.toFixed(1)} -> ${got.b!.cpu.toFixed(1)} us`);
+  }
+  console.log(`${s.name} c=${connections}: median b/a ${median(ratios).toFixed(3)}x, cpu/request ${median(cpu.a).toFixed(1)} -> ${median(cpu.b).toFixed(1)} us`);
+}
+
+try {
+  await main();
+} finally {
+  for (const p of procs) p.kill("SIGKILL");
+  await Promise.all(procs.map((p) => p.exited));
+}
