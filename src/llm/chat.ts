@@ -97,7 +97,12 @@ function prepare(ctx: RequestContext, target: ProviderTarget, client: ChatClient
   const draft = bodyDraft(client.read.request);
   runPrepare(target.policies, draft, ctx);
   const hubbed = runHubRequest(target.policies, draft, ctx, target);
-  return hubbed ? hubbed.then(() => drafted(ctx, target, client, draft)) : drafted(ctx, target, client, draft);
+  return hubbed ? draftedLater(hubbed, ctx, target, client, draft) : drafted(ctx, target, client, draft);
+}
+
+/** (its own function: a closure in `prepare` would give every call a scope object) */
+function draftedLater(hubbed: Promise<void>, ctx: RequestContext, target: ProviderTarget, client: ChatClient, draft: BodyDraft): Promise<ChatCall> {
+  return hubbed.then(() => drafted(ctx, target, client, draft));
 }
 
 /** The call, once every hook has drafted the body. */

@@ -8,7 +8,7 @@
 import { z } from "zod";
 import { parseDuration } from "../config/duration.ts";
 import { Duration } from "../config/schema/parts.ts";
-import { answerHere, withAnswerHeaders } from "./answer-headers.ts";
+import { answerHere, onAnswer } from "./answer-headers.ts";
 import type { RequestContext } from "../server/context.ts";
 import { definePolicy } from "./types.ts";
 
@@ -87,7 +87,8 @@ export const cors = definePolicy({
           if (maxAge) h["access-control-max-age"] = maxAge;
           return Promise.resolve(direct(ctx, h));
         }
-        return withAnswerHeaders(ctx, next, common);
+        onAnswer(ctx, common);
+        return next(ctx);
       },
     };
   },

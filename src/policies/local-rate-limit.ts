@@ -22,7 +22,7 @@ import { observe, observedLimit, type ObservedLimit } from "../limits/observed.t
 import type { BucketSpec, BucketState, LimitStore, MaybePromise, TakeItem } from "../limits/store.ts";
 import type { RequestContext } from "../server/context.ts";
 import { policyMetrics } from "../telemetry/metrics/policy-metrics.ts";
-import { withAnswerHeaders } from "./answer-headers.ts";
+import { onAnswer } from "./answer-headers.ts";
 import { conditionalEntries } from "./conditional.ts";
 import { definePolicy, type Next, type PolicyCompileContext } from "./types.ts";
 
@@ -76,25 +76,45 @@ export const localRateLimit = definePolicy({
     if (all.length === 0) return undefined;
     const exprs = all.flatMap((l) => [l.key, l.condition]);
     const needsBody = exprs.some((e) => e?.needsBody);
-    const store = ctx.limits;
-    // no await where nothing is pending (the in-process store answers synchronously): each one
-    // is a promise and a turn of the microtask queue on every request
-    const limited = (reqCtx: RequestContext, next: Next): Promise<Response> => {
-      try {
-        const selected = conditional ? firstMatching(all, reqCtx) : all;
-        const status = applyLimits(selected, reqCtx, store);
-        return status instanceof Promise ? status.then((st) => answer(st, reqCtx, next)) : answer(status, reqCtx, next);
-      } catch (err) {
-        return Promise.reject(err); // a 429 (or a CEL failure) is a rejected answer, as from any middleware
-      }
-    };
+    const policy: Limits = { all, conditional, store: ctx.limits };
     return {
       key: "localRateLimit",
       consumesUsage: all.some((l) => l.type === "tokens"),
-      handle: (reqCtx, next) => (needsBody ? prepareCel(reqCtx, exprs).then(() => limited(reqCtx, next)) : limited(reqCtx, next)),
+      handle: needsBody ? (reqCtx, next) => limitedAfterCel(policy, exprs, reqCtx, next) : (reqCtx, next) => limited(policy, reqCtx, next),
     };
   },
 });
+
+/** The compiled limits of one policy. */
+interface Limits {
+  all: readonly Limit[];
+  /** `conditional`: the first limit whose condition holds applies, not all */
+  conditional: boolean;
+  store: LimitStore;
+}
+
+/*
+ * Module-level steps, each closure in a function of its own: a function whose locals a closure
+ * captures gets a scope object on every call, whether the closure is made or not.
+ */
+function limitedAfterCel(limits: Limits, exprs: readonly (CelExpression | undefined)[], ctx: RequestContext, next: Next): Promise<Response> {
+  return prepareCel(ctx, exprs).then(() => limited(limits, ctx, next));
+}
+
+/** No await where nothing is pending (the in-process store answers at once): each would be a promise and a microtask turn on every request. */
+function limited(limits: Limits, ctx: RequestContext, next: Next): Promise<Response> {
+  try {
+    const selected = limits.conditional ? firstMatching(limits.all, ctx) : limits.all;
+    const status = applyLimits(selected, ctx, limits.store);
+    return status instanceof Promise ? answerLater(status, ctx, next) : answer(status, ctx, next);
+  } catch (err) {
+    return Promise.reject(err); // a 429 (or a CEL failure) is a rejected answer, as from any middleware
+  }
+}
+
+function answerLater(status: Promise<BucketState | undefined>, ctx: RequestContext, next: Next): Promise<Response> {
+  return status.then((st) => answer(st, ctx, next));
+}
 
 // (loops below, not find/map/forEach callbacks: they run on every limited request)
 function firstMatching(limits: readonly Limit[], ctx: RequestContext): Limit[] {
@@ -103,7 +123,8 @@ function firstMatching(limits: readonly Limit[], ctx: RequestContext): Limit[] {
 }
 
 function answer(status: BucketState | undefined, ctx: RequestContext, next: Next): Promise<Response> {
-  return status ? withAnswerHeaders(ctx, next, rateLimitHeaders(status)) : next(ctx);
+  if (status) onAnswer(ctx, rateLimitHeaders(status));
+  return next(ctx);
 }
 
 /** Takes from every bucket at once; the most constrained state, or a 429. Token buckets are charged at the end. */
@@ -112,7 +133,11 @@ function applyLimits(limits: readonly Limit[], ctx: RequestContext, store: Limit
   const items: TakeItem[] = [];
   for (const l of limits) items.push({ spec: l.spec, key: l.key ? (evalString(l.key, celVars(ctx)) ?? "") : "", n: l.type === "requests" ? 1 : 0 });
   const taken = store.take(items);
-  return taken instanceof Promise ? taken.then((states) => settle(limits, items, states, ctx, store)) : settle(limits, items, taken, ctx, store);
+  return taken instanceof Promise ? settleLater(taken, limits, items, ctx, store) : settle(limits, items, taken, ctx, store);
+}
+
+function settleLater(taken: Promise<BucketState[]>, limits: readonly Limit[], items: readonly TakeItem[], ctx: RequestContext, store: LimitStore): Promise<BucketState | undefined> {
+  return taken.then((states) => settle(limits, items, states, ctx, store));
 }
 
 function settle(limits: readonly Limit[], items: readonly TakeItem[], states: readonly BucketState[], ctx: RequestContext, store: LimitStore): BucketState | undefined {
@@ -125,13 +150,16 @@ function settle(limits: readonly Limit[], items: readonly TakeItem[], states: re
     if (!status || st.remaining < status.remaining) status = st;
     if (limits[i]!.type === "tokens") owed.push(items[i]!);
   }
-  if (owed.length > 0) {
-    ctx.outcome.onFinish((rec) => {
-      const n = rec.usage ? rec.usage.inputTokens + rec.usage.outputTokens : 0;
-      if (n > 0) for (const o of owed) void store.amend(o.spec, o.key, n);
-    });
-  }
+  if (owed.length > 0) chargeOnFinish(ctx, owed, store);
   return status;
+}
+
+/** Token buckets are charged the exchange's tokens when it ends. */
+function chargeOnFinish(ctx: RequestContext, owed: readonly TakeItem[], store: LimitStore): void {
+  ctx.outcome.onFinish((rec) => {
+    const n = rec.usage ? rec.usage.inputTokens + rec.usage.outputTokens : 0;
+    if (n > 0) for (const o of owed) void store.amend(o.spec, o.key, n);
+  });
 }
 
 /** The admin page's view of the bucket, and agentgateway_rate_limit_checks_total. */

@@ -40,7 +40,7 @@ interface Candidate {
   hit: RouteMatch;
   order: number;
   rank: [number, number, number, number, number];
-  test(req: RequestInfo, query: () => URLSearchParams): boolean;
+  test(req: RequestInfo): boolean;
 }
 
 export interface RouteInput {
@@ -88,16 +88,14 @@ export function compileRouter(inputs: readonly RouteInput[]): Router {
   return {
     routes,
     match(req) {
-      let parsed: URLSearchParams | undefined;
-      const query = () => (parsed ??= new URLSearchParams(req.query));
-      if (single) return single.test(req, query) ? single.hit : undefined;
+      if (single) return single.test(req) ? single.hit : undefined;
       const groups: Candidate[][] = [];
       const ex = exact.get(req.host);
       if (ex) groups.push(ex);
       for (const w of wildcards) if (hostnameMatches(w.pattern, req.host)) groups.push(w.candidates);
       groups.push(any);
       for (const group of groups) {
-        for (const c of group) if (c.test(req, query)) return c.hit;
+        for (const c of group) if (c.test(req)) return c.hit;
       }
       return undefined;
     },
@@ -146,7 +144,7 @@ function compileMatch(route: RouteConfig, m: RawRouteMatch, order: number): Cand
     hit: { route, matchedPrefix },
     order,
     rank: [pathRank, pathLen, method ? 1 : 0, headers.length, query.length],
-    test(req, q) {
+    test(req) {
       if (!pathTest(req.path)) return false;
       if (method !== undefined && req.method !== method) return false;
       for (const [name, test] of headers) {
@@ -154,7 +152,7 @@ function compileMatch(route: RouteConfig, m: RawRouteMatch, order: number): Cand
         if (v === null || !test(v)) return false;
       }
       if (query.length > 0) {
-        const params = q();
+        const params = queryParams(req.query);
         for (const [name, test] of query) {
           const v = params.get(name);
           if (v === null || !test(v)) return false;
@@ -163,6 +161,22 @@ function compileMatch(route: RouteConfig, m: RawRouteMatch, order: number): Cand
       return true;
     },
   };
+}
+
+/*
+ * The query parsed once for all the candidates one match tries: the last one parsed is kept
+ * (matching is synchronous), so a request whose routes test no query parameter parses nothing,
+ * and nothing is made per request for the laziness (a closure and its scope were).
+ */
+let lastQuery: string | undefined;
+let lastParams = new URLSearchParams();
+
+function queryParams(raw: string): URLSearchParams {
+  if (raw !== lastQuery) {
+    lastParams = new URLSearchParams(raw);
+    lastQuery = raw;
+  }
+  return lastParams;
 }
 
 function headerValue(req: RequestInfo, name: string): string | null {

@@ -10,6 +10,7 @@ import type { RelayedSocket } from "./websocket.ts";
 import { parseJsonObject, readBody } from "../http/body.ts";
 import { modelFromPath } from "../llm/requested-model.ts";
 import type { OutcomeRecorder } from "../telemetry/outcome.ts";
+import type { CandidateLoop } from "../llm/failover/loop.ts";
 
 /** What the gateway takes from its environment, injectable for exact tests. */
 export interface Deps {
@@ -78,6 +79,14 @@ export class RequestContext {
   backendTimeoutMs: number | undefined = undefined;
   /** whose error shape the client reads, once the route type is known (else: by the path) */
   errorFormat: ClientFormatName | undefined = undefined;
+  /**
+   * Headers policies put on the answer, whatever it is (CORS, rate-limit state), in the order
+   * they were added (outer policies first); the handler adds them when the answer comes
+   * (src/policies/answer-headers.ts).
+   */
+  answerHeaders: Readonly<Record<string, string>>[] | undefined = undefined;
+  /** the exchange's candidate loop, when it has several candidates, a retry or an evicting health policy */
+  candidateLoop: CandidateLoop | undefined = undefined;
   private readonly server: ContextServer;
   private readonly maxBodyBytes: number;
   private body: Promise<Uint8Array> | undefined = undefined;
@@ -120,10 +129,15 @@ export class RequestContext {
 
   /** the client's body as a JSON object (400 when it is not one); parsed once */
   json(): Promise<Record<string, unknown>> {
-    return (this.parsed ??= this.bytes().then((b) => {
+    return (this.parsed ??= this.parse());
+  }
+
+  /** (apart from json(): its closure would give every json() call a scope object) */
+  private parse(): Promise<Record<string, unknown>> {
+    return this.bytes().then((b) => {
       this.jsonBytes = b;
       return parseJsonObject(b);
-    }));
+    });
   }
 
   /** the model the client asked for: the native URL path's, else the JSON body's `model`; read once */

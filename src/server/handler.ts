@@ -10,6 +10,7 @@ import { asHttpError, HttpError } from "../http/errors.ts";
 import { clientErrorResponse, formatOfPath } from "../llm/formats/errors.ts";
 import type { ClientFormatName } from "../llm/formats/types.ts";
 import { proxyHttp } from "../http/proxy.ts";
+import { addAnswerHeaders } from "../policies/answer-headers.ts";
 import { noMiddleware } from "../policies/chain.ts";
 import { requestTarget } from "../http/request-path.ts";
 import { serveAiBackend, serveLlmBackend } from "../llm/serve.ts";
@@ -71,15 +72,22 @@ export async function handleRequest(req: Request, port: number, h: HandlerContex
       maxBodyBytes: config.maxBodyBytes,
       server,
     });
-    const c = ctx;
-    const fields = config.telemetryFields;
-    if (fields) outcome.onFinish((r) => outcome.customFields(evaluateCustomFields(fields, c, r)));
+    if (config.telemetryFields) customFieldsOnFinish(outcome, config.telemetryFields, ctx);
     // (no closures on the way when neither the listener nor the route has a middleware)
-    const res = listener.chain === noMiddleware && route.chain === noMiddleware ? await serveBackend(c) : await listener.chain(c, throughRoute);
-    return res === UPGRADED ? undefined : res;
+    const res = listener.chain === noMiddleware && route.chain === noMiddleware ? await serveBackend(ctx) : await listener.chain(ctx, throughRoute);
+    if (res === UPGRADED) return undefined;
+    if (ctx.answerHeaders !== undefined) addAnswerHeaders(res.headers, ctx.answerHeaders);
+    return res;
   } catch (err) {
-    return failed(err, outcome, h.logger, ctx?.errorFormat ?? pathFormat);
+    const res = failed(err, outcome, h.logger, ctx?.errorFormat ?? pathFormat);
+    if (ctx?.answerHeaders !== undefined) addAnswerHeaders(res.headers, ctx.answerHeaders);
+    return res;
   }
+}
+
+/** The log's custom fields, evaluated when the exchange ends (a closure here, not in handleRequest: a scope object for each request otherwise). */
+function customFieldsOnFinish(outcome: OutcomeRecorder, fields: NonNullable<GatewayConfig["telemetryFields"]>, ctx: RequestContext): void {
+  outcome.onFinish((r) => outcome.customFields(evaluateCustomFields(fields, ctx, r)));
 }
 
 /** `frontendPolicies.networkAuthorization`: a refused client gets a 403 and the connection closed. */
@@ -139,7 +147,8 @@ function selectListener(bind: BindConfig, host: string): ListenerConfig | undefi
     const l = ls[0]!;
     return l.hostname === undefined || hostnameMatches(l.hostname, host) ? l : undefined;
   }
-  return ls.find((l) => l.hostname === undefined || hostnameMatches(l.hostname, host));
+  for (const l of ls) if (l.hostname === undefined || hostnameMatches(l.hostname, host)) return l;
+  return undefined;
 }
 
 /** A backend by weight; `random` comes from the gateway's deps so tests can pin it. */

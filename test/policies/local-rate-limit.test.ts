@@ -67,6 +67,19 @@ describe("localRateLimit: requests", () => {
     expect((await fetch(`${g.baseURL()}/chat/completions`, { method: "POST", body: BODY })).status).toBe(200);
   });
 
+  test("a provider's error answer carries the limit's headers too; headers the provider set itself are kept", async () => {
+    const g = await gateway(`localRateLimit: [{maxTokens: 7, tokensPerFill: 7, fillInterval: 1h}]`);
+    emu.script(() => Response.json({ error: { message: "overloaded", type: "server_error", param: null, code: null } }, { status: 500, headers: { "x-ratelimit-limit": "100" } }));
+    try {
+      const res = await fetch(`${g.baseURL()}/chat/completions`, { method: "POST", body: BODY });
+      expect(res.status).toBe(500);
+      expect(res.headers.get("x-ratelimit-remaining")).toBe("6");
+      expect(res.headers.get("x-ratelimit-limit")).toBe("100");
+    } finally {
+      emu.script(undefined);
+    }
+  });
+
   test("key: one bucket per API key", async () => {
     const g = await gateway(`apiKey: {mode: strict, keys: [{key: sk-a}, {key: sk-b}]}
 localRateLimit: [{maxTokens: 2, tokensPerFill: 2, fillInterval: 1h, key: apiKey.key}]`);

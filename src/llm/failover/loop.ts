@@ -39,47 +39,42 @@ class MovedOn extends Error {
   }
 }
 
-const loops = new WeakMap<RequestContext, CandidateLoop>();
-
-class CandidateLoop {
+/** (kept on the request's context, `ctx.candidateLoop`: a WeakMap entry per request cost more) */
+export class CandidateLoop {
   current: ProviderTarget | undefined;
   /** the current attempt reached its upstream call (failures before it are the request's) */
   called = false;
   /** the current attempt's fate is decided (a fanned-out call failed first) */
   decided = false;
-  private readonly tried = new Set<ProviderTarget>();
+  /** the candidates tried so far (a list: there are a handful) */
+  private readonly tried: ProviderTarget[] = [];
   private retries = 0;
-  private readonly evicting: boolean[];
 
   constructor(
     private readonly ctx: RequestContext,
     private readonly candidates: readonly ProviderTarget[],
     private readonly retry: RetrySettings | undefined,
-  ) {
-    this.evicting = [];
-    for (const t of candidates) this.evicting.push(evictionApplies(t.healthPolicy, candidates.length));
+  ) {}
+
+  private evicts(t: ProviderTarget): boolean {
+    return evictionApplies(t.healthPolicy, this.candidates.length);
   }
 
   private available(i: number): boolean {
     const t = this.candidates[i]!;
-    return !this.evicting[i] || t.health.available(this.ctx.deps.now(), t.healthPolicy);
+    // (a target never evicted needs no clock and no settings: the usual case)
+    return t.health.evictedUntil === 0 || !this.evicts(t) || t.health.available(this.ctx.deps.now(), t.healthPolicy);
   }
 
   /** The first candidate not evicted; a 503 with the soonest retry-after when there is none. */
   first(): ProviderTarget {
     for (let i = 0; i < this.candidates.length; i++) if (this.available(i)) return this.candidates[i]!;
-    const now = this.ctx.deps.now();
-    const soonest = Math.min(...this.candidates.map((t) => t.health.evictedUntil - now));
-    const seconds = Math.max(1, Math.ceil(soonest / 1000));
-    throw new HttpError(503, `every provider of this backend is evicted after failures; the first is back in ${seconds}s`, {
-      code: "no_healthy_backend",
-      headers: { "retry-after": String(seconds) },
-    });
+    throw allEvicted(this.candidates, this.ctx.deps.now());
   }
 
   begin(target: ProviderTarget): void {
     this.current = target;
-    this.tried.add(target);
+    if (!this.tried.includes(target)) this.tried.push(target);
     this.called = false;
     this.decided = false;
   }
@@ -90,11 +85,11 @@ class CandidateLoop {
     const target = this.current!;
     const i = this.candidates.indexOf(target);
     const now = this.ctx.deps.now();
-    if (isUnhealthy(report, target.healthPolicy, this.ctx)) target.health.failed(now, report, target.healthPolicy, this.evicting[i]!);
+    if (isUnhealthy(report, target.healthPolicy, this.ctx)) target.health.failed(now, report, target.healthPolicy, this.evicts(target));
     this.ctx.outcome.attemptFailed(target.name, report.status);
     const failover = report.status === undefined || report.status === 429 || report.status >= 500;
     if (failover) {
-      const next = this.candidates.findIndex((t, j) => !this.tried.has(t) && this.available(j));
+      const next = this.candidates.findIndex((t, j) => !this.tried.includes(t) && this.available(j));
       if (next !== -1) return { target: this.candidates[next]!, delayMs: 0 };
     }
     return this.retryStep(report, i);
@@ -139,7 +134,7 @@ export async function runCandidates<A>(ctx: RequestContext, candidates: readonly
   // a body that may be sent more than once is buffered (within the body limit)
   if (ctx.req.body !== null && !ctx.bodyRead && ctx.method !== "GET" && ctx.method !== "HEAD") await ctx.bytes();
   const loop = new CandidateLoop(ctx, candidates, retry);
-  loops.set(ctx, loop);
+  ctx.candidateLoop = loop;
   let target = loop.first();
   for (;;) {
     loop.begin(target);
@@ -181,7 +176,7 @@ async function preconditioned(ctx: RequestContext, retry: RetrySettings, precond
  * ends here. Called for every LLM upstream call; outside a loop it does nothing.
  */
 export function screenAnswer(ctx: RequestContext, target: UpstreamTarget, res: Response): Response {
-  const loop = loops.get(ctx);
+  const loop = ctx.candidateLoop;
   if (!loop || loop.current !== target || loop.decided || res.status < 400) return res;
   const step = loop.failed({ status: res.status, headers: res.headers, retryAfterMs: retryAfterMs(res.headers, ctx.deps.wallClock()) });
   if (!step) return res;
@@ -195,12 +190,12 @@ export function screenAnswer(ctx: RequestContext, target: UpstreamTarget, res: R
  * first event is read, never on its headers alone.
  */
 export function mayMoveOn(ctx: RequestContext): boolean {
-  return loops.has(ctx);
+  return ctx.candidateLoop !== undefined;
 }
 
 /** The current attempt of `ctx`'s loop reached its upstream call. */
 export function upstreamCalled(ctx: RequestContext): void {
-  const loop = loops.get(ctx);
+  const loop = ctx.candidateLoop;
   if (loop) loop.called = true;
 }
 
@@ -214,6 +209,17 @@ function thrownReport(err: unknown): AttemptReport | undefined {
   // a stream silent before its first event until the deadline cut it is a timeout too
   if (err.code === "upstream_timeout" || (err.status === 504 && err.code === "upstream_stream_error")) return { status: undefined, timedOut: true };
   return { status: err.status };
+}
+
+/** The 503 when every candidate is evicted, with the soonest return as its retry-after. */
+function allEvicted(candidates: readonly ProviderTarget[], now: number): HttpError {
+  let soonest = Infinity;
+  for (const t of candidates) soonest = Math.min(soonest, t.health.evictedUntil - now);
+  const seconds = Math.max(1, Math.ceil(soonest / 1000));
+  return new HttpError(503, `every provider of this backend is evicted after failures; the first is back in ${seconds}s`, {
+    code: "no_healthy_backend",
+    headers: { "retry-after": String(seconds) },
+  });
 }
 
 function stamped(res: Response, target: ProviderTarget): Response {

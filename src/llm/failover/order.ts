@@ -22,16 +22,24 @@ export function orderCandidates(groups: readonly (readonly WeightedTarget[])[], 
   return out;
 }
 
+// (loops, not filter/reduce/splice: this runs on every request to a group of several members)
 function weightedOrder(group: readonly WeightedTarget[], random: () => number, out: ProviderTarget[]): void {
-  const left = group.filter((m) => m.weight > 0);
-  let total = left.reduce((n, m) => n + m.weight, 0);
+  const left: WeightedTarget[] = [];
+  let total = 0;
+  for (const m of group) {
+    if (m.weight <= 0) continue;
+    left.push(m);
+    total += m.weight;
+  }
   while (left.length > 0) {
     let r = random() * total;
     let i = 0;
     while (i < left.length - 1 && r >= left[i]!.weight) r -= left[i++]!.weight;
-    const [picked] = left.splice(i, 1);
-    total -= picked!.weight;
-    out.push(picked!.target);
+    const picked = left[i]!;
+    for (let j = i + 1; j < left.length; j++) left[j - 1] = left[j]!;
+    left.length--;
+    total -= picked.weight;
+    out.push(picked.target);
   }
   for (const m of group) if (m.weight <= 0) out.push(m.target);
 }

@@ -12,7 +12,7 @@ import type { ByteTranslator, ClientStreamWriter, HubMessage, HubWriter } from "
 import { runGuard } from "./request.ts";
 import { gateUpstream } from "./stream-gate.ts";
 import { GuardedWriter } from "./stream.ts";
-import type { GuardSet, TextSlot } from "./types.ts";
+import type { GuardSet, TextSlot, Verdict } from "./types.ts";
 
 /** The target's guards when it has response guards. */
 export function responseGuardsOf(target: ProviderTarget): GuardSet | undefined {
@@ -29,13 +29,15 @@ function guardTexts(set: GuardSet, texts: string[], ctx: RequestContext, from = 
   let current = texts;
   for (let i = from; i < set.response.length; i++) {
     const v = runGuard(set.response[i]!, answerSlots(current), "response", ctx);
-    if (v instanceof Promise) {
-      const before = current;
-      return v.then((settled) => guardTexts(set, settled.action === "mask" ? settled.texts : before, ctx, i + 1));
-    }
+    if (v instanceof Promise) return guardTextsLater(v, set, current, ctx, i + 1);
     if (v.action === "mask") current = v.texts;
   }
   return current;
+}
+
+/** (its own function: a closure in guardTexts' loop would give every call and iteration a scope object) */
+function guardTextsLater(pending: Promise<Verdict>, set: GuardSet, before: string[], ctx: RequestContext, next: number): Promise<string[]> {
+  return pending.then((settled) => guardTexts(set, settled.action === "mask" ? settled.texts : before, ctx, next));
 }
 
 function answerSlots(texts: readonly string[]): TextSlot[] {

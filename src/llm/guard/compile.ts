@@ -5,7 +5,7 @@
  */
 import type { YamlPath } from "../../config/errors.ts";
 import type { PolicyCompileContext } from "../../policies/types.ts";
-import { builtinRule, maskText, patternRule, type Rule } from "./regex.ts";
+import { applyMasks, builtinRule, findMatches, patternRule, type Rule } from "./regex.ts";
 import type { RawPromptGuard, RawRequestGuard } from "./schema.ts";
 import { azureGuard, bedrockGuard, modelArmorGuard, moderationGuard } from "./services.ts";
 import { DEFAULT_REJECTION, type Guard, type GuardSet, type Rejection, type Scope, type TextSlot, type Verdict } from "./types.ts";
@@ -32,7 +32,7 @@ function compileGuard(raw: RawRequestGuard, ctx: PolicyCompileContext): Guard | 
   if (raw.regex) {
     const rules = regexRules(raw.regex.rules, ctx, [...ctx.path, "regex", "rules"]);
     const reject = raw.regex.action === "reject";
-    return { kind: "regex", ...base, regex: { rules, reject }, check: (slots) => regexVerdict(rules, reject, textsOf(slots)) };
+    return { kind: "regex", ...base, regex: { rules, reject }, check: (slots) => regexVerdict(rules, reject, slots) };
   }
   const check = raw.webhook
     ? webhookGuard(raw.webhook, at("webhook"))
@@ -61,23 +61,26 @@ function regexRules(raw: NonNullable<RawRequestGuard["regex"]>["rules"], ctx: Po
   return rules;
 }
 
-/** Masks every text; a match rejects instead when the action is `reject`. */
-export function regexVerdict(rules: readonly Rule[], reject: boolean, texts: readonly string[]): Verdict {
-  let matched = false;
-  const masked: string[] = [];
-  for (const t of texts) {
-    const r = maskText(rules, t);
-    matched ||= r.matched;
-    masked.push(r.text);
-  }
-  if (!matched) return { action: "pass" };
-  return reject ? { action: "reject" } : { action: "mask", texts: masked };
-}
+const PASS: Verdict = Object.freeze({ action: "pass" });
 
-function textsOf(slots: readonly TextSlot[]): string[] {
-  const texts: string[] = [];
-  for (const s of slots) texts.push(s.text);
-  return texts;
+/**
+ * Masks every slot's text; a match rejects instead when the action is `reject`. The masked list
+ * is made only once something matched (most texts match nothing: no array, no object for them).
+ */
+function regexVerdict(rules: readonly Rule[], reject: boolean, slots: readonly TextSlot[]): Verdict {
+  let masked: string[] | undefined;
+  for (let i = 0; i < slots.length; i++) {
+    const text = slots[i]!.text;
+    const matches = findMatches(rules, text);
+    if (matches.length === 0) {
+      masked?.push(text);
+      continue;
+    }
+    if (reject) return { action: "reject" };
+    masked ??= slots.slice(0, i).map((s) => s.text);
+    masked.push(applyMasks(text, matches));
+  }
+  return masked ? { action: "mask", texts: masked } : PASS;
 }
 
 function rejectionOf(raw: RawRequestGuard["rejection"]): Rejection {

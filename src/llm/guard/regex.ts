@@ -104,8 +104,17 @@ export interface Match {
 /** Every match of `rules` in `text` at or after `from` (earlier text is lookbehind context), merged where they overlap. */
 export function findMatches(rules: readonly Rule[], text: string, from = 0): Match[] {
   const found: Match[] = [];
+  // the builtins share their needs (a digit): each is looked for once, not once per rule
+  let lastNeeds: RegExp | undefined;
+  let lastFound = false;
   for (const rule of rules) {
-    if (rule.needs && !rule.needs.test(text)) continue;
+    if (rule.needs) {
+      if (rule.needs !== lastNeeds) {
+        lastNeeds = rule.needs;
+        lastFound = rule.needs.test(text);
+      }
+      if (!lastFound) continue;
+    }
     const re = rule.re;
     re.lastIndex = from;
     for (let m = re.exec(text); m !== null; m = re.exec(text)) {

@@ -7,7 +7,7 @@ import { HttpError } from "../../http/errors.ts";
 import type { BodyDraft } from "../../policies/types.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { GuardCallError } from "./side-call.ts";
-import { requestTexts } from "./texts.ts";
+import { requestTexts, type RequestTexts } from "./texts.ts";
 import type { Guard, GuardSet, Phase, TextSlot, Verdict } from "./types.ts";
 
 /** Streamed answers are guarded as one text: a stream of several choices cannot be. */
@@ -49,8 +49,17 @@ export function guardRequest(set: GuardSet, draft: BodyDraft, ctx: RequestContex
     }
   }
   const messages = judge(set, initial, ctx, 0);
-  if (messages instanceof Promise) return messages.then((m) => settle(set, draft, ctx, initial, m));
+  if (messages instanceof Promise) return settleLater(messages, set, draft, ctx, initial);
   settle(set, draft, ctx, initial, messages);
+}
+
+/*
+ * The promise continuations below live in their own functions: a function whose locals a closure
+ * captures gets a scope object on every call (a captured loop variable, one per iteration), even
+ * when the regex guards never take the promise path.
+ */
+function settleLater(pending: Promise<Record<string, unknown>[]>, set: GuardSet, draft: BodyDraft, ctx: RequestContext, initial: unknown[]): Promise<void> {
+  return pending.then((m) => settle(set, draft, ctx, initial, m));
 }
 
 /** Records a verdict for the later attempts of the same request, and puts the masked messages in the draft. */
@@ -80,10 +89,14 @@ function judge(set: GuardSet, initial: Record<string, unknown>[], ctx: RequestCo
     const texts = requestTexts(messages, guard.scope);
     if (texts.slots.length === 0) continue;
     const verdict = runGuard(guard, texts.slots, "request", ctx);
-    if (verdict instanceof Promise) return verdict.then((v) => judge(set, v.action === "mask" ? texts.apply(v.texts) : messages, ctx, i + 1));
+    if (verdict instanceof Promise) return judgeLater(verdict, set, texts, messages, ctx, i + 1);
     if (verdict.action === "mask") messages = texts.apply(verdict.texts);
   }
   return messages;
+}
+
+function judgeLater(verdict: Promise<Verdict>, set: GuardSet, texts: RequestTexts, messages: Record<string, unknown>[], ctx: RequestContext, next: number): Promise<Record<string, unknown>[]> {
+  return verdict.then((v) => judge(set, v.action === "mask" ? texts.apply(v.texts) : messages, ctx, next));
 }
 
 function isList(x: unknown): x is Record<string, unknown>[] {
@@ -101,8 +114,12 @@ export function runGuard(guard: Guard, slots: readonly TextSlot[], phase: Phase,
   } catch (err) {
     return failedGuard(guard, err, phase, ctx);
   }
-  if (pending instanceof Promise) return pending.then((v) => settled(guard, v, phase, ctx), (err: unknown) => failedGuard(guard, err, phase, ctx));
+  if (pending instanceof Promise) return settledLater(pending, guard, phase, ctx);
   return settled(guard, pending, phase, ctx);
+}
+
+function settledLater(pending: Promise<Verdict>, guard: Guard, phase: Phase, ctx: RequestContext): Promise<Verdict> {
+  return pending.then((v) => settled(guard, v, phase, ctx), (err: unknown) => failedGuard(guard, err, phase, ctx));
 }
 
 /** A guard that could not judge: a 503 (`failClosed`, the default) or a pass (`failOpen`). */

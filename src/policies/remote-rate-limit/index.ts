@@ -23,7 +23,7 @@ import { HttpError } from "../../http/errors.ts";
 import { gatewayManagedHeader } from "../../http/headers.ts";
 import type { RequestContext } from "../../server/context.ts";
 import { policyMetrics } from "../../telemetry/metrics/policy-metrics.ts";
-import { withAnswerHeaders } from "../answer-headers.ts";
+import { onAnswer } from "../answer-headers.ts";
 import { conditionalEntries } from "../conditional.ts";
 import { definePolicy, type PolicyCompileContext } from "../types.ts";
 import { shouldRateLimit, UNITS, type RlsAnswer, type RlsDescriptor } from "./rls.ts";
@@ -74,7 +74,8 @@ export const remoteRateLimit = definePolicy({
         if (upstream.length > 0) upstreamHeaders.set(reqCtx, upstream);
         const answerHeaders: Record<string, string> = {};
         for (const a of allowed) Object.assign(answerHeaders, answeredHeaders(a));
-        return await (Object.keys(answerHeaders).length > 0 ? withAnswerHeaders(reqCtx, next, answerHeaders) : next(reqCtx));
+        if (Object.keys(answerHeaders).length > 0) onAnswer(reqCtx, answerHeaders);
+        return await next(reqCtx);
       },
       send(req, reqCtx) {
         for (const [name, value] of upstreamHeaders.get(reqCtx) ?? []) req.headers.set(name, value);
