@@ -88,19 +88,27 @@ function amzDate(nowMs: number): string {
 let lastSecond = -1;
 let lastDatetime = "";
 
-export async function signRequest(
+export function signRequest(
   req: UpstreamRequest,
   creds: AwsCredentials,
   region: string,
   service: string,
   cache: SigningKeyCache,
   nowMs: number = Date.now(),
-): Promise<void> {
+): void | Promise<void> {
+  // a streamed body (passthrough routes) must be hashed: buffered once; any other is signed at
+  // once (no async frame or promise for the chat requests the gateway drafted itself)
+  if (req.body instanceof ReadableStream) return signBuffered(req, req.body, creds, region, service, cache, nowMs);
+  signBody(req, creds, region, service, cache, nowMs);
+}
+
+async function signBuffered(req: UpstreamRequest, body: ReadableStream, creds: AwsCredentials, region: string, service: string, cache: SigningKeyCache, nowMs: number): Promise<void> {
+  req.body = await new Response(body).bytes();
+  signBody(req, creds, region, service, cache, nowMs);
+}
+
+function signBody(req: UpstreamRequest, creds: AwsCredentials, region: string, service: string, cache: SigningKeyCache, nowMs: number): void {
   for (const name of SIGNING_HEADERS) req.headers.delete(name);
-  if (req.body instanceof ReadableStream) {
-    // a streamed body (passthrough routes) must be hashed: buffer it once
-    req.body = new Uint8Array(await new Response(req.body).arrayBuffer());
-  }
   const datetime = amzDate(nowMs);
   const date = datetime.slice(0, 8);
   req.headers.set("x-amz-date", datetime);

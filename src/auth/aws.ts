@@ -12,7 +12,8 @@ import type { Authorizer } from "../llm/types.ts";
 import { CredentialError, credentialChain, type CredentialSource } from "./aws-credentials.ts";
 import { fromEnv, fromSharedFiles } from "./aws-profile.ts";
 import { fromContainer, fromInstanceMetadata, fromWebIdentity } from "./aws-remote.ts";
-import { signingKeyCache, signRequest, type AwsCredentials } from "./aws-sign.ts";
+import { signingKeyCache, signRequest, type AwsCredentials, type SigningKeyCache } from "./aws-sign.ts";
+import type { UpstreamRequest } from "../llm/types.ts";
 
 export const DEFAULT_SERVICE = "bedrock";
 
@@ -46,14 +47,30 @@ export function defaultChainAuthorizer(region: string, service = DEFAULT_SERVICE
 
 export function sigV4Authorizer(credentials: () => AwsCredentials | Promise<AwsCredentials>, region: string, service: string): Authorizer {
   const cache = signingKeyCache();
-  return async (req) => {
-    let creds: AwsCredentials;
+  return (req) => {
+    let creds: AwsCredentials | Promise<AwsCredentials>;
     try {
-      creds = await credentials();
+      creds = credentials();
     } catch (err) {
-      const message = err instanceof CredentialError ? err.message : "resolving AWS credentials failed";
-      throw new HttpError(503, message, { code: "aws_credentials_unavailable" });
+      throw credentialsUnavailable(err);
     }
-    await signRequest(req, creds, region, service, cache);
+    // explicit keys sign at once; the credential chain's answer may have to be waited for
+    if (creds instanceof Promise) return signResolved(creds, req, region, service, cache);
+    return signRequest(req, creds, region, service, cache);
   };
+}
+
+async function signResolved(pending: Promise<AwsCredentials>, req: UpstreamRequest, region: string, service: string, cache: SigningKeyCache): Promise<void> {
+  let creds: AwsCredentials;
+  try {
+    creds = await pending;
+  } catch (err) {
+    throw credentialsUnavailable(err);
+  }
+  await signRequest(req, creds, region, service, cache);
+}
+
+function credentialsUnavailable(err: unknown): HttpError {
+  const message = err instanceof CredentialError ? err.message : "resolving AWS credentials failed";
+  return new HttpError(503, message, { code: "aws_credentials_unavailable" });
 }
