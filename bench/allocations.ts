@@ -6,7 +6,9 @@
  * divided by N. Unlike a throughput bench it is exact and repeatable, so it shows what a change to
  * the hot path saves even when the saving is within the noise of req/s.
  *
- *   bun bench/allocations.ts [--scenario openai-json,openai-json-access-local,...] [--requests 3000]
+ *   bun bench/allocations.ts [--scenario openai-json,openai-json-access-local,...] [--requests 3000] [--chunks 20]
+ *
+ * Two runs with different `--chunks` separate what a stream makes per chunk from what it makes once.
  */
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,6 +24,7 @@ const arg = (name: string, dflt: string) => {
 };
 const SCENARIOS = arg("--scenario", "openai-json,openai-stream,anthropic-client-on-openai").split(",");
 const REQUESTS = Number(arg("--requests", "3000"));
+const CHUNKS = arg("--chunks", "20");
 const dir = mkdtempSync(join(tmpdir(), "agw-alloc-"));
 
 type Counts = Record<string, number>;
@@ -89,12 +92,12 @@ async function perRequest(cmd: string[], port: number, req: { path: string; body
 }
 
 const WATCHED = ["Function", "JSLexicalEnvironment", "AsyncFunctionGenerator", "Promise", "Object", "Array", "string", "Headers"];
-const lines: string[] = [`# Allocations per request (${new Date().toISOString()}, ${REQUESTS} requests, GC off)`, ""];
+const lines: string[] = [`# Allocations per request (${new Date().toISOString()}, ${REQUESTS} requests, streams of ${CHUNKS} chunks, GC off)`, ""];
 for (const name of SCENARIOS) {
   // (the access policies' scenario with in-process buckets; the Redis one needs a redis-server: bench/access.ts)
   const s = name === "openai-json-access-local" ? openaiJsonAccess(undefined) : await loadScenario(name);
   const upPort = freePort();
-  const upstream = Bun.spawn([process.execPath, join(ROOT, "bench/serve-upstream.ts"), "--scenario", s.name === "openai-json-access-local" ? "openai-json" : s.name, "--port", String(upPort), "--chunks", "20", "--delay-ms", "0"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
+  const upstream = Bun.spawn([process.execPath, join(ROOT, "bench/serve-upstream.ts"), "--scenario", s.name === "openai-json-access-local" ? "openai-json" : s.name, "--port", String(upPort), "--chunks", CHUNKS, "--delay-ms", "0"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
   try {
     await waitForPort(upPort, upstream);
     const origin = `http://127.0.0.1:${upPort}`;
