@@ -142,14 +142,22 @@ function str(v: unknown): string | undefined {
 
 const CONTENT_OPEN = '"choices":[{"index":0,"delta":{"content":"';
 const CONTENT_CLOSE = '},"logprobs":null,"finish_reason":null}]';
+/** where the last chunk's content began */
+let lastContentAt = 0;
 
 /**
  * The content literal of `{...,"choices":[{"index":0,"delta":{"content":"..."},"logprobs":null,
  * "finish_reason":null}]...}` (OpenAI's own serialisation), or undefined for anything else.
  */
 export function contentDelta(data: string): string | undefined {
-  const at = data.indexOf(CONTENT_OPEN);
-  if (at === -1) return undefined;
+  // a stream's chunks put the content at the same offset (same id, model and created): looked
+  // for there first, then searched (the search was a quarter of translating such a stream)
+  let at = lastContentAt;
+  if (!data.startsWith(CONTENT_OPEN, at)) {
+    at = data.indexOf(CONTENT_OPEN);
+    if (at === -1) return undefined;
+    lastContentAt = at;
+  }
   const from = at + CONTENT_OPEN.length - 1;
   // the literal ends at the first quote not escaped by an odd run of backslashes
   let q = data.indexOf('"', from + 1);

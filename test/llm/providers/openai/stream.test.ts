@@ -81,6 +81,17 @@ describe("OpenAI chunks -> hub parts", () => {
     expect(contentDelta('{"choices":[{"index":0,"delta":{"content":"a","role":"assistant"},"logprobs":null,"finish_reason":null}]}')).toBeUndefined();
   });
 
+  test("the fast path finds the content wherever it moves between chunks (it looks first where the last one was)", () => {
+    const at = (id: string, text: string) => `{"id":"${id}","choices":[{"index":0,"delta":{"content":"${text}"},"logprobs":null,"finish_reason":null}]}`;
+    expect(contentDelta(at("a-long-id", "one"))).toBe('"one"');
+    expect(contentDelta(at("a-long-id", "two"))).toBe('"two"');
+    expect(contentDelta(at("x", "three"))).toBe('"three"');
+    expect(contentDelta(at("a-much-longer-id-than-before", "four"))).toBe('"four"');
+    // a shorter chunk than the last one's offset, and one without content at that offset
+    expect(contentDelta("{}")).toBeUndefined();
+    expect(contentDelta(`{"id":"a-much-longer-id-than-before","choices":[{"index":0,"delta":{"role":"assistant"},"logprobs":null,"finish_reason":null}]}`)).toBeUndefined();
+  });
+
   test("the end without [DONE]: complete after a finish reason, incomplete before one", () => {
     const cut = STREAM.slice(0, STREAM.indexOf("data: [DONE]"));
     expect(run(cut).at(-1)).toEqual(["end"]);
