@@ -6,7 +6,7 @@
  * with CPU per request: a change worth 2-3 % is below what two separate `bun run bench` runs can
  * tell apart on a shared 2-core machine, but shows here over 10 alternating rounds.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -15,6 +15,7 @@ import { loadScenario } from "./scenarios/index.ts";
 import { openaiJsonAccess } from "./scenarios/access.ts";
 import type { Scenario } from "./scenario.ts";
 import { freePort, waitForPort } from "./ports.ts";
+import { cpuUs } from "./cpu.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (n: string, d: string) => {
@@ -22,10 +23,6 @@ const arg = (n: string, d: string) => {
   return i === -1 ? d : process.argv[i + 1]!;
 };
 
-function cpuUs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(f[11]) + Number(f[12])) * 10_000;
-}
 
 async function scenarioNamed(name: string): Promise<Scenario> {
   if (name === "openai-json-access-local") return openaiJsonAccess(undefined);

@@ -6,7 +6,7 @@
  * here). Each pair runs in alternating rounds; reported: req/s ratio (target >= 0.9x) and CPU per
  * request of each gateway process.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -15,17 +15,10 @@ import { openaiJson } from "./scenarios/openai.ts";
 import { openaiJsonAccess } from "./scenarios/access.ts";
 import type { Scenario } from "./scenario.ts";
 import { freePort, waitForPort } from "./ports.ts";
+import { cpuUs } from "./cpu.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 
-function cpuUs(pid: number): number {
-  try {
-    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(f[11]) + Number(f[12])) * 10_000;
-  } catch {
-    return 0;
-  }
-}
 
 export interface AccessResult {
   name: string;

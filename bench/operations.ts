@@ -11,7 +11,7 @@
  * `--sampling` is the traces' randomSampling (default 1: every request traced; 0 is
  * agentgateway's default, where only requests that arrive with a sampled traceparent are).
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -19,6 +19,7 @@ import { runLoad, type LoadResult } from "./load.ts";
 import type { Scenario } from "./scenario.ts";
 import { openaiJson, openaiStream } from "./scenarios/openai.ts";
 import { freePort } from "./ports.ts";
+import { cpuUs } from "./cpu.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (name: string) => {
@@ -51,10 +52,6 @@ function spawn(cmd: string[], env: Record<string, string> = {}): Subprocess {
   return p;
 }
 
-function cpuUs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-  return (Number(fields[11]) + Number(fields[12])) * 10_000;
-}
 
 interface Variant {
   name: "off" | "on";

@@ -24,6 +24,7 @@ import { runLoad, type LoadResult } from "./load.ts";
 import { featureScenarios, openaiJson, openaiStream, openaiStreamUntouched, providerScenarios } from "./scenarios/index.ts";
 import { accessSummary, benchAccess } from "./access.ts";
 import { freePort, waitForPort } from "./ports.ts";
+import { cpuUs } from "./cpu.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (name: string) => {
@@ -79,14 +80,6 @@ function opsAddrs(): Record<string, string> {
 }
 
 /** utime + stime of a process, in µs (Linux /proc; clock ticks are 1/100 s). */
-function cpuUs(pid: number): number {
-  try {
-    const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
-    return (Number(fields[11]) + Number(fields[12])) * 10_000;
-  } catch {
-    return 0;
-  }
-}
 
 /** Resident memory in MB: all of it, or only its anonymous (heap) or file-backed (executable) part. */
 function rssMb(pid: number, kind: "VmRSS" | "RssAnon" | "RssFile" = "VmRSS"): number {
