@@ -8,7 +8,8 @@
  *
  *   bun bench/allocations.ts [--scenario openai-json,openai-json-access-local,...] [--requests 3000] [--chunks 20]
  *
- * Two runs with different `--chunks` separate what a stream makes per chunk from what it makes once.
+ * Two runs with different `--chunks` separate what a stream makes per chunk from what it makes once;
+ * `--traced` traces every request (exported over OTLP/HTTP to bench/otlp-sink.ts).
  */
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -25,6 +26,7 @@ const arg = (name: string, dflt: string) => {
 const SCENARIOS = arg("--scenario", "openai-json,openai-stream,anthropic-client-on-openai").split(",");
 const REQUESTS = Number(arg("--requests", "3000"));
 const CHUNKS = arg("--chunks", "20");
+const TRACED = process.argv.includes("--traced");
 const dir = mkdtempSync(join(tmpdir(), "agw-alloc-"));
 
 type Counts = Record<string, number>;
@@ -91,8 +93,18 @@ async function perRequest(cmd: string[], port: number, req: { path: string; body
   }
 }
 
+/** The config that traces every request to a sink started here, with `--traced`. */
+async function tracingPrelude(): Promise<string> {
+  if (!TRACED) return "";
+  const port = freePort();
+  const sink = Bun.spawn([process.execPath, join(ROOT, "bench/otlp-sink.ts"), "--port", String(port)], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
+  process.on("exit", () => sink.kill());
+  await waitForPort(port, sink);
+  return `config:\n  tracing: {otlpEndpoint: "http://127.0.0.1:${port}", otlpProtocol: http, randomSampling: 1}\n`;
+}
+
 const WATCHED = ["Function", "JSLexicalEnvironment", "AsyncFunctionGenerator", "Promise", "Object", "Array", "string", "Headers"];
-const lines: string[] = [`# Allocations per request (${new Date().toISOString()}, ${REQUESTS} requests, streams of ${CHUNKS} chunks, GC off)`, ""];
+const lines: string[] = [`# Allocations per request (${new Date().toISOString()}, ${REQUESTS} requests, streams of ${CHUNKS} chunks${TRACED ? ", every request traced" : ""}, GC off)`, ""];
 for (const name of SCENARIOS) {
   // (the access policies' scenario with in-process buckets; the Redis one needs a redis-server: bench/access.ts)
   const s = name === "openai-json-access-local" ? openaiJsonAccess(undefined) : await loadScenario(name);
@@ -103,7 +115,7 @@ for (const name of SCENARIOS) {
     const origin = `http://127.0.0.1:${upPort}`;
     const gwPort = freePort();
     const cfg = join(dir, `${s.name}.yaml`);
-    writeFileSync(cfg, s.config(origin, gwPort));
+    writeFileSync(cfg, (await tracingPrelude()) + s.config(origin, gwPort));
     const gateway = await perRequest([join(ROOT, "src/main.ts"), cfg], gwPort, s.gatewayRequest);
     const barePort = freePort();
     const bare = await perRequest([join(ROOT, "bench/bare-proxy.ts"), "--port", String(barePort), "--upstream", origin], barePort, s.nativeRequest);
