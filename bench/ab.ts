@@ -1,12 +1,12 @@
 /**
  * `bun bench/ab.ts --a dist/before --b dist/agentgateway [--scenario openai-json] [--delay 0]
- *   [--rounds 10] [--duration 3] [--connections 50]`: one change measured, two gateway binaries
+ *   [--rounds 10] [--duration 3] [--connections 50] [--b-env NAME=value]`: one change measured, two gateway binaries
  * side by side on one scenario (`openai-json-access-local` and the other access scenarios too), in
  * alternating rounds against the same upstream. Prints each round and the median b/a req/s ratio
  * with CPU per request: a change worth 2-3 % is below what two separate `bun run bench` runs can
  * tell apart on a shared 2-core machine, but shows here over 10 alternating rounds.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
@@ -30,20 +30,33 @@ async function scenarioNamed(name: string): Promise<Scenario> {
 }
 
 const procs: Subprocess[] = [];
-function spawn(cmd: string[]): Subprocess {
-  const env = { ...process.env, READINESS_ADDR: "off", STATS_ADDR: "off", ADMIN_ADDR: "off" };
+function spawn(cmd: string[], extra: Record<string, string> = {}): Subprocess {
+  const env = { ...process.env, READINESS_ADDR: "off", STATS_ADDR: "off", ADMIN_ADDR: "off", ...extra };
   const p = Bun.spawn(cmd, { cwd: ROOT, env, stdout: "ignore", stderr: "inherit" });
   procs.push(p);
   return p;
 }
 
-async function gateway(bin: string, s: Scenario, origin: string): Promise<{ url: string; pid: number }> {
+/** `--b-env NAME=value`: the b side's process gets it too (a runtime option: `BUN_JSC_...`) */
+function bEnv(): Record<string, string> {
+  const i = process.argv.indexOf("--b-env");
+  if (i === -1) return {};
+  const [name, ...value] = process.argv[i + 1]!.split("=");
+  return { [name!]: value.join("=") };
+}
+
+async function gateway(bin: string, s: Scenario, origin: string, env: Record<string, string> = {}): Promise<{ url: string; pid: number }> {
   const port = freePort();
   const cfg = join(mkdtempSync(join(tmpdir(), "agw-ab-")), "config.yaml");
   writeFileSync(cfg, s.config(origin, port));
-  const p = spawn([resolve(ROOT, bin), cfg]);
+  const p = spawn([resolve(ROOT, bin), cfg], env);
   await waitForPort(port);
   return { url: `http://127.0.0.1:${port}`, pid: p.pid };
+}
+
+function rssMb(pid: number): number {
+  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+  return Math.round(Number(kb ?? 0) / 1024);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -57,7 +70,7 @@ async function main() {
   spawn([process.execPath, "bench/serve-upstream.ts", "--scenario", s.name.replace(/-access-local$/, ""), "--port", String(up), "--delay-ms", arg("--delay", "0")]);
   await waitForPort(up);
   const origin = `http://127.0.0.1:${up}`;
-  const sides = { a: await gateway(arg("--a", "dist/agentgateway"), s, origin), b: await gateway(arg("--b", "dist/agentgateway"), s, origin) };
+  const sides = { a: await gateway(arg("--a", "dist/agentgateway"), s, origin), b: await gateway(arg("--b", "dist/agentgateway"), s, origin, bEnv()) };
   const load = async (side: "a" | "b", sec: number) => {
     const c0 = cpuUs(sides[side].pid);
     const r = await runLoad({ url: sides[side].url + s.gatewayRequest.path, body: s.gatewayRequest.body, headers: s.gatewayRequest.headers ?? {}, connections, durationSec: sec });
@@ -77,6 +90,7 @@ async function main() {
     console.log(`round ${i + 1}: b/a ${(got.b!.rps / got.a!.rps).toFixed(3)}x  ${got.a!.rps.toFixed(0)} -> ${got.b!.rps.toFixed(0)} req/s  cpu/request ${got.a!.cpu.toFixed(1)} -> ${got.b!.cpu.toFixed(1)} us`);
   }
   console.log(`${s.name} c=${connections}: median b/a ${median(ratios).toFixed(3)}x, cpu/request ${median(cpu.a).toFixed(1)} -> ${median(cpu.b).toFixed(1)} us`);
+  console.log(`RSS after the load: a ${rssMb(sides.a.pid)} MB, b ${rssMb(sides.b.pid)} MB`);
 }
 
 try {

@@ -51,7 +51,8 @@ export function releaseUrlFor(version: string, env: Record<string, string | unde
 export const fileName = (target: string) => `agentgateway-${target}${target.startsWith("windows") ? ".exe" : ""}`;
 
 function build(target: string, out: string, defines: Record<string, string>, bytecode: boolean): void {
-  const cmd = [process.execPath, "build", "--compile", "--minify", `--target=bun-${target}`, "src/main.ts", "--outfile", join(out, fileName(target))];
+  // start-up code runs once: tier-up thresholds x100 until src/main.ts has the gateway serving
+  const cmd = [process.execPath, "build", "--compile", "--minify", "--compile-jit-policy=100", `--target=bun-${target}`, "src/main.ts", "--outfile", join(out, fileName(target))];
   if (bytecode) cmd.push("--bytecode");
   for (const [k, v] of Object.entries(defines)) cmd.push("--define", `${k}=${JSON.stringify(v)}`);
   const t0 = performance.now();

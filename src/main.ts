@@ -129,6 +129,9 @@ async function main(): Promise<number> {
   let quit = () => {};
   try {
     gateway = startGateway(config, { logger, quit: () => quit() });
+    // the binary starts with JIT tier-up thresholds raised (`--compile-jit-policy`, package.json):
+    // loading the config is run-once code, compiled for nothing; serving gets the normal policy
+    Bun.unsafe.setJITPolicy(1);
   } catch (err) {
     logger.flush();
     console.error(`agentgateway: cannot start: ${(err as Error).message}`);
