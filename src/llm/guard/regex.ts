@@ -104,7 +104,7 @@ export interface Match {
 /** Every match of `rules` in `text` at or after `from` (earlier text is lookbehind context), merged where they overlap. */
 export function findMatches(rules: readonly Rule[], text: string, from = 0): Match[] {
   const found: Match[] = [];
-  // the builtins share their needs (a digit): each is looked for once, not once per rule
+  // rules in a row with the same needs (the builtins but email: a digit) look for it once
   let lastNeeds: RegExp | undefined;
   let lastFound = false;
   for (const rule of rules) {
