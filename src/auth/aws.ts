@@ -8,12 +8,11 @@
 import type { RawBackendAuth } from "../config/schema.ts";
 import { HttpError } from "../http/errors.ts";
 import type { CloudAuthFactory } from "../policies/backend-auth.ts";
-import type { Authorizer } from "../llm/types.ts";
+import type { Authorizer, UpstreamRequest } from "../llm/types.ts";
 import { CredentialError, credentialChain, type CredentialSource } from "./aws-credentials.ts";
 import { fromEnv, fromSharedFiles } from "./aws-profile.ts";
 import { fromContainer, fromInstanceMetadata, fromWebIdentity } from "./aws-remote.ts";
 import { signingKeyCache, signRequest, type AwsCredentials, type SigningKeyCache } from "./aws-sign.ts";
-import type { UpstreamRequest } from "../llm/types.ts";
 
 export const DEFAULT_SERVICE = "bedrock";
 

@@ -61,7 +61,8 @@ export function runHubRequest(policies: readonly Policy[], draft: BodyDraft, ctx
 /*
  * The continuations live in their own functions: a function whose locals a closure captures gets
  * a scope object on every call, taken or not, and a captured loop variable one per iteration
- * (counted with bench/allocations.ts).
+ * (counted with bench/allocations.ts; docs/performance.md, "Limits by spec, scope objects and
+ * async layers"). The same holds for every `...Later` helper on the request path.
  */
 function resumeHubRequest(pending: Promise<void>, policies: readonly Policy[], draft: BodyDraft, ctx: RequestContext, target: ProviderTarget, next: number): Promise<void> {
   return pending.then(() => runHubRequest(policies, draft, ctx, target, next));

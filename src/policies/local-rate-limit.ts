@@ -93,10 +93,7 @@ interface Limits {
   store: LimitStore;
 }
 
-/*
- * Module-level steps, each closure in a function of its own: a function whose locals a closure
- * captures gets a scope object on every call, whether the closure is made or not.
- */
+/* (module-level steps, each closure in a function of its own: see resumeHubRequest in src/policies/chain.ts) */
 function limitedAfterCel(limits: Limits, exprs: readonly (CelExpression | undefined)[], ctx: RequestContext, next: Next): Promise<Response> {
   return prepareCel(ctx, exprs).then(() => limited(limits, ctx, next));
 }

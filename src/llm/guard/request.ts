@@ -53,11 +53,7 @@ export function guardRequest(set: GuardSet, draft: BodyDraft, ctx: RequestContex
   settle(set, draft, ctx, initial, messages);
 }
 
-/*
- * The promise continuations below live in their own functions: a function whose locals a closure
- * captures gets a scope object on every call (a captured loop variable, one per iteration), even
- * when the regex guards never take the promise path.
- */
+/* (the promise continuations below live in their own functions: see resumeHubRequest in src/policies/chain.ts) */
 function settleLater(pending: Promise<Record<string, unknown>[]>, set: GuardSet, draft: BodyDraft, ctx: RequestContext, initial: unknown[]): Promise<void> {
   return pending.then((m) => settle(set, draft, ctx, initial, m));
 }
