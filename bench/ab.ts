@@ -1,10 +1,18 @@
 /**
  * `bun bench/ab.ts --a dist/before --b dist/agentgateway [--scenario openai-json] [--delay 0]
- *   [--rounds 10] [--duration 3] [--connections 50] [--b-env NAME=value]`: one change measured, two gateway binaries
- * side by side on one scenario (`openai-json-access-local` and the other access scenarios too), in
- * alternating rounds against the same upstream. Prints each round and the median b/a req/s ratio
- * with CPU per request: a change worth 2-3 % is below what two separate `bun run bench` runs can
- * tell apart on a shared 2-core machine, but shows here over 10 alternating rounds.
+ *   [--rounds 10] [--duration 3] [--connections 50] [--b-env NAME=value] [--prelude FILE] [--b-prelude FILE] [--paired]`:
+ * one change measured, two gateway binaries side by side on one scenario
+ * (`openai-json-access-local` and the other access scenarios too), in alternating rounds against
+ * the same upstream. Prints each round and the median b/a req/s ratio with CPU per request: a
+ * change worth 2-3 % is below what two separate `bun run bench` runs can tell apart on a shared
+ * 2-core machine, but shows here over 10 alternating rounds.
+ *
+ * `--paired` loads both at once instead, each with its own load generator: on a machine whose
+ * neighbours slow it down by 30 % from one second to the next, both sides then run through the
+ * same slowdown, and the ratio of their CPU per request is what stays steady (a round's req/s
+ * ratio says less: the two compete for the same cores). `--prelude FILE` puts the file's YAML
+ * before both sides' config (`config: {tracing: ...}`), `--b-prelude FILE` before the b side's
+ * only (the same binary with a feature on).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -45,10 +53,10 @@ function bEnv(): Record<string, string> {
   return { [name!]: value.join("=") };
 }
 
-async function gateway(bin: string, s: Scenario, origin: string, env: Record<string, string> = {}): Promise<{ url: string; pid: number }> {
+async function gateway(bin: string, s: Scenario, origin: string, env: Record<string, string> = {}, prelude = ""): Promise<{ url: string; pid: number }> {
   const port = freePort();
   const cfg = join(mkdtempSync(join(tmpdir(), "agw-ab-")), "config.yaml");
-  writeFileSync(cfg, s.config(origin, port));
+  writeFileSync(cfg, prelude + s.config(origin, port));
   const p = spawn([resolve(ROOT, bin), cfg], env);
   await waitForPort(port);
   return { url: `http://127.0.0.1:${port}`, pid: p.pid };
@@ -59,6 +67,7 @@ function rssMb(pid: number): number {
   return Math.round(Number(kb ?? 0) / 1024);
 }
 
+const PAIRED = process.argv.includes("--paired");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
@@ -70,7 +79,9 @@ async function main() {
   spawn([process.execPath, "bench/serve-upstream.ts", "--scenario", s.name.replace(/-access-local$/, ""), "--port", String(up), "--delay-ms", arg("--delay", "0")]);
   await waitForPort(up);
   const origin = `http://127.0.0.1:${up}`;
-  const sides = { a: await gateway(arg("--a", "dist/agentgateway"), s, origin), b: await gateway(arg("--b", "dist/agentgateway"), s, origin, bEnv()) };
+  const prelude = (name: string) => arg(name, "") && readFileSync(arg(name, ""), "utf8");
+  const both = prelude("--prelude");
+  const sides = { a: await gateway(arg("--a", "dist/agentgateway"), s, origin, {}, both), b: await gateway(arg("--b", "dist/agentgateway"), s, origin, bEnv(), both + prelude("--b-prelude")) };
   const load = async (side: "a" | "b", sec: number) => {
     const c0 = cpuUs(sides[side].pid);
     const r = await runLoad({ url: sides[side].url + s.gatewayRequest.path, body: s.gatewayRequest.body, headers: s.gatewayRequest.headers ?? {}, connections, durationSec: sec });
@@ -80,16 +91,19 @@ async function main() {
   await load("a", 1);
   await load("b", 1);
   const ratios: number[] = [];
+  const cpuRatios: number[] = [];
   const cpu = { a: [] as number[], b: [] as number[] };
   for (let i = 0; i < rounds; i++) {
     const got: Record<string, { rps: number; cpu: number }> = {};
-    for (const side of i % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const)) got[side] = await load(side, seconds);
+    if (PAIRED) [got.a, got.b] = await Promise.all([load("a", seconds), load("b", seconds)]);
+    else for (const side of i % 2 === 0 ? (["a", "b"] as const) : (["b", "a"] as const)) got[side] = await load(side, seconds);
     ratios.push(got.b!.rps / got.a!.rps);
     cpu.a.push(got.a!.cpu);
     cpu.b.push(got.b!.cpu);
+    cpuRatios.push(got.a!.cpu / got.b!.cpu);
     console.log(`round ${i + 1}: b/a ${(got.b!.rps / got.a!.rps).toFixed(3)}x  ${got.a!.rps.toFixed(0)} -> ${got.b!.rps.toFixed(0)} req/s  cpu/request ${got.a!.cpu.toFixed(1)} -> ${got.b!.cpu.toFixed(1)} us`);
   }
-  console.log(`${s.name} c=${connections}: median b/a ${median(ratios).toFixed(3)}x, cpu/request ${median(cpu.a).toFixed(1)} -> ${median(cpu.b).toFixed(1)} us`);
+  console.log(`${s.name} c=${connections}${PAIRED ? ", paired" : ""}: median b/a ${median(ratios).toFixed(3)}x, cpu/request ${median(cpu.a).toFixed(1)} -> ${median(cpu.b).toFixed(1)} us (median a/b ${median(cpuRatios).toFixed(3)}x)`);
   console.log(`RSS after the load: a ${rssMb(sides.a.pid)} MB, b ${rssMb(sides.b.pid)} MB`);
 }
 

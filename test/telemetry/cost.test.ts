@@ -1,7 +1,7 @@
 /** Cost from the model catalog: agentgateway's algorithm and examples, and the access log's cost field. */
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { mergeCatalogs, type RawCatalog } from "../../src/telemetry/cost/catalog.ts";
-import { costOf } from "../../src/telemetry/cost/cost.ts";
+import { costOf, usdString } from "../../src/telemetry/cost/cost.ts";
 import { startOpenAIEmulator, type OpenAIEmulator } from "../emulators/openai.ts";
 import { accessLogs, eventually, openaiClient, startTestGateway, type TestGateway } from "../helpers/gateway.ts";
 
@@ -58,6 +58,29 @@ describe("costOf", () => {
     const c = costOf(merged, "openai", undefined, "gpt-4o-mini", { inputTokens: 1_000_000, outputTokens: 1_000_000, totalTokens: 2_000_000 });
     expect(c.input).toBeCloseTo(0.15, 9);
     expect(c.output).toBeCloseTo(1, 9);
+  });
+});
+
+describe("usdString", () => {
+  test("at most 10 decimals, no exponent, no trailing zeros, as toFixed(10) trimmed would write it", () => {
+    expect(usdString(0)).toBe("0");
+    expect(usdString(1.8e-6)).toBe("0.0000018");
+    expect(usdString(12.5)).toBe("12.5");
+    expect(usdString(3)).toBe("3");
+    expect(usdString(1e-10)).toBe("0.0000000001");
+    expect(usdString(4e-11)).toBe("0"); // below the last decimal
+    expect(usdString(0.1 + 0.2)).toBe("0.3"); // no float noise
+    expect(usdString(123.0000000001)).toBe("123.0000000001");
+    expect(usdString(2e6)).toBe("2000000"); // past 2^53 units of 1e-10: toFixed's path
+    expect(usdString(1234567.5)).toBe("1234567.5");
+    const trimmedFixed = (v: number) => v.toFixed(10).replace(/0+$/, "").replace(/\.$/, "");
+    // every price a catalog holds times every token count a usage can: the digits toFixed(10) gives
+    for (const perMillion of [0.0375, 0.075, 0.1, 0.15, 0.6, 1.25, 2.5, 3, 3.75, 10, 15, 60]) {
+      for (let tokens = 1; tokens < 2_000_000; tokens = Math.ceil(tokens * 1.37)) {
+        const v = (tokens * perMillion) / 1_000_000;
+        expect(usdString(v)).toBe(trimmedFixed(v));
+      }
+    }
   });
 });
 

@@ -2,7 +2,8 @@
  * The span encoder against a protobuf reader written separately (test/helpers/otlp.ts): what a
  * collector decodes is what the span's attributes are, whether a value's encoding was kept for
  * reuse (a route or model seen before), was never kept (past 64 values of a key, or too long for
- * that), or holds text that is not ASCII.
+ * that), or holds text that is not ASCII, and whether the route's attributes came as a block
+ * encoded for an earlier exchange (more routes than the blocks kept, revisited) or one by one.
  */
 import { expect, test } from "bun:test";
 import type { ExchangeOutcome } from "../../src/telemetry/outcome.ts";
@@ -53,7 +54,7 @@ test("spans decode to their attributes, kept encodings or not, ASCII or not", ()
       kind: 2,
       startMs: 1_700_000_000_000,
       endMs: 1_700_000_000_003.5,
-      attributes: (emit) => emitSpanAttributes(r, remove, emit),
+      attributes: (emit, copy) => emitSpanAttributes(r, remove, emit, copy),
       status: { code: 0 },
     });
   }
@@ -69,4 +70,42 @@ test("spans decode to their attributes, kept encodings or not, ASCII or not", ()
   expect(spans[0]!.attributes["http.method"]).toBe("custom");
   expect(spans[1]!.attributes["http.method"]).toBe("POST");
   expect(spans[5]!.attributes["http.path"]).toBe("/v1/é/5/ü✓");
+});
+
+test("a route block is reused only when every route attribute is the same", () => {
+  const remove = new Set<string>();
+  const base = { ...exchange(3), custom: undefined } as ExchangeOutcome;
+  const changes: Partial<ExchangeOutcome>[] = [
+    { status: 429 },
+    { route: "ns/other" },
+    { path: "/v1/embeddings" },
+    { requestModel: "gpt-4o" },
+    { responseModel: "gpt-4o-2024-08-06" },
+    { provider: "azure.openai" },
+    { endpoint: "eu.example.com:443" },
+    { listener: "internal" },
+    { method: "PUT" },
+    { operation: "embeddings" },
+    { protocol: "http" },
+  ];
+  // each change next to the record it differs from, then all again once the first were evicted
+  const records = [...changes, ...changes].flatMap((c) => [base, { ...base, ...c } as ExchangeOutcome]);
+  const batch = new SpanBatch();
+  for (const r of records) {
+    batch.add({
+      traceId: r.trace!.traceId,
+      spanId: r.trace!.spanId,
+      parentSpanId: undefined,
+      flags: 1,
+      name: "span",
+      kind: 2,
+      startMs: 1_700_000_000_000,
+      endMs: 1_700_000_000_003.5,
+      attributes: (emit, copy) => emitSpanAttributes(r, remove, emit, copy),
+      status: { code: 0 },
+    });
+  }
+  const spans = decodeExport(batch.take({ "service.name": "agentgateway" }, { name: "agentgateway", version: "test" }));
+  for (const [i, span] of spans.entries()) expect(span.attributes).toEqual(spanAttributes(records[i]!, remove));
+  expect(spans[3]!.attributes.route).toBe("ns/other");
 });

@@ -7,7 +7,7 @@
  */
 import { reason } from "../metrics/gateway-metrics.ts";
 import type { ExchangeOutcome } from "../outcome.ts";
-import { attributeKey as key, type AttributeValue, type EmitAttribute } from "./otlp-encode.ts";
+import { attributeKey as key, encodeAttributes, type AttributeValue, type CopyAttributes, type EmitAttribute } from "./otlp-encode.ts";
 import { usdString as usd } from "../cost/cost.ts";
 
 const K = {
@@ -18,8 +18,8 @@ const K = {
   method: key("http.method"),
   path: key("http.path"),
   status: key("http.status"),
-  traceId: key("trace.id"),
-  spanId: key("span.id"),
+  traceId: key("trace.id", false),
+  spanId: key("span.id", false),
   protocol: key("protocol"),
   operation: key("gen_ai.operation.name"),
   provider: key("gen_ai.provider.name"),
@@ -32,12 +32,12 @@ const K = {
   reasoningTokens: key("gen_ai.usage.reasoning_tokens"),
   ttft: key("agw.ai.time_to_first_token"),
   tpot: key("agw.ai.time_per_output_token"),
-  costTotal: key("agw.ai.usage.cost.total"),
-  costInput: key("agw.ai.usage.cost.input"),
-  costOutput: key("agw.ai.usage.cost.output"),
-  costCacheRead: key("agw.ai.usage.cost.cache_read"),
-  costCacheWrite: key("agw.ai.usage.cost.cache_write"),
-  costReasoning: key("agw.ai.usage.cost.reasoning"),
+  costTotal: key("agw.ai.usage.cost.total", false),
+  costInput: key("agw.ai.usage.cost.input", false),
+  costOutput: key("agw.ai.usage.cost.output", false),
+  costCacheRead: key("agw.ai.usage.cost.cache_read", false),
+  costCacheWrite: key("agw.ai.usage.cost.cache_write", false),
+  costReasoning: key("agw.ai.usage.cost.reasoning", false),
   retry: key("retry.attempt"),
   reason: key("reason"),
   duration: key("duration"),
@@ -53,22 +53,20 @@ export function spanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet
   return out;
 }
 
-/** Each attribute of the span of `r`, passed to `emit` (the encoder writes them as they come). */
-export function emitSpanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet<string>, emit: EmitAttribute): void {
+/**
+ * Each attribute of the span of `r`, passed to `emit` (the encoder writes them as they come).
+ * With `copy` and nothing removed or added, the attributes every exchange of a route, provider
+ * and model repeats come as one block encoded once (`routeBlock`).
+ */
+export function emitSpanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet<string>, emit: EmitAttribute, copy?: CopyAttributes): void {
   const custom = r.custom?.trace;
+  const plain = custom === undefined && remove.size === 0;
   // the common case (no custom field, nothing removed) emits without a check per attribute
-  const put: EmitAttribute =
-    custom === undefined && remove.size === 0 ? emit : (k, v) => void (remove.has(k.name) || (custom !== undefined && k.name in custom) || emit(k, v));
-  put(K.gateway, "default/default");
-  put(K.listener, r.listener);
-  put(K.route, r.route);
-  put(K.endpoint, r.endpoint);
-  put(K.method, r.method);
-  put(K.path, r.path);
-  put(K.status, r.status);
+  const put: EmitAttribute = plain ? emit : (k, v) => void (remove.has(k.name) || (custom !== undefined && k.name in custom) || emit(k, v));
+  if (plain && copy !== undefined) copy(routeBlock(r));
+  else emitRouteAttributes(r, put);
   put(K.traceId, r.trace?.traceId);
   put(K.spanId, r.trace?.spanId);
-  put(K.protocol, r.protocol);
   if (r.protocol === "llm") emitLlmAttributes(r, put);
   if (r.attempts > 1) put(K.retry, r.attempts - 1);
   const why = reason(r);
@@ -78,11 +76,57 @@ export function emitSpanAttributes(r: Readonly<ExchangeOutcome>, remove: Readonl
   if (custom) for (const name in custom) if (!remove.has(name)) emit(key(name), custom[name]);
 }
 
-function emitLlmAttributes(r: Readonly<ExchangeOutcome>, put: EmitAttribute): void {
+/** The attributes that name where an exchange went: the same for every exchange of a route, provider and model. */
+function emitRouteAttributes(r: Readonly<ExchangeOutcome>, put: EmitAttribute): void {
+  put(K.gateway, "default/default");
+  put(K.listener, r.listener);
+  put(K.route, r.route);
+  put(K.endpoint, r.endpoint);
+  put(K.method, r.method);
+  put(K.path, r.path);
+  put(K.status, r.status);
+  put(K.protocol, r.protocol);
+  if (r.protocol !== "llm") return;
   put(K.operation, r.operation === "embeddings" ? "embeddings" : "chat");
   put(K.provider, r.provider);
   put(K.requestModel, r.requestModel);
   put(K.responseModel, r.responseModel);
+}
+
+/** The route attributes of a recent exchange and their encoding. */
+interface RouteBlock {
+  readonly from: Pick<ExchangeOutcome, "listener" | "route" | "endpoint" | "method" | "path" | "status" | "protocol" | "operation" | "provider" | "requestModel" | "responseModel">;
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * The route attributes of the last few distinct routes, most recent first. Comparing eleven
+ * values (mostly the same string objects) and copying one block cost a third of writing them
+ * one by one, a third of a span. A client choosing a new model or path each time only misses.
+ */
+const routeBlocks: RouteBlock[] = [];
+const ROUTE_BLOCKS = 8;
+
+function routeBlock(r: Readonly<ExchangeOutcome>): Uint8Array {
+  for (let i = 0; i < routeBlocks.length; i++) {
+    const b = routeBlocks[i]!;
+    const f = b.from;
+    if (f.status === r.status && f.route === r.route && f.path === r.path && f.requestModel === r.requestModel && f.responseModel === r.responseModel && f.provider === r.provider && f.endpoint === r.endpoint && f.listener === r.listener && f.method === r.method && f.protocol === r.protocol && f.operation === r.operation) {
+      if (i > 0) {
+        routeBlocks.copyWithin(1, 0, i);
+        routeBlocks[0] = b;
+      }
+      return b.bytes;
+    }
+  }
+  const { listener, route, endpoint, method, path, status, protocol, operation, provider, requestModel, responseModel } = r;
+  const b: RouteBlock = { from: { listener, route, endpoint, method, path, status, protocol, operation, provider, requestModel, responseModel }, bytes: encodeAttributes((emit) => emitRouteAttributes(r, emit)) };
+  routeBlocks.unshift(b);
+  if (routeBlocks.length > ROUTE_BLOCKS) routeBlocks.length = ROUTE_BLOCKS;
+  return b.bytes;
+}
+
+function emitLlmAttributes(r: Readonly<ExchangeOutcome>, put: EmitAttribute): void {
   const u = r.usage;
   if (u) {
     put(K.inputTokens, u.inputTokens);

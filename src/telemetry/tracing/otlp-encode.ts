@@ -35,7 +35,7 @@ export interface SpanRecord {
   /** ms since the epoch, with the sub-ms part (written as fixed64 ns) */
   startMs: number;
   endMs: number;
-  attributes: Record<string, AttributeValue> | ((emit: EmitAttribute) => void);
+  attributes: Record<string, AttributeValue> | ((emit: EmitAttribute, copy: CopyAttributes) => void);
   /** StatusCode: 0 unset, 2 error */
   status: { code: number; message?: string | undefined };
 }
@@ -122,6 +122,12 @@ class Writer {
     for (let i = 0; i < bytes.length; i++) buf[pos++] = bytes[i]!;
     this.pos = pos;
   }
+  /** bytes already encoded, many at once (a block of attributes) */
+  copy(bytes: Uint8Array): void {
+    this.ensure(bytes.length);
+    this.buf.set(bytes, this.pos);
+    this.pos += bytes.length;
+  }
   hex(field: number, h: string): void {
     this.ensure(h.length / 2 + 2);
     const at = this.begin(field);
@@ -160,29 +166,45 @@ class Writer {
  * keys and mostly the same values (listener, route, provider and model names). Writing them byte by
  * byte, and looking the key up per attribute, were most of a span's cost in the gateway's
  * profile; a copy of bytes written once is a fraction of it. `values` keeps the encoded KeyValue
- * of at most PER_KEY string values a key, so ids and durations stop being added once that many
- * were seen, and none longer than MAX_KEPT_LENGTH. Names come from the code and the config, so the
- * keys are bounded too.
+ * of at most PER_KEY string values a key, so durations stop being added once that many were seen,
+ * and none longer than MAX_KEPT_LENGTH. Names come from the code and the config, so the keys are
+ * bounded too. The value written last is checked before the map: most attributes repeat the
+ * previous span's value, and a string comparison is a fraction of a map lookup (which was a
+ * fifth of a span). A key whose values never repeat (an id) keeps none.
  */
 export interface AttributeKey {
   readonly name: string;
   /** KeyValue.key (field 1), encoded */
   readonly field: Uint8Array;
-  /** encoded KeyValue contents by string value */
-  readonly values: Map<string, Uint8Array>;
+  /** encoded KeyValue contents by string value; undefined: the key's values never repeat */
+  readonly values: Map<string, Uint8Array> | undefined;
+  /** the string value found last, and its encoded KeyValue contents */
+  last: string | undefined;
+  lastBytes: Uint8Array | undefined;
 }
 
 /** Receives a span's attributes one by one (undefined values are skipped). */
 export type EmitAttribute = (key: AttributeKey, value: AttributeValue | undefined) => void;
+/** Receives attributes already encoded by `encodeAttributes`, copied into the span as they are. */
+export type CopyAttributes = (encoded: Uint8Array) => void;
+
+/** Attributes encoded once as a span's KeyValues, for spans that repeat them (`CopyAttributes`). */
+export function encodeAttributes(write: (emit: EmitAttribute) => void): Uint8Array {
+  return encoded((w) => write((k, v) => keyValue(w, SPAN_ATTRIBUTES, k, v)));
+}
 
 const keys = new Map<string, AttributeKey>();
 const PER_KEY = 64;
 /** values a client chooses (a path, a header in a custom attribute) are kept only when short: at most 64 x 256 characters a key */
 const MAX_KEPT_LENGTH = 256;
 
-export function attributeKey(name: string): AttributeKey {
+/** The key `name`; `recurring: false` for values that never repeat (ids): none are kept. */
+export function attributeKey(name: string, recurring = true): AttributeKey {
   let key = keys.get(name);
-  if (key === undefined) keys.set(name, (key = { name, field: encoded((w) => w.string(1, name)), values: new Map() }));
+  if (key === undefined) {
+    key = { name, field: encoded((w) => w.string(1, name)), values: recurring ? new Map() : undefined, last: undefined, lastBytes: undefined };
+    keys.set(name, key);
+  }
   return key;
 }
 
@@ -194,16 +216,22 @@ function encoded(write: (w: Writer) => void): Uint8Array {
 
 /** the KeyValue contents for a string value, when it is or can still be kept */
 function recurringKeyValue(key: AttributeKey, value: string): Uint8Array | undefined {
-  let bytes = key.values.get(value);
-  if (bytes === undefined && key.values.size < PER_KEY && value.length <= MAX_KEPT_LENGTH) {
+  if (value === key.last) return key.lastBytes;
+  const values = key.values;
+  if (values === undefined) return undefined;
+  let bytes = values.get(value);
+  if (bytes === undefined) {
+    if (values.size >= PER_KEY || value.length > MAX_KEPT_LENGTH) return undefined;
     bytes = encoded((w) => {
       w.raw(key.field);
       const any = w.begin(2);
       w.string(1, value);
       w.end(any);
     });
-    key.values.set(value, bytes);
+    values.set(value, bytes);
   }
+  key.last = value;
+  key.lastBytes = bytes;
   return bytes;
 }
 
@@ -235,6 +263,9 @@ function keyValue(w: Writer, field: number, key: AttributeKey, value: AttributeV
   w.end(kv);
 }
 
+/** Span.attributes */
+const SPAN_ATTRIBUTES = 9;
+
 function span(w: Writer, s: SpanRecord): void {
   w.hex(1, s.traceId);
   w.hex(2, s.spanId);
@@ -246,8 +277,8 @@ function span(w: Writer, s: SpanRecord): void {
   w.nanosFromMs(7, s.startMs);
   w.nanosFromMs(8, s.endMs);
   const attrs = s.attributes;
-  if (typeof attrs === "function") attrs((k, v) => keyValue(w, 9, k, v));
-  else for (const k in attrs) keyValue(w, 9, attributeKey(k), attrs[k]);
+  if (typeof attrs === "function") attrs((k, v) => keyValue(w, SPAN_ATTRIBUTES, k, v), (bytes) => w.copy(bytes));
+  else for (const k in attrs) keyValue(w, SPAN_ATTRIBUTES, attributeKey(k), attrs[k]);
   const status = w.begin(15);
   if (s.status.message) w.string(2, s.status.message);
   w.ensure(1);

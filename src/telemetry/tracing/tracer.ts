@@ -95,7 +95,7 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
         kind: 2,
         startMs: endMs - (r.durationMs ?? 0),
         endMs,
-        attributes: (emit) => emitSpanAttributes(r, settings.remove, emit),
+        attributes: (emit, copy) => emitSpanAttributes(r, settings.remove, emit, copy),
         status: r.errorKind ? { code: 2, message: r.error ?? r.errorKind } : { code: 0 },
       });
     }
