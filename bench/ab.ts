@@ -1,6 +1,6 @@
 /**
  * `bun bench/ab.ts --a dist/before --b dist/agentgateway [--scenario openai-json] [--delay 0]
- *   [--rounds 10] [--duration 3] [--connections 50] [--b-env NAME=value] [--prelude FILE] [--b-prelude FILE] [--paired]`:
+ *   [--rounds 10] [--duration 3] [--connections 50] [--b-env NAME=value] [--prelude FILE] [--b-prelude FILE] [--baseline] [--paired]`:
  * one change measured, two gateway binaries side by side on one scenario
  * (`openai-json-access-local` and the other access scenarios too), in alternating rounds against
  * the same upstream. Prints each round and the median b/a req/s ratio with CPU per request: a
@@ -12,7 +12,8 @@
  * same slowdown, and the ratio of their CPU per request is what stays steady (a round's req/s
  * ratio says less: the two compete for the same cores). `--prelude FILE` puts the file's YAML
  * before both sides' config (`config: {tracing: ...}`), `--b-prelude FILE` before the b side's
- * only (the same binary with a feature on).
+ * only (the same binary with a feature on). `--baseline` gives the a side the scenario's baseline
+ * config (resilience: the same gateway with one provider and no guard).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -53,10 +54,10 @@ function bEnv(): Record<string, string> {
   return { [name!]: value.join("=") };
 }
 
-async function gateway(bin: string, s: Scenario, origin: string, env: Record<string, string> = {}, prelude = ""): Promise<{ url: string; pid: number }> {
+async function gateway(bin: string, s: Scenario, origin: string, env: Record<string, string> = {}, prelude = "", config = s.config): Promise<{ url: string; pid: number }> {
   const port = freePort();
   const cfg = join(mkdtempSync(join(tmpdir(), "agw-ab-")), "config.yaml");
-  writeFileSync(cfg, prelude + s.config(origin, port));
+  writeFileSync(cfg, prelude + config(origin, port));
   const p = spawn([resolve(ROOT, bin), cfg], env);
   await waitForPort(port);
   return { url: `http://127.0.0.1:${port}`, pid: p.pid };
@@ -68,6 +69,7 @@ function rssMb(pid: number): number {
 }
 
 const PAIRED = process.argv.includes("--paired");
+const BASELINE = process.argv.includes("--baseline");
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 async function main() {
@@ -81,7 +83,8 @@ async function main() {
   const origin = `http://127.0.0.1:${up}`;
   const prelude = (name: string) => arg(name, "") && readFileSync(arg(name, ""), "utf8");
   const both = prelude("--prelude");
-  const sides = { a: await gateway(arg("--a", "dist/agentgateway"), s, origin, {}, both), b: await gateway(arg("--b", "dist/agentgateway"), s, origin, bEnv(), both + prelude("--b-prelude")) };
+  if (BASELINE && !s.baseline) throw new Error(`${s.name} has no baseline config`);
+  const sides = { a: await gateway(arg("--a", "dist/agentgateway"), s, origin, {}, both, BASELINE ? s.baseline : s.config), b: await gateway(arg("--b", "dist/agentgateway"), s, origin, bEnv(), both + prelude("--b-prelude")) };
   const load = async (side: "a" | "b", sec: number) => {
     const c0 = cpuUs(sides[side].pid);
     const r = await runLoad({ url: sides[side].url + s.gatewayRequest.path, body: s.gatewayRequest.body, headers: s.gatewayRequest.headers ?? {}, connections, durationSec: sec });
