@@ -40,10 +40,9 @@ function exchange(i: number): ExchangeOutcome {
   } as ExchangeOutcome;
 }
 
-test("spans decode to their attributes, kept encodings or not, ASCII or not", () => {
-  const remove = new Set<string>();
+/** The spans of `records` as the tracer writes them, decoded from their export request. */
+function exported(records: readonly ExchangeOutcome[], remove: ReadonlySet<string>) {
   const batch = new SpanBatch();
-  const records = Array.from({ length: 240 }, (_, i) => exchange(i));
   for (const r of records) {
     batch.add({
       traceId: r.trace!.traceId,
@@ -58,7 +57,13 @@ test("spans decode to their attributes, kept encodings or not, ASCII or not", ()
       status: { code: 0 },
     });
   }
-  const spans = decodeExport(batch.take({ "service.name": "agentgateway" }, { name: "agentgateway", version: "test" }));
+  return decodeExport(batch.take({ "service.name": "agentgateway" }, { name: "agentgateway", version: "test" }));
+}
+
+test("spans decode to their attributes, kept encodings or not, ASCII or not", () => {
+  const remove = new Set<string>();
+  const records = Array.from({ length: 240 }, (_, i) => exchange(i));
+  const spans = exported(records, remove);
   expect(spans).toHaveLength(records.length);
   for (const [i, span] of spans.entries()) {
     const want = spanAttributes(records[i]!, remove);
@@ -90,22 +95,7 @@ test("a route block is reused only when every route attribute is the same", () =
   ];
   // each change next to the record it differs from, then all again once the first were evicted
   const records = [...changes, ...changes].flatMap((c) => [base, { ...base, ...c } as ExchangeOutcome]);
-  const batch = new SpanBatch();
-  for (const r of records) {
-    batch.add({
-      traceId: r.trace!.traceId,
-      spanId: r.trace!.spanId,
-      parentSpanId: undefined,
-      flags: 1,
-      name: "span",
-      kind: 2,
-      startMs: 1_700_000_000_000,
-      endMs: 1_700_000_000_003.5,
-      attributes: (emit, copy) => emitSpanAttributes(r, remove, emit, copy),
-      status: { code: 0 },
-    });
-  }
-  const spans = decodeExport(batch.take({ "service.name": "agentgateway" }, { name: "agentgateway", version: "test" }));
+  const spans = exported(records, remove);
   for (const [i, span] of spans.entries()) expect(span.attributes).toEqual(spanAttributes(records[i]!, remove));
   expect(spans[3]!.attributes.route).toBe("ns/other");
 });
