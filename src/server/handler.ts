@@ -142,12 +142,7 @@ function errorKind(e: HttpError): ErrorKind {
 
 /** Listeners are sorted most specific first (exact host, wildcard, any). */
 function selectListener(bind: BindConfig, host: string): ListenerConfig | undefined {
-  const ls = bind.listeners;
-  if (ls.length === 1) {
-    const l = ls[0]!;
-    return l.hostname === undefined || hostnameMatches(l.hostname, host) ? l : undefined;
-  }
-  for (const l of ls) if (l.hostname === undefined || hostnameMatches(l.hostname, host)) return l;
+  for (const l of bind.listeners) if (l.hostname === undefined || hostnameMatches(l.hostname, host)) return l;
   return undefined;
 }
 
