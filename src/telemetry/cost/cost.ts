@@ -104,8 +104,9 @@ export function usdString(value: number): string {
   if (!(units > 0 && units <= Number.MAX_SAFE_INTEGER)) return trimmedFixed(value);
   const digits = String(units);
   const point = digits.length - 10;
+  const stop = Math.max(point, 0);
   let end = digits.length;
-  while (end > Math.max(point, 0) && digits.charCodeAt(end - 1) === 48) end--; // trailing "0"s
+  while (end > stop && digits.charCodeAt(end - 1) === 48) end--; // trailing "0"s
   if (point <= 0) return `0.${ZEROS.slice(0, -point)}${digits.slice(0, end)}`;
   return end === point ? digits.slice(0, point) : `${digits.slice(0, point)}.${digits.slice(point, end)}`;
 }
