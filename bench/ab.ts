@@ -81,7 +81,10 @@ async function main() {
   spawn([process.execPath, "bench/serve-upstream.ts", "--scenario", s.name.replace(/-access-local$/, ""), "--port", String(up), "--delay-ms", arg("--delay", "0")]);
   await waitForPort(up);
   const origin = `http://127.0.0.1:${up}`;
-  const prelude = (name: string) => arg(name, "") && readFileSync(arg(name, ""), "utf8");
+  const prelude = (name: string) => {
+    const file = arg(name, "");
+    return file && readFileSync(file, "utf8");
+  };
   const both = prelude("--prelude");
   if (BASELINE && !s.baseline) throw new Error(`${s.name} has no baseline config`);
   const sides = { a: await gateway(arg("--a", "dist/agentgateway"), s, origin, {}, both, BASELINE ? s.baseline : s.config), b: await gateway(arg("--b", "dist/agentgateway"), s, origin, bEnv(), both + prelude("--b-prelude")) };
