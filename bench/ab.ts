@@ -1,6 +1,6 @@
 /**
  * `bun bench/ab.ts --a dist/before --b dist/agentgateway [--scenario openai-json] [--delay 0]
- *   [--rounds 10] [--duration 3] [--connections 50] [--b-env NAME=value] [--prelude FILE] [--b-prelude FILE] [--baseline] [--paired]`:
+ *   [--rounds 10] [--duration 3] [--connections 50] [--b-env NAME=value] [--prelude FILE] [--b-prelude FILE] [--baseline] [--paired] [--first-token]`:
  * one change measured, two gateway binaries side by side on one scenario
  * (`openai-json-access-local` and the other access scenarios too), in alternating rounds against
  * the same upstream. Prints each round and the median b/a req/s ratio with CPU per request: a
@@ -13,7 +13,9 @@
  * ratio says less: the two compete for the same cores). `--prelude FILE` puts the file's YAML
  * before both sides' config (`config: {tracing: ...}`), `--b-prelude FILE` before the b side's
  * only (the same binary with a feature on). `--baseline` gives the a side the scenario's baseline
- * config (resilience: the same gateway with one provider and no guard).
+ * config (resilience: the same gateway with one provider and no guard). `--first-token` measures
+ * the first token's latency on both sides instead (one client, `--rounds` alternating blocks;
+ * with `--delay 1` the chunks come 1 ms apart, as a model's tokens do).
  */
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -22,9 +24,10 @@ import type { Subprocess } from "bun";
 import { runLoad } from "./load.ts";
 import { loadScenario } from "./scenarios/index.ts";
 import { openaiJsonAccess } from "./scenarios/access.ts";
-import type { Scenario } from "./scenario.ts";
 import { freePort, waitForPort } from "./ports.ts";
 import { cpuUs } from "./cpu.ts";
+import { measureFirstChunk } from "./first-chunk.ts";
+import { OPENAI_FIRST_TOKEN, type Scenario } from "./scenario.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (n: string, d: string) => {
@@ -94,6 +97,7 @@ async function main() {
     if (r.errors > 0) throw new Error(`${side}: ${r.errors} errors`);
     return { rps: r.rps, cpu: (cpuUs(sides[side].pid) - c0) / Math.max(1, r.requests) };
   };
+  if (process.argv.includes("--first-token")) return firstToken(s, sides, rounds);
   await load("a", 1);
   await load("b", 1);
   const ratios: number[] = [];
@@ -111,6 +115,19 @@ async function main() {
   }
   console.log(`${s.name} c=${connections}${PAIRED ? ", paired" : ""}: median b/a ${median(ratios).toFixed(3)}x, cpu/request ${median(cpu.a).toFixed(1)} -> ${median(cpu.b).toFixed(1)} us (median a/b ${median(cpuRatios).toFixed(3)}x)`);
   console.log(`RSS after the load: a ${rssMb(sides.a.pid)} MB, b ${rssMb(sides.b.pid)} MB`);
+}
+
+/** `--first-token`: the first token's latency on each side, one client, `rounds` alternating blocks (first-chunk.ts). */
+async function firstToken(s: Scenario, sides: Record<"a" | "b", { url: string }>, rounds: number): Promise<void> {
+  const target = (side: "a" | "b") => ({
+    port: Number(new URL(sides[side].url).port),
+    path: s.gatewayRequest.path,
+    body: s.gatewayRequest.body,
+    headers: s.gatewayRequest.headers ?? {},
+    firstToken: s.gatewayFirstToken ?? OPENAI_FIRST_TOKEN,
+  });
+  const r = await measureFirstChunk(target("a"), target("b"), { blocks: rounds });
+  console.log(`${s.name} delay=${arg("--delay", "0")}ms first token: a ${r.p50Us[0].toFixed(0)} us, b ${r.p50Us[1].toFixed(0)} us (p50); b - a ${r.deltaUs.toFixed(0)} us (median over ${rounds} blocks)`);
 }
 
 try {

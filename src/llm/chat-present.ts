@@ -10,7 +10,7 @@ import { downstreamHeaders } from "../http/headers.ts";
 import type { RequestContext } from "../server/context.ts";
 import { answer, answerStream, JSON_HEADERS, readUpstreamText, relayJson, sseHeaders, streamEnded, upstreamError } from "./answer.ts";
 import type { ChatClient } from "./chat.ts";
-import { mayMoveOn } from "./failover/loop.ts";
+import { answerAt, mayMoveOn } from "./failover/loop.ts";
 import { reshapeError } from "./formats/errors.ts";
 import type { WriterContext } from "./formats/types.ts";
 import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
@@ -89,6 +89,7 @@ async function translated(ctx: RequestContext, call: ChatCall, upstream: Readabl
     translator: s.translator,
     writer: s.writer,
     keepAliveMs: ctx.streamKeepAliveMs,
+    answerAt: answerAt(ctx),
     onEnd: (o) => streamEnded(ctx, o, call.model),
   });
   return answerStream(ctx, call.target, body, 200, sseHeaders(new Headers()));
@@ -120,6 +121,7 @@ async function passThroughStream(ctx: RequestContext, call: ChatCall, res: Respo
     upstream,
     clientWantsUsage: call.clientWantsUsage,
     keepAliveMs: ctx.streamKeepAliveMs,
+    answerAt: answerAt(ctx),
     startedAt: ctx.outcome.record.start,
     onEnd: (o) => streamEnded(ctx, o, model),
   });

@@ -16,7 +16,7 @@ import { bodyDraft, runPrepare } from "../policies/chain.ts";
 import type { RequestContext } from "../server/context.ts";
 import { answerStream, upstreamError, answer, readUpstreamBytes, readUpstreamText, streamEnded } from "./answer.ts";
 import { callProvider } from "./call.ts";
-import { mayMoveOn, screenAnswer } from "./failover/loop.ts";
+import { answerAt, mayMoveOn, screenAnswer } from "./failover/loop.ts";
 import { formatOfRoute, reshapeError } from "./formats/errors.ts";
 import { nativeHeaders } from "./formats/headers.ts";
 import { withoutEnvelopes } from "./formats/native-envelopes.ts";
@@ -152,8 +152,9 @@ async function answerHeldStream(ctx: RequestContext, target: ProviderTarget, res
 }
 
 /**
- * A chat stream in the client's own format: its first event read before answering (an error
- * there is an HTTP error the candidate loop can move on from), then relayed as it comes.
+ * A chat stream in the client's own format: its head read before answering (pipeline.ts
+ * `answerAt`: an error there is an HTTP error the candidate loop can move on from), then relayed
+ * as it comes.
  */
 async function answerNativeStream(ctx: RequestContext, target: ProviderTarget, upstream: ReadableStream<Uint8Array>, route: NativeStreamRoute, tap: UsageTap | undefined, headers: Headers): Promise<Response> {
   ctx.outcome.answered(200); // the stream may end (and finish the exchange) before this returns
@@ -162,6 +163,7 @@ async function answerNativeStream(ctx: RequestContext, target: ProviderTarget, u
     route,
     tap,
     keepAliveMs: ctx.streamKeepAliveMs,
+    answerAt: answerAt(ctx),
     startedAt: ctx.outcome.record.start,
     onEnd: (o) => streamEnded(ctx, o, target.model ?? ""),
   });

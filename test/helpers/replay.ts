@@ -66,7 +66,7 @@ export async function pipeline(make: MakeTranslator, reads: Uint8Array[], ctx = 
       c.close();
     },
   });
-  const body = await translatedStream({ upstream, translator: make(ctx, writer), writer, onEnd() {}, startedAt: performance.now() });
+  const body = await translatedStream({ upstream, translator: make(ctx, writer), writer, onEnd() {}, startedAt: performance.now(), answerAt: "content" });
   return new Response(body).text();
 }
 

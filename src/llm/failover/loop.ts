@@ -193,6 +193,14 @@ export function mayMoveOn(ctx: RequestContext): boolean {
   return ctx.candidateLoop !== undefined;
 }
 
+/**
+ * When a relayed stream of this exchange answers (pipeline.ts `answerAt`): at its first content
+ * while another attempt could still replace it, else as soon as the upstream pauses.
+ */
+export function answerAt(ctx: RequestContext): "content" | "pause" {
+  return ctx.candidateLoop !== undefined ? "content" : "pause";
+}
+
 /** The current attempt of `ctx`'s loop reached its upstream call. */
 export function upstreamCalled(ctx: RequestContext): void {
   const loop = ctx.candidateLoop;

@@ -6,8 +6,8 @@
  * then the answer's own bytes (or, for an error, an error event: past this point the status is
  * committed). Answers that come in time are returned as they are: no cost on the usual path.
  *
- * It wraps the whole candidate loop, and an answer is not there until its first event is (the
- * pipeline reads it before answering): comments sent while a provider is silent, with or without
+ * It wraps the whole candidate loop, and an answer is not there until the pipeline has read the
+ * start of its body (pipeline.ts `answerAt`): comments sent while a provider is silent, with or without
  * its headers, commit nothing, so a provider that stalls until its deadline
  * (`backendRequestTimeout`) or opens with an error event is failed over like one that refused.
  * Who answered cannot be a header any more by then: a `: x-agw-provider: <name>` comment says it

@@ -7,10 +7,11 @@
  * Responses' `response.created` / `in_progress` / `queued`), is held until the first event that
  * does. A stream whose head is an error event (Anthropic's `overloaded_error` after a 200, a
  * `response.failed`, Gemini's `{"error"}`), or whose connection breaks or times out before that
- * first event, is answered as an HTTP error with that error's status: nothing was sent yet, so
- * the candidate loop can still move on to another provider. After it, a broken connection ends
- * the stream with the format's own error event (so does an end mid-event). Only the head is read;
- * the rest is relayed as it came, cut at event boundaries only.
+ * first event, is answered as an HTTP error with that error's status while the answer has not
+ * gone out yet (pipeline.ts `answerAt`): the candidate loop can still move on to another
+ * provider. After that, an error event in the head reaches the client as it came, and a broken
+ * connection ends the stream with the format's own error event (so does an end mid-event). Only
+ * the head is read; the rest is relayed as it came, cut at event boundaries only.
  */
 import { concatBytes } from "../../http/bytes.ts";
 import type { HttpError } from "../../http/errors.ts";
@@ -68,9 +69,11 @@ class NativeRelay implements Relay {
 
   broken(f: StreamFailure): string {
     this.failure = f;
-    if (!this.head.started) return "";
     const { status, type, code } = failureFields(f);
-    return clientErrorEvent(formatOfRoute(this.route), status, f.message, type, code);
+    const event = clientErrorEvent(formatOfRoute(this.route), status, f.message, type, code);
+    // before the answer started, the held head goes first: an answer already given (at a pause,
+    // pipeline.ts) ends with it; otherwise `rejection` answers instead and this is dropped
+    return this.head.started ? event : textOf(this.head.take()) + event;
   }
 
   rejection(): HttpError | undefined {

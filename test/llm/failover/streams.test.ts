@@ -3,8 +3,9 @@
  * upstream that sends its headers and then nothing until its deadline is failed over after the
  * client got only keep-alive comments (and a comment names who answered, as the header could not);
  * native streams (Anthropic Messages on Anthropic) are checked like translated ones: an error
- * event before any content fails over (or, with one provider, is a real HTTP status), and a pause
- * after the answer started gets comments.
+ * event before any content fails over (or, with one provider, is a real HTTP status when it came
+ * before the upstream paused, and the provider's own event after: the answer went out at the
+ * pause), and a pause after the answer started gets comments.
  */
 import Anthropic from "@anthropic-ai/sdk";
 import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
@@ -45,6 +46,10 @@ binds:
       policies: {timeout: {backendRequestTimeout: 400ms}, ai: {routes: {"*": completions}}}
       backends:
       - ai: {groups: [{providers: [${openai("a", silent.host)}, ${openai("b", b.host)}]}]}
+    - matches: [{path: {pathPrefix: /single-translated}}]
+      policies: {ai: {routes: {"*": messages}}}
+      backends:
+      - ai: {groups: [{providers: [${openai("b", b.host)}]}]}
     - matches: [{path: {pathPrefix: /single}}]
       policies: {backendAuth: {key: ${s.KEY}}, ai: {routes: {"*": messages}}}
       backends:
@@ -87,6 +92,7 @@ afterAll(async () => {
   silentAnthropic.stop();
 });
 afterEach(async () => {
+  b.script(undefined);
   x.script(undefined);
   y.script(undefined);
   clock += 10 * 60_000; // every eviction of the last test is over
@@ -176,6 +182,16 @@ describe("native streams (Anthropic Messages on Anthropic)", () => {
     expect((err as InstanceType<typeof Anthropic.APIError>).status).toBe(529);
   });
 
+  test("after a pause, an error before any content still fails over while another provider may answer", async () => {
+    x.script(() => turn(overloadedFirst, { delayMs: 40 }));
+    y.script(() => turn(s.plainText));
+    const res = await postMessages("/anthropic");
+    const text = await res.text();
+    // a header, or a comment when the pre-answer keep-alive had to answer first
+    expect(res.headers.get("x-agw-provider") ?? /^: x-agw-provider: (\S+)$/m.exec(text)?.[1]).toBe("y");
+    expect(withoutComments(text)).toBe(encodeEvents(s.plainText));
+  });
+
   test("silent after message_start and ping until backendRequestTimeout: the next provider answers", async () => {
     y.script(() => turn(s.plainText));
     const res = await postMessages("/anthropic-silent");
@@ -202,5 +218,73 @@ describe("native streams (Anthropic Messages on Anthropic)", () => {
       expect(JSON.parse(m![2]!).type).toBe(m![1]);
     }
     expect(parts.filter((p) => !p.startsWith(":")).join("\n\n") + "\n\n").toBe(encodeEvents(events));
+  });
+});
+
+/** `pieces` as a body, `ms` apart. */
+function pausedBetween(pieces: string[], ms: number): ReadableStream<Uint8Array> {
+  const left = [...pieces];
+  return new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const piece = left.shift();
+      if (piece === undefined) return controller.close();
+      if (left.length < pieces.length - 1) await Bun.sleep(ms);
+      controller.enqueue(new TextEncoder().encode(piece));
+    },
+  });
+}
+
+/** The stream's events without comments (a keep-alive may fall into a pause on a slow machine). */
+const withoutComments = (text: string) =>
+  text
+    .split("\n\n")
+    .filter((e) => e !== "" && !e.startsWith(":"))
+    .map((e) => `${e}\n\n`)
+    .join("");
+
+describe("one provider and nowhere else to go: the answer goes out when the upstream pauses", () => {
+  // An LLM's first token comes after a pause: answering then (not after that token) takes the
+  // answer's setup off the first token's path. An error the upstream sends after that pause
+  // reaches the client as the provider itself sends it, an event under the 200.
+  test("native: an overloaded_error after a pause arrives as Anthropic's own events; the SDK raises it", async () => {
+    x.script(() => turn(overloadedFirst, { delayMs: 40 }));
+    const res = await postMessages("/single");
+    expect(res.status).toBe(200);
+    expect(withoutComments(await res.text())).toBe(encodeEvents(overloadedFirst));
+    x.script(() => turn(overloadedFirst, { delayMs: 40 }));
+    const err = await (async () => {
+      for await (const _ of await anthropicClient("/single").messages.create({ ...MESSAGES, stream: true }));
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String(err)).toContain("Overloaded");
+  });
+
+  test("native: a connection cut after a pause, before any content, ends with Anthropic's error event after the held head", async () => {
+    const head = overloadedFirst.slice(0, 2);
+    x.script(() => turn([...head, ...s.plainText.slice(1)], { delayMs: 40, cutAfterBytes: encodeEvents(head).length + 5 }));
+    const res = await postMessages("/single");
+    expect(res.status).toBe(200);
+    const text = withoutComments(await res.text());
+    expect(text).toStartWith(encodeEvents(head));
+    expect(text).toEndWith('"type":"error","error":{"type":"api_error","message":"upstream connection failed mid-stream"}}\n\n');
+  });
+
+  test("translated: an Anthropic client on an OpenAI-format provider gets the error as Anthropic's event; the SDK raises it", async () => {
+    const role = 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"role":"assistant","content":""},"finish_reason":null}]}\n\n';
+    const error = 'data: {"error":{"message":"Overloaded","type":"server_error","code":null}}\n\n';
+    b.script(() => new Response(pausedBetween([role, error], 40), { headers: { "content-type": "text/event-stream" } }));
+    const { data: stream, response } = await anthropicClient("/single-translated").messages.create({ ...MESSAGES, stream: true }).withResponse();
+    expect(response.status).toBe(200);
+    const err = await (async () => {
+      for await (const _ of stream);
+    })().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(Anthropic.APIError);
+    expect(String(err)).toContain("Overloaded");
+  });
+
+  test("an error in the upstream's first read is still a real HTTP status: nothing had paused yet", async () => {
+    x.script(() => turn(overloadedFirst));
+    const res = await postMessages("/single");
+    expect(res.status).toBe(529);
   });
 });

@@ -16,7 +16,7 @@ async function relay(reads: Uint8Array[], clientWantsUsage: boolean): Promise<{ 
     },
   });
   let outcome: StreamOutcome | undefined;
-  const body = await passthroughStream({ upstream, clientWantsUsage, onEnd: (o) => (outcome = o), startedAt: performance.now() });
+  const body = await passthroughStream({ upstream, clientWantsUsage, onEnd: (o) => (outcome = o), startedAt: performance.now(), answerAt: "content" });
   const text = await new Response(body).text();
   return { text, outcome: outcome! };
 }

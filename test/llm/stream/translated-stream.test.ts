@@ -65,7 +65,7 @@ function upstream(pieces: (string | Error)[]): ReadableStream<Uint8Array> {
 async function run(pieces: (string | Error)[], make = (out: HubWriter) => framed(sseFrames(), echoMachine(out), out)) {
   const writer = openaiChunkWriter(ctx);
   const ends: StreamOutcome[] = [];
-  const body = await translatedStream({ upstream: upstream(pieces), translator: make(writer), writer, onEnd: (o) => ends.push(o), startedAt: performance.now() });
+  const body = await translatedStream({ upstream: upstream(pieces), translator: make(writer), writer, onEnd: (o) => ends.push(o), startedAt: performance.now(), answerAt: "content" });
   const text = await new Response(body).text();
   return { text, ends, writer };
 }
@@ -134,7 +134,7 @@ describe("keep-alive", () => {
     const writer = openaiChunkWriter(ctx);
     const translator = framed(sseFrames(), echoMachine(writer), writer);
     const started = performance.now();
-    const body = await translatedStream({ upstream: slow([[180, "data: a\n\n"], [180, "data: b\n\n"], [0, "data: stop\n\n"]]), translator, writer, onEnd() {}, startedAt: performance.now(), keepAliveMs: 50 });
+    const body = await translatedStream({ upstream: slow([[180, "data: a\n\n"], [180, "data: b\n\n"], [0, "data: stop\n\n"]]), translator, writer, onEnd() {}, startedAt: performance.now(), answerAt: "content", keepAliveMs: 50 });
     // before the first output nothing is answered: the pre-answer keep-alive (around the candidate
     // loop) keeps the client company, and a provider silent until its deadline can still be failed over
     expect(performance.now() - started).toBeGreaterThanOrEqual(170);
@@ -151,7 +151,7 @@ describe("keep-alive", () => {
   test("a prompt answer gets no comment and stays a plain body", async () => {
     const writer = openaiChunkWriter(ctx);
     const translator = framed(sseFrames(), echoMachine(writer), writer);
-    const body = await translatedStream({ upstream: slow([[0, "data: a\n\ndata: stop\n\n"]]), translator, writer, onEnd() {}, startedAt: performance.now(), keepAliveMs: 1000 });
+    const body = await translatedStream({ upstream: slow([[0, "data: a\n\ndata: stop\n\n"]]), translator, writer, onEnd() {}, startedAt: performance.now(), answerAt: "content", keepAliveMs: 1000 });
     expect(body instanceof ReadableStream).toBe(false);
     expect(await new Response(body).text()).not.toContain("keep-alive");
   });

@@ -41,7 +41,7 @@ async function translate(pieces: Uint8Array[], includeUsage = true): Promise<str
   const body = await translatedStream({
     upstream,
     onEnd() {},
-    startedAt: performance.now(),
+    startedAt: performance.now(), answerAt: "content",
     translator: anthropicStream(ctx, writer),
     writer,
   });
