@@ -45,16 +45,21 @@ export const anthropicFormat: ClientFormat = {
   whole: anthropicMessage,
 };
 
+/** Fields the reader derives (adapt.ts takes them out for OpenAI-format providers). */
+const DERIVED = ["thinking", "reasoning_effort"] as const;
+const SAMPLING = ["temperature", "top_p", "top_k"] as const;
+
 export function readMessages(body: Record<string, unknown>): HubRead {
   if (body.model !== undefined && typeof body.model !== "string") throw badRequest("model", "model: Input should be a valid string");
   if (!Array.isArray(body.messages)) throw badRequest("messages", "messages: Field required");
   const messages: ChatMessage[] = [];
-  messages.push(...systemMessages(body.system));
-  body.messages.forEach((m, i) => messages.push(...message(m, `messages.${i}`)));
+  pushSystem(messages, body.system);
+  // (indexed loops writing into one list: this runs on every Anthropic request)
+  for (let i = 0; i < body.messages.length; i++) pushMessage(messages, body.messages[i], i);
   const req: ChatRequest = { model: body.model as string, messages };
   if (typeof body.max_tokens === "number") req.max_tokens = body.max_tokens;
   if (Array.isArray(body.stop_sequences) && body.stop_sequences.length > 0) req.stop = body.stop_sequences;
-  for (const k of ["temperature", "top_p", "top_k"] as const) if (typeof body[k] === "number") req[k] = body[k];
+  for (const k of SAMPLING) if (typeof body[k] === "number") req[k] = body[k];
   tools(body, req);
   thinking(body, req);
   const format = (body.output_config as { format?: { type?: unknown; schema?: unknown } } | undefined)?.format;
@@ -63,87 +68,108 @@ export function readMessages(body: Record<string, unknown>): HubRead {
   }
   const stream = body.stream === true;
   if (stream) req.stream = true;
-  return { request: req, stream, derived: ["thinking", "reasoning_effort"] };
+  return { request: req, stream, derived: DERIVED };
 }
 
-function systemMessages(system: unknown): ChatMessage[] {
-  if (typeof system === "string") return system === "" ? [] : [{ role: "system", content: system }];
-  if (!Array.isArray(system)) return [];
+/** Where a message (and one of its blocks) is in the request, for errors: built only when one is thrown. */
+function at(i: number, j?: number): string {
+  return j === undefined ? `messages.${i}` : `messages.${i}.content.${j}`;
+}
+
+function pushSystem(out: ChatMessage[], system: unknown): void {
+  if (typeof system === "string") {
+    if (system !== "") out.push({ role: "system", content: system });
+    return;
+  }
+  if (!Array.isArray(system)) return;
   const parts = system.filter((b: Block) => b?.type === "text" && typeof b.text === "string" && b.text !== "").map(textPart);
-  return parts.length > 0 ? [{ role: "system", content: parts }] : [];
+  if (parts.length > 0) out.push({ role: "system", content: parts });
 }
 
 function textPart(b: Block): Block {
   return b.cache_control === undefined ? { type: "text", text: b.text } : { type: "text", text: b.text, cache_control: b.cache_control };
 }
 
-function message(raw: unknown, where: string): ChatMessage[] {
+function pushMessage(out: ChatMessage[], raw: unknown, i: number): void {
   const m = raw as { role?: unknown; content?: unknown } | null;
-  if (!m || typeof m !== "object") throw badRequest(where, `${where}: Input should be an object`);
-  const blocks: Block[] = typeof m.content === "string" ? [{ type: "text", text: m.content }] : Array.isArray(m.content) ? (m.content as Block[]) : [];
-  if (typeof m.content !== "string" && !Array.isArray(m.content)) throw badRequest(`${where}.content`, `${where}.content: Input should be a string or a list of content blocks`);
+  if (!m || typeof m !== "object") throw badRequest(at(i), `${at(i)}: Input should be an object`);
+  const content = m.content;
+  if (typeof content !== "string" && !Array.isArray(content)) throw badRequest(`${at(i)}.content`, `${at(i)}.content: Input should be a string or a list of content blocks`);
   switch (m.role) {
     case "user":
-      return userTurn(blocks, where);
+      // a plain string is one text part (none when empty), as the block form would give
+      if (typeof content === "string") {
+        if (content !== "") out.push({ role: "user", content: [{ type: "text", text: content }] });
+      } else userTurn(out, content as Block[], i);
+      return;
     case "assistant":
-      return [assistantTurn(blocks)];
+      out.push(assistantTurn(typeof content === "string" ? [{ type: "text", text: content }] : (content as Block[])));
+      return;
     case "system":
-      return systemMessages(typeof m.content === "string" ? m.content : blocks);
+      return pushSystem(out, content);
     default:
-      throw badRequest(`${where}.role`, `${where}.role: Input should be 'user' or 'assistant'`);
+      throw badRequest(`${at(i)}.role`, `${at(i)}.role: Input should be 'user' or 'assistant'`);
   }
 }
 
 /** Tool results first (as tool messages), then the rest of the turn as one user message. */
-function userTurn(blocks: Block[], where: string): ChatMessage[] {
-  const out: ChatMessage[] = [];
+function userTurn(out: ChatMessage[], blocks: Block[], i: number): void {
   const parts: Block[] = [];
-  const resultMedia: Block[] = [];
-  blocks.forEach((b, j) => {
+  let resultMedia: Block[] | undefined;
+  for (let j = 0; j < blocks.length; j++) {
+    const b = blocks[j]!;
     if (b?.type === "tool_result") {
-      const { message: tool, media } = toolResult(b, `${where}.content.${j}`);
+      const { message: tool, media } = toolResult(b, i, j);
       out.push(tool);
-      resultMedia.push(...media);
-      return;
+      if (media.length > 0) (resultMedia ??= []).push(...media);
+      continue;
     }
-    const part = userPart(b, `${where}.content.${j}`);
+    const part = userPart(b, i, j);
     if (part) parts.push(part);
-  });
-  const rest = [...resultMedia, ...parts];
+  }
+  const rest = resultMedia ? [...resultMedia, ...parts] : parts;
   if (rest.length > 0) out.push({ role: "user", content: rest });
-  return out;
 }
 
-function userPart(b: Block, where: string): Block | undefined {
+function userPart(b: Block, i: number, j: number): Block | undefined {
   if (!b || typeof b !== "object") return undefined; // a null or scalar block carries nothing to read
-  const cache = b.cache_control === undefined ? {} : { cache_control: b.cache_control };
+  let part: Block;
   switch (b?.type) {
     case "text":
-      return typeof b.text === "string" && b.text !== "" ? { type: "text", text: b.text, ...cache } : undefined;
+      if (typeof b.text !== "string" || b.text === "") return undefined;
+      part = { type: "text", text: b.text };
+      break;
     case "image":
-      return { type: "image_url", image_url: { url: sourceUrl(b.source, where) }, ...cache };
+      part = { type: "image_url", image_url: { url: sourceUrl(b.source, i, j) } };
+      break;
     case "document": {
       const src = b.source as Block | undefined;
-      if (src?.type === "text" && typeof src.data === "string") return { type: "text", text: src.data, ...cache };
-      const file: Block = { file_data: sourceUrl(src, where) };
+      if (src?.type === "text" && typeof src.data === "string") {
+        part = { type: "text", text: src.data };
+        break;
+      }
+      const file: Block = { file_data: sourceUrl(src, i, j) };
       if (typeof b.title === "string") file.filename = b.title;
-      return { type: "file", file, ...cache };
+      part = { type: "file", file };
+      break;
     }
     default:
       return undefined; // search results, container uploads...: nothing another provider reads
   }
+  if (b.cache_control !== undefined) part.cache_control = b.cache_control;
+  return part;
 }
 
 /** An Anthropic `source` as a URL: base64 -> a data: URL, url -> the URL. */
-function sourceUrl(source: unknown, where: string): string {
+function sourceUrl(source: unknown, i: number, j: number): string {
   const s = source as { type?: unknown; media_type?: unknown; data?: unknown; url?: unknown } | undefined;
   if (s?.type === "base64" && typeof s.data === "string") return `data:${typeof s.media_type === "string" ? s.media_type : "application/octet-stream"};base64,${s.data}`;
   if (s?.type === "url" && typeof s.url === "string") return s.url;
-  throw badRequest(`${where}.source`, `${where}.source: only base64 and url sources can be translated for this provider`);
+  throw badRequest(`${at(i, j)}.source`, `${at(i, j)}.source: only base64 and url sources can be translated for this provider`);
 }
 
-function toolResult(b: Block, where: string): { message: ChatMessage; media: Block[] } {
-  if (typeof b.tool_use_id !== "string") throw badRequest(`${where}.tool_use_id`, `${where}.tool_use_id: Field required`);
+function toolResult(b: Block, i: number, j: number): { message: ChatMessage; media: Block[] } {
+  if (typeof b.tool_use_id !== "string") throw badRequest(`${at(i, j)}.tool_use_id`, `${at(i, j)}.tool_use_id: Field required`);
   const media: Block[] = [];
   let text = "";
   if (typeof b.content === "string") text = b.content;
@@ -151,7 +177,7 @@ function toolResult(b: Block, where: string): { message: ChatMessage; media: Blo
     for (const c of b.content as Block[]) {
       if (c?.type === "text" && typeof c.text === "string") text += (text ? "\n" : "") + c.text;
       else if (c?.type === "image" || c?.type === "document") {
-        const part = userPart(c, where);
+        const part = userPart(c, i, j);
         if (part) media.push(part);
       }
     }

@@ -46,6 +46,9 @@ export const geminiFormat: ClientFormat = {
 };
 
 /** Whether a Gemini path asks for a stream. */
+/** Fields the reader derives (adapt.ts takes them out for OpenAI-format providers): made once, not per request. */
+const DERIVED = ["reasoning_effort", "top_k"] as const;
+
 export function isStreamAction(path: string): boolean {
   return path.endsWith(":streamGenerateContent");
 }
@@ -64,7 +67,7 @@ export function readGenerateContent(body: Obj, from: ReadContext): HubRead {
   generation(body.generationConfig as Obj | undefined, req);
   const stream = isStreamAction(from.path);
   if (stream) req.stream = true;
-  const read: HubRead = { request: req, stream, derived: ["reasoning_effort", "top_k"] };
+  const read: HubRead = { request: req, stream, derived: DERIVED };
   // without alt=sse Gemini streams one JSON array, not events; only Gemini itself answers that (agentgateway's rule)
   if (stream && new URLSearchParams(from.query).get("alt") !== "sse") {
     read.stream = false;

@@ -46,6 +46,9 @@ export const responsesFormat: ClientFormat = {
   whole: responsesObject,
 };
 
+/** Fields the reader derives (adapt.ts takes them out for OpenAI-format providers): made once, not per request. */
+const DERIVED = ["reasoning_effort"] as const;
+
 export function readResponses(body: Record<string, unknown>): HubRead {
   if (body.model !== undefined && typeof body.model !== "string") throw badRequest("model", "'model' must be a string");
   const nativeOnly = statefulField(body);
@@ -69,7 +72,7 @@ export function readResponses(body: Record<string, unknown>): HubRead {
   // the effort goes to translated providers in their own shape (a thinking budget, a level); an
   // OpenAI-format chat backend behind a Responses client (vLLM, a compatible API) may not reason
   // or know the field, so it does not get it (adapt.ts), as for the other formats' readers
-  const read: HubRead = { request: req, stream, state, derived: ["reasoning_effort"] };
+  const read: HubRead = { request: req, stream, state, derived: DERIVED };
   if (nativeOnly) read.nativeOnly = nativeOnly;
   return read;
 }

@@ -53,6 +53,14 @@ export function anthropicUsage(u: Usage | undefined): Record<string, number> {
   };
 }
 
+/** `anthropicUsage(u)` as JSON, written directly (once or twice on every stream), with `outputTokens` for the usage's own when given. */
+function usageJson(u: Usage | undefined, outputTokens = u?.outputTokens ?? 0): string {
+  if (!u) return `{"input_tokens":0,"output_tokens":${outputTokens}}`;
+  const read = u.cachedInputTokens ?? 0;
+  const written = u.cacheWriteInputTokens ?? 0;
+  return `{"input_tokens":${Math.max(0, u.inputTokens - read - written)},"cache_creation_input_tokens":${written},"cache_read_input_tokens":${read},"output_tokens":${outputTokens}}`;
+}
+
 export function anthropicWriter(ctx: WriterContext): ClientStreamWriter {
   return new AnthropicWriter(ctx);
 }
@@ -76,17 +84,9 @@ class AnthropicWriter extends WriterBase implements ClientStreamWriter {
   private open(): void {
     if (this.opened) return;
     this.opened = true;
-    const message = {
-      id: this.providerId ?? randomId("msg_"),
-      type: "message",
-      role: "assistant",
-      model: this.echoed,
-      content: [],
-      stop_reason: null,
-      stop_sequence: null,
-      usage: { ...anthropicUsage(this.latestUsage), output_tokens: 0 },
-    };
-    this.buf += `event: message_start\ndata: {"type":"message_start","message":${JSON.stringify(message)}}\n\n`;
+    const id = JSON.stringify(this.providerId ?? randomId("msg_"));
+    const message = `{"id":${id},"type":"message","role":"assistant","model":${JSON.stringify(this.echoed)},"content":[],"stop_reason":null,"stop_sequence":null,"usage":${usageJson(this.latestUsage, 0)}}`;
+    this.buf += `event: message_start\ndata: {"type":"message_start","message":${message}}\n\n`;
   }
 
   /** Opens a block of `kind` (closing the open one); returns its index. */
@@ -166,7 +166,7 @@ class AnthropicWriter extends WriterBase implements ClientStreamWriter {
     this.close();
     this.ended = true;
     const stop = anthropicStopReason(this.finishReason ?? "stop", this.toolBlocks.length > 0);
-    this.buf += `event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"${stop}","stop_sequence":null},"usage":${JSON.stringify(anthropicUsage(this.latestUsage))}}\n\n`;
+    this.buf += `event: message_delta\ndata: {"type":"message_delta","delta":{"stop_reason":"${stop}","stop_sequence":null},"usage":${usageJson(this.latestUsage)}}\n\n`;
     this.buf += 'event: message_stop\ndata: {"type":"message_stop"}\n\n';
   }
 

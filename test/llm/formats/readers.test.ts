@@ -49,6 +49,28 @@ describe("Anthropic Messages", () => {
     expect(derived).toEqual(["thinking", "reasoning_effort"]);
   });
 
+  test("what cannot be read is a 400 naming where it is, down to the block (and the block of a tool result)", () => {
+    const refusal = (messages: unknown[]) => {
+      try {
+        readMessages({ model: "m", messages });
+      } catch (err) {
+        expect(err).toBeInstanceOf(HttpError);
+        const e = err as HttpError;
+        return [e.status, e.param, e.message];
+      }
+      throw new Error("read without an error");
+    };
+    const ok = { role: "user", content: "hi" };
+    const url = (type: string) => ({ type: "image", source: { type } });
+    expect(refusal([ok, 7])).toEqual([400, "messages.1", "messages.1: Input should be an object"]);
+    expect(refusal([{ role: "user", content: 3 }])).toEqual([400, "messages.0.content", "messages.0.content: Input should be a string or a list of content blocks"]);
+    expect(refusal([ok, { role: "robot", content: "x" }])).toEqual([400, "messages.1.role", "messages.1.role: Input should be 'user' or 'assistant'"]);
+    expect(refusal([{ role: "user", content: [{ type: "text", text: "a" }, { type: "tool_result", content: "r" }] }])).toEqual([400, "messages.0.content.1.tool_use_id", "messages.0.content.1.tool_use_id: Field required"]);
+    const noSource = "only base64 and url sources can be translated for this provider";
+    expect(refusal([ok, ok, { role: "user", content: [url("file")] }])).toEqual([400, "messages.2.content.0.source", `messages.2.content.0.source: ${noSource}`]);
+    expect(refusal([{ role: "user", content: [{ type: "text", text: "a" }, { type: "tool_result", tool_use_id: "t", content: [url("file")] }] }])).toEqual([400, "messages.0.content.1.source", `messages.0.content.1.source: ${noSource}`]);
+  });
+
   test("a thinking budget maps to the smallest effort covering it", () => {
     const effort = (budget: number) => readMessages({ model: "m", messages: [], thinking: { type: "enabled", budget_tokens: budget } }).request.reasoning_effort;
     expect([1024, 2048, 3000, 8192, 20000].map(effort)).toEqual(["low", "medium", "high", "xhigh", "max"]);

@@ -83,6 +83,29 @@ describe("Anthropic writer", () => {
     expect(ev.at(-1)).toEqual(["error", { type: "error", error: { type: "timeout_error", message: "cut" } }]);
   });
 
+  test("usage known before the content (an Anthropic-like upstream): message_start has it with no output yet, message_delta in full", () => {
+    const w = anthropicWriter(ctx);
+    w.usage({ inputTokens: 30, outputTokens: 1, totalTokens: 31, cachedInputTokens: 10, cacheWriteInputTokens: 5 });
+    w.text(literal("a"));
+    w.usage({ inputTokens: 30, outputTokens: 7, totalTokens: 37, cachedInputTokens: 10, cacheWriteInputTokens: 5 });
+    w.end();
+    const ev = events(w.take());
+    expect(ev[0]![1]).toEqual({
+      type: "message_start",
+      message: {
+        id: expect.stringMatching(/^msg_/),
+        type: "message",
+        role: "assistant",
+        model: "gw-model",
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 15, cache_creation_input_tokens: 5, cache_read_input_tokens: 10, output_tokens: 0 },
+      },
+    });
+    expect(ev.at(-2)![1].usage).toEqual({ input_tokens: 15, cache_creation_input_tokens: 5, cache_read_input_tokens: 10, output_tokens: 7 });
+  });
+
   test("an empty answer is still a complete message; length wins over tool calls", () => {
     const w = anthropicWriter(ctx);
     w.toolCall({ index: 0, id: "a", name: "f" });
@@ -91,7 +114,11 @@ describe("Anthropic writer", () => {
     expect(events(w.take()).find(([n]) => n === "message_delta")![1].delta.stop_reason).toBe("max_tokens");
     const empty = anthropicWriter(ctx);
     empty.end();
-    expect(events(empty.take()).map(([n]) => n)).toEqual(["message_start", "message_delta", "message_stop"]);
+    const emptyEvents = events(empty.take());
+    expect(emptyEvents.map(([n]) => n)).toEqual(["message_start", "message_delta", "message_stop"]);
+    // no usage from the upstream at all: zeros, in Anthropic's minimal shape
+    expect(emptyEvents[0]![1].message.usage).toEqual({ input_tokens: 0, output_tokens: 0 });
+    expect(emptyEvents[1]![1].usage).toEqual({ input_tokens: 0, output_tokens: 0 });
   });
 });
 
