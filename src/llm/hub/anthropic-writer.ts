@@ -43,12 +43,10 @@ export function anthropicStopReason(reason: FinishReason, hadToolCalls: boolean)
 /** Anthropic's usage object: input excludes cached tokens there. */
 export function anthropicUsage(u: Usage | undefined): Record<string, number> {
   if (!u) return { input_tokens: 0, output_tokens: 0 };
-  const read = u.cachedInputTokens ?? 0;
-  const written = u.cacheWriteInputTokens ?? 0;
   return {
-    input_tokens: Math.max(0, u.inputTokens - read - written),
-    cache_creation_input_tokens: written,
-    cache_read_input_tokens: read,
+    input_tokens: uncachedInput(u),
+    cache_creation_input_tokens: u.cacheWriteInputTokens ?? 0,
+    cache_read_input_tokens: u.cachedInputTokens ?? 0,
     output_tokens: u.outputTokens,
   };
 }
@@ -56,9 +54,11 @@ export function anthropicUsage(u: Usage | undefined): Record<string, number> {
 /** `anthropicUsage(u)` as JSON, written directly (once or twice on every stream), with `outputTokens` for the usage's own when given. */
 function usageJson(u: Usage | undefined, outputTokens = u?.outputTokens ?? 0): string {
   if (!u) return `{"input_tokens":0,"output_tokens":${outputTokens}}`;
-  const read = u.cachedInputTokens ?? 0;
-  const written = u.cacheWriteInputTokens ?? 0;
-  return `{"input_tokens":${Math.max(0, u.inputTokens - read - written)},"cache_creation_input_tokens":${written},"cache_read_input_tokens":${read},"output_tokens":${outputTokens}}`;
+  return `{"input_tokens":${uncachedInput(u)},"cache_creation_input_tokens":${u.cacheWriteInputTokens ?? 0},"cache_read_input_tokens":${u.cachedInputTokens ?? 0},"output_tokens":${outputTokens}}`;
+}
+
+function uncachedInput(u: Usage): number {
+  return Math.max(0, u.inputTokens - (u.cachedInputTokens ?? 0) - (u.cacheWriteInputTokens ?? 0));
 }
 
 export function anthropicWriter(ctx: WriterContext): ClientStreamWriter {
