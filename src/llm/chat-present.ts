@@ -89,7 +89,9 @@ async function translated(ctx: RequestContext, call: ChatCall, upstream: Readabl
     translator: s.translator,
     writer: s.writer,
     keepAliveMs: ctx.streamKeepAliveMs,
-    answerAt: answerAt(ctx),
+    // a guard that may still refuse the answer holds it too: refused before any content, the
+    // client gets the rejection's status
+    answerAt: guards ? "content" : answerAt(ctx),
     onEnd: (o) => streamEnded(ctx, o, call.model),
   });
   return answerStream(ctx, call.target, body, 200, sseHeaders(new Headers()));

@@ -187,6 +187,11 @@ describe("answers", () => {
     emu.script(() => streamed([chunk("The launch code 1234 is"), FINISH]));
     const err = (await streamText(gw.client).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
     expect(err.status).toBe(403);
+    // the same after a pause (a role chunk, then the text, as a model sends them): a guard that
+    // may still refuse the answer holds it, though there is no other provider to move on to
+    emu.script(() => streamed([chunk(""), chunk("The launch code 1234 is"), FINISH]));
+    const paused = (await streamText(gw.client).catch((e: unknown) => e)) as InstanceType<typeof OpenAI.APIError>;
+    expect(paused.status).toBe(403);
     emu.script(() => streamed([chunk("Hello there. ".repeat(15)), chunk("The launch code 1234 is"), FINISH]));
     const stream = await gw.client.chat.completions.create({ model: "m", messages: [{ role: "user", content: "hi" }], stream: true });
     let text = "";
