@@ -45,7 +45,7 @@ export interface RelayOptions {
   keepAliveMs?: number | undefined;
   /**
    * When the answer goes out (relayBody): once the relay has something to send, or as soon as
-   * the upstream pauses (nothing more to read in this turn of the event loop), content or not.
+   * the upstream pauses (none of its bytes left at hand: `afterMicrotasks`), content or not.
    */
   answerAt: "content" | "pause";
 }
@@ -120,7 +120,7 @@ export async function relayBody(opts: RelayOptions, relay: Relay): Promise<Relay
   // the reads already here (fast upstreams, short answers: often the whole stream) go into the
   // same answer, which is then a plain body with no stream machinery at all; an upstream that
   // needed several reads to say anything is producing as it goes (an LLM generating tokens):
-  // waiting a turn for more would only delay its first token
+  // waiting for more would only delay its first token
   if (!head.last && reads.count === 1) head = await reads.readyNow(head);
   if (sizeOf(head.out) > 0) reads.firstByteMs = performance.now() - opts.startedAt;
   if (head.last) {
@@ -242,14 +242,14 @@ class Reads {
     return out;
   }
 
-  /** `head` plus whatever further reads are ready within this turn of the event loop. */
+  /** `head` plus whatever further reads Bun already holds the bytes of (`afterMicrotasks`). */
   async readyNow(head: Outcome): Promise<Outcome> {
     const parts = [head.out];
     let last = head;
     while (!last.last) {
       const read = this.reader.read();
       try {
-        const ready = await Promise.race([read, nextTurn()]);
+        const ready = await Promise.race([read, afterMicrotasks()]);
         if (ready === NOT_READY) {
           // not here yet: the stream continues from this read
           this.pending = read;
@@ -267,17 +267,20 @@ class Reads {
 
 const NOT_READY = Symbol("not ready");
 
-/** The pending `nextTurn`: every stream that asks in the same turn shares it (one promise and one immediate, not one each). */
-let turn: Promise<typeof NOT_READY> | undefined;
-
-/** Resolves after the current turn of the event loop (after pending I/O callbacks). */
-function nextTurn(): Promise<typeof NOT_READY> {
-  return (turn ??= new Promise((resolve) => setImmediate(endTurn, resolve)));
+/**
+ * Resolves after a few microtask hops. A read whose bytes Bun already holds resolves before it
+ * (every second read of a back-to-back stream did, within three hops); one that waits for the
+ * network does not, and waiting a whole event-loop turn to find that out (an immediate) put
+ * that turn on the first token's path.
+ */
+function afterMicrotasks(): Promise<typeof NOT_READY> {
+  return Promise.resolve().then(hop).then(hop).then(hop).then(notReady);
 }
 
-function endTurn(resolve: (v: typeof NOT_READY) => void): void {
-  turn = undefined;
-  resolve(NOT_READY);
+function hop(): void {}
+
+function notReady(): typeof NOT_READY {
+  return NOT_READY;
 }
 
 function joinOutputs(parts: (Uint8Array | string)[]): Uint8Array | string {
