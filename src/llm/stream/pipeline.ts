@@ -45,7 +45,7 @@ export interface RelayOptions {
   keepAliveMs?: number | undefined;
   /**
    * When the answer goes out (relayBody): once the relay has something to send, or as soon as
-   * the upstream pauses (none of its bytes left at hand: `afterMicrotasks`), content or not.
+   * the upstream pauses (nothing more at hand: `Reads.readyNow`), content or not.
    */
   answerAt: "content" | "pause";
 }
@@ -242,14 +242,20 @@ class Reads {
     return out;
   }
 
-  /** `head` plus whatever further reads Bun already holds the bytes of (`afterMicrotasks`). */
+  /**
+   * `head` plus whatever further reads are at hand. Once there is output, only whether the
+   * answer is one plain body is at stake: bytes Bun already holds will do (`afterMicrotasks`).
+   * Before it (answering at a pause), an error the provider sends right behind its first event
+   * should still be an HTTP status: a whole event-loop turn lets a close second packet in.
+   */
   async readyNow(head: Outcome): Promise<Outcome> {
     const parts = [head.out];
     let last = head;
+    let said = sizeOf(head.out) > 0;
     while (!last.last) {
       const read = this.reader.read();
       try {
-        const ready = await Promise.race([read, afterMicrotasks()]);
+        const ready = await Promise.race([read, said ? afterMicrotasks() : nextTurn()]);
         if (ready === NOT_READY) {
           // not here yet: the stream continues from this read
           this.pending = read;
@@ -260,6 +266,7 @@ class Reads {
         last = this.failed(err);
       }
       parts.push(last.out);
+      said ||= sizeOf(last.out) > 0;
     }
     return { out: joinOutputs(parts), last: last.last };
   }
@@ -278,6 +285,19 @@ function afterMicrotasks(): Promise<typeof NOT_READY> {
 }
 
 function hop(): void {}
+
+/** The pending `nextTurn`: every stream that asks in the same turn shares it (one promise and one immediate, not one each). */
+let turn: Promise<typeof NOT_READY> | undefined;
+
+/** Resolves after the current turn of the event loop (after pending I/O callbacks). */
+function nextTurn(): Promise<typeof NOT_READY> {
+  return (turn ??= new Promise((resolve) => setImmediate(endTurn, resolve)));
+}
+
+function endTurn(resolve: (v: typeof NOT_READY) => void): void {
+  turn = undefined;
+  resolve(NOT_READY);
+}
 
 function notReady(): typeof NOT_READY {
   return NOT_READY;
