@@ -25,8 +25,8 @@ import { runLoad } from "./load.ts";
 import { loadScenario } from "./scenarios/index.ts";
 import { openaiJsonAccess } from "./scenarios/access.ts";
 import { freePort, waitForPort } from "./ports.ts";
-import { cpuUs } from "./cpu.ts";
-import { measureFirstChunk } from "./first-chunk.ts";
+import { cpuUs, rssMb } from "./cpu.ts";
+import { firstTokenTarget, measureFirstChunk } from "./first-chunk.ts";
 import { OPENAI_FIRST_TOKEN, type Scenario } from "./scenario.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
@@ -64,11 +64,6 @@ async function gateway(bin: string, s: Scenario, origin: string, env: Record<str
   const p = spawn([resolve(ROOT, bin), cfg], env);
   await waitForPort(port);
   return { url: `http://127.0.0.1:${port}`, pid: p.pid };
-}
-
-function rssMb(pid: number): number {
-  const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
-  return Math.round(Number(kb ?? 0) / 1024);
 }
 
 const PAIRED = process.argv.includes("--paired");
@@ -119,13 +114,7 @@ async function main() {
 
 /** `--first-token`: the first token's latency on each side, one client, `rounds` alternating blocks (first-chunk.ts). */
 async function firstToken(s: Scenario, sides: Record<"a" | "b", { url: string }>, rounds: number): Promise<void> {
-  const target = (side: "a" | "b") => ({
-    port: Number(new URL(sides[side].url).port),
-    path: s.gatewayRequest.path,
-    body: s.gatewayRequest.body,
-    headers: s.gatewayRequest.headers ?? {},
-    firstToken: s.gatewayFirstToken ?? OPENAI_FIRST_TOKEN,
-  });
+  const target = (side: "a" | "b") => firstTokenTarget(sides[side].url, s.gatewayRequest, s.gatewayFirstToken ?? OPENAI_FIRST_TOKEN);
   const r = await measureFirstChunk(target("a"), target("b"), { blocks: rounds });
   console.log(`${s.name} delay=${arg("--delay", "0")}ms first token: a ${r.p50Us[0].toFixed(0)} us, b ${r.p50Us[1].toFixed(0)} us (p50); b - a ${r.deltaUs.toFixed(0)} us (median over ${rounds} blocks)`);
 }

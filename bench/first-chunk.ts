@@ -6,6 +6,7 @@
  * machine drift hits both; the result is the median over blocks of the difference of block medians.
  */
 import type { Socket } from "bun";
+import type { Scenario } from "./scenario.ts";
 
 export interface FirstChunkResult {
   /** median first-byte time of each target, µs */
@@ -22,6 +23,11 @@ interface Target {
   headers: Record<string, string>;
   /** where the answer's first token is: the clock stops at the read that completes a match */
   firstToken: RegExp;
+}
+
+/** The target of `req` on the server at `base` (a URL), its first token found by `firstToken`. */
+export function firstTokenTarget(base: string, req: Scenario["gatewayRequest"], firstToken: RegExp): Target {
+  return { port: Number(new URL(base).port), path: req.path, body: req.body, headers: req.headers ?? {}, firstToken };
 }
 
 /** One request; resolves with µs from write to the first token of the answer, once it is complete. */

@@ -14,17 +14,17 @@
  *
  * Results: a table on stdout, bench/results/<time>.json and .md, and (a whole run only) bench/results/latest.md.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import type { Subprocess } from "bun";
 import { OPENAI_FIRST_TOKEN, type Scenario } from "./scenario.ts";
-import { measureFirstChunk, type FirstChunkResult } from "./first-chunk.ts";
+import { firstTokenTarget, measureFirstChunk, type FirstChunkResult } from "./first-chunk.ts";
 import { runLoad, type LoadResult } from "./load.ts";
 import { featureScenarios, openaiJson, openaiStream, openaiStreamUntouched, providerScenarios } from "./scenarios/index.ts";
 import { accessSummary, benchAccess } from "./access.ts";
 import { freePort, waitForPort } from "./ports.ts";
-import { cpuUs } from "./cpu.ts";
+import { cpuUs, rssMb } from "./cpu.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (name: string) => {
@@ -81,15 +81,6 @@ function opsAddrs(): Record<string, string> {
 
 /** utime + stime of a process, in µs (Linux /proc; clock ticks are 1/100 s). */
 
-/** Resident memory in MB: all of it, or only its anonymous (heap) or file-backed (executable) part. */
-function rssMb(pid: number, kind: "VmRSS" | "RssAnon" | "RssFile" = "VmRSS"): number {
-  try {
-    const m = new RegExp(`${kind}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m ? Math.round(Number(m[1]) / 1024) : 0;
-  } catch {
-    return 0;
-  }
-}
 const rssSplit = (pid: number) => `${rssMb(pid)} MB (${rssMb(pid, "RssAnon")} anonymous, ${rssMb(pid, "RssFile")} file-backed)`;
 
 /** Upstream, bare proxy and gateway for one scenario; returns their URLs and a cleanup. */
@@ -186,9 +177,7 @@ const firstChunks: ({ scenario: string; delayMs: number } & FirstChunkResult)[] 
 
 /** First-byte latency of the gateway against the bare proxy, one client, alternating blocks. */
 function firstChunk(s: Scenario, st: Stack): Promise<FirstChunkResult> {
-  const port = (url: string) => Number(new URL(url).port);
-  const target = (base: string, req: Scenario["gatewayRequest"], firstToken: RegExp) => ({ port: port(base), path: req.path, body: req.body, headers: req.headers ?? {}, firstToken });
-  return measureFirstChunk(target(st.bare, s.nativeRequest, s.nativeFirstToken ?? OPENAI_FIRST_TOKEN), target(st.gateway, s.gatewayRequest, s.gatewayFirstToken ?? OPENAI_FIRST_TOKEN));
+  return measureFirstChunk(firstTokenTarget(st.bare, s.nativeRequest, s.nativeFirstToken ?? OPENAI_FIRST_TOKEN), firstTokenTarget(st.gateway, s.gatewayRequest, s.gatewayFirstToken ?? OPENAI_FIRST_TOKEN));
 }
 const summary: string[] = [];
 let gatewayRss = 0;

@@ -7,11 +7,12 @@
  *
  * Writes bench/results/soak-<time>.json and prints the samples.
  */
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { openaiJson, openaiStream } from "./scenarios/index.ts";
 import { freePort, waitForPort } from "./ports.ts";
+import { rssMb } from "./cpu.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (name: string, dflt: string) => {
@@ -21,11 +22,6 @@ const arg = (name: string, dflt: string) => {
 const TOTAL = Number(arg("--requests", "1000000"));
 const CONCURRENCY = Number(arg("--concurrency", "64"));
 const BIN = process.argv.includes("--bin") ? arg("--bin", "") : undefined;
-
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-  return m ? Math.round(Number(m[1]) / 1024) : 0;
-}
 
 const up = freePort();
 const gw = freePort();
