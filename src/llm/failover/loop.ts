@@ -198,7 +198,7 @@ export function mayMoveOn(ctx: RequestContext): boolean {
  * while another attempt could still replace it, else as soon as the upstream pauses.
  */
 export function answerAt(ctx: RequestContext): "content" | "pause" {
-  return ctx.candidateLoop !== undefined ? "content" : "pause";
+  return mayMoveOn(ctx) ? "content" : "pause";
 }
 
 /** The current attempt of `ctx`'s loop reached its upstream call. */
