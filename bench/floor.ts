@@ -28,11 +28,17 @@
  * first; a `content_block_delta` per text delta; the block's stop, `message_delta` with the stop
  * reason and usage, and `message_stop` last).
  *
+ * With `--gemini` it is the floor of the Gemini path: the chat request sent on as a
+ * `streamGenerateContent?alt=sse` request, and each Gemini event (`data: {...}` with
+ * `candidates[0].content.parts[].text`, `finishReason`, `usageMetadata`) written as an OpenAI
+ * chunk. Gemini's first event already carries text, so the answer's first token goes out with
+ * the stream's start: what a Bun program pays to start a streamed answer is on its path.
+ *
  * With `--json` it is the floor of a gateway's JSON exchange: the client's body parsed (a gateway
  * routes on its `model`), sent on, the answer read whole and parsed (its `usage` is what the log,
  * metrics and limits count), and returned.
  *
- *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010 [--tap | --guard | --to-anthropic | --json]
+ *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010 [--tap | --guard | --to-anthropic | --gemini | --json]
  */
 import { builtinRule, StreamMasker } from "../src/llm/guard/regex.ts";
 const arg = (name: string) => {
@@ -73,6 +79,48 @@ function translator(model: string) {
     }
     return out;
   };
+}
+
+/** Gemini SSE bytes (`data: {...}` events ending in CRLF CRLF, as Google frames them) -> OpenAI chunk text, event by event. */
+function fromGemini(model: string) {
+  let buffer = "";
+  let started = false;
+  const id = "chatcmpl-floor";
+  const created = Math.floor(Date.now() / 1000);
+  return (bytes: Uint8Array | undefined): string => {
+    buffer += bytes ? dec.decode(bytes, { stream: true }) : "";
+    let out = "";
+    let end: number;
+    while ((end = buffer.indexOf("\r\n\r\n")) !== -1) {
+      const event = buffer.slice(0, end);
+      buffer = buffer.slice(end + 4);
+      const at = event.indexOf("data: ");
+      if (at === -1) continue;
+      const data = JSON.parse(event.slice(at + 6)) as { candidates?: { content?: { parts?: { text?: string }[] }; finishReason?: string }[] };
+      const c = data.candidates?.[0];
+      if (!started) {
+        started = true;
+        out += chunk(id, model, created, `{"role":"assistant","content":""}`, null);
+      }
+      const text = c?.content?.parts?.map((p) => p.text ?? "").join("") ?? "";
+      if (text) out += chunk(id, model, created, `{"content":${JSON.stringify(text)}}`, null);
+      if (c?.finishReason) out += chunk(id, model, created, "{}", c.finishReason === "MAX_TOKENS" ? "length" : "stop");
+    }
+    if (!bytes) out += "data: [DONE]\n\n";
+    return out;
+  };
+}
+
+/** An OpenAI chat stream answered from Gemini's native streaming endpoint. */
+async function gemini(req: Request): Promise<Response> {
+  const body = (await req.json()) as { model: string; messages: { role: string; content: string }[] };
+  const contents = body.messages.map((m) => ({ role: m.role === "assistant" ? "model" : "user", parts: [{ text: m.content }] }));
+  const res = await fetch(`${upstream}/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-goog-api-key": "bench-key" },
+    body: JSON.stringify({ contents }),
+  });
+  return relay(res, fromGemini(body.model));
 }
 
 /** A chat-completions request to the upstream (the modes that read an OpenAI-format answer). */
@@ -228,6 +276,7 @@ const TAP = process.argv.includes("--tap");
 const JSON_MODE = process.argv.includes("--json");
 const TO_ANTHROPIC = process.argv.includes("--to-anthropic");
 const GUARD = process.argv.includes("--guard");
+const GEMINI = process.argv.includes("--gemini");
 
 const server = Bun.serve({
   port: Number(arg("--port") ?? 4030),
@@ -237,6 +286,7 @@ const server = Bun.serve({
     if (TAP) return tap(req);
     if (GUARD) return guard(req);
     if (TO_ANTHROPIC) return anthropicClient(req);
+    if (GEMINI) return gemini(req);
     const body = (await req.json()) as { model: string; messages: unknown[]; stream?: boolean };
     const res = await fetch(`${upstream}/v1/messages`, {
       method: "POST",
