@@ -9,6 +9,7 @@ import { expect, test } from "bun:test";
 import type { ExchangeOutcome } from "../../src/telemetry/outcome.ts";
 import { emitSpanAttributes, spanAttributes } from "../../src/telemetry/tracing/attributes.ts";
 import { SpanBatch } from "../../src/telemetry/tracing/otlp-encode.ts";
+import { usdString } from "../../src/telemetry/cost/cost.ts";
 import { decodeExport } from "../helpers/otlp.ts";
 
 const hex = (n: number, width: number) => n.toString(16).padStart(width, "0");
@@ -98,4 +99,28 @@ test("a route block is reused only when every route attribute is the same", () =
   const spans = exported(records, remove);
   for (const [i, span] of spans.entries()) expect(span.attributes).toEqual(spanAttributes(records[i]!, remove));
   expect(spans[3]!.attributes.route).toBe("ns/other");
+});
+
+test("amounts in USD decode to the strings usdString writes (the encoder writes their digits itself)", () => {
+  const remove = new Set<string>();
+  const amounts = [0, 4e-11, 1e-10, 1.8e-6, 0.1 + 0.2, 3, 12.5, 123.0000000001, 899_999.9999999999, 2e6, 1234567.5, 0.0000000051, 1.0000000009];
+  // every price a catalog holds times every token count a usage can (as the cost test has it)
+  for (const perMillion of [0.0375, 0.075, 0.1, 0.15, 0.6, 1.25, 2.5, 3, 3.75, 10, 15, 60]) {
+    for (let tokens = 1; tokens < 2_000_000; tokens = Math.ceil(tokens * 1.37)) amounts.push((tokens * perMillion) / 1_000_000);
+  }
+  for (let i = 0; i < 500; i++) amounts.push(Math.random() * 10 ** (Math.floor(Math.random() * 12) - 8));
+  const records = [];
+  for (let i = 0; i + 6 <= amounts.length; i += 6) {
+    const [total, input, output, cacheRead, cacheWrite, reasoning] = amounts.slice(i, i + 6) as [number, number, number, number, number, number];
+    records.push({ ...exchange(3), custom: undefined, cost: { status: "Exact", total, input, output, cacheRead, cacheWrite, reasoning } } as ExchangeOutcome);
+  }
+  const spans = exported(records, remove);
+  for (const [i, span] of spans.entries()) {
+    const c = records[i]!.cost!;
+    expect(span.attributes["agw.ai.usage.cost.total"]).toBe(usdString(c.total));
+    expect(span.attributes["agw.ai.usage.cost.reasoning"]).toBe(usdString(c.reasoning));
+    expect(span.attributes).toEqual(spanAttributes(records[i]!, remove));
+  }
+  expect(spans[0]!.attributes["agw.ai.usage.cost.input"]).toBe("0"); // 4e-11: below the last decimal
+  expect(spans[1]!.attributes["agw.ai.usage.cost.cache_read"]).toBe("2000000");
 });

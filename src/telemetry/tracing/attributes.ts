@@ -18,8 +18,8 @@ const K = {
   method: key("http.method"),
   path: key("http.path"),
   status: key("http.status"),
-  traceId: key("trace.id", false),
-  spanId: key("span.id", false),
+  traceId: key("trace.id", "once"),
+  spanId: key("span.id", "once"),
   protocol: key("protocol"),
   operation: key("gen_ai.operation.name"),
   provider: key("gen_ai.provider.name"),
@@ -32,12 +32,12 @@ const K = {
   reasoningTokens: key("gen_ai.usage.reasoning_tokens"),
   ttft: key("agw.ai.time_to_first_token"),
   tpot: key("agw.ai.time_per_output_token"),
-  costTotal: key("agw.ai.usage.cost.total", false),
-  costInput: key("agw.ai.usage.cost.input", false),
-  costOutput: key("agw.ai.usage.cost.output", false),
-  costCacheRead: key("agw.ai.usage.cost.cache_read", false),
-  costCacheWrite: key("agw.ai.usage.cost.cache_write", false),
-  costReasoning: key("agw.ai.usage.cost.reasoning", false),
+  costTotal: key("agw.ai.usage.cost.total", "usd"),
+  costInput: key("agw.ai.usage.cost.input", "usd"),
+  costOutput: key("agw.ai.usage.cost.output", "usd"),
+  costCacheRead: key("agw.ai.usage.cost.cache_read", "usd"),
+  costCacheWrite: key("agw.ai.usage.cost.cache_write", "usd"),
+  costReasoning: key("agw.ai.usage.cost.reasoning", "usd"),
   retry: key("retry.attempt"),
   reason: key("reason"),
   duration: key("duration"),
@@ -48,7 +48,7 @@ const K = {
 export function spanAttributes(r: Readonly<ExchangeOutcome>, remove: ReadonlySet<string>): Record<string, AttributeValue> {
   const out: Record<string, AttributeValue> = {};
   emitSpanAttributes(r, remove, (k, v) => {
-    if (v !== undefined) out[k.name] = v;
+    if (v !== undefined) out[k.name] = k.usd && typeof v === "number" ? usd(v) : v;
   });
   return out;
 }
@@ -141,11 +141,12 @@ function emitLlmAttributes(r: Readonly<ExchangeOutcome>, put: EmitAttribute): vo
   }
   const c = r.cost;
   if (c?.status === "Exact") {
-    put(K.costTotal, usd(c.total));
-    put(K.costInput, usd(c.input));
-    put(K.costOutput, usd(c.output));
-    put(K.costCacheRead, usd(c.cacheRead));
-    put(K.costCacheWrite, usd(c.cacheWrite));
-    put(K.costReasoning, usd(c.reasoning));
+    // amounts: the encoder writes them as agentgateway's decimal strings (`usd` keys)
+    put(K.costTotal, c.total);
+    put(K.costInput, c.input);
+    put(K.costOutput, c.output);
+    put(K.costCacheRead, c.cacheRead);
+    put(K.costCacheWrite, c.cacheWrite);
+    put(K.costReasoning, c.reasoning);
   }
 }

@@ -25,8 +25,11 @@ export function parseTraceparent(header: string | null): { traceId: string; span
 }
 
 export function formatTraceparent(t: TraceContext): string {
-  return `00-${t.traceId}-${t.spanId}-${t.flags.toString(16).padStart(2, "0")}`;
+  return `00-${t.traceId}-${t.spanId}-${FLAGS[t.flags & 0xff]}`;
 }
+
+/** the trace flags' two hex digits, by value (a conversion and a pad on every traced call otherwise) */
+const FLAGS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 
 const pool = Buffer.alloc(4096);
 let poolAt = pool.length;

@@ -14,7 +14,7 @@ import type { Logger } from "../log.ts";
 import type { ExchangeOutcome, OutcomeListener } from "../outcome.ts";
 import { emitSpanAttributes } from "./attributes.ts";
 import { otlpTransport, type Transport } from "./exporter.ts";
-import { SpanBatch } from "./otlp-encode.ts";
+import { SpanBatch, type SpanRecord } from "./otlp-encode.ts";
 import { startTrace, type TraceContext } from "./traceparent.ts";
 
 export interface Tracer {
@@ -84,21 +84,23 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
 
   /** finished exchanges whose spans are not written yet */
   const pending: { r: ExchangeOutcome; t: TraceContext; endMs: number }[] = [];
+  // one span record, filled in for each exchange in turn (no record, closure or status object a span)
+  let exchange: ExchangeOutcome | undefined;
+  const span: SpanRecord = { traceId: "", spanId: "", parentSpanId: undefined, flags: 0, name: "", kind: 2, startMs: 0, endMs: 0, attributes: (emit, copy) => emitSpanAttributes(exchange!, settings.remove, emit, copy), status: OK };
   const encodePending = () => {
     for (const { r, t, endMs } of pending) {
-      batch.add({
-        traceId: t.traceId,
-        spanId: t.spanId,
-        parentSpanId: t.parentSpanId,
-        flags: t.flags,
-        name: `${r.method} ${r.path || "unknown"}`,
-        kind: 2,
-        startMs: endMs - (r.durationMs ?? 0),
-        endMs,
-        attributes: (emit, copy) => emitSpanAttributes(r, settings.remove, emit, copy),
-        status: r.errorKind ? { code: 2, message: r.error ?? r.errorKind } : { code: 0 },
-      });
+      exchange = r;
+      span.traceId = t.traceId;
+      span.spanId = t.spanId;
+      span.parentSpanId = t.parentSpanId;
+      span.flags = t.flags;
+      span.name = spanName(r.method, r.path);
+      span.startMs = endMs - (r.durationMs ?? 0);
+      span.endMs = endMs;
+      span.status = r.errorKind ? { code: 2, message: r.error ?? r.errorKind } : OK;
+      batch.add(span);
     }
+    exchange = undefined;
     pending.length = 0;
   };
 
@@ -132,3 +134,17 @@ export function createTracer(settings: TracingSettings, opts: TracerOptions): Tr
 }
 
 const TIMEOUT_GRACE_MS = 5000;
+const OK = { code: 0 };
+
+/** `POST /v1/chat/completions`: the span's name, the last one made again while method and path repeat */
+function spanName(method: string, path: string): string {
+  if (method !== lastMethod || path !== lastPath) {
+    lastMethod = method;
+    lastPath = path;
+    lastName = `${method} ${path || "unknown"}`;
+  }
+  return lastName;
+}
+let lastMethod = "";
+let lastPath = "";
+let lastName = "";
