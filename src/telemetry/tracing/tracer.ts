@@ -145,6 +145,6 @@ function spanName(method: string, path: string): string {
   }
   return lastName;
 }
-let lastMethod = "";
-let lastPath = "";
+let lastMethod: string | undefined;
+let lastPath: string | undefined;
 let lastName = "";
