@@ -12,6 +12,7 @@
  *   bun bench/run.ts --floor --only gemini-stream --skip-core       # Gemini events -> OpenAI chunks (text in the first event)
  *   bun bench/run.ts --floor --only openai-json                     # the floor of a JSON exchange that routes and reads usage
  *   bun bench/run.ts --first-token-only --skip-core --only anthropic-stream   # time to first token alone
+ *   bun bench/run.ts --chunks 40 --skip-core --only anthropic-stream           # longer streams (default 20 chunks)
  *
  * Results: a table on stdout, bench/results/<time>.json and .md, and (a whole run only) bench/results/latest.md.
  */
@@ -42,7 +43,8 @@ const FLOOR = process.argv.includes("--floor");
 const FLOOR_MODES: Record<string, string[]> = { "anthropic-stream": [], "openai-stream": ["--tap"], "resilience-stream": ["--guard"], "anthropic-client-on-openai": ["--to-anthropic"], "gemini-stream": ["--gemini"], "openai-json": ["--json"] };
 /** only the first-token figures of the translation scenarios (no load runs): a quick check of time to first token */
 const FIRST_TOKEN_ONLY = process.argv.includes("--first-token-only");
-const CHUNKS = 20;
+/** content deltas in a streamed answer (`--chunks`): two runs with different counts separate what a chunk costs from what a stream costs */
+const CHUNKS = Number(arg("--chunks") ?? 20);
 
 interface Row {
   scenario: string;
@@ -275,7 +277,7 @@ const table = [
     return `| ${r.scenario} | ${r.delayMs}ms | ${r.connections} | ${r.target} | ${r.result.rps.toFixed(0)} | ${fmtUs(r.result.p50Us)} | ${fmtUs(r.result.p99Us)} | ${r.cpuUsPerRequest.toFixed(0)}us | ${ratio} |`;
   }),
 ];
-const md = `# Bench ${new Date().toISOString()}\n\n${machine.cpus} cores, bun ${machine.bun}, ${ROUNDS} alternating rounds of ${DURATION}s per comparison, load driver ${rows[0]?.result.tool ?? "-"}\n\n${table.join("\n")}\n\n${summary.map((s) => `- ${s}`).join("\n")}\n`;
+const md = `# Bench ${new Date().toISOString()}\n\n${machine.cpus} cores, bun ${machine.bun}, ${ROUNDS} alternating rounds of ${DURATION}s per comparison, streams of ${CHUNKS} chunks, load driver ${rows[0]?.result.tool ?? "-"}\n\n${table.join("\n")}\n\n${summary.map((s) => `- ${s}`).join("\n")}\n`;
 writeFileSync(join(dir, `${stamp}.md`), md);
 // a partial run (the floor, first tokens alone) does not replace the last full table
 // latest.md is the whole bench: a run of some scenarios (--only, --skip-core) keeps only its own files
