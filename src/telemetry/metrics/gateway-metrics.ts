@@ -46,15 +46,19 @@ export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; versio
   f.synced.only().set(1);
 
   const routes = new RouteLabels();
-  const http = new Map<string, { requests: Series; duration: Series; retries: Series }>();
+  const http = new Map<string, HttpSeries>();
   const genAi = new Map<string, GenAiSeries>();
+  // the series of the exchange before and what they were found from: most exchanges repeat it
+  // (no key joined, no map searched; a key made of six strings was 18 strings a request)
+  let lastHttp: { route: ResolvedRoute; backend: string; protocol: string; method: string; status: number | undefined; why: string; series: HttpSeries } | undefined;
+  let lastGenAi: { route: ResolvedRoute; provider: string; requestModel: string; responseModel: string; series: GenAiSeries } | undefined;
 
-  const listener: OutcomeListener = (r) => {
-    const route = custom.length === 0 ? routes.get(r) : withCustom(routes.get(r), custom, r);
+  const httpSeries = (r: Readonly<ExchangeOutcome>, route: ResolvedRoute, why: string): HttpSeries => {
     const backend = r.endpoint ?? "unknown";
     const protocol = r.protocol ?? "unknown";
+    const l = lastHttp;
+    if (l !== undefined && l.route === route && l.backend === backend && l.protocol === protocol && l.method === r.method && l.status === r.status && l.why === why) return l.series;
     const status = r.status === undefined ? "unknown" : String(r.status);
-    const why = reason(r);
     const hkey = route.key + SEP + backend + SEP + protocol + SEP + r.method + SEP + status + SEP + why;
     let h = http.get(hkey);
     if (h === undefined) {
@@ -62,6 +66,13 @@ export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; versio
       h = { requests: f.requests.get(hkey, values), duration: f.duration.get(hkey, values), retries: f.retries.get(hkey, values) };
       http.set(hkey, h);
     }
+    lastHttp = { route, backend, protocol, method: r.method, status: r.status, why, series: h };
+    return h;
+  };
+
+  const listener: OutcomeListener = (r) => {
+    const route = custom.length === 0 ? routes.get(r) : withCustom(routes.get(r), custom, r);
+    const h = httpSeries(r, route, reason(r));
     h.requests.inc();
     const seconds = (r.durationMs ?? 0) / 1000;
     h.duration.observe(seconds);
@@ -75,16 +86,24 @@ export function createGatewayMetrics(opts: { remove: ReadonlySet<string>; versio
   const guardrailCheck = (phase: keyof typeof GUARD_PHASE, action: keyof typeof GUARD_ACTION) =>
     f.guardrailChecks.get(`${phase}/${action}`, () => [GUARD_PHASE[phase], GUARD_ACTION[action]]);
 
-  function recordGenAi(r: Readonly<ExchangeOutcome>, route: ResolvedRoute, seconds: number): void {
+  function genAiSeries(r: Readonly<ExchangeOutcome>, route: ResolvedRoute, provider: string): GenAiSeries {
     const requestModel = r.requestModel ?? "unknown";
     const responseModel = r.responseModel ?? "unknown";
-    const gkey = route.key + SEP + r.provider + SEP + requestModel + SEP + responseModel;
+    const l = lastGenAi;
+    if (l !== undefined && l.route === route && l.provider === provider && l.requestModel === requestModel && l.responseModel === responseModel) return l.series;
+    const gkey = route.key + SEP + provider + SEP + requestModel + SEP + responseModel;
     let g = genAi.get(gkey);
     if (g === undefined) {
       // agentgateway writes gen_ai_operation_name "chat" for every LLM request (embeddings too)
-      g = new GenAiSeries(f, gkey, ["chat", r.provider!, requestModel, responseModel, ...route.values]);
+      g = new GenAiSeries(f, gkey, ["chat", provider, requestModel, responseModel, ...route.values]);
       genAi.set(gkey, g);
     }
+    lastGenAi = { route, provider, requestModel, responseModel, series: g };
+    return g;
+  }
+
+  function recordGenAi(r: Readonly<ExchangeOutcome>, route: ResolvedRoute, seconds: number): void {
+    const g = genAiSeries(r, route, r.provider!);
     g.duration.observe(seconds);
     const u = r.usage;
     if (u) {
@@ -145,6 +164,13 @@ function registerFamilies(registry: Registry, custom: readonly string[]) {
   };
 }
 
+/** The HTTP series of one label set. */
+interface HttpSeries {
+  requests: Series;
+  duration: Series;
+  retries: Series;
+}
+
 type Families = Record<"tokens" | "cost" | "genAiDuration" | "tpot" | "ttft" | "lookups", Family>;
 
 /** Every gen_ai series of one label set, resolved together the first time it is seen. */
@@ -192,13 +218,18 @@ interface ResolvedRoute {
 /** agentgateway's RouteIdentifier labels for the bind, listener and route of an exchange, cached. */
 class RouteLabels {
   private readonly cache = new Map<string, ResolvedRoute>();
+  /** the exchange before's, found again without a key (its strings are the config's own) */
+  private last: { bind: number; listener: string | undefined; route: string | undefined; labels: ResolvedRoute } | undefined;
   get(r: Readonly<ExchangeOutcome>): ResolvedRoute {
+    const last = this.last;
+    if (last !== undefined && last.bind === r.bind && last.listener === r.listener && last.route === r.route) return last.labels;
     const key = `${r.bind}${SEP}${r.listener ?? ""}${SEP}${r.route ?? ""}`;
     let hit = this.cache.get(key);
     if (hit === undefined) {
       hit = { key, values: [`bind/${r.bind}`, GATEWAY, r.listener ?? "unknown", routeLabel(r.route), "unknown"] };
       this.cache.set(key, hit);
     }
+    this.last = { bind: r.bind, listener: r.listener, route: r.route, labels: hit };
     return hit;
   }
 }
