@@ -292,12 +292,12 @@ function keyValue(w: Writer, field: number, key: AttributeKey, value: AttributeV
   w.raw(key.field);
   const any = w.begin(2);
   if (typeof value === "string") w.string(1, value);
-  else if (key.usd) w.usd(1, value as number);
   else if (typeof value === "boolean") {
     w.ensure(2);
     w.tag(2, 0);
     w.varint(value ? 1 : 0);
-  } else if (Number.isInteger(value) && value >= 0) {
+  } else if (key.usd) w.usd(1, value);
+  else if (Number.isInteger(value) && value >= 0) {
     w.ensure(1);
     w.tag(3, 0);
     w.varint(value);
