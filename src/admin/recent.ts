@@ -40,18 +40,31 @@ export interface RecentRequests {
   subscribe(fn: (r: RecentRequest) => void): () => void;
 }
 
+/**
+ * The listener runs for every exchange while the admin address is on (the default), and the page
+ * is looked at rarely: an entry keeps its end time as a number and is turned into the API's shape
+ * (an ISO time) only when listed or sent to a live view, and the ring is an array written in
+ * place (no Date, ISO string or shift of 200 entries a request).
+ */
 export function recentRequests(capacity = 200, now: () => number = Date.now): RecentRequests {
-  const ring: RecentRequest[] = [];
+  const ring: Entry[] = [];
+  /** where the next entry goes once the ring is full (the oldest entry) */
+  let oldest = 0;
   let next = 1;
   const subscribers = new Set<(r: RecentRequest) => void>();
   return {
     listener(o) {
       const entry = summarize(o, next++, now());
-      if (ring.length >= capacity) ring.shift();
-      ring.push(entry);
-      for (const fn of subscribers) fn(entry);
+      if (ring.length < capacity) ring.push(entry);
+      else {
+        ring[oldest] = entry;
+        oldest = (oldest + 1) % capacity;
+      }
+      if (subscribers.size === 0) return;
+      const shown = recentRequest(entry);
+      for (const fn of subscribers) fn(shown);
     },
-    list: () => [...ring],
+    list: () => [...ring.slice(oldest), ...ring.slice(0, oldest)].map(recentRequest),
     subscribe(fn) {
       subscribers.add(fn);
       return () => void subscribers.delete(fn);
@@ -59,15 +72,23 @@ export function recentRequests(capacity = 200, now: () => number = Date.now): Re
   };
 }
 
+/** An entry as kept: its end time as ms since the epoch. */
+type Entry = Omit<RecentRequest, "time"> & { ended: number };
+
+function recentRequest(e: Entry): RecentRequest {
+  const { id, ended, ...rest } = e;
+  return { id, time: new Date(ended).toISOString(), ...rest };
+}
+
 function round(ms: number | undefined): number | undefined {
   return ms === undefined ? undefined : Math.round(ms * 10) / 10;
 }
 
-function summarize(o: Readonly<ExchangeOutcome>, id: number, time: number): RecentRequest {
+function summarize(o: Readonly<ExchangeOutcome>, id: number, ended: number): Entry {
   const u = o.usage;
   return {
     id,
-    time: new Date(time).toISOString(),
+    ended,
     method: o.method,
     path: o.path,
     listener: o.listener,
