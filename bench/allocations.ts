@@ -9,8 +9,8 @@
  *   bun bench/allocations.ts [--scenario openai-json,openai-json-access-local,...] [--requests 3000] [--chunks 20]
  *
  * Two runs with different `--chunks` separate what a stream makes per chunk from what it makes once;
- * `--traced` traces every request (exported over OTLP/HTTP to bench/otlp-sink.ts); `--metrics` turns
- * the Prometheus metrics on.
+ * `--traced` traces every request (exported over OTLP/HTTP to bench/otlp-sink.ts); `--metrics` and
+ * `--admin` turn the Prometheus metrics and the admin page on (both are on by default).
  */
 import { writeFileSync, mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -28,8 +28,9 @@ const SCENARIOS = arg("--scenario", "openai-json,openai-stream,anthropic-client-
 const REQUESTS = Number(arg("--requests", "3000"));
 const CHUNKS = arg("--chunks", "20");
 const TRACED = process.argv.includes("--traced");
-/** `--metrics`: the Prometheus metrics on (a stats address), as `STATS_ADDR` turns them on */
+/** `--metrics`, `--admin`: the Prometheus metrics and the admin page on (their addresses), as they are by default */
 const METRICS = process.argv.includes("--metrics");
+const ADMIN = process.argv.includes("--admin");
 const dir = mkdtempSync(join(tmpdir(), "agw-alloc-"));
 
 type Counts = Record<string, number>;
@@ -38,7 +39,7 @@ type Counts = Record<string, number>;
 function measured(cmd: string[]) {
   const proc = Bun.spawn([process.execPath, "--preload", join(ROOT, "bench/heap-stats-hook.ts"), ...cmd], {
     cwd: ROOT,
-    env: { ...process.env, BUN_JSC_useGC: "false", STATS_ADDR: METRICS ? `127.0.0.1:${freePort()}` : "off", ADMIN_ADDR: "off", READINESS_ADDR: "off" },
+    env: { ...process.env, BUN_JSC_useGC: "false", STATS_ADDR: METRICS ? `127.0.0.1:${freePort()}` : "off", ADMIN_ADDR: ADMIN ? `127.0.0.1:${freePort()}` : "off", READINESS_ADDR: "off" },
     stdout: "ignore",
     stderr: "pipe",
   });
@@ -107,7 +108,7 @@ async function tracingPrelude(): Promise<string> {
 }
 
 const WATCHED = ["Function", "JSLexicalEnvironment", "AsyncFunctionGenerator", "Promise", "Object", "Array", "string", "Headers"];
-const lines: string[] = [`# Allocations per request (${new Date().toISOString()}, ${REQUESTS} requests, streams of ${CHUNKS} chunks${TRACED ? ", every request traced" : ""}${METRICS ? ", metrics on" : ""}, GC off)`, ""];
+const lines: string[] = [`# Allocations per request (${new Date().toISOString()}, ${REQUESTS} requests, streams of ${CHUNKS} chunks${TRACED ? ", every request traced" : ""}${METRICS ? ", metrics on" : ""}${ADMIN ? ", admin page on" : ""}, GC off)`, ""];
 for (const name of SCENARIOS) {
   // (the access policies' scenario with in-process buckets; the Redis one needs a redis-server: bench/access.ts)
   const s = name === "openai-json-access-local" ? openaiJsonAccess(undefined) : await loadScenario(name);
