@@ -38,8 +38,9 @@ function hmac(key: string | Uint8Array, data: string): Uint8Array {
   return new Bun.CryptoHasher("sha256", key).update(data).digest() as Uint8Array;
 }
 
+/** one-shot (no hasher object: half the time of `new CryptoHasher(...).update().digest()`, measured 0.22 against 0.43-0.6 µs) */
 function sha256Hex(data: string | Uint8Array): string {
-  return new Bun.CryptoHasher("sha256").update(data).digest("hex");
+  return Bun.SHA256.hash(data, "hex");
 }
 
 function signingKey(cache: SigningKeyCache, secret: string, date: string, region: string, service: string): Uint8Array {
