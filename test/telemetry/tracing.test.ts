@@ -161,6 +161,30 @@ test("spans not exported yet when the gateway stops are sent before it exits", a
   }
 });
 
+test("span names follow each request: a path refused before routing is named as refused, the next one by its own path", async () => {
+  const emu = startOpenAIEmulator();
+  const receiver = startHttpReceiver();
+  const gw = await startTestGateway(config(emu.host, `    otlpEndpoint: ${receiver.endpoint}\n    otlpProtocol: http\n    randomSampling: true`));
+  try {
+    const refused = () => fetch(`${gw.origin()}/v1/a%2Fb`, { method: "POST", body: "{}" }).then((r) => r.status);
+    expect(await refused()).toBe(400);
+    await chat(gw);
+    await chat(gw);
+    expect(await refused()).toBe(400);
+    await gw.stop(); // sends what is queued
+    expect(receiver.spans.map((s) => [s.name, s.attributes["http.status"]])).toEqual([
+      ["POST (invalid path)", 400],
+      ["POST /v1/chat/completions", 200],
+      ["POST /v1/chat/completions", 200],
+      ["POST (invalid path)", 400],
+    ]);
+  } finally {
+    await gw.stop();
+    await receiver.stop();
+    await emu.stop();
+  }
+});
+
 describe("OTLP over gRPC (the default protocol)", () => {
   test("random sampling starts new traces; the provider sees the gateway's span as parent; errors set the span status", async () => {
     const emu = startOpenAIEmulator();
