@@ -45,10 +45,10 @@ export const geminiFormat: ClientFormat = {
   whole: geminiResponse,
 };
 
-/** Whether a Gemini path asks for a stream. */
 /** Fields the reader derives (adapt.ts takes them out for OpenAI-format providers): made once, not per request. */
 const DERIVED = ["reasoning_effort", "top_k"] as const;
 
+/** Whether a Gemini path asks for a stream. */
 export function isStreamAction(path: string): boolean {
   return path.endsWith(":streamGenerateContent");
 }
