@@ -34,12 +34,18 @@
  * chunk. Gemini's first event already carries text, so the answer's first token goes out with
  * the stream's start: what a Bun program pays to start a streamed answer is on its path.
  *
+ * With `--bedrock` it is the floor of the Bedrock path: the chat request sent on as a ConverseStream
+ * request, SigV4-signed (with the gateway's own signer, src/auth/aws-sign.ts: signing is work any
+ * gateway must do, and that one is a few microseconds), and the binary event stream decoded (both
+ * CRCs checked, the `:event-type` header read, each payload parsed) and written as OpenAI chunks.
+ *
  * With `--json` it is the floor of a gateway's JSON exchange: the client's body parsed (a gateway
  * routes on its `model`), sent on, the answer read whole and parsed (its `usage` is what the log,
  * metrics and limits count), and returned.
  *
- *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010 [--tap | --guard | --to-anthropic | --gemini | --json]
+ *   bun bench/floor.ts --port 4030 --upstream http://127.0.0.1:4010 [--tap | --guard | --to-anthropic | --gemini | --bedrock | --json]
  */
+import { signingKeyCache, signRequest } from "../src/auth/aws-sign.ts";
 import { builtinRule, StreamMasker } from "../src/llm/guard/regex.ts";
 const arg = (name: string) => {
   const i = process.argv.indexOf(name);
@@ -121,6 +127,70 @@ async function gemini(req: Request): Promise<Response> {
     body: JSON.stringify({ contents }),
   });
   return relay(res, fromGemini(body.model));
+}
+
+/** AWS event-stream bytes (ConverseStream) -> OpenAI chunk text, message by message, both CRCs checked. */
+function fromBedrock(model: string) {
+  let held = new Uint8Array(0);
+  const id = "chatcmpl-floor";
+  const created = Math.floor(Date.now() / 1000);
+  const u32 = (b: Uint8Array, at: number) => ((b[at]! << 24) | (b[at + 1]! << 16) | (b[at + 2]! << 8) | b[at + 3]!) >>> 0;
+  return (bytes: Uint8Array | undefined): string => {
+    if (!bytes) return "";
+    let b = bytes;
+    if (held.byteLength > 0) {
+      b = new Uint8Array(held.byteLength + bytes.byteLength);
+      b.set(held);
+      b.set(bytes, held.byteLength);
+    }
+    let out = "";
+    let off = 0;
+    while (b.byteLength - off >= 12) {
+      const total = u32(b, off);
+      const headersEnd = off + 12 + u32(b, off + 4);
+      const prelude = Bun.hash.crc32(b.subarray(off, off + 8));
+      if (prelude !== u32(b, off + 8)) throw new Error("prelude checksum");
+      if (b.byteLength - off < total) break;
+      const crcAt = off + total - 4;
+      if (Bun.hash.crc32(b.subarray(off + 8, crcAt), prelude) !== u32(b, crcAt)) throw new Error("message checksum");
+      // the headers: name_len u8, name, type u8 (7: string), len u16, value
+      let type = "";
+      for (let p = off + 12; p < headersEnd; ) {
+        const name = dec.decode(b.subarray(p + 1, p + 1 + b[p]!));
+        p += 1 + b[p]! + 1;
+        const len = (b[p]! << 8) | b[p + 1]!;
+        if (name === ":event-type") type = dec.decode(b.subarray(p + 2, p + 2 + len));
+        p += 2 + len;
+      }
+      const data = JSON.parse(dec.decode(b.subarray(headersEnd, crcAt))) as { delta?: { text?: string }; stopReason?: string };
+      if (type === "messageStart") out += chunk(id, model, created, `{"role":"assistant","content":""}`, null);
+      else if (type === "contentBlockDelta" && data.delta?.text) out += chunk(id, model, created, `{"content":${JSON.stringify(data.delta.text)}}`, null);
+      else if (type === "messageStop") out += chunk(id, model, created, "{}", data.stopReason === "max_tokens" ? "length" : "stop");
+      else if (type === "metadata") out += "data: [DONE]\n\n";
+      off += total;
+    }
+    held = b.slice(off);
+    return out;
+  };
+}
+
+const BEDROCK_MODEL = encodeURIComponent("us.anthropic.claude-sonnet-4-20250514-v1:0");
+const BEDROCK_CREDENTIALS = { accessKeyId: "AKIDBENCHEXAMPLE", secretAccessKey: "benchSecretKeyExample" };
+const signingKeys = signingKeyCache();
+
+/** An OpenAI chat stream answered from Bedrock's ConverseStream, the request signed. */
+async function bedrock(req: Request): Promise<Response> {
+  const body = (await req.json()) as { model: string; messages: { role: string; content: string }[] };
+  const messages = body.messages.map((m) => ({ role: m.role === "assistant" ? "assistant" : "user", content: [{ text: m.content }] }));
+  const signed = {
+    url: new URL(`${upstream}/model/${BEDROCK_MODEL}/converse-stream`),
+    method: "POST",
+    headers: new Headers({ "content-type": "application/json" }),
+    body: JSON.stringify({ messages, inferenceConfig: { maxTokens: 4096 } }),
+  };
+  void signRequest(signed, BEDROCK_CREDENTIALS, "us-east-1", "bedrock", signingKeys);
+  const res = await fetch(signed.url, { method: "POST", headers: signed.headers, body: signed.body });
+  return relay(res, fromBedrock(body.model));
 }
 
 /** A chat-completions request to the upstream (the modes that read an OpenAI-format answer). */
@@ -277,6 +347,7 @@ const JSON_MODE = process.argv.includes("--json");
 const TO_ANTHROPIC = process.argv.includes("--to-anthropic");
 const GUARD = process.argv.includes("--guard");
 const GEMINI = process.argv.includes("--gemini");
+const BEDROCK = process.argv.includes("--bedrock");
 
 const server = Bun.serve({
   port: Number(arg("--port") ?? 4030),
@@ -287,6 +358,7 @@ const server = Bun.serve({
     if (GUARD) return guard(req);
     if (TO_ANTHROPIC) return anthropicClient(req);
     if (GEMINI) return gemini(req);
+    if (BEDROCK) return bedrock(req);
     const body = (await req.json()) as { model: string; messages: unknown[]; stream?: boolean };
     const res = await fetch(`${upstream}/v1/messages`, {
       method: "POST",

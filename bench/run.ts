@@ -10,6 +10,7 @@
  *   bun bench/run.ts --floor --only resilience-stream --skip-core  # the floor of masking a stream, against reading one
  *   bun bench/run.ts --floor --only anthropic-client-on-openai --skip-core  # OpenAI chunks -> Anthropic events
  *   bun bench/run.ts --floor --only gemini-stream --skip-core       # Gemini events -> OpenAI chunks (text in the first event)
+ *   bun bench/run.ts --floor --only bedrock-stream --skip-core      # Bedrock's event stream -> OpenAI chunks, the request SigV4-signed
  *   bun bench/run.ts --floor --only openai-json                     # the floor of a JSON exchange that routes and reads usage
  *   bun bench/run.ts --first-token-only --skip-core --only anthropic-stream   # time to first token alone
  *   bun bench/run.ts --chunks 40 --skip-core --only anthropic-stream           # longer streams (default 20 chunks)
@@ -40,7 +41,7 @@ const BIN = arg("--bin");
 /** the minimal translator (bench/floor.ts) stands in for the gateway: the floor of translation on Bun */
 const FLOOR = process.argv.includes("--floor");
 /** what bench/floor.ts runs as, per scenario --floor measures */
-const FLOOR_MODES: Record<string, string[]> = { "anthropic-stream": [], "openai-stream": ["--tap"], "resilience-stream": ["--guard"], "anthropic-client-on-openai": ["--to-anthropic"], "gemini-stream": ["--gemini"], "openai-json": ["--json"] };
+const FLOOR_MODES: Record<string, string[]> = { "anthropic-stream": [], "openai-stream": ["--tap"], "resilience-stream": ["--guard"], "anthropic-client-on-openai": ["--to-anthropic"], "gemini-stream": ["--gemini"], "bedrock-stream": ["--bedrock"], "openai-json": ["--json"] };
 /** only the first-token figures of the translation scenarios (no load runs): a quick check of time to first token */
 const FIRST_TOKEN_ONLY = process.argv.includes("--first-token-only");
 /** content deltas in a streamed answer (`--chunks`): two runs with different counts separate what a chunk costs from what a stream costs */
