@@ -14,6 +14,7 @@
  *   bun bench/run.ts --floor --only openai-json                     # the floor of a JSON exchange that routes and reads usage
  *   bun bench/run.ts --first-token-only --skip-core --only anthropic-stream   # time to first token alone
  *   bun bench/run.ts --chunks 40 --skip-core --only anthropic-stream           # longer streams (default 20 chunks)
+ *   bun bench/run.ts --floors --bin dist/agentgateway                           # the floors beside the gateway, in the same rounds
  *
  * Results: a table on stdout, bench/results/<time>.json and .md, and (a whole run only) bench/results/latest.md.
  */
@@ -42,6 +43,13 @@ const BIN = arg("--bin");
 const FLOOR = process.argv.includes("--floor");
 /** what bench/floor.ts runs as, per scenario --floor measures */
 const FLOOR_MODES: Record<string, string[]> = { "anthropic-stream": [], "openai-stream": ["--tap"], "resilience-stream": ["--guard"], "anthropic-client-on-openai": ["--to-anthropic"], "gemini-stream": ["--gemini"], "bedrock-stream": ["--bedrock"], "openai-json": ["--json"] };
+/**
+ * `--floors`: every scenario that has a floor mode and is compared with the bare proxy also runs
+ * bench/floor.ts as a third contender in the same alternating rounds (and the same first-token
+ * blocks), so a target the gateway misses is read against what the least Bun program reached on
+ * the machine in that same minute, not in another run.
+ */
+const FLOORS = process.argv.includes("--floors") && !FLOOR;
 /** only the first-token figures of the translation scenarios (no load runs): a quick check of time to first token */
 const FIRST_TOKEN_ONLY = process.argv.includes("--first-token-only");
 /** content deltas in a streamed answer (`--chunks`): two runs with different counts separate what a chunk costs from what a stream costs */
@@ -53,7 +61,7 @@ interface Row {
   delayMs: number;
   connections: number;
   /** `baseline`: the same gateway without the scenario's feature (feature scenarios) */
-  target: "direct" | "bare-proxy" | "baseline" | "gateway";
+  target: "direct" | "bare-proxy" | "baseline" | "gateway" | "floor";
   result: LoadResult;
   /** CPU time (user + system) the process under test spent per request, in µs */
   cpuUsPerRequest: number;
@@ -109,25 +117,28 @@ async function stack(s: Scenario, delayMs: number) {
       : startGateway(s.baseline(`http://127.0.0.1:${up}`, bare), bare, "baseline.yaml")
     : spawn([process.execPath, "bench/bare-proxy.ts", "--port", String(bare), "--upstream", `http://127.0.0.1:${up}`]);
   const gateway = FLOOR ? floor(gw, FLOOR_MODES[s.name]!) : startGateway(s.config(`http://127.0.0.1:${up}`, gw), gw, "config.yaml");
-  await Promise.all([waitForPort(up, upstream), waitForPort(bare, proxy), waitForPort(gw, gateway)]);
+  const floorPort = freePort();
+  const beside = FLOORS && !s.baseline && s.name in FLOOR_MODES ? floor(floorPort, FLOOR_MODES[s.name]!) : undefined;
+  await Promise.all([waitForPort(up, upstream), waitForPort(bare, proxy), waitForPort(gw, gateway), ...(beside ? [waitForPort(floorPort, beside)] : [])]);
   return {
     direct: `http://127.0.0.1:${up}`,
     bare: `http://127.0.0.1:${bare}`,
     gateway: `http://127.0.0.1:${gw}`,
-    pids: { direct: upstream.pid, "bare-proxy": proxy.pid, baseline: proxy.pid, gateway: gateway.pid } as Record<Row["target"], number>,
+    floor: beside ? `http://127.0.0.1:${floorPort}` : undefined,
+    pids: { direct: upstream.pid, "bare-proxy": proxy.pid, baseline: proxy.pid, gateway: gateway.pid, floor: beside?.pid ?? 0 } as Record<Row["target"], number>,
     gatewayPid: gateway.pid,
     async close() {
-      await Promise.all([stop(upstream), stop(proxy), stop(gateway)]);
+      await Promise.all([stop(upstream), stop(proxy), stop(gateway), ...(beside ? [stop(beside)] : [])]);
     },
   };
 }
 
-type Stack = { pids: Record<Row["target"], number> } & Record<"direct" | "bare" | "gateway", string>;
+type Stack = { pids: Record<Row["target"], number>; floor: string | undefined } & Record<"direct" | "bare" | "gateway", string>;
 
 /** One timed load against one target: the result and the CPU the target spent per request. */
 async function once(s: Scenario, target: Row["target"], st: Stack, connections: number, durationSec: number): Promise<{ result: LoadResult; cpuUs: number }> {
-  const req = target === "gateway" || target === "baseline" ? s.gatewayRequest : s.nativeRequest;
-  const base = target === "direct" ? st.direct : target === "bare-proxy" || target === "baseline" ? st.bare : st.gateway;
+  const req = target === "gateway" || target === "baseline" || target === "floor" ? s.gatewayRequest : s.nativeRequest;
+  const base = target === "direct" ? st.direct : target === "bare-proxy" || target === "baseline" ? st.bare : target === "floor" ? st.floor! : st.gateway;
   const cpu0 = cpuUs(st.pids[target]);
   const result = await runLoad({ url: base + req.path, body: req.body, headers: req.headers ?? {}, connections, durationSec });
   return { result, cpuUs: cpuUs(st.pids[target]) - cpu0 };
@@ -157,19 +168,32 @@ function record(s: Scenario, target: Row["target"], connections: number, delayMs
  * The bare proxy and the gateway under the same load, in alternating rounds (so drift on a
  * shared machine hits both alike); the ratio reported is the median of the rounds' ratios.
  */
-async function compare(s: Scenario, st: Stack, connections: number, delayMs: number): Promise<{ bare: Row; gateway: Row; ratio: number }> {
+async function compare(s: Scenario, st: Stack, connections: number, delayMs: number): Promise<{ bare: Row; gateway: Row; ratio: number; floor?: { row: Row; ratio: number } }> {
   const against = s.baseline ? "baseline" : "bare-proxy";
-  for (const t of [against, "gateway"] as const) await once(s, t, st, connections, 1); // warm-up
-  const bare: { result: LoadResult; cpuUs: number }[] = [];
-  const gw: { result: LoadResult; cpuUs: number }[] = [];
-  const ratios: number[] = [];
+  const contenders: Row["target"][] = [against, "gateway", ...(st.floor ? (["floor"] as const) : [])];
+  for (const t of contenders) await once(s, t, st, connections, 1); // warm-up
+  const runs = new Map(contenders.map((t) => [t, [] as { result: LoadResult; cpuUs: number }[]]));
+  const ratios = { gateway: [] as number[], floor: [] as number[] };
   for (let round = 0; round < ROUNDS; round++) {
-    const order = round % 2 === 0 ? ([against, "gateway"] as const) : (["gateway", against] as const);
-    for (const t of order) (t === "gateway" ? gw : bare).push(await once(s, t, st, connections, DURATION));
-    ratios.push(gw.at(-1)!.result.rps / bare.at(-1)!.result.rps);
+    // each contender goes first in turn
+    const order = contenders.map((_, i) => contenders[(i + round) % contenders.length]!);
+    for (const t of order) runs.get(t)!.push(await once(s, t, st, connections, DURATION));
+    const rate = (t: Row["target"]) => runs.get(t)!.at(-1)!.result.rps;
+    ratios.gateway.push(rate("gateway") / rate(against));
+    if (st.floor) ratios.floor.push(rate("floor") / rate(against));
   }
-  ratios.sort((a, b) => a - b);
-  return { bare: record(s, against, connections, delayMs, bare), gateway: record(s, "gateway", connections, delayMs, gw), ratio: ratios[Math.floor(ratios.length / 2)]! };
+  const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const bare = record(s, against, connections, delayMs, runs.get(against)!);
+  const gateway = record(s, "gateway", connections, delayMs, runs.get("gateway")!);
+  if (!st.floor) return { bare, gateway, ratio: median(ratios.gateway) };
+  return { bare, gateway, ratio: median(ratios.gateway), floor: { row: record(s, "floor", connections, delayMs, runs.get("floor")!), ratio: median(ratios.floor) } };
+}
+
+/** What a summary line adds when the floor ran beside the gateway: its ratio and CPU a request. */
+function floorNote(s: Scenario, floor: { row: Row; ratio: number } | undefined): string {
+  if (!floor) return "";
+  const mode = ["floor.ts", ...FLOOR_MODES[s.name]!].join(" ");
+  return `; ${mode} beside it ${floor.ratio.toFixed(2)}x, cpu/request ${floor.row.cpuUsPerRequest.toFixed(0)}us`;
 }
 
 function fmtUs(us: number): string {
@@ -199,9 +223,9 @@ try {
         for (const c of [1, 50]) {
           await once(s, "direct", st, c, 1);
           record(s, "direct", c, 0, [await once(s, "direct", st, c, DURATION)]);
-          const { bare, gateway: gw, ratio } = await compare(s, st, c, 0);
+          const { bare, gateway: gw, ratio, floor } = await compare(s, st, c, 0);
           const target = s.stream ? 0.9 : 0.95;
-          summary.push(`${s.name} c=${c}: gateway/bare ${ratio.toFixed(2)}x (target >= ${target}x) ${ratio >= target ? "MET" : "MISSED"}; cpu/request ${gw.cpuUsPerRequest.toFixed(0)}us vs ${bare.cpuUsPerRequest.toFixed(0)}us`);
+          summary.push(`${s.name} c=${c}: gateway/bare ${ratio.toFixed(2)}x (target >= ${target}x) ${ratio >= target ? "MET" : "MISSED"}; cpu/request ${gw.cpuUsPerRequest.toFixed(0)}us vs ${bare.cpuUsPerRequest.toFixed(0)}us${floorNote(s, floor)}`);
         }
         const peak = rssMb(st.gatewayPid);
         await Bun.sleep(3000); // idle: the GC gives back what the load needed
@@ -223,17 +247,22 @@ try {
       const st = await stack(s, delay);
       try {
         if (!FIRST_TOKEN_ONLY) {
-          const { bare, gateway: gw, ratio } = await compare(s, st, 50, delay);
+          const { bare, gateway: gw, ratio, floor } = await compare(s, st, 50, delay);
           const target = s.targets ? (delay > 0 ? s.targets.delayed : s.targets.noDelay) : delay > 0 ? 0.95 : s.name.startsWith("openai") ? 0.9 : 0.75;
-          summary.push(`${s.name} delay=${delay}ms c=50: gateway/bare ${ratio.toFixed(2)}x (target >= ${target}x) ${ratio >= target ? "MET" : "MISSED"}; cpu/request ${gw.cpuUsPerRequest.toFixed(0)}us vs ${bare.cpuUsPerRequest.toFixed(0)}us`);
+          summary.push(`${s.name} delay=${delay}ms c=50: gateway/bare ${ratio.toFixed(2)}x (target >= ${target}x) ${ratio >= target ? "MET" : "MISSED"}; cpu/request ${gw.cpuUsPerRequest.toFixed(0)}us vs ${bare.cpuUsPerRequest.toFixed(0)}us${floorNote(s, floor)}`);
         } else {
           // the load runs are what warm the JIT up: without them, a short warm-up load instead
           await once(s, "bare-proxy", st, 50, 2);
           await once(s, "gateway", st, 50, 2);
+          if (st.floor) await once(s, "floor", st, 50, 2);
         }
         const fc = await firstChunk(s, st);
         firstChunks.push({ scenario: s.name, delayMs: delay, ...fc });
-        summary.push(`${s.name} delay=${delay}ms first token: +${fc.deltaUs.toFixed(0)}us over the bare proxy (p50 ${fmtUs(fc.p50Us[1])} vs ${fmtUs(fc.p50Us[0])}) (target <= +50us) ${fc.deltaUs <= 50 ? "MET" : "MISSED"}`);
+        // the floor's own first token, against the bare proxy in blocks of its own right after
+        const ff = st.floor ? await firstChunk(s, { ...st, gateway: st.floor }) : undefined;
+        if (ff) firstChunks.push({ scenario: `${s.name} (floor)`, delayMs: delay, ...ff });
+        const floorFirst = ff ? `; floor.ts beside it +${ff.deltaUs.toFixed(0)}us` : "";
+        summary.push(`${s.name} delay=${delay}ms first token: +${fc.deltaUs.toFixed(0)}us over the bare proxy (p50 ${fmtUs(fc.p50Us[1])} vs ${fmtUs(fc.p50Us[0])}) (target <= +50us) ${fc.deltaUs <= 50 ? "MET" : "MISSED"}${floorFirst}`);
       } finally {
         await st.close();
       }
