@@ -62,7 +62,7 @@ export function emitSpanAttributes(r: Readonly<ExchangeOutcome>, remove: Readonl
   const custom = r.custom?.trace;
   const plain = custom === undefined && remove.size === 0;
   // the common case (no custom field, nothing removed) emits without a check per attribute
-  const put: EmitAttribute = plain ? emit : (k, v) => void (remove.has(k.name) || (custom !== undefined && k.name in custom) || emit(k, v));
+  const put: EmitAttribute = plain ? emit : filtered(emit, remove, custom);
   if (plain && copy !== undefined) copy(routeBlock(r));
   else emitRouteAttributes(r, put);
   put(K.traceId, r.trace?.traceId);
@@ -74,6 +74,14 @@ export function emitSpanAttributes(r: Readonly<ExchangeOutcome>, remove: Readonl
   if (r.durationMs !== undefined) put(K.duration, `${Math.round(r.durationMs)}ms`);
   put(K.scheme, "http");
   if (custom) for (const name in custom) if (!remove.has(name)) emit(key(name), custom[name]);
+}
+
+/**
+ * `emit` without the removed keys and those a custom field replaces. (A function of its own: a
+ * closure made in emitSpanAttributes would give every span a scope object, made or not.)
+ */
+function filtered(emit: EmitAttribute, remove: ReadonlySet<string>, custom: Record<string, unknown> | undefined): EmitAttribute {
+  return (k, v) => void (remove.has(k.name) || (custom !== undefined && k.name in custom) || emit(k, v));
 }
 
 /** The attributes that name where an exchange went: the same for every exchange of a route, provider and model. */
@@ -119,6 +127,11 @@ function routeBlock(r: Readonly<ExchangeOutcome>): Uint8Array {
       return b.bytes;
     }
   }
+  return newRouteBlock(r);
+}
+
+/** A route block not seen lately, encoded and kept (apart from routeBlock: its closure would give every span a scope object). */
+function newRouteBlock(r: Readonly<ExchangeOutcome>): Uint8Array {
   const { listener, route, endpoint, method, path, status, protocol, operation, provider, requestModel, responseModel } = r;
   const b: RouteBlock = { from: { listener, route, endpoint, method, path, status, protocol, operation, provider, requestModel, responseModel }, bytes: encodeAttributes((emit) => emitRouteAttributes(r, emit)) };
   routeBlocks.unshift(b);

@@ -264,17 +264,22 @@ function recurringKeyValue(key: AttributeKey, value: string): Uint8Array | undef
   let bytes = values.get(value);
   if (bytes === undefined) {
     if (values.size >= PER_KEY || value.length > MAX_KEPT_LENGTH) return undefined;
-    bytes = encoded((w) => {
-      w.raw(key.field);
-      const any = w.begin(2);
-      w.string(1, value);
-      w.end(any);
-    });
+    bytes = keptKeyValue(key, value);
     values.set(value, bytes);
   }
   key.last = value;
   key.lastBytes = bytes;
   return bytes;
+}
+
+/** A string value's KeyValue contents, to keep (apart from recurringKeyValue: its closure would give every call a scope object). */
+function keptKeyValue(key: AttributeKey, value: string): Uint8Array {
+  return encoded((w) => {
+    w.raw(key.field);
+    const any = w.begin(2);
+    w.string(1, value);
+    w.end(any);
+  });
 }
 
 /** KeyValue (field `field` of its parent: 9 in a Span, 1 in a Resource) */
