@@ -165,8 +165,9 @@ function record(s: Scenario, target: Row["target"], connections: number, delayMs
 }
 
 /**
- * The bare proxy and the gateway under the same load, in alternating rounds (so drift on a
- * shared machine hits both alike); the ratio reported is the median of the rounds' ratios.
+ * The bare proxy and the gateway (and with `--floors` the floor) under the same load, in
+ * alternating rounds (so drift on a shared machine hits all alike); each ratio reported is the
+ * median of the rounds' ratios.
  */
 async function compare(s: Scenario, st: Stack, connections: number, delayMs: number): Promise<{ bare: Row; gateway: Row; ratio: number; floor?: { row: Row; ratio: number } }> {
   const against = s.baseline ? "baseline" : "bare-proxy";
