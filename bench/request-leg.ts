@@ -5,7 +5,7 @@
  * the leg needs no marks inside the program measured: the gateway, or `bench/floor.ts` in a mode.
  *
  *   bun bench/request-leg.ts --bin dist/agentgateway [--scenario bedrock-stream] [--warm]
- *   bun bench/request-leg.ts --floor --bedrock [--scenario bedrock-stream] [--warm]
+ *   bun bench/request-leg.ts --floor [--scenario bedrock-stream] [--warm]     # bench/floor.ts in the scenario's mode
  *
  * `--warm` sends 8000 requests under load first (20 at a time), as a gateway that has been
  * serving a while has seen: JavaScriptCore compiles a function with its optimising tiers only
@@ -15,6 +15,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { FLOOR_MODES } from "./floor-modes.ts";
 import { freePort, waitForPort } from "./ports.ts";
 import { loadScenario } from "./scenarios/index.ts";
 
@@ -24,11 +25,12 @@ const arg = (name: string, dflt: string) => {
   return i === -1 ? dflt : process.argv[i + 1]!;
 };
 const FLOOR = process.argv.includes("--floor");
-const FLOOR_MODE = ["--tap", "--guard", "--to-anthropic", "--gemini", "--bedrock", "--json"].filter((m) => process.argv.includes(m));
 const WARM = process.argv.includes("--warm");
 const MEASURED = 200;
 
 const scenario = await loadScenario(arg("--scenario", "bedrock-stream"));
+const FLOOR_MODE = FLOOR_MODES[scenario.name];
+if (FLOOR && FLOOR_MODE === undefined) throw new Error(`bench/floor.ts has no mode for ${scenario.name} (it has: ${Object.keys(FLOOR_MODES).join(", ")})`);
 const nowUs = () => (performance.timeOrigin + performance.now()) * 1000;
 
 // the upstream, in this process: its handler's first line is the leg's end
@@ -47,7 +49,7 @@ const origin = `http://127.0.0.1:${upstream.port}`;
 const port = freePort();
 const env = { ...process.env, STATS_ADDR: "off", ADMIN_ADDR: "off", READINESS_ADDR: "off" };
 let cmd: string[];
-if (FLOOR) cmd = [process.execPath, join(ROOT, "bench/floor.ts"), "--port", String(port), "--upstream", origin, ...FLOOR_MODE];
+if (FLOOR) cmd = [process.execPath, join(ROOT, "bench/floor.ts"), "--port", String(port), "--upstream", origin, ...FLOOR_MODE!];
 else {
   const config = join(mkdtempSync(join(tmpdir(), "agw-leg-")), "config.yaml");
   writeFileSync(config, scenario.config(origin, port));
@@ -72,4 +74,4 @@ proc.kill();
 upstream.stop(true);
 legs.sort((a, b) => a - b);
 const at = (q: number) => legs[Math.floor(q * (legs.length - 1))]!.toFixed(0);
-console.log(`${scenario.name}, ${FLOOR ? `floor ${FLOOR_MODE.join(" ")}` : "gateway"}${WARM ? ", warmed up" : ", fresh"}: request leg p25 ${at(0.25)} / median ${at(0.5)} / p75 ${at(0.75)} µs (${MEASURED} requests, 20 ms apart)`);
+console.log(`${scenario.name}, ${FLOOR ? ["floor.ts", ...FLOOR_MODE!].join(" ") : "gateway"}${WARM ? ", warmed up" : ", fresh"}: request leg p25 ${at(0.25)} / median ${at(0.5)} / p75 ${at(0.75)} µs (${MEASURED} requests, 20 ms apart)`);

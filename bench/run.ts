@@ -27,6 +27,7 @@ import { firstTokenTarget, measureFirstChunk, type FirstChunkResult } from "./fi
 import { runLoad, type LoadResult } from "./load.ts";
 import { featureScenarios, openaiJson, openaiStream, openaiStreamUntouched, providerScenarios } from "./scenarios/index.ts";
 import { accessSummary, benchAccess } from "./access.ts";
+import { FLOOR_MODES } from "./floor-modes.ts";
 import { freePort, waitForPort } from "./ports.ts";
 import { cpuUs, rssMb } from "./cpu.ts";
 
@@ -41,8 +42,6 @@ const ONLY = arg("--only")?.split(",");
 const BIN = arg("--bin");
 /** the minimal translator (bench/floor.ts) stands in for the gateway: the floor of translation on Bun */
 const FLOOR = process.argv.includes("--floor");
-/** what bench/floor.ts runs as, per scenario --floor measures */
-const FLOOR_MODES: Record<string, string[]> = { "anthropic-stream": [], "openai-stream": ["--tap"], "resilience-stream": ["--guard"], "anthropic-client-on-openai": ["--to-anthropic"], "gemini-stream": ["--gemini"], "bedrock-stream": ["--bedrock"], "openai-json": ["--json"] };
 /**
  * `--floors`: every scenario that has a floor mode and is compared with the bare proxy also runs
  * bench/floor.ts as a third contender in the same alternating rounds (and the same first-token
