@@ -27,6 +27,8 @@ const arg = (name: string, dflt: string) => {
 const SCENARIOS = arg("--scenario", "openai-json,openai-stream,anthropic-client-on-openai").split(",");
 const REQUESTS = Number(arg("--requests", "3000"));
 const CHUNKS = arg("--chunks", "20");
+/** `--delay-ms N`: the upstream's chunks N ms apart (each its own network read, as a model's tokens come) */
+const DELAY_MS = arg("--delay-ms", "0");
 const TRACED = process.argv.includes("--traced");
 /** `--metrics`, `--admin`: the Prometheus metrics and the admin page on (their addresses), as they are by default */
 const METRICS = process.argv.includes("--metrics");
@@ -108,12 +110,12 @@ async function tracingPrelude(): Promise<string> {
 }
 
 const WATCHED = ["Function", "JSLexicalEnvironment", "AsyncFunctionGenerator", "Promise", "Object", "Array", "string", "Headers"];
-const lines: string[] = [`# Allocations per request (${new Date().toISOString()}, ${REQUESTS} requests, streams of ${CHUNKS} chunks${TRACED ? ", every request traced" : ""}${METRICS ? ", metrics on" : ""}${ADMIN ? ", admin page on" : ""}, GC off)`, ""];
+const lines: string[] = [`# Allocations per request (${new Date().toISOString()}, ${REQUESTS} requests, streams of ${CHUNKS} chunks${DELAY_MS === "0" ? "" : ` ${DELAY_MS} ms apart`}${TRACED ? ", every request traced" : ""}${METRICS ? ", metrics on" : ""}${ADMIN ? ", admin page on" : ""}, GC off)`, ""];
 for (const name of SCENARIOS) {
   // (the access policies' scenario with in-process buckets; the Redis one needs a redis-server: bench/access.ts)
   const s = name === "openai-json-access-local" ? openaiJsonAccess(undefined) : await loadScenario(name);
   const upPort = freePort();
-  const upstream = Bun.spawn([process.execPath, join(ROOT, "bench/serve-upstream.ts"), "--scenario", s.name === "openai-json-access-local" ? "openai-json" : s.name, "--port", String(upPort), "--chunks", CHUNKS, "--delay-ms", "0"], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
+  const upstream = Bun.spawn([process.execPath, join(ROOT, "bench/serve-upstream.ts"), "--scenario", s.name === "openai-json-access-local" ? "openai-json" : s.name, "--port", String(upPort), "--chunks", CHUNKS, "--delay-ms", DELAY_MS], { cwd: ROOT, stdout: "ignore", stderr: "inherit" });
   try {
     await waitForPort(upPort, upstream);
     const origin = `http://127.0.0.1:${upPort}`;
