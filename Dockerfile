@@ -23,6 +23,9 @@ RUN target="linux-$([ "$TARGETARCH" = arm64 ] && echo arm64 || echo x64)" \
 
 FROM gcr.io/distroless/cc-debian12:nonroot
 COPY --from=build /out/agentgateway /usr/local/bin/agentgateway
+# Bun's fetch would send at most 256 upstream requests at once; set here, the binary need not
+# restart itself to lift it (docs/operations.md, "Concurrent upstream requests")
+ENV BUN_CONFIG_MAX_HTTP_REQUESTS=65535
 USER 65532:65532
 WORKDIR /config
 EXPOSE 4000 15020 15021

@@ -8,6 +8,8 @@
  *   agentgateway --validate-only ...  check the config and exit (0 valid, 1 invalid)
  *   agentgateway -V | --version       print the version
  */
+// first: it may replace the process before the rest is loaded (Bun's 256-request fetch cap)
+import "./server/lift-upstream-limit.ts";
 import { existsSync } from "node:fs";
 import { formatIssues } from "./config/errors.ts";
 import { loadConfigFile, loadConfigText } from "./config/load.ts";
@@ -16,6 +18,7 @@ import type { GatewayConfig } from "./config/model.ts";
 import { startGateway } from "./server/gateway.ts";
 import { createLogger } from "./telemetry/log.ts";
 import { buildInfo } from "./build-info.ts";
+import { startupWarning } from "./server/upstream-request-limit.ts";
 
 const USAGE = `agentgateway ${buildInfo.version}: an LLM gateway for the OpenAI SDKs (agentgateway config format)
 
@@ -125,6 +128,8 @@ async function main(): Promise<number> {
   const logger = createLogger(config.logging);
   // lines wait up to 10 ms for their batch: whatever ends the process writes them first
   process.on("exit", () => logger.flush());
+  const capped = startupWarning();
+  if (capped) logger.warn(capped);
   let gateway;
   let quit = () => {};
   try {

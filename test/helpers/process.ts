@@ -40,10 +40,15 @@ export interface GatewayProcess {
   stop(signal?: NodeJS.Signals): Promise<number>;
 }
 
-export function runGateway(args: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: string } = {}) {
+/** The gateway's environment: this process's, the test defaults, then `env` (an undefined value removes a variable). */
+export type GatewayEnv = Record<string, string | undefined>;
+
+export function runGateway(args: string[], opts: { env?: GatewayEnv; cwd?: string; stdin?: string } = {}) {
+  const env: GatewayEnv = { ...process.env, READINESS_ADDR: "off", ADMIN_ADDR: "off", STATS_ADDR: "off", LOG_FORMAT: "json", ...opts.env };
+  for (const name of Object.keys(env)) if (env[name] === undefined) delete env[name];
   return Bun.spawn([...gatewayCommand(), ...args], {
     cwd: opts.cwd ?? ROOT,
-    env: { ...process.env, READINESS_ADDR: "off", ADMIN_ADDR: "off", STATS_ADDR: "off", LOG_FORMAT: "json", ...opts.env },
+    env,
     stdin: opts.stdin !== undefined ? new TextEncoder().encode(opts.stdin) : "ignore",
     stdout: "pipe",
     stderr: "pipe",
@@ -51,14 +56,14 @@ export function runGateway(args: string[], opts: { env?: Record<string, string>;
 }
 
 /** Runs to completion and returns exit code and output. */
-export async function runToExit(args: string[], opts: { env?: Record<string, string>; cwd?: string; stdin?: string } = {}) {
+export async function runToExit(args: string[], opts: { env?: GatewayEnv; cwd?: string; stdin?: string } = {}) {
   const proc = runGateway(args, opts);
   const [stdout, stderr, code] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
   return { code, stdout, stderr };
 }
 
 /** Starts a long-running gateway on a config file and waits until every bind listens. */
-export async function startGatewayProcess(config: string, opts: { env?: Record<string, string>; binds?: number } = {}): Promise<GatewayProcess> {
+export async function startGatewayProcess(config: string, opts: { env?: GatewayEnv; binds?: number } = {}): Promise<GatewayProcess> {
   const dir = mkdtempSync(join(tmpdir(), "agw-"));
   const configPath = join(dir, "config.yaml");
   writeFileSync(configPath, config);

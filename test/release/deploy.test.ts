@@ -127,6 +127,10 @@ describe("Dockerfile", () => {
     expect(JSON.parse(final.find((i) => i.op === "ENTRYPOINT")!.args)).toEqual(["/usr/local/bin/agentgateway"]);
   });
 
+  test("the image lifts Bun's 256-request fetch cap in its environment (no restart at start-up)", () => {
+    expect(final.filter((i) => i.op === "ENV").map((i) => i.args)).toContain("BUN_CONFIG_MAX_HTTP_REQUESTS=65535");
+  });
+
   test("every COPY source from the build context exists and is not ignored", () => {
     const ignored = read(".dockerignore").split("\n").filter(Boolean);
     for (const i of instr.filter((x) => x.op === "COPY" && !x.args.startsWith("--from"))) {
