@@ -20,7 +20,7 @@ const NOT_SERVING = new Set(["-V", "--version", "-h", "--help", "--validate-only
 
 /**
  * Runs the same command again with the limit lifted; returns only when that is not needed or not
- * possible here. (The restart costs about 35 ms before the gateway is ready: measured in
+ * possible here. (The restart costs 25-30 ms before the gateway is ready: measured in
  * docs/operations.md.)
  */
 export function reexecWithoutLimit(): void {
