@@ -1,8 +1,8 @@
 /**
  * Many slow streams at once: N clients each hold an OpenAI stream open (60 chunks 100 ms apart,
  * as a model's tokens come), through the gateway to an emulated provider. Reports the gateway's
- * RSS before and during (so the memory a concurrent stream costs), the highest number of streams
- * the provider had open at once (Bun's fetch alone would stop at 256: docs/operations.md,
+ * RSS before and during (so the memory a concurrent stream costs), the connections open at the
+ * provider midway through the streams (Bun's fetch alone would stop at 256: docs/operations.md,
  * "Concurrent upstream requests"), and how many streams ended complete.
  *
  *   bun bench/concurrent-streams.ts [--bin dist/agentgateway] [--streams 250,1000,2000]
@@ -16,6 +16,7 @@ import { join, resolve } from "node:path";
 import { rssMb } from "./cpu.ts";
 import { freePort, waitForPort } from "./ports.ts";
 import { openaiStream } from "./scenarios/index.ts";
+import { UPSTREAM_REQUESTS_MAX, UPSTREAM_REQUESTS_VAR } from "../src/server/upstream-request-limit.ts";
 
 const ROOT = resolve(import.meta.dir, "..");
 const arg = (name: string, dflt: string) => {
@@ -24,6 +25,8 @@ const arg = (name: string, dflt: string) => {
 };
 const CHUNKS = 60;
 const DELAY_MS = 100;
+/** the environment of the clients and the provider: without the cap (this process's own fetch has it) */
+const UNCAPPED = { ...process.env, [UPSTREAM_REQUESTS_VAR]: UPSTREAM_REQUESTS_MAX };
 
 if (process.argv[2] === "--clients") await clients(process.argv[3]!, Number(process.argv[4]));
 else await main();
@@ -46,9 +49,7 @@ async function main(): Promise<void> {
   const bin = arg("--bin", "dist/agentgateway");
   const levels = arg("--streams", "250,1000,2000").split(",").map(Number);
   const up = freePort();
-  const env = { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" };
-  // the provider gets the variable too: it serves every stream at once
-  const upstream = Bun.spawn([process.execPath, join(ROOT, "bench/serve-upstream.ts"), "--scenario", "openai-stream", "--port", String(up), "--chunks", String(CHUNKS), "--delay-ms", String(DELAY_MS)], { cwd: ROOT, env, stdout: "ignore", stderr: "inherit" });
+  const upstream = Bun.spawn([process.execPath, join(ROOT, "bench/serve-upstream.ts"), "--scenario", "openai-stream", "--port", String(up), "--chunks", String(CHUNKS), "--delay-ms", String(DELAY_MS)], { cwd: ROOT, env: UNCAPPED, stdout: "ignore", stderr: "inherit" });
   const rows: string[] = [];
   try {
     await waitForPort(up, upstream);
@@ -56,7 +57,7 @@ async function main(): Promise<void> {
   } finally {
     upstream.kill();
   }
-  const out = [`# Concurrent slow streams (${new Date().toISOString()}, ${bin}, ${CHUNKS} chunks ${DELAY_MS} ms apart)`, "", "| streams at once | RSS idle | RSS during | a stream | provider's peak of open requests | complete |", "|---|---|---|---|---|---|", ...rows, ""].join("\n");
+  const out = [`# Concurrent slow streams (${new Date().toISOString()}, ${bin}, ${CHUNKS} chunks ${DELAY_MS} ms apart)`, "", "| streams at once | RSS idle | RSS during | a stream | open at the provider midway | complete |", "|---|---|---|---|---|---|", ...rows, ""].join("\n");
   console.log(out);
   mkdirSync(join(ROOT, "bench/results"), { recursive: true });
   writeFileSync(join(ROOT, `bench/results/concurrency-${new Date().toISOString().replace(/[:.]/g, "-")}.md`), out);
@@ -73,13 +74,13 @@ async function level(bin: string, up: number, n: number): Promise<string> {
     await waitForPort(port, gateway);
     await Bun.sleep(500);
     const idle = rssMb(gateway.pid);
-    const child = Bun.spawn([process.execPath, import.meta.path, "--clients", `http://127.0.0.1:${port}/v1/chat/completions`, String(n)], { env: { ...process.env, BUN_CONFIG_MAX_HTTP_REQUESTS: "65535" }, stdout: "pipe", stderr: "inherit" });
+    const child = Bun.spawn([process.execPath, import.meta.path, "--clients", `http://127.0.0.1:${port}/v1/chat/completions`, String(n)], { env: UNCAPPED, stdout: "pipe", stderr: "inherit" });
     // midway through the streams (each lasts CHUNKS x DELAY_MS): all are open
     await Bun.sleep((CHUNKS * DELAY_MS) / 2);
     const during = rssMb(gateway.pid);
-    const peak = openUpstreamConnections(up);
+    const open = openUpstreamConnections(up);
     const { complete } = JSON.parse(await new Response(child.stdout).text()) as { complete: number };
-    return `| ${n} | ${idle} MB | ${during} MB | ${(((during - idle) * 1024) / n).toFixed(0)} KB | ${peak} | ${complete} |`;
+    return `| ${n} | ${idle} MB | ${during} MB | ${(((during - idle) * 1024) / n).toFixed(0)} KB | ${open} | ${complete} |`;
   } finally {
     gateway.kill();
     await gateway.exited;

@@ -25,10 +25,10 @@ const NOT_SERVING = new Set(["-V", "--version", "-h", "--help", "--validate-only
  */
 export function reexecWithoutLimit(): void {
   if (process.env[UPSTREAM_REQUESTS_VAR] !== undefined || process.platform === "win32" || typeof process.execve !== "function") return;
-  // a compiled binary's argv[1] is its embedded entry point (`/$bunfs/root/...`), not an argument
-  const compiled = Bun.main.startsWith("/$bunfs/");
   const userArgs = process.argv.slice(2);
   if (userArgs.some((a) => NOT_SERVING.has(a))) return;
+  // a compiled binary's argv[1] is its embedded entry point (`/$bunfs/root/...`), not an argument
+  const compiled = Bun.main.startsWith("/$bunfs/");
   const args = compiled ? [process.execPath, ...userArgs] : [process.execPath, ...process.execArgv, ...process.argv.slice(1)];
   try {
     process.execve(process.execPath, args, { ...process.env, [UPSTREAM_REQUESTS_VAR]: UPSTREAM_REQUESTS_MAX });
