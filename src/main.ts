@@ -19,6 +19,7 @@ import { startGateway } from "./server/gateway.ts";
 import { createLogger } from "./telemetry/log.ts";
 import { buildInfo } from "./build-info.ts";
 import { startupWarning } from "./server/upstream-request-limit.ts";
+import { guardProcess } from "./server/fault-guard.ts";
 
 const USAGE = `agentgateway ${buildInfo.version}: an LLM gateway for the OpenAI SDKs (agentgateway config format)
 
@@ -137,6 +138,8 @@ async function main(): Promise<number> {
     // the binary starts with JIT tier-up thresholds raised (`--compile-jit-policy`, package.json):
     // loading the config is run-once code, compiled for nothing; serving gets the normal policy
     Bun.unsafe.setJITPolicy(1);
+    // from now on a bug in one exchange is logged instead of ending every other client's exchange
+    guardProcess(logger);
   } catch (err) {
     logger.flush();
     console.error(`agentgateway: cannot start: ${(err as Error).message}`);
@@ -196,4 +199,10 @@ function startupSettingsChanged(before: GatewayConfig, after: GatewayConfig): st
   return view(before) === view(after) ? undefined : "the admin, stats and readiness addresses, metrics and tracing";
 }
 
-main().then((code) => process.exit(code));
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(`agentgateway: ${(err as Error)?.message ?? String(err)}`);
+    process.exit(1);
+  },
+);
