@@ -16,6 +16,7 @@ import { systemDeps, type ContextServer, type Deps } from "./context.ts";
 import { handleRequest, type HandlerContext } from "./handler.ts";
 import { relayHandler, upgradeTo, type RelayedSocket } from "./websocket.ts";
 import { startIdleCollector } from "./idle-gc.ts";
+import { describeFault } from "./fault-guard.ts";
 
 export interface Gateway {
   readonly config: GatewayConfig;
@@ -156,7 +157,8 @@ function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx:
     websocket: relayHandler,
     fetch: (req) => handleRequest(req, bind.port, ctx, handle),
     error(err) {
-      ctx.logger.error("request failed", { error: String(err?.stack ?? err) });
+      // a handler that threw instead of answering: a bug, described as the fault guard describes one (credentials masked)
+      ctx.logger.error("request failed", describeFault(err));
       return new Response(errorBody("internal gateway error", "api_error", "internal_error"), {
         status: 500,
         headers: { "content-type": "application/json" },
