@@ -9,6 +9,7 @@
  */
 import type { LogLevel } from "../config/model.ts";
 import { LineBuffer } from "./line-buffer.ts";
+import { boundedSink } from "./stdout-sink.ts";
 
 const BATCH_MS = 10;
 
@@ -41,11 +42,11 @@ export interface Logger {
 }
 
 export interface LogSink {
-  /** a batch of whole lines, UTF-8; the sink may keep the array */
-  write(bytes: Uint8Array): void;
+  /** a batch of `lines` whole lines, UTF-8; the sink may keep the array */
+  write(bytes: Uint8Array, lines: number): void;
+  /** lines the sink had to drop since last asked, once it writes again (stdout-sink.ts) */
+  takeDropped?(): { lines: number; bytes: number } | undefined;
 }
-
-export const stdoutSink: LogSink = { write: (bytes) => void process.stdout.write(bytes) };
 
 /** A line not written yet. */
 interface PendingLine {
@@ -74,7 +75,7 @@ function writeObject(out: FieldSink, fields: Record<string, unknown>): void {
 }
 
 export function createLogger(opts: { format: "text" | "json"; level: LogLevel; sink?: LogSink }): Logger {
-  const sink = opts.sink ?? stdoutSink;
+  const sink = opts.sink ?? boundedSink(process.stdout);
   const buffer = new LineBuffer();
   const text = new LineWriter(buffer, false);
   const json = new LineWriter(buffer, true);
@@ -86,8 +87,10 @@ export function createLogger(opts: { format: "text" | "json"; level: LogLevel; s
     const lines = pending;
     pending = [];
     const out = logger.format === "json" ? json : text;
+    const dropped = sink.takeDropped?.();
+    if (dropped) out.write(new Pending(isoNow(), "warn", "gateway", { message: "log lines dropped: the log's reader fell behind (stdout was not read)", ...dropped }, writeObject));
     for (const l of lines) out.write(l);
-    sink.write(buffer.take());
+    sink.write(buffer.take(), lines.length + (dropped ? 1 : 0));
   };
   const logger: Logger = {
     format: opts.format,
