@@ -1,6 +1,7 @@
 /**
  * Reading client request bodies the gateway must inspect (LLM routes), with a size limit that
- * holds with and without Content-Length, and JSON parsing that rejects bad UTF-8.
+ * holds with and without Content-Length, and JSON parsing that rejects bad UTF-8. (Upstream
+ * answers are read within the same limit: src/llm/answer.ts.)
  */
 import { concatBytes } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
@@ -26,22 +27,33 @@ export function readBody(req: Request, limit: number): Promise<Uint8Array> {
 
 /** A body of unknown length, read until the limit. */
 async function readChunked(req: Request, limit: number): Promise<Uint8Array> {
-  const body = req.body;
-  if (!body) return new Uint8Array(0);
+  const read = await readPrefix(req.body, limit);
+  if (!read.whole) throw tooLarge(limit);
+  return read.bytes;
+}
+
+/**
+ * A body read until its end or until it passed `limit` bytes, whichever comes first (then the
+ * rest is cancelled: never more than `limit` bytes plus one network read are held). `bytes` is
+ * the whole body, or its first `limit` bytes when `whole` is false.
+ */
+export async function readPrefix(body: ReadableStream<Uint8Array> | null, limit: number): Promise<{ bytes: Uint8Array; whole: boolean }> {
+  if (!body) return { bytes: new Uint8Array(0), whole: true };
   const chunks: Uint8Array[] = [];
   let total = 0;
   const reader = body.getReader();
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
-    total += value.byteLength;
-    if (total > limit) {
+    if (total + value.byteLength > limit) {
       await reader.cancel().catch(() => {});
-      throw tooLarge(limit);
+      chunks.push(value.subarray(0, limit - total));
+      return { bytes: concatBytes(chunks), whole: false };
     }
+    total += value.byteLength;
     chunks.push(value);
   }
-  return chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks);
+  return { bytes: chunks.length === 0 ? new Uint8Array(0) : concatBytes(chunks), whole: true };
 }
 
 /** Parses a JSON object body; 400 with a clear message for anything else. */

@@ -4,6 +4,7 @@
  * hooks, and recorded in the exchange's outcome.
  */
 import type { ProviderTarget } from "../config/model.ts";
+import { answerBytes, answerText } from "../http/answer-body.ts";
 import { HttpError } from "../http/errors.ts";
 import { downstreamHeaders } from "../http/headers.ts";
 import { presentAnswer } from "../server/call.ts";
@@ -51,18 +52,19 @@ export async function upstreamError(ctx: RequestContext, target: ProviderTarget,
   return presented;
 }
 
-export function readUpstreamText(res: Response): Promise<string> {
+/** An answer's body read whole within `limit` bytes (the route's buffer limit: 502 beyond it). */
+export function readUpstreamText(res: Response, limit: number): Promise<string> {
   // a promise chain, not an async function: one frame fewer on every buffered answer
-  return res.text().catch(rethrowReadFailure);
+  return answerText(res, limit).catch(rethrowReadFailure);
 }
 
-/** An answer's body read whole, as bytes (a failure as for readUpstreamText). */
-export function readUpstreamBytes(res: Response): Promise<Uint8Array> {
-  return res.bytes().catch(rethrowReadFailure);
+/** An answer's body read whole, as bytes (limit and failures as for readUpstreamText). */
+export function readUpstreamBytes(res: Response, limit: number): Promise<Uint8Array> {
+  return answerBytes(res, limit).catch(rethrowReadFailure);
 }
 
 function rethrowReadFailure(err: unknown): never {
-  throw readFailure(err);
+  throw err instanceof HttpError ? err : readFailure(err);
 }
 
 /** Reading an answer's body failed: it timed out (504) or the connection broke (502). */
@@ -92,7 +94,7 @@ export function parseOpenAIAnswer(text: string, target: ProviderTarget, list: "c
 
 /** A buffered OpenAI-format answer: checked to be one (502 otherwise: parseOpenAIAnswer), usage read for the outcome. */
 export async function relayJson(ctx: RequestContext, target: ProviderTarget, res: Response, list: "choices" | "data"): Promise<Response> {
-  const text = await readUpstreamText(res);
+  const text = await readUpstreamText(res, ctx.bufferLimit);
   const parsed: { usage?: unknown; model?: unknown } = parseOpenAIAnswer(text, target, list);
   const headers = downstreamHeaders(res.headers);
   headers.set("content-type", "application/json");

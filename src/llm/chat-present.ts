@@ -63,7 +63,7 @@ async function presentHub(ctx: RequestContext, call: ChatCall, hub: HubChat, res
   const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
   const writerCtx: WriterContext = { model, created: streamCtx.created, state: client.read.state };
   if (!call.stream) {
-    const text = await readUpstreamText(res);
+    const text = await readUpstreamText(res, ctx.bufferLimit);
     let msg: HubMessage;
     try {
       msg = hub.response(text, streamCtx);

@@ -7,6 +7,7 @@
  * `x-agw-token-count: provider | estimate` saying which.
  */
 import type { ProviderTarget } from "../config/model.ts";
+import { answerText } from "../http/answer-body.ts";
 import type { RequestContext } from "../server/context.ts";
 import { bodyDraft, presentResponse, runPrepare } from "../policies/chain.ts";
 import { callProvider } from "./call.ts";
@@ -49,7 +50,7 @@ async function providerCount(ctx: RequestContext, target: ProviderTarget, req: C
   const model = target.model ?? req.model;
   if (!counter || typeof model !== "string") return undefined;
   const res = await callProvider(ctx, target, { path: counter.path(model), body: counter.request(req, model), clientHeaders: formatHeaders(target, model) });
-  const text = await res.text().catch(() => "");
+  const text = await answerText(res, ctx.bufferLimit).catch(() => "");
   if (!res.ok) return undefined;
   try {
     const n = counter.response(text);

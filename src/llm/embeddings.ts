@@ -47,7 +47,7 @@ async function embed(ctx: RequestContext, target: ProviderTarget, client: Record
     for (const r of answers) if (r !== failed) r.body?.cancel().catch(() => {});
     return await upstreamError(ctx, target, failed);
   }
-  const texts = await Promise.all(answers.map(readUpstreamText));
+  const texts = await Promise.all(answers.map((r) => readUpstreamText(r, ctx.bufferLimit)));
   const text = Array.isArray(translated) ? `[${texts.join(",")}]` : texts[0]!;
   let out: { json: string; usage: Usage | undefined };
   try {

@@ -75,7 +75,7 @@ async function upstreamModels(ctx: RequestContext, target: ProviderTarget): Prom
     const { message } = await upstreamErrorResponse(res, target);
     throw new HttpError(res.status, message, { code: "upstream_models_failed" });
   }
-  const text = await readUpstreamText(res);
+  const text = await readUpstreamText(res, ctx.bufferLimit);
   try {
     if (translator) {
       return translator.response(text).map((m) => ({ id: m.id, object: "model" as const, created: m.created ?? 0, owned_by: m.owned_by ?? target.provider.telemetryName }));

@@ -118,7 +118,7 @@ async function forward(ctx: RequestContext, target: ProviderTarget, route: Route
  */
 async function relayError(ctx: RequestContext, target: ProviderTarget, route: RouteType, res: Response): Promise<Response> {
   if (!(res.headers.get("content-type") ?? "").includes("json")) return await reshapeError(formatOfRoute(route), await upstreamError(ctx, target, res));
-  const text = scrub(await readUpstreamText(res), target);
+  const text = scrub(await readUpstreamText(res, ctx.bufferLimit), target);
   return answer(ctx, target, new Response(text, { status: res.status, headers: downstreamHeaders(res.headers) }));
 }
 
@@ -131,7 +131,7 @@ const WHOLE_ROUTES: ReadonlySet<RouteType> = new Set(["messages", "responses", "
  * cannot use part of one JSON document). Other passthrough answers (files, audio) stream on.
  */
 async function answerWhole(ctx: RequestContext, target: ProviderTarget, res: Response, tap: UsageTap | undefined, headers: Headers): Promise<Response> {
-  const bytes = await readUpstreamBytes(res);
+  const bytes = await readUpstreamBytes(res, ctx.bufferLimit);
   tap?.push(bytes);
   const usage = tap?.end();
   return answer(ctx, target, new Response(bytes, { status: res.status, headers }), usage ? { usage, responseModel: tap?.model } : undefined);

@@ -4,6 +4,7 @@
  * HTML error pages from proxies) are rewrapped with the best message found. Rate-limit hints
  * (`retry-after`, `x-ratelimit-*`) are kept.
  */
+import { readPrefix } from "../http/body.ts";
 import { errorBody, errorTypeFor } from "../http/errors.ts";
 import type { ProviderTarget } from "../config/model.ts";
 
@@ -44,9 +45,10 @@ export function scrub(text: string, target: ProviderTarget): string {
   return text;
 }
 
+/** The error body's first MiB (the rest is not read: an error page can be endless). */
 async function readCapped(res: Response): Promise<string> {
-  const buf = await res.arrayBuffer().catch(() => new ArrayBuffer(0));
-  return new TextDecoder().decode(buf.byteLength > MAX_ERROR_BODY ? buf.slice(0, MAX_ERROR_BODY) : buf);
+  const read = await readPrefix(res.body, MAX_ERROR_BODY).catch(() => ({ bytes: new Uint8Array(0) }));
+  return new TextDecoder().decode(read.bytes);
 }
 
 function tryJson(text: string): unknown {

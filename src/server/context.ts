@@ -88,7 +88,8 @@ export class RequestContext {
   /** the exchange's candidate loop, when it has several candidates, a retry or an evicting health policy */
   candidateLoop: CandidateLoop | undefined = undefined;
   private readonly server: ContextServer;
-  private readonly maxBodyBytes: number;
+  /** how much of a body the gateway buffers: the client's request, an upstream's whole answer (`frontendPolicies.http.maxBufferSize`) */
+  readonly bufferLimit: number;
   private body: Promise<Uint8Array> | undefined = undefined;
   private parsed: Promise<Record<string, unknown>> | undefined = undefined;
   private jsonBytes: Uint8Array | undefined = undefined;
@@ -109,12 +110,12 @@ export class RequestContext {
     this.streamKeepAliveMs = init.streamKeepAliveMs;
     this.signal = init.req.signal;
     this.server = init.server;
-    this.maxBodyBytes = init.maxBodyBytes;
+    this.bufferLimit = init.maxBodyBytes;
   }
 
   /** the client's body, read once within the size limit */
   bytes(): Promise<Uint8Array> {
-    return (this.body ??= readBody(this.req, this.maxBodyBytes));
+    return (this.body ??= readBody(this.req, this.bufferLimit));
   }
 
   /** true once the body was read (a passthrough then forwards those bytes, not the consumed stream) */

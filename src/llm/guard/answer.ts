@@ -57,7 +57,7 @@ export async function guardMessage(set: GuardSet, msg: HubMessage, ctx: RequestC
  * (one parse for both: the guard's reading and the usage).
  */
 export async function relayGuardedJson(set: GuardSet, ctx: RequestContext, target: ProviderTarget, res: Response): Promise<Response> {
-  const text = await readUpstreamText(res);
+  const text = await readUpstreamText(res, ctx.bufferLimit);
   const parsed = parseOpenAIAnswer(text, target, "choices") as GuardedAnswer;
   // loops, not map/filter callbacks: this runs on every guarded answer
   const messages: { content: string }[] = [];

@@ -6,6 +6,8 @@
  * `GuardCallError`; the guard's `failureMode` decides what that means.
  */
 import type { FetchTls } from "../../config/model.ts";
+import { answerText } from "../../http/answer-body.ts";
+import { HttpError } from "../../http/errors.ts";
 import { callUpstream } from "../../http/upstream.ts";
 import { compileBackendAuth, authPolicy } from "../../policies/backend-auth.ts";
 import { backendTls } from "../../policies/backend-tls.ts";
@@ -65,9 +67,9 @@ export async function callGuardService(ctx: RequestContext, call: GuardCall, url
   }
   let text: string;
   try {
-    text = await res.text();
-  } catch {
-    throw new GuardCallError(`${what}: the answer broke off`);
+    text = await answerText(res, ctx.bufferLimit);
+  } catch (err) {
+    throw new GuardCallError(err instanceof HttpError ? `${what}: ${err.message}` : `${what}: the answer broke off`);
   }
   if (!res.ok) throw new GuardCallError(`${what} answered HTTP ${res.status}`);
   try {

@@ -7,6 +7,7 @@
  */
 import { celVars, evalString, type CelExpression } from "../../cel/index.ts";
 import type { CheckInput, Verdict } from "./verdict.ts";
+import { readPrefix } from "../../http/body.ts";
 
 export interface HttpCheckOptions {
   origin: string;
@@ -56,7 +57,9 @@ export function httpChecker(o: HttpCheckOptions): (input: CheckInput) => Promise
       });
       return { kind: "allow", upstream, remove: [], answer: [] };
     }
-    const body = (await res.text().catch(() => "")).slice(0, MAX_DENIAL_BODY);
+    // the denial's first characters only, and never more of the body than that read
+    const read = await readPrefix(res.body, MAX_DENIAL_BODY * 4).catch(() => ({ bytes: new Uint8Array(0) }));
+    const body = new TextDecoder().decode(read.bytes).slice(0, MAX_DENIAL_BODY);
     return { kind: "deny", status: res.status, body, headers: [...res.headers] };
   };
 }
