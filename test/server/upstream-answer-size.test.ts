@@ -3,7 +3,8 @@
  * (`frontendPolicies.http.maxBufferSize`, as agentgateway bounds buffered answers): an endless or
  * oversized answer is a quick 502 in the client's shape and its connection is dropped, instead of
  * memory growing until the process dies; an endless error page is cut to its first MiB; streams
- * are not buffered and pass whatever their length.
+ * are not buffered and pass whatever their length, but one event that never ends is cut at
+ * 32 MiB (MAX_EVENT_BYTES) with an error event.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import { gzipSync } from "node:zlib";
@@ -53,6 +54,16 @@ beforeAll(async () => {
         case "gzip-bomb":
           // 60 KB on the wire, 10 MB once inflated
           return new Response(gzipSync(Buffer.from(`{"id":"c","object":"chat.completion","choices":[],"pad":"${"0".repeat(10_000_000)}"}`)), { headers: { ...json, "content-encoding": "gzip" } });
+        case "endless-event":
+          // an event that never ends: no blank line, ever
+          return new Response(
+            new ReadableStream({
+              start: (c) => c.enqueue(enc.encode('data: {"id":"s","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"')),
+              pull: (c) => c.enqueue(enc.encode("x".repeat(65536))),
+              cancel: () => void cancelled++,
+            }),
+            { headers: { "content-type": "text/event-stream" } },
+          );
         case "long-stream": {
           const events = Array.from({ length: 40 }, (_, i) => `data: ${JSON.stringify({ id: "s", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: `${i}:${"y".repeat(4000)}` }, finish_reason: null }] })}\n\n`);
           events.push(`data: ${JSON.stringify({ id: "s", object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: {}, finish_reason: "stop" }] })}\n\ndata: [DONE]\n\n`);
@@ -136,4 +147,18 @@ test("streams are not buffered: 160 KB of events pass a 64 KB limit", async () =
   for await (const chunk of stream) text += chunk.choices[0]?.delta.content ?? "";
   expect(text.length).toBeGreaterThan(160_000);
   expect(text.startsWith("0:yyy")).toBe(true);
+});
+
+test("a stream whose event never ends: an error event naming the limit, and the upstream's connection dropped", async () => {
+  const before = cancelled;
+  const stream = await client.chat.completions.create({ model: "endless-event", messages: [{ role: "user", content: "hi" }], stream: true });
+  const failure = await (async () => {
+    for await (const _ of stream);
+  })().then(
+    () => "ended without an error",
+    (e: Error) => e.message,
+  );
+  expect(failure).toContain(`upstream sent an event larger than ${32 * 1024 * 1024} bytes`);
+  await Bun.sleep(50);
+  expect(cancelled).toBe(before + 1);
 });

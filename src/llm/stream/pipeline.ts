@@ -15,6 +15,7 @@ import type { HttpError } from "../../http/errors.ts";
 import type { StreamFailure } from "../hub/parts.ts";
 import type { Usage } from "../types.ts";
 import { KEEP_ALIVE } from "./silence.ts";
+import { EventTooLarge } from "./sse.ts";
 
 export interface StreamOutcome {
   usage: Usage | undefined;
@@ -222,11 +223,11 @@ class Reads {
       // back to the keep-alive pool rather than being torn down
       if (step.done) void drain(this.reader);
       return { out: step.out, last: step.done };
-    } catch {
-      // a translator that could not read what the upstream sent: the stream is invalid (the
-      // callers' catch would take it for a broken connection)
+    } catch (err) {
+      // a translator that could not read what the upstream sent (or an event too large to
+      // hold): the stream is invalid (the callers' catch would take it for a broken connection)
       this.reader.cancel().catch(() => {});
-      return { out: this.relay.broken(UNREADABLE), last: true };
+      return { out: this.relay.broken(err instanceof EventTooLarge ? { kind: "invalid", message: err.message } : UNREADABLE), last: true };
     }
   }
 

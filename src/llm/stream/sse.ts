@@ -6,6 +6,7 @@
  * ends mid-event (or mid-UTF-8 character) keeps the tail until the rest arrives, and an upstream
  * that dies mid-event never leaks half an event to the client.
  */
+import { concatBytes } from "../../http/bytes.ts";
 import type { FrameDecoder, SseEvent } from "../types.ts";
 
 const LF = 10;
@@ -32,50 +33,103 @@ export function createSseFramer(): SseFramer {
   return new Framer();
 }
 
+/**
+ * The most of one event the gateway holds. An upstream whose event never ends (no blank line)
+ * made the gateway hold all of it, hundreds of MB a second, until the process died; past this
+ * the stream ends with an error event instead. As the default `maxBufferSize`: the largest
+ * events real providers send (an image inline in a Gemini or OpenAI event) are a few MB.
+ */
+export const MAX_EVENT_BYTES = 32 * 1024 * 1024;
+
+/** An event grew past MAX_EVENT_BYTES: the stream cannot go on (the pipeline ends it with an error event). */
+export class EventTooLarge extends Error {
+  constructor() {
+    super(`upstream sent an event larger than ${MAX_EVENT_BYTES} bytes`);
+  }
+}
+
 /** A class: a framer is made for every stream, and its methods need not be closures made with it. */
 class Framer implements SseFramer {
-  private held: Uint8Array = EMPTY;
+  /**
+   * The reads of an unfinished event, joined once its end arrives: joining them on every read
+   * copied a large event again for each read (a 3 MB image event in 64 KB reads: ~70 MB copied).
+   */
+  private held: Uint8Array[] = [];
+  private heldBytes = 0;
 
   get pending(): number {
-    return this.held.byteLength;
+    return this.heldBytes;
   }
 
   push(chunk: Uint8Array): Uint8Array {
-    const held = this.held;
-    let data: Uint8Array;
-    let scanFrom: number;
-    if (held.byteLength === 0) {
-      data = chunk;
-      scanFrom = 0;
-    } else {
-      data = new Uint8Array(held.byteLength + chunk.byteLength);
-      data.set(held, 0);
-      data.set(chunk, held.byteLength);
-      // the held bytes contained no boundary; one may end in the last 3 of them
-      scanFrom = Math.max(0, held.byteLength - 3);
+    if (chunk.byteLength === 0) return EMPTY;
+    let end = lastBoundary(chunk, 0);
+    if (this.heldBytes === 0) {
+      if (end === chunk.byteLength) return chunk;
+      this.hold(chunk.subarray(end));
+      return chunk.subarray(0, end);
     }
-    const end = lastBoundary(data, scanFrom);
     if (end === 0) {
-      this.held = held.byteLength === 0 ? chunk.slice() : data;
-      return EMPTY;
+      // none within this read; one may still end in its first bytes, begun in the held bytes:
+      // look at the held bytes' last 3 (and 2 more for a CRLF pair's look-behind) with them
+      const k = Math.min(5, this.heldBytes);
+      const window = new Uint8Array(k + Math.min(4, chunk.byteLength));
+      window.set(tailOf(this.held, k), 0);
+      window.set(chunk.subarray(0, window.byteLength - k), k);
+      const found = lastBoundary(window, Math.max(0, k - 3));
+      if (found === 0) {
+        this.hold(chunk);
+        return EMPTY;
+      }
+      // (at k when the held bytes' last CR turned out to end an event: none of this read is in it)
+      end = Math.max(0, found - k);
     }
-    if (end === data.byteLength) {
-      this.held = EMPTY;
-      return data;
-    }
-    this.held = data.slice(end);
-    return data.subarray(0, end);
+    const held = this.held;
+    held.push(chunk.subarray(0, end));
+    const out = concatBytes(held);
+    this.held = [];
+    this.heldBytes = 0;
+    this.hold(chunk.subarray(end));
+    return out;
   }
 
   end(): Uint8Array {
-    const held = this.held;
-    const n = held.byteLength;
-    if (n >= 2 && held[n - 1] === CR && (held[n - 2] === CR || held[n - 2] === LF)) {
-      this.held = EMPTY;
-      return held;
+    const n = this.heldBytes;
+    if (n < 2) return EMPTY;
+    const [before, last] = tailOf(this.held, 2);
+    if (last === CR && (before === CR || before === LF)) {
+      const out = concatBytes(this.held);
+      this.held = [];
+      this.heldBytes = 0;
+      return out;
     }
     return EMPTY;
   }
+
+  /** keeps `bytes` (a copy: the read's buffer is not held on to) as part of the unfinished event */
+  private hold(bytes: Uint8Array): void {
+    if (bytes.byteLength === 0) return;
+    this.heldBytes += bytes.byteLength;
+    if (this.heldBytes > MAX_EVENT_BYTES) {
+      this.held = [];
+      this.heldBytes = 0;
+      throw new EventTooLarge();
+    }
+    this.held.push(bytes.slice());
+  }
+}
+
+/** The last `n` bytes of `parts` (n at most their total). */
+function tailOf(parts: readonly Uint8Array[], n: number): Uint8Array {
+  const out = new Uint8Array(n);
+  let at = n;
+  for (let i = parts.length - 1; i >= 0 && at > 0; i--) {
+    const p = parts[i]!;
+    const take = Math.min(at, p.byteLength);
+    out.set(p.subarray(p.byteLength - take), at - take);
+    at -= take;
+  }
+  return out;
 }
 
 /**
