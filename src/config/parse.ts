@@ -215,6 +215,9 @@ function describeIssue(issue: ZodIssue, base: readonly PropertyKey[], data: unkn
         return [locator.issue(path, `expected one of ${options}`)];
       }
       return [locator.issue(path, issue.message)];
+    case "invalid_key":
+      // a record's key refused: the key's own check says why (zod's own message is "Invalid key in record")
+      return [locator.issue(path, `'${String(path[path.length - 1])}': ${issue.issues[0]?.message ?? issue.message}`, "key")];
     default:
       return [locator.issue(path, issue.message)];
   }

@@ -8,6 +8,7 @@
 import { z } from "zod";
 import { celField, celVars, evalBool, evalValue, prepareCel, stringOf, type CelExpression } from "../cel/index.ts";
 import type { YamlPath } from "../config/errors.ts";
+import { HeaderName, HeaderValue } from "../config/schema/parts.ts";
 import type { RequestContext } from "../server/context.ts";
 import { answerHere } from "./answer-headers.ts";
 import { conditionalEntries } from "./conditional.ts";
@@ -17,7 +18,7 @@ const Fields = {
   status: z.number().int().min(100).max(599),
   body: z.string().nullish(),
   bodyExpression: z.string().min(1).nullish(),
-  headers: z.record(z.string().min(1), z.string().min(1)).nullish(),
+  headers: z.record(HeaderName.min(1), HeaderValue.min(1)).nullish(),
 };
 
 const ConditionalEntry = z.strictObject({ condition: z.string().min(1).nullish(), ...Fields });

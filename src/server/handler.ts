@@ -21,6 +21,7 @@ import { recordOutcome, type ErrorKind, type OutcomeListener, type OutcomeRecord
 import type { TraceContext } from "../telemetry/tracing/traceparent.ts";
 import { createContext, type ContextServer, type Deps, type RequestContext } from "./context.ts";
 import { UPGRADED } from "./websocket.ts";
+import { describeFault } from "./fault-guard.ts";
 
 export interface HandlerContext {
   config(): GatewayConfig;
@@ -124,7 +125,8 @@ async function proxyHost(ctx: RequestContext, backend: HostBackend): Promise<Res
 
 function failed(err: unknown, outcome: OutcomeRecorder, logger: Logger, format: ClientFormatName): Response {
   const e = asHttpError(err);
-  if (e.status === 500 && !(err instanceof HttpError)) logger.error("unexpected error while handling a request", { error: String((err as Error)?.stack ?? err) });
+  // a bug: described as the fault guard describes one (name, masked message, where it was thrown)
+  if (e.status === 500 && !(err instanceof HttpError)) logger.error("unexpected error while handling a request", describeFault(err));
   if (outcome.record.path === "") outcome.path("(invalid path)");
   outcome.failed(e.status, errorKind(e), e.message);
   outcome.finish();

@@ -5,7 +5,7 @@
  * are not supported yet, and a config using one fails with a message saying so.
  */
 import { z } from "zod";
-import { notYetFields } from "./parts.ts";
+import { HeaderMap, notYetFields } from "./parts.ts";
 
 /** `fields.add`: field name -> CEL expression (agentgateway's RawMetricFields / RawLoggingFields `add`). */
 export const FieldsAdd = z.record(z.string().min(1), z.string().min(1)).meta({ id: "FieldsAdd", description: "Field name to a CEL expression evaluated when the exchange ends." });
@@ -32,7 +32,7 @@ export const TracingSection = z
   .strictObject({
     /** collector endpoint: `http://host:4317`, `https://...`, `grpc://host:4317` or `host:port` (OTLP_ENDPOINT overrides) */
     otlpEndpoint: z.string().min(1).nullish(),
-    headers: z.record(z.string(), z.string()).nullish(),
+    headers: HeaderMap.nullish(),
     otlpProtocol: z.enum(["grpc", "http"]).nullish(),
     /** the HTTP path (default /v1/traces) when the endpoint has none */
     path: z.string().startsWith("/").nullish(),

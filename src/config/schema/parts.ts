@@ -102,10 +102,29 @@ export const RouteTypeName = z.enum([
 export const JsonRecord = z.record(z.string(), z.unknown()).meta({ id: "JsonObject" });
 
 
+/** Whether Bun takes this as a header (name, value): what it refuses would fail every request that sends it, so the config is checked at load. */
+function bunTakes(name: string, value: string): boolean {
+  try {
+    new Headers().set(name, value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** A header name in the config: an HTTP token (letters, digits, `-`, no spaces or colons). */
+export const HeaderName = z.string().refine((name) => name !== "" && bunTakes(name, ""), { message: "not a valid header name (an HTTP token: letters, digits and !#$%&'*+-.^_`|~)" });
+/** A header value in the config: HTTP header values are bytes, so Latin-1 text without line breaks. */
+export const HeaderValue = z.string().refine((value) => bunTakes("x", value), {
+  message: "not a valid header value: header values are Latin-1 text without line breaks (percent-encode other characters)",
+});
+/** Header names to values, both checked (see HeaderName, HeaderValue). */
+export const HeaderMap = z.record(HeaderName, HeaderValue);
+
 /** `requestHeaderModifier` / `responseHeaderModifier` (also the llm: form's `requestHeaders` / `responseHeaders`). */
 export const HeaderModifier = z.strictObject({
-  add: z.record(z.string(), z.string()).nullish(),
-  set: z.record(z.string(), z.string()).nullish(),
+  add: HeaderMap.nullish(),
+  set: HeaderMap.nullish(),
   remove: z.array(z.string()).nullish(),
 }).meta({ id: "HeaderModifier" });
 
