@@ -10,7 +10,7 @@
  * compressed one (Bun inflates it: its declared length is not what it becomes), is read and
  * counted, and cancelled once past the limit.
  */
-import { readPrefix } from "./body.ts";
+import { readWithin } from "./body.ts";
 import { HttpError } from "./errors.ts";
 
 const lenient = new TextDecoder();
@@ -41,9 +41,9 @@ async function answerRead(res: Response, limit: number, declared: number | undef
     await res.body?.cancel().catch(() => {});
     throw tooLarge(limit, declared);
   }
-  const read = await readPrefix(res.body, limit);
-  if (!read.whole) throw tooLarge(limit, undefined);
-  return read.bytes;
+  const bytes = await readWithin(res.body, limit);
+  if (bytes === undefined) throw tooLarge(limit, undefined);
+  return bytes;
 }
 
 function tooLarge(limit: number, declared: number | undefined): HttpError {

@@ -1,7 +1,7 @@
 /**
  * Reading client request bodies the gateway must inspect (LLM routes), with a size limit that
  * holds with and without Content-Length, and JSON parsing that rejects bad UTF-8. (Upstream
- * answers are read within the same limit: src/llm/answer.ts.)
+ * answers are read within the same limit: answer-body.ts.)
  */
 import { concatBytes } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
@@ -27,17 +27,28 @@ export function readBody(req: Request, limit: number): Promise<Uint8Array> {
 
 /** A body of unknown length, read until the limit. */
 async function readChunked(req: Request, limit: number): Promise<Uint8Array> {
-  const read = await readPrefix(req.body, limit);
-  if (!read.whole) throw tooLarge(limit);
-  return read.bytes;
+  const bytes = await readWithin(req.body, limit);
+  if (bytes === undefined) throw tooLarge(limit);
+  return bytes;
+}
+
+/** A body read whole, or undefined once it passed `limit` bytes (the rest cancelled, nothing joined). */
+export async function readWithin(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array | undefined> {
+  const read = await readUpTo(body, limit, false);
+  return read.whole ? read.bytes : undefined;
+}
+
+/** A body's first `limit` bytes at most (the rest cancelled, never read): error pages, denials. */
+export async function readPrefix(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
+  return (await readUpTo(body, limit, true)).bytes;
 }
 
 /**
- * A body read until its end or until it passed `limit` bytes, whichever comes first (then the
- * rest is cancelled: never more than `limit` bytes plus one network read are held). `bytes` is
- * the whole body, or its first `limit` bytes when `whole` is false.
+ * Reads until the body ends or passes `limit` bytes (then cancels it: never more than `limit`
+ * bytes plus one network read are held). Past the limit, `bytes` is the first `limit` bytes when
+ * `keepPrefix`, else empty.
  */
-export async function readPrefix(body: ReadableStream<Uint8Array> | null, limit: number): Promise<{ bytes: Uint8Array; whole: boolean }> {
+async function readUpTo(body: ReadableStream<Uint8Array> | null, limit: number, keepPrefix: boolean): Promise<{ bytes: Uint8Array; whole: boolean }> {
   if (!body) return { bytes: new Uint8Array(0), whole: true };
   const chunks: Uint8Array[] = [];
   let total = 0;
@@ -47,6 +58,7 @@ export async function readPrefix(body: ReadableStream<Uint8Array> | null, limit:
     if (done) break;
     if (total + value.byteLength > limit) {
       await reader.cancel().catch(() => {});
+      if (!keepPrefix) return { bytes: new Uint8Array(0), whole: false };
       chunks.push(value.subarray(0, limit - total));
       return { bytes: concatBytes(chunks), whole: false };
     }

@@ -47,8 +47,7 @@ export function scrub(text: string, target: ProviderTarget): string {
 
 /** The error body's first MiB (the rest is not read: an error page can be endless). */
 async function readCapped(res: Response): Promise<string> {
-  const read = await readPrefix(res.body, MAX_ERROR_BODY).catch(() => ({ bytes: new Uint8Array(0) }));
-  return new TextDecoder().decode(read.bytes);
+  return new TextDecoder().decode(await readPrefix(res.body, MAX_ERROR_BODY).catch(() => new Uint8Array(0)));
 }
 
 function tryJson(text: string): unknown {

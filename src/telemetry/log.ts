@@ -48,6 +48,10 @@ export interface LogSink {
   takeDropped?(): { lines: number; bytes: number } | undefined;
 }
 
+/** stdout, bounded (stdout-sink.ts); one for the process, however many loggers write to it */
+let stdout: LogSink | undefined;
+const stdoutSink = (): LogSink => (stdout ??= boundedSink(process.stdout));
+
 /** A line not written yet. */
 interface PendingLine {
   readonly time: string;
@@ -75,7 +79,7 @@ function writeObject(out: FieldSink, fields: Record<string, unknown>): void {
 }
 
 export function createLogger(opts: { format: "text" | "json"; level: LogLevel; sink?: LogSink }): Logger {
-  const sink = opts.sink ?? boundedSink(process.stdout);
+  const sink = opts.sink ?? stdoutSink();
   const buffer = new LineBuffer();
   const text = new LineWriter(buffer, false);
   const json = new LineWriter(buffer, true);

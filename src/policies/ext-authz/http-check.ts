@@ -58,8 +58,8 @@ export function httpChecker(o: HttpCheckOptions): (input: CheckInput) => Promise
       return { kind: "allow", upstream, remove: [], answer: [] };
     }
     // the denial's first characters only, and never more of the body than that read
-    const read = await readPrefix(res.body, MAX_DENIAL_BODY * 4).catch(() => ({ bytes: new Uint8Array(0) }));
-    const body = new TextDecoder().decode(read.bytes).slice(0, MAX_DENIAL_BODY);
+    const head = await readPrefix(res.body, MAX_DENIAL_BODY * 4).catch(() => new Uint8Array(0));
+    const body = new TextDecoder().decode(head).slice(0, MAX_DENIAL_BODY);
     return { kind: "deny", status: res.status, body, headers: [...res.headers] };
   };
 }
