@@ -13,6 +13,12 @@ import { usageOf } from "../providers/gemini/response.ts";
 import type { RouteType, Usage } from "../types.ts";
 
 const MAX_JSON = 8 << 20;
+/**
+ * The longest event line the tap holds while it waits for the line's end (an image inline in an
+ * event is a few MB); a longer one is skipped to its end. The bytes go to the client regardless:
+ * this bounds only what the tap keeps, which an upstream's endless line made grow without end.
+ */
+const MAX_LINE = 32 << 20;
 
 export interface UsageTap {
   push(chunk: Uint8Array): void;
@@ -30,7 +36,9 @@ export function nativeUsageTap(route: RouteType): UsageTap | undefined {
   const tokens = emptyTokens();
   let usage: Usage | undefined;
   let model: string | undefined;
+  /** the unfinished line so far; `skipping`: it passed MAX_LINE and is dropped up to its end */
   let line = "";
+  let skipping = false;
   let json = "";
   let sse: boolean | undefined;
   const read: Reader = (o) => {
@@ -64,13 +72,26 @@ export function nativeUsageTap(route: RouteType): UsageTap | undefined {
         if (json.length < MAX_JSON) json += text;
         return;
       }
-      const lines = (line + text).split("\n");
-      line = lines.pop()!;
-      for (const l of lines) if (l.startsWith("data:") && l.includes(marker)) parse(l.slice(5));
+      // each read scanned once: the held line is joined with its end only (a re-split of all of it
+      // on every read made a long line quadratic)
+      let from = 0;
+      for (let nl = text.indexOf("\n"); nl !== -1; nl = text.indexOf("\n", from)) {
+        const l = skipping ? "" : line + text.slice(from, nl);
+        line = "";
+        skipping = false;
+        if (l.startsWith("data:") && l.includes(marker)) parse(l.slice(5));
+        from = nl + 1;
+      }
+      if (skipping) return;
+      line += text.slice(from);
+      if (line.length > MAX_LINE) {
+        line = "";
+        skipping = true;
+      }
     },
     end() {
       if (sse === false) parse(json);
-      else if (line.startsWith("data:") && line.includes(marker)) parse(line.slice(5));
+      else if (!skipping && line.startsWith("data:") && line.includes(marker)) parse(line.slice(5));
       return usage;
     },
     get model() {
