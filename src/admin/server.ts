@@ -15,12 +15,15 @@ import { bindsView, configDump, configSecrets, settingsView, stateView } from ".
 import type { RecentRequests } from "./recent.ts";
 import { redactedConfig } from "./redact.ts";
 import { UI_ASSETS, UI_VIEWS } from "./ui/assets.ts";
+import type { Logger } from "../telemetry/log.ts";
+import { serveDefaults } from "../server/serve-defaults.ts";
 
 export interface AdminOptions {
   config(): GatewayConfig;
   recent: RecentRequests;
   /** POST /quitquitquit */
   quit?: (() => void) | undefined;
+  logger: Logger;
 }
 
 const SECURITY_HEADERS = {
@@ -42,6 +45,7 @@ export function startAdmin(addr: ListenAddress, opts: AdminOptions): Server<unde
     port: addr.port,
     hostname: addr.hostname,
     idleTimeout: 30,
+    ...serveDefaults("admin page", opts.logger),
     fetch(req, server) {
       const url = new URL(req.url);
       if (loopbackOnly && !isLoopback(hostOnly(req.headers.get("host") ?? ""))) return text("the admin page answers on loopback names only (localhost, 127.0.0.1, [::1])\n", 421);
@@ -85,7 +89,8 @@ function get(path: string, opts: AdminOptions): Response {
 
 function post(req: Request, url: URL, opts: AdminOptions): Response {
   const origin = req.headers.get("origin");
-  if (origin !== null && new URL(origin).host !== req.headers.get("host")) return text("cross-origin requests are refused\n", 403);
+  // `Origin: null` (a sandboxed frame, a file:// page) names no origin: refused as a cross-origin one
+  if (origin !== null && URL.parse(origin)?.host !== req.headers.get("host")) return text("cross-origin requests are refused\n", 403);
   if (url.pathname === "/quitquitquit" && opts.quit) {
     setTimeout(opts.quit, 10);
     return text("shutdown now\n", 200);

@@ -98,7 +98,7 @@ export function startGateway(initial: GatewayConfig, opts: StartOptions): Gatewa
     void ops.stop();
     throw err;
   }
-  if (config.readiness) readiness = startReadiness(config.readiness, () => ready);
+  if (config.readiness) readiness = startReadiness(config.readiness, () => ready, logger);
   const collector = startIdleCollector({ inFlight: () => sumPending(servers.values()) });
   ready = true;
 
@@ -149,6 +149,8 @@ function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx:
     port: bind.port,
     hostname,
     idleTimeout,
+    // not Bun's development mode: its error pages show stacks and paths (serve-defaults.ts)
+    development: false,
     // bodies are limited per route type by the handlers (413 as JSON); Bun's own limit only
     // guards streamed passthrough bodies
     maxRequestBodySize: 1024 * 1024 * 1024 * 4,

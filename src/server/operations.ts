@@ -61,7 +61,7 @@ export function startOperations(initial: GatewayConfig, opts: OperationsOptions)
     metrics = m;
     outcomes.push(m.listener);
     cleanups.push(installPolicyMetrics(m.families));
-    statsPort = serve("metrics", initial.stats, () => startStats(initial.stats!, m.registry)).port;
+    statsPort = serve("metrics", initial.stats, () => startStats(initial.stats!, m.registry, opts.logger)).port;
   }
 
   let startTrace: Operations["startTrace"];
@@ -79,7 +79,7 @@ export function startOperations(initial: GatewayConfig, opts: OperationsOptions)
     const r = recentRequests();
     recent = r;
     outcomes.push(r.listener);
-    adminPort = serve("admin page", initial.admin, () => startAdmin(initial.admin!, { config: opts.config, recent: r, quit: opts.quit })).port;
+    adminPort = serve("admin page", initial.admin, () => startAdmin(initial.admin!, { config: opts.config, recent: r, quit: opts.quit, logger: opts.logger })).port;
   }
 
   return {

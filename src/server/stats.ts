@@ -5,15 +5,18 @@
  */
 import type { Server } from "bun";
 import type { ListenAddress } from "../config/model.ts";
+import type { Logger } from "../telemetry/log.ts";
 import type { Registry } from "../telemetry/metrics/registry.ts";
+import { serveDefaults } from "./serve-defaults.ts";
 
 const TEXT = "text/plain; version=0.0.4; charset=utf-8";
 const OPEN_METRICS = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
-export function startStats(addr: ListenAddress, registry: Registry): Server<undefined> {
+export function startStats(addr: ListenAddress, registry: Registry, logger: Logger): Server<undefined> {
   return Bun.serve({
     port: addr.port,
     hostname: addr.hostname,
+    ...serveDefaults("metrics", logger),
     fetch(req) {
       const path = new URL(req.url).pathname;
       if (path !== "/metrics" && path !== "/stats/prometheus") return new Response(null, { status: 404 });

@@ -61,6 +61,13 @@ describe("admin JSON", () => {
     expect((await fetch(`${base}/config_dump`, { headers: { host: "attacker.example" } })).status).toBe(421);
     const post = await fetch(`${base}/quitquitquit`, { method: "POST", headers: { origin: "http://attacker.example" } });
     expect(post.status).toBe(403);
+    // a sandboxed frame or a file:// page sends `Origin: null`: refused too (it was a 500 with Bun's
+    // development error page: the stack, file paths and the working directory)
+    for (const origin of ["null", "not a url"]) {
+      const refused = await fetch(`${base}/quitquitquit`, { method: "POST", headers: { origin } });
+      expect([refused.status, await refused.text()]).toEqual([403, "cross-origin requests are refused\n"]);
+    }
+    expect((await fetch(`${base}/config_dump`)).status).toBe(200);
   });
 });
 
