@@ -42,6 +42,13 @@ export function upgradeTo(server: Server<RelayedSocket>, req: Request, data: Rel
 }
 
 export const relayHandler = {
+  /**
+   * A client that reads slower than its provider sends: Bun buffers up to 16 MB for it
+   * (`backpressureLimit`) and past that drops frames without a word, which would leave a realtime
+   * session open with audio or events missing. Closing the connection there instead tells the
+   * client; `close` below then closes the provider's socket.
+   */
+  closeOnBackpressureLimit: true,
   open(ws: ServerWebSocket<RelayedSocket>) {
     ws.data.client = ws;
     for (const frame of ws.data.early.splice(0)) ws.send(frame);
