@@ -30,8 +30,11 @@ export function upgradeTo(server: Server<RelayedSocket>, req: Request, data: Rel
   upstream.addEventListener("message", (e: MessageEvent) => {
     const frame = e.data as string | ArrayBuffer;
     if (typeof frame === "string") data.onUpstreamText?.(frame);
-    if (data.client) data.client.send(frame);
-    else data.early.push(frame);
+    // a client that reads slower than the provider sends: stop reading the provider until the
+    // client's buffer drains (`drain` below), so the provider's TCP window does the waiting
+    if (data.client) {
+      if (data.client.send(frame) === -1) upstream.pause();
+    } else data.early.push(frame);
   });
   upstream.addEventListener("close", (e: CloseEvent) => {
     data.client?.close(e.code === 1005 || e.code === 1006 ? 1011 : e.code, e.reason);
@@ -41,21 +44,35 @@ export function upgradeTo(server: Server<RelayedSocket>, req: Request, data: Rel
   return true;
 }
 
+/** what the gateway queues for a provider that reads slower than its client sends: as Bun's limit the other way */
+const MAX_UPSTREAM_BACKLOG = 16 * 1024 * 1024;
+
 export const relayHandler = {
   /**
-   * A client that reads slower than its provider sends: Bun buffers up to 16 MB for it
-   * (`backpressureLimit`) and past that drops frames without a word, which would leave a realtime
-   * session open with audio or events missing. Closing the connection there instead tells the
-   * client; `close` below then closes the provider's socket.
+   * Past 16 MB buffered for a client (`backpressureLimit`) Bun drops frames without a word, which
+   * would leave a realtime session open with audio or events missing. The provider is paused long
+   * before (the message listener above); should frames still pile up, the connection is closed
+   * instead, and `close` below closes the provider's socket.
    */
   closeOnBackpressureLimit: true,
+  drain(ws: ServerWebSocket<RelayedSocket>) {
+    ws.data.upstream.resume();
+  },
   open(ws: ServerWebSocket<RelayedSocket>) {
     ws.data.client = ws;
     for (const frame of ws.data.early.splice(0)) ws.send(frame);
   },
   message(ws: ServerWebSocket<RelayedSocket>, message: string | Buffer) {
     const { upstream } = ws.data;
-    if (upstream.readyState === WebSocket.OPEN) upstream.send(typeof message === "string" ? message : new Uint8Array(message));
+    if (upstream.readyState !== WebSocket.OPEN) return;
+    // the other way round: a provider that does not read would have the gateway queue whatever
+    // the client sends, without bound (a WebSocket client's buffer has no limit)
+    if (upstream.bufferedAmount > MAX_UPSTREAM_BACKLOG) {
+      // a provider that reads nothing would not answer a close either
+      upstream.terminate();
+      return ws.close(1013, "the provider is not reading what the client sends");
+    }
+    upstream.send(typeof message === "string" ? message : new Uint8Array(message));
   },
   close(ws: ServerWebSocket<RelayedSocket>, code: number, reason: string) {
     const { upstream } = ws.data;
