@@ -75,48 +75,88 @@ class FrameError extends Error {}
 
 /** The decoder as a frame source for translated streams. */
 export function eventStreamFrames(): FrameDecoder<EventStreamMessage> {
+  /** bytes after the last whole message whose prelude is not complete yet */
   let held: Uint8Array = EMPTY;
+  /**
+   * A message whose prelude was read (its length known and checked), filled read by read in a
+   * buffer that doubles as it fills (so memory follows what arrived, not what a prelude claims):
+   * joining the held bytes with each read copied a large message again for every read
+   * (quadratic in its size, up to MAX_MESSAGE_BYTES).
+   */
+  let filling: Uint8Array | undefined;
+  let filled = 0;
+  let fillTotal = 0;
   let broken = false;
+  const decode = (buf: Uint8Array, out: EventStreamMessage[]): void => {
+    const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    let off = 0;
+    try {
+      while (buf.byteLength - off >= PRELUDE_BYTES) {
+        const total = view.getUint32(off);
+        const headersLen = view.getUint32(off + 4);
+        const preludeCrc = preludeCrc32(buf, off);
+        if (preludeCrc !== view.getUint32(off + 8)) throw new FrameError("prelude checksum mismatch");
+        if (total < OVERHEAD_BYTES || total > MAX_MESSAGE_BYTES || headersLen > MAX_HEADER_BYTES || headersLen > total - OVERHEAD_BYTES) {
+          throw new FrameError(`impossible lengths (message ${total} bytes, headers ${headersLen} bytes)`);
+        }
+        if (buf.byteLength - off < total) {
+          // the rest of this message is still to come: a buffer of its size, filled as it does
+          filled = buf.byteLength - off;
+          fillTotal = total;
+          filling = new Uint8Array(Math.min(total, Math.max(2 * filled, 64 * 1024)));
+          filling.set(buf.subarray(off));
+          held = EMPTY;
+          return;
+        }
+        const crcAt = off + total - 4;
+        if (crc32(buf, off + 8, crcAt, preludeCrc) !== view.getUint32(crcAt)) throw new FrameError("message checksum mismatch");
+        const headersEnd = off + PRELUDE_BYTES + headersLen;
+        out.push({ headers: headersOf(buf, view, off + PRELUDE_BYTES, headersEnd), payload: buf.subarray(headersEnd, crcAt) });
+        off += total;
+      }
+    } catch (err) {
+      if (!(err instanceof FrameError)) throw err;
+      broken = true;
+      held = EMPTY;
+      filling = undefined;
+      out.push(invalidFrame(err.message));
+      return;
+    }
+    held = off === buf.byteLength ? EMPTY : buf.slice(off);
+  };
   return {
     get pending() {
-      return held.byteLength;
+      return held.byteLength + filled;
     },
     push(chunk) {
       if (broken || chunk.byteLength === 0) return [];
-      let buf: Uint8Array;
-      if (held.byteLength === 0) buf = chunk;
-      else {
-        buf = new Uint8Array(held.byteLength + chunk.byteLength);
-        buf.set(held, 0);
-        buf.set(chunk, held.byteLength);
-      }
       const out: EventStreamMessage[] = [];
-      const view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-      let off = 0;
-      try {
-        while (buf.byteLength - off >= PRELUDE_BYTES) {
-          const total = view.getUint32(off);
-          const headersLen = view.getUint32(off + 4);
-          const preludeCrc = preludeCrc32(buf, off);
-          if (preludeCrc !== view.getUint32(off + 8)) throw new FrameError("prelude checksum mismatch");
-          if (total < OVERHEAD_BYTES || total > MAX_MESSAGE_BYTES || headersLen > MAX_HEADER_BYTES || headersLen > total - OVERHEAD_BYTES) {
-            throw new FrameError(`impossible lengths (message ${total} bytes, headers ${headersLen} bytes)`);
-          }
-          if (buf.byteLength - off < total) break;
-          const crcAt = off + total - 4;
-          if (crc32(buf, off + 8, crcAt, preludeCrc) !== view.getUint32(crcAt)) throw new FrameError("message checksum mismatch");
-          const headersEnd = off + PRELUDE_BYTES + headersLen;
-          out.push({ headers: headersOf(buf, view, off + PRELUDE_BYTES, headersEnd), payload: buf.subarray(headersEnd, crcAt) });
-          off += total;
+      let rest = chunk;
+      if (filling) {
+        const take = Math.min(fillTotal - filled, rest.byteLength);
+        if (filled + take > filling.byteLength) {
+          const grown = new Uint8Array(Math.min(fillTotal, Math.max(2 * filling.byteLength, filled + take)));
+          grown.set(filling.subarray(0, filled));
+          filling = grown;
         }
-      } catch (err) {
-        if (!(err instanceof FrameError)) throw err;
-        broken = true;
-        held = EMPTY;
-        out.push(invalidFrame(err.message));
-        return out;
+        filling.set(rest.subarray(0, take), filled);
+        filled += take;
+        if (filled < fillTotal) return out;
+        const whole = filling;
+        filling = undefined;
+        filled = 0;
+        decode(whole, out);
+        rest = rest.subarray(take);
+        if (broken || rest.byteLength === 0) return out;
       }
-      held = off === buf.byteLength ? EMPTY : buf.slice(off);
+      let buf: Uint8Array;
+      if (held.byteLength === 0) buf = rest;
+      else {
+        buf = new Uint8Array(held.byteLength + rest.byteLength);
+        buf.set(held, 0);
+        buf.set(rest, held.byteLength);
+      }
+      decode(buf, out);
       return out;
     },
   };

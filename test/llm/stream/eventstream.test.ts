@@ -129,6 +129,24 @@ describe("eventStreamFrames", () => {
     expect(decodeAll(bytes, cuts).messages.map(summary)).toEqual(decodeAll(bytes, []).messages.map(summary));
   });
 
+  test("a 12 MB message in 64 KB reads, between small ones: decoded once, whole and verified; pending counts what arrived", () => {
+    const big = event("contentBlockDelta", { delta: { text: "x".repeat(12_000_000) } });
+    const frames = [...sampleStream().slice(0, 2), big, ...sampleStream().slice(2)];
+    const bytes = concat(frames);
+    const d = eventStreamFrames();
+    const messages: EventStreamMessage[] = [];
+    const bigAt = concat(frames.slice(0, 2)).byteLength;
+    for (let at = 0; at < bytes.byteLength; at += 65536) {
+      messages.push(...d.push(bytes.subarray(at, at + 65536)));
+      const read = Math.min(at + 65536, bytes.byteLength);
+      // inside the big message: what arrived of it is pending, nothing more
+      if (read > bigAt && read < bigAt + big.byteLength) expect(d.pending).toBe(read - bigAt);
+    }
+    expect(d.pending).toBe(0);
+    expect(messages.map(summary)).toEqual(decodeAll(bytes, []).messages.map(summary));
+    expect(messages[2]!.payload.byteLength).toBe(codec.decode(big).body.byteLength);
+  });
+
   test("a truncated stream leaves its partial frame pending", () => {
     const bytes = concat(sampleStream());
     for (const drop of [1, 4, 13, 40]) {
