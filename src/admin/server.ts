@@ -98,13 +98,27 @@ function post(req: Request, url: URL, opts: AdminOptions): Response {
   return text("not found\n", 404);
 }
 
+/**
+ * How far a live view may fall behind: a client that stops reading (a paused terminal running
+ * curl, a stuck tab) had every new exchange queued for it without end. Past this its stream is
+ * ended; a browser's EventSource reconnects and gets the kept entries again.
+ */
+const MAX_BEHIND_BYTES = 1 << 20;
+
 /** Server-sent events: the entries already kept, then each new one (`id:` is its sequence number). */
 function eventStream(recent: RecentRequests, signal: AbortSignal): Response {
   const enc = new TextEncoder();
   let cleanup = () => {};
   const body = new ReadableStream<Uint8Array>({
     start(controller) {
-      const send = (r: { id: number }) => controller.enqueue(enc.encode(`id: ${r.id}\nevent: request\ndata: ${JSON.stringify(r)}\n\n`));
+      const send = (r: { id: number }) => {
+        // desiredSize is minus the bytes queued and not yet taken by the connection
+        if ((controller.desiredSize ?? 0) < -MAX_BEHIND_BYTES) {
+          cleanup();
+          return controller.error(new Error("the live view fell too far behind"));
+        }
+        controller.enqueue(enc.encode(`id: ${r.id}\nevent: request\ndata: ${JSON.stringify(r)}\n\n`));
+      };
       controller.enqueue(enc.encode(": ready\nretry: 2000\n\n"));
       for (const r of recent.list()) send(r);
       const unsubscribe = recent.subscribe(send);
@@ -121,7 +135,7 @@ function eventStream(recent: RecentRequests, signal: AbortSignal): Response {
       });
     },
     cancel: () => cleanup(),
-  });
+  }, { highWaterMark: 0, size: (chunk) => chunk?.byteLength ?? 0 });
   return new Response(body, { headers: { "content-type": "text/event-stream", "cache-control": "no-store", "x-content-type-options": "nosniff" } });
 }
 

@@ -80,3 +80,34 @@ test("the admin address is loopback by default, and off with ADMIN_ADDR=off", as
   const off = loadConfigText("binds: []", "t.yaml", { env: { ADMIN_ADDR: "off" } });
   expect(off.ok && off.value.admin).toBeNull();
 });
+
+test("a live view that stops reading is ended once 1 MB waits for it, instead of queueing every exchange for ever", async () => {
+  const net = await import("node:net");
+  const gw = await startTestGateway(yaml, { ADMIN_ADDR: "127.0.0.1:0", OPENAI_KEY: "sk-x" });
+  try {
+    const adminPort = gw.gateway.operations.adminPort!;
+    const socket = net.connect(adminPort, "127.0.0.1");
+    let closed = false;
+    let received = 0;
+    socket.on("data", (d: Buffer) => (received += d.byteLength));
+    socket.on("close", () => (closed = true));
+    socket.on("error", () => {});
+    await new Promise<void>((r) => socket.once("connect", () => r()));
+    socket.write(`GET /api/requests/stream HTTP/1.1\r\nHost: 127.0.0.1:${adminPort}\r\n\r\n`);
+    await new Promise((r) => setTimeout(r, 200));
+    socket.pause();
+    // exchanges with a 4 KB model name: ~4 KB an entry in the live view, 12 MB in all
+    const model = "m".repeat(4000);
+    let sent = 0;
+    const worker = async () => {
+      while (sent++ < 3000) await fetch(`${gw.origin()}/v1/chat/completions`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ model, messages: [{ role: "user", content: "hi" }] }) }).then((r) => r.arrayBuffer());
+    };
+    await Promise.all(Array.from({ length: 20 }, worker));
+    socket.resume();
+    for (let i = 0; i < 100 && !closed; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(closed).toBe(true);
+    expect(received).toBeLessThan(3000 * 4000);
+  } finally {
+    await gw.stop();
+  }
+}, 60_000);
