@@ -18,6 +18,7 @@ import type { RequestContext } from "../server/context.ts";
 import { runSend } from "./chain.ts";
 import { notYetFields } from "../config/schema/parts.ts";
 import { definePolicy, type Policy } from "./types.ts";
+import { notice } from "../limits/notice.ts";
 
 const RequestMirrorSchema = z
   .strictObject({
@@ -28,6 +29,13 @@ const RequestMirrorSchema = z
 
 /** a mirror that does not answer within this is abandoned (it must not hold memory for long) */
 const MIRROR_TIMEOUT_MS = 30_000;
+/**
+ * Copies in flight to one mirror at most (Envoy's default circuit breaker): a mirror that stalls
+ * would otherwise hold a socket and a body for every mirrored request for 30 s each, which at a
+ * few hundred requests a second takes the descriptors and memory the real traffic needs. Beyond
+ * it a request is served without its copy (shadow traffic is a sample).
+ */
+const MAX_MIRRORS_IN_FLIGHT = 1024;
 
 export const requestMirror = definePolicy({
   key: "requestMirror",
@@ -41,13 +49,19 @@ export const requestMirror = definePolicy({
       return undefined;
     }
     const share = raw.percentage;
+    let inFlight = 0;
     return {
       key: "requestMirror",
       handle: async (reqCtx, next) => {
         if (share <= 0 || (share < 1 && reqCtx.deps.random() >= share)) return await next(reqCtx);
+        if (inFlight >= MAX_MIRRORS_IN_FLIGHT) {
+          notice("warn", `mirror:${origin}`, `requestMirror: ${MAX_MIRRORS_IN_FLIGHT} copies to ${origin} are still in flight; requests go on without their copy until some end`, { mirror: origin });
+          return await next(reqCtx);
+        }
         const hasBody = reqCtx.method !== "GET" && reqCtx.method !== "HEAD" && reqCtx.req.body !== null;
         const body = hasBody ? await reqCtx.bytes() : null; // the primary call then reads the same bytes
-        void mirror(reqCtx, origin, body);
+        inFlight++;
+        void mirror(reqCtx, origin, body).finally(() => inFlight--);
         return await next(reqCtx);
       },
     };
