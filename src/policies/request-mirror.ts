@@ -58,9 +58,16 @@ export const requestMirror = definePolicy({
           notice("warn", `mirror:${origin}`, `requestMirror: ${MAX_MIRRORS_IN_FLIGHT} copies to ${origin} are still in flight; requests go on without their copy until some end`, { mirror: origin });
           return await next(reqCtx);
         }
-        const hasBody = reqCtx.method !== "GET" && reqCtx.method !== "HEAD" && reqCtx.req.body !== null;
-        const body = hasBody ? await reqCtx.bytes() : null; // the primary call then reads the same bytes
+        // counted before the body is read: requests arriving meanwhile see this copy already
         inFlight++;
+        const hasBody = reqCtx.method !== "GET" && reqCtx.method !== "HEAD" && reqCtx.req.body !== null;
+        let body: Uint8Array | null;
+        try {
+          body = hasBody ? await reqCtx.bytes() : null; // the primary call then reads the same bytes
+        } catch (err) {
+          inFlight--;
+          throw err;
+        }
         void mirror(reqCtx, origin, body).finally(() => inFlight--);
         return await next(reqCtx);
       },
