@@ -10,15 +10,13 @@
  * compressed one (Bun inflates it: its declared length is not what it becomes), is read and
  * counted, and cancelled once past the limit.
  */
-import { readWithin } from "./body.ts";
+import { lenientUtf8, readWithin } from "./body.ts";
 import { HttpError } from "./errors.ts";
-
-const lenient = new TextDecoder();
 
 export function answerText(res: Response, limit: number): Promise<string> {
   const declared = declaredLength(res);
   if (declared !== undefined && declared <= limit) return res.text();
-  return answerRead(res, limit, declared).then((bytes) => lenient.decode(bytes));
+  return answerRead(res, limit, declared).then((bytes) => lenientUtf8.decode(bytes));
 }
 
 export function answerBytes(res: Response, limit: number): Promise<Uint8Array> {

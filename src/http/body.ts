@@ -7,6 +7,8 @@ import { concatBytes } from "./bytes.ts";
 import { HttpError } from "./errors.ts";
 
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
+/** text from other parties, read as Response.text() reads it (invalid bytes replaced) */
+export const lenientUtf8 = new TextDecoder();
 
 function tooLarge(limit: number): HttpError {
   return new HttpError(413, `request body is larger than the gateway's limit of ${limit} bytes`, {
@@ -38,9 +40,13 @@ export async function readWithin(body: ReadableStream<Uint8Array> | null, limit:
   return read.whole ? read.bytes : undefined;
 }
 
-/** A body's first `limit` bytes at most (the rest cancelled, never read): error pages, denials. */
-export async function readPrefix(body: ReadableStream<Uint8Array> | null, limit: number): Promise<Uint8Array> {
-  return (await readUpTo(body, limit, true)).bytes;
+/**
+ * A body's first `limit` bytes at most, as text (the rest cancelled, never read; a body that
+ * breaks off reads as ""): error pages, denials.
+ */
+export async function readTextPrefix(body: ReadableStream<Uint8Array> | null, limit: number): Promise<string> {
+  const read = await readUpTo(body, limit, true).catch(() => undefined);
+  return read ? lenientUtf8.decode(read.bytes) : "";
 }
 
 /**

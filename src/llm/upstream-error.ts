@@ -4,7 +4,7 @@
  * HTML error pages from proxies) are rewrapped with the best message found. Rate-limit hints
  * (`retry-after`, `x-ratelimit-*`) are kept.
  */
-import { readPrefix } from "../http/body.ts";
+import { readTextPrefix } from "../http/body.ts";
 import { errorBody, errorTypeFor } from "../http/errors.ts";
 import type { ProviderTarget } from "../config/model.ts";
 
@@ -47,7 +47,7 @@ export function scrub(text: string, target: ProviderTarget): string {
 
 /** The error body's first MiB (the rest is not read: an error page can be endless). */
 async function readCapped(res: Response): Promise<string> {
-  return new TextDecoder().decode(await readPrefix(res.body, MAX_ERROR_BODY).catch(() => new Uint8Array(0)));
+  return readTextPrefix(res.body, MAX_ERROR_BODY);
 }
 
 function tryJson(text: string): unknown {

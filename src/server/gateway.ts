@@ -16,7 +16,7 @@ import { systemDeps, type ContextServer, type Deps } from "./context.ts";
 import { handleRequest, type HandlerContext } from "./handler.ts";
 import { relayHandler, upgradeTo, type RelayedSocket } from "./websocket.ts";
 import { startIdleCollector } from "./idle-gc.ts";
-import { describeFault } from "./fault-guard.ts";
+import { serveDefaults } from "./serve-defaults.ts";
 
 export interface Gateway {
   readonly config: GatewayConfig;
@@ -149,8 +149,6 @@ function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx:
     port: bind.port,
     hostname,
     idleTimeout,
-    // not Bun's development mode: its error pages show stacks and paths (serve-defaults.ts)
-    development: false,
     // bodies are limited per route type by the handlers (413 as JSON); Bun's own limit only
     // guards streamed passthrough bodies
     maxRequestBodySize: 1024 * 1024 * 1024 * 4,
@@ -158,17 +156,14 @@ function serveBind(bind: BindConfig, hostname: string, idleTimeout: number, ctx:
     // WebSockets (the realtime route): an upgraded request is answered undefined (handleRequest), as Bun wants
     websocket: relayHandler,
     fetch: (req) => handleRequest(req, bind.port, ctx, handle),
-    error(err) {
-      // a handler that threw instead of answering: a bug, described as the fault guard describes one (credentials masked)
-      ctx.logger.error("request failed", describeFault(err));
-      return new Response(errorBody("internal gateway error", "api_error", "internal_error"), {
-        status: 500,
-        headers: { "content-type": "application/json" },
-      });
-    },
+    // production mode, and a handler that threw logged as a bug (serve-defaults.ts)
+    ...serveDefaults(`bind ${bind.port}`, ctx.logger, internalError),
   });
   return server;
 }
+
+/** a bind's answer when its handler threw: the OpenAI error shape the SDKs read */
+const internalError = () => new Response(errorBody("internal gateway error", "api_error", "internal_error"), { status: 500, headers: { "content-type": "application/json" } });
 
 function sumPending(servers: Iterable<{ server: Server<RelayedSocket> }>): number {
   let n = 0;

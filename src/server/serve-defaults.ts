@@ -8,12 +8,15 @@
 import type { Logger } from "../telemetry/log.ts";
 import { describeFault } from "./fault-guard.ts";
 
-export function serveDefaults(what: string, logger: Logger): { development: false; error(err: Error): Response } {
+const plainInternalError = () => new Response("internal error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
+
+/** `answer`: the 500 the server's clients read (the binds answer in the OpenAI error shape). */
+export function serveDefaults(what: string, logger: Logger, answer: () => Response = plainInternalError): { development: false; error(err: Error): Response } {
   return {
     development: false,
     error(err) {
       logger.error(`${what}: a request failed (a gateway bug, please report it)`, describeFault(err));
-      return new Response("internal error\n", { status: 500, headers: { "content-type": "text/plain; charset=utf-8" } });
+      return answer();
     },
   };
 }

@@ -21,6 +21,7 @@
  * more. Translators handle protocol errors anyway, so corruption becomes an error event for the
  * client, never garbage.
  */
+import { concatBytes } from "../../http/bytes.ts";
 import type { EventStreamMessage, FrameDecoder } from "../types.ts";
 
 export type EventStreamHeaderValue = EventStreamMessage["headers"][string];
@@ -100,7 +101,7 @@ export function eventStreamFrames(): FrameDecoder<EventStreamMessage> {
           throw new FrameError(`impossible lengths (message ${total} bytes, headers ${headersLen} bytes)`);
         }
         if (buf.byteLength - off < total) {
-          // the rest of this message is still to come: a buffer of its size, filled as it does
+          // the rest of this message is still to come: filled as it does (`filling`)
           filled = buf.byteLength - off;
           fillTotal = total;
           filling = new Uint8Array(Math.min(total, Math.max(2 * filled, 64 * 1024)));
@@ -149,14 +150,7 @@ export function eventStreamFrames(): FrameDecoder<EventStreamMessage> {
         rest = rest.subarray(take);
         if (broken || rest.byteLength === 0) return out;
       }
-      let buf: Uint8Array;
-      if (held.byteLength === 0) buf = rest;
-      else {
-        buf = new Uint8Array(held.byteLength + rest.byteLength);
-        buf.set(held, 0);
-        buf.set(rest, held.byteLength);
-      }
-      decode(buf, out);
+      decode(held.byteLength === 0 ? rest : concatBytes([held, rest]), out);
       return out;
     },
   };

@@ -7,7 +7,7 @@
  */
 import { celVars, evalString, type CelExpression } from "../../cel/index.ts";
 import type { CheckInput, Verdict } from "./verdict.ts";
-import { readPrefix } from "../../http/body.ts";
+import { readTextPrefix } from "../../http/body.ts";
 
 export interface HttpCheckOptions {
   origin: string;
@@ -58,8 +58,7 @@ export function httpChecker(o: HttpCheckOptions): (input: CheckInput) => Promise
       return { kind: "allow", upstream, remove: [], answer: [] };
     }
     // the denial's first characters only, and never more of the body than that read
-    const head = await readPrefix(res.body, MAX_DENIAL_BODY * 4).catch(() => new Uint8Array(0));
-    const body = new TextDecoder().decode(head).slice(0, MAX_DENIAL_BODY);
+    const body = (await readTextPrefix(res.body, MAX_DENIAL_BODY * 4)).slice(0, MAX_DENIAL_BODY);
     return { kind: "deny", status: res.status, body, headers: [...res.headers] };
   };
 }
