@@ -89,26 +89,10 @@ function amzDate(nowMs: number): string {
 let lastSecond = -1;
 let lastDatetime = "";
 
-export function signRequest(
-  req: UpstreamRequest,
-  creds: AwsCredentials,
-  region: string,
-  service: string,
-  cache: SigningKeyCache,
-  nowMs: number = Date.now(),
-): void | Promise<void> {
-  // a streamed body (passthrough routes) must be hashed: buffered once; any other is signed at
-  // once (no async frame or promise for the chat requests the gateway drafted itself)
-  if (req.body instanceof ReadableStream) return signBuffered(req, req.body, creds, region, service, cache, nowMs);
-  signBody(req, creds, region, service, cache, nowMs);
-}
+/** An upstream request whose body is in hand: the signature covers its hash. */
+export type BufferedRequest = UpstreamRequest & { body: string | Uint8Array | null };
 
-async function signBuffered(req: UpstreamRequest, body: ReadableStream, creds: AwsCredentials, region: string, service: string, cache: SigningKeyCache, nowMs: number): Promise<void> {
-  req.body = await new Response(body).bytes();
-  signBody(req, creds, region, service, cache, nowMs);
-}
-
-function signBody(req: UpstreamRequest, creds: AwsCredentials, region: string, service: string, cache: SigningKeyCache, nowMs: number): void {
+export function signRequest(req: BufferedRequest, creds: AwsCredentials, region: string, service: string, cache: SigningKeyCache, nowMs: number = Date.now()): void {
   for (const name of SIGNING_HEADERS) req.headers.delete(name);
   const datetime = amzDate(nowMs);
   const date = datetime.slice(0, 8);
@@ -127,7 +111,7 @@ function signBody(req: UpstreamRequest, creds: AwsCredentials, region: string, s
     canonicalQuery(req.url),
     signed.map(([name, value]) => `${name}:${value}\n`).join(""),
     signedHeaders,
-    sha256Hex((req.body as string | Uint8Array | null) ?? ""),
+    sha256Hex(req.body ?? ""),
   ].join("\n");
   const scope = `${date}/${region}/${service}/aws4_request`;
   const toSign = `AWS4-HMAC-SHA256\n${datetime}\n${scope}\n${sha256Hex(canonical)}`;

@@ -6,13 +6,14 @@
  * Claude Platform on AWS), then `AWS_REGION` / `AWS_DEFAULT_REGION`; the service to `bedrock`. The Bedrock adapter's implicit auth is the default chain.
  */
 import type { RawBackendAuth } from "../config/schema.ts";
+import { bodyTooLarge, readWithin } from "../http/body.ts";
 import { HttpError } from "../http/errors.ts";
 import type { CloudAuthFactory } from "../policies/backend-auth.ts";
 import type { Authorizer, UpstreamRequest } from "../llm/types.ts";
 import { CredentialError, credentialChain, type CredentialSource } from "./aws-credentials.ts";
 import { fromEnv, fromSharedFiles } from "./aws-profile.ts";
 import { fromContainer, fromInstanceMetadata, fromWebIdentity } from "./aws-remote.ts";
-import { signingKeyCache, signRequest, type AwsCredentials, type SigningKeyCache } from "./aws-sign.ts";
+import { signingKeyCache, signRequest, type AwsCredentials, type BufferedRequest, type SigningKeyCache } from "./aws-sign.ts";
 
 export const DEFAULT_SERVICE = "bedrock";
 
@@ -46,27 +47,41 @@ export function defaultChainAuthorizer(region: string, service = DEFAULT_SERVICE
 
 export function sigV4Authorizer(credentials: () => AwsCredentials | Promise<AwsCredentials>, region: string, service: string): Authorizer {
   const cache = signingKeyCache();
-  return (req) => {
+  return (req, ctx) => {
     let creds: AwsCredentials | Promise<AwsCredentials>;
     try {
       creds = credentials();
     } catch (err) {
       throw credentialsUnavailable(err);
     }
-    // explicit keys sign at once; the credential chain's answer may have to be waited for
-    if (creds instanceof Promise) return signResolved(creds, req, region, service, cache);
-    return signRequest(req, creds, region, service, cache);
+    // explicit keys sign a drafted body at once; the credential chain's answer, or a body the
+    // client streams (passthrough routes), has to be waited for
+    if (creds instanceof Promise || req.body instanceof ReadableStream) return signLater(creds, req, ctx.bodyLimit, region, service, cache);
+    signRequest(req as BufferedRequest, creds, region, service, cache);
   };
 }
 
-async function signResolved(pending: Promise<AwsCredentials>, req: UpstreamRequest, region: string, service: string, cache: SigningKeyCache): Promise<void> {
+async function signLater(pending: AwsCredentials | Promise<AwsCredentials>, req: UpstreamRequest, bodyLimit: number, region: string, service: string, cache: SigningKeyCache): Promise<void> {
   let creds: AwsCredentials;
   try {
     creds = await pending;
   } catch (err) {
     throw credentialsUnavailable(err);
   }
-  await signRequest(req, creds, region, service, cache);
+  signRequest(await buffered(req, bodyLimit), creds, region, service, cache);
+}
+
+/**
+ * The signature covers the body's hash, so a streamed body is read whole first: within the
+ * gateway's buffer limit, as every body it reads (an endless upload must not grow it without bound).
+ */
+async function buffered(req: UpstreamRequest, bodyLimit: number): Promise<BufferedRequest> {
+  if (req.body instanceof ReadableStream) {
+    const bytes = await readWithin(req.body, bodyLimit);
+    if (bytes === undefined) throw bodyTooLarge(bodyLimit);
+    req.body = bytes;
+  }
+  return req as BufferedRequest;
 }
 
 function credentialsUnavailable(err: unknown): HttpError {

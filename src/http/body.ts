@@ -10,7 +10,8 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: false });
 /** text from other parties, read as Response.text() reads it (invalid bytes replaced) */
 export const lenientUtf8 = new TextDecoder();
 
-function tooLarge(limit: number): HttpError {
+/** A client body over the gateway's limit (`frontendPolicies.http.maxBufferSize`). */
+export function bodyTooLarge(limit: number): HttpError {
   return new HttpError(413, `request body is larger than the gateway's limit of ${limit} bytes`, {
     code: "request_body_too_large",
   });
@@ -20,7 +21,7 @@ export function readBody(req: Request, limit: number): Promise<Uint8Array> {
   const declared = req.headers.get("content-length");
   if (declared !== null) {
     const n = Number(declared);
-    if (n > limit) return Promise.reject(tooLarge(limit));
+    if (n > limit) return Promise.reject(bodyTooLarge(limit));
     // known length within the limit: let Bun read it in one go (its own promise: no async frame, no then)
     if (Number.isFinite(n)) return req.bytes();
   }
@@ -30,7 +31,7 @@ export function readBody(req: Request, limit: number): Promise<Uint8Array> {
 /** A body of unknown length, read until the limit. */
 async function readChunked(req: Request, limit: number): Promise<Uint8Array> {
   const bytes = await readWithin(req.body, limit);
-  if (bytes === undefined) throw tooLarge(limit);
+  if (bytes === undefined) throw bodyTooLarge(limit);
   return bytes;
 }
 

@@ -53,6 +53,8 @@ export interface AuthContext {
   /** the client's original headers (for passthrough auth) */
   clientHeaders: Headers;
   signal: AbortSignal;
+  /** the most of a streamed client body an authorizer may read to sign it (the gateway's buffer limit) */
+  bodyLimit: number;
 }
 
 /**

@@ -106,7 +106,7 @@ export const backendAuth = definePolicy({
 export function authPolicy(authorize: Authorizer, replacesClientAuth: boolean, secrets: readonly Secret[] = []): Policy {
   return {
     key: "backendAuth",
-    send: (req, ctx) => authorize(req, { clientHeaders: ctx.req.headers, signal: ctx.signal }),
+    send: (req, ctx) => authorize(req, { clientHeaders: ctx.req.headers, signal: ctx.signal, bodyLimit: ctx.bufferLimit }),
     replacesClientAuth,
     secrets,
   };
@@ -128,11 +128,11 @@ export function compileBackendAuth(raw: RawBackendAuth | "copilot", ctx: PolicyC
   }
   if (raw.passthrough !== undefined) {
     const location = raw.passthrough.location ?? undefined;
-    return authPolicy((req, { clientHeaders }) => {
-      const token = bearerToken(clientHeaders.get("authorization"));
+    return authPolicy((req, auth) => {
+      const token = bearerToken(auth.clientHeaders.get("authorization"));
       if (token === undefined) return;
       if (location) req.headers.delete("authorization");
-      placeCredential(() => token, location)(req, { clientHeaders, signal: AbortSignal.abort() });
+      placeCredential(() => token, location)(req, auth);
     }, false);
   }
   const authorize =

@@ -167,7 +167,7 @@ describe("signing", () => {
     const req = { url, method: "POST", headers, body: '{"messages":[]}' };
     for (let i = 0; i < 2; i++) {
       // twice: the second signature comes from the cached signing key
-      await authorize(req, { clientHeaders: new Headers(), signal: new AbortController().signal });
+      await authorize(req, { clientHeaders: new Headers(), signal: new AbortController().signal, bodyLimit: 1 << 20 });
       headers.set("host", url.host);
       const sent = new Request(url.toString(), { method: "POST", headers, body: req.body });
       expect(await verifySignature(sent, url, req.body, creds, "eu-central-1")).toBeUndefined();
@@ -187,7 +187,7 @@ describe("signing", () => {
       const authorize = bedrockAdapter.defaultAuth!({ region: "ap-northeast-1" })!;
       const url = new URL("https://bedrock-runtime.ap-northeast-1.amazonaws.com/model/apac.anthropic.claude-sonnet-4-20250514-v1%3A0/converse");
       const headers = new Headers();
-      await authorize({ url, method: "POST", headers, body: "{}" }, { clientHeaders: new Headers(), signal: new AbortController().signal });
+      await authorize({ url, method: "POST", headers, body: "{}" }, { clientHeaders: new Headers(), signal: new AbortController().signal, bodyLimit: 1 << 20 });
       expect(headers.get("authorization")).toContain("Credential=AKIAIMPLICIT/");
       expect(headers.get("authorization")).toContain("/ap-northeast-1/bedrock/aws4_request");
       headers.set("host", url.host);

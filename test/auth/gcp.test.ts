@@ -33,7 +33,7 @@ function upstreamRequest(): UpstreamRequest {
 
 async function authorize(env: Record<string, string>): Promise<Headers> {
   const req = upstreamRequest();
-  await gcpAuthorizer({ env: { CLOUDSDK_CONFIG: emptyGcloud, ...env } })(req, { clientHeaders: new Headers(), signal: new AbortController().signal });
+  await gcpAuthorizer({ env: { CLOUDSDK_CONFIG: emptyGcloud, ...env } })(req, { clientHeaders: new Headers(), signal: new AbortController().signal, bodyLimit: 1 << 20 });
   return req.headers;
 }
 
@@ -85,7 +85,7 @@ test("renewal on the shared cache's clock: five minutes ahead, in the background
   const auth = gcpAuthorizer({ env, now: () => clock.now });
   const bearer = async () => {
     const req = upstreamRequest();
-    await auth(req, { clientHeaders: new Headers(), signal: new AbortController().signal });
+    await auth(req, { clientHeaders: new Headers(), signal: new AbortController().signal, bodyLimit: 1 << 20 });
     return req.headers.get("authorization");
   };
   const before = google.metadataCalls;
@@ -125,7 +125,7 @@ test("the Vertex provider's default auth is application default credentials", as
   try {
     const auth = vertexAdapter.defaultAuth!({ projectId: "p" })!;
     const req = upstreamRequest();
-    await auth(req, { clientHeaders: new Headers(), signal: new AbortController().signal });
+    await auth(req, { clientHeaders: new Headers(), signal: new AbortController().signal, bodyLimit: 1 << 20 });
     expect(req.headers.get("authorization")).toMatch(/^Bearer ya29\.sa-\d+$/);
     expect(google.assertions.at(-1)!.claims.iss).toBe("vertex-default@my-project.iam.gserviceaccount.com");
   } finally {
