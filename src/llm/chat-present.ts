@@ -14,11 +14,14 @@ import { answerAt, mayMoveOn } from "./failover/loop.ts";
 import { reshapeError } from "./formats/errors.ts";
 import type { WriterContext } from "./formats/types.ts";
 import { openaiChunkWriter, openaiCompletion } from "./hub/openai-writer.ts";
+import { collectMessage } from "./hub/message-collector.ts";
 import type { ByteTranslator, ClientStreamWriter, HubMessage, HubWriter } from "./hub/parts.ts";
 import { guardMessage, guardStream, relayGuardedJson, responseGuardsOf } from "./guard/answer.ts";
 import type { GuardSet } from "./guard/types.ts";
+import { fromOpenAICompletion } from "./providers/openai/response.ts";
 import { openaiStream } from "./providers/openai/stream.ts";
 import { passthroughStream, translatedStream } from "./stream/relays.ts";
+import { declaresStream, streamOrWhole, wholeAnswer } from "./stream/whole-answer.ts";
 import type { ChatRequest, StreamContext } from "./types.ts";
 
 /** How an upstream's answers are read into the hub. */
@@ -26,6 +29,9 @@ export interface HubChat {
   response(body: string, ctx: StreamContext): HubMessage;
   stream(ctx: StreamContext, out: HubWriter): ByteTranslator;
 }
+
+/** OpenAI-format answers read into the hub (for clients of another format, and OpenAI clients whose answer must be reshaped). */
+export const OPENAI_HUB: HubChat = { response: fromOpenAICompletion, stream: openaiStream };
 
 /** What `prepare` settled for one candidate. */
 export interface ChatCall {
@@ -46,7 +52,7 @@ export interface ChatCall {
 export function present(ctx: RequestContext, call: ChatCall, res: Response, client: ChatClient): Promise<Response> {
   if (!res.ok) return presentError(ctx, call.target, res, client);
   // (an OpenAI client's answer from an OpenAI-format upstream, the commonest, has no async frame here)
-  if (!call.hub) return passThrough(ctx, call, res, responseGuardsOf(call.target));
+  if (!call.hub) return passThrough(ctx, call, res, client);
   return presentHub(ctx, call, call.hub, res, client);
 }
 
@@ -60,27 +66,69 @@ async function presentHub(ctx: RequestContext, call: ChatCall, hub: HubChat, res
   const { target, model } = call;
   const format = client.format;
   const guards = responseGuardsOf(target);
-  const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
+  const streamCtx = streamContext(ctx, call, res);
   const writerCtx: WriterContext = { model, created: streamCtx.created, state: client.read.state };
   if (!call.stream) {
-    const text = await readUpstreamText(res, ctx.bufferLimit);
-    let msg: HubMessage;
-    try {
-      msg = hub.response(text, streamCtx);
-    } catch (err) {
-      if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt)
-      throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
-    }
+    let msg = await readWhole(ctx, call, res, hub, streamCtx);
     if (guards) msg = await guardMessage(guards, msg, ctx);
     const json = format ? format.whole(msg, writerCtx) : openaiCompletion(msg, streamCtx);
     return answer(ctx, target, new Response(json, { status: 200, headers: JSON_HEADERS }), { usage: msg.usage, responseModel: msg.model ?? model });
   }
   const writer = format ? format.writer(writerCtx) : openaiChunkWriter(streamCtx);
-  return await translated(ctx, call, res.body!, writer, (w) => hub.stream(streamCtx, w), guards?.streaming ? guards : undefined);
+  // an answer not declared a stream may be a whole one: held until its content, so that a failure to read it is a real HTTP error
+  const hold = !declaresStream(res.headers.get("content-type"));
+  return await translated(ctx, call, res.body!, writer, streamReader(ctx, call, res, hub, streamCtx), guards?.streaming ? guards : undefined, hold);
+}
+
+/**
+ * The whole answer to a request that did not stream: its JSON, or the events of an upstream that
+ * streamed anyway (some OpenAI-compatible servers always do), gathered into the same answer.
+ */
+async function readWhole(ctx: RequestContext, call: ChatCall, res: Response, hub: HubChat, streamCtx: StreamContext): Promise<HubMessage> {
+  const text = await readUpstreamText(res, ctx.bufferLimit);
+  try {
+    if (!isEventStream(res) && !/^\s*(data|event):/.test(text)) return hub.response(text, streamCtx);
+    const collected = collectMessage();
+    const events = hub.stream(streamCtx, collected);
+    events.push(new TextEncoder().encode(text));
+    events.end();
+    return collected.message();
+  } catch (err) {
+    if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt), or the stream's failure
+    throw new HttpError(502, `upstream ${call.target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
+  }
+}
+
+function isEventStream(res: Response): boolean {
+  return (res.headers.get("content-type") ?? "").includes("text/event-stream");
+}
+
+function streamContext(ctx: RequestContext, call: ChatCall, res: Response): StreamContext {
+  return { model: call.model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
+}
+
+/** How a streamed request's answer is read into the hub: as the events it should be, or whole when the upstream answered with one JSON body. */
+function streamReader(ctx: RequestContext, call: ChatCall, res: Response, hub: HubChat, streamCtx: StreamContext): (out: HubWriter) => ByteTranslator {
+  const provider = call.target.provider.telemetryName;
+  const contentType = res.headers.get("content-type");
+  return (out) =>
+    streamOrWhole(
+      contentType,
+      () => hub.stream(streamCtx, out),
+      () => wholeAnswer((body) => hub.response(body, streamCtx), out, ctx.bufferLimit, provider),
+    );
 }
 
 /** A stream read as hub parts and written for the client, through the response guards when they apply to streams. */
-async function translated(ctx: RequestContext, call: ChatCall, upstream: ReadableStream<Uint8Array>, client: ClientStreamWriter, translate: (out: HubWriter) => ByteTranslator, guards: GuardSet | undefined): Promise<Response> {
+async function translated(
+  ctx: RequestContext,
+  call: ChatCall,
+  upstream: ReadableStream<Uint8Array>,
+  client: ClientStreamWriter,
+  translate: (out: HubWriter) => ByteTranslator,
+  guards: GuardSet | undefined,
+  holdForContent = false,
+): Promise<Response> {
   ctx.outcome.answered(200); // the stream may end (and finish the exchange) before this returns
   const s = guards ? guardStream(guards, ctx, client, translate, upstream) : { writer: client, translator: translate(client), upstream };
   const body = await translatedStream({
@@ -91,7 +139,7 @@ async function translated(ctx: RequestContext, call: ChatCall, upstream: Readabl
     keepAliveMs: ctx.streamKeepAliveMs,
     // a guard that may still refuse the answer holds it too: refused before any content, the
     // client gets the rejection's status
-    answerAt: guards ? "content" : answerAt(ctx),
+    answerAt: guards || holdForContent ? "content" : answerAt(ctx),
     onEnd: (o) => streamEnded(ctx, o, call.model),
   });
   return answerStream(ctx, call.target, body, 200, sseHeaders(new Headers()));
@@ -102,11 +150,16 @@ export function usageWanted(ctx: RequestContext, target: ProviderTarget): boolea
   return ctx.usageWanted || ctx.route.consumesUsage || target.consumesUsage;
 }
 
-/** An OpenAI client's answer from an OpenAI-format upstream: relayed, usage read when wanted. */
-function passThrough(ctx: RequestContext, call: ChatCall, res: Response, guards: GuardSet | undefined): Promise<Response> {
+/**
+ * An OpenAI client's answer from an OpenAI-format upstream: relayed, usage read when wanted. An
+ * answer of the other shape than asked for (one JSON completion to a streamed request, events to
+ * one that did not stream) is read into the hub and written in the shape the client asked for.
+ */
+function passThrough(ctx: RequestContext, call: ChatCall, res: Response, client: ChatClient): Promise<Response> {
   const { target } = call;
-  const isSse = (res.headers.get("content-type") ?? "").includes("text/event-stream");
-  if (!call.stream || !isSse || !res.body) return guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res, "choices");
+  if (res.body && call.stream !== isEventStream(res)) return presentHub(ctx, call, OPENAI_HUB, res, client);
+  const guards = responseGuardsOf(target);
+  if (!call.stream || !res.body) return guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res, "choices");
   return passThroughStream(ctx, call, res, res.body, guards);
 }
 
@@ -114,7 +167,7 @@ async function passThroughStream(ctx: RequestContext, call: ChatCall, res: Respo
   const { target, model } = call;
   if (guards?.streaming) {
     // the answer's text must be seen before the client gets it: read as hub parts
-    const streamCtx: StreamContext = { model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers };
+    const streamCtx = streamContext(ctx, call, res);
     return await translated(ctx, call, upstream, openaiChunkWriter(streamCtx), (w) => openaiStream(streamCtx, w), guards);
   }
   // untouched bytes are answered on the upstream's headers: not while another provider may still answer instead

@@ -17,14 +17,12 @@ import type { RequestContext } from "../server/context.ts";
 import { sseHeaders } from "./answer.ts";
 import { callProvider } from "./call.ts";
 import { checkChatRequest } from "./chat-request.ts";
-import { present, usageWanted, type ChatCall, type HubChat } from "./chat-present.ts";
+import { OPENAI_HUB, present, usageWanted, type ChatCall } from "./chat-present.ts";
 import { adaptRequest } from "./formats/adapt.ts";
 import { clientErrorEvent } from "./formats/errors.ts";
 import { formatHeaders } from "./formats/headers.ts";
 import type { ClientFormat, ClientFormatName, HubRead } from "./formats/types.ts";
 import { forwardNative } from "./passthrough.ts";
-import { fromOpenAICompletion } from "./providers/openai/response.ts";
-import { openaiStream } from "./providers/openai/stream.ts";
 import { keepAliveUntilAnswered, type LateAnswer } from "./stream/keep-alive.ts";
 import { firstAnswer } from "./targets.ts";
 import type { ChatRequest } from "./types.ts";
@@ -37,9 +35,6 @@ export interface ChatClient {
   /** the client's own body (native passthrough) */
   body: Record<string, unknown>;
 }
-
-/** OpenAI-format answers read into the hub, for clients of another format. */
-const OPENAI_HUB: HubChat = { response: fromOpenAICompletion, stream: openaiStream };
 
 export async function serveChat(ctx: RequestContext, targets: readonly ProviderTarget[]): Promise<Response> {
   const body = await ctx.json();
