@@ -118,6 +118,15 @@ describe("broken streams end with an OpenAI error event", () => {
     expect((r.error as Error).message).toContain("ended without [DONE]");
   });
 
+  test("a finished answer without [DONE] (servers that omit it) ends without an error, as the SDK reads it from the server itself", async () => {
+    const finish = `data: {"id":"c","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{},"finish_reason":"stop"}]}\n\n`;
+    emu.script(sse(`${chunk("Hello")}${chunk(" there")}${finish}`));
+    const r = await streamThrough(client);
+    emu.script(undefined);
+    expect(r.text).toBe("Hello there");
+    expect(r.error).toBeUndefined();
+  });
+
   test("an upstream error event mid-stream is passed on as the SDK's error", async () => {
     emu.script(sse(`${chunk("Hi")}data: {"error":{"message":"The server had an error while processing your request.","type":"server_error","param":null,"code":null}}\n\n`));
     const r = await streamThrough(client);

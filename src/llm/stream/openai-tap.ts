@@ -36,6 +36,12 @@ export interface OpenAITap {
   readonly responseModel: string | undefined;
   readonly sawDone: boolean;
   readonly sawError: boolean;
+  /**
+   * Whether the answer came to its end without `[DONE]` (some OpenAI-compatible servers omit it,
+   * and the SDKs read on without it): the last events scanned carry a finish reason, or the usage
+   * (the last chunk when asked for).
+   */
+  readonly completeWithoutDone: boolean;
 }
 
 interface TapState {
@@ -44,6 +50,8 @@ interface TapState {
   responseModel: string | undefined;
   sawDone: boolean;
   sawError: boolean;
+  /** the last events scanned (kept, not copied: only read should the stream end without [DONE]) */
+  last: Uint8Array | undefined;
 }
 
 export function createOpenAITap(clientWantsUsage: boolean): OpenAITap {
@@ -56,11 +64,16 @@ class Tap implements OpenAITap, TapState {
   responseModel: string | undefined = undefined;
   sawDone = false;
   sawError = false;
+  last: Uint8Array | undefined = undefined;
 
   constructor(readonly clientWantsUsage: boolean) {}
 
   scan(region: Uint8Array): TapStep {
     return scan(this, region);
+  }
+
+  get completeWithoutDone(): boolean {
+    return this.last !== undefined && (hasFinishReason(this.last) || usageObjectAt(this.last) !== -1);
   }
 }
 
@@ -94,6 +107,7 @@ function payload(t: TapState, region: Uint8Array, from: number, to: number, hasU
 
 function scan(t: TapState, region: Uint8Array): TapStep {
   if (region.byteLength === 0) return { out: region, done: false };
+  t.last = region;
   if (region.indexOf(CR) !== -1) return scanText(t, region);
   const usageAt = usageObjectAt(region);
   let dropFrom = -1;
@@ -145,6 +159,26 @@ const USAGE_KEY = Buffer.from('"usage":');
  * candidate: answer text is full of the letter 'u', so stepping from one 'u' to the next cost a
  * call per letter (about 6 µs on a 20-chunk stream).
  */
+const FINISH_KEY = new TextEncoder().encode('"finish_reason"');
+const QUOTE = 34;
+const COLON = 58;
+
+/** Whether `region` has a `"finish_reason"` whose value is a string (not null). */
+function hasFinishReason(region: Uint8Array): boolean {
+  let at = indexOfBytes(region, FINISH_KEY);
+  while (at !== -1) {
+    let p = at + FINISH_KEY.byteLength;
+    while (region[p] === 32) p++;
+    if (region[p] === COLON) {
+      p++;
+      while (region[p] === 32) p++;
+      if (region[p] === QUOTE) return true;
+    }
+    at = indexOfBytes(region, FINISH_KEY, at + 1);
+  }
+  return false;
+}
+
 function usageObjectAt(region: Uint8Array): number {
   let at = indexOfBytes(region, USAGE_KEY);
   while (at !== -1) {

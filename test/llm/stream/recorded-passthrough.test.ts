@@ -53,13 +53,27 @@ describe("recorded OpenAI chat streams pass through untouched", () => {
     expect(dropped.done).toBe(true);
   });
 
-  test("cut before [DONE]: the gateway's incomplete-stream event, coded as for translated streams", async () => {
+  test("cut before the answer finished: the gateway's incomplete-stream event, coded as for translated streams", async () => {
     const bytes = recorded("openai-chat/text-logprobs.sse");
     const text = new TextDecoder().decode(bytes);
-    const cut = enc(text.slice(0, text.lastIndexOf("data: [DONE]")));
-    const { text: out, outcome } = await relay([cut], true);
+    // every read in its own region, as they come off the network: the last ones hold no finish reason yet
+    const cut = text.slice(0, text.indexOf('data: {"id"', text.lastIndexOf('"finish_reason":null')) + 1).split(/(?<=\n\n)/).map(enc);
+    const { text: out, outcome } = await relay(cut.slice(0, -1), true);
     expect(answer(out).error).toEqual({ message: "upstream stream ended without [DONE]", type: "api_error", param: null, code: "upstream_stream_incomplete", status: 502 });
     expect(outcome.error).toBe("upstream_stream_incomplete: upstream stream ended without [DONE]");
+  });
+
+  test("a server that omits [DONE] after a finished answer: complete, as the SDKs read it from the server itself", async () => {
+    const bytes = recorded("openai-chat/text-logprobs.sse");
+    const text = new TextDecoder().decode(bytes);
+    const reads = text.slice(0, text.lastIndexOf("data: [DONE]")).split(/(?<=\n\n)/).map(enc);
+    for (const [from, clientWantsUsage] of [[reads.length - 1, true], [reads.length - 2, false]] as const) {
+      // the usage chunk last (asked for), or the finish chunk last (a server that sends no usage)
+      const { text: out, outcome } = await relay(reads.slice(0, from + 1), clientWantsUsage);
+      expect(answer(out).error).toBeUndefined();
+      expect(answer(out).finish).toBe("stop");
+      expect(outcome.error).toBeUndefined();
+    }
   });
 });
 
