@@ -11,7 +11,7 @@ import { presentAnswer } from "../server/call.ts";
 import type { RequestContext } from "../server/context.ts";
 import type { StreamOutcome } from "./stream/pipeline.ts";
 import type { Usage } from "./types.ts";
-import { upstreamErrorResponse } from "./upstream-error.ts";
+import { errorInAnswer, upstreamErrorResponse } from "./upstream-error.ts";
 import { usageFromOpenAI } from "./usage.ts";
 
 export const JSON_HEADERS = { "content-type": "application/json" };
@@ -87,7 +87,7 @@ export function parseOpenAIAnswer(text: string, target: ProviderTarget, list: "c
     throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer that is not JSON`, { code: "upstream_invalid_response" });
   }
   if (parsed === null || typeof parsed !== "object" || !Array.isArray((parsed as Record<string, unknown>)[list])) {
-    throw new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer without a '${list}' list`, { code: "upstream_invalid_response" });
+    throw errorInAnswer(text, target) ?? new HttpError(502, `upstream ${target.provider.telemetryName} returned an answer without a '${list}' list`, { code: "upstream_invalid_response" });
   }
   return parsed as Record<string, unknown>;
 }

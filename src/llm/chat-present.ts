@@ -21,6 +21,7 @@ import type { GuardSet } from "./guard/types.ts";
 import { fromOpenAICompletion } from "./providers/openai/response.ts";
 import { openaiStream } from "./providers/openai/stream.ts";
 import { passthroughStream, translatedStream } from "./stream/relays.ts";
+import { errorInAnswer } from "./upstream-error.ts";
 import { declaresStream, streamOrWhole, wholeAnswer } from "./stream/whole-answer.ts";
 import type { ChatRequest, StreamContext } from "./types.ts";
 
@@ -95,7 +96,7 @@ async function readWhole(ctx: RequestContext, call: ChatCall, res: Response, hub
     return collected.message();
   } catch (err) {
     if (err instanceof HttpError) throw err; // the adapter's own verdict (e.g. a blocked prompt), or the stream's failure
-    throw new HttpError(502, `upstream ${call.target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
+    throw errorInAnswer(text, call.target) ?? new HttpError(502, `upstream ${call.target.provider.telemetryName} returned an answer the gateway could not read`, { code: "upstream_invalid_response" });
   }
 }
 
@@ -109,13 +110,12 @@ function streamContext(ctx: RequestContext, call: ChatCall, res: Response): Stre
 
 /** How a streamed request's answer is read into the hub: as the events it should be, or whole when the upstream answered with one JSON body. */
 function streamReader(ctx: RequestContext, call: ChatCall, res: Response, hub: HubChat, streamCtx: StreamContext): (out: HubWriter) => ByteTranslator {
-  const provider = call.target.provider.telemetryName;
   const contentType = res.headers.get("content-type");
   return (out) =>
     streamOrWhole(
       contentType,
       () => hub.stream(streamCtx, out),
-      () => wholeAnswer((body) => hub.response(body, streamCtx), out, ctx.bufferLimit, provider),
+      () => wholeAnswer((body) => hub.response(body, streamCtx), out, ctx.bufferLimit, call.target),
     );
 }
 

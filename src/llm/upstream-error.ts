@@ -5,7 +5,7 @@
  * (`retry-after`, `x-ratelimit-*`) are kept.
  */
 import { readTextPrefix } from "../http/body.ts";
-import { errorBody, errorTypeFor } from "../http/errors.ts";
+import { errorBody, errorTypeFor, HttpError } from "../http/errors.ts";
 import type { ProviderTarget } from "../config/model.ts";
 
 const KEPT_HEADERS = /^(retry-after|retry-after-ms|x-ratelimit-.*|x-request-id|request-id|x-amzn-requestid|anthropic-ratelimit-.*)$/;
@@ -34,6 +34,22 @@ export async function upstreamErrorResponse(res: Response, target: ProviderTarge
   const message = messageOf(parsed) ?? describeNonJson(status, res.headers.get("content-type"), text);
   const code = typeof (err as { code?: unknown } | undefined)?.code === "string" ? (err as { code: string }).code : null;
   return { response: new Response(errorBody(message, errorTypeFor(status), code), { status, headers }), message };
+}
+
+/**
+ * An error object in place of a 2xx answer (`{"error": {"code", "message"}}`, no answer): OpenRouter
+ * answers an error met after the model started with status 200 and the error in the body
+ * (openrouter.ai/docs/api/errors). It becomes the HTTP error it stands for: the error's `code` as
+ * status when it is one (400-599), else 502, and its message, scrubbed. Undefined when the text
+ * is no such object.
+ */
+export function errorInAnswer(text: string, target: ProviderTarget): HttpError | undefined {
+  const err = (tryJson(text) as { error?: unknown } | null | undefined)?.error;
+  if (!err || typeof err !== "object") return undefined;
+  const { message, code } = err as { message?: unknown; code?: unknown };
+  if (typeof message !== "string") return undefined;
+  const status = typeof code === "number" && Number.isInteger(code) && code >= 400 && code <= 599 ? code : 502;
+  return new HttpError(status, scrub(message, target), { code: typeof code === "string" ? code : "upstream_error" });
 }
 
 /** An upstream that echoes the gateway's credential (some proxies do) must not pass it on. */

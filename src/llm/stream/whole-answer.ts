@@ -11,10 +11,12 @@
  * events `application/json` still streams. An answer declared `text/event-stream` (or AWS's
  * event stream) goes straight to the stream translator, so streams that are streams pay nothing.
  */
+import type { ProviderTarget } from "../../config/model.ts";
 import { concatBytes } from "../../http/bytes.ts";
 import { HttpError } from "../../http/errors.ts";
 import { lenientUtf8 } from "../../http/body.ts";
 import { literal, type ByteTranslator, type HubMessage, type HubWriter } from "../hub/parts.ts";
+import { errorInAnswer } from "../upstream-error.ts";
 
 /** Leading whitespace read before deciding (a body of blanks only is not held without bound). */
 const MAX_LEADING_BLANKS = 65536;
@@ -82,8 +84,8 @@ function firstNonBlank(chunk: Uint8Array): number {
  * reader of whole answers (the same as for requests that did not stream); `limit` the buffer
  * limit every answer read whole keeps to.
  */
-export function wholeAnswer(read: (body: string) => HubMessage, out: HubWriter, limit: number, provider: string): ByteTranslator {
-  return new WholeAnswer(read, out, limit, provider);
+export function wholeAnswer(read: (body: string) => HubMessage, out: HubWriter, limit: number, target: ProviderTarget): ByteTranslator {
+  return new WholeAnswer(read, out, limit, target);
 }
 
 class WholeAnswer implements ByteTranslator {
@@ -95,7 +97,7 @@ class WholeAnswer implements ByteTranslator {
     private readonly read: (body: string) => HubMessage,
     private readonly out: HubWriter,
     private readonly limit: number,
-    private readonly provider: string,
+    private readonly target: ProviderTarget,
   ) {}
 
   push(chunk: Uint8Array): void {
@@ -104,7 +106,7 @@ class WholeAnswer implements ByteTranslator {
     if (this.size <= this.limit) return void this.chunks.push(chunk);
     this.over = true;
     this.chunks = [];
-    this.out.fail({ kind: "invalid", status: 502, message: `upstream ${this.provider} answered the stream with one JSON body larger than the gateway's limit of ${this.limit} bytes` });
+    this.out.fail({ kind: "invalid", status: 502, message: `upstream ${this.target.provider.telemetryName} answered the stream with one JSON body larger than the gateway's limit of ${this.limit} bytes` });
   }
 
   end(): void {
@@ -116,9 +118,10 @@ class WholeAnswer implements ByteTranslator {
     try {
       msg = this.read(text);
     } catch (err) {
-      // the reader's own verdict (a blocked prompt...) keeps its status and message
-      if (err instanceof HttpError) return this.out.fail({ kind: "provider", status: err.status, message: err.message, ...(err.code ? { providerCode: err.code } : {}) });
-      return this.out.fail({ kind: "invalid", status: 502, message: `upstream ${this.provider} answered the stream with JSON the gateway could not read` });
+      // the reader's own verdict (a blocked prompt...), or an error object in place of the answer, keeps its status and message
+      const verdict = err instanceof HttpError ? err : errorInAnswer(text, this.target);
+      if (verdict) return this.out.fail({ kind: "provider", status: verdict.status, message: verdict.message, ...(verdict.code ? { providerCode: verdict.code } : {}) });
+      return this.out.fail({ kind: "invalid", status: 502, message: `upstream ${this.target.provider.telemetryName} answered the stream with JSON the gateway could not read` });
     }
     writeMessage(msg, this.out);
   }

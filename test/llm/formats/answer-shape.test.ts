@@ -107,8 +107,8 @@ describe("a streamed request answered with one JSON body", () => {
     openaiEmu.script(undefined);
   });
 
-  test("OpenAI client: a 200 whose JSON is an error, or is over the buffer limit, is an HTTP error, not an empty stream", async () => {
-    openaiEmu.script(() => Response.json({ error: { message: "model overloaded", type: "server_error" } }));
+  test("OpenAI client: a 200 whose JSON is unreadable, or over the buffer limit, is an HTTP error, not an empty stream", async () => {
+    openaiEmu.script(() => Response.json({ object: "chat.completion", status: "queued" }));
     const create = () => onOpenAI.client.chat.completions.create({ model: "gpt-4o-mini", messages: [{ role: "user", content: "hi" }], stream: true });
     const unreadable = await create().then(fold, (e: unknown) => e);
     expect(unreadable).toBeInstanceOf(OpenAI.APIError);
@@ -122,6 +122,29 @@ describe("a streamed request answered with one JSON body", () => {
     expect((large as Error).message).toContain(`limit of ${LIMIT} bytes`);
     openaiEmu.script(undefined);
   });
+
+  /** OpenRouter's error met after the model started: status 200, the error in the body (openrouter.ai/docs/api/errors) */
+  const errorUnder200 = (code: number, message: string) => () => Response.json({ error: { code, message, metadata: { provider_name: "Example" } } });
+
+  for (const stream of [true, false]) {
+    test(`an error object under status 200 is the HTTP error it names, with its message (${stream ? "streamed" : "plain"} request)`, async () => {
+      openaiEmu.script(errorUnder200(502, "Example provider returned error"));
+      const messages = [{ role: "user" as const, content: "hi" }];
+      const chat = onOpenAI.client.chat.completions;
+      const openai: unknown = await (stream ? chat.create({ model: "gpt-4o-mini", messages, stream: true }).then(fold) : chat.create({ model: "gpt-4o-mini", messages })).catch((e: unknown) => e);
+      expect(openai).toBeInstanceOf(OpenAI.APIError);
+      expect((openai as InstanceType<typeof OpenAI.APIError>).status).toBe(502);
+      expect((openai as Error).message).toContain("Example provider returned error");
+
+      openaiEmu.script(errorUnder200(429, "Rate limit exceeded upstream"));
+      const anthropic = new Anthropic({ baseURL: onOpenAI.baseURL().replace(/\/v1$/, ""), apiKey: "client-key", maxRetries: 0 });
+      const params = { model: "gpt-4o-mini", max_tokens: 10, messages: [{ role: "user" as const, content: "hi" }] };
+      const claude = await (stream ? anthropic.messages.stream(params).finalMessage() : anthropic.messages.create(params)).catch((e: unknown) => e);
+      expect(claude).toBeInstanceOf(Anthropic.RateLimitError);
+      expect((claude as Error).message).toContain("Rate limit exceeded upstream");
+      openaiEmu.script(undefined);
+    });
+  }
 
   test("Anthropic client, OpenAI-format upstream: text and tool use as Messages events", async () => {
     openaiEmu.script(() => openaiJson({ content: "Let me check.", tool_calls: [{ id: "call_shape_2", type: "function", function: { name: "get_weather", arguments: ARGS } }] }, "tool_calls"));
