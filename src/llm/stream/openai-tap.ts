@@ -163,7 +163,12 @@ const FINISH_KEY = new TextEncoder().encode('"finish_reason"');
 const QUOTE = 34;
 const COLON = 58;
 
-/** Whether `region` has a `"finish_reason"` whose value is a string (not null). */
+const ERROR_VALUE = new TextEncoder().encode('error"');
+
+/**
+ * Whether `region` has a `"finish_reason"` whose value is a string (not null), other than
+ * `"error"` (OpenRouter's mark of a chunk that carries an error met mid-stream).
+ */
 function hasFinishReason(region: Uint8Array): boolean {
   let at = indexOfBytes(region, FINISH_KEY);
   while (at !== -1) {
@@ -172,7 +177,7 @@ function hasFinishReason(region: Uint8Array): boolean {
     if (region[p] === COLON) {
       p++;
       while (region[p] === 32) p++;
-      if (region[p] === QUOTE) return true;
+      if (region[p] === QUOTE && indexOfBytes(region, ERROR_VALUE, p + 1) !== p + 1) return true;
     }
     at = indexOfBytes(region, FINISH_KEY, at + 1);
   }

@@ -74,6 +74,10 @@ describe("recorded OpenAI chat streams pass through untouched", () => {
       expect(answer(out).finish).toBe("stop");
       expect(outcome.error).toBeUndefined();
     }
+    // OpenRouter's error met mid-stream, a chunk finished "error" (the SDK raises its `error`): not a complete answer
+    const failed = `${new TextDecoder().decode(reads[0])}data: {"id":"gen-1","object":"chat.completion.chunk","created":1,"model":"m","provider":"Example","error":{"code":502,"message":"Provider disconnected"},"choices":[{"index":0,"delta":{"content":""},"finish_reason":"error"}]}\n\n`;
+    const { outcome } = await relay([enc(failed)], false);
+    expect(outcome.error).toBe("upstream_stream_incomplete: upstream stream ended without [DONE]");
   });
 });
 
