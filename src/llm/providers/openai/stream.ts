@@ -78,6 +78,9 @@ class OpenAIMachine implements FrameMachine<SseEvent> {
     if (!chunk || typeof chunk !== "object") return;
     if (chunk.error) return this.error(chunk.error);
     if (!this.started) {
+      // Azure OpenAI opens with its prompt filter results: no id, no model, no choice; the
+      // answer's id and model (the model version behind the deployment) come with the next one
+      if (!str(chunk.id) && !chunk.choices?.length && !chunk.usage) return;
       this.started = true;
       this.out.start({ id: str(chunk.id), model: str(chunk.model) });
     }

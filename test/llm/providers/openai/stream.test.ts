@@ -70,6 +70,12 @@ describe("OpenAI chunks -> hub parts", () => {
     ]);
   });
 
+  test("Azure's prompt filter chunk first (no id, model or choice): the answer starts with the next chunk's id and model", () => {
+    // the shape Azure OpenAI documents for streamed content filtering (prompt annotations first)
+    const filter = 'data: {"choices":[],"created":0,"id":"","model":"","object":"","prompt_filter_results":[{"prompt_index":0,"content_filter_results":{"hate":{"filtered":false,"severity":"safe"}}}]}\n\n';
+    expect(run(filter + STREAM)).toEqual(run(STREAM));
+  });
+
   test("split at every byte position: the same parts", () => {
     const whole = JSON.stringify(run(STREAM));
     for (let i = 1; i < STREAM.length; i++) expect(JSON.stringify(run(STREAM, i))).toBe(whole);
