@@ -559,7 +559,14 @@ const ROUTES: ClientRoute[] = [false, true].flatMap((stream): ClientRoute[] => [
 // checks
 
 /** How a stream of the client's format must end: its last event, or an error event (`parseAll`: every event JSON). */
-function streamEnd(route: ClientRoute, body: string, parseAll = true): string | undefined {
+/**
+ * What is wrong with the end of a stream, if anything. A `tapped` stream (passed through, its
+ * events only checked by their first and last byte) may carry events that are not JSON, and may
+ * end as its server ended it after a finished answer: on its finish reason or usage, without
+ * [DONE] (servers that omit it; the SDKs read on without it).
+ */
+function streamEnd(route: ClientRoute, body: string, tapped = false): string | undefined {
+  const parseAll = !tapped;
   const blocks = body.split(/\r?\n\r?\n/).filter((b) => b.split(/\r?\n/).some((l) => l.startsWith("data:")));
   if (blocks.length === 0) return "a stream with no event";
   const parsed: { event?: string; data: any }[] = [];
@@ -589,7 +596,9 @@ function streamEnd(route: ClientRoute, body: string, parseAll = true): string | 
         const t = last.data?.type;
         return t === "response.completed" || t === "response.failed" || t === "response.incomplete" || t === "error" ? undefined : `the last event is ${JSON.stringify(last.data).slice(0, 100)}`;
       }
-      return last.data === "[DONE]" || last.data?.error ? undefined : `the last event is ${JSON.stringify(last.data).slice(0, 100)}`;
+      if (last.data === "[DONE]" || last.data?.error) return undefined;
+      if (tapped && (typeof last.data?.choices?.[0]?.finish_reason === "string" || (last.data?.usage && last.data?.choices?.length === 0))) return undefined;
+      return `the last event is ${JSON.stringify(last.data).slice(0, 100)}`;
   }
 }
 
@@ -617,7 +626,7 @@ function check(route: ClientRoute, provider: Provider, m: Malformed, r: Received
     if (route.native(provider) && isStream) return;
     // an OpenAI stream to an OpenAI client passes through, its events checked by their first and last byte (openai-tap.ts)
     const tapped = route.shape === "openai" && !route.name.startsWith("responses") && WIRE_OF[provider] === "openai";
-    const problem = isStream ? streamEnd(route, r.body, !tapped) : route.native(provider) ? undefined : wholeProblem(route, r.body);
+    const problem = isStream ? streamEnd(route, r.body, tapped) : route.native(provider) ? undefined : wholeProblem(route, r.body);
     if (problem) throw new Error(`${what}: HTTP ${r.status}, ${problem}`);
     return;
   }
