@@ -1,14 +1,18 @@
 /**
  * OpenAI chat-completion chunks -> hub parts, for clients of another format (Anthropic Messages,
  * Responses, Gemini) on OpenAI-format upstreams (OpenAI, Azure, vLLM, Ollama, Groq...). OpenAI
- * clients on these upstreams never come here: their stream passes through untouched.
+ * clients on these upstreams come here only when the answer must be read (streamed response
+ * guards, an answer of another shape than asked for); otherwise it passes through untouched.
  *
  *   first chunk           -> start (id, model)
  *   delta.content         -> text
  *   delta.reasoning_content / delta.reasoning (vLLM, DeepSeek, OpenRouter) -> reasoning
  *   delta.tool_calls      -> a tool call on the first delta of an index (with its id and name),
- *                            argument fragments after; `extra_content.google.thought_signature`
- *                            (Google's compatible endpoint) is the call's signature
+ *                            argument fragments after; a new id starts a new call also where the
+ *                            server gives no index or the same one to parallel calls; calls are
+ *                            numbered 0, 1, ... as they open, whatever the server's indices;
+ *                            `extra_content.google.thought_signature` (Google's compatible
+ *                            endpoint) is the call's signature
  *   finish_reason         -> finish (`function_call` -> tool_calls; unknown -> stop)
  *   usage                 -> usage (the gateway asks for it with stream_options.include_usage)
  *   {"error": ...}        -> a provider failure with its status
@@ -57,7 +61,10 @@ class OpenAIMachine implements FrameMachine<SseEvent> {
   finished = false;
   private started = false;
   private finishedWith: FinishReason | undefined;
-  private readonly calls: boolean[] = [];
+  /** the id of each tool call opened, by its hub index (0, 1, ... in the order they opened) */
+  private readonly callIds: string[] = [];
+  /** the hub index of the call each upstream `index` (-1: none given) last opened */
+  private readonly slots = new Map<number, number>();
 
   constructor(private readonly out: HubWriter) {}
 
@@ -101,14 +108,21 @@ class OpenAIMachine implements FrameMachine<SseEvent> {
     else if (typeof d.reasoning === "string" && d.reasoning !== "") this.out.reasoning(literal(d.reasoning));
     if (typeof d.content === "string" && d.content !== "") this.out.text(literal(d.content));
     if (!Array.isArray(d.tool_calls)) return;
-    for (const [i, c] of d.tool_calls.entries()) {
-      const index = typeof c.index === "number" ? c.index : i;
+    for (const c of d.tool_calls) {
       const args = typeof c.function?.arguments === "string" ? c.function.arguments : "";
-      if (!this.calls[index]) {
-        this.calls[index] = true;
-        const id = str(c.id) ?? `call_${index}`;
-        this.out.toolCall({ index, id, name: str(c.function?.name) ?? "", args: args !== "" ? literal(args) : undefined, signature: signatureOf(c) });
-      } else if (args !== "") this.out.toolArgs(index, literal(args));
+      const id = str(c.id);
+      const slot = typeof c.index === "number" ? c.index : -1;
+      const open = this.slots.get(slot);
+      if (open !== undefined && (id === undefined || id === this.callIds[open])) {
+        if (args !== "") this.out.toolArgs(open, literal(args));
+        continue;
+      }
+      // a new call: a first delta, or a new id where the server gave no index or the same index
+      // to parallel calls (Gemini's OpenAI compatibility, Ollama, some self-hosted servers)
+      const index = this.callIds.length;
+      this.callIds.push(id ?? `call_${index}`);
+      this.slots.set(slot, index);
+      this.out.toolCall({ index, id: this.callIds[index]!, name: str(c.function?.name) ?? "", args: args !== "" ? literal(args) : undefined, signature: signatureOf(c) });
     }
   }
 

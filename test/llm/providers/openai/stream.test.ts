@@ -76,6 +76,43 @@ describe("OpenAI chunks -> hub parts", () => {
     expect(run(filter + STREAM)).toEqual(run(STREAM));
   });
 
+  describe("tool calls as servers number them", () => {
+    const call = (tc: Record<string, unknown>) => chunk({ tool_calls: [tc] });
+    const fn = (name: string | undefined, args: string) => (name === undefined ? { arguments: args } : { name, arguments: args });
+    /** the calls a stream makes, as a client assembles them from the parts */
+    const calls = (text: string) => {
+      const out: { index: number; id: string; name: string; args: string }[] = [];
+      for (const [kind, ...a] of run(text + chunk({}, "tool_calls") + "data: [DONE]\n\n")) {
+        if (kind === "toolCall") {
+          const c = a[0] as { index: number; id: string; name: string; args?: string };
+          out.push({ index: c.index, id: c.id, name: c.name, args: c.args ? (JSON.parse(c.args) as string) : "" });
+        }
+        if (kind === "toolArgs") out[a[0] as number]!.args += JSON.parse(a[1] as string) as string;
+      }
+      return out;
+    };
+    const TWO = [
+      { index: 0, id: "call_a", name: "get_weather", args: '{"city":"Paris"}' },
+      { index: 1, id: "call_b", name: "get_time", args: '{"tz":"CET"}' },
+    ];
+
+    test("indices as OpenAI gives them, fragments interleaved", () => {
+      expect(calls(call({ index: 0, id: "call_a", function: fn("get_weather", "") }) + call({ index: 1, id: "call_b", function: fn("get_time", '{"tz"') }) + call({ index: 0, function: fn(undefined, '{"city":"Paris"}') }) + call({ index: 1, function: fn(undefined, ':"CET"}') }))).toEqual(TWO);
+    });
+
+    test("no index at all (Gemini's OpenAI compatibility, mistral.rs): a new id opens a new call", () => {
+      expect(calls(call({ id: "call_a", function: fn("get_weather", '{"city":') }) + call({ function: fn(undefined, '"Paris"}') }) + call({ id: "call_b", function: fn("get_time", '{"tz":"CET"}') }))).toEqual(TWO);
+    });
+
+    test("parallel calls all given index 0 (Ollama): each new id is its own call, not one call with both argument objects", () => {
+      expect(calls(call({ index: 0, id: "call_a", function: fn("get_weather", '{"city":"Paris"}') }) + call({ index: 0, id: "call_b", function: fn("get_time", '{"tz":"CET"}') }))).toEqual(TWO);
+    });
+
+    test("the id repeated on every fragment continues the call; indices from 1 become 0", () => {
+      expect(calls(call({ index: 1, id: "call_a", function: fn("get_weather", '{"city":') }) + call({ index: 1, id: "call_a", function: fn("get_weather", '"Paris"}') }) + call({ index: 2, id: "call_b", function: fn("get_time", '{"tz":"CET"}') }))).toEqual(TWO);
+    });
+  });
+
   test("split at every byte position: the same parts", () => {
     const whole = JSON.stringify(run(STREAM));
     for (let i = 1; i < STREAM.length; i++) expect(JSON.stringify(run(STREAM, i))).toBe(whole);
