@@ -3,6 +3,7 @@ import type { HubMessage, ThinkingBlock } from "../../hub/parts.ts";
 import type { StreamContext } from "../../types.ts";
 import { usageFromOpenAI } from "../../usage.ts";
 import { signatureOf } from "../gemini/signature.ts";
+import { contentParts } from "./content-parts.ts";
 import { openaiFinish } from "./stream.ts";
 
 interface Completion {
@@ -26,7 +27,8 @@ export function fromOpenAICompletion(body: string, _ctx: StreamContext): HubMess
   const choice = c.choices?.[0];
   if (!choice) throw new Error("no choice");
   const m = choice.message ?? {};
-  const reasoning = typeof m.reasoning_content === "string" ? m.reasoning_content : typeof m.reasoning === "string" ? m.reasoning : undefined;
+  const parts = Array.isArray(m.content) ? contentParts(m.content) : undefined;
+  const reasoning = typeof m.reasoning_content === "string" ? m.reasoning_content : typeof m.reasoning === "string" ? m.reasoning : parts?.thinking;
   const toolCalls = (m.tool_calls ?? []).map((t, i) => ({
     id: typeof t.id === "string" ? t.id : `call_${i}`,
     name: typeof t.function?.name === "string" ? t.function.name : "",
@@ -37,7 +39,7 @@ export function fromOpenAICompletion(body: string, _ctx: StreamContext): HubMess
   return {
     id: typeof c.id === "string" ? c.id : undefined,
     model: typeof c.model === "string" ? c.model : undefined,
-    text: typeof m.content === "string" ? m.content : null,
+    text: typeof m.content === "string" ? m.content : parts?.text || null,
     reasoning: reasoning || undefined,
     thinkingBlocks: blocks?.length ? blocks : undefined,
     toolCalls,

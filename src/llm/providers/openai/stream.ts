@@ -7,6 +7,7 @@
  *   first chunk           -> start (id, model)
  *   delta.content         -> text
  *   delta.reasoning_content / delta.reasoning (vLLM, DeepSeek, OpenRouter) -> reasoning
+ *   delta.content as parts (Mistral: thinking and text parts) -> reasoning, text
  *   delta.tool_calls      -> a tool call on the first delta of an index (with its id and name),
  *                            argument fragments after; a new id starts a new call also where the
  *                            server gives no index or the same one to parallel calls; calls are
@@ -28,6 +29,7 @@ import { sseFrames } from "../../stream/sse.ts";
 import type { SseEvent, StreamContext } from "../../types.ts";
 import { usageFromOpenAI } from "../../usage.ts";
 import { signatureOf } from "../gemini/signature.ts";
+import { contentParts } from "./content-parts.ts";
 
 export function openaiStream(_ctx: StreamContext, out: HubWriter): ByteTranslator {
   return framed(sseFrames(), new OpenAIMachine(out), out);
@@ -107,6 +109,7 @@ class OpenAIMachine implements FrameMachine<SseEvent> {
     if (typeof d.reasoning_content === "string" && d.reasoning_content !== "") this.out.reasoning(literal(d.reasoning_content));
     else if (typeof d.reasoning === "string" && d.reasoning !== "") this.out.reasoning(literal(d.reasoning));
     if (typeof d.content === "string" && d.content !== "") this.out.text(literal(d.content));
+    else if (Array.isArray(d.content)) this.parts(d.content);
     if (!Array.isArray(d.tool_calls)) return;
     for (const c of d.tool_calls) {
       const args = typeof c.function?.arguments === "string" ? c.function.arguments : "";
@@ -124,6 +127,13 @@ class OpenAIMachine implements FrameMachine<SseEvent> {
       this.slots.set(slot, index);
       this.out.toolCall({ index, id: this.callIds[index]!, name: str(c.function?.name) ?? "", args: args !== "" ? literal(args) : undefined, signature: signatureOf(c) });
     }
+  }
+
+  /** content as a list of parts (Mistral's reasoning models while they think) */
+  private parts(list: readonly unknown[]): void {
+    const { text, thinking } = contentParts(list);
+    if (thinking !== "") this.out.reasoning(literal(thinking));
+    if (text !== "") this.out.text(literal(text));
   }
 
   private error(err: NonNullable<Chunk["error"]>): void {
