@@ -20,6 +20,7 @@ import { checkChatRequest } from "./chat-request.ts";
 import { OPENAI_HUB, present, usageWanted, type ChatCall } from "./chat-present.ts";
 import { adaptRequest } from "./formats/adapt.ts";
 import { clientErrorEvent } from "./formats/errors.ts";
+import { fitDialect, takesStreamOptions } from "./formats/dialect.ts";
 import { formatHeaders } from "./formats/headers.ts";
 import type { ClientFormat, ClientFormatName, HubRead } from "./formats/types.ts";
 import { forwardNative } from "./passthrough.ts";
@@ -124,10 +125,12 @@ function drafted(ctx: RequestContext, target: ProviderTarget, client: ChatClient
     throw new HttpError(501, `chat completions are not implemented for provider ${target.provider.telemetryName} yet`, { code: "provider_not_implemented" });
   }
   if (client.format) return { ...base, request, path, body: JSON.stringify(request), hub: OPENAI_HUB };
-  if (stream && !clientWantsUsage && usageWanted(ctx, target)) {
+  const dialect = target.provider.openaiDialect;
+  if (stream && !clientWantsUsage && usageWanted(ctx, target) && takesStreamOptions(dialect)) {
     // ask for usage upstream (telemetry, limits); the usage chunk is dropped before the client sees it
     draft.set("stream_options", { ...(request.stream_options ?? {}), include_usage: true });
   }
+  if (dialect) fitDialect(draft, dialect);
   // unchanged: the client's own bytes, which json() kept when it parsed them (serveChat read them)
   const body = draft.changed || !ctx.parsedBytes ? JSON.stringify(draft.body) : ctx.parsedBytes;
   return { ...base, request: draft.body as ChatRequest, path, body, hub: undefined };

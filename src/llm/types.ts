@@ -192,6 +192,18 @@ export interface ProviderAdapter<S = unknown> {
   finalizeHeaders?(headers: Headers, spec: S): void;
   /** Credentials used when neither `backendAuth` nor a host override is configured (cloud ADC, SigV4). */
   defaultAuth?(spec: S): Authorizer | undefined;
+  /** What an OpenAI-compatible server refuses of OpenAI's request fields (undefined: nothing). */
+  openaiDialect?(spec: S): OpenAIDialect | undefined;
+}
+
+/**
+ * OpenAI request fields an OpenAI-compatible server refuses (Mistral answers 422 "Extra inputs are
+ * not permitted" to `stream_options` and `max_completion_tokens`), fitted before the call:
+ *   stream_options          left out (such servers send the usage with the last chunk anyway)
+ *   max_completion_tokens   sent as `max_tokens`
+ */
+export interface OpenAIDialect {
+  readonly refuses: readonly ("stream_options" | "max_completion_tokens")[];
 }
 
 /**
@@ -218,4 +230,5 @@ export interface Provider {
   readonly countTokens?: { path(model: string): string; request(req: ChatRequest, model: string): string; response(body: string): number };
   error?(status: number, body: string, headers: Headers): { message: string; type?: string; code?: string | null; headers?: Record<string, string> };
   finalizeHeaders?(headers: Headers): void;
+  readonly openaiDialect?: OpenAIDialect;
 }

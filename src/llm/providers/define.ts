@@ -74,6 +74,7 @@ export function defineProvider<Raw, S = Raw>(d: ProviderDefinition<Raw, S>): Reg
 /** The adapter's methods with the settings and the base path filled in. */
 function bindAdapter<S>(a: ProviderAdapter<S>, spec: S, basePath: string): Provider {
   const { chat, embeddings, models, countTokens, error, finalizeHeaders } = a;
+  const dialect = a.openaiDialect?.(spec);
   return {
     telemetryName: a.telemetryName(spec),
     nativePath: (route, model) => a.nativePath(route, spec, model, basePath),
@@ -108,5 +109,6 @@ function bindAdapter<S>(a: ProviderAdapter<S>, spec: S, basePath: string): Provi
       : {}),
     ...(error ? { error } : {}),
     ...(finalizeHeaders ? { finalizeHeaders: (headers: Headers) => finalizeHeaders(headers, spec) } : {}),
+    ...(dialect ? { openaiDialect: dialect } : {}),
   };
 }

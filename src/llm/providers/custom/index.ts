@@ -2,7 +2,8 @@
  * The `custom` provider and the named presets (groq, ollama, openrouter, ...): a server speaking
  * one or more known formats at a base URL the config gives. OpenAI-format endpoints pass through.
  */
-import type { ProviderAdapter, RouteType } from "../../types.ts";
+import type { OpenAIDialect, ProviderAdapter, RouteType } from "../../types.ts";
+import { lookup } from "../../lookup.ts";
 import { OPENAI_SUFFIX } from "../openai/index.ts";
 
 export type ProviderFormat =
@@ -64,6 +65,13 @@ export const customAdapter: ProviderAdapter<CustomSpec> = {
     if (!entry) return undefined;
     return entry.path ?? defaultPath(route, model, basePath);
   },
+  openaiDialect: (spec) => lookup(DIALECTS, spec.providerName),
+};
+
+/** The presets whose servers refuse some of OpenAI's request fields (by the provider's name, a preset's or `providerOverride`). */
+const DIALECTS: Record<string, OpenAIDialect> = {
+  // docs.mistral.ai: the chat API refuses fields it does not document (422 extra_forbidden)
+  mistral: { refuses: ["stream_options", "max_completion_tokens"] },
 };
 
 interface Preset {
