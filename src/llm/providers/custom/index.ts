@@ -72,6 +72,8 @@ export const customAdapter: ProviderAdapter<CustomSpec> = {
 const DIALECTS: Record<string, OpenAIDialect> = {
   // docs.mistral.ai: the chat API refuses fields it does not document (422 extra_forbidden)
   mistral: { refuses: ["stream_options", "max_completion_tokens"] },
+  // Cohere's Compatibility API refuses stream_options too (strandsagents.com, "Cohere")
+  cohere: { refuses: ["stream_options"] },
 };
 
 interface Preset {
