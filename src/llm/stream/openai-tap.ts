@@ -91,7 +91,7 @@ function payload(t: TapState, region: Uint8Array, from: number, to: number, hasU
     return undefined;
   }
   if (!hasUsage) return undefined;
-  let obj: { usage?: unknown; choices?: unknown[]; model?: unknown };
+  let obj: { usage?: unknown; choices?: unknown[]; model?: unknown; x_groq?: { usage?: unknown } };
   try {
     obj = JSON.parse(textDecoder.decode(region.subarray(from, to)));
   } catch {
@@ -101,6 +101,10 @@ function payload(t: TapState, region: Uint8Array, from: number, to: number, hasU
     t.usage = usageFromOpenAI(obj.usage);
     if (typeof obj.model === "string") t.responseModel = obj.model;
     if (!t.clientWantsUsage && Array.isArray(obj.choices) && obj.choices.length === 0) return "drop";
+  } else if (obj.x_groq?.usage) {
+    // Groq reports a stream's usage in its own field of the last chunk (the client keeps it)
+    t.usage = usageFromOpenAI(obj.x_groq.usage);
+    if (typeof obj.model === "string") t.responseModel = obj.model;
   }
   return undefined;
 }

@@ -38,6 +38,14 @@ describe("recorded OpenAI chat streams pass through untouched", () => {
     });
   }
 
+  test("Groq's usage in x_groq on the last chunk is read for the log, and the chunk reaches the client", async () => {
+    const groq = `data: {"id":"chatcmpl-g","object":"chat.completion.chunk","created":1,"model":"llama-3.3-70b-versatile","choices":[{"index":0,"delta":{"content":"hi"},"finish_reason":null}]}\n\ndata: {"id":"chatcmpl-g","object":"chat.completion.chunk","created":1,"model":"llama-3.3-70b-versatile","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_01","usage":{"queue_time":0.02,"prompt_tokens":7,"completion_tokens":1,"total_tokens":8}}}\n\ndata: [DONE]\n\n`;
+    const { text, outcome } = await relay([enc(groq)], false);
+    expect(text).toBe(groq);
+    expect(outcome.usage).toMatchObject({ inputTokens: 7, outputTokens: 1, totalTokens: 8 });
+    expect(outcome.responseModel).toBe("llama-3.3-70b-versatile");
+  });
+
   test("parallel tool calls: indices and complete arguments as the SDK accumulates them; usage chunk dropped when only the gateway asked", async () => {
     const bytes = recorded("openai-chat/parallel-tool-calls-usage.sse");
     const a = answer((await relay([bytes], true)).text);

@@ -15,7 +15,8 @@
  *                            `extra_content.google.thought_signature` (Google's compatible
  *                            endpoint) is the call's signature
  *   finish_reason         -> finish (`function_call` -> tool_calls; unknown -> stop)
- *   usage                 -> usage (the gateway asks for it with stream_options.include_usage)
+ *   usage                 -> usage (the gateway asks for it with stream_options.include_usage;
+ *                            Groq's x_groq.usage too)
  *   {"error": ...}        -> a provider failure with its status
  *   [DONE]                -> end; a stream that ends after a finish reason without [DONE] ends too
  *
@@ -53,6 +54,8 @@ interface Chunk {
   model?: unknown;
   choices?: { delta?: Delta; finish_reason?: unknown }[];
   usage?: unknown;
+  /** Groq's own field, with the stream's usage on its last chunk */
+  x_groq?: { usage?: unknown };
   error?: { message?: unknown; type?: unknown; code?: unknown; status?: unknown };
 }
 
@@ -99,8 +102,9 @@ class OpenAIMachine implements FrameMachine<SseEvent> {
       this.finishedWith = openaiFinish(choice.finish_reason);
       this.out.finish(this.finishedWith);
     }
-    if (chunk.usage) {
-      const usage = usageFromOpenAI(chunk.usage);
+    const reported = chunk.usage ?? chunk.x_groq?.usage;
+    if (reported) {
+      const usage = usageFromOpenAI(reported);
       if (usage) this.out.usage(usage);
     }
   }

@@ -113,6 +113,17 @@ describe("OpenAI chunks -> hub parts", () => {
     });
   });
 
+  test("Groq's usage in its own field of the last chunk (x_groq.usage)", () => {
+    const groqLast = 'data: {"id":"c1","object":"chat.completion.chunk","created":1,"model":"gpt","choices":[{"index":0,"delta":{},"finish_reason":"stop"}],"x_groq":{"id":"req_01","usage":{"queue_time":0.02,"prompt_tokens":3,"prompt_time":0.001,"completion_tokens":2,"completion_time":0.004,"total_tokens":5,"total_time":0.005}}}\n\n';
+    expect(run(chunk({ role: "assistant", content: "" }) + chunk({ content: "hi" }) + groqLast + "data: [DONE]\n\n")).toEqual([
+      ["start", { id: "c1", model: "gpt" }],
+      ["text", '"hi"'],
+      ["finish", "stop"],
+      ["usage", { inputTokens: 3, outputTokens: 2, totalTokens: 5 }],
+      ["end"],
+    ]);
+  });
+
   test("split at every byte position: the same parts", () => {
     const whole = JSON.stringify(run(STREAM));
     for (let i = 1; i < STREAM.length; i++) expect(JSON.stringify(run(STREAM, i))).toBe(whole);
