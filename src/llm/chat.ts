@@ -20,7 +20,7 @@ import { checkChatRequest } from "./chat-request.ts";
 import { OPENAI_HUB, present, usageWanted, type ChatCall } from "./chat-present.ts";
 import { adaptRequest } from "./formats/adapt.ts";
 import { clientErrorEvent } from "./formats/errors.ts";
-import { fitDialect, takesStreamOptions } from "./formats/dialect.ts";
+import { fitDialect, fitOutputCap, takesStreamOptions } from "./formats/dialect.ts";
 import { formatHeaders } from "./formats/headers.ts";
 import type { ClientFormat, ClientFormatName, HubRead } from "./formats/types.ts";
 import { forwardNative } from "./passthrough.ts";
@@ -130,6 +130,7 @@ function drafted(ctx: RequestContext, target: ProviderTarget, client: ChatClient
     // ask for usage upstream (telemetry, limits); the usage chunk is dropped before the client sees it
     draft.set("stream_options", { ...(request.stream_options ?? {}), include_usage: true });
   }
+  fitOutputCap(draft, model);
   if (dialect) fitDialect(draft, dialect);
   // unchanged: the client's own bytes, which json() kept when it parsed them (serveChat read them)
   const body = draft.changed || !ctx.parsedBytes ? JSON.stringify(draft.body) : ctx.parsedBytes;

@@ -6,8 +6,8 @@
  *                             thinking, server tools) with the fields the reader derived
  *                             (HubRead.derived: an effort OpenAI refuses on models that do not
  *                             reason); streams ask for usage (stream_options.include_usage),
- *                             which the client's writer reports; fields the server refuses
- *                             go or are renamed (its OpenAIDialect: dialect.ts)
+ *                             which the client's writer reports; fields the server or the
+ *                             model refuses go or are renamed (dialect.ts)
  *   Claude translators        everything stays (Anthropic, Claude on Vertex): server tools
  *   (Anthropic, Vertex)       included, cache_control and signed thinking replayed; the
  *                             client's anthropic-beta header goes on as it is (headers.ts)
@@ -22,7 +22,7 @@ import { modelFamily } from "../providers/bedrock/model-id.ts";
 import { isClaude } from "../providers/vertex/index.ts";
 import { bodyDraft } from "../../policies/chain.ts";
 import type { ChatMessage, ChatRequest, OpenAIDialect } from "../types.ts";
-import { fitDialect, takesStreamOptions } from "./dialect.ts";
+import { fitDialect, fitOutputCap, takesStreamOptions } from "./dialect.ts";
 import type { HubRead } from "./types.ts";
 
 /** anthropic-beta flags Bedrock's Claude models accept (others are refused there). */
@@ -30,7 +30,7 @@ const BEDROCK_BETAS = /^(interleaved-thinking-|context-1m-|token-efficient-tools
 
 export function adaptRequest(read: HubRead, req: ChatRequest, target: ProviderTarget, model: string, headers: Headers): ChatRequest {
   const provider = target.provider;
-  if (!provider.chat) return forOpenAIFormat(read, req, provider.openaiDialect);
+  if (!provider.chat) return forOpenAIFormat(read, req, model, provider.openaiDialect);
   if (speaksMessages(target, model)) return req;
   const out = withFunctionToolsOnly(req);
   if (provider.telemetryName === "aws.bedrock" && modelFamily(model) === "anthropic") {
@@ -57,16 +57,16 @@ function withFunctionToolsOnly(req: ChatRequest): ChatRequest {
   return out;
 }
 
-function forOpenAIFormat(read: HubRead, req: ChatRequest, dialect: OpenAIDialect | undefined): ChatRequest {
+function forOpenAIFormat(read: HubRead, req: ChatRequest, model: string, dialect: OpenAIDialect | undefined): ChatRequest {
   const out = withFunctionToolsOnly(req);
   for (const k of read.derived ?? []) delete out[k];
   delete out.thinking;
   if (Array.isArray(out.tools)) out.tools = (out.tools as Record<string, unknown>[]).map(({ cache_control: _c, ...t }) => t);
   out.messages = req.messages.map(plainMessage);
   if (out.stream === true && takesStreamOptions(dialect)) out.stream_options = { include_usage: true };
-  if (!dialect) return out;
   const draft = bodyDraft(out);
-  fitDialect(draft, dialect);
+  fitOutputCap(draft, model);
+  if (dialect) fitDialect(draft, dialect);
   return draft.body as ChatRequest;
 }
 

@@ -1,7 +1,8 @@
 /**
- * A request for an OpenAI-compatible server fitted to the OpenAI fields it refuses (its
- * `OpenAIDialect`): the client's own fields and the ones the gateway adds (`stream_options` for
- * usage) alike, so that the server answers instead of refusing the whole request.
+ * A request for an OpenAI-format server fitted to the fields it refuses: those of its provider
+ * (its `OpenAIDialect`) and those of the model (OpenAI's reasoning models refuse `max_tokens`),
+ * the client's own fields and the ones the gateway adds (`stream_options` for usage) alike, so
+ * that the server answers instead of refusing the whole request.
  */
 import type { BodyDraft } from "../../policies/types.ts";
 import type { OpenAIDialect } from "../types.ts";
@@ -17,4 +18,21 @@ export function fitDialect(draft: BodyDraft, dialect: OpenAIDialect): void {
 /** Whether the gateway may ask the server for usage with `stream_options.include_usage`. */
 export function takesStreamOptions(dialect: OpenAIDialect | undefined): boolean {
   return dialect === undefined || !dialect.refuses.includes("stream_options");
+}
+
+/**
+ * OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 and later) refuse `max_tokens` with 400
+ * "Unsupported parameter: 'max_tokens' is not supported with this model. Use
+ * 'max_completion_tokens' instead." Claude's `max_tokens` (required in every Messages request:
+ * Claude Code's included) and Gemini's `maxOutputTokens` arrive as `max_tokens`, and an alias may
+ * send an OpenAI client's request to such a model: sent as `max_completion_tokens`, which every
+ * current OpenAI chat model takes.
+ */
+const REFUSES_MAX_TOKENS = /^(o[1-9]|gpt-([5-9]|\d\d))/;
+
+export function fitOutputCap(draft: BodyDraft, model: string): void {
+  const cap = draft.body.max_tokens;
+  if (cap === undefined || !REFUSES_MAX_TOKENS.test(model)) return;
+  if (draft.body.max_completion_tokens === undefined) draft.set("max_completion_tokens", cap);
+  draft.delete("max_tokens");
 }
