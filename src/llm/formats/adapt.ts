@@ -22,7 +22,7 @@ import { modelFamily } from "../providers/bedrock/model-id.ts";
 import { isClaude } from "../providers/vertex/index.ts";
 import { bodyDraft } from "../../policies/chain.ts";
 import type { ChatMessage, ChatRequest, OpenAIDialect } from "../types.ts";
-import { fitDialect, fitOutputCap, takesStreamOptions } from "./dialect.ts";
+import { fitDialect, fitOutputCap, fitSampling, takesStreamOptions } from "./dialect.ts";
 import type { HubRead } from "./types.ts";
 
 /** anthropic-beta flags Bedrock's Claude models accept (others are refused there). */
@@ -66,6 +66,7 @@ function forOpenAIFormat(read: HubRead, req: ChatRequest, model: string, dialect
   if (out.stream === true && takesStreamOptions(dialect)) out.stream_options = { include_usage: true };
   const draft = bodyDraft(out);
   fitOutputCap(draft, model);
+  fitSampling(draft, model);
   if (dialect) fitDialect(draft, dialect);
   return draft.body as ChatRequest;
 }

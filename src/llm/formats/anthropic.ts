@@ -45,8 +45,11 @@ export const anthropicFormat: ClientFormat = {
   whole: anthropicMessage,
 };
 
-/** Fields the reader derives (adapt.ts takes them out for OpenAI-format providers). */
-const DERIVED = ["thinking", "reasoning_effort"] as const;
+/**
+ * Fields adapt.ts takes out for OpenAI-format providers: those the reader derives, and `top_k`,
+ * which OpenAI refuses as an unrecognized argument (the Claude translators keep it).
+ */
+const DERIVED = ["thinking", "reasoning_effort", "top_k"] as const;
 const SAMPLING = ["temperature", "top_p", "top_k"] as const;
 
 export function readMessages(body: Record<string, unknown>): HubRead {

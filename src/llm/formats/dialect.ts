@@ -36,3 +36,14 @@ export function fitOutputCap(draft: BodyDraft, model: string): void {
   if (draft.body.max_completion_tokens === undefined) draft.set("max_completion_tokens", cap);
   draft.delete("max_tokens");
 }
+
+/**
+ * The same models take only the default sampling (400 "Unsupported value: 'temperature' does not
+ * support 0.2 with this model. Only the default (1) value is supported."). A translated request's
+ * `temperature` and `top_p` (Claude's, Gemini's) are left out for them unless they are that
+ * default; an OpenAI client's own are left as it sent them.
+ */
+export function fitSampling(draft: BodyDraft, model: string): void {
+  if (!REFUSES_MAX_TOKENS.test(model)) return;
+  for (const k of ["temperature", "top_p"]) if (k in draft.body && draft.body[k] !== 1) draft.delete(k);
+}

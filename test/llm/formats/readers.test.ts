@@ -46,7 +46,7 @@ describe("Anthropic Messages", () => {
     expect(request).toMatchObject({ max_tokens: 32000, tool_choice: "required", parallel_tool_calls: false, thinking: { type: "adaptive", display: "omitted" }, reasoning_effort: "high" });
     expect(request.metadata).toBeUndefined();
     expect(request.context_management).toBeUndefined();
-    expect(derived).toEqual(["thinking", "reasoning_effort"]);
+    expect(derived).toEqual(["thinking", "reasoning_effort", "top_k"]);
   });
 
   test("what cannot be read is a 400 naming where it is, down to the block (and the block of a tool result)", () => {

@@ -3,7 +3,9 @@
  * unsupported_parameter: "Use 'max_completion_tokens' instead"). Claude Code and every Anthropic
  * client send `max_tokens` with each request, Gemini clients `maxOutputTokens`: translated for
  * such a model, the cap goes as `max_completion_tokens`. An OpenAI client's `max_tokens` sent to
- * such a model (an alias may pick it) is renamed too; for other models it stays as it is.
+ * such a model (an alias may pick it) is renamed too; for other models it stays as it is. The
+ * same models take only the default sampling: a translated request's temperature and top_p go
+ * unless they are 1; Claude's top_k, which OpenAI refuses outright, goes for every model.
  */
 import { afterAll, beforeAll, expect, test } from "bun:test";
 import Anthropic from "@anthropic-ai/sdk";
@@ -46,6 +48,16 @@ test("an Anthropic client (Claude Code's max_tokens) on gpt-5: answered, the cap
     expect(sent().max_completion_tokens).toBe(32000);
     expect(sent().max_tokens).toBeUndefined();
   }
+});
+
+test("an Anthropic client's sampling: only what the model takes (temperature and top_p default on gpt-5, no top_k anywhere)", async () => {
+  const anthropic = new Anthropic({ baseURL: gw.baseURL().replace(/\/v1$/, ""), apiKey: "client-key", maxRetries: 0 });
+  // (sampling fields the SDK's newest types no longer list; the Messages API still takes them)
+  const ask = (model: string) => anthropic.messages.create({ model, max_tokens: 100, temperature: 0.2, top_p: 0.9, top_k: 5, messages: [{ role: "user", content: "hi" }] } as Anthropic.MessageCreateParamsNonStreaming);
+  await ask("gpt-5-mini");
+  expect([sent().temperature, sent().top_p, sent().top_k]).toEqual([undefined, undefined, undefined]);
+  await ask("gpt-4o");
+  expect([sent().temperature, sent().top_p, sent().top_k]).toEqual([0.2, 0.9, undefined]);
 });
 
 test("an OpenAI client's max_tokens: renamed for gpt-5, kept for gpt-4o", async () => {
