@@ -22,7 +22,7 @@ import { fromOpenAICompletion } from "./providers/openai/response.ts";
 import { openaiStream } from "./providers/openai/stream.ts";
 import { passthroughStream, translatedStream } from "./stream/relays.ts";
 import { errorInAnswer } from "./upstream-error.ts";
-import { declaresStream, streamOrWhole, wholeAnswer } from "./stream/whole-answer.ts";
+import { declaresStream, streamOrWhole, type StreamRead } from "./stream/whole-answer.ts";
 import type { ChatRequest, StreamContext } from "./types.ts";
 
 /** How an upstream's answers are read into the hub. */
@@ -76,9 +76,11 @@ async function presentHub(ctx: RequestContext, call: ChatCall, hub: HubChat, res
     return answer(ctx, target, new Response(json, { status: 200, headers: JSON_HEADERS }), { usage: msg.usage, responseModel: msg.model ?? model });
   }
   const writer = format ? format.writer(writerCtx) : openaiChunkWriter(streamCtx);
+  const contentType = res.headers.get("content-type");
   // an answer not declared a stream may be a whole one: held until its content, so that a failure to read it is a real HTTP error
-  const hold = !declaresStream(res.headers.get("content-type"));
-  return await translated(ctx, call, res.body!, writer, streamReader(ctx, call, res, hub, streamCtx), guards?.streaming ? guards : undefined, hold);
+  const hold = !declaresStream(contentType);
+  const read: StreamRead = { contentType, reader: hub, ctx: streamCtx, limit: ctx.bufferLimit, target };
+  return await translated(ctx, call, res.body!, writer, (out) => streamOrWhole(read, out), guards?.streaming ? guards : undefined, hold);
 }
 
 /**
@@ -106,17 +108,6 @@ function isEventStream(res: Response): boolean {
 
 function streamContext(ctx: RequestContext, call: ChatCall, res: Response): StreamContext {
   return { model: call.model, includeUsage: call.clientWantsUsage, created: Math.floor(ctx.deps.wallClock() / 1000), upstreamHeaders: res.headers, state: call.state };
-}
-
-/** How a streamed request's answer is read into the hub: as the events it should be, or whole when the upstream answered with one JSON body. */
-function streamReader(ctx: RequestContext, call: ChatCall, res: Response, hub: HubChat, streamCtx: StreamContext): (out: HubWriter) => ByteTranslator {
-  const contentType = res.headers.get("content-type");
-  return (out) =>
-    streamOrWhole(
-      contentType,
-      () => hub.stream(streamCtx, out),
-      () => wholeAnswer((body) => hub.response(body, streamCtx), out, ctx.bufferLimit, call.target),
-    );
 }
 
 /** A stream read as hub parts and written for the client, through the response guards when they apply to streams. */
@@ -157,7 +148,8 @@ export function usageWanted(ctx: RequestContext, target: ProviderTarget): boolea
  */
 function passThrough(ctx: RequestContext, call: ChatCall, res: Response, client: ChatClient): Promise<Response> {
   const { target } = call;
-  if (res.body && call.stream !== isEventStream(res)) return presentHub(ctx, call, OPENAI_HUB, res, client);
+  // (`res.body` only after the cheap test: touching it makes a stream object Bun's own read of a JSON answer does without)
+  if (call.stream !== isEventStream(res) && res.body) return presentHub(ctx, call, OPENAI_HUB, res, client);
   const guards = responseGuardsOf(target);
   if (!call.stream || !res.body) return guards ? relayGuardedJson(guards, ctx, target, res) : relayJson(ctx, target, res, "choices");
   return passThroughStream(ctx, call, res, res.body, guards);

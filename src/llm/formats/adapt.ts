@@ -22,7 +22,7 @@ import { modelFamily } from "../providers/bedrock/model-id.ts";
 import { isClaude } from "../providers/vertex/index.ts";
 import { bodyDraft } from "../../policies/chain.ts";
 import type { ChatMessage, ChatRequest, OpenAIDialect } from "../types.ts";
-import { fitDialect, fitOutputCap, fitSampling, takesStreamOptions } from "./dialect.ts";
+import { fitDialect, fitOutputCap, fitSampling, isOpenAIReasoningModel, takesStreamOptions } from "./dialect.ts";
 import type { HubRead } from "./types.ts";
 
 /** anthropic-beta flags Bedrock's Claude models accept (others are refused there). */
@@ -64,9 +64,13 @@ function forOpenAIFormat(read: HubRead, req: ChatRequest, model: string, dialect
   if (Array.isArray(out.tools)) out.tools = (out.tools as Record<string, unknown>[]).map(({ cache_control: _c, ...t }) => t);
   out.messages = req.messages.map(plainMessage);
   if (out.stream === true && takesStreamOptions(dialect)) out.stream_options = { include_usage: true };
+  const reasoning = isOpenAIReasoningModel(model);
+  if (!reasoning && !dialect) return out;
   const draft = bodyDraft(out);
-  fitOutputCap(draft, model);
-  fitSampling(draft, model);
+  if (reasoning) {
+    fitOutputCap(draft, model);
+    fitSampling(draft, model);
+  }
   if (dialect) fitDialect(draft, dialect);
   return draft.body as ChatRequest;
 }

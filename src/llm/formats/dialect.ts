@@ -30,6 +30,11 @@ export function takesStreamOptions(dialect: OpenAIDialect | undefined): boolean 
  */
 const REFUSES_MAX_TOKENS = /^(o[1-9]|gpt-([5-9]|\d\d))/;
 
+/** Whether `model` is one of them (a request to another needs no fitting for its model). */
+export function isOpenAIReasoningModel(model: string): boolean {
+  return REFUSES_MAX_TOKENS.test(model);
+}
+
 export function fitOutputCap(draft: BodyDraft, model: string): void {
   const cap = draft.body.max_tokens;
   if (cap === undefined || !REFUSES_MAX_TOKENS.test(model)) return;

@@ -16,17 +16,31 @@ import { concatBytes } from "../../http/bytes.ts";
 import { HttpError } from "../../http/errors.ts";
 import { lenientUtf8 } from "../../http/body.ts";
 import { literal, type ByteTranslator, type HubMessage, type HubWriter } from "../hub/parts.ts";
+import type { StreamContext } from "../types.ts";
 import { errorInAnswer } from "../upstream-error.ts";
 
 /** Leading whitespace read before deciding (a body of blanks only is not held without bound). */
 const MAX_LEADING_BLANKS = 65536;
 
+/** What reading a streamed request's answer takes (one object: no closures per stream). */
+export interface StreamRead {
+  /** the answer's content type */
+  contentType: string | null;
+  /** the provider's readers of streams and of whole answers */
+  reader: { stream(ctx: StreamContext, out: HubWriter): ByteTranslator; response(body: string, ctx: StreamContext): HubMessage };
+  ctx: StreamContext;
+  /** the buffer limit a whole answer keeps to */
+  limit: number;
+  target: ProviderTarget;
+}
+
 /**
- * The translator for an answer to a streamed request: `stream()` for an event stream, `whole()`
- * for a JSON body, chosen by the content type when it says event stream, else by the first byte.
+ * The translator for an answer to a streamed request: the stream reader for an event stream, a
+ * whole answer's for a JSON body; chosen by the content type when it says event stream, else by
+ * the first byte.
  */
-export function streamOrWhole(contentType: string | null, stream: () => ByteTranslator, whole: () => ByteTranslator): ByteTranslator {
-  return declaresStream(contentType) ? stream() : new ShapeSniffer(stream, whole);
+export function streamOrWhole(read: StreamRead, out: HubWriter): ByteTranslator {
+  return declaresStream(read.contentType) ? read.reader.stream(read.ctx, out) : new ShapeSniffer(read, out);
 }
 
 /** The content type of an event stream (SSE, or AWS's binary event stream). */
@@ -40,8 +54,8 @@ class ShapeSniffer implements ByteTranslator {
   private heldBytes = 0;
 
   constructor(
-    private readonly stream: () => ByteTranslator,
-    private readonly whole: () => ByteTranslator,
+    private readonly read: StreamRead,
+    private readonly out: HubWriter,
   ) {}
 
   push(chunk: Uint8Array): void {
@@ -52,7 +66,7 @@ class ShapeSniffer implements ByteTranslator {
       this.heldBytes += chunk.byteLength;
       return;
     }
-    const inner = (this.inner = at !== -1 && chunk[at] === 0x7b /* { */ ? this.whole() : this.stream());
+    const inner = (this.inner = at !== -1 && chunk[at] === 0x7b /* { */ ? new WholeAnswer(this.read, this.out) : this.stream());
     for (const h of this.held) inner.push(h);
     this.held = [];
     inner.push(chunk);
@@ -64,6 +78,10 @@ class ShapeSniffer implements ByteTranslator {
 
   interrupted(): void {
     this.inner?.interrupted?.();
+  }
+
+  private stream(): ByteTranslator {
+    return this.read.reader.stream(this.read.ctx, this.out);
   }
 
   get pending(): number {
@@ -80,33 +98,28 @@ function firstNonBlank(chunk: Uint8Array): number {
 }
 
 /**
- * A JSON answer read whole, then written to `out` as a stream's parts. `read` is the provider's
- * reader of whole answers (the same as for requests that did not stream); `limit` the buffer
- * limit every answer read whole keeps to.
+ * A JSON answer read whole (within the buffer limit every answer read whole keeps to), read by the
+ * provider's reader of whole answers (the same as for requests that did not stream), then written
+ * to `out` as a stream's parts.
  */
-export function wholeAnswer(read: (body: string) => HubMessage, out: HubWriter, limit: number, target: ProviderTarget): ByteTranslator {
-  return new WholeAnswer(read, out, limit, target);
-}
-
 class WholeAnswer implements ByteTranslator {
   private chunks: Uint8Array[] = [];
   private size = 0;
   private over = false;
 
   constructor(
-    private readonly read: (body: string) => HubMessage,
+    private readonly read: StreamRead,
     private readonly out: HubWriter,
-    private readonly limit: number,
-    private readonly target: ProviderTarget,
   ) {}
 
   push(chunk: Uint8Array): void {
     if (this.over) return;
     this.size += chunk.byteLength;
-    if (this.size <= this.limit) return void this.chunks.push(chunk);
+    const { limit, target } = this.read;
+    if (this.size <= limit) return void this.chunks.push(chunk);
     this.over = true;
     this.chunks = [];
-    this.out.fail({ kind: "invalid", status: 502, message: `upstream ${this.target.provider.telemetryName} answered the stream with one JSON body larger than the gateway's limit of ${this.limit} bytes` });
+    this.out.fail({ kind: "invalid", status: 502, message: `upstream ${target.provider.telemetryName} answered the stream with one JSON body larger than the gateway's limit of ${limit} bytes` });
   }
 
   end(): void {
@@ -116,12 +129,12 @@ class WholeAnswer implements ByteTranslator {
     this.size = 0;
     let msg: HubMessage;
     try {
-      msg = this.read(text);
+      msg = this.read.reader.response(text, this.read.ctx);
     } catch (err) {
       // the reader's own verdict (a blocked prompt...), or an error object in place of the answer, keeps its status and message
-      const verdict = err instanceof HttpError ? err : errorInAnswer(text, this.target);
+      const verdict = err instanceof HttpError ? err : errorInAnswer(text, this.read.target);
       if (verdict) return this.out.fail({ kind: "provider", status: verdict.status, message: verdict.message, ...(verdict.code ? { providerCode: verdict.code } : {}) });
-      return this.out.fail({ kind: "invalid", status: 502, message: `upstream ${this.target.provider.telemetryName} answered the stream with JSON the gateway could not read` });
+      return this.out.fail({ kind: "invalid", status: 502, message: `upstream ${this.read.target.provider.telemetryName} answered the stream with JSON the gateway could not read` });
     }
     writeMessage(msg, this.out);
   }

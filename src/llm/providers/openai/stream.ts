@@ -68,8 +68,8 @@ class OpenAIMachine implements FrameMachine<SseEvent> {
   private finishedWith: FinishReason | undefined;
   /** the id of each tool call opened, by its hub index (0, 1, ... in the order they opened) */
   private readonly callIds: string[] = [];
-  /** the hub index of the call each upstream `index` (-1: none given) last opened */
-  private readonly slots = new Map<number, number>();
+  /** the hub index of the call each upstream `index` (-1: none given) last opened (made at the first tool call) */
+  private slots: Map<number, number> | undefined;
 
   constructor(private readonly out: HubWriter) {}
 
@@ -115,11 +115,12 @@ class OpenAIMachine implements FrameMachine<SseEvent> {
     if (typeof d.content === "string" && d.content !== "") this.out.text(literal(d.content));
     else if (Array.isArray(d.content)) this.parts(d.content);
     if (!Array.isArray(d.tool_calls)) return;
+    const slots = (this.slots ??= new Map());
     for (const c of d.tool_calls) {
       const args = typeof c.function?.arguments === "string" ? c.function.arguments : "";
       const id = str(c.id);
       const slot = typeof c.index === "number" ? c.index : -1;
-      const open = this.slots.get(slot);
+      const open = slots.get(slot);
       if (open !== undefined && (id === undefined || id === this.callIds[open])) {
         if (args !== "") this.out.toolArgs(open, literal(args));
         continue;
@@ -128,7 +129,7 @@ class OpenAIMachine implements FrameMachine<SseEvent> {
       // to parallel calls (Gemini's OpenAI compatibility, Ollama, some self-hosted servers)
       const index = this.callIds.length;
       this.callIds.push(id ?? `call_${index}`);
-      this.slots.set(slot, index);
+      slots.set(slot, index);
       this.out.toolCall({ index, id: this.callIds[index]!, name: str(c.function?.name) ?? "", args: args !== "" ? literal(args) : undefined, signature: signatureOf(c) });
     }
   }
