@@ -103,7 +103,7 @@ async function readWhole(ctx: RequestContext, call: ChatCall, res: Response, hub
 }
 
 function isEventStream(res: Response): boolean {
-  return (res.headers.get("content-type") ?? "").includes("text/event-stream");
+  return declaresStream(res.headers.get("content-type"));
 }
 
 function streamContext(ctx: RequestContext, call: ChatCall, res: Response): StreamContext {
