@@ -12,6 +12,7 @@ import { requireSingleChoice, stopSequences } from "../../chat-request.ts";
 import { parseDataUrl } from "../../content/data-url.ts";
 import { toolArguments } from "../../content/tool-arguments.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
+import { claudeSampling } from "../claude-sampling.ts";
 import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
 
 /** OpenAI parameters with no Anthropic equivalent: accepted and dropped. */
@@ -57,9 +58,6 @@ export function toAnthropicRequest(req: ChatRequest, model: string): Record<stri
 
   const stop = stopSequences(req);
   if (stop) out.stop_sequences = stop;
-  if (typeof req.temperature === "number") out.temperature = req.temperature;
-  if (typeof req.top_p === "number") out.top_p = req.top_p;
-  if (typeof req.top_k === "number") out.top_k = req.top_k;
   // OpenAI's end-user id (`safety_identifier` replaces the deprecated `user`)
   const endUser = typeof req.safety_identifier === "string" && req.safety_identifier !== "" ? req.safety_identifier : req.user;
   if (typeof endUser === "string" && endUser !== "") out.metadata = { user_id: endUser };
@@ -67,6 +65,7 @@ export function toAnthropicRequest(req: ChatRequest, model: string): Record<stri
   const thinking = claudeThinking(req);
   out.max_tokens = claudeMaxTokens(req, thinking);
   if (thinking) out.thinking = thinking;
+  Object.assign(out, claudeSampling(req, model, thinking));
 
   const format = req.response_format as { type?: unknown; json_schema?: { schema?: unknown } } | null | undefined;
   if (format?.type === "json_schema") {

@@ -26,6 +26,7 @@ import { mediaTypeFromExtension } from "../../content/media-type.ts";
 import { toolArguments } from "../../content/tool-arguments.ts";
 import { clampEffort, reasoningEffort, thinkingEffort } from "../../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
+import { claudeSampling } from "../claude-sampling.ts";
 import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
 import { modelFamily } from "./model-id.ts";
 import { bedrockName, toolNamesOf, type ToolNames } from "./tool-names.ts";
@@ -111,8 +112,10 @@ export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: stri
   const inference: Record<string, unknown> = {};
   // Claude's cap leaves room for the answer after the thinking budget, as on Anthropic
   inference.maxTokens = isObject(extra?.thinking) ? claudeMaxTokens(req, extra.thinking) : (requestedMaxTokens(req)?.value ?? DEFAULT_MAX_TOKENS);
-  if (num(req.temperature) !== undefined) inference.temperature = req.temperature;
-  if (num(req.top_p) !== undefined) inference.topP = req.top_p;
+  // Claude's rules for sampling apply on Bedrock as on Anthropic (claude-sampling.ts)
+  const sampling = family === "anthropic" ? claudeSampling(req, model, isObject(extra?.thinking) ? extra.thinking : undefined) : { temperature: num(req.temperature), top_p: num(req.top_p) };
+  if (sampling.temperature !== undefined) inference.temperature = sampling.temperature;
+  if (sampling.top_p !== undefined) inference.topP = sampling.top_p;
   const stop = stopSequences(req);
   if (stop) inference.stopSequences = stop;
   out.inferenceConfig = inference;
@@ -121,7 +124,7 @@ export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: stri
   if (toolConfig) out.toolConfig = toolConfig;
 
   const additional = { ...extra, ...(isObject(req.additionalModelRequestFields) ? req.additionalModelRequestFields : {}) };
-  if (family === "anthropic" && typeof req.top_k === "number") additional.top_k = req.top_k;
+  if ("top_k" in sampling && sampling.top_k !== undefined) additional.top_k = sampling.top_k;
   if (Object.keys(additional).length > 0) out.additionalModelRequestFields = additional;
 
   const format = outputFormat(req.response_format);
