@@ -16,14 +16,23 @@ import type { ChatMessage, ChatRequest } from "../types.ts";
  * Claude's `thinking` object: the client's own (sent by clients that know Anthropic's API) wins,
  * else the budget for `reasoning_effort`; undefined for `none` or no effort. The effort is
  * validated either way. Left out, too, while a tool loop runs that did not open with Claude's
- * signed thinking (see loopLacksThinking).
+ * signed thinking (see loopLacksThinking), and when the tool choice forces a tool call.
  */
 export function claudeThinking(req: ChatRequest): Record<string, unknown> | undefined {
   const budget = thinkingBudget(reasoningEffort(req));
+  // Claude refuses thinking with a tool choice that forces tool use ("Thinking may not be enabled
+  // when tool_choice forces tool use"): the client's tool choice is the requirement, thinking goes
+  if (forcesToolUse(req)) return undefined;
   const own = req.thinking && typeof req.thinking === "object" && !Array.isArray(req.thinking) ? (req.thinking as Record<string, unknown>) : undefined;
   const thinking = own ?? (budget === undefined ? undefined : { type: "enabled", budget_tokens: budget });
   if (!thinking || thinking.type === "disabled" || !loopLacksThinking(req.messages.flatMap(hubStep))) return thinking;
   return undefined;
+}
+
+/** `tool_choice: "required"` or a named function, with tools to call (Claude's `any` and `tool`). */
+function forcesToolUse(req: ChatRequest): boolean {
+  if (!Array.isArray(req.tools) || req.tools.length === 0) return false;
+  return req.tool_choice === "required" || (typeof req.tool_choice === "object" && req.tool_choice !== null);
 }
 
 /** One message as Claude's tool-loop rule sees it. */

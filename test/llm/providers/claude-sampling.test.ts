@@ -2,8 +2,9 @@
  * Sampling as Claude takes it, on every route to Claude: with thinking on, no temperature other
  * than 1, no top_k, no top_p under 0.95 (Anthropic's extended thinking documentation); on Claude
  * Opus 4.1 and later models, temperature or top_p, not both (Claude answers 400 "`temperature`
- * and `top_p` cannot both be specified for this model"). Checked on the request bodies the
- * Anthropic (and Vertex) and Bedrock translations send.
+ * and `top_p` cannot both be specified for this model"); and no thinking with a tool choice that
+ * forces a call (Claude refuses the two together). Checked on the request bodies the Anthropic
+ * (and Vertex) and Bedrock translations send.
  */
 import { describe, expect, test } from "bun:test";
 import { toAnthropicRequest } from "../../../src/llm/providers/anthropic/request.ts";
@@ -65,3 +66,21 @@ describe("with thinking on", () => {
     expect(anthropic({ thinking: { type: "disabled" }, temperature: 0.2, top_k: 5 }, "claude-sonnet-4-20250514")).toEqual({ temperature: 0.2, top_p: undefined, top_k: 5 });
   });
 });
+
+describe("thinking and a tool choice that forces a call", () => {
+  const tools = [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }];
+  test("tool_choice required or a named function: no thinking (Claude refuses both together), on Anthropic and Bedrock", () => {
+    for (const tool_choice of ["required", { type: "function", function: { name: "get_weather" } }] as const) {
+      const a = toAnthropicRequest(req({ reasoning_effort: "high", tools, tool_choice }), "claude-sonnet-4-5");
+      expect(a.thinking).toBeUndefined();
+      expect((a.tool_choice as { type: string }).type).toBe(tool_choice === "required" ? "any" : "tool");
+      const b = JSON.parse(converseRequest(req({ reasoning_effort: "high", tools, tool_choice }), { region: "us-east-1" }, "anthropic.claude-sonnet-4-5-20250929-v1:0").body);
+      expect(b.additionalModelRequestFields?.thinking).toBeUndefined();
+    }
+  });
+
+  test("tool_choice auto keeps thinking", () => {
+    expect(toAnthropicRequest(req({ reasoning_effort: "high", tools, tool_choice: "auto", max_tokens: 64000 }), "claude-sonnet-4-5").thinking).toEqual({ type: "enabled", budget_tokens: expect.any(Number) });
+  });
+});
+
