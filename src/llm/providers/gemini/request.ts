@@ -278,8 +278,10 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
   set("topP", req.top_p);
   set("topK", req.top_k);
   set("maxOutputTokens", requestedMaxTokens(req)?.value);
-  set("presencePenalty", req.presence_penalty);
-  set("frequencyPenalty", req.frequency_penalty);
+  if (takesPenalties(model)) {
+    set("presencePenalty", req.presence_penalty);
+    set("frequencyPenalty", req.frequency_penalty);
+  }
   set("seed", req.seed);
   const stop = stopSequences(req);
   if (stop) g.stopSequences = stop;
@@ -294,6 +296,15 @@ function generationConfig(req: ChatRequest, model: string): Record<string, unkno
   const thinking = thinkingConfig(reasoningEffort(req), model);
   if (thinking) g.thinkingConfig = thinking;
   return Object.keys(g).length > 0 ? g : undefined;
+}
+
+/**
+ * Gemini 2.5 and later refuse penalties with 400 "Penalty is not enabled for models/gemini-2.5-flash"
+ * (Google's forum: only gemini-2.0-flash takes them), a penalty of 0 included once it is set; many
+ * OpenAI clients send `presence_penalty` and `frequency_penalty`. Left out for those models.
+ */
+function takesPenalties(model: string): boolean {
+  return !/gemini-(2\.[5-9]|[3-9])/.test(model);
 }
 
 /**

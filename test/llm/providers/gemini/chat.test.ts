@@ -166,8 +166,7 @@ describe("gemini chat: text", () => {
       topP: 0.9,
       maxOutputTokens: 256,
       stopSequences: ["END"],
-      presencePenalty: 0.5,
-      frequencyPenalty: 0.25,
+      // (no penalties: the pinned gemini-2.5-flash refuses them, see below)
       seed: 42,
       responseMimeType: "application/json",
       responseSchema: {
@@ -178,6 +177,20 @@ describe("gemini chat: text", () => {
     });
     // OpenAI-only fields are not sent to Gemini (it rejects unknown fields)
     expect(Object.keys(last().json).sort()).toEqual(["contents", "generationConfig"]);
+  });
+
+  test("penalties are left out for Gemini 2.5 and later, which refuse them (\"Penalty is not enabled for models/...\")", async () => {
+    // a backend that pins no model: the client's picks the rule
+    const open = await gatewayFor("gemini", emu, { auth: { key: GEMINI_TEST_KEY } });
+    const client = openaiClient(open.baseURL());
+    for (const [model, sent] of [["gemini-2.5-flash", false], ["gemini-3-pro-preview", false], ["gemini-2.0-flash", true]] as const) {
+      emu.script(() => ({ events: textEvents(["ok"]) }));
+      await client.chat.completions.create({ model, messages: [{ role: "user", content: "hi" }], presence_penalty: 0.5, frequency_penalty: 0.25, temperature: 0.3 });
+      const config = last().json.generationConfig as Record<string, unknown>;
+      expect([config.presencePenalty, config.frequencyPenalty]).toEqual(sent ? [0.5, 0.25] : [undefined, undefined]);
+      expect(config.temperature).toBe(0.3);
+    }
+    await open.stop();
   });
 
   test("max_tokens and a string stop; json_object mode", async () => {
