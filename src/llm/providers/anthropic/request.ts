@@ -13,6 +13,7 @@ import { parseDataUrl } from "../../content/data-url.ts";
 import { toolArguments } from "../../content/tool-arguments.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
 import { claudeSampling } from "../claude-sampling.ts";
+import { fittedToolCallId } from "../tool-call-ids.ts";
 import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
 
 /** OpenAI parameters with no Anthropic equivalent: accepted and dropped. */
@@ -214,13 +215,13 @@ function toolUse(call: unknown, where: string): Block {
   const c = call as { id?: unknown; function?: { name?: unknown; arguments?: unknown } } | null;
   const name = c?.function?.name;
   if (typeof c?.id !== "string" || typeof name !== "string") throw badRequest(where, `'${where}' needs an 'id' and a 'function.name'`);
-  return { type: "tool_use", id: c.id, name, input: toolArguments(c.function?.arguments, `${where}.function.arguments`) };
+  return { type: "tool_use", id: fittedToolCallId(c.id), name, input: toolArguments(c.function?.arguments, `${where}.function.arguments`) };
 }
 
 function toolResult(m: ChatMessage, where: string): Block {
   if (typeof m.tool_call_id !== "string") throw badRequest(`${where}.tool_call_id`, `'${where}.tool_call_id' is required on tool messages`);
   const content = typeof m.content === "string" ? m.content : textBlocks(m.content, where);
-  return { type: "tool_result", tool_use_id: m.tool_call_id, content };
+  return { type: "tool_result", tool_use_id: fittedToolCallId(m.tool_call_id), content };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,6 +27,7 @@ import { toolArguments } from "../../content/tool-arguments.ts";
 import { clampEffort, reasoningEffort, thinkingEffort } from "../../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
 import { claudeSampling } from "../claude-sampling.ts";
+import { fittedToolCallId } from "../tool-call-ids.ts";
 import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
 import { modelFamily } from "./model-id.ts";
 import { bedrockName, toolNamesOf, type ToolNames } from "./tool-names.ts";
@@ -286,7 +287,7 @@ function assistantBlocks(m: ChatMessage, names: ToolNames | undefined, caches: b
       const at = `${where}.tool_calls[${j}]`;
       const name = c?.function?.name;
       if (typeof c?.id !== "string" || typeof name !== "string") throw new HttpError(400, `${at} needs an id and a function name`, { param: at });
-      blocks.push({ toolUse: { toolUseId: c.id, name: bedrockName(names, name), input: toolArguments(c.function?.arguments, `${at}.function.arguments`) } });
+      blocks.push({ toolUse: { toolUseId: fittedToolCallId(c.id), name: bedrockName(names, name), input: toolArguments(c.function?.arguments, `${at}.function.arguments`) } });
     });
   }
   if (caches && m.cache_control && blocks.length > 0 && !blocks.at(-1)!.cachePoint) blocks.push(CACHE_POINT);
@@ -303,7 +304,7 @@ function toolResultBlock(m: ChatMessage, where: string): Block {
   }
   // an empty result still has to say something: Bedrock rejects blank text blocks
   if (content.length === 0) content.push({ json: {} });
-  return { toolResult: { toolUseId: m.tool_call_id, content } };
+  return { toolResult: { toolUseId: fittedToolCallId(m.tool_call_id), content } };
 }
 
 // ---------------------------------------------------------------------------------------------
