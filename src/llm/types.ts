@@ -204,6 +204,8 @@ export interface ProviderAdapter<S = unknown> {
  */
 export interface OpenAIDialect {
   readonly refuses: readonly ("stream_options" | "max_completion_tokens")[];
+  /** the tool call ids the server takes, when it takes fewer than OpenAI (tool-call-ids.ts) */
+  readonly fitToolCallId?: (id: string) => string;
 }
 
 /**

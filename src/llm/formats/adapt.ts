@@ -22,6 +22,7 @@ import { modelFamily } from "../providers/bedrock/model-id.ts";
 import { isClaude } from "../providers/vertex/index.ts";
 import { bodyDraft } from "../../policies/chain.ts";
 import type { ChatMessage, ChatRequest, OpenAIDialect } from "../types.ts";
+import { openaiToolCallId, withFittedToolCallIds } from "../providers/tool-call-ids.ts";
 import { fitDialect, fitOutputCap, fitSampling, isOpenAIReasoningModel, takesStreamOptions } from "./dialect.ts";
 import type { HubRead } from "./types.ts";
 
@@ -62,7 +63,8 @@ function forOpenAIFormat(read: HubRead, req: ChatRequest, model: string, dialect
   for (const k of read.derived ?? []) delete out[k];
   delete out.thinking;
   if (Array.isArray(out.tools)) out.tools = (out.tools as Record<string, unknown>[]).map(({ cache_control: _c, ...t }) => t);
-  out.messages = req.messages.map(plainMessage);
+  // tool call ids from other providers, fitted to OpenAI's 40 characters (a dialect's own rule is applied below)
+  out.messages = withFittedToolCallIds(req.messages.map(plainMessage), openaiToolCallId);
   if (out.stream === true && takesStreamOptions(dialect)) out.stream_options = { include_usage: true };
   const reasoning = isOpenAIReasoningModel(model);
   if (!reasoning && !dialect) return out;

@@ -5,13 +5,19 @@
  * that the server answers instead of refusing the whole request.
  */
 import type { BodyDraft } from "../../policies/types.ts";
-import type { OpenAIDialect } from "../types.ts";
+import { withFittedToolCallIds } from "../providers/tool-call-ids.ts";
+import type { ChatMessage, OpenAIDialect } from "../types.ts";
 
 export function fitDialect(draft: BodyDraft, dialect: OpenAIDialect): void {
   for (const field of dialect.refuses) {
     if (!(field in draft.body)) continue;
     if (field === "max_completion_tokens" && draft.body.max_tokens === undefined) draft.set("max_tokens", draft.body.max_completion_tokens);
     draft.delete(field);
+  }
+  const messages = draft.body.messages;
+  if (dialect.fitToolCallId && Array.isArray(messages)) {
+    const fitted = withFittedToolCallIds(messages as ChatMessage[], dialect.fitToolCallId);
+    if (fitted !== messages) draft.set("messages", fitted);
   }
 }
 

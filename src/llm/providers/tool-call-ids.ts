@@ -15,3 +15,52 @@ export function fittedToolCallId(id: string): string {
   const kept = id.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 48);
   return `${kept}_${Bun.hash(id).toString(36)}`.slice(0, 64);
 }
+
+/**
+ * OpenAI's chat completions take a tool call id of at most 40 characters (400
+ * `string_above_max_length`): ids from elsewhere can be longer (a Responses item id is 53).
+ */
+export function openaiToolCallId(id: string): string {
+  if (id.length <= 40) return id;
+  return `${id.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 26)}_${Bun.hash(id).toString(36)}`.slice(0, 40);
+}
+
+/**
+ * Mistral takes exactly nine letters and digits ("Tool call id was ... but must be a-z, A-Z, 0-9,
+ * with a length of 9"): another provider's ids in a conversation's history are refused.
+ */
+export function mistralToolCallId(id: string): string {
+  if (/^[a-zA-Z0-9]{9}$/.test(id)) return id;
+  return Bun.hash(id).toString(36).padStart(9, "0").slice(-9);
+}
+
+/**
+ * The messages with each tool call id (an assistant's `tool_calls[].id`, a tool message's
+ * `tool_call_id`) fitted by `fit`; the same array when none changes.
+ */
+export function withFittedToolCallIds<M extends { tool_calls?: unknown; tool_call_id?: unknown }>(messages: M[], fit: (id: string) => string): M[] {
+  let out: M[] | undefined;
+  for (let i = 0; i < messages.length; i++) {
+    const m = messages[i]!;
+    const next = fittedMessage(m, fit);
+    if (next !== m) (out ??= messages.slice())[i] = next;
+  }
+  return out ?? messages;
+}
+
+function fittedMessage<M extends { tool_calls?: unknown; tool_call_id?: unknown }>(m: M, fit: (id: string) => string): M {
+  if (typeof m.tool_call_id === "string") {
+    const id = fit(m.tool_call_id);
+    return id === m.tool_call_id ? m : { ...m, tool_call_id: id };
+  }
+  if (!Array.isArray(m.tool_calls)) return m;
+  let changed = false;
+  const calls = (m.tool_calls as { id?: unknown }[]).map((c) => {
+    if (typeof c?.id !== "string") return c;
+    const id = fit(c.id);
+    if (id === c.id) return c;
+    changed = true;
+    return { ...c, id };
+  });
+  return changed ? { ...m, tool_calls: calls } : m;
+}

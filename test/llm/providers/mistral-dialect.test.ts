@@ -17,6 +17,9 @@ const USAGE = { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 };
 
 /** Mistral's answers: its 422 for a refused field; else its stream (usage on the last chunk) or its completion */
 function mistral(body: Record<string, unknown>): Response {
+  const messages = (body.messages ?? []) as { tool_calls?: { id: string }[]; tool_call_id?: string }[];
+  const badId = messages.flatMap((m) => [...(m.tool_calls ?? []).map((c) => c.id), ...(m.tool_call_id ? [m.tool_call_id] : [])]).find((id) => !/^[a-zA-Z0-9]{9}$/.test(id));
+  if (badId) return Response.json({ object: "error", message: `Tool call id was ${badId} but must be a-z, A-Z, 0-9, with a length of 9.`, type: "invalid_request_error", param: null, code: null }, { status: 400 });
   const extra = REFUSED.find((f) => f in body);
   if (extra) {
     const detail = [{ type: "extra_forbidden", loc: ["body", extra], msg: "Extra inputs are not permitted", input: body[extra] }];
@@ -87,3 +90,30 @@ test("Anthropic SDK, streamed, and the Responses API with max_output_tokens: ans
   expect(sent.max_completion_tokens).toBeUndefined();
   expect(sent.max_tokens).toBe(40);
 });
+
+test("a conversation begun elsewhere (OpenAI's call ids) goes on on Mistral: ids fitted to its nine letters and digits, a call and its result alike", async () => {
+  const messages: OpenAI.ChatCompletionMessageParam[] = [
+    { role: "user", content: "Weather in Paris?" },
+    { role: "assistant", content: null, tool_calls: [{ id: "call_9f3a2b7c1d4e5f6a7b8c9d0e", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } }] },
+    { role: "tool", tool_call_id: "call_9f3a2b7c1d4e5f6a7b8c9d0e", content: "18°C" },
+  ];
+  const done = await openai.chat.completions.create({ model: "mistral-small-latest", messages });
+  expect(done.choices[0]!.message.content).toBe("Bonjour !");
+  const sent = emu.requests.at(-1)!.json as { messages: { tool_calls?: { id: string }[]; tool_call_id?: string }[] };
+  const callId = sent.messages[1]!.tool_calls![0]!.id;
+  expect(callId).toMatch(/^[a-zA-Z0-9]{9}$/);
+  expect(sent.messages[2]!.tool_call_id).toBe(callId);
+
+  const anthropic = new Anthropic({ baseURL: gw.baseURL().replace(/\/v1$/, ""), apiKey: "client-key", maxRetries: 0 });
+  const message = await anthropic.messages.create({
+    model: "mistral-small-latest",
+    max_tokens: 50,
+    messages: [
+      { role: "user", content: "Weather in Paris?" },
+      { role: "assistant", content: [{ type: "tool_use", id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", name: "get_weather", input: { city: "Paris" } }] },
+      { role: "user", content: [{ type: "tool_result", tool_use_id: "toolu_01T1x1fJ34qAmk2tNTrN7Up6", content: "18°C" }] },
+    ],
+  });
+  expect(message.content as unknown[]).toEqual([{ type: "text", text: "Bonjour !" }]);
+});
+

@@ -3,12 +3,13 @@
  * conversation begun on a provider whose ids do not fit (Kimi's `functions.Bash:0`) and continued
  * on Claude: the call and its result keep the same fitted id, distinct ids stay distinct, ids that
  * fit are left as they are. Anthropic answers 400 "messages.N.content.M.tool_use.id: String should
- * match pattern '^[a-zA-Z0-9_-]+$'" otherwise.
+ * match pattern '^[a-zA-Z0-9_-]+$'" otherwise. The same for OpenAI's limit (40 characters) and
+ * Mistral's (nine letters and digits).
  */
 import { describe, expect, test } from "bun:test";
 import { toAnthropicRequest } from "../../../src/llm/providers/anthropic/request.ts";
 import { converseRequest } from "../../../src/llm/providers/bedrock/request.ts";
-import { fittedToolCallId } from "../../../src/llm/providers/tool-call-ids.ts";
+import { fittedToolCallId, mistralToolCallId, openaiToolCallId } from "../../../src/llm/providers/tool-call-ids.ts";
 import type { ChatRequest } from "../../../src/llm/types.ts";
 
 const PATTERN = /^[a-zA-Z0-9_-]{1,64}$/;
@@ -20,6 +21,21 @@ test("ids that do not fit: fitted, stable, distinct; ids that fit: unchanged", (
   expect(new Set(fitted).size).toBe(IDS.length);
   expect(IDS.map(fittedToolCallId)).toEqual(fitted);
   for (const ok of ["call_abc123", "toolu_01T1x1fJ34qAmk2tNTrN7Up6", "tooluse_Zx-9"]) expect(fittedToolCallId(ok)).toBe(ok);
+});
+
+test("OpenAI's 40 characters and Mistral's nine letters and digits: fitted, stable, distinct", () => {
+  const long = ["fc_0f0e50a1476a6c35006912c58dc9f8819192c25864eb16f07f", "fc_0f0e50a1476a6c35006912c58dc9f8819192c25864eb16f07e"];
+  const openai = long.map(openaiToolCallId);
+  for (const id of openai) expect(id.length).toBeLessThanOrEqual(40);
+  expect(openai[0]).not.toBe(openai[1]);
+  expect(long.map(openaiToolCallId)).toEqual(openai);
+  expect(openaiToolCallId("call_abc")).toBe("call_abc");
+
+  const others = ["call_9f3a2b7c1d4e5f6a7b8c9d0e", "toolu_01T1x1fJ34qAmk2tNTrN7Up6", "functions.Bash:0"];
+  const mistral = others.map(mistralToolCallId);
+  for (const id of mistral) expect(id).toMatch(/^[a-zA-Z0-9]{9}$/);
+  expect(new Set(mistral).size).toBe(3);
+  expect(mistralToolCallId("D681PevKs")).toBe("D681PevKs");
 });
 
 /** a Kimi turn with two calls and their results, then the user again */

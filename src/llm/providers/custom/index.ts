@@ -5,6 +5,7 @@
 import type { OpenAIDialect, ProviderAdapter, RouteType } from "../../types.ts";
 import { lookup } from "../../lookup.ts";
 import { OPENAI_SUFFIX } from "../openai/index.ts";
+import { mistralToolCallId } from "../tool-call-ids.ts";
 
 export type ProviderFormat =
   | "completions"
@@ -71,7 +72,7 @@ export const customAdapter: ProviderAdapter<CustomSpec> = {
 /** The presets whose servers refuse some of OpenAI's request fields (by the provider's name, a preset's or `providerOverride`). */
 const DIALECTS: Record<string, OpenAIDialect> = {
   // docs.mistral.ai: the chat API refuses fields it does not document (422 extra_forbidden)
-  mistral: { refuses: ["stream_options", "max_completion_tokens"] },
+  mistral: { refuses: ["stream_options", "max_completion_tokens"], fitToolCallId: mistralToolCallId },
   // Cohere's Compatibility API refuses stream_options too (strandsagents.com, "Cohere")
   cohere: { refuses: ["stream_options"] },
 };
