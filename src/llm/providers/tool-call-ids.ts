@@ -54,13 +54,21 @@ function fittedMessage<M extends { tool_calls?: unknown; tool_call_id?: unknown 
     return id === m.tool_call_id ? m : { ...m, tool_call_id: id };
   }
   if (!Array.isArray(m.tool_calls)) return m;
-  let changed = false;
-  const calls = (m.tool_calls as { id?: unknown }[]).map((c) => {
-    if (typeof c?.id !== "string") return c;
+  const calls = fittedCalls(m.tool_calls as { id?: unknown }[], fit);
+  return calls === m.tool_calls ? m : { ...m, tool_calls: calls };
+}
+
+/**
+ * The calls with their ids fitted; the same array when none changes. (A loop, apart from
+ * fittedMessage: a closure there would give every message a scope object, calls or not.)
+ */
+function fittedCalls(calls: { id?: unknown }[], fit: (id: string) => string): { id?: unknown }[] {
+  let out: { id?: unknown }[] | undefined;
+  for (let i = 0; i < calls.length; i++) {
+    const c = calls[i];
+    if (typeof c?.id !== "string") continue;
     const id = fit(c.id);
-    if (id === c.id) return c;
-    changed = true;
-    return { ...c, id };
-  });
-  return changed ? { ...m, tool_calls: calls } : m;
+    if (id !== c.id) (out ??= calls.slice())[i] = { ...c, id };
+  }
+  return out ?? calls;
 }
