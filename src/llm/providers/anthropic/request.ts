@@ -47,6 +47,7 @@ interface AnthropicMessage {
 export function toAnthropicRequest(req: ChatRequest, model: string): Record<string, unknown> {
   requireSingleChoice(req, "Anthropic");
   const { system, messages } = convertMessages(req.messages);
+  trimPrefill(messages);
   const out: Record<string, unknown> = { model, messages };
   if (system.length > 0) out.system = system;
 
@@ -120,6 +121,22 @@ function convertMessages(input: ChatMessage[]): { system: Block[]; messages: Ant
   return { system, messages };
 }
 
+/**
+ * A conversation that ends on an assistant message asks Claude to go on from it (a prefill), and
+ * Claude refuses one that ends in whitespace (400 "final assistant content cannot end with trailing
+ * whitespace"): its last text is trimmed at the end.
+ */
+function trimPrefill(messages: AnthropicMessage[]): void {
+  const last = messages[messages.length - 1];
+  if (last?.role !== "assistant") return;
+  if (typeof last.content === "string") {
+    last.content = last.content.trimEnd();
+    return;
+  }
+  const block = last.content[last.content.length - 1];
+  if (block?.type === "text" && typeof block.text === "string") last.content[last.content.length - 1] = { ...block, text: block.text.trimEnd() };
+}
+
 function asBlocks(content: string | Block[]): Block[] {
   return typeof content === "string" ? [{ type: "text", text: content }] : content;
 }
@@ -132,7 +149,17 @@ function withMessageCache(blocks: Block[], m: ChatMessage): Block[] {
   return blocks;
 }
 
+/**
+ * Whether Claude takes `text` as a text block: it refuses empty and whitespace-only ones with 400
+ * ("text content blocks must be non-empty", "... must contain non-whitespace text"), which OpenAI
+ * clients send (an empty system prompt, a blank turn); such text is left out.
+ */
+function claudeText(text: string): boolean {
+  return /\S/.test(text);
+}
+
 function userContent(m: ChatMessage, where: string): string | Block[] {
+  if (typeof m.content === "string" && !claudeText(m.content)) return [];
   if (typeof m.content === "string" && m.cache_control === undefined) return m.content;
   if (typeof m.content === "string") return withMessageCache(textBlocks(m.content, where), m);
   if (!Array.isArray(m.content)) throw badRequest(`${where}.content`, `'${where}.content' must be a string or an array of content parts`);
@@ -151,7 +178,7 @@ function userPart(part: unknown, where: string): Block | undefined {
   switch (p.type) {
     case "text":
       if (typeof p.text !== "string") throw badRequest(`${where}.text`, `'${where}.text' must be a string`);
-      return p.text === "" ? undefined : { type: "text", text: p.text, ...cache };
+      return claudeText(p.text) ? { type: "text", text: p.text, ...cache } : undefined;
     case "image_url": {
       const raw = p.image_url as { url?: unknown } | string | undefined;
       const url = typeof raw === "string" ? raw : raw?.url;
@@ -180,17 +207,17 @@ function imageSource(url: string, where: string): Block {
   throw badRequest(where, "image URLs must be http(s) or base64 data URLs");
 }
 
-/** Text of a system/assistant/tool message: a string or text parts, as text blocks (empty skipped). */
+/** Text of a system/assistant/tool message: a string or text parts, as text blocks (blank ones skipped). */
 function textBlocks(content: unknown, where: string): Block[] {
   if (content === undefined || content === null) return [];
-  if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
+  if (typeof content === "string") return claudeText(content) ? [{ type: "text", text: content }] : [];
   if (!Array.isArray(content)) throw badRequest(`${where}.content`, `'${where}.content' must be a string or an array of text parts`);
   const blocks: Block[] = [];
   content.forEach((part, j) => {
     const p = part as Record<string, unknown> | null;
     const text = p?.type === "text" ? p.text : p?.type === "refusal" ? p.refusal : undefined;
     if (typeof text !== "string") throw badRequest(`${where}.content[${j}]`, `'${where}.content[${j}]' must be a text part`);
-    if (text !== "") blocks.push(p!.cache_control === undefined ? { type: "text", text } : { type: "text", text, cache_control: p!.cache_control });
+    if (claudeText(text)) blocks.push(p!.cache_control === undefined ? { type: "text", text } : { type: "text", text, cache_control: p!.cache_control });
   });
   return blocks;
 }

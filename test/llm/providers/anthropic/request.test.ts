@@ -299,3 +299,26 @@ describe("requests Anthropic cannot express: 400 naming the parameter, nothing s
     expect(t.emu.requests.length).toBe(before);
   });
 });
+
+describe("text Claude refuses", () => {
+  test("blank system prompts, blank turns and blank parts are left out; a final assistant prefill loses its trailing whitespace", async () => {
+    // Claude answers 400 "text content blocks must contain non-whitespace text" and "final
+    // assistant content cannot end with trailing whitespace" to these, as OpenAI clients send them
+    const body = await sent({
+      messages: [
+        { role: "system", content: "" },
+        { role: "system", content: [{ type: "text", text: "  \n" }, { type: "text", text: "Be brief." }] },
+        { role: "user", content: "Hi" },
+        { role: "assistant", content: " " },
+        { role: "user", content: [{ type: "text", text: "\n" }, { type: "text", text: "Name a colour." }] },
+        { role: "user", content: "   " },
+        { role: "assistant", content: "The colour is " },
+      ],
+    });
+    expect(body.system).toEqual([{ type: "text", text: "Be brief." }]);
+    expect(body.messages).toEqual([
+      { role: "user", content: [{ type: "text", text: "Hi" }, { type: "text", text: "Name a colour." }] },
+      { role: "assistant", content: [{ type: "text", text: "The colour is" }] },
+    ]);
+  });
+});
