@@ -176,11 +176,11 @@ interface Part {
 function textBlocks(m: ChatMessage, caches: boolean, where: string): Block[] {
   const blocks: Block[] = [];
   if (typeof m.content === "string") {
-    if (m.content !== "") blocks.push({ text: m.content });
+    if (hasText(m.content)) blocks.push({ text: m.content });
   } else if (Array.isArray(m.content)) {
     (m.content as Part[]).forEach((p, j) => {
       if (p?.type !== "text" || typeof p.text !== "string") throw new HttpError(400, `${where}.content[${j}]: only text parts are allowed here`, { param: `${where}.content` });
-      if (p.text !== "") blocks.push({ text: p.text });
+      if (hasText(p.text)) blocks.push({ text: p.text });
       if (caches && p.cache_control && blocks.length > 0) blocks.push(CACHE_POINT);
     });
   }
@@ -197,7 +197,7 @@ function userBlocks(m: ChatMessage, caches: boolean, where: string): Block[] {
     switch (p?.type) {
       case "text":
         if (typeof p.text !== "string") throw new HttpError(400, `${at}.text must be a string`, { param: at });
-        if (p.text !== "") blocks.push({ text: p.text });
+        if (hasText(p.text)) blocks.push({ text: p.text });
         break;
       case "image_url":
         blocks.push(imageBlock(typeof p.image_url === "string" ? p.image_url : p.image_url?.url, at));
@@ -274,10 +274,10 @@ function assistantBlocks(m: ChatMessage, names: ToolNames | undefined, caches: b
     }
   }
   if (typeof m.content === "string") {
-    if (m.content.trim() !== "") blocks.push({ text: m.content });
+    if (hasText(m.content)) blocks.push({ text: m.content });
   } else if (Array.isArray(m.content)) {
     (m.content as Part[]).forEach((p, j) => {
-      if (p?.type === "text" && typeof p.text === "string" && p.text.trim() !== "") blocks.push({ text: p.text });
+      if (p?.type === "text" && typeof p.text === "string" && hasText(p.text)) blocks.push({ text: p.text });
       else if (p?.type !== "text" && p?.type !== "refusal") throw new HttpError(400, `${where}.content[${j}]: assistant content must be text`, { param: `${where}.content` });
       if (caches && p.cache_control && blocks.length > 0) blocks.push(CACHE_POINT);
     });
@@ -298,9 +298,9 @@ function toolResultBlock(m: ChatMessage, where: string): Block {
   if (typeof m.tool_call_id !== "string") throw new HttpError(400, `${where}.tool_call_id is required for tool messages`, { param: `${where}.tool_call_id` });
   const content: Block[] = [];
   if (typeof m.content === "string") {
-    if (m.content !== "") content.push({ text: m.content });
+    if (hasText(m.content)) content.push({ text: m.content });
   } else if (Array.isArray(m.content)) {
-    for (const p of m.content as Part[]) if (p?.type === "text" && typeof p.text === "string" && p.text !== "") content.push({ text: p.text });
+    for (const p of m.content as Part[]) if (p?.type === "text" && typeof p.text === "string" && hasText(p.text)) content.push({ text: p.text });
   }
   // an empty result still has to say something: Bedrock rejects blank text blocks
   if (content.length === 0) content.push({ json: {} });
@@ -384,6 +384,14 @@ function outputFormat(format: unknown): Block | undefined {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Whether Bedrock takes `text` as a text block: it refuses blank ones ("The text field in the
+ * ContentBlock object ... is blank"). (A test, not `trim()`: no copy of a long prompt.)
+ */
+function hasText(text: string): boolean {
+  return /\S/.test(text);
 }
 
 function num(v: unknown): number | undefined {

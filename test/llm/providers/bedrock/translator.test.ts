@@ -136,6 +136,22 @@ describe("request translation", () => {
   const req = (r: Partial<ChatRequest>): ChatRequest => ({ model: "m", messages: [{ role: "user", content: "hi" }], ...r });
   const body = (r: Partial<ChatRequest>, model = "anthropic.claude-3-5-haiku-20241022-v1:0") => JSON.parse(converseRequest(req(r), { region: "us-east-1" }, model).body);
 
+  test("blank text (whitespace only) is left out of system, user, assistant and tool messages: Bedrock refuses blank text blocks", () => {
+    const b = body({
+      messages: [
+        { role: "system", content: "  " },
+        { role: "user", content: [{ type: "text", text: "\n" }, { type: "text", text: "list files" }] },
+        { role: "assistant", content: " ", tool_calls: [{ id: "t1", type: "function", function: { name: "ls", arguments: "{}" } }] },
+        { role: "tool", tool_call_id: "t1", content: " \n" },
+        { role: "user", content: "\t" },
+      ],
+    });
+    expect(b.system).toBeUndefined();
+    const texts = (b.messages as { content: { text?: string }[] }[]).flatMap((m) => m.content).filter((c) => "text" in c).map((c) => c.text);
+    expect(texts).toEqual(["list files"]);
+    expect(JSON.stringify(b.messages)).toContain('"toolResult":{"toolUseId":"t1","content":[{"json":{}}]}');
+  });
+
   test("cache markers are dropped for models without prompt caching (Bedrock would refuse them)", () => {
     const marked = { messages: [{ role: "user", content: [{ type: "text", text: "hi", cache_control: { type: "ephemeral" } }] }] };
     expect(body(marked, "meta.llama3-70b-instruct-v1:0").messages[0].content).toEqual([{ text: "hi" }]);
