@@ -23,7 +23,7 @@ import { isClaude } from "../providers/vertex/index.ts";
 import { bodyDraft } from "../../policies/chain.ts";
 import type { ChatMessage, ChatRequest, OpenAIDialect } from "../types.ts";
 import { openaiToolCallId, withFittedToolCallIds } from "../providers/tool-call-ids.ts";
-import { fitDialect, fitOutputCap, fitSampling, isOpenAIReasoningModel, takesStreamOptions } from "./dialect.ts";
+import { fitDialect, fitOutputCap, fitReasoningEffort, fitSampling, isOpenAIReasoningModel, takesStreamOptions } from "./dialect.ts";
 import type { HubRead } from "./types.ts";
 
 /** anthropic-beta flags Bedrock's Claude models accept (others are refused there). */
@@ -60,18 +60,20 @@ function withFunctionToolsOnly(req: ChatRequest): ChatRequest {
 
 function forOpenAIFormat(read: HubRead, req: ChatRequest, model: string, dialect: OpenAIDialect | undefined): ChatRequest {
   const out = withFunctionToolsOnly(req);
-  for (const k of read.derived ?? []) delete out[k];
+  const reasoning = isOpenAIReasoningModel(model);
+  // (a reasoning model takes the derived effort: fitReasoningEffort below)
+  for (const k of read.derived ?? []) if (!(reasoning && k === "reasoning_effort")) delete out[k];
   delete out.thinking;
   if (Array.isArray(out.tools)) out.tools = (out.tools as Record<string, unknown>[]).map(({ cache_control: _c, ...t }) => t);
   // tool call ids from other providers, fitted to OpenAI's 40 characters (a dialect's own rule is applied below)
   out.messages = withFittedToolCallIds(req.messages.map(plainMessage), openaiToolCallId);
   if (out.stream === true && takesStreamOptions(dialect)) out.stream_options = { include_usage: true };
-  const reasoning = isOpenAIReasoningModel(model);
   if (!reasoning && !dialect) return out;
   const draft = bodyDraft(out);
   if (reasoning) {
     fitOutputCap(draft, model);
     fitSampling(draft, model);
+    fitReasoningEffort(draft);
   }
   if (dialect) fitDialect(draft, dialect);
   return draft.body as ChatRequest;

@@ -58,3 +58,19 @@ export function fitSampling(draft: BodyDraft, model: string): void {
   if (!REFUSES_MAX_TOKENS.test(model)) return;
   for (const k of ["temperature", "top_p"]) if (k in draft.body && draft.body[k] !== 1) draft.delete(k);
 }
+
+/** The efforts OpenAI's reasoning models take (`xhigh` and Claude's `max` are asked as `high`). */
+const OPENAI_EFFORTS: Readonly<Record<string, string>> = { none: "none", minimal: "minimal", low: "low", medium: "medium", high: "high", xhigh: "high", max: "high" };
+
+/**
+ * A translated request's effort (derived from Claude's `thinking` or Gemini's `thinkingConfig`) for
+ * one of OpenAI's reasoning models, which take it: kept on OpenAI's scale, so Claude Code's
+ * thinking setting still says how hard gpt-5 thinks (other OpenAI-format models refuse the field).
+ */
+export function fitReasoningEffort(draft: BodyDraft): void {
+  const effort = draft.body.reasoning_effort;
+  if (effort === undefined) return;
+  const fitted = typeof effort === "string" && Object.hasOwn(OPENAI_EFFORTS, effort) ? OPENAI_EFFORTS[effort] : undefined;
+  if (fitted === undefined) draft.delete("reasoning_effort");
+  else if (fitted !== effort) draft.set("reasoning_effort", fitted);
+}

@@ -60,6 +60,17 @@ test("an Anthropic client's sampling: only what the model takes (temperature and
   expect([sent().temperature, sent().top_p, sent().top_k]).toEqual([0.2, 0.9, undefined]);
 });
 
+test("Claude's thinking becomes the reasoning effort of a reasoning model (on OpenAI's scale), and nothing for gpt-4o", async () => {
+  const anthropic = new Anthropic({ baseURL: gw.baseURL().replace(/\/v1$/, ""), apiKey: "client-key", maxRetries: 0 });
+  const think = (model: string, budget: number) => anthropic.messages.stream({ model, max_tokens: 64000, thinking: { type: "enabled", budget_tokens: budget }, messages: [{ role: "user", content: "Plan the refactor" }] }).finalMessage();
+  await think("gpt-5", 1024);
+  expect(sent().reasoning_effort).toBe("low");
+  await think("gpt-5", 60000);
+  expect(sent().reasoning_effort).toBe("high"); // Claude's largest budgets ask for more than OpenAI's scale has
+  await think("gpt-4o", 1024);
+  expect(sent().reasoning_effort).toBeUndefined();
+});
+
 test("an OpenAI client's max_tokens: renamed for gpt-5, kept for gpt-4o", async () => {
   const done = await gw.client.chat.completions.create({ model: "gpt-5", max_tokens: 100, messages: [{ role: "user", content: "hi" }] });
   expect(done.choices[0]!.message.content).toBe("Done.");
