@@ -23,7 +23,7 @@ import { isClaude } from "../providers/vertex/index.ts";
 import { bodyDraft } from "../../policies/chain.ts";
 import type { ChatMessage, ChatRequest, OpenAIDialect } from "../types.ts";
 import { openaiToolCallId, withFittedToolCallIds } from "../providers/tool-call-ids.ts";
-import { fitDialect, fitOutputCap, fitReasoningEffort, fitSampling, isOpenAIReasoningModel, takesStreamOptions } from "./dialect.ts";
+import { fitDialect, fitForReasoningModel, isOpenAIReasoningModel, takesStreamOptions } from "./dialect.ts";
 import type { HubRead } from "./types.ts";
 
 /** anthropic-beta flags Bedrock's Claude models accept (others are refused there). */
@@ -61,7 +61,7 @@ function withFunctionToolsOnly(req: ChatRequest): ChatRequest {
 function forOpenAIFormat(read: HubRead, req: ChatRequest, model: string, dialect: OpenAIDialect | undefined): ChatRequest {
   const out = withFunctionToolsOnly(req);
   const reasoning = isOpenAIReasoningModel(model);
-  // (a reasoning model takes the derived effort: fitReasoningEffort below)
+  // (a reasoning model takes the derived effort: fitForReasoningModel below)
   for (const k of read.derived ?? []) if (!(reasoning && k === "reasoning_effort")) delete out[k];
   delete out.thinking;
   if (Array.isArray(out.tools)) out.tools = (out.tools as Record<string, unknown>[]).map(({ cache_control: _c, ...t }) => t);
@@ -70,11 +70,7 @@ function forOpenAIFormat(read: HubRead, req: ChatRequest, model: string, dialect
   if (out.stream === true && takesStreamOptions(dialect)) out.stream_options = { include_usage: true };
   if (!reasoning && !dialect) return out;
   const draft = bodyDraft(out);
-  if (reasoning) {
-    fitOutputCap(draft, model);
-    fitSampling(draft, model);
-    fitReasoningEffort(draft);
-  }
+  if (reasoning) fitForReasoningModel(draft);
   if (dialect) fitDialect(draft, dialect);
   return draft.body as ChatRequest;
 }

@@ -5,6 +5,7 @@
  * that the server answers instead of refusing the whole request.
  */
 import type { BodyDraft } from "../../policies/types.ts";
+import { lookup } from "../lookup.ts";
 import { withFittedToolCallIds } from "../providers/tool-call-ids.ts";
 import type { ChatMessage, OpenAIDialect } from "../types.ts";
 
@@ -41,36 +42,36 @@ export function isOpenAIReasoningModel(model: string): boolean {
   return REFUSES_MAX_TOKENS.test(model);
 }
 
+/** An OpenAI client's request: its `max_tokens` renamed when it goes to such a model. */
 export function fitOutputCap(draft: BodyDraft, model: string): void {
+  if (draft.body.max_tokens !== undefined && isOpenAIReasoningModel(model)) renameOutputCap(draft);
+}
+
+function renameOutputCap(draft: BodyDraft): void {
   const cap = draft.body.max_tokens;
-  if (cap === undefined || !REFUSES_MAX_TOKENS.test(model)) return;
+  if (cap === undefined) return;
   if (draft.body.max_completion_tokens === undefined) draft.set("max_completion_tokens", cap);
   draft.delete("max_tokens");
 }
 
 /**
- * The same models take only the default sampling (400 "Unsupported value: 'temperature' does not
- * support 0.2 with this model. Only the default (1) value is supported."). A translated request's
- * `temperature` and `top_p` (Claude's, Gemini's) are left out for them unless they are that
- * default; an OpenAI client's own are left as it sent them.
+ * A translated request to one of these models (the caller has checked it is one): the cap
+ * renamed; `temperature` and `top_p` (Claude's, Gemini's) left out unless they are the default,
+ * since the same models take only that (400 "Unsupported value: 'temperature' does not support 0.2
+ * with this model. Only the default (1) value is supported."); and the effort derived from
+ * Claude's `thinking` or Gemini's `thinkingConfig` kept, on OpenAI's scale, so Claude Code's
+ * thinking setting still says how hard gpt-5 thinks (other OpenAI-format models refuse the field).
+ * An OpenAI client's own sampling is left as it sent it.
  */
-export function fitSampling(draft: BodyDraft, model: string): void {
-  if (!REFUSES_MAX_TOKENS.test(model)) return;
+export function fitForReasoningModel(draft: BodyDraft): void {
+  renameOutputCap(draft);
   for (const k of ["temperature", "top_p"]) if (k in draft.body && draft.body[k] !== 1) draft.delete(k);
+  const effort = draft.body.reasoning_effort;
+  if (effort === undefined) return;
+  const fitted = typeof effort === "string" ? lookup(OPENAI_EFFORTS, effort) : undefined;
+  if (fitted === undefined) draft.delete("reasoning_effort");
+  else if (fitted !== effort) draft.set("reasoning_effort", fitted);
 }
 
 /** The efforts OpenAI's reasoning models take (`xhigh` and Claude's `max` are asked as `high`). */
 const OPENAI_EFFORTS: Readonly<Record<string, string>> = { none: "none", minimal: "minimal", low: "low", medium: "medium", high: "high", xhigh: "high", max: "high" };
-
-/**
- * A translated request's effort (derived from Claude's `thinking` or Gemini's `thinkingConfig`) for
- * one of OpenAI's reasoning models, which take it: kept on OpenAI's scale, so Claude Code's
- * thinking setting still says how hard gpt-5 thinks (other OpenAI-format models refuse the field).
- */
-export function fitReasoningEffort(draft: BodyDraft): void {
-  const effort = draft.body.reasoning_effort;
-  if (effort === undefined) return;
-  const fitted = typeof effort === "string" && Object.hasOwn(OPENAI_EFFORTS, effort) ? OPENAI_EFFORTS[effort] : undefined;
-  if (fitted === undefined) draft.delete("reasoning_effort");
-  else if (fitted !== effort) draft.set("reasoning_effort", fitted);
-}

@@ -13,7 +13,7 @@
  * Other parts (reasoning, tool calls, the finish) keep their order: held text goes out before them.
  */
 import type { ClientStreamWriter, FinishReason, JsonStringLiteral, StreamFailure } from "../hub/parts.ts";
-import { literal, trustedLiteral } from "../hub/parts.ts";
+import { literal, literalText, trustedLiteral } from "../hub/parts.ts";
 import type { RequestContext } from "../../server/context.ts";
 import type { Usage } from "../types.ts";
 import { StreamMasker } from "./regex.ts";
@@ -33,11 +33,6 @@ interface Window {
 /** A plain string as a JSON literal (no stringify when nothing needs escaping). */
 function asLiteral(text: string): JsonStringLiteral {
   return /["\\\u0000-\u001f\u2028\u2029]/.test(text) ? literal(text) : trustedLiteral(`"${text}"`);
-}
-
-/** A JSON string literal's text (no parse when it has no escapes). */
-function textOf(v: JsonStringLiteral): string {
-  return v.indexOf("\\") === -1 ? v.slice(1, -1) : (JSON.parse(v) as string);
 }
 
 export class GuardedWriter implements ClientStreamWriter {
@@ -88,7 +83,7 @@ export class GuardedWriter implements ClientStreamWriter {
   }
   text(value: JsonStringLiteral): void {
     if (this.rejected) return;
-    const text = textOf(value);
+    const text = literalText(value);
     const out = this.mask(text);
     // the usual case: nothing held, nothing masked: the provider's literal goes on as it is
     if (out === text && this.remote.length === 0) this.inner.text(value);

@@ -5,12 +5,7 @@
  */
 import type { Usage } from "../types.ts";
 import { failureHttpError } from "./failure.ts";
-import type { FinishReason, HubMessage, HubWriter, JsonStringLiteral, StreamFailure, ThinkingBlock } from "./parts.ts";
-
-/** A JSON string literal's text (no parse when it has no escapes). */
-function textOf(v: JsonStringLiteral): string {
-  return v.indexOf("\\") === -1 ? v.slice(1, -1) : (JSON.parse(v) as string);
-}
+import { literalText, type FinishReason, type HubMessage, type HubWriter, type JsonStringLiteral, type StreamFailure, type ThinkingBlock } from "./parts.ts";
 
 export interface MessageCollector extends HubWriter {
   /** the answer, once the stream ended; throws the failure as an HTTP error when it failed or never ended */
@@ -42,11 +37,11 @@ class Collector implements MessageCollector {
   }
 
   text(value: JsonStringLiteral): void {
-    this.texts.push(textOf(value));
+    this.texts.push(literalText(value));
   }
 
   reasoning(value: JsonStringLiteral): void {
-    const t = textOf(value);
+    const t = literalText(value);
     this.reasoningText += t;
     this.openThinking += t;
   }
@@ -61,12 +56,12 @@ class Collector implements MessageCollector {
   }
 
   toolCall(call: { index: number; id: string; name: string; args?: JsonStringLiteral | undefined; signature?: string | undefined }): void {
-    this.calls[call.index] = { id: call.id, name: call.name, arguments: call.args === undefined ? "" : textOf(call.args), signature: call.signature };
+    this.calls[call.index] = { id: call.id, name: call.name, arguments: call.args === undefined ? "" : literalText(call.args), signature: call.signature };
   }
 
   toolArgs(index: number, fragment: JsonStringLiteral): void {
     const call = this.calls[index];
-    if (call) call.arguments += textOf(fragment);
+    if (call) call.arguments += literalText(fragment);
   }
 
   answerSignature(signature: string): void {

@@ -21,6 +21,11 @@ export function trustedLiteral(text: string): JsonStringLiteral {
   return text as JsonStringLiteral;
 }
 
+/** A JSON string literal's text (no parse when it has no escapes). */
+export function literalText(v: JsonStringLiteral): string {
+  return v.indexOf("\\") === -1 ? v.slice(1, -1) : (JSON.parse(v) as string);
+}
+
 /** Why the answer ended, in the hub's (OpenAI's) terms; each writer maps it to its format. */
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter";
 

@@ -13,9 +13,9 @@
 import type { ChatRequest } from "../types.ts";
 
 export interface ClaudeSampling {
-  temperature?: number;
-  top_p?: number;
-  top_k?: number;
+  temperature?: number | undefined;
+  top_p?: number | undefined;
+  top_k?: number | undefined;
 }
 
 export function claudeSampling(req: ChatRequest, model: string, thinking: Record<string, unknown> | undefined): ClaudeSampling {

@@ -11,9 +11,13 @@
 const FITS = /^[a-zA-Z0-9_-]{1,64}$/;
 
 export function fittedToolCallId(id: string): string {
-  if (FITS.test(id)) return id;
-  const kept = id.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 48);
-  return `${kept}_${Bun.hash(id).toString(36)}`.slice(0, 64);
+  return FITS.test(id) ? id : hashed(id, 64);
+}
+
+/** The id's letters, digits, `_` and `-` (others as `_`) and a hash of the whole id, in at most `max` characters. */
+function hashed(id: string, max: number): string {
+  const hash = Bun.hash(id).toString(36); // at most 13 characters
+  return `${id.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, max - hash.length - 1)}_${hash}`;
 }
 
 /**
@@ -21,8 +25,7 @@ export function fittedToolCallId(id: string): string {
  * `string_above_max_length`): ids from elsewhere can be longer (a Responses item id is 53).
  */
 export function openaiToolCallId(id: string): string {
-  if (id.length <= 40) return id;
-  return `${id.replace(/[^a-zA-Z0-9_-]/g, "_").slice(0, 26)}_${Bun.hash(id).toString(36)}`.slice(0, 40);
+  return id.length <= 40 ? id : hashed(id, 40);
 }
 
 /**

@@ -145,7 +145,7 @@ class WholeAnswer implements ByteTranslator {
 }
 
 /** A whole answer as the parts a stream of it would have brought, in a stream's order. */
-export function writeMessage(msg: HubMessage, out: HubWriter): void {
+function writeMessage(msg: HubMessage, out: HubWriter): void {
   out.start({ id: msg.id, model: msg.model });
   if (msg.thinkingBlocks?.length) {
     for (const b of msg.thinkingBlocks) {

@@ -12,6 +12,7 @@ import { requireSingleChoice, stopSequences } from "../../chat-request.ts";
 import { parseDataUrl } from "../../content/data-url.ts";
 import { toolArguments } from "../../content/tool-arguments.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
+import { hasText } from "../../content/blank-text.ts";
 import { claudeSampling } from "../claude-sampling.ts";
 import { fittedToolCallId } from "../tool-call-ids.ts";
 import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
@@ -149,17 +150,8 @@ function withMessageCache(blocks: Block[], m: ChatMessage): Block[] {
   return blocks;
 }
 
-/**
- * Whether Claude takes `text` as a text block: it refuses empty and whitespace-only ones with 400
- * ("text content blocks must be non-empty", "... must contain non-whitespace text"), which OpenAI
- * clients send (an empty system prompt, a blank turn); such text is left out.
- */
-function claudeText(text: string): boolean {
-  return /\S/.test(text);
-}
-
 function userContent(m: ChatMessage, where: string): string | Block[] {
-  if (typeof m.content === "string" && !claudeText(m.content)) return [];
+  if (typeof m.content === "string" && !hasText(m.content)) return [];
   if (typeof m.content === "string" && m.cache_control === undefined) return m.content;
   if (typeof m.content === "string") return withMessageCache(textBlocks(m.content, where), m);
   if (!Array.isArray(m.content)) throw badRequest(`${where}.content`, `'${where}.content' must be a string or an array of content parts`);
@@ -178,7 +170,7 @@ function userPart(part: unknown, where: string): Block | undefined {
   switch (p.type) {
     case "text":
       if (typeof p.text !== "string") throw badRequest(`${where}.text`, `'${where}.text' must be a string`);
-      return claudeText(p.text) ? { type: "text", text: p.text, ...cache } : undefined;
+      return hasText(p.text) ? { type: "text", text: p.text, ...cache } : undefined;
     case "image_url": {
       const raw = p.image_url as { url?: unknown } | string | undefined;
       const url = typeof raw === "string" ? raw : raw?.url;
@@ -210,14 +202,14 @@ function imageSource(url: string, where: string): Block {
 /** Text of a system/assistant/tool message: a string or text parts, as text blocks (blank ones skipped). */
 function textBlocks(content: unknown, where: string): Block[] {
   if (content === undefined || content === null) return [];
-  if (typeof content === "string") return claudeText(content) ? [{ type: "text", text: content }] : [];
+  if (typeof content === "string") return hasText(content) ? [{ type: "text", text: content }] : [];
   if (!Array.isArray(content)) throw badRequest(`${where}.content`, `'${where}.content' must be a string or an array of text parts`);
   const blocks: Block[] = [];
   content.forEach((part, j) => {
     const p = part as Record<string, unknown> | null;
     const text = p?.type === "text" ? p.text : p?.type === "refusal" ? p.refusal : undefined;
     if (typeof text !== "string") throw badRequest(`${where}.content[${j}]`, `'${where}.content[${j}]' must be a text part`);
-    if (claudeText(text)) blocks.push(p!.cache_control === undefined ? { type: "text", text } : { type: "text", text, cache_control: p!.cache_control });
+    if (hasText(text)) blocks.push(p!.cache_control === undefined ? { type: "text", text } : { type: "text", text, cache_control: p!.cache_control });
   });
   return blocks;
 }

@@ -26,7 +26,8 @@ import { mediaTypeFromExtension } from "../../content/media-type.ts";
 import { toolArguments } from "../../content/tool-arguments.ts";
 import { clampEffort, reasoningEffort, thinkingEffort } from "../../reasoning-effort.ts";
 import type { ChatMessage, ChatRequest } from "../../types.ts";
-import { claudeSampling } from "../claude-sampling.ts";
+import { hasText } from "../../content/blank-text.ts";
+import { claudeSampling, type ClaudeSampling } from "../claude-sampling.ts";
 import { fittedToolCallId } from "../tool-call-ids.ts";
 import { claudeMaxTokens, claudeThinking } from "../claude-thinking.ts";
 import { modelFamily } from "./model-id.ts";
@@ -114,7 +115,7 @@ export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: stri
   // Claude's cap leaves room for the answer after the thinking budget, as on Anthropic
   inference.maxTokens = isObject(extra?.thinking) ? claudeMaxTokens(req, extra.thinking) : (requestedMaxTokens(req)?.value ?? DEFAULT_MAX_TOKENS);
   // Claude's rules for sampling apply on Bedrock as on Anthropic (claude-sampling.ts)
-  const sampling = family === "anthropic" ? claudeSampling(req, model, isObject(extra?.thinking) ? extra.thinking : undefined) : { temperature: num(req.temperature), top_p: num(req.top_p) };
+  const sampling: ClaudeSampling = family === "anthropic" ? claudeSampling(req, model, isObject(extra?.thinking) ? extra.thinking : undefined) : { temperature: num(req.temperature), top_p: num(req.top_p) };
   if (sampling.temperature !== undefined) inference.temperature = sampling.temperature;
   if (sampling.top_p !== undefined) inference.topP = sampling.top_p;
   const stop = stopSequences(req);
@@ -125,7 +126,7 @@ export function converseRequest(req: ChatRequest, spec: BedrockSpec, model: stri
   if (toolConfig) out.toolConfig = toolConfig;
 
   const additional = { ...extra, ...(isObject(req.additionalModelRequestFields) ? req.additionalModelRequestFields : {}) };
-  if ("top_k" in sampling && sampling.top_k !== undefined) additional.top_k = sampling.top_k;
+  if (sampling.top_k !== undefined) additional.top_k = sampling.top_k;
   if (Object.keys(additional).length > 0) out.additionalModelRequestFields = additional;
 
   const format = outputFormat(req.response_format);
@@ -384,14 +385,6 @@ function outputFormat(format: unknown): Block | undefined {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/**
- * Whether Bedrock takes `text` as a text block: it refuses blank ones ("The text field in the
- * ContentBlock object ... is blank"). (A test, not `trim()`: no copy of a long prompt.)
- */
-function hasText(text: string): boolean {
-  return /\S/.test(text);
 }
 
 function num(v: unknown): number | undefined {
